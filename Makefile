@@ -1,0 +1,151 @@
+# nicely: one plain Makefile. `make`, `make check`, `make demo`,
+# `make sanitize`, `make install` (PREFIX, DESTDIR), `make bench`, `make fuzz`.
+# Every C file under agent/ policy/ sched/ is part of the core; files named
+# main_*.c are programs. Every tests/*.c is one TAP test program, every
+# tests/helpers/*.c a helper program tests run, every bench/*.c a benchmark.
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+VERSION   := 0.1.0
+SOVERSION := 0
+
+CC        ?= cc
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
+             -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
+LDLIBS    += -lhwloc -lcgroup -linih -ljansson -lm -lpthread
+
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=all
+
+# B is the build directory of a variant: build (default) or build/asan.
+B         ?= build
+
+CORE_SRC  := $(filter-out %/main_nicely.c %/main_agent.c,\
+             $(wildcard agent/*.c policy/*.c sched/*.c))
+CORE_OBJ  := $(CORE_SRC:%.c=$(B)/obj/%.o)
+TEST_SRC  := $(wildcard tests/*.c)
+TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
+HELP_SRC  := $(wildcard tests/helpers/*.c)
+HELPERS   := $(HELP_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCHES   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+EX_SRC    := $(wildcard examples/*.c)
+EXAMPLES  := $(EX_SRC:examples/%.c=$(B)/examples/%)
+PROGS     := $(B)/nicely $(if $(wildcard agent/main_agent.c),$(B)/nicely-agent)
+CORE_A    := $(B)/libnicely_core.a
+SHLIB     := $(B)/libnicely.so.$(VERSION)
+
+.PHONY: all deps check check-run test sanitize demo install uninstall clean \
+        bench fuzz fuzz-smoke
+
+all: $(PROGS) $(CORE_A) $(SHLIB) $(TESTS) $(HELPERS) $(BENCHES) $(EXAMPLES)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(CORE_A): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHLIB): $(CORE_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	ln -sf libnicely.so.$(VERSION) $(B)/libnicely.so.$(SOVERSION)
+	ln -sf libnicely.so.$(SOVERSION) $(B)/libnicely.so
+
+$(B)/nicely: $(B)/obj/sched/main_nicely.o $(CORE_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/nicely-agent: $(B)/obj/agent/main_agent.o $(CORE_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/tests/%.t: $(B)/obj/tests/%.o $(CORE_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(CORE_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(CORE_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/examples/%: $(B)/obj/examples/%.o $(CORE_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh build
+
+# The sanitizer build: same sources, ASan+UBSan, in build/asan.
+sanitize:
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" all
+
+# The whole suite: plain build, then the sanitizer build, each under prove.
+check:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all sanitize
+	NICELY_BUILD=$(CURDIR)/build prove -e '' -r build/tests tests
+	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
+		prove -e '' -r build/asan/tests tests
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+test: all
+	NICELY_BUILD=$(CURDIR)/build prove -e '' -r build/tests tests
+
+# libFuzzer targets under tests/fuzz/: `make fuzz` runs each for a minute,
+# `make fuzz-smoke` (part of check) for a few seconds on the seed corpus.
+FUZZ_SRC  := $(wildcard tests/fuzz/*.c)
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_CORE := $(filter policy/%,$(CORE_SRC)) $(filter agent/%,$(CORE_SRC))
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $^ $(LDLIBS)
+
+fuzz-smoke: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); \
+		mkdir -p build/fuzz/corpus-$$n; \
+		echo "fuzz-smoke: $$n"; \
+		$$f -max_total_time=$${FUZZ_SECONDS:-10} -timeout=5 \
+		    build/fuzz/corpus-$$n tests/fuzz/seeds-$$n >build/fuzz/$$n.log 2>&1 \
+		  || { tail -40 build/fuzz/$$n.log; exit 1; }; done
+
+fuzz:
+	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=60
+
+bench: all
+	@scripts/deps.sh bench
+	bench/run-all
+
+demo:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(CURDIR)/build
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d
+	install -m 755 $(B)/nicely $(DESTDIR)$(BINDIR)/nicely
+	install -m 644 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libnicely.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnicely.so.$(SOVERSION)
+	ln -sf libnicely.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnicely.so
+	install -m 644 include/nicely.h $(DESTDIR)$(INCDIR)/
+	install -m 644 etc/nicely.conf $(DESTDIR)$(SYSCONFDIR)/nicely/
+	for f in etc/presets.d/*.conf; do [ -e "$$f" ] && \
+		install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d/; done; true
+
+clean:
+	rm -rf build

@@ -1,0 +1,77 @@
+/* agent/sampler: what the machine looks like right now. Reads /proc (or a
+ * fixture tree: NICELY_PROCFS) each tick and turns deltas into a snapshot of
+ * how busy each PU is with *other people's* work, after subtracting the CPU
+ * time of our own workers. Called from the scheduler loop once per tick. */
+#ifndef AGENT_SAMPLER_H
+#define AGENT_SAMPLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct agent_topology;
+
+/* Per-PU load, indexed by PU index (see topology.h). Fractions 0..1. */
+struct agent_pu_load {
+	double busy_others; /* smoothed share used by others (the decision input) */
+	double busy_raw;    /* others' share in the last interval, unsmoothed */
+	double busy_ours;   /* our workers' share in the last interval */
+	int online;         /* 0 when the PU vanished from /proc/stat */
+};
+
+/* One picture of the machine. Plain data: policy reads it, nobody frees
+ * pieces of it; the sampler owns `pu` and reuses it on the next sample. */
+struct agent_snapshot {
+	uint64_t t_ns;          /* monotonic time of the sample */
+	uint64_t interval_ns;   /* time since the previous sample, 0 on the first */
+	int valid;              /* 0 on the first sample: no deltas yet */
+	int npus;
+	struct agent_pu_load *pu;
+	double loadavg[3];      /* 1, 5, 15 minutes */
+	int procs_running;      /* from /proc/stat, ours included */
+	int has_psi;            /* /proc/pressure/cpu exists */
+	double psi_some_avg10;  /* percent, as the kernel prints it */
+	double psi_some_recent; /* stall share in the last interval, 0..1, from total= */
+	uint64_t mem_total_kb;
+	uint64_t mem_available_kb;
+};
+
+/* Our own workers: their CPU time is not others' load. A worker pinned to a
+ * PU is charged to that PU; an unpinned one (pu < 0) to the PUs it ran on
+ * in proportion to what /proc/PID/stat's processor field says last. */
+struct agent_worker_ref {
+	pid_t pid;
+	int pu; /* PU index it is pinned to, or -1 */
+};
+
+struct agent_sampler_opts {
+	const char *procfs;   /* root of /proc; NULL: $NICELY_PROCFS or /proc */
+	double smooth_window; /* EWMA window in samples (1 = no smoothing); 0: 3 */
+};
+
+struct agent_sampler;
+
+/* Create a sampler for a topology (which must outlive it). Returns 0 or
+ * -errno with a message in err. */
+int agent_sampler_new(struct agent_sampler **out,
+		      const struct agent_topology *topo,
+		      const struct agent_sampler_opts *opts, char *err,
+		      size_t errlen);
+void agent_sampler_free(struct agent_sampler *s);
+/* Replace the set of our workers (copied). Their CPU time since the last
+ * sample is subtracted from the PU they are charged to. */
+int agent_sampler_set_workers(struct agent_sampler *s,
+			      const struct agent_worker_ref *w, size_t n);
+/* Charge CPU time by cgroup instead of by PID: path of a cgroup directory
+ * whose cpuacct.usage_percpu (v1) or per-PID walk of cgroup.procs is ours.
+ * NULL clears it. */
+int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path);
+/* Take a sample at monotonic time now_ns (0: read the clock). On success
+ * *snap points into the sampler and stays valid until the next call.
+ * Malformed /proc content returns -EBADMSG with err naming file and line;
+ * the previous snapshot is kept. */
+int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
+			 const struct agent_snapshot **snap, char *err,
+			 size_t errlen);
+
+#endif
