@@ -1,0 +1,37 @@
+/* sched/input: where a batch's values come from: `:::` groups on the command
+ * line, `-a FILE` / `::::` files, or standard input; several sources make
+ * the cross product, last source varying fastest (as GNU parallel). The
+ * first source is streamed (a batch of 10^6 lines starts at once with
+ * bounded memory); the others are read whole. Used by the CLI's loop. */
+#ifndef SCHED_INPUT_H
+#define SCHED_INPUT_H
+
+#include <stddef.h>
+
+enum input_kind { INPUT_ARGS, INPUT_FILE, INPUT_STDIN };
+
+struct input_source {
+	enum input_kind kind;
+	char *const *args;	/* INPUT_ARGS: the values */
+	size_t nargs;
+	const char *path;	/* INPUT_FILE: the file ("-" = stdin) */
+};
+
+struct input;
+
+/* Open the sources (copied). Returns 0 or -errno with err naming the file. */
+int input_open(struct input **out, const struct input_source *src, size_t n,
+	       char *err, size_t errlen);
+void input_free(struct input *in);
+size_t input_nsources(const struct input *in);
+
+/* The next task's values, one per source, valid until the next call.
+ * Returns 1 with *values set, 0 at the end, or -errno with err set (a read
+ * error names the file and line). Lines lose their trailing newline. */
+int input_next(struct input *in, const char *const **values, char *err,
+	       size_t errlen);
+/* Total number of tasks if known without reading ahead (all sources in
+ * memory, or the first fully read), else -1: for --bar's ETA. */
+long long input_total(const struct input *in);
+
+#endif

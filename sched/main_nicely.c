@@ -1,0 +1,47 @@
+/* nicely: the command-line face. Dispatches to one function per subcommand
+ * (sched/cli.h); each owns its own options and exit status. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sched/cli.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "top", cli_top, "show the topology and others' load per PU" },
+};
+
+/* Print the list of subcommands. */
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: nicely COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'nicely COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 255;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("nicely %s\n", NICELY_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "nicely: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 255;
+}

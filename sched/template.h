@@ -1,0 +1,32 @@
+/* sched/template: GNU parallel's replacement strings ({} {.} {/} {//} {/.}
+ * {#} {%} {n} and {n.} etc.) turned into one /bin/sh -c command line per
+ * task, with every value shell-quoted so it reaches the task as one literal
+ * word. Compiled once per batch by the CLI; expanded in the loop per task. */
+#ifndef SCHED_TEMPLATE_H
+#define SCHED_TEMPLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct template;
+
+/* Compile the command words argv[0..argc-1] (joined by spaces, as GNU
+ * parallel does, so shell syntax in them works). With argc == 0 each input
+ * value is a whole command, used as it is. With no replacement string in
+ * the words, the values are appended, quoted, separated by spaces. Returns
+ * 0 or -EINVAL with err naming the bad string (e.g. "{7}" with 2 inputs). */
+int template_compile(struct template **out, char *const *argv, int argc,
+		     size_t ninputs, char *err, size_t errlen);
+void template_free(struct template *t);
+
+/* The command line for one task: values[0..n-1] are the task's values (one
+ * per input source), seq the task number from 1, slot the worker slot from
+ * 1. Returns a malloc'd string the caller frees, NULL on ENOMEM. */
+char *template_expand(const struct template *t, const char *const *values,
+		      size_t n, uint64_t seq, int slot);
+
+/* Append the shell-quoted form of s to a malloc'd buffer (helper shared with
+ * --dry-run and the joblog). Returns 0 or -ENOMEM. */
+int template_quote(char **buf, size_t *len, size_t *cap, const char *s);
+
+#endif
