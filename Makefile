@@ -67,21 +67,27 @@ $(SHLIB): $(CORE_OBJ)
 	ln -sf libnicely.so.$(SOVERSION) $(B)/libnicely.so
 
 $(B)/nicely: $(B)/obj/sched/main_nicely.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/nicely-agent: $(B)/obj/agent/main_agent.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/%.t: $(B)/obj/tests/%.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/examples/%: $(B)/obj/examples/%.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
