@@ -135,13 +135,11 @@ static void decide_observe(const struct policy_input *in,
 	for (int i = 0; i < ws->n; i++) {
 		int busy, f = ws->flags[i];
 
-		if (pr->ignore_others) {
-			if (f & F_USABLE)
+		if (!snap->valid) {
+			if (pr->ignore_others && (f & F_USABLE))
 				ws->flags[i] |= F_FREE_NOW | F_FREE;
 			continue;
 		}
-		if (!snap->valid)
-			continue;
 		busy = snap->pu[i].busy_others >= thr;
 		if (!busy && pr->smt_avoid) {
 			const struct agent_pu *p = &in->pus[i];
@@ -171,6 +169,10 @@ static void decide_observe(const struct policy_input *in,
 					f |= F_BUSY;
 			}
 		}
+		/* nuclear: others are ignored, but the memory stays current so
+		 * that a later, politer preset finds it right */
+		if (pr->ignore_others && (f & F_USABLE))
+			f = (f & ~F_BUSY) | F_FREE_NOW | F_FREE;
 		ws->flags[i] = f;
 	}
 	if (snap->valid)
@@ -194,7 +196,8 @@ static void decide_enlist(const struct policy_input *in, struct decide_ws *ws,
 }
 
 /* Build the candidate lists: per placement group, first one PU of every
- * core that holds none of ours (tier 0), then the rest (SMT siblings). */
+ * core where neither ours nor others run (tier 0), then the rest (SMT
+ * siblings of busy or already chosen PUs). */
 static void decide_candidates(const struct policy_input *in,
 			      struct decide_ws *ws)
 {
@@ -216,8 +219,11 @@ static void decide_candidates(const struct policy_input *in,
 		if (ws->ours[i]) {
 			ws->gcnt[g] += ws->ours[i];
 			ws->pcnt[p] += ws->ours[i];
-			ws->core[decide_idx(in->pus[i].core, n)] = 1;
 		}
+		/* a core where ours or others already run gives no tier-0 PU */
+		if (ws->ours[i] || ((ws->flags[i] & (F_USABLE | F_FREE_NOW)) ==
+				    F_USABLE && in->snap->valid))
+			ws->core[decide_idx(in->pus[i].core, n)] = 1;
 		if ((ws->flags[i] & F_FREE) && !ws->ours[i])
 			ws->flags[i] |= F_CAND;
 	}
@@ -305,6 +311,23 @@ static void decide_moved(const struct policy_input *in, struct decide_ws *ws,
 	}
 }
 
+/* The least busy usable PU without ours (force_one, escape from
+ * a PU gone offline), or -1. */
+static int decide_least_busy(const struct policy_input *in,
+			     const struct decide_ws *ws)
+{
+	int best = -1;
+
+	for (int i = 0; i < ws->n; i++) {
+		if (!(ws->flags[i] & F_USABLE) || ws->ours[i])
+			continue;
+		if (best < 0 || in->snap->pu[i].busy_others <
+				in->snap->pu[best].busy_others)
+			best = i;
+	}
+	return best;
+}
+
 /* What to do with each running worker: leave a PU that is no longer
  * allowed or online, react to others coming back (keep, move, pause, stop)
  * and resume paused workers whose PU is free again. Returns how many
@@ -324,6 +347,11 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 		int f = ws->flags[pu];
 		if (!(f & F_USABLE)) {
 			to = decide_pick(in, ws);
+			if (to < 0) {
+				to = decide_least_busy(in, ws);
+				if (to >= 0)
+					ws->ours[to]++;
+			}
 			if (to >= 0) {
 				decide_moved(in, ws, pu);
 				decide_act(out, POLICY_MOVE, w->id, to);
@@ -368,22 +396,6 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 		}
 	}
 	return stopped;
-}
-
-/* The least busy usable PU (for force_one), or -1. */
-static int decide_least_busy(const struct policy_input *in,
-			     const struct decide_ws *ws)
-{
-	int best = -1;
-
-	for (int i = 0; i < ws->n; i++) {
-		if (!(ws->flags[i] & F_USABLE) || ws->ours[i])
-			continue;
-		if (best < 0 || in->snap->pu[i].busy_others <
-				in->snap->pu[best].busy_others)
-			best = i;
-	}
-	return best;
 }
 
 /* Decide one tick; see decide.h. */
