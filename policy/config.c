@@ -58,6 +58,7 @@ struct policy_config {
 	struct policy_origin default_origin;
 	struct config_limits lim;
 	int sealed;			/* system files done, limit preset taken */
+	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
 	int nerrors;
 	char first_err[512];
 	policy_config_report_fn report;
@@ -142,6 +143,7 @@ int policy_config_new(struct policy_config **out)
 	if (!cfg)
 		return -ENOMEM;
 	cfg->lim.min_nice = -1;
+	snprintf(cfg->sysdir, sizeof cfg->sysdir, "%s/nicely", NICELY_SYSCONFDIR);
 	snprintf(cfg->default_name, sizeof cfg->default_name, "%s",
 		 PRESETS_DEFAULT);
 	for (size_t i = 0; i < presets_builtin_count(); i++) {
@@ -218,8 +220,9 @@ static void config_open_section(struct config_parse *ps, char *name)
 		if (!ps->system) {
 			config_error(cfg, ps->file, ps->line,
 				     "[limits] is honoured only in the system "
-				     "files (SYSCONFDIR/nicely/nicely.conf and "
-				     "presets.d/); remove it from this file");
+				     "files (%s/nicely.conf and presets.d/); "
+				     "remove it from this file",
+				     cfg->sysdir);
 			return;
 		}
 		ps->sec = SEC_LIMITS;
@@ -845,8 +848,8 @@ int policy_config_load(struct policy_config **out,
 	if (snprintf(path, sizeof path, "%s/presets.d", dir) < (int)sizeof path)
 		config_read_dir(cfg, path);
 
+	memcpy(cfg->sysdir, dir, sizeof dir);
 	if (opts->nfiles) {
-		int sys_done = 0;
 		/* system files first, so they stay before the user's */
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t i = 0; i < opts->nfiles; i++) {
@@ -854,10 +857,8 @@ int policy_config_load(struct policy_config **out,
 				int sys = opts->files_system || config_under(f, dir);
 				if (sys != !pass || config_already_read(cfg, f))
 					continue;
-				sys_done |= sys;
 				policy_config_parse_file(cfg, f, sys, 0);
 			}
-		(void)sys_done;
 	} else {
 		if (!opts->no_user) {
 			const char *uf = opts->user_file;

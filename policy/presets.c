@@ -459,7 +459,7 @@ int presets_knob_parse(struct policy_preset *p, int k, const char *value,
 		break;
 	case PRESETS_NICE:
 		if (presets_int(value, 0, 19, &l) < 0)
-			why = "not an integer 0..19";
+			why = "not an integer in range";
 		else
 			q.nice = (int)l;
 		break;
