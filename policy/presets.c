@@ -716,6 +716,11 @@ unsigned presets_clamp(struct policy_preset *p, const struct policy_preset *lim)
 		p->smt_avoid = 1;
 		m |= 1u << PRESETS_SMT_AVOID;
 	}
+	/* sampling more often than the limit costs everyone CPU */
+	if (p->interval_ms < lim->interval_ms) {
+		p->interval_ms = lim->interval_ms;
+		m |= 1u << PRESETS_INTERVAL;
+	}
 	if (p->ignore_others && !lim->ignore_others) {
 		p->ignore_others = 0;
 		m |= 1u << PRESETS_IGNORE_OTHERS;

@@ -60,8 +60,12 @@ void presets_knob_copy(struct policy_preset *dst, const struct policy_preset *sr
 /* Knob k of p as a config file would spell it ("25%", "off", "512M"). */
 void presets_knob_format(const struct policy_preset *p, int k, char *buf,
 			 size_t len);
-/* Make p at most as aggressive as lim, knob by knob (thresholds, caps,
- * ceilings, nice, weight, reactions). Returns a bit mask (1 << knob) of the
+/* Make p at most as aggressive as lim, knob by knob: idle_threshold,
+ * max_pus, load/pressure ceilings and memory_max no higher, reserve,
+ * mem_floor, nice and interval no lower, cpu_weight no heavier, ramp_up no
+ * faster, on_return no later (keep < move < pause, stop), force_one,
+ * ignore_others off and smt_avoid on when lim says so. Placement and
+ * hysteresis are left alone. Returns a bit mask (1 << knob) of the
  * knobs that changed. */
 unsigned presets_clamp(struct policy_preset *p, const struct policy_preset *lim);
 /* 1 when name is a valid preset name: 1-63 of [A-Za-z0-9_.-]. */

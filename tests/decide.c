@@ -407,6 +407,46 @@ static void test_placement(void)
 	machine_free(&m);
 }
 
+/* The same placement on hwloc's own table for the synthetic topology. */
+static void test_placement_hwloc(void)
+{
+	struct agent_topology *topo;
+	char err[256];
+	struct machine m;
+	struct policy_preset p = preset("aggressive");
+
+	if (agent_topology_load(&topo, "synthetic:pack:2 l3:1 core:4 pu:2", err,
+				sizeof err) < 0) {
+		ok(0, "synthetic topology loads: %s", err);
+		return;
+	}
+	machine_init(&m, 2, 1, 4, 2);
+	memcpy(m.pus, agent_topology_pus(topo), sizeof m.pus[0] * 16);
+	is_int(agent_topology_npus(topo), 16, "hwloc: 16 PUs");
+	struct policy_decision *d = machine_tick(&m, &p, 100);
+	int pk[2] = { 0, 0 }, cores = 0, seen[16] = { 0 };
+	for (int i = 0; i < d->nstart; i++) {
+		const struct agent_pu *pu = &m.pus[d->start_pus[i]];
+		pk[pu->package & 1]++;
+		cores += !seen[pu->core & 15]++;
+	}
+	ok(d->nstart == 4 && pk[0] == 2 && pk[1] == 2 && cores == 4,
+	   "hwloc table, spread: 2 per package on 4 distinct cores");
+	p.placement = POLICY_PLACE_COMPACT;
+	d = machine_tick(&m, &p, 100);
+	pk[0] = pk[1] = cores = 0;
+	memset(seen, 0, sizeof seen);
+	for (int i = 0; i < d->nstart; i++) {
+		const struct agent_pu *pu = &m.pus[d->start_pus[i]];
+		pk[pu->package & 1]++;
+		cores += !seen[pu->core & 15]++;
+	}
+	ok(d->nstart == 4 && (pk[0] == 4 || pk[1] == 4) && cores == 4,
+	   "hwloc table, compact: 4 distinct cores of one package");
+	machine_free(&m);
+	agent_topology_free(topo);
+}
+
 /* Others return to PU 3 which our worker uses, under each reaction. */
 static void test_reactions(void)
 {
@@ -600,6 +640,7 @@ int main(void)
 	test_load();
 	test_limit();
 	test_placement();
+	test_placement_hwloc();
 	test_reactions();
 	test_resume();
 	test_hysteresis();
