@@ -46,8 +46,13 @@ struct policy_flags {
 };
 #define POLICY_FLAGS_INIT { NULL, 0, -1, 1 }
 
-/* Read every config file in order. Returns 0, or a negative errno with
- * "file:line: message" in err; on error nothing is returned in *out. */
+/* Read every config file in order: built-ins, SYSCONFDIR/nicely/
+ * nicely.conf, SYSCONFDIR/nicely/presets.d/ *.conf in byte order of names,
+ * then the user's file (missing is fine) and NICELY_CONFIG (missing is an
+ * error); or, with opts->files, the system files then those files. Every
+ * problem goes to opts->report. Returns 0, or -EINVAL with the first
+ * "file:line: message" in err; on error nothing is returned in *out. The
+ * caller frees *out with policy_config_free. */
 int policy_config_load(struct policy_config **out,
 		       const struct policy_config_opts *opts, char *err,
 		       size_t errlen);
@@ -55,7 +60,16 @@ void policy_config_free(struct policy_config *cfg);
 
 /* The effective preset: the named (or default) preset with the flags and
  * the admin's [limits] applied. A clamp that is not an error is reported
- * once in warn (empty when none). Returns 0 or negative errno with err set. */
+ * once in warn (empty when none). Returns 0 or negative errno with err set.
+ * - A preset beyond max_preset is clamped knob by knob (presets_clamp) to
+ *   the limit preset as the system files define it; when flags->preset
+ *   named it and flags->insist is set, that is -EPERM instead.
+ * - flags->nice below min_nice (or the limit preset's nice), flags->jobs
+ *   above [limits] max_pus: -EPERM with insist, else clamped with a warning.
+ * - A preset's own nice below min_nice is raised with a warning; [limits]
+ *   max_pus caps every preset silently.
+ * - flags->jobs caps max_pus; flags->nice replaces the preset's nice.
+ * - Unknown preset: -ENOENT naming the known ones. */
 int policy_config_resolve(const struct policy_config *cfg,
 			  const struct policy_flags *flags,
 			  struct policy_preset *out, char *warn, size_t warnlen,
