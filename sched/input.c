@@ -277,6 +277,7 @@ static int input_copy_args(struct input_src *s, char *const *args, size_t n)
 	return 0;
 }
 
+/* Open every source: copy the values, open the files, read the later ones. */
 int input_open(struct input **out, const struct input_source *src, size_t n,
 	       char *err, size_t errlen)
 {
@@ -349,6 +350,7 @@ fail:
 	return r;
 }
 
+/* Close what was opened and free everything; NULL is fine. */
 void input_free(struct input *in)
 {
 	if (!in)
@@ -369,6 +371,7 @@ void input_free(struct input *in)
 	free(in);
 }
 
+/* How many sources, so values per task. */
 size_t input_nsources(const struct input *in)
 {
 	return in->n;
@@ -392,6 +395,7 @@ static int input_next_first(struct input *in, char *err, size_t errlen)
 	return r;
 }
 
+/* The next task of the cross product: step the odometer, last fastest. */
 int input_next(struct input *in, const char *const **values, char *err,
 	       size_t errlen)
 {
@@ -424,6 +428,7 @@ int input_next(struct input *in, const char *const **values, char *err,
 	return 1;
 }
 
+/* Tasks in the whole batch if known, else -1. */
 long long input_total(const struct input *in)
 {
 	if (in->rest == 0)

@@ -47,6 +47,7 @@ joblog_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The header line GNU parallel writes first. */
 const char *joblog_header(void)
 {
 	return JOBLOG_HEADER;
@@ -78,6 +79,7 @@ static size_t joblog_escaped_len(const char *s)
 	return n;
 }
 
+/* One task as a joblog line, in one allocation. */
 int joblog_format(char **line, size_t *len, const struct joblog_entry *e)
 {
 	static const char fmt[] = "%" PRIu64 "\t%s\t%.3f\t%10.3f\t%" PRIu64
@@ -149,6 +151,7 @@ static off_t joblog_cut_partial(int fd)
 	return 0;
 }
 
+/* Open (truncate or append to) the joblog and write the header if due. */
 int joblog_open(struct joblog **out, const char *path, int append,
 		char *err, size_t errlen)
 {
@@ -206,6 +209,7 @@ fail:
 	return r;
 }
 
+/* Write one task's line with one write(2), so it is on disk at once. */
 int joblog_write(struct joblog *jl, const struct joblog_entry *e, char *err,
 		 size_t errlen)
 {
@@ -226,6 +230,7 @@ int joblog_write(struct joblog *jl, const struct joblog_entry *e, char *err,
 	return r;
 }
 
+/* Close and free, reporting the first error seen. */
 int joblog_close(struct joblog *jl, char *err, size_t errlen)
 {
 	int r;
@@ -243,11 +248,13 @@ int joblog_close(struct joblog *jl, char *err, size_t errlen)
 	return r;
 }
 
+/* An empty set. */
 struct joblog_set *joblog_set_new(void)
 {
 	return calloc(1, sizeof(struct joblog_set));
 }
 
+/* Free the set and its pages; NULL is fine. */
 void joblog_set_free(struct joblog_set *s)
 {
 	if (!s)
@@ -258,6 +265,7 @@ void joblog_set_free(struct joblog_set *s)
 	free(s);
 }
 
+/* Set seq's bit, allocating its page on first use. */
 int joblog_set_add(struct joblog_set *s, uint64_t seq)
 {
 	uint64_t pg = seq >> JOBLOG_PAGE_BITS;
@@ -295,6 +303,7 @@ int joblog_set_add(struct joblog_set *s, uint64_t seq)
 	return 0;
 }
 
+/* Test seq's bit. */
 int joblog_set_has(const struct joblog_set *s, uint64_t seq)
 {
 	uint64_t pg = seq >> JOBLOG_PAGE_BITS;
@@ -305,11 +314,13 @@ int joblog_set_has(const struct joblog_set *s, uint64_t seq)
 	return (s->pages[pg][bit / 64] >> (bit % 64)) & 1;
 }
 
+/* Distinct seqs added. */
 uint64_t joblog_set_count(const struct joblog_set *s)
 {
 	return s ? s->count : 0;
 }
 
+/* The largest seq added. */
 uint64_t joblog_set_max(const struct joblog_set *s)
 {
 	return s ? s->max : 0;
@@ -401,6 +412,7 @@ static const char *joblog_parse_line(const char *s, uint64_t *seq,
 	return NULL;		/* the rest is the command, anything goes */
 }
 
+/* Read a joblog into the set of seqs to skip on resume. */
 int joblog_load(const char *path, enum joblog_resume mode,
 		struct joblog_set **skip, char *err, size_t errlen)
 {

@@ -22,6 +22,7 @@ struct progress {
 	size_t prev_len;	/* columns the last draw used */
 };
 
+/* Seconds left: tasks left times the mean time per finished task. */
 double progress_eta(const struct progress_state *st)
 {
 	double left;
@@ -34,6 +35,7 @@ double progress_eta(const struct progress_state *st)
 	return left * st->elapsed / (double)st->done;
 }
 
+/* A duration in the two largest units. */
 size_t progress_format_duration(char *buf, size_t len, double seconds)
 {
 	unsigned long long s;
@@ -55,6 +57,7 @@ size_t progress_format_duration(char *buf, size_t len, double seconds)
 	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
 }
 
+/* The bar line for st, cut to width-1 columns. */
 size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 		       int width)
 {
@@ -124,6 +127,7 @@ static int progress_width(int fd)
 	return 80;
 }
 
+/* A writer on fd, or NULL when fd is no terminal and not forced. */
 struct progress *progress_new(int fd, int force)
 {
 	struct progress *p;
@@ -176,6 +180,7 @@ static void progress_draw(struct progress *p, const struct progress_state *st)
 	p->drawn = 1;
 }
 
+/* Redraw unless the last draw was under 0.1 s ago. */
 void progress_update(struct progress *p, const struct progress_state *st,
 		     double now)
 {
@@ -187,6 +192,7 @@ void progress_update(struct progress *p, const struct progress_state *st,
 	progress_draw(p, st);
 }
 
+/* Final draw, newline, free. */
 void progress_finish(struct progress *p, const struct progress_state *st)
 {
 	if (!p)

@@ -69,6 +69,7 @@ static int drain(struct input *in, char *out, size_t outlen, char *err,
 	return r < 0 ? r : count;
 }
 
+/* ::: groups: cross product order and totals. */
 static void test_args(void)
 {
 	char *a[] = { "a", "b" }, *b[] = { "1", "2", "3" }, *c[] = { "x", "y" };
@@ -103,6 +104,7 @@ static void test_args(void)
 	       "no source is an error");
 }
 
+/* -a files: line rules, file x file, ::: x file. */
 static void test_files(void)
 {
 	const char *f1 = write_file("one", "p\n\nq\r\nlast", 10);
@@ -145,6 +147,7 @@ static void test_files(void)
 	input_free(in);
 }
 
+/* Missing file, NUL byte, unreadable file: errors naming file:line. */
 static void test_errors(void)
 {
 	char missing[600], err[512];
@@ -200,6 +203,7 @@ static void test_errors(void)
 	}
 }
 
+/* Lines longer than the buffer, and one filling it exactly. */
 static void test_long_line(void)
 {
 	size_t n = 300000;
@@ -272,6 +276,7 @@ static int restore_stdin(pid_t pid, int saved)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Standard input through a pipe, and "-" as a path. */
 static void test_stdin(void)
 {
 	struct input_source src[2] = { { .kind = INPUT_STDIN } };
@@ -332,6 +337,7 @@ static long stream_check(struct input *in, long n, const char *what)
 	return peak - before;
 }
 
+/* 10^6 lines from a file and from a pipe in bounded memory. */
 static void test_big(void)
 {
 	char path[600], err[256];
@@ -380,6 +386,7 @@ static void cleanup(void)
 	rmdir(tmpdir);
 }
 
+/* Run every group of tests in a fresh temp dir. */
 int main(void)
 {
 	if (!mkdtemp(tmpdir))

@@ -59,6 +59,7 @@ static int count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/* The exact line for known entries, and the header. */
 static void test_format(void)
 {
 	struct joblog_entry e = {
@@ -122,6 +123,7 @@ static void write_five(struct joblog *jl)
 	}
 }
 
+/* Write, read back, resume sets, append without a second header. */
 static void test_round_trip(void)
 {
 	struct joblog *jl;
@@ -151,7 +153,8 @@ static void test_round_trip(void)
 	}
 	is_int(lines, 6, "header + 5 lines");
 	is_int(fields, 6, "every line has 9 fields");
-	ok(text && strstr(text, "2\t:\t1700000001.000\t     0.250\t0\t10\t1\t0\ttask 2\n"),
+	ok(text && strstr(text, "2\t:\t1700000001.000\t     0.250\t0\t10\t1"
+				"\t0\ttask 2\n"),
 	   "line 2 as written");
 	free(text);
 
@@ -210,6 +213,7 @@ static void test_round_trip(void)
 	free(text);
 }
 
+/* A crash-cut last line: tolerated on load, trimmed on append. */
 static void test_truncated(void)
 {
 	struct joblog_set *set;
@@ -260,6 +264,7 @@ static void test_truncated(void)
 	free(text);
 }
 
+/* Malformed lines are errors naming file:line and the field. */
 static void test_garbage(void)
 {
 	struct joblog_set *set = (struct joblog_set *)1;
@@ -292,6 +297,7 @@ static void test_garbage(void)
 	}
 }
 
+/* Missing joblog is empty; unopenable or unwritable ones are errors. */
 static void test_missing_and_errors(void)
 {
 	struct joblog_set *set;
@@ -321,6 +327,7 @@ static void test_missing_and_errors(void)
 	ok(strstr(err, tmpdir) != NULL, "naming it: %s", err);
 }
 
+/* The bitmap set at 10^6 seqs and at its limits. */
 static void test_set(void)
 {
 	struct joblog_set *s = joblog_set_new();
@@ -345,6 +352,7 @@ static void test_set(void)
 	joblog_set_free(s);
 }
 
+/* Run every group of tests in a fresh temp dir. */
 int main(void)
 {
 	if (!mkdtemp(tmpdir))

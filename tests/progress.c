@@ -24,6 +24,7 @@ static const char *fmt(const struct progress_state *st, int width)
 	return buf;
 }
 
+/* Durations in the two largest units. */
 static void test_duration(void)
 {
 	char b[32];
@@ -44,6 +45,7 @@ static void test_duration(void)
 	is_str(b, "3m", "cut text");
 }
 
+/* ETA from the mean finish rate, and when it is unknown. */
 static void test_eta(void)
 {
 	struct progress_state st = { .done = 450, .total = 1000, .elapsed = 45 };
@@ -58,6 +60,7 @@ static void test_eta(void)
 	is_near(progress_eta(&st), 0, 0, "zero when all done");
 }
 
+/* The bar line at various widths and states. */
 static void test_format(void)
 {
 	struct progress_state st = { .done = 450, .failed = 3, .running = 2,
@@ -100,8 +103,14 @@ static void test_format(void)
 	st.done = 1000;
 	st.running = 0;
 	s = fmt(&st, 80);
-	ok(s[1] == '#' && s[strlen(s) - strlen(" 100% 1000/1000, 0 running, 3 failed, ETA 0s") - 2] == '#',
-	   "full bar at 100%%: %s", s);
+	{
+		size_t tl = strlen(" 100% 1000/1000, 0 running, 3 failed, "
+				   "ETA 0s");
+
+		ok(s[1] == '#' && s[strlen(s) - tl - 2] == '#' &&
+			   !strchr(s, '.'),
+		   "full bar at 100%%: %s", s);
+	}
 	ok(strstr(s, "ETA 0s") != NULL, "ETA 0s at the end");
 	{
 		char tiny[8];
@@ -134,6 +143,7 @@ static int count_char(const char *s, char c)
 	return n;
 }
 
+/* The writer on a pipe: forcing, throttling, blanking, final newline. */
 static void test_writer_pipe(void)
 {
 	struct progress_state st = { .done = 1, .total = 4, .running = 1,
@@ -180,6 +190,7 @@ static void test_writer_pipe(void)
 	close(fd[1]);
 }
 
+/* The writer on a real pseudo-terminal uses its width. */
 static void test_writer_pty(void)
 {
 	struct progress_state st = { .done = 1, .total = 2, .elapsed = 1 };
@@ -224,6 +235,7 @@ static void test_writer_pty(void)
 	close(m);
 }
 
+/* Run every group of tests. */
 int main(void)
 {
 	test_duration();
