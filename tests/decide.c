@@ -336,17 +336,17 @@ static void test_load(void)
 	struct policy_preset p = preset("normal");
 
 	machine_init(&m, 2, 1, 4, 2);
-	m.snap.loadavg[0] = 16;		/* 1.0 per PU, none of it ours */
+	m.snap.loadavg[0] = 18;		/* 17 of others, 1 ours */
 	m.run[0] = (struct policy_worker){ .id = 99, .pu = 0 };
 	m.nrun = 1;
 	struct policy_decision *d = machine_tick(&m, &p, 10);
-	is_int(d->nstart, 0, "load 15/16 per PU > 0.9: no start");
+	is_int(d->nstart, 0, "load 17/16 per PU > 1.0: no start");
 	is_str(d->reason, "load average above the ceiling", "  reason: load");
 	p = preset("aggressive");
 	d = machine_tick(&m, &p, 10);
 	is_int(d->nstart, 4, "aggressive (1.5) starts");
 	p = preset("normal");
-	m.snap.loadavg[0] = 14 + 1;	/* our one worker counts 1 */
+	m.snap.loadavg[0] = 16 + 1;	/* our one worker counts 1 */
 	d = machine_tick(&m, &p, 10);
 	is_int(d->nstart, 2, "our own workers do not count toward the load");
 	machine_free(&m);

@@ -163,7 +163,7 @@ static void test_clamp(void)
 	unsigned m = presets_clamp(&p, g);
 
 	ok(p.idle_threshold == g->idle_threshold && !p.ignore_others &&
-	   p.reserve_pus == 1 && p.load_ceiling == 0.5 &&
+	   p.reserve_pus == 1 && p.load_ceiling == 0.75 &&
 	   p.pressure_ceiling == 10 && p.mem_floor_kb == g->mem_floor_kb &&
 	   p.nice == 19 && p.weight == POLICY_WEIGHT_IDLE && p.ramp_up == 1 &&
 	   !p.force_one && p.on_return == POLICY_REACT_PAUSE && p.smt_avoid,
