@@ -608,6 +608,18 @@ static void config_seal(struct policy_config *cfg)
 	if (cfg->sealed)
 		return;
 	cfg->sealed = 1;
+	/* the system's default must exist without the users' files */
+	if (cfg->default_origin.file && !config_find(cfg, cfg->default_name)) {
+		config_known(cfg, known, sizeof known);
+		config_error(cfg, cfg->default_origin.file,
+			     cfg->default_origin.line,
+			     "unknown preset '%s' for preset in [defaults] "
+			     "(known: %s)",
+			     cfg->default_name, known);
+		snprintf(cfg->default_name, sizeof cfg->default_name, "%s",
+			 PRESETS_DEFAULT);
+		cfg->default_origin.file = NULL;
+	}
 	if (!lim->max_preset[0])
 		return;
 	struct config_preset *p = config_find(cfg, lim->max_preset);

@@ -167,6 +167,13 @@ static void test_errors(void)
 	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
 	   strstr(err, "max_preset"), "unknown max_preset: file:line");
 	reset();
+	s = put("sys/nicely/nicely.conf", "[defaults]\n\npreset = mine\n");
+	put("user/nicely/nicely.conf", "[preset mine]\n[defaults]\npreset = mine\n");
+	snprintf(want, sizeof want, "%s:3: ", s);
+	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
+	   strstr(err, "unknown preset 'mine'"),
+	   "a system default needing a user's preset: error at its line");
+	reset();
 	s = put("sys/nicely/nicely.conf", "[limits]\nmin_nice = -1\n");
 	snprintf(want, sizeof want, "%s:2: ", s);
 	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
