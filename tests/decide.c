@@ -8,6 +8,7 @@
 
 #include "policy/decide.h"
 #include "policy/presets.h"
+#include "tests/fixture_dir.h"
 #include "tests/tap.h"
 
 #define MAXPU 64
@@ -447,6 +448,46 @@ static void test_placement_hwloc(void)
 	agent_topology_free(topo);
 }
 
+/* hwloc's allowed flags from an XML topology with a restricted cpuset:
+ * nuclear uses exactly the allowed PUs. */
+static void test_allowed_xml(const char *argv0)
+{
+	char fixtures[PATH_MAX], spec[PATH_MAX + 64], err[256];
+	struct agent_topology *topo;
+	struct machine m;
+	struct policy_preset p = preset("nuclear");
+
+	if (fixture_dir(argv0, fixtures) < 0) {
+		ok(0, "tests/fixtures found");
+		return;
+	}
+	snprintf(spec, sizeof spec, "xml:%s/topology/pack2-numa-l3-allowed.xml",
+		 fixtures);
+	if (agent_topology_load(&topo, spec, err, sizeof err) < 0) {
+		ok(0, "XML topology loads: %s", err);
+		return;
+	}
+	int n = agent_topology_npus(topo), nallowed = 0, wrong = 0;
+	if (n > MAXPU) {
+		ok(0, "XML topology fits the test's table");
+		agent_topology_free(topo);
+		return;
+	}
+	machine_init(&m, 1, 1, n, 1);
+	memcpy(m.pus, agent_topology_pus(topo), sizeof m.pus[0] * (size_t)n);
+	for (int i = 0; i < n; i++)
+		nallowed += m.pus[i].allowed;
+	struct policy_decision *d = machine_tick(&m, &p, 1000);
+	for (int i = 0; i < d->nstart; i++)
+		wrong += !m.pus[d->start_pus[i]].allowed;
+	ok(nallowed > 0 && nallowed < n, "XML fixture: %d of %d PUs allowed",
+	   nallowed, n);
+	ok(d->nstart == nallowed && wrong == 0,
+	   "nuclear starts on exactly the allowed PUs");
+	machine_free(&m);
+	agent_topology_free(topo);
+}
+
 /* Others return to PU 3 which our worker uses, under each reaction. */
 static void test_reactions(void)
 {
@@ -620,7 +661,7 @@ static void test_caps(void)
 	machine_free(&m);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const int idle[5] = { 15, 15, 16, 16, 16 };
 	static const int half[5] = { 7, 7, 8, 8, 16 };
@@ -641,6 +682,7 @@ int main(void)
 	test_limit();
 	test_placement();
 	test_placement_hwloc();
+	test_allowed_xml(argc > 0 ? argv[0] : "decide.t");
 	test_reactions();
 	test_resume();
 	test_hysteresis();
