@@ -21,7 +21,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
              -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
+override CFLAGS += -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
 LDLIBS    += -lhwloc -lcgroup -linih -ljansson -lm -lpthread
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
