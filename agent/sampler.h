@@ -16,7 +16,9 @@ struct agent_pu_load {
 	double busy_others; /* smoothed share used by others (the decision input) */
 	double busy_raw;    /* others' share in the last interval, unsmoothed */
 	double busy_ours;   /* our workers' share in the last interval */
-	int online;         /* 0 when the PU vanished from /proc/stat */
+	int online;         /* 0 when the PU vanished from /proc/stat; busy
+			     * fields are 1.0 then (not usable), and stay 1.0
+			     * for the first sample after it comes back */
 };
 
 /* One picture of the machine. Plain data: policy reads it, nobody frees
@@ -24,7 +26,8 @@ struct agent_pu_load {
 struct agent_snapshot {
 	uint64_t t_ns;          /* monotonic time of the sample */
 	uint64_t interval_ns;   /* time since the previous sample, 0 on the first */
-	int valid;              /* 0 on the first sample: no deltas yet */
+	int valid;              /* 0 on the first sample: no deltas yet, busy
+				 * fields are 0 and mean nothing */
 	int npus;
 	struct agent_pu_load *pu;
 	double loadavg[3];      /* 1, 5, 15 minutes */
@@ -44,6 +47,10 @@ struct agent_worker_ref {
 	int pu; /* PU index it is pinned to, or -1 */
 };
 
+/* Hot path: with a fixed root, a sample preads kept fds (stat, loadavg,
+ * pressure/cpu, meminfo, each declared worker's PID/stat) and allocates
+ * nothing; measured ~6 us on a 2-PU machine, ~55 us for 1024 PUs. A
+ * cgroup without cpuacct is walked with opendir each sample. */
 struct agent_sampler_opts {
 	const char *procfs;   /* root of /proc; NULL: $NICELY_PROCFS or /proc */
 	double smooth_window; /* EWMA window in samples (1 = no smoothing); 0: 3 */
