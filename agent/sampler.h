@@ -78,6 +78,14 @@ int agent_sampler_set_procfs(struct agent_sampler *s, const char *root);
  * a bad PID or PU index. */
 int agent_sampler_set_workers(struct agent_sampler *s,
 			      const struct agent_worker_ref *w, size_t n);
+/* A declared worker was reaped (by PID, not by cgroup): its /proc entry is
+ * gone, so hand over its total CPU time from wait4's rusage (utime + stime,
+ * in ns). What it used since the last sample is charged to its PU at the
+ * next sample, and the PID leaves the worker set. Without this, CPU a
+ * worker used just before exiting counts as others' load for one sample.
+ * -ENOENT when the PID was not declared. */
+int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
+				uint64_t cpu_ns);
 /* Charge CPU time by cgroup instead of by PID: path of a cgroup directory
  * whose cpuacct.usage_percpu (v1) or per-PID walk of cgroup.procs is ours.
  * NULL clears it. The path is absolute (not under the procfs root); with

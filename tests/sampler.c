@@ -166,6 +166,25 @@ static void test_workers(void)
 	is_near(snap->pu[1].busy_raw, 0, EPS, "... and others' share stays 0, not negative");
 	is_near(snap->pu[3].busy_raw, 0.25, EPS, "PU 3 not charged when 4343 is pinned elsewhere");
 
+	/* Reaped between samples: wait4's CPU time stands in for the
+	 * vanished /proc entry, charged to the pinned PU or where it last
+	 * ran (4343: CPU 3, seen when declared). */
+	agent_sampler_free(s);
+	s = new_sampler(1);
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick_ns = 1000000000ull / (uint64_t)hz;
+
+	step_ok(s, "workers", 0);
+	agent_sampler_set_workers(s, w, 2);
+	is_int(agent_sampler_worker_exited(s, 4242, (150 + 30) * tick_ns), 0, "worker 4242 reaped");
+	is_int(agent_sampler_worker_exited(s, 4343, (500 + 10) * tick_ns), 0, "worker 4343 reaped");
+	is_int(agent_sampler_worker_exited(s, 4242, 0), -ENOENT, "reaping it again is -ENOENT");
+	snap = step_ok(s, "workers", 1);
+	is_pus(snap, busy_ours, 0.30, 0.00, 0.00, 0.10, "reaped workers");
+	is_pus(snap, busy_raw, 0.10, 0.00, 1.00, 0.15, "reaped workers subtracted");
+	snap = step_ok(s, "basic", 2);
+	is_near(snap->pu[0].busy_ours, 0, EPS, "a reaped worker is charged once");
+
 	/* Re-declaring a kept worker keeps its baseline. */
 	agent_sampler_free(s);
 	s = new_sampler(1);
