@@ -45,7 +45,7 @@ mkdir -p "$src" "$scratch/home"
 cp -r "$top/packaging/debian" "$src/debian"
 
 t0=$(date +%s)
-(cd "$src" && dpkg-buildpackage -us -uc -b) >"$scratch/build.log" 2>&1
+(cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$scratch/build.log" 2>&1
 rc=$?; ok $rc "dpkg-buildpackage builds nicely, libnicely0, libnicely-dev ($(($(date +%s) - t0)) s)"
 [ $rc = 0 ] || { diag_file "$scratch/build.log"; stop_here; }
 arch=$(dpkg --print-architecture)
@@ -113,6 +113,10 @@ out=$(as_user timeout 20 "$scratch/example" 2>&1)
 [ "$out" = $'task 0 returned 6\ntask 1 returned 4\ntask 2 returned 2' ]; rc=$?
 ok $rc "the example runs and prints its results in call order"
 [ $rc = 0 ] || echo "$out" | sed 's/^/# /'
+sleep 0.2
+left=$(pgrep -f "^$scratch/example" | xargs)
+[ -z "$left" ]; ok $? "no process of the example is left${left:+ (pids $left)}"
+[ -z "$left" ] || kill -KILL $left 2>/dev/null
 
 echo "# a local change an admin made" >>/etc/nicely/nicely.conf
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall \
