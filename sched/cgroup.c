@@ -659,7 +659,7 @@ static enum policy_weight cg_class_of(const struct cg_hier *h, const char *rel)
 		    sizeof(buf)) <= 0)
 		return POLICY_WEIGHT_NORMAL;
 	v = atol(buf);
-	if (v > 0 && v <= (h->v2 ? 1 : 2))
+	if (v > 0 && v <= (h->v2 ? 1 : 3))	/* idle groups read 3 */
 		return POLICY_WEIGHT_IDLE;
 	if (v > 0 && v <= (h->v2 ? 6 : 64))
 		return POLICY_WEIGHT_LOW;
@@ -848,28 +848,29 @@ static unsigned cg_v2_enable(const struct cg_tree *t, const struct cg_hier *h,
 
 /* Remove the base in every hierarchy when no batch is left in it (it is
  * shared by all batches; a busy base just stays). */
-static void cg_base_try_remove(const struct sched_cgroup *b)
+static void cg_base_try_remove(const struct cg_tree *t, const char *base)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	int i, busy;
 	DIR *d;
 
-	for (i = 0; i < b->t.nh; i++) {
-		cg_path(path, sizeof(path), &b->t.h[i], b->base, NULL);
-		if (b->t.h[i].fake) {
+	for (i = 0; i < t->nh; i++) {
+		cg_path(path, sizeof(path), &t->h[i], base, NULL);
+		if (t->h[i].fake) {
 			busy = 0;
 			d = opendir(path);
-			while (d && (de = readdir(d)))
+			if (!d)
+				continue;
+			while ((de = readdir(d)))
 				busy |= de->d_type == DT_DIR &&
 					de->d_name[0] != '.';
-			if (d)
-				closedir(d);
+			closedir(d);
 			if (busy)
 				continue;
-			cg_rmdir_one(&b->t, &b->t.h[i], path, NULL, 0);
+			cg_rmdir_one(t, &t->h[i], path, NULL, 0);
 		} else if (rmdir(path) == 0) {
-			cg_trace(&b->t, "rmdir", path, NULL);
+			cg_trace(t, "rmdir", path, NULL);
 		}
 	}
 }
@@ -947,7 +948,7 @@ static int cg_batch_make(struct sched_cgroup *b, char *err, size_t errlen)
 	}
 	while (--i >= 0)
 		cg_rmtree(&b->t, &b->t.h[i], b->rel, NULL, 0);
-	cg_base_try_remove(b);
+	cg_base_try_remove(&b->t, b->base);
 	return r;
 }
 
@@ -1066,6 +1067,8 @@ static int cg_clean(const struct cg_tree *t, const char *base,
 		}
 		closedir(d);
 	}
+	if (removed)
+		cg_base_try_remove(t, base);
 	return ret < 0 ? ret : removed;
 }
 
@@ -1143,7 +1146,7 @@ int sched_cgroup_batch_close(struct sched_cgroup *b, char *err, size_t errlen)
 			ret = r;
 	}
 	cg_base_class(b, -1);
-	cg_base_try_remove(b);
+	cg_base_try_remove(&b->t, b->base);
 	if (b->t.trace_fd >= 0)
 		close(b->t.trace_fd);
 	free(b);
