@@ -594,6 +594,32 @@ static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 	return -ETIMEDOUT;
 }
 
+/* v1 freezer: thaw path and every group below it that is frozen or
+ * freezing (a group frozen by itself stays frozen when only its parent is
+ * thawed). Used after a kill, so the killed tasks can die. */
+static void cg_thaw_tree(const struct cg_tree *t, const struct cg_hier *h,
+			 const char *rel)
+{
+	char path[PATH_MAX], sub[PATH_MAX], buf[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (cg_read(h, rel, "freezer.state", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "THAWED", 6))
+		cg_write(t, h, rel, "freezer.state", "THAWED", NULL, 0);
+	if (cg_path(path, sizeof(path), h, rel, NULL) < 0 ||
+	    !(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) <
+		    (int)sizeof(sub))
+			cg_thaw_tree(t, h, sub);
+	}
+	closedir(d);
+}
+
 /* Kill every process in group rel and below, until none is left:
  * cgroup.kill where the tracking tree has it (written again if the group
  * has not emptied within a second), else rounds of freeze, SIGKILL to
@@ -602,9 +628,9 @@ static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 		   size_t errlen)
 {
-	const struct cg_hier *h = cg_tracker(t);
+	const struct cg_hier *h = cg_tracker(t), *fz = cg_find(t, CG_FREEZER);
 	int64_t deadline = cg_now_ms() + KILL_TIMEOUT_MS, until;
-	int have_kill, have_freezer = cg_find(t, CG_FREEZER) != NULL;
+	int have_kill, have_freezer = fz != NULL;
 	char path[PATH_MAX];
 	int n, r;
 
@@ -622,6 +648,10 @@ static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 			r = cg_write(t, h, rel, "cgroup.kill", "1", err, errlen);
 			if (r < 0)
 				return r;
+			/* a task frozen by the v1 freezer does not die of
+			 * SIGKILL until it is thawed */
+			if (fz && !fz->v2)
+				cg_thaw_tree(t, fz, rel);
 			until = cg_now_ms() + 1000;
 			while (cg_procs_walk(path, 0) > 0 &&
 			       cg_now_ms() < until)
@@ -631,7 +661,9 @@ static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 		if (have_freezer)
 			cg_freeze(t, rel, 1, NULL, 0);
 		cg_procs_walk(path, SIGKILL);
-		if (have_freezer)
+		if (have_freezer && !fz->v2)
+			cg_thaw_tree(t, fz, rel);
+		else if (have_freezer)
 			cg_freeze(t, rel, 0, NULL, 0);
 		cg_sleep_ms(2);
 	}
