@@ -1472,6 +1472,15 @@ int sched_cgroup_task_nprocs(const struct sched_cgroup_task *t)
 	return r < 0 ? r : cg_procs_walk(path, 0);
 }
 
+int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
+{
+	char path[PATH_MAX];
+	int r = cg_path(path, sizeof(path), cg_tracker(&t->batch->t), t->rel,
+			NULL);
+
+	return r < 0 ? r : cg_procs_walk(path, sig);
+}
+
 int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen)
 {

@@ -172,6 +172,11 @@ int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen);
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen);
 
+/* Send sig to every process in the task's groups (e.g. SIGTERM before a
+ * kill-all, reaching grandchildren that left the process group). Returns
+ * the number signalled, or -errno. */
+int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
+
 /* Kill what is left in the task's groups, remove them (checked gone) and
  * close its files. 0 or -errno with err set. Safe on a task never created
  * or already removed. */

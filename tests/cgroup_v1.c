@@ -406,6 +406,38 @@ static void stale(void)
 	ok(access(dir, F_OK) < 0, "stale: and the empty base with it");
 }
 
+/* A signal to the task reaches the setsid grandchild too. */
+static void signal_all(void)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "";
+	pid_t c, gc;
+	int fd, i;
+
+	if (sched_cgroup_batch_open(&b, &o, err, sizeof(err)) < 0 ||
+	    sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err)) < 0) {
+		ok(0, "signal: batch and task (%s)", err);
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	c = spawn(&t, "(setsid sleep 1000 & echo $!); exec sleep 1000", &fd);
+	gc = read_pid(fd);
+	close(fd);
+	track(gc);
+	for (i = 0; i < 100 && sched_cgroup_task_nprocs(&t) != 2; i++)
+		usleep(10000);
+	is_int(sched_cgroup_task_signal(&t, SIGTERM), 2,
+	       "signal: SIGTERM sent to both processes of the task");
+	is_int(reap(c), SIGTERM, "signal: the task got it");
+	is_int(reap(gc), SIGTERM, "signal: the setsid grandchild got it");
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "signal: task removed (%s)", err);
+	is_int(sched_cgroup_batch_close(b, err, sizeof(err)), 0,
+	       "signal: batch closed (%s)", err);
+}
+
 /* A root showing only the v1 controllers, as symlinks into the real ones. */
 static int v1_only_root(char *root, size_t len, const char *tdir)
 {
@@ -447,6 +479,7 @@ int main(void)
 	else
 		ok(0, "could not build a v1-only root");
 	stale();
+	signal_all();
 	for (i = 0; i < npids; i++)
 		if (!dead(pids[i])) {
 			left++;
