@@ -1448,6 +1448,7 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 
 	st->cpu_ns = -1;
 	st->mem_peak = -1;
+	st->oom_kills = -1;
 	if ((h = cg_find(tr, CG_UNIFIED)) &&
 	    cg_read(h, t->rel, "cpu.stat", buf, sizeof(buf)) > 0 &&
 	    (p = strstr(buf, "usage_usec ")))
@@ -1460,6 +1461,10 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 		    h->v2 ? "memory.peak" : "memory.max_usage_in_bytes", buf,
 		    sizeof(buf)) > 0)
 		st->mem_peak = strtoll(buf, NULL, 10);
+	if (h && cg_read(h, t->rel, h->v2 ? "memory.events" : "memory.oom_control",
+			 buf, sizeof(buf)) > 0 &&
+	    (p = strstr(buf, "oom_kill ")))
+		st->oom_kills = strtoll(p + 9, NULL, 10);
 	return 0;
 }
 

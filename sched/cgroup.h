@@ -75,6 +75,7 @@ struct sched_cgroup_limits {
 struct sched_cgroup_stats {
 	int64_t cpu_ns;		/* CPU time of every process that ran in it */
 	int64_t mem_peak;	/* peak memory in bytes */
+	int64_t oom_kills;	/* processes killed by its memory limit */
 };
 
 struct sched_cgroup;		/* a batch */

@@ -438,6 +438,56 @@ static void signal_all(void)
 	       "signal: batch closed (%s)", err);
 }
 
+/* A task over its memory limit is killed, and the kill is counted. */
+static void memory_limit(const char *helpers)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t1, t2;
+	struct sched_cgroup_stats st;
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "", cmd1[600], cmd2[600];
+	pid_t c1, c2;
+	int fd;
+
+	snprintf(cmd1, sizeof(cmd1), "exec %s/memhog 400", helpers);
+	snprintf(cmd2, sizeof(cmd2), "exec %s/memhog 8", helpers);
+	if (sched_cgroup_batch_open(&b, &o, err, sizeof(err)) < 0 ||
+	    sched_cgroup_task_create(b, 1,
+				     &(struct sched_cgroup_limits){
+					     NULL, 96ull << 20 },
+				     &t1, err, sizeof(err)) < 0 ||
+	    sched_cgroup_task_create(b, 2,
+				     &(struct sched_cgroup_limits){
+					     NULL, 96ull << 20 },
+				     &t2, err, sizeof(err)) < 0) {
+		ok(0, "memory: batch and tasks (%s)", err);
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	c1 = spawn(&t1, cmd1, &fd);
+	close(fd);
+	c2 = spawn(&t2, cmd2, &fd);
+	close(fd);
+	is_int(reap(c1), SIGKILL, "memory: 400 MiB under a 96 MiB limit: "
+	       "killed");
+	is_int(reap(c2), -1, "memory: 8 MiB under the same limit: exits");
+	sched_cgroup_task_stats(&t1, &st);
+	ok(st.oom_kills >= 1, "memory: the kill is counted (%lld)",
+	   (long long)st.oom_kills);
+	ok(st.mem_peak > (48 << 20) && st.mem_peak <= (97 << 20),
+	   "memory: peak %lld bytes, at most the limit",
+	   (long long)st.mem_peak);
+	sched_cgroup_task_stats(&t2, &st);
+	is_int(st.oom_kills, 0, "memory: no kill in the task that fitted");
+	ok(st.mem_peak >= (8 << 20), "memory: its peak %lld >= 8 MiB",
+	   (long long)st.mem_peak);
+	is_int(sched_cgroup_task_remove(&t1, err, sizeof(err)) |
+		       sched_cgroup_task_remove(&t2, err, sizeof(err)),
+	       0, "memory: tasks removed (%s)", err);
+	is_int(sched_cgroup_batch_close(b, err, sizeof(err)), 0,
+	       "memory: batch closed (%s)", err);
+}
+
 /* A root showing only the v1 controllers, as symlinks into the real ones. */
 static int v1_only_root(char *root, size_t len, const char *tdir)
 {
@@ -461,7 +511,18 @@ static int v1_only_root(char *root, size_t len, const char *tdir)
 int main(void)
 {
 	char tdir[64] = "/tmp/nicely-cgv1-XXXXXX", root[300], cmd[200];
+	char helpers[512];
+	const char *build = getenv("NICELY_BUILD");
 	int i, left = 0;
+
+	/* the helpers sit beside this test: build/tests/helpers */
+	if (build && *build)
+		snprintf(helpers, sizeof(helpers), "%s/tests/helpers", build);
+	else if (readlink("/proc/self/exe", helpers, sizeof(helpers) - 20) > 0) {
+		helpers[sizeof(helpers) - 20] = 0;
+		if (strrchr(helpers, '/'))
+			strcpy(strrchr(helpers, '/'), "/helpers");
+	}
 
 	if (geteuid() != 0)
 		tap_skip_all("needs root to create cgroups");
@@ -480,6 +541,7 @@ int main(void)
 		ok(0, "could not build a v1-only root");
 	stale();
 	signal_all();
+	memory_limit(helpers);
 	for (i = 0; i < npids; i++)
 		if (!dead(pids[i])) {
 			left++;
