@@ -92,7 +92,7 @@ static void make_root(int with_idle)
 	static const char *files[] = {
 		"cgroup.procs", "cgroup.kill", "cgroup.freeze", "cgroup.events",
 		"cpu.weight", "cpu.stat", "cpuset.cpus", "cpuset.mems",
-		"memory.max", "memory.swap.max", "memory.peak",
+		"memory.max", "memory.swap.max", "memory.peak", "memory.events",
 	};
 	size_t i;
 	char cmd[700];
@@ -226,7 +226,10 @@ static void test_lifecycle(void)
 	put(kf, "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
 	snprintf(kf, sizeof(kf), "%s/memory.peak", rel);
 	put(kf, "12345\n");
+	snprintf(kf, sizeof(kf), "%s/memory.events", rel);
+	put(kf, "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\noom_group_kill 0\n");
 	sched_cgroup_task_stats(&t, &st);
+	is_int(st.oom_kills, 2, "memory-limit kills from memory.events");
 	is_int(st.cpu_ns, 1500000, "cpu time from cpu.stat usage_usec");
 	is_int(st.mem_peak, 12345, "peak memory from memory.peak");
 
