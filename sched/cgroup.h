@@ -191,11 +191,17 @@ int sched_cgroup_task_remove(struct sched_cgroup_task *t, char *err,
 int sched_cgroup_clean_stale(const struct sched_cgroup_options *opts,
 			     char *err, size_t errlen);
 
-/* Fallback without cgroups: set the calling process's autogroup nice from
- * the weight class (IDLE 19, LOW 10, NORMAL untouched) through
- * /proc/self/autogroup. Call it in a child after setsid() to affect only
- * that session. Async-signal-safe. 0, or -errno (-ENOENT without
- * autogroup). */
+/* Fallback without cgroups: set the autogroup nice of the calling
+ * process's session from the weight class (IDLE 19, LOW 10, NORMAL
+ * untouched) through /proc/self/autogroup; nice alone only ranks tasks
+ * inside one autogroup. Retries while the kernel's rate limit for
+ * unprivileged writes (one per 100 ms) refuses. Async-signal-safe (usable
+ * in a child after setsid() to affect only that session). 0, or -errno
+ * (-ENOENT on kernels without autogroup). */
 int sched_cgroup_autogroup_fallback(enum policy_weight w);
+/* The session's autogroup nice now, or -errno. */
+int sched_cgroup_autogroup_nice(void);
+/* Put the session's autogroup nice back (0..19) after a fallback. */
+int sched_cgroup_autogroup_restore(int nice);
 
 #endif
