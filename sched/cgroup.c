@@ -339,6 +339,15 @@ static int cg_detect(struct cg_tree *t, const char *root, char *err,
 			t->mode = SCHED_CGROUP_HYBRID;
 		}
 	}
+	/* cgroup2's cpu.stat gives the CPU time: a cpuacct hierarchy of its
+	 * own would only cost a group per task */
+	for (j = 0; t->mode == SCHED_CGROUP_HYBRID && j < t->nh; j++)
+		if (t->h[j].ctrls == CG_CPUACCT) {
+			memmove(&t->h[j], &t->h[j + 1],
+				(size_t)(t->nh - j - 1) * sizeof(t->h[0]));
+			t->nh--;
+			break;
+		}
 	return 0;
 }
 
