@@ -1113,6 +1113,7 @@ static int cg_clean(const struct cg_tree *t, const char *base,
 	return ret < 0 ? ret : removed;
 }
 
+/* Remove dead batches of the user (see cgroup.h). */
 int sched_cgroup_clean_stale(const struct sched_cgroup_options *opts,
 			     char *err, size_t errlen)
 {
@@ -1128,6 +1129,7 @@ int sched_cgroup_clean_stale(const struct sched_cgroup_options *opts,
 	return r;
 }
 
+/* Detect the tree, clean stale batches, make this batch's groups. */
 int sched_cgroup_batch_open(struct sched_cgroup **out,
 			    const struct sched_cgroup_options *opts,
 			    char *err, size_t errlen)
@@ -1173,6 +1175,7 @@ int sched_cgroup_batch_open(struct sched_cgroup **out,
 	return 0;
 }
 
+/* Kill what is left, remove the batch's groups and the empty base, free. */
 int sched_cgroup_batch_close(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	int i, r, ret;
@@ -1194,11 +1197,13 @@ int sched_cgroup_batch_close(struct sched_cgroup *b, char *err, size_t errlen)
 	return ret;
 }
 
+/* The kind of tree the batch lives in. */
 enum sched_cgroup_mode sched_cgroup_mode(const struct sched_cgroup *b)
 {
 	return b->t.mode;
 }
 
+/* "v1", "v2", "hybrid" or "none". */
 const char *sched_cgroup_mode_name(enum sched_cgroup_mode m)
 {
 	switch (m) {
@@ -1214,6 +1219,7 @@ const char *sched_cgroup_mode_name(enum sched_cgroup_mode m)
 	return "none";
 }
 
+/* The batch group's name, <user>-<pid>-<n>. */
 const char *sched_cgroup_batch_name(const struct sched_cgroup *b)
 {
 	return b->name;
@@ -1232,6 +1238,7 @@ static unsigned cg_ctrl_bit(const char *ctrl)
 	return 0;
 }
 
+/* The batch's directory in the hierarchy that has ctrl. */
 const char *sched_cgroup_batch_path(const struct sched_cgroup *b,
 				    const char *ctrl, char *buf, size_t len)
 {
@@ -1243,6 +1250,7 @@ const char *sched_cgroup_batch_path(const struct sched_cgroup *b,
 	return buf;
 }
 
+/* Whether the kernel offers cpu.idle here. */
 int sched_cgroup_has_idle(const struct sched_cgroup *b)
 {
 	return b->has_idle;
@@ -1281,6 +1289,7 @@ static int cg_set_memory(const struct cg_tree *t, const struct cg_hier *h,
 			h->v2 ? "0" : val, err, errlen);
 }
 
+/* Make task-<seq> in every hierarchy with its limits and open its procs files. */
 int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 			     const struct sched_cgroup_limits *lim,
 			     struct sched_cgroup_task *t, char *err,
@@ -1369,6 +1378,7 @@ fail:
 	return r;
 }
 
+/* Child side, between fork and exec: write our pid to every procs file. */
 int sched_cgroup_child_join(const struct sched_cgroup_task *t)
 {
 	char buf[32], line[160];
@@ -1396,11 +1406,13 @@ int sched_cgroup_child_join(const struct sched_cgroup_task *t)
 	return 0;
 }
 
+/* Parent side after fork: the procs files are the child's now. */
 void sched_cgroup_task_forked(struct sched_cgroup_task *t)
 {
 	cg_task_close_fds(t);
 }
 
+/* Move an existing process into the task's groups. */
 int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 			     char *err, size_t errlen)
 {
@@ -1418,6 +1430,7 @@ int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 	return 0;
 }
 
+/* New cpuset.cpus for a running task. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen)
 {
@@ -1436,18 +1449,21 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			errlen);
 }
 
+/* Freeze or thaw one task. */
 int sched_cgroup_task_freeze(struct sched_cgroup_task *t, int frozen,
 			     char *err, size_t errlen)
 {
 	return cg_freeze(&t->batch->t, t->rel, frozen, err, errlen);
 }
 
+/* Freeze or thaw the whole batch. */
 int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 			      size_t errlen)
 {
 	return cg_freeze(&b->t, b->rel, frozen, err, errlen);
 }
 
+/* CPU time, peak memory and memory-limit kills of a task. */
 int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 			    struct sched_cgroup_stats *st)
 {
@@ -1477,6 +1493,7 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	return 0;
 }
 
+/* How many processes the task has now. */
 int sched_cgroup_task_nprocs(const struct sched_cgroup_task *t)
 {
 	char path[PATH_MAX];
@@ -1486,6 +1503,7 @@ int sched_cgroup_task_nprocs(const struct sched_cgroup_task *t)
 	return r < 0 ? r : cg_procs_walk(path, 0);
 }
 
+/* Send a signal to every process of the task. */
 int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
 {
 	char path[PATH_MAX];
@@ -1495,17 +1513,20 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
 	return r < 0 ? r : cg_procs_walk(path, sig);
 }
 
+/* Kill every process of the task. */
 int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen)
 {
 	return cg_kill(&t->batch->t, t->rel, err, errlen);
 }
 
+/* Kill every process of the batch. */
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	return cg_kill(&b->t, b->rel, err, errlen);
 }
 
+/* Kill what is left of the task, remove its groups, close its files. */
 int sched_cgroup_task_remove(struct sched_cgroup_task *t, char *err,
 			     size_t errlen)
 {
@@ -1544,6 +1565,7 @@ static int cg_autogroup_write(const char *v, size_t len)
 	}
 }
 
+/* Renice the session's autogroup for a weight class. */
 int sched_cgroup_autogroup_fallback(enum policy_weight w)
 {
 	const char *v = w == POLICY_WEIGHT_IDLE ? "19"
@@ -1552,6 +1574,7 @@ int sched_cgroup_autogroup_fallback(enum policy_weight w)
 	return v ? cg_autogroup_write(v, 2) : 0;
 }
 
+/* The session's autogroup nice, from /proc/self/autogroup. */
 int sched_cgroup_autogroup_nice(void)
 {
 	char buf[128], *p;
@@ -1563,6 +1586,7 @@ int sched_cgroup_autogroup_nice(void)
 	return p ? atoi(p + 6) : -EINVAL;
 }
 
+/* Put back a session autogroup nice saved before the fallback. */
 int sched_cgroup_autogroup_restore(int nice)
 {
 	char v[8];

@@ -508,6 +508,7 @@ static int v1_only_root(char *root, size_t len, const char *tdir)
 	return 0;
 }
 
+/* Run every scenario, then check nothing this test started is left. */
 int main(void)
 {
 	char tdir[64] = "/tmp/nicely-cgv1-XXXXXX", root[300], cmd[200];

@@ -401,6 +401,7 @@ static void test_errors(void)
 	ok(!there("nicely"), "nothing left after the refused task");
 }
 
+/* Each scenario on its own fresh fake tree in a temporary directory. */
 int main(void)
 {
 	char cmd[400];
