@@ -5,5 +5,7 @@
 #define SCHED_CLI_H
 
 int cli_top(int argc, char **argv);
+/* `nicely run`: a batch of commands (sched/cli_run.c). */
+int cli_run(int argc, char **argv);
 
 #endif

@@ -94,7 +94,8 @@ struct queue_task *queue_push(struct queue *q, const char *const *values,
 	t->errfd = -1;
 	t->w_out.fd = t->w_err.fd = t->w_pid.fd = -1;
 	t->out.fd = t->err.fd = -1;
-	t->lb_tag_pending = 1;
+	t->lb_start[0] = t->lb_start[1] = 1;
+	t->res_fd[0] = t->res_fd[1] = -1;
 	if (q->len == 0)
 		q->base = t->seq;
 	q->ring[(q->head + q->len) % q->cap] = t;

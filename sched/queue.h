@@ -59,7 +59,8 @@ struct queue_task {
 	int halted;		/* killed by --halt now or a signal */
 	uint64_t start_ns, end_ns, deadline_ns;
 	double start_real;	/* epoch seconds, for the joblog */
-	char lb_tag_pending;	/* --line-buffer: at line start */
+	char lb_start[2];	/* --line-buffer: stdout/stderr at line start */
+	int res_fd[2];		/* --results: stdout/stderr files, -1 */
 
 	/* result */
 	int exitval;		/* -1 on timeout (as GNU parallel) */
