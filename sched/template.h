@@ -26,9 +26,11 @@ char *template_expand(const struct template *t, const char *const *values,
 		      size_t n, uint64_t seq, int slot);
 
 /* 0 when the command needs no shell: the literal words hold no shell
- * syntax (no quotes, $, `, \\, ;, &, |, <, >, (, ), globs, newlines,
- * assignments or a shell builtin first), so template_expand_argv gives the
- * exact words /bin/sh -c would and the engine may exec them directly.
+ * syntax (no quotes, $, `, backslash, ;, &, |, <, >, (, ), globs,
+ * newlines, assignments, or a shell builtin or keyword such as cd, exit
+ * or echo as the command; the first word holds no replacement string),
+ * so template_expand_argv gives the exact words /bin/sh -c would and the
+ * engine may exec them directly.
  * 1 when the command must go through /bin/sh -c (always when argc == 0). */
 int template_needs_shell(const struct template *t);
 
