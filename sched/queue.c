@@ -91,7 +91,6 @@ struct queue_task *queue_push(struct queue *q, const char *const *values,
 	t->state = QUEUE_WAITING;
 	t->pid = -1;
 	t->pu = -1;
-	t->errfd = -1;
 	t->w_out.fd = t->w_err.fd = t->w_pid.fd = -1;
 	t->out.fd = t->err.fd = -1;
 	t->lb_start[0] = t->lb_start[1] = 1;

@@ -46,7 +46,6 @@ struct queue_task {
 	int slot;		/* {%}: 1..jobs */
 	int pu;			/* PU index it was started on / moved to, -1 */
 	int nice;
-	int errfd;		/* spawn failure pipe, -1 */
 	struct loop_watch w_out, w_err, w_pid;
 	int open_pipes;		/* 0..2 still to see EOF on */
 	int exited;

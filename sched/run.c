@@ -49,6 +49,7 @@ struct run {
 	int nslots;
 	int stopping;		/* no new starts (halt, signal, EPIPE) */
 	uint64_t grace_ns;
+	uint64_t armed_ns;	/* deadline timer armed for, 0 = off */
 	struct run_stats st;
 	char *err;
 	size_t errlen;
@@ -182,7 +183,9 @@ static void run_arm_deadlines(struct run *r)
 		if (t->deadline_ns && t->kill_stage < 2 &&
 		    (!min || t->deadline_ns < min))
 			min = t->deadline_ns;
-	loop_timer_at(r->timerfd, min);
+	if (min != r->armed_ns)
+		loop_timer_at(r->timerfd, min);
+	r->armed_ns = min;
 }
 
 /* Signal a task's whole process group (and wake it if stopped). */
@@ -480,6 +483,9 @@ static void run_on_pipe(struct queue_task *t, int which, struct run *r)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
+		/* a child between fork and exec may still hold this fd, so
+		 * close() alone would leave it in the epoll set */
+		loop_del(&r->loop, w);
 		close(w->fd);
 		w->fd = -1;
 		t->open_pipes--;
@@ -540,6 +546,7 @@ static void run_on_pid(struct loop_watch *w, uint32_t ev)
 	t->wstatus = p > 0 ? status : 0;
 	t->exited = 1;
 	t->end_ns = loop_now_ns();
+	loop_del(&run_self->loop, w);
 	close(w->fd);
 	w->fd = -1;
 	run_task_done_maybe(run_self, t);
@@ -603,25 +610,12 @@ static void run_record(struct run *r, struct queue_task *t)
 /* Both the exit and EOF on every pipe arrived: the task is finished. */
 static void run_task_done_maybe(struct run *r, struct queue_task *t)
 {
-	struct spawn_failure f;
 	int pu = t->pu, nice = t->nice, handoff;
 
 	if (!t->exited || t->open_pipes > 0)
 		return;
 	run_unlink(r, t);
 	run_slot_put(r, t->slot);
-	if (t->errfd >= 0) {
-		if (spawn_read_failure(t->errfd, &f) && !t->errmsg) {
-			char m[512];
-			snprintf(m, sizeof m, "nicely: task %llu: %s '%s': %s\n",
-				 (unsigned long long)t->seq,
-				 spawn_stage_text(f.stage), t->cmd,
-				 strerror(f.err));
-			t->errmsg = strdup(m);
-		}
-		close(t->errfd);
-		t->errfd = -1;
-	}
 	if (WIFEXITED(t->wstatus)) {
 		t->exitval = WEXITSTATUS(t->wstatus);
 		t->signal = 0;
@@ -768,7 +762,15 @@ static int run_start(struct run *r, int pu, int nice)
 	req.stdout_fd = po[1];
 	req.stderr_fd = pe[1];
 	int pidfd = -1;
-	e = spawn_start(&req, &t->pid, &pidfd, &t->errfd);
+	struct spawn_failure f;
+	e = spawn_start(&req, &t->pid, &pidfd, &f);
+	if (e == 0 && f.stage != SPAWN_STAGE_NONE) {
+		char m[512];
+		snprintf(m, sizeof m, "nicely: task %llu: %s '%s': %s\n",
+			 (unsigned long long)t->seq, spawn_stage_text(f.stage),
+			 t->cmd, strerror(f.err));
+		t->errmsg = strdup(m);
+	}
 	free(argv);
 	close(po[1]);
 	close(pe[1]);
@@ -950,6 +952,7 @@ static void run_on_timer(struct loop_watch *w, uint32_t ev)
 
 	(void)ev;
 	loop_timer_ack(w->fd);
+	r->armed_ns = 0; /* one-shot: it fired */
 	for (struct queue_task *t = r->running; t; t = t->next) {
 		if (!t->deadline_ns || t->deadline_ns > now)
 			continue;

@@ -1,7 +1,7 @@
-/* sched/spawn: fork and exec one task. spawn_child runs in the child after
- * fork and uses only async-signal-safe calls until exec; every step that can
- * fail reports (stage, errno) through a close-on-exec pipe the parent reads
- * after the child exited. Called by sched/run.c from the scheduler loop. */
+/* sched/spawn: vfork and exec one task. spawn_child runs in the child,
+ * sharing the parent's memory until exec, and makes system calls only;
+ * a step that fails writes (stage, errno) into the parent's memory, which
+ * the parent reads when vfork returns. Called by sched/run.c in the loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,24 +15,26 @@
 
 #include "sched/spawn.h"
 
-/* Report a failed step to the parent and end the child. */
-static void spawn_child_fail(int errfd, int stage, int err)
+/* Record a failed step where the parent reads it and end the child. The
+ * child shares the parent's memory (vfork) until it execs or exits. */
+static __attribute__((noreturn)) void
+spawn_child_fail(volatile struct spawn_failure *f, int stage,
+			     int err)
 {
-	struct spawn_failure f = { stage, err };
-	ssize_t w;
-
-	w = write(errfd, &f, sizeof f);
-	(void)w;
+	f->stage = stage;
+	f->err = err;
 	_exit(stage == SPAWN_STAGE_EXEC && err == ENOENT ? 127 : 126);
 }
 
-/* The child between fork and exec. Only async-signal-safe calls: this is
- * where a task gets its process group, death signal, nice, CPUs, cgroups
- * and stdio. New per-task steps (e.g. cgroup setup) belong here. */
-static void spawn_child(const struct spawn_req *r, pid_t parent, int errfd)
+/* The child between vfork and exec. It shares the parent's memory, so only
+ * system calls here, no allocation, no stdio, no return: this is where a
+ * task gets its process group, death signal, nice, CPUs, cgroups and
+ * stdio. New per-task steps (e.g. cgroup setup) belong here, vfork-safe. */
+static __attribute__((noinline, noreturn)) void
+spawn_child(const struct spawn_req *r, pid_t parent,
+	    volatile struct spawn_failure *f)
 {
 	sigset_t none;
-	int efd = errfd;
 
 	/* own process group, so kill-all reaches the whole tree */
 	setpgid(0, 0);
@@ -40,83 +42,55 @@ static void spawn_child(const struct spawn_req *r, pid_t parent, int errfd)
 	/* the parent may have died before prctl: then nobody would kill us */
 	if (getppid() != parent)
 		_exit(126);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
+	/* nicely ignores SIGPIPE; the task gets the default back */
+	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (size_t i = 0; i < r->ncgroup_fds; i++)
 		if (write(r->cgroup_fds[i], "0", 1) != 1)
-			spawn_child_fail(efd, SPAWN_STAGE_CGROUP, errno);
+			spawn_child_fail(f, SPAWN_STAGE_CGROUP, errno);
 	if (r->nice >= 0)
 		setpriority(PRIO_PROCESS, 0, r->nice);
 	if (r->cpus && sched_setaffinity(0, sizeof *r->cpus, r->cpus) < 0)
-		spawn_child_fail(efd, SPAWN_STAGE_AFFINITY, errno);
+		spawn_child_fail(f, SPAWN_STAGE_AFFINITY, errno);
 	/* fds 0-2 of nicely are always open, so the sources are >= 3 */
 	if (dup2(r->stdin_fd, 0) < 0 || dup2(r->stdout_fd, 1) < 0 ||
 	    dup2(r->stderr_fd, 2) < 0)
-		spawn_child_fail(efd, SPAWN_STAGE_STDIO, errno);
-	/* keep the failure pipe as fd 3 (close-on-exec), close the rest */
-	if (efd != 3) {
-		if (dup3(efd, 3, O_CLOEXEC) < 0)
-			spawn_child_fail(efd, SPAWN_STAGE_STDIO, errno);
-		efd = 3;
-	}
-	close_range(4, ~0U, 0);
+		spawn_child_fail(f, SPAWN_STAGE_STDIO, errno);
+	close_range(3, ~0U, 0);
 	if (r->direct)
 		execvp(r->argv[0], r->argv);
 	else
 		execl("/bin/sh", "sh", "-c", r->cmd, (char *)NULL);
-	spawn_child_fail(efd, SPAWN_STAGE_EXEC, errno);
+	spawn_child_fail(f, SPAWN_STAGE_EXEC, errno);
 }
 
-/* Fork a task; the parent gets pid, pidfd and the failure pipe. */
+/* vfork a task: the parent resumes once the child exec'd or failed. */
 int spawn_start(const struct spawn_req *req, pid_t *pid, int *pidfd,
-		int *errfd)
+		struct spawn_failure *failure)
 {
-	int ep[2], pfd, e;
+	volatile struct spawn_failure f = { SPAWN_STAGE_NONE, 0 };
 	pid_t parent = getpid(), child;
+	int pfd, e;
 
-	if (pipe2(ep, O_CLOEXEC) < 0)
+	child = vfork();
+	if (child < 0)
 		return -errno;
-	child = fork();
-	if (child < 0) {
-		e = errno;
-		close(ep[0]);
-		close(ep[1]);
-		return -e;
-	}
-	if (child == 0) {
-		close(ep[0]);
-		spawn_child(req, parent, ep[1]);
-	}
-	close(ep[1]);
-	/* also set in the parent: no window where the child is in ours */
-	setpgid(child, child);
+	if (child == 0)
+		spawn_child(req, parent, &f);
 	pfd = pidfd_open(child, 0);
 	if (pfd < 0) {
 		e = errno;
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
-		close(ep[0]);
 		return -e;
 	}
 	fcntl(pfd, F_SETFD, FD_CLOEXEC);
 	*pid = child;
 	*pidfd = pfd;
-	*errfd = ep[0];
+	failure->stage = f.stage;
+	failure->err = f.err;
 	return 0;
-}
-
-/* Read what the child reported before exec, if anything. */
-int spawn_read_failure(int errfd, struct spawn_failure *f)
-{
-	ssize_t r;
-
-	do
-		r = read(errfd, f, sizeof *f);
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)sizeof *f;
 }
 
 /* Text naming the step that failed. */

@@ -1,8 +1,8 @@
-/* sched/spawn: start one task process. fork, then in the child (before exec,
- * async-signal-safe calls only): its own process group, PR_SET_PDEATHSIG,
- * nice, CPU affinity, the task's cgroups, stdio on the given pipes, every
- * other fd closed, signals back to default, exec. A failure in the child is
- * reported through a close-on-exec pipe and becomes part of the task's
+/* sched/spawn: start one task process. vfork, then in the child (before
+ * exec, system calls only): its own process group, PR_SET_PDEATHSIG, nice,
+ * CPU affinity, the task's cgroups, stdio on the given pipes, every other
+ * fd closed, SIGPIPE and the signal mask back to default, exec. A failure
+ * in the child is handed back to the parent and becomes part of the task's
  * result, never a crash of the batch. Called by sched/run.c in the loop. */
 #ifndef SCHED_SPAWN_H
 #define SCHED_SPAWN_H
@@ -41,17 +41,15 @@ enum {
 	SPAWN_STAGE_EXEC,	/* exec failed (exit 127 for ENOENT, else 126) */
 };
 
-/* Start a task. On success returns 0 with the child's pid, a pidfd for it
- * (close-on-exec, owned by the caller) and *errfd, the read end of the
- * failure pipe (owned by the caller; read it with spawn_read_failure once
- * the child exited). On failure (fork, pipe) returns -errno and starts
- * nothing. The caller keeps ownership of the fds in req. */
+/* Start a task (vfork: the parent waits only until the child exec'd).
+ * On success returns 0 with the child's pid and a pidfd for it
+ * (close-on-exec, owned by the caller); when the child failed before its
+ * command, *failure says where and why (stage SPAWN_STAGE_NONE otherwise)
+ * and the child exits 126/127, still to be reaped through the pidfd. On
+ * failure (vfork, pidfd) returns -errno and nothing is left running. The
+ * caller keeps ownership of the fds in req; they must not be 0-2. */
 int spawn_start(const struct spawn_req *req, pid_t *pid, int *pidfd,
-		int *errfd);
-/* Read the failure report from errfd after the child exited: returns 1 with
- * *f filled when the child failed before its command, 0 when it reached
- * exec. Does not close errfd. */
-int spawn_read_failure(int errfd, struct spawn_failure *f);
+		struct spawn_failure *failure);
 /* Human text for a failure stage ("cannot run", "cannot join cgroup"...). */
 const char *spawn_stage_text(int stage);
 /* Split a command into words for a direct exec when it contains nothing the
