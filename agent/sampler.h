@@ -58,13 +58,28 @@ int agent_sampler_new(struct agent_sampler **out,
 		      const struct agent_sampler_opts *opts, char *err,
 		      size_t errlen);
 void agent_sampler_free(struct agent_sampler *s);
+/* Read from another procfs root from the next sample on (NULL: the default
+ * of agent_sampler_new). Counters of the last sample are kept, so a test can
+ * step one sampler through recorded fixture trees t0, t1, ... Declared
+ * workers' /proc/PID/stat are reopened under the new root. 0 or -errno. */
+int agent_sampler_set_procfs(struct agent_sampler *s, const char *root);
 /* Replace the set of our workers (copied). Their CPU time since the last
- * sample is subtracted from the PU they are charged to. */
+ * sample is subtracted from the PU they are charged to. A PID kept from the
+ * previous set keeps its baseline; a new one is charged from this call on
+ * (declare it right after fork and that is its whole life). Children of a
+ * worker are not seen this way: use a cgroup for process trees. -EINVAL on
+ * a bad PID or PU index. */
 int agent_sampler_set_workers(struct agent_sampler *s,
 			      const struct agent_worker_ref *w, size_t n);
 /* Charge CPU time by cgroup instead of by PID: path of a cgroup directory
  * whose cpuacct.usage_percpu (v1) or per-PID walk of cgroup.procs is ours.
- * NULL clears it. */
+ * NULL clears it. The path is absolute (not under the procfs root); with
+ * cpuacct the whole subtree counts, without it cgroup.procs of the directory
+ * and its subdirectories are walked each sample and PID/stat read under the
+ * procfs root. Processes in it now are charged from now on; ones that join
+ * later from their start. Returns 0, -EINVAL (relative path) or -ENOENT
+ * (neither file exists). Do not also declare the same processes with
+ * agent_sampler_set_workers: they would be charged twice. */
 int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path);
 /* Take a sample at monotonic time now_ns (0: read the clock). On success
  * *snap points into the sampler and stays valid until the next call.
