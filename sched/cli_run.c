@@ -465,7 +465,7 @@ int cli_run(int argc, char **argv)
 	struct cli_run_args a;
 	struct cli_run_ctx c;
 	struct policy_flags flags = POLICY_FLAGS_INIT;
-	struct policy_config_opts copts = { NULL, NULL, NULL, 0 };
+	struct policy_config_opts copts;
 	struct policy_config *cfg = NULL;
 	struct policy_preset preset;
 	struct agent_topology *topo = NULL;
@@ -476,6 +476,7 @@ int cli_run(int argc, char **argv)
 	char err[1024] = "", warn[512] = "";
 	int rc = CLI_RUN_USAGE_EXIT, e;
 
+	memset(&copts, 0, sizeof copts);
 	memset(&a, 0, sizeof a);
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
