@@ -214,6 +214,8 @@ static int output_json_put(struct output_json *j, const char *p, size_t n)
 			return r;
 		j->olen = 0;
 	}
+	if (n > sizeof j->out)
+		return output_full_write(j->fd, p, n);
 	memcpy(j->out + j->olen, p, n);
 	j->olen += n;
 	return 0;
