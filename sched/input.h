@@ -33,8 +33,9 @@ size_t input_nsources(const struct input *in);
  * NUL byte is an error naming file:line. */
 int input_next(struct input *in, const char *const **values, char *err,
 	       size_t errlen);
-/* Total number of tasks if known without reading ahead (all sources in
- * memory, or the first fully read), else -1: for --bar's ETA. */
+/* Total number of tasks if known (all sources in memory, the first a
+ * regular file of at most 64 MiB whose lines were counted at open, or the
+ * first read to its end), else -1: for --bar's ETA. */
 long long input_total(const struct input *in);
 
 #endif

@@ -28,7 +28,9 @@ struct joblog_entry {
 struct joblog;
 
 /* Open path for writing. append != 0 (for --resume / --resume-failed) keeps
- * what is there and adds the header only when the file is new or empty;
+ * what is there, cuts a partial last line a crash left (that task was not
+ * logged, so it reruns), and adds the header only when the file is new or
+ * empty;
  * append == 0 truncates and writes the header. path "-" is stdout (not
  * closed by joblog_close). Returns 0 or -errno with err naming the file.
  * The caller frees the handle with joblog_close, even after a write error. */
@@ -54,7 +56,9 @@ struct joblog_set;
 
 struct joblog_set *joblog_set_new(void);
 void joblog_set_free(struct joblog_set *s);
-/* Add seq (>= 1). Returns 0 or -ENOMEM. */
+/* The largest seq a set holds (its page table stays <= 512 KB). */
+#define JOBLOG_SEQ_MAX ((uint64_t)1 << 32)
+/* Add seq (1 .. JOBLOG_SEQ_MAX). Returns 0, -ERANGE or -ENOMEM. */
 int joblog_set_add(struct joblog_set *s, uint64_t seq);
 /* 1 when seq is in the set, else 0 (NULL set: 0). */
 int joblog_set_has(const struct joblog_set *s, uint64_t seq);
@@ -70,8 +74,9 @@ enum joblog_resume {
 
 /* Read the joblog at path into a new set of seqs to skip (*skip, freed by
  * the caller). A missing file is an empty set (nothing ran yet). A
- * truncated last line (no "\n", as a crash leaves it) is ignored; any
- * other malformed line is an error "FILE:LINE: what" and *skip is NULL.
+ * truncated last line (no "\n", as a crash leaves it) is ignored, header
+ * lines are skipped wherever they are (joined logs); any other malformed
+ * line is an error "FILE:LINE: what" and *skip is NULL.
  * Returns 0 or -errno / -EINVAL. */
 int joblog_load(const char *path, enum joblog_resume mode,
 		struct joblog_set **skip, char *err, size_t errlen);

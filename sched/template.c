@@ -408,6 +408,7 @@ static int template_compute_needs_shell(const struct template *t)
 	return 0;
 }
 
+/* Parse the joined command words into segments (see template.h). */
 int template_compile(struct template **out, char *const *argv, int argc,
 		     size_t ninputs, char *err, size_t errlen)
 {
@@ -530,6 +531,7 @@ nomem:
 	return -ENOMEM;
 }
 
+/* Free a compiled template; NULL is fine. */
 void template_free(struct template *t)
 {
 	if (!t)
@@ -539,6 +541,7 @@ void template_free(struct template *t)
 	free(t);
 }
 
+/* The /bin/sh -c form of one task: size it, allocate once, write it. */
 char *template_expand(const struct template *t, const char *const *values,
 		      size_t n, uint64_t seq, int slot)
 {
@@ -554,11 +557,13 @@ char *template_expand(const struct template *t, const char *const *values,
 	return k.buf;
 }
 
+/* Whether the command must go through /bin/sh (fixed at compile). */
 int template_needs_shell(const struct template *t)
 {
 	return t->needs_shell;
 }
 
+/* The exec form of one task: pointers and strings in one block. */
 char **template_expand_argv(const struct template *t,
 			    const char *const *values, size_t n, uint64_t seq,
 			    int slot)
@@ -583,6 +588,7 @@ char **template_expand_argv(const struct template *t,
 	return words;
 }
 
+/* Append the shell-quoted s to a growing buffer. */
 int template_quote(char **buf, size_t *len, size_t *cap, const char *s)
 {
 	struct template_sink k = { 0 };

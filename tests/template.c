@@ -81,6 +81,7 @@ static const char *q(const char *s)
 	return *s ? s : "''";
 }
 
+/* Every modifier on paths with and without dirs and dots. */
 static void test_modifiers(void)
 {
 	static const struct {
@@ -123,6 +124,7 @@ static void test_modifiers(void)
 	}
 }
 
+/* Every replacement string, positionals, appending, literal braces. */
 static void test_strings(void)
 {
 	const char *one[] = { "a/b.c" };
@@ -146,6 +148,7 @@ static void test_strings(void)
 		     "empty value quoted as ''");
 }
 
+/* No command words: each value is the whole command. */
 static void test_whole(void)
 {
 	char words[MAXW][256];
@@ -171,6 +174,7 @@ static void test_whole(void)
 	template_free(t);
 }
 
+/* Bad replacement strings are errors that name them. */
 static void test_errors(void)
 {
 	struct template *t = (struct template *)1;
@@ -204,6 +208,7 @@ static const char *const nasty[] = {
 	"&&", "|", "<in", ">out", "%s", "\r",
 };
 
+/* Nasty values reach printf through /bin/sh as one literal word each. */
 static void test_quoting(void)
 {
 	char words[MAXW][256];
@@ -248,6 +253,7 @@ static void test_quoting(void)
 	template_free(ta);
 }
 
+/* template_quote appends to a growing buffer. */
 static void test_quote_helper(void)
 {
 	char *b = NULL;
@@ -297,6 +303,7 @@ static void check_argv(char *const *argv, int argc, size_t ninputs,
 	template_free(t);
 }
 
+/* needs_shell verdicts, and argv form equal to the shell's words. */
 static void test_argv(void)
 {
 	const char *v1[] = { "a b'c" };
@@ -327,6 +334,7 @@ static void test_argv(void)
 	check_argv((char *[]){ "" }, 1, 1, v1, 1, "no command word");
 }
 
+/* Run every group of tests. */
 int main(void)
 {
 	test_modifiers();
