@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -534,15 +535,24 @@ static void run_on_err(struct loop_watch *w, uint32_t ev)
 static void run_on_pid(struct loop_watch *w, uint32_t ev)
 {
 	struct queue_task *t = RUN_TASK_OF(w, w_pid);
+	struct rusage ru;
 	int status;
 	pid_t p;
 
 	(void)ev;
 	do
-		p = waitpid(t->pid, &status, WNOHANG);
+		p = wait4(t->pid, &status, WNOHANG, &ru);
 	while (p < 0 && errno == EINTR);
 	if (p == 0)
 		return;
+	/* its last CPU time is ours, not others' load */
+	if (p > 0)
+		agent_sampler_worker_exited(
+			run_self->o->sampler, p,
+			((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+					1000000000ull +
+				((uint64_t)ru.ru_utime.tv_usec +
+				 (uint64_t)ru.ru_stime.tv_usec) * 1000ull);
 	t->wstatus = p > 0 ? status : 0;
 	t->exited = 1;
 	t->end_ns = loop_now_ns();
