@@ -51,6 +51,9 @@ struct run {
 	int stopping;		/* no new starts (halt, signal, EPIPE) */
 	uint64_t grace_ns;
 	uint64_t armed_ns;	/* deadline timer armed for, 0 = off */
+	char exe_name[256];	/* last program resolved through PATH */
+	char exe_path[4096];
+	int exe_ok;
 	struct run_stats st;
 	char *err;
 	size_t errlen;
@@ -673,13 +676,11 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 	run_arm_deadlines(r);
 }
 
-/* Make a pipe whose read end is non-blocking; both ends close-on-exec. */
+/* Make a pipe, both ends close-on-exec. The read end stays blocking: it
+ * is read once per level-triggered epoll event, so a read never waits. */
 static int run_pipe(int p[2])
 {
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	return 0;
+	return pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
 }
 
 /* A task that could not be started at all (pipes, fork): a failed result
@@ -763,6 +764,17 @@ static int run_start(struct run *r, int pu, int nice)
 	req.cmd = t->cmd;
 	req.direct = argv != NULL;
 	req.argv = argv;
+	if (argv) {
+		/* one PATH search per program name, not one per task */
+		if (strcmp(r->exe_name, argv[0])) {
+			r->exe_ok = strlen(argv[0]) < sizeof r->exe_name &&
+				    spawn_resolve(argv[0], r->exe_path,
+						  sizeof r->exe_path) == 0;
+			snprintf(r->exe_name, sizeof r->exe_name, "%s",
+				 r->exe_ok ? argv[0] : "");
+		}
+		req.path = r->exe_ok ? r->exe_path : NULL;
+	}
 	req.nice = nice;
 	if (r->pin && pu >= 0) {
 		agent_topology_cpuset(o->topo, &pu, 1, &cpus);

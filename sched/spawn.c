@@ -10,6 +10,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,7 +59,9 @@ spawn_child(const struct spawn_req *r, pid_t parent,
 	    dup2(r->stderr_fd, 2) < 0)
 		spawn_child_fail(f, SPAWN_STAGE_STDIO, errno);
 	close_range(3, ~0U, 0);
-	if (r->direct)
+	if (r->direct && r->path)
+		execv(r->path, r->argv);
+	else if (r->direct)
 		execvp(r->argv[0], r->argv);
 	else
 		execl("/bin/sh", "sh", "-c", r->cmd, (char *)NULL);
@@ -85,12 +88,47 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, int *pidfd,
 		waitpid(child, NULL, 0);
 		return -e;
 	}
-	fcntl(pfd, F_SETFD, FD_CLOEXEC);
+	/* pidfds are close-on-exec from the start */
 	*pid = child;
 	*pidfd = pfd;
 	failure->stage = f.stage;
 	failure->err = f.err;
 	return 0;
+}
+
+/* Resolve a program name through $PATH like execvp. */
+int spawn_resolve(const char *name, char *buf, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	struct stat st;
+
+	if (!*name)
+		return -ENOENT;
+	if (strchr(name, '/')) {
+		if (strlen(name) >= len)
+			return -ENAMETOOLONG;
+		strcpy(buf, name);
+		return 0;
+	}
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchrnul(p, ':');
+		size_t dl = (size_t)(end - p);
+		if (dl == 0) /* an empty entry is the current directory */
+			dl = 1, p = ".";
+		if (dl + 1 + strlen(name) < len) {
+			memcpy(buf, p, dl);
+			buf[dl] = '/';
+			strcpy(buf + dl + 1, name);
+			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(buf, X_OK) == 0)
+				return 0;
+		}
+		if (!*end)
+			break;
+	}
+	return -ENOENT;
 }
 
 /* Text naming the step that failed. */

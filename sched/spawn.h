@@ -16,6 +16,8 @@ struct spawn_req {
 	const char *cmd;	/* the shell command line */
 	int direct;		/* 1: exec argv[] without /bin/sh */
 	char *const *argv;	/* with direct: the words of cmd */
+	const char *path;	/* with direct: argv[0] resolved by
+				   spawn_resolve, or NULL to search PATH */
 	int nice;		/* absolute nice value, -1 to leave it */
 	const cpu_set_t *cpus;	/* affinity, NULL to leave it */
 	const int *cgroup_fds;	/* open cgroup.procs files to write "0" to */
@@ -25,7 +27,7 @@ struct spawn_req {
 	int stderr_fd;
 };
 
-#define SPAWN_REQ_INIT { NULL, 0, NULL, -1, NULL, NULL, 0, -1, -1, -1 }
+#define SPAWN_REQ_INIT { NULL, 0, NULL, NULL, -1, NULL, NULL, 0, -1, -1, -1 }
 
 /* What happened in a child that never reached its command. */
 struct spawn_failure {
@@ -50,6 +52,11 @@ enum {
  * caller keeps ownership of the fds in req; they must not be 0-2. */
 int spawn_start(const struct spawn_req *req, pid_t *pid, int *pidfd,
 		struct spawn_failure *failure);
+/* Find the program execvp would run for name (searching $PATH when name
+ * has no '/') and copy its path into buf. Done once in the parent, so the
+ * child execs at once instead of trying every PATH entry while the parent
+ * waits. Returns 0, or -ENOENT (then let the child's execvp report). */
+int spawn_resolve(const char *name, char *buf, size_t len);
 /* Human text for a failure stage ("cannot run", "cannot join cgroup"...). */
 const char *spawn_stage_text(int stage);
 /* Split a command into words for a direct exec when it contains nothing the
