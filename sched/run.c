@@ -639,8 +639,13 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 	if (t->timed_out)
 		t->exitval = -1;
 	t->failed = t->exitval != 0 || t->signal != 0;
+	/* the next task may take this PU now if the last sample found it
+	 * free, or if the preset always keeps one task running (force_one)
+	 * and this was the last: the next tick would start one anyway */
 	handoff = !t->policy_touched && !t->policy_stop && pu >= 0 &&
-		  pu < r->npus && r->pu_ok[pu];
+		  pu < r->npus &&
+		  (r->pu_ok[pu] ||
+		   (r->o->preset->force_one && r->st.running == 0));
 	t->pid = -1;
 
 	if (t->halted && !t->timed_out) {
