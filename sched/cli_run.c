@@ -439,6 +439,19 @@ static int cli_run_dry(struct cli_run_args *a, struct input *in,
 	return fflush(stdout) == 0 ? 0 : CLI_RUN_USAGE_EXIT;
 }
 
+/* Whether reading a source can wait for a writer (stdin, a pipe, a tty):
+ * then the engine reads it in a thread so Ctrl-C and output still work. */
+static int cli_run_may_block(const struct input_source *src)
+{
+	struct stat st;
+
+	if (src->kind == INPUT_ARGS)
+		return 0;
+	if (src->kind == INPUT_STDIN || !strcmp(src->path, "-"))
+		return fstat(0, &st) < 0 || !S_ISREG(st.st_mode);
+	return stat(src->path, &st) < 0 || !S_ISREG(st.st_mode);
+}
+
 /* Make DIR and its parents (mkdir -p). */
 static int cli_run_mkdirs(const char *dir)
 {
@@ -544,6 +557,7 @@ int cli_run(int argc, char **argv)
 		c.bar = progress_new(2, 0);
 	c.t0 = cli_run_now();
 	a.ro.input = in;
+	a.ro.input_may_block = cli_run_may_block(&a.src[0]);
 	a.ro.tmpl = tm;
 	a.ro.topo = topo;
 	a.ro.sampler = sampler;

@@ -22,12 +22,19 @@
 #include <unistd.h>
 
 #include "policy/decide.h"
+#include "sched/feed.h"
 #include "sched/loop.h"
 #include "sched/output.h"
 #include "sched/run.h"
 #include "sched/spawn.h"
 
 #define RUN_FIRST_TICK_NS 100000000ull /* second sample: first deltas */
+/* At most this many tasks in the window (running, finished but not yet
+ * written in order, read ahead): with one very long task at the head and
+ * -k, later ones wait instead of piling up without bound. */
+#define RUN_WINDOW_MAX 262144
+/* Values the input thread may read ahead of the loop. */
+#define RUN_FEED_AHEAD 1024
 
 struct run {
 	const struct run_opts *o;
@@ -36,7 +43,10 @@ struct run {
 	struct queue_task *running; /* doubly linked via prev/next */
 	int input_eof;
 	int sigfd, tickfd, timerfd, devnull;
-	struct loop_watch w_sig, w_tick, w_timer;
+	struct loop_watch w_sig, w_tick, w_timer, w_feed;
+	struct feed *feed;	/* input read in a thread, or NULL */
+	int *pending_pu;	/* PUs granted while no input had arrived */
+	int npending, pending_nice;
 	struct policy_state *pst;
 	struct policy_decision *dec;
 	struct policy_worker *pw;
@@ -89,7 +99,12 @@ static int run_read_one(struct run *r)
 	int n;
 
 	while (!r->input_eof) {
-		n = input_next(r->o->input, &vals, ebuf, sizeof ebuf);
+		if (r->q.len >= RUN_WINDOW_MAX)
+			return 0; /* the window is full: wait for its head */
+		n = r->feed ? feed_next(r->feed, &vals, ebuf, sizeof ebuf)
+			    : input_next(r->o->input, &vals, ebuf, sizeof ebuf);
+		if (n == -EAGAIN)
+			return 0; /* nothing yet: feed_fd wakes the loop */
 		if (n < 0) {
 			/* the batch goes on with what was read; say so */
 			fprintf(stderr, "nicely: %s\n", ebuf);
@@ -122,7 +137,7 @@ static int run_fill_ready(struct run *r, size_t n)
 {
 	while (r->q.nready < n && !r->input_eof) {
 		int e = run_read_one(r);
-		if (e < 0)
+		if (e <= 0)
 			return e;
 	}
 	return 0;
@@ -675,9 +690,9 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 		run_record(r, t);
 	}
 	run_progress(r);
+	run_flush(r, 0);
 	if (handoff && !r->stopping)
 		run_start(r, pu, nice);
-	run_flush(r, 0);
 	run_arm_deadlines(r);
 }
 
@@ -721,8 +736,16 @@ static int run_start(struct run *r, int pu, int nice)
 
 	if (r->stopping || (o->jobs > 0 && r->st.running >= (size_t)o->jobs))
 		return 0;
-	if (run_fill_ready(r, 1) < 0 || !(t = queue_ready_take(&r->q)))
+	if (run_fill_ready(r, 1) < 0)
 		return 0;
+	if (!(t = queue_ready_take(&r->q))) {
+		/* input may still come: keep the grant for when it does */
+		if (!r->input_eof && pu >= 0 && r->npending < r->npus) {
+			r->pending_pu[r->npending++] = pu;
+			r->pending_nice = nice;
+		}
+		return 0;
+	}
 	queue_task_event(t, QUEUE_EV_START);
 	t->attempts++;
 	t->slot = run_slot_take(r);
@@ -937,6 +960,7 @@ static void run_tick(struct run *r)
 		fprintf(stderr, "nicely: sampling the machine: %s\n", ebuf);
 		return;
 	}
+	r->npending = 0; /* this decision replaces older grants */
 	if (run_fill_ready(r, (size_t)r->npus) < 0)
 		return;
 	struct policy_input in = {
@@ -994,6 +1018,22 @@ static void run_on_timer(struct loop_watch *w, uint32_t ev)
 	run_arm_deadlines(r);
 }
 
+/* Input arrived (or ended) in the reader thread: use the grants kept. */
+static void run_on_feed(struct loop_watch *w, uint32_t ev)
+{
+	struct run *r = run_self;
+	int n = r->npending;
+
+	(void)w;
+	(void)ev;
+	feed_ack(r->feed);
+	r->npending = 0;
+	for (int i = 0; i < n && !r->stopping; i++)
+		if (!run_start(r, r->pending_pu[i], r->pending_nice))
+			break;
+	run_flush(r, 0);
+}
+
 /* signalfd callback: INT/TERM/HUP stop the batch; a second one kills now. */
 static void run_on_signal(struct loop_watch *w, uint32_t ev)
 {
@@ -1037,9 +1077,10 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	r->pus = agent_topology_pus(o->topo);
 	r->pin = agent_topology_is_thissystem(o->topo);
 	r->pu_ok = calloc((size_t)(r->npus > 0 ? r->npus : 1), 1);
+	r->pending_pu = calloc((size_t)(r->npus > 0 ? r->npus : 1), sizeof(int));
 	r->pst = policy_state_new(r->npus);
 	r->dec = policy_decision_new(r->npus, 1024);
-	if (!r->pu_ok || !r->pst || !r->dec) {
+	if (!r->pu_ok || !r->pending_pu || !r->pst || !r->dec) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -1063,6 +1104,13 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	loop_add(&r->loop, &r->w_sig, r->sigfd, EPOLLIN, run_on_signal);
 	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
 	loop_add(&r->loop, &r->w_timer, r->timerfd, EPOLLIN, run_on_timer);
+	if (o->input_may_block) {
+		e = feed_start(&r->feed, o->input, RUN_FEED_AHEAD, err, errlen);
+		if (e < 0)
+			return e;
+		loop_add(&r->loop, &r->w_feed, feed_fd(r->feed), EPOLLIN,
+			 run_on_feed);
+	}
 	uint64_t iv = (uint64_t)(o->preset->interval_ms > 10
 				 ? o->preset->interval_ms : 10) * 1000000ull;
 	loop_timer_set(r->tickfd, iv < RUN_FIRST_TICK_NS ? iv : RUN_FIRST_TICK_NS,
@@ -1076,6 +1124,7 @@ static void run_fini(struct run *r)
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
 	sigset_t set;
 
+	feed_stop(r->feed);
 	queue_free(&r->q);
 	loop_close(&r->loop);
 	if (r->sigfd >= 0)
@@ -1093,6 +1142,7 @@ static void run_fini(struct run *r)
 	policy_state_free(r->pst);
 	policy_decision_free(r->dec);
 	free(r->pu_ok);
+	free(r->pending_pu);
 	free(r->slots);
 	free(r->pw);
 	free(r->wr);

@@ -39,6 +39,7 @@ struct run_opts {
 	 * the caller) */
 	struct input *input;
 	const struct template *tmpl;
+	int input_may_block;	/* read it in a thread (stdin, pipes, ttys) */
 	/* where: topology and sampler made by the caller; preset resolved */
 	const struct agent_topology *topo;
 	struct agent_sampler *sampler;

@@ -36,4 +36,23 @@ kill -INT $pid; kill -INT $pid
 wait $pid
 is "$?" 255 "two SIGINTs: exit 255"
 no_survivors "double SIGINT"
+
+# values from a pipe that stays open (tail -f | nicely run): tasks run as
+# lines arrive, and Ctrl-C works while nicely waits for more input
+mkfifo "$T/fifo"
+"$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; echo got {}' <"$T/fifo" >"$T/out" 2>&1 &
+pid=$!
+exec 3>"$T/fifo"
+echo first >&3
+for i in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.1; done
+is "$(cat "$T/out")" "got first" "a line from an open pipe runs at once"
+kill -INT $pid
+for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null
+ok $((!$?)) "SIGINT while waiting for input: nicely is gone at once"
+kill -KILL $pid 2>/dev/null
+wait $pid
+is "$?" 255 "and exits 255"
+exec 3>&-
+no_survivors "open pipe"
 finish
