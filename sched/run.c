@@ -631,8 +631,16 @@ static void run_record(struct run *r, struct queue_task *t)
 		if (r->o->halt_when == RUN_HALT_NOW)
 			run_kill_all(r);
 	}
-	if (r->o->unordered || r->o->line_buffer)
+	if (r->o->unordered || r->o->line_buffer) {
 		run_emit(r, t);
+	} else if (!r->o->json && !r->o->tag) {
+		/* waiting for its turn, it needs only its output */
+		free(t->cmd);
+		free(t->values);
+		free(t->errmsg);
+		t->cmd = t->values = t->errmsg = NULL;
+		t->nvalues = 0;
+	}
 }
 
 /* Both the exit and EOF on every pipe arrived: the task is finished. */
