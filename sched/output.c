@@ -83,7 +83,7 @@ int output_append(struct output_buf *b, const char *p, size_t n)
 		return 0;
 	b->total += n;
 	if (b->fd < 0 && b->len + n > b->cap) {
-		size_t want = b->cap ? b->cap * 2 : 512;
+		size_t want = b->cap ? b->cap * 2 : 64;
 		while (want < b->len + n)
 			want *= 2;
 		if (want > OUTPUT_MEM_MAX ||

@@ -47,6 +47,7 @@ struct run {
 	struct feed *feed;	/* input read in a thread, or NULL */
 	int *pending_pu;	/* PUs granted while no input had arrived */
 	int npending, pending_nice;
+	size_t max_running;	/* what the decision's arrays are sized for */
 	struct policy_state *pst;
 	struct policy_decision *dec;
 	struct policy_worker *pw;
@@ -742,7 +743,8 @@ static int run_start(struct run *r, int pu, int nice)
 	char **argv;
 	struct timeval tv;
 
-	if (r->stopping || (o->jobs > 0 && r->st.running >= (size_t)o->jobs))
+	if (r->stopping || (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
+	    r->st.running >= r->max_running)
 		return 0;
 	if (run_fill_ready(r, 1) < 0)
 		return 0;
@@ -1087,7 +1089,10 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	r->pu_ok = calloc((size_t)(r->npus > 0 ? r->npus : 1), 1);
 	r->pending_pu = calloc((size_t)(r->npus > 0 ? r->npus : 1), sizeof(int));
 	r->pst = policy_state_new(r->npus);
-	r->dec = policy_decision_new(r->npus, 1024);
+	/* decide answers for at most this many running workers */
+	r->max_running = (size_t)(o->jobs > 0 ? o->jobs : 0) +
+			 4 * (size_t)(r->npus > 0 ? r->npus : 1) + 64;
+	r->dec = policy_decision_new(r->npus, r->max_running);
 	if (!r->pu_ok || !r->pending_pu || !r->pst || !r->dec) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
