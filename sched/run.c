@@ -818,6 +818,9 @@ static int run_start(struct run *r, int pu, int nice)
 		agent_topology_cpuset(o->topo, &pu, 1, &cpus);
 		req.cpus = &cpus;
 	}
+	/* per-task cgroups (sched/cgroup.c) plug in here: open the task's
+	 * cgroup.procs files and pass them in req.cgroup_fds; the child
+	 * joins them before exec (spawn_child) */
 	req.stdin_fd = r->devnull;
 	req.stdout_fd = po[1];
 	req.stderr_fd = pe[1];
