@@ -22,4 +22,5 @@ diag "peak RSS of nicely for $n tasks: $rss KiB (bound $bound KiB)"
 [ "$rss" -lt "$bound" ]
 ok $? "peak RSS $rss KiB < $bound KiB"
 is "$(cat "$T/out" "$T/err")" "" "no output, no message"
+no_survivors "big batch"
 finish

@@ -10,8 +10,10 @@ export NICELY_SYSCONFDIR="$T/etc" XDG_CONFIG_HOME="$T/xdg"
 : >"$T/empty.conf"
 export NICELY_CONFIG="$T/empty.conf"
 unset NICELY_TOPOLOGY NICELY_PROCFS
-# every task that calls `rec` appends its shell's PID (its process group)
+# tasks append their shell's PID (their process group) to $PIDS
 export PIDS="$T/pids"
+# every process started from here on inherits this mark in its environment
+export NICELY_TEST_MARK="nicely-run-test:$T"
 : >"$PIDS"
 tap_n=0
 tap_fail=0
@@ -43,8 +45,31 @@ is() {
 
 diag() { echo "# $*"; }
 
-# No process recorded in $PIDS (nor its process group) is alive; waits up
-# to 5 s for the kernel to finish reaping. Kills and reports survivors.
+# PIDs of live processes (not this shell) whose environment holds the
+# test's mark: anything a task started, however it was detached. Pure bash,
+# so the scan starts no process that would carry the mark itself.
+marked() {
+	local f pid e want="NICELY_TEST_MARK=$NICELY_TEST_MARK" st
+	for f in /proc/[0-9]*/environ; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
+		{
+			while IFS= read -r -d '' e; do
+				[ "$e" = "$want" ] || continue
+				# zombies waiting for this shell are not running tasks
+				read -r st <"/proc/$pid/stat" || st=
+				st=${st##*) }
+				[ "${st%% *}" = Z ] || echo "$pid"
+				break
+			done <"$f"
+		} 2>/dev/null
+	done
+}
+
+# No process recorded in $PIDS (nor its process group) is alive, and none
+# carries the test's mark; waits up to 5 s for the kernel to finish
+# reaping. Kills and reports survivors.
 no_survivors() {
 	local left="" i p
 	for i in $(seq 50); do
@@ -54,7 +79,9 @@ no_survivors() {
 				left="$left $p"
 			fi
 		done
-		[ -z "$left" ] && break
+		left="$left $(marked)"
+		left=${left// / }
+		[ -z "${left// /}" ] && { left=""; break; }
 		sleep 0.1
 	done
 	if [ -n "$left" ]; then
