@@ -324,7 +324,21 @@ int run_write_json(int fd, const struct queue_task *t,
 	if (!e)
 		e = output_write_json(&t->err, fd);
 	if (!e)
-		e = run_fdprintf(fd, ",\"pu\":%d,\"cpu\":%d}\n", t->pu, cpu);
+		e = run_fdprintf(fd, ",\"pu\":%d,\"cpu\":%d", t->pu, cpu);
+	if (!e && t->errmsg) {
+		/* why it never ran its command, without "nicely: " and "\n" */
+		const char *m = t->errmsg;
+		size_t l = strlen(m);
+		if (!strncmp(m, "nicely: ", 8))
+			m += 8, l -= 8;
+		if (l && m[l - 1] == '\n')
+			l--;
+		e = output_full_write(fd, ",\"error\":", 9);
+		if (!e)
+			e = output_json_string(fd, m, l);
+	}
+	if (!e)
+		e = output_full_write(fd, "}\n", 2);
 	return e;
 }
 

@@ -43,6 +43,11 @@ else
 	ok 0 "# SKIP python3 missing"
 fi
 
+if command -v python3 >/dev/null; then
+	got=$(R --json nicely-no-such-{} ::: 1 2>/dev/null | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["exit"], o["error"])')
+	is "$got" "127 task 1: cannot run 'nicely-no-such-1': No such file or directory" "--json: why a task could not run"
+fi
+
 # --results DIR
 R --results "$T/res/sub" 'echo o{}; echo e{} >&2; exit {}' ::: 0 4 >/dev/null 2>&1
 is "$(cat "$T/res/sub/1/stdout" "$T/res/sub/1/stderr" "$T/res/sub/1/exitval")" "o0
