@@ -777,6 +777,7 @@ static int run_start(struct run *r, int pu, int nice)
 	t->nice = nice;
 	t->exited = 0;
 	t->halted = 0;
+	t->paused = 0;
 	if (!t->cmd) {
 		const char *vals[t->nvalues ? t->nvalues : 1];
 		queue_values(t, vals);
