@@ -34,10 +34,10 @@ trap 'kill -KILL $spin0 $spin1 2>/dev/null' EXIT
 sleep 1
 
 # the task: a shell whose child sleeps in steps; both must move
-timeout -s INT 200 "$NICELY" run -p normal -j1 \
+timeout -s INT 300 "$NICELY" run -p normal -j1 \
 	'echo $$ >"'"$T"'/task"; echo $$ >>"$PIDS"; for i in $(seq 100); do sleep 0.1; done; echo finished {}' ::: 1 >"$T/out" &
 nicely=$!
-for i in $(seq 600); do [ -s "$T/task" ] && break; sleep 0.1; done
+for i in $(seq 1800); do [ -s "$T/task" ] && break; sleep 0.1; done
 task=$(cat "$T/task" 2>/dev/null)
 cpus() { grep Cpus_allowed_list /proc/"$1"/status 2>/dev/null | cut -f2; }
 is "$(cpus "$task")" 1 "the task started on CPU 1 (CPU 0 is busy)"

@@ -35,10 +35,10 @@ trap 'kill -KILL $spin0 $spin1 2>/dev/null' EXIT
 sleep 1
 
 # the task: a shell loop of short sleeps (about 3 s of work in all)
-timeout -s INT 200 "$NICELY" run -p generous -j1 \
+timeout -s INT 300 "$NICELY" run -p generous -j1 \
 	'echo $$ >"'"$T"'/task"; echo $$ >>"$PIDS"; for i in $(seq 30); do sleep 0.1; done; echo finished {}' ::: 1 >"$T/out" &
 nicely=$!
-for i in $(seq 600); do [ -s "$T/task" ] && break; sleep 0.1; done
+for i in $(seq 1800); do [ -s "$T/task" ] && break; sleep 0.1; done
 task=$(cat "$T/task" 2>/dev/null)
 [ -n "$task" ]
 ok $? "the task started"
