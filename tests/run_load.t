@@ -33,9 +33,22 @@ sleep 1
 probe=': {}; echo $$ >>"$PIDS"; sleep 0.2; grep Cpus_allowed_list /proc/self/status | cut -f2; cut -d" " -f19 /proc/self/stat'
 timeout -s INT 150 "$NICELY" run -p generous -j2 "$probe" ::: 1 2 3 4 5 6 >"$T/gen"
 rc=$?
-is "$rc" 0 "generous batch finished (exit $rc; 255 would mean 150 s were not enough on a busy machine)"
-is "$(sed -n 'p;n' "$T/gen" | sort | uniq -c | awk '{print $2 ":" $1}')" "1:6" "generous: all 6 tasks ran pinned to CPU 1 only"
-is "$(sed -n 'n;p' "$T/gen" | sort -u)" "19" "generous: tasks run at nice 19 (the preset's)"
+ran=$(sed -n 'p;n' "$T/gen" | wc -l)
+if [ "$rc" = 0 ]; then
+	ok 0 "generous batch finished"
+else
+	# generous rightly waits while others keep CPU 1 busy too
+	busy1=$(cpu_busy 1 3)
+	if [ "$busy1" -ge 60 ]; then
+		skip "generous batch finished ($ran of 6 ran)" "others keep CPU 1 ${busy1}% busy: generous waits, as it should"
+	else
+		ok 1 "generous batch finished (exit $rc, CPU 1 only ${busy1}% busy)"
+	fi
+fi
+# whatever ran must have run on CPU 1 only, at the preset's nice
+is "$(sed -n 'p;n' "$T/gen" | sort -u)" "$([ "$ran" -gt 0 ] && echo 1)" "generous: every task that ran was pinned to CPU 1 only ($ran ran)"
+is "$(sed -n 'n;p' "$T/gen" | sort -u)" "$([ "$ran" -gt 0 ] && echo 19)" "generous: at nice 19 (the preset's)"
+[ "$ran" -gt 0 ] || skip "generous: tasks ran" "none could start on this busy machine"
 
 "$NICELY" run -p nuclear -j2 "$probe"' ; sleep 0.3' ::: $(seq 12) >"$T/nuc"
 is "$?" 0 "nuclear batch finished"

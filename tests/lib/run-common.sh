@@ -45,6 +45,23 @@ is() {
 
 diag() { echo "# $*"; }
 
+# skip NAME REASON: a test that cannot be judged on this machine right now
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+# cpu_busy CPU SECONDS: percent of the time Linux CPU number CPU was busy
+# (all users) over the next SECONDS, from /proc/stat.
+cpu_busy() {
+	local a b
+	a=$(awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	sleep "$2"
+	b=$(awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; t = busy + idle;
+		print (t > 0) ? int(100 * busy / t) : 0}'
+}
+
 # PIDs of live processes (not this shell) whose environment holds the
 # test's mark: anything a task started, however it was detached. Pure bash,
 # so the scan starts no process that would carry the mark itself.
