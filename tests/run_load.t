@@ -31,7 +31,7 @@ trap 'kill -KILL $spin_pid 2>/dev/null' EXIT
 sleep 1
 
 probe=': {}; echo $$ >>"$PIDS"; sleep 0.2; grep Cpus_allowed_list /proc/self/status | cut -f2; cut -d" " -f19 /proc/self/stat'
-timeout -s INT 150 "$NICELY" run -p generous -j2 "$probe" ::: 1 2 3 4 5 6 >"$T/gen"
+timeout -s INT 90 "$NICELY" run -p generous -j2 "$probe" ::: 1 2 3 4 5 6 >"$T/gen"
 rc=$?
 ran=$(sed -n 'p;n' "$T/gen" | wc -l)
 if [ "$rc" = 0 ]; then

@@ -37,7 +37,7 @@ sleep 1
 timeout -s INT 300 "$NICELY" run -p normal -j1 \
 	'echo $$ >"'"$T"'/task"; echo $$ >>"$PIDS"; for i in $(seq 100); do sleep 0.1; done; echo finished {}' ::: 1 >"$T/out" &
 nicely=$!
-for i in $(seq 1800); do [ -s "$T/task" ] && break; sleep 0.1; done
+for i in $(seq 600); do [ -s "$T/task" ] && break; sleep 0.1; done
 task=$(cat "$T/task" 2>/dev/null)
 if [ -z "$task" ]; then
 	# the preset rightly waits while others keep CPU 1 busy too
