@@ -13,14 +13,13 @@ is "$(R --tag echo {2} ::: p ::: 1 2 | head -1)" "p	1	1" "--tag with two inputs:
 
 # --line-buffer: the fast task's lines come out while the slow one still
 # runs (so before its first line is complete), lines never cut
-out=$(R --line-buffer 'echo $$ >>"$PIDS"; printf "{}-"; sleep {}; echo end{}' ::: 1.5 0)
+out=$(R --line-buffer 'echo $$ >>"$PIDS"; printf "{}-"; sleep {}; echo end{}' ::: 3 0)
 is "$out" "0-end0
-1.5-end1.5" "--line-buffer: whole lines as they complete"
-out=$(R --line-buffer --tag 'echo one; sleep 0.{}; echo two' ::: 5 1)
-is "$out" "5	one
-1	one
-1	two
-5	two" "--line-buffer --tag: lines interleave between tasks, tagged"
+3-end3" "--line-buffer: whole lines as they complete"
+out=$(R --line-buffer --tag 'echo $$ >>"$PIDS"; echo one; sleep {}; echo two' ::: 3 0.1)
+is "$(echo "$out" | tail -1)" "3	two" "--line-buffer --tag: the slow task's last line comes last"
+is "$(echo "$out" | sort | tr '\n\t' '|:')" "0.1:one|0.1:two|3:one|3:two|" "--line-buffer --tag: every line once, tagged"
+is "$(echo "$out" | grep '^0.1' | tr '\n\t' '|:')" "0.1:one|0.1:two|" "--line-buffer --tag: a task's own lines in order"
 
 # --json: one object per finished task, fields as documented
 R --json 'echo out {}; echo err >&2; exit {}' ::: 0 3 'a"b' >"$T/json" 2>/dev/null
