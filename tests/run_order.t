@@ -10,11 +10,11 @@ is "$(echo $out)" "0.8 0.6 0.4 0.2 0" "reverse sleeps print in submission order"
 out=$("$NICELY" run -k -p nuclear -j4 'echo $$ >>"$PIDS"; sleep {}; echo {}' ::: 0.6 0.3 0)
 is "$(echo $out)" "0.6 0.3 0" "-k: submission order"
 
-# -u: as finished. Two at a time (nuclear, -j2): 1.2 and 0 start first,
-# 0 ends at once, 0.4 starts and ends before 1.2.
-out=$("$NICELY" run -u -p nuclear -j2 'echo $$ >>"$PIDS"; sleep {}; echo {}' ::: 1.2 0 0.4)
+# -u: as finished. Two at a time (nuclear, -j2): 2.5 and 0 start first,
+# 0 ends at once, 0.4 starts and ends long before 2.5.
+out=$("$NICELY" run -u -p nuclear -j2 'echo $$ >>"$PIDS"; sleep {}; echo {}' ::: 2.5 0 0.4)
 ok $? "-u: exit 0"
-is "$(echo $out)" "0 0.4 1.2" "-u: printed as they finish"
+is "$(echo $out)" "0 0.4 2.5" "-u: printed as they finish"
 
 # a task's output is written whole: lines of two tasks never mix
 out=$("$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; for i in 1 2 3; do echo {}$i; sleep 0.1; done' ::: a b)
