@@ -131,6 +131,7 @@ static void test_json(void)
 	free(s);
 }
 
+/* Run every group of checks; the exit status counts failures. */
 int main(void)
 {
 	test_spill();

@@ -90,6 +90,7 @@ static void test_ready(void)
 	queue_free(&q);
 }
 
+/* Run every group of checks; the exit status counts failures. */
 int main(void)
 {
 	test_table();

@@ -128,6 +128,7 @@ static void test_split(void)
 	}
 }
 
+/* Run every group of checks; the exit status counts failures. */
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
