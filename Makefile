@@ -67,9 +67,11 @@ $(SHLIB): $(CORE_OBJ)
 	ln -sf libnicely.so.$(SOVERSION) $(B)/libnicely.so
 
 $(B)/nicely: $(B)/obj/sched/main_nicely.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/nicely-agent: $(B)/obj/agent/main_agent.o $(CORE_A)
+	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/%.t: $(B)/obj/tests/%.o $(CORE_A)
