@@ -75,6 +75,7 @@ struct queue_task *queue_push(struct queue *q, const char *const *values,
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
+	t->cpu_ns = t->mem_peak = t->oom_kills = -1;
 	t->values = malloc(total ? total : 1);
 	if (!t->values) {
 		free(t);

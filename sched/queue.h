@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sched/cgroup.h"
 #include "sched/loop.h"
 #include "sched/output.h"
 
@@ -62,6 +63,10 @@ struct queue_task {
 	int res_fd[2];		/* --results: stdout/stderr files, -1 */
 
 	/* result */
+	struct sched_cgroup_task *cg; /* its cgroups while running, or NULL */
+	int64_t cpu_ns;		/* CPU time from its cgroup, -1 unknown */
+	int64_t mem_peak;	/* peak memory (bytes) from its cgroup, -1 */
+	int64_t oom_kills;	/* processes killed by its memory limit, -1 */
 	int exitval;		/* -1 on timeout (as GNU parallel) */
 	int signal;
 	int failed;

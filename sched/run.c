@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "policy/decide.h"
+#include "sched/cgroup.h"
 #include "sched/feed.h"
 #include "sched/loop.h"
 #include "sched/output.h"
@@ -69,6 +70,8 @@ struct run {
 	char *err;
 	size_t errlen;
 	int fatal;		/* -errno: the engine itself broke */
+	struct sched_cgroup *cg; /* the batch's cgroups, NULL without */
+	int autogroup_restore;	/* session autogroup nice to put back, -1 */
 };
 
 /* Our stdio must be fds 0-2 before any pipe is made (spawn relies on it). */
@@ -208,14 +211,35 @@ static void run_arm_deadlines(struct run *r)
 	r->armed_ns = min;
 }
 
-/* Signal a task's whole process group (and wake it if stopped). */
+/* Signal a task's whole process tree (and wake it if stopped). With a
+ * cgroup, STOP/CONT freeze and thaw it, TERM reaches every process in it
+ * (grandchildren that left the process group too) and KILL is the
+ * cgroup's kill-all; without, its process group. */
 static void run_signal_task(struct queue_task *t, int sig)
 {
+	char err[512];
+
 	if (t->pid <= 0)
 		return;
+	if (t->cg && (sig == SIGSTOP || sig == SIGCONT)) {
+		if (sched_cgroup_task_freeze(t->cg, sig == SIGSTOP, err,
+					     sizeof err) == 0)
+			return;
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	}
 	killpg(t->pid, sig);
-	if (sig == SIGTERM || sig == SIGKILL)
+	if (t->cg && sig == SIGKILL &&
+	    sched_cgroup_task_kill(t->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	else if (t->cg && sig != SIGKILL)
+		sched_cgroup_task_signal(t->cg, sig);
+	if (sig == SIGTERM || sig == SIGKILL) {
+		if (t->cg && t->paused)
+			sched_cgroup_task_freeze(t->cg, 0, NULL, 0);
 		killpg(t->pid, SIGCONT);
+	}
 }
 
 /* Start killing one task: TERM now, KILL after the grace. */
@@ -325,6 +349,18 @@ int run_write_json(int fd, const struct queue_task *t,
 		e = output_write_json(&t->err, fd);
 	if (!e)
 		e = run_fdprintf(fd, ",\"pu\":%d,\"cpu\":%d", t->pu, cpu);
+	/* resource figures from the task's cgroup, null without one */
+	if (!e && t->cpu_ns >= 0)
+		e = run_fdprintf(fd, ",\"cpu_time\":%.3f",
+				 (double)t->cpu_ns / 1e9);
+	else if (!e)
+		e = output_full_write(fd, ",\"cpu_time\":null", 16);
+	if (!e && t->mem_peak >= 0)
+		e = run_fdprintf(fd, ",\"mem_peak\":%lld,\"oom_kills\":%lld",
+				 (long long)t->mem_peak,
+				 (long long)(t->oom_kills > 0 ? t->oom_kills : 0));
+	else if (!e)
+		e = output_full_write(fd, ",\"mem_peak\":null", 16);
 	if (!e && t->errmsg) {
 		/* why it never ran its command, without "nicely: " and "\n" */
 		const char *m = t->errmsg;
@@ -658,6 +694,27 @@ static void run_record(struct run *r, struct queue_task *t)
 	}
 }
 
+/* A finished task's cgroups: keep its CPU time and peak memory, kill
+ * whatever it left running, remove them. */
+static void run_cgroup_done(struct run *r, struct queue_task *t)
+{
+	struct sched_cgroup_stats cs;
+	char err[512];
+
+	(void)r;
+	if (!t->cg)
+		return;
+	sched_cgroup_task_stats(t->cg, &cs);
+	t->cpu_ns = cs.cpu_ns;
+	t->mem_peak = cs.mem_peak;
+	t->oom_kills = cs.oom_kills;
+	if (sched_cgroup_task_remove(t->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	free(t->cg);
+	t->cg = NULL;
+}
+
 /* Both the exit and EOF on every pipe arrived: the task is finished. */
 static void run_task_done_maybe(struct run *r, struct queue_task *t)
 {
@@ -665,6 +722,7 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 
 	if (!t->exited || t->open_pipes > 0)
 		return;
+	run_cgroup_done(r, t);
 	run_unlink(r, t);
 	run_slot_put(r, t->slot);
 	if (WIFEXITED(t->wstatus)) {
@@ -677,6 +735,15 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 	if (t->timed_out)
 		t->exitval = -1;
 	t->failed = t->exitval != 0 || t->signal != 0;
+	if (t->signal == SIGKILL && t->oom_kills > 0 && !t->errmsg) {
+		char m[512];
+		snprintf(m, sizeof m, "nicely: task %llu: killed by the memory "
+			 "limit (memory_max %llu bytes): %s\n",
+			 (unsigned long long)t->seq,
+			 (unsigned long long)r->o->preset->memory_max,
+			 t->cmd ? t->cmd : "");
+		t->errmsg = strdup(m);
+	}
 	/* the next task may take this PU now if the last sample found it
 	 * free, or if the preset always keeps one task running (force_one)
 	 * and this was the last: the next tick would start one anyway */
@@ -728,13 +795,14 @@ static int run_pipe(int p[2])
 
 /* A task that could not be started at all (pipes, fork): a failed result
  * with a clear message, not a crash. */
-static void run_start_failed(struct run *r, struct queue_task *t, int e)
+static void run_start_failed(struct run *r, struct queue_task *t, int e,
+			     const char *detail)
 {
-	char m[512];
+	char m[1024];
 
 	snprintf(m, sizeof m, "nicely: task %llu: cannot start '%s': %s\n",
 		 (unsigned long long)t->seq, t->cmd ? t->cmd : "",
-		 strerror(-e));
+		 detail ? detail : strerror(-e));
 	t->errmsg = strdup(m);
 	t->exited = 1;
 	t->wstatus = 255 << 8;
@@ -784,7 +852,7 @@ static int run_start(struct run *r, int pu, int nice)
 		t->cmd = template_expand(o->tmpl, vals, t->nvalues, t->seq,
 					 t->slot);
 		if (!t->cmd) {
-			run_start_failed(r, t, -ENOMEM);
+			run_start_failed(r, t, -ENOMEM, NULL);
 			return 1;
 		}
 	}
@@ -802,7 +870,7 @@ static int run_start(struct run *r, int pu, int nice)
 			close(po[0]);
 			close(po[1]);
 		}
-		run_start_failed(r, t, e);
+		run_start_failed(r, t, e, NULL);
 		return 1;
 	}
 	/* no shell when none is needed: one fork+exec per task */
@@ -833,15 +901,38 @@ static int run_start(struct run *r, int pu, int nice)
 		agent_topology_cpuset(o->topo, &pu, 1, &cpus);
 		req.cpus = &cpus;
 	}
-	/* per-task cgroups (sched/cgroup.c) plug in here: open the task's
-	 * cgroup.procs files and pass them in req.cgroup_fds; the child
-	 * joins them before exec (spawn_child) */
 	req.stdin_fd = r->devnull;
 	req.stdout_fd = po[1];
 	req.stderr_fd = pe[1];
+	if (r->cg) {
+		/* the child joins it before exec: no instant outside it */
+		struct sched_cgroup_limits lim = { req.cpus,
+						   o->preset->memory_max };
+		char cerr[512];
+
+		t->cg = calloc(1, sizeof *t->cg);
+		e = t->cg ? sched_cgroup_task_create(r->cg, t->seq, &lim, t->cg,
+						     cerr, sizeof cerr)
+			  : -ENOMEM;
+		if (e) {
+			free(t->cg);
+			t->cg = NULL;
+			free(argv);
+			close(po[0]);
+			close(po[1]);
+			close(pe[0]);
+			close(pe[1]);
+			run_start_failed(r, t, e, e == -ENOMEM ? NULL : cerr);
+			return 1;
+		}
+		req.cgroup_fds = t->cg->procs_fd;
+		req.ncgroup_fds = (size_t)t->cg->nfd;
+	}
 	int pidfd = -1;
 	struct spawn_failure f;
 	e = spawn_start(&req, &t->pid, &pidfd, &f);
+	if (t->cg)
+		sched_cgroup_task_forked(t->cg);
 	if (e == 0 && f.stage != SPAWN_STAGE_NONE) {
 		char m[512];
 		snprintf(m, sizeof m, "nicely: task %llu: %s '%s': %s\n",
@@ -856,7 +947,8 @@ static int run_start(struct run *r, int pu, int nice)
 		close(po[0]);
 		close(pe[0]);
 		t->pid = -1;
-		run_start_failed(r, t, e);
+		run_cgroup_done(r, t);
+		run_start_failed(r, t, e, NULL);
 		return 1;
 	}
 	r->st.started++;
@@ -930,6 +1022,9 @@ static void run_act(struct run *r, const struct policy_action *a)
 		t->pu = a->pu;
 		if (r->pin) {
 			agent_topology_cpuset(r->o->topo, &a->pu, 1, &cpus);
+			/* the cpuset first: affinity must stay inside it */
+			if (t->cg)
+				sched_cgroup_task_set_cpus(t->cg, &cpus, NULL, 0);
 			run_repin_group(t->pid, &cpus);
 		}
 		break;
@@ -1085,6 +1180,44 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 	}
 }
 
+/* The batch's cgroups (after removing stale ones of this user's dead
+ * batches). Without them, say once what is missing; tasks then run with
+ * nice and pinning, and our session's autogroup takes the preset's weight
+ * class (put back at the end) since nice alone only ranks tasks inside
+ * one autogroup. */
+static void run_cgroup_open(struct run *r)
+{
+	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	const struct policy_preset *p = r->o->preset;
+	char err[1024];
+	int e;
+
+	r->autogroup_restore = -1;
+	co.weight = p->weight;
+	e = sched_cgroup_batch_open(&r->cg, &co, err, sizeof err);
+	if (e == 0)
+		return;
+	r->cg = NULL;
+	if (e == -EACCES || e == -EPERM || e == -EROFS)
+		fprintf(stderr, "nicely: %s\n", err);
+	else
+		fprintf(stderr, "nicely: no cgroups (%s); tasks run with nice "
+			"and CPU pinning only\n", err);
+	if (p->memory_max)
+		fprintf(stderr, "nicely: memory_max is not enforced without "
+			"cgroups\n");
+	if (p->weight != POLICY_WEIGHT_NORMAL) {
+		int old = sched_cgroup_autogroup_nice();
+
+		e = sched_cgroup_autogroup_fallback(p->weight);
+		if (e == 0)
+			r->autogroup_restore = old;
+		else if (e != -ENOENT)
+			fprintf(stderr, "nicely: cannot lower the session's "
+				"autogroup priority: %s\n", strerror(-e));
+	}
+}
+
 /* Set up the loop, timers and policy memory. */
 static int run_init(struct run *r, const struct run_opts *o, char *err,
 		    size_t errlen)
@@ -1097,6 +1230,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	r->err = err;
 	r->errlen = errlen;
 	r->sigfd = r->tickfd = r->timerfd = r->devnull = -1;
+	r->autogroup_restore = -1;
 	r->loop.epfd = -1;
 	r->st.total = input_total(o->input);
 	r->grace_ns = o->grace_ns ? o->grace_ns : 1000000000ull;
@@ -1132,6 +1266,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 			 strerror(errno));
 		return e;
 	}
+	run_cgroup_open(r);
 	loop_add(&r->loop, &r->w_sig, r->sigfd, EPOLLIN, run_on_signal);
 	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
 	loop_add(&r->loop, &r->w_timer, r->timerfd, EPOLLIN, run_on_timer);
@@ -1154,8 +1289,22 @@ static void run_fini(struct run *r)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
 	sigset_t set;
+	char err[1024];
 
 	feed_stop(r->feed);
+	/* whatever is still running dies with the batch's cgroups */
+	for (struct queue_task *t = r->running; t; t = t->next)
+		if (t->cg) {
+			sched_cgroup_task_forked(t->cg);
+			free(t->cg);
+			t->cg = NULL;
+		}
+	if (r->cg && sched_cgroup_batch_close(r->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: %s\n", err);
+	r->cg = NULL;
+	if (r->autogroup_restore >= 0)
+		sched_cgroup_autogroup_restore(r->autogroup_restore);
+	r->autogroup_restore = -1;
 	queue_free(&r->q);
 	loop_close(&r->loop);
 	if (r->sigfd >= 0)

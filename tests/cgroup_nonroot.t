@@ -40,6 +40,36 @@ if [ $autogroup = 1 ]; then
 else
 	n=$((n + 1)); echo "ok $n # SKIP kernel without autogroup"
 fi
+# `nicely run` as that user: the batch runs with nice and pinning, and
+# says once what is missing
+if [ -x "$B/nicely" ]; then
+	cp "$B/nicely" "$tmp/nicely"
+	mkdir -p "$tmp/etc" "$tmp/xdg"
+	printf '[preset cgtest]\nbase = nuclear\ncpu_weight = idle\nnice = 19\n' >"$tmp/cg.conf"
+	chmod -R a+rX "$tmp"
+	probe='cat /proc/self/autogroup; cut -d" " -f19 /proc/self/stat; grep Cpus_allowed_list /proc/self/status | cut -f2; echo {}'
+	# in a session of its own (setsid): the fallback renices the session
+	out=$(cd "$tmp" && runuser -u "$user" -- env -u NICELY_CGROUP_ROOT -u NICELY_CGROUP_TRACE \
+		NICELY_SYSCONFDIR="$tmp/etc" XDG_CONFIG_HOME="$tmp/xdg" NICELY_CONFIG="$tmp/cg.conf" \
+		P="$probe" setsid -w sh -c './nicely run -p cgtest -j1 "$P" ::: 1; echo "rc $?"; cat /proc/self/autogroup' 2>"$tmp/err")
+	rc=$(sed -n 's/^rc //p' <<<"$out")
+	after=$(tail -n 1 <<<"$out")
+	out=$(sed -n '1,/^rc /p' <<<"$out" | sed '$d')
+	err=$(cat "$tmp/err")
+	check "nicely run as $user exits 0" '[ $rc = 0 ]'
+	check "the task ran" '[ "$(tail -n 1 <<<"$out")" = 1 ]'
+	check "the task runs at nice 19" '[ "$(sed -n 2p <<<"$out")" = 19 ]'
+	check "the task is pinned to one CPU" 'grep -Eqx "[0-9]+" <<<"$(sed -n 3p <<<"$out")"'
+	if [ $autogroup = 1 ]; then
+		check "the task's session has autogroup nice 19" 'grep -Eq "^/autogroup-[0-9]+ nice 19$" <<<"$out"'
+		check "the session's autogroup nice is put back afterwards ($after)" 'grep -Eq "^/autogroup-[0-9]+ nice 0$" <<<"$after"'
+	fi
+	out=$err
+	check "nicely run says once what is missing" '[ "$(grep -c "cannot create cgroup.*start nicely-agent" <<<"$err")" = 1 ]'
+else
+	n=$((n + 1)); echo "ok $n # SKIP no nicely binary"
+fi
+
 left=$(ls -d /sys/fs/cgroup/*/nicely/"$user"-* /sys/fs/cgroup/nicely/"$user"-* 2>/dev/null)
 check "no group of $user left in the tree" '[ -z "$left" ]'
 userdel "$user" 2>/dev/null
