@@ -1,7 +1,8 @@
 #!/bin/bash
 # Reacting to others for real: preset generous (on_return = pause) starts a
 # task on CPU 1 while a busy loop holds CPU 0; when a second busy loop takes
-# CPU 1, the task's whole process group is stopped (state T); when it goes
+# CPU 1, the task is paused (stopped, state T, or frozen by its cgroup's
+# freezer); when it goes
 # away the task is resumed and finishes. Thresholds loosened as in
 # run_load.t; waits are generous because other work shares the machine.
 . "$(dirname "$0")/lib/run-common.sh"
@@ -59,10 +60,20 @@ fi
 ok $? "the task started"
 is "$(grep Cpus_allowed_list /proc/"$task"/status 2>/dev/null | cut -f2)" 1 "on CPU 1 (CPU 0 is busy)"
 
-state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+# paused: stopped (T), or frozen by its cgroup's freezer (with cgroups)
+state() {
+	local s fz
+	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+	fz=$(grep -E '^[0-9]+:freezer:' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
+	if [ -n "$fz" ] && [ "$fz" != / ] &&
+	   [ "$(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>/dev/null)" = FROZEN ]; then
+		s=T
+	fi
+	echo "$s"
+}
 spin1=$(busy 1)
 for i in $(seq 150); do [ "$(state "$task")" = T ] && break; sleep 0.1; done
-is "$(state "$task")" T "others took CPU 1: the task is paused (stopped)"
+is "$(state "$task")" T "others took CPU 1: the task is paused (stopped or frozen)"
 kill -KILL $spin1
 wait $spin1 2>/dev/null
 for i in $(seq 300); do s=$(state "$task"); [ "$s" != T ] && break; sleep 0.1; done
