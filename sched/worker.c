@@ -224,6 +224,10 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		struct wire_entry e;
 		int rc;
 
+		/* a frame holds consecutive ids only */
+		if (w->res_at != WK_NO_FRAME &&
+		    w->res_first + w->res_count != id)
+			wk_res_close(w);
 		if (w->res_at == WK_NO_FRAME)
 			wk_res_open(w, id);
 		w->o.data.len = 0;
