@@ -922,6 +922,10 @@ static void pool_worker_done(nicely_pool *p, int slot)
 			int is_first = first_open;
 
 			first_open = 0;
+			t->res.pid = w->pid;
+			if (id == victim)
+				t->res.wall = (double)(worker_now_ns() -
+						       p->slots[slot].start_ns) / 1e9;
 			if (w->initfail) {
 				snprintf(why, sizeof why,
 					 "worker init failed: %s", w->initfail);
