@@ -931,8 +931,13 @@ static void pool_worker_done(nicely_pool *p, int slot)
 					 "worker init failed: %s", w->initfail);
 				pool_finish(p, t, NICELY_FAILED, 0, why);
 			} else if (w->kill_reason == NICELY_KILLED) {
-				pool_finish(p, t, NICELY_KILLED, 0,
-					    "killed by nicely_kill_all");
+				/* only the task it was running was running */
+				if (id == victim)
+					pool_finish(p, t, NICELY_KILLED, 0,
+						    "killed by nicely_kill_all");
+				else
+					pool_finish(p, t, NICELY_CANCELLED, 0,
+						    "cancelled by nicely_kill_all");
 			} else if (id == victim && w->kill_reason == NICELY_TIMEOUT &&
 				   id == w->kill_task) {
 				snprintf(why, sizeof why,
