@@ -18,11 +18,14 @@ SOVERSION := 0
 
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS  += -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
-             -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
+# CFLAGS/CPPFLAGS/LDFLAGS are the builder's (dpkg-buildflags, sanitizers);
+# what nicely itself needs is in NICELY_* and always added.
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
+NICELY_CPPFLAGS := -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
+             -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
+NICELY_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
 LDLIBS    += -lhwloc -lcgroup -linih -ljansson -lm -lpthread
+CC_ALL     = $(CC) $(NICELY_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(NICELY_CFLAGS)
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all
@@ -45,45 +48,47 @@ PROGS     := $(B)/nicely $(if $(wildcard agent/main_agent.c),$(B)/nicely-agent)
 CORE_A    := $(B)/libnicely_core.a
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
-.PHONY: all deps check check-run test sanitize demo install uninstall clean \
+.PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
         bench fuzz fuzz-smoke
 
 all: $(PROGS) $(CORE_A) $(SHLIB) $(TESTS) $(HELPERS) $(BENCHES) $(EXAMPLES)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC_ALL) -MMD -MP -c -o $@ $<
 
 $(CORE_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 $(SHLIB): $(CORE_OBJ)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 	ln -sf libnicely.so.$(VERSION) $(B)/libnicely.so.$(SOVERSION)
 	ln -sf libnicely.so.$(SOVERSION) $(B)/libnicely.so
 
 $(B)/nicely: $(B)/obj/sched/main_nicely.o $(CORE_A)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	@mkdir -p $(dir $@)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/nicely-agent: $(B)/obj/agent/main_agent.o $(CORE_A)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	@mkdir -p $(dir $@)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/%.t: $(B)/obj/tests/%.o $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(B)/examples/%: $(B)/obj/examples/%.o $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -105,6 +110,7 @@ check-run: all sanitize
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
 		prove -e '' -r build/asan/tests tests
 	@$(MAKE) --no-print-directory fuzz-smoke
+	prove -e '' packaging/check-deb.sh
 
 test: all
 	NICELY_BUILD=$(CURDIR)/build prove -e '' -r build/tests tests
@@ -116,7 +122,7 @@ FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CORE := $(filter policy/%,$(CORE_SRC)) $(filter agent/%,$(CORE_SRC))
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $^ $(LDLIBS)
 
 fuzz-smoke: $(FUZZERS)
@@ -134,12 +140,16 @@ bench: all
 	@scripts/deps.sh bench
 	bench/run-all
 
+# Build the .deb packages in a scratch copy, lint, install, use, upgrade, purge.
+deb:
+	prove -v -e '' packaging/check-deb.sh
+
 demo:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(CURDIR)/build
 
-install: all
+install: $(B)/nicely $(SHLIB)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d
 	install -m 755 $(B)/nicely $(DESTDIR)$(BINDIR)/nicely
@@ -148,8 +158,21 @@ install: all
 	ln -sf libnicely.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnicely.so
 	install -m 644 include/nicely.h $(DESTDIR)$(INCDIR)/
 	install -m 644 etc/nicely.conf $(DESTDIR)$(SYSCONFDIR)/nicely/
-	for f in etc/presets.d/*.conf; do [ -e "$$f" ] && \
-		install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d/; done; true
+	for f in etc/presets.d/*.conf; do [ ! -e "$$f" ] || \
+		install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d/; done
+	for m in man/*.[1-8]; do [ ! -e "$$m" ] || { s=$${m##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; }; done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 etc/bash-completion/nicely \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/nicely
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nicely $(DESTDIR)$(LIBDIR)/libnicely.so* \
+		$(DESTDIR)$(INCDIR)/nicely.h $(DESTDIR)$(LIBDIR)/pkgconfig/nicely.pc \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/nicely
+	rm -f $(DESTDIR)$(MANDIR)/man1/nicely.1 $(DESTDIR)$(MANDIR)/man5/nicely.conf.5 \
+		$(DESTDIR)$(MANDIR)/man3/libnicely.3
 
 clean:
 	rm -rf build

@@ -27,11 +27,15 @@ size_t input_nsources(const struct input *in);
 
 /* The next task's values, one per source, valid until the next call.
  * Returns 1 with *values set, 0 at the end, or -errno with err set (a read
- * error names the file and line). Lines lose their trailing newline. */
+ * error names the file and line). Lines lose their trailing "\n" only: a
+ * "\r" before it is kept (as GNU parallel does), a last line without "\n"
+ * is still a value, an empty line is an empty value, and a line holding a
+ * NUL byte is an error naming file:line. */
 int input_next(struct input *in, const char *const **values, char *err,
 	       size_t errlen);
-/* Total number of tasks if known without reading ahead (all sources in
- * memory, or the first fully read), else -1: for --bar's ETA. */
+/* Total number of tasks if known (all sources in memory, the first a
+ * regular file of at most 64 MiB whose lines were counted at open, or the
+ * first read to its end), else -1: for --bar's ETA. */
 long long input_total(const struct input *in);
 
 #endif

@@ -25,6 +25,23 @@ void template_free(struct template *t);
 char *template_expand(const struct template *t, const char *const *values,
 		      size_t n, uint64_t seq, int slot);
 
+/* 0 when the command needs no shell: the literal words hold no shell
+ * syntax (no quotes, $, `, backslash, ;, &, |, <, >, (, ), globs,
+ * newlines, assignments, or a shell builtin or keyword such as cd, exit
+ * or echo as the command; the first word holds no replacement string),
+ * so template_expand_argv gives the exact words /bin/sh -c would and the
+ * engine may exec them directly.
+ * 1 when the command must go through /bin/sh -c (always when argc == 0). */
+int template_needs_shell(const struct template *t);
+
+/* The argv form of one task's command, for a template with
+ * template_needs_shell() == 0: a NULL-terminated array whose strings live
+ * in the same allocation; the caller frees the array pointer alone. NULL
+ * on ENOMEM, or (errno EINVAL) when the template needs a shell. */
+char **template_expand_argv(const struct template *t,
+			    const char *const *values, size_t n, uint64_t seq,
+			    int slot);
+
 /* Append the shell-quoted form of s to a malloc'd buffer (helper shared with
  * --dry-run and the joblog). Returns 0 or -ENOMEM. */
 int template_quote(char **buf, size_t *len, size_t *cap, const char *s);

@@ -7,9 +7,9 @@ kind=${1:-build}
 pkgs="build-essential pkgconf libhwloc-dev hwloc libcgroup-dev libinih-dev libjansson-dev"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux" ;;
+check) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux time passwd" ;;
 package) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux debhelper devscripts lintian fakeroot dpkg-dev" ;;
-bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux" ;;
+bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench)" >&2; exit 2 ;;
 esac
 missing=""
