@@ -680,7 +680,7 @@ static void pool_dispatch(nicely_pool *p, uint64_t now)
 {
 	if (p->broken)
 		return;
-	if (p->q.n && now >= p->next_tick_ns)
+	if ((p->q.n || p->running) && now >= p->next_tick_ns)
 		pool_tick(p, now);
 	while (p->q.n && now >= p->backoff_ns) {
 		int active = pool_active(p), idle = 0;
@@ -1090,7 +1090,7 @@ static uint64_t pool_deadline(nicely_pool *p, uint64_t now)
 {
 	uint64_t d = pool_timeouts(p, now);
 
-	if (p->q.n) {
+	if (p->q.n || p->running) {
 		uint64_t t = p->next_tick_ns > now ? p->next_tick_ns : now;
 
 		if (p->backoff_ns > t)
