@@ -51,7 +51,14 @@ SHLIB     := $(B)/libnicely.so.$(VERSION)
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
         bench fuzz fuzz-smoke
 
-all: $(PROGS) $(CORE_A) $(SHLIB) $(TESTS) $(HELPERS) $(BENCHES) $(EXAMPLES)
+all: $(PROGS) $(CORE_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
+     $(EXAMPLES)
+
+# pkg-config file of libnicely, for the installed paths.
+$(B)/nicely.pc: nicely.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -149,7 +156,7 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(CURDIR)/build
 
-install: $(B)/nicely $(SHLIB)
+install: $(B)/nicely $(SHLIB) $(B)/nicely.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d
 	install -m 755 $(B)/nicely $(DESTDIR)$(BINDIR)/nicely
@@ -157,6 +164,7 @@ install: $(B)/nicely $(SHLIB)
 	ln -sf libnicely.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnicely.so.$(SOVERSION)
 	ln -sf libnicely.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnicely.so
 	install -m 644 include/nicely.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/nicely.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 etc/nicely.conf $(DESTDIR)$(SYSCONFDIR)/nicely/
 	for f in etc/presets.d/*.conf; do [ ! -e "$$f" ] || \
 		install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d/; done

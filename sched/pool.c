@@ -745,7 +745,7 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 		if (t && t->res.status == NICELY_RUNNING && t->worker == slot) {
 			struct pool_batch *b = t->batch;
 
-			if (b)
+			if (b && i == 0)
 				b->avg_ns = b->avg_ns > 0
 						    ? 0.7 * b->avg_ns + 0.3 * wall
 						    : wall;
@@ -923,7 +923,7 @@ static void pool_worker_done(nicely_pool *p, int slot)
 
 			first_open = 0;
 			t->res.pid = w->pid;
-			if (id == victim)
+			if (id == victim && p->o.timeout_ms)
 				t->res.wall = (double)(worker_now_ns() -
 						       p->slots[slot].start_ns) / 1e9;
 			if (w->initfail) {
@@ -1265,7 +1265,7 @@ static int pool_enqueue(nicely_pool *p, struct pool_batch *b, size_t n)
 		struct pool_task *t =
 			&p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
 
-		memset(t, 0, sizeof *t);
+		/* blocks are calloc'ed and never reused, so the rest is 0 */
 		t->res.id = id;
 		t->res.status = NICELY_QUEUED;
 		t->res.error = "";
@@ -1687,6 +1687,7 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	p->wcfg.exit = p->o.worker_exit;
 	p->wcfg.init_arg = p->o.init_arg;
 	p->wcfg.lifespan = p->o.lifespan;
+	p->wcfg.timed = p->o.timeout_ms > 0;
 	p->wcfg.slots = p->slots;
 	p->wcfg.nslots = p->nw;
 	pid_t pid = forkserver_start(&p->ctl, &p->wcfg);

@@ -233,8 +233,9 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		w->o.data.len = 0;
 		w->o.errlen = 0;
 		w->o.id = id;
-		__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
-				 __ATOMIC_RELAXED);
+		if (w->cfg->timed)
+			__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
+					 __ATOMIC_RELAXED);
 		__atomic_store_n(&w->slot->running, id, __ATOMIC_RELEASE);
 		rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
 			w->state);

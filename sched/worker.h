@@ -26,6 +26,7 @@ struct worker_cfg {
 	nicely_exit_fn exit;
 	void *init_arg;
 	unsigned lifespan;	/* 0: until EOF on the task fd */
+	int timed;		/* 1: record each task's start_ns (timeouts) */
 	struct worker_slot *slots;
 	int nslots;
 };
