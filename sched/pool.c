@@ -1073,7 +1073,8 @@ static uint64_t pool_timeouts(nicely_pool *p, uint64_t now)
 		s = __atomic_load_n(&p->slots[i].start_ns, __ATOMIC_RELAXED);
 		if (r < 0) {
 			d = now + limit / 4 + 1000000u;
-		} else if (now - s >= limit) {
+		} else if (now > s && now - s >= limit) {
+			/* (a task may start after `now` was read: s > now) */
 			pool_kill_worker(p, w, NICELY_TIMEOUT, r);
 			continue;
 		} else {
