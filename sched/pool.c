@@ -486,14 +486,25 @@ static void pool_send(nicely_pool *p, struct pool_worker *w, int slot)
 /* Tasks a worker may hold: enough for about 1 ms of work. */
 static int64_t pool_prefetch(const nicely_pool *p)
 {
-	double n;
+	double n = POOL_PREFETCH_NS / p->avg_ns;
 
-	if (p->o.lifespan == 1)
-		return 1;
-	if (p->avg_ns <= 0)
-		return 2;
-	n = POOL_PREFETCH_NS / p->avg_ns;
 	return n < 2 ? 2 : n > 4096 ? 4096 : (int64_t)n;
+}
+
+/* May this worker take another message? An idle worker always may; a
+ * busy one only while tasks are known to be short (under 1 ms), so long
+ * tasks never wait behind each other while another worker is idle. */
+static int pool_can_take(const nicely_pool *p, const struct pool_worker *w)
+{
+	if (w->st != PW_LIVE || w->fl_n >= POOL_FLIGHT ||
+	    (p->o.lifespan && w->sent >= p->o.lifespan))
+		return 0;
+	if (!w->fl_n)
+		return 1;
+	if (p->o.lifespan == 1 || p->avg_ns <= 0 ||
+	    p->avg_ns >= POOL_PREFETCH_NS)
+		return 0;
+	return w->fl_n < 2 || w->inflight < pool_prefetch(p);
 }
 
 /* Tasks to put in the next message from queue front range r. */
@@ -527,16 +538,12 @@ static int64_t pool_chunk(nicely_pool *p, const struct pool_worker *w,
 	return k < 1 ? 1 : k;
 }
 
-/* Give a worker tasks while it has room. */
-static void pool_feed(nicely_pool *p, int slot)
+/* Give a worker up to maxmsg messages while it has room. */
+static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 {
 	struct pool_worker *w = &p->w[slot];
-	int64_t limit = pool_prefetch(p);
 
-	while (p->q.n && w->st == PW_LIVE && w->fl_n < POOL_FLIGHT &&
-	       (w->fl_n < 2 || w->inflight < limit) &&
-	       (!p->o.lifespan || w->sent < p->o.lifespan) &&
-	       !(p->o.lifespan == 1 && w->fl_n)) {
+	while (p->q.n && maxmsg-- > 0 && pool_can_take(p, w)) {
 		struct pool_range *r = &p->q.r[p->q.head];
 		struct pool_task *t = pool_task_get(p, r->first);
 		struct pool_batch *b = t->batch;
@@ -705,12 +712,14 @@ static void pool_dispatch(nicely_pool *p, uint64_t now)
 		}
 		p->ans_used++;
 	}
-	for (int k = 0; k < p->nw && p->q.n; k++) {
-		int i = (p->rr + k) % p->nw;
+	/* first one message to each idle worker, then prefetch */
+	for (int round = 0; round < 2; round++)
+		for (int k = 0; k < p->nw && p->q.n; k++) {
+			int i = (p->rr + k) % p->nw;
 
-		if (p->w[i].st == PW_LIVE)
-			pool_feed(p, i);
-	}
+			if (p->w[i].st == PW_LIVE && (round || !p->w[i].fl_n))
+				pool_feed(p, i, round ? INT32_MAX : 1);
+		}
 	p->rr = p->nw ? (p->rr + 1) % p->nw : 0;
 }
 
