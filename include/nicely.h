@@ -9,8 +9,27 @@
  * must travel in the task argument. Task functions must exist in the program
  * when the pool is created (not in a library dlopen'ed later). Workers do not
  * inherit the caller's file descriptors other than 0, 1 and 2. Each worker is
- * its own process group; a timeout or kill reaches the whole group. If the
- * caller dies (even by SIGKILL), the fork server and every worker die too.
+ * its own process group; a timeout or kill reaches the whole group, and
+ * whatever a task leaves behind in it is killed when its worker exits. If
+ * the caller dies (even by SIGKILL), the fork server and every worker die
+ * too. nicely_pool_new() flushes stdio (fflush(NULL)) before forking, so
+ * buffered output is not written twice. The fork server is a child of the
+ * caller: a caller that reaps with waitpid(-1) or sets SIGCHLD to SIG_IGN
+ * breaks the pool (calls then return NICELY_ECHILD). The library reaps only
+ * its own fork server, by PID, and never installs signal handlers.
+ *
+ * Load. Each pool runs the nicely preset it is given (or the configured
+ * default) like the `nicely` command: a tick every interval_ms samples
+ * /proc and decides how many workers may start, pins each new worker to the
+ * CPU chosen, sets its nice, and pauses, moves or stops workers as the
+ * preset's on_return says. Configuration files are those of nicely(1):
+ * /etc/nicely/, $XDG_CONFIG_HOME/nicely/nicely.conf, $NICELY_CONFIG and
+ * options.config_file.
+ *
+ * Batching. Workers are persistent unless lifespan says otherwise; tasks
+ * travel over a socket per worker and results over a pipe, many per
+ * message. A worker may be handed a few short tasks ahead (prefetch, only
+ * while measured task times are under 1 ms); nicely_map sends chunks.
  *
  * Threads. A pool belongs to one owner thread: the thread that called
  * nicely_pool_new() must make every later call on that pool and must not exit
@@ -140,7 +159,9 @@ typedef int (*nicely_init_fn)(void *init_arg, void **worker_state);
 /* Per-worker teardown, run when a worker retires normally (lifespan
  * reached, or idle at nicely_pool_free()); not after a kill or crash. */
 typedef void (*nicely_exit_fn)(void *init_arg, void *worker_state);
-/* Start/finish callback: the task, and counts after the event. */
+/* Start/finish callback: the task, and counts after the event. "Start"
+ * is the moment the task is handed to a worker; running counts tasks
+ * handed over and not finished. */
 typedef void (*nicely_progress_fn)(void *user, int64_t id, int64_t completed,
 				   int64_t running, int64_t total);
 /* Log callback. id: the task (-1: none), pid: the worker (0: the library
@@ -164,7 +185,10 @@ typedef struct nicely_options {
 				 * nicely_run/nicely_map step the pool until
 				 * there is room; 1: return NICELY_EAGAIN */
 	int capture_stderr;	/* 1: workers' stderr lines go to the log
-				 * callback (level WARNING) instead of fd 2 */
+				 * callback (level WARNING) instead of fd 2,
+				 * with the worker's PID and the id of the
+				 * task it runs when the line is read (-1
+				 * when that task has already finished) */
 	unsigned exit_grace_ms;	/* nicely_pool_free: how long idle workers get
 				 * to run worker_exit; default 2000 */
 	nicely_init_fn worker_init;
@@ -254,10 +278,11 @@ typedef struct nicely_stats {
 } nicely_stats;
 NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
 
-/* Kill every running task's process group (they become NICELY_KILLED) and
- * cancel every queued task (NICELY_CANCELLED); returns once those workers
- * are reaped. Returns the number of tasks killed or cancelled, or an error.
- * The pool stays usable. */
+/* Kill every running task's process group (the task each worker was
+ * executing becomes NICELY_KILLED) and cancel everything else not finished
+ * (queued, or handed to a worker but not started: NICELY_CANCELLED);
+ * returns once those workers are reaped. Returns the number of tasks killed
+ * or cancelled, or an error. Idle workers stay; the pool stays usable. */
 NICELY_EXTERN int nicely_kill_all(nicely_pool *pool);
 /* nicely_kill_all, then forget every result and counter (ids restart at
  * 0), stop idle workers, and reload the configuration files and preset.

@@ -818,6 +818,8 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 			if (h.len < sizeof l)
 				return NICELY_EIO;
 			memcpy(&l, body, sizeof l);
+			if (w->pid <= 0 && l.pid > 0)
+				w->pid = l.pid;
 			n = h.len - sizeof l;
 			if (n > sizeof msg - 1)
 				n = sizeof msg - 1;
@@ -826,7 +828,7 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 			if (p->o.on_log) {
 				p->in_cb++;
 				p->o.on_log(p->o.log_user, l.level, l.id,
-					    w->pid, msg);
+					    l.pid, msg);
 				p->in_cb--;
 			}
 			break;

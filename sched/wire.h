@@ -61,7 +61,7 @@ struct wire_entry {
 struct wire_log {
 	int64_t id;
 	int32_t level;
-	int32_t pad;
+	int32_t pid;	/* the worker (the parent may not know it yet) */
 };
 
 /* Largest frame body anyone sends: arguments are capped below it. */

@@ -187,6 +187,7 @@ int nicely_log(int level, const char *fmt, ...)
 	memset(&l, 0, sizeof l);
 	l.id = __atomic_load_n(&w->slot->running, __ATOMIC_RELAXED);
 	l.level = level;
+	l.pid = (int32_t)w->pid;
 	wk_res_close(w);
 	if (wire_buf_frame(&w->out, WIRE_LOG, &l, sizeof l, msg, (size_t)n))
 		return NICELY_ENOMEM;
