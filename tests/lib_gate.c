@@ -10,6 +10,22 @@
 #include "lib_util.h"
 
 static char last_log[512];
+static nicely_pool *cur;
+static int max_workers_seen;
+
+/* Note how many workers are alive whenever a task starts. */
+static void on_start(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
+{
+	nicely_stats st;
+
+	(void)u;
+	(void)id;
+	(void)c;
+	(void)r;
+	(void)t;
+	if (!nicely_stats_get(cur, &st) && st.workers > max_workers_seen)
+		max_workers_seen = st.workers;
+}
 
 /* Report the worker's CPU mask size, CPU and nice. */
 static int t_where(const void *arg, size_t len, nicely_out *out, void *st)
@@ -121,6 +137,42 @@ int main(void)
 	if (r && r->len == sizeof v[0])
 		memcpy(v[0], r->data, sizeof v[0]);
 	is_int(v[0][2], 5, "after reset the new nice applies");
+	nicely_pool_free(pool);
+
+	/* the preset decides how many run: max_pus = 1 */
+	put(conf, "[preset one]\nbase = nuclear\nmax_pus = 1\n"
+		  "[preset starved]\nbase = nuclear\nmem_floor = 1000T\n");
+	lib_opts(&o, 0);
+	o.preset = "one";
+	o.config_file = conf;
+	o.on_start = on_start;
+	is_int(nicely_pool_new(&pool, &o), 0, "pool with max_pus = 1");
+	cur = pool;
+	int ms = 100;
+
+	for (int i = 0; i < 4; i++)
+		nicely_run(pool, t_where, &ms, sizeof ms);
+	is_int(nicely_wait_all(pool), 0, "its tasks finish");
+	is_int(max_workers_seen, 1, "never more than one worker at a time");
+	nicely_pool_free(pool);
+
+	/* nothing starts below the preset's memory floor */
+	lib_opts(&o, 0);
+	o.preset = "starved";
+	o.config_file = conf;
+	is_int(nicely_pool_new(&pool, &o), 0, "pool with an impossible mem_floor");
+	nicely_run(pool, t_where, NULL, 0);
+	for (int i = 0; i < 15; i++)
+		nicely_step(pool, 100);
+	nicely_stats st;
+
+	nicely_stats_get(pool, &st);
+	ok(st.queued == 1 && st.completed == 0 && st.workers == 0 &&
+		   st.allowed == 0,
+	   "the task waits: %lld queued, %d workers, %d allowed",
+	   (long long)st.queued, st.workers, st.allowed);
+	is_int(nicely_kill_all(pool), 1, "kill_all cancels it");
+	is_int(nicely_task_status(pool, 0), NICELY_CANCELLED, "CANCELLED");
 	nicely_pool_free(pool);
 
 	/* nice from the options */
