@@ -916,7 +916,7 @@ static void pool_worker_done(nicely_pool *p, int slot)
 	int64_t victim = __atomic_load_n(&p->slots[slot].running,
 					 __ATOMIC_ACQUIRE);
 	int st = w->wstatus, first_open = 1;
-	struct pool_range rq[POOL_FLIGHT];
+	struct pool_range rq[POOL_FLIGHT + 1];	/* the victim splits one */
 	int nrq = 0;
 	char why[160];
 
@@ -976,7 +976,7 @@ static void pool_worker_done(nicely_pool *p, int slot)
 				p->queued++;
 				if (nrq && rq[nrq - 1].first + rq[nrq - 1].count == id)
 					rq[nrq - 1].count++;
-				else if (nrq < POOL_FLIGHT)
+				else if (nrq < POOL_FLIGHT + 1)
 					rq[nrq++] = (struct pool_range){ id, 1 };
 			}
 		}

@@ -130,6 +130,33 @@ int main(void)
 	nicely_pool_free(pool);
 	ok(all_gone(), "pool_free killed and reaped them");
 
+	/* The fork server killed from outside: errors, no hang. */
+	nseen = 0;
+	lib_opts(&o, 2);
+	o.on_log = on_log;
+	if (nicely_pool_new(&pool, &o))
+		tap_bail("no pool");
+	for (int i = 0; i < 3; i++)
+		nicely_run(pool, t_sleeper, NULL, 0);
+	ok(wait_started(pool, 2), "sleepers running before the fork server dies");
+	char path[64];
+	int fs = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%d", &fs) != 1)
+			fs = 0;
+		fclose(f);
+	}
+	ok(fs > 0 && kill(fs, SIGKILL) == 0, "killed the fork server (%d)", fs);
+	is_int(nicely_wait_all(pool), NICELY_ECHILD, "wait_all says ECHILD");
+	is_int(nicely_run(pool, t_ok, NULL, 0), NICELY_ECHILD,
+	       "run says ECHILD");
+	ok(all_gone(), "its workers died with it");
+	nicely_pool_free(pool);
+	ok(fs > 0 && lib_wait_gone(fs, 5), "pool_free reaped the fork server");
+
 	/* Argument checks. */
 	is_int(nicely_kill_all(NULL), NICELY_EINVAL, "kill_all(NULL)");
 	is_int(nicely_reset(NULL), NICELY_EINVAL, "reset(NULL)");
