@@ -2,7 +2,9 @@
  * pool of 2 workers (preset nuclear) as one chunked nicely_map, as one
  * message per task (nicely_run), and with lifespan 1 (a fresh process per
  * task), next to a bare fork+waitpid loop measured in the same run.
- * Usage: lib_throughput [N [NFORK]]; prints "name us_per_call" lines. */
+ * Usage: lib_throughput [N [NFORK [BIG_MB]]]; prints "name us_per_call"
+ * lines. BIG_MB: the caller touches that much memory after creating the
+ * lifespan-1 pool, before both fork measurements (fork server vs caller). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	long nf = argc > 2 ? atol(argv[2]) : 100000;
+	long big_mb = argc > 3 ? atol(argv[3]) : 0;
+	char *big = NULL;
 	int64_t *xs = malloc(sizeof *xs * (size_t)(n > nf ? n : nf));
 	int64_t first;
 	nicely_pool *p;
@@ -82,6 +86,33 @@ int main(int argc, char **argv)
 		return 1;
 	for (long i = 0; i < (n > nf ? n : nf); i++)
 		xs[i] = i;
+
+	/* fork-per-task first, while this process is as small as it gets:
+	 * the fork server is forked now, the bare loop forks this process */
+	p = mkpool(1);
+	if (big_mb > 0 && (big = malloc((size_t)big_mb << 20)))
+		memset(big, 1, (size_t)big_mb << 20);
+	t = now_s();
+	for (long i = 0; i < nf; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			volatile int64_t y = xs[i] * xs[i];
+
+			(void)y;
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			bad++;
+	}
+	bare = (now_s() - t) / (double)nf * 1e6;
+	t = now_s();
+	for (long i = 0; i < nf; i++)
+		nicely_run(p, square, &xs[i], sizeof xs[i]);
+	nicely_wait_all(p);
+	life1 = (now_s() - t) / (double)nf * 1e6;
+	bad += check(p, 0, nf);
+	nicely_pool_free(p);
 
 	p = mkpool(0);
 	nicely_map(p, square, xs, sizeof xs[0], 1000, 0, &first);	/* warm */
@@ -102,31 +133,9 @@ int main(int argc, char **argv)
 	bad += check(p, 0, n);
 	nicely_pool_free(p);
 
-	p = mkpool(1);
-	t = now_s();
-	for (long i = 0; i < nf; i++)
-		nicely_run(p, square, &xs[i], sizeof xs[i]);
-	nicely_wait_all(p);
-	life1 = (now_s() - t) / (double)nf * 1e6;
-	bad += check(p, 0, nf);
-	nicely_pool_free(p);
-
-	t = now_s();
-	for (long i = 0; i < nf; i++) {
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			volatile int64_t y = xs[i] * xs[i];
-
-			(void)y;
-			_exit(0);
-		}
-		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
-			bad++;
-	}
-	bare = (now_s() - t) / (double)nf * 1e6;
-
-	printf("calls %ld\nfork_calls %ld\n", n, nf);
+	free(big);
+	printf("calls %ld\nfork_calls %ld\ncaller_extra_mb %ld\n", n, nf,
+	       big ? big_mb : 0);
 	printf("chunked_map_us %.4f\n", chunked);
 	printf("one_message_per_task_us %.4f\n", single);
 	printf("lifespan1_us %.2f\n", life1);

@@ -413,7 +413,8 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	fcntl(rp[0], F_SETFL, O_NONBLOCK);
 	if (ep[0] >= 0)
 		fcntl(ep[0], F_SETFL, O_NONBLOCK);
-	fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
+	if (p->o.lifespan != 1)	/* room for batches of results */
+		fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
 	struct forkserver_msg m = { FORKSERVER_SPAWN, slot, 0, p->ans_nice,

@@ -306,7 +306,7 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 			continue;
 		}
 		wk_flush(&w);
-		ssize_t n = wire_buf_read(&w.in, task_fd, 256 * 1024);
+		ssize_t n = wire_buf_read(&w.in, task_fd, 64 * 1024);
 
 		if (n == 0)
 			wk_finish(&w);
