@@ -119,6 +119,7 @@ struct nicely_pool {
 	int *ans_cpus;
 	int ans_ncpus, ans_used;
 	uint64_t next_tick_ns, backoff_ns;
+	const char *last_reason;	/* the gate's last "why not", logged once */
 };
 
 /* Messages for the error codes. */
@@ -646,6 +647,11 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 		pool_log(p, NICELY_LOG_WARNING, -1, 0, "load sampling: %s", err);
 		return 0;
 	}
+	if (a.nstart == 0 && p->queued && a.reason &&
+	    a.reason != p->last_reason)
+		pool_log(p, NICELY_LOG_DEBUG, -1, 0, "no new worker: %s",
+			 a.reason);
+	p->last_reason = a.nstart ? NULL : a.reason;
 	p->allowed = (int)n + a.nstart;
 	if (p->allowed > p->cap)
 		p->allowed = p->cap;
