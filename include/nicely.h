@@ -14,9 +14,10 @@
  * the caller dies (even by SIGKILL), the fork server and every worker die
  * too. nicely_pool_new() flushes stdio (fflush(NULL)) before forking, so
  * buffered output is not written twice. The fork server is a child of the
- * caller: a caller that reaps with waitpid(-1) or sets SIGCHLD to SIG_IGN
- * breaks the pool (calls then return NICELY_ECHILD). The library reaps only
- * its own fork server, by PID, and never installs signal handlers.
+ * caller: a caller that reaps it with waitpid(-1) breaks the pool (calls
+ * then return NICELY_ECHILD); SIGCHLD set to SIG_IGN is fine. The library
+ * reaps only its own fork server, by PID, and never installs signal
+ * handlers in the caller.
  *
  * Load. Each pool runs the nicely preset it is given (or the configured
  * default) like the `nicely` command: a tick every interval_ms samples

@@ -237,6 +237,11 @@ __attribute__((noreturn)) static void fs_main(int sock,
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* the caller may ignore SIGCHLD (children would be reaped behind our
+	 * back) or SIGTERM; the fork server needs both */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	setpgid(0, 0);

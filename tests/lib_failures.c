@@ -163,5 +163,20 @@ int main(void)
 
 	nicely_pool_free(pool);
 	ok(lib_wait_gone(last, 5), "pool_free leaves no worker behind");
+
+	/* A caller that ignores SIGCHLD: crashes are still reported. */
+	signal(SIGCHLD, SIG_IGN);
+	lib_opts(&o, 2);
+	if (nicely_pool_new(&pool, &o))
+		tap_bail("no pool");
+	id[0] = nicely_run(pool, t_segv, NULL, 0);
+	id[1] = nicely_run(pool, t_ok, NULL, 0);
+	is_int(nicely_wait_all(pool), 0, "SIGCHLD ignored: wait_all returns");
+	r = nicely_result_get(pool, id[0]);
+	ok(r && r->status == NICELY_SIGNALED, "SIGCHLD ignored: crash reported");
+	r = nicely_result_get(pool, id[1]);
+	ok(r && r->status == NICELY_OK, "SIGCHLD ignored: the other task ran");
+	nicely_pool_free(pool);
+	signal(SIGCHLD, SIG_DFL);
 	return tap_done();
 }
