@@ -209,12 +209,20 @@ static void fs_reap(struct fs_state *fs)
 			continue;
 		/* The zombie still holds its PID, so the group id cannot be
 		 * reused yet: kill what the task left behind, then reap. */
+		struct rusage ru;
+
 		killpg(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		memset(&ru, 0, sizeof ru);
+		while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 			;
 		fs->pids[i] = 0;
 		struct forkserver_msg r = { FORKSERVER_EXITED, i, pid, status,
-					    -1, 0 };
+					    -1, 0, 0 };
+
+		r.cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+				   1000000000u +
+			   ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) *
+				   1000u;
 
 		if (forkserver_send(fs->sock, &r, NULL, 0))
 			fs_shutdown(fs);

@@ -27,6 +27,7 @@ struct forkserver_msg {
 	int32_t val;	/* SPAWN: nice (-1 = leave); else as above */
 	int32_t cpu;	/* SPAWN: Linux CPU to pin to, -1 = none */
 	int32_t nfds;	/* SPAWN: 2 or 3 (with a stderr pipe) */
+	uint64_t cpu_ns;	/* EXITED: the worker's user+system time */
 };
 
 /* Fork the fork server. sock receives the other end of a socketpair made by

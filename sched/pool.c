@@ -380,7 +380,7 @@ static void pool_kill_worker(nicely_pool *p, struct pool_worker *w,
 	w->st = PW_DYING;
 	if (w->pid > 0 && !w->kill_sent && !w->exited) {
 		struct forkserver_msg m = { FORKSERVER_KILL, (int)(w - p->w),
-					    w->pid, 0, -1, 0 };
+					    w->pid, 0, -1, 0, 0 };
 
 		if (w->paused)
 			kill(w->pid, SIGCONT);
@@ -419,7 +419,7 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
 	struct forkserver_msg m = { FORKSERVER_SPAWN, slot, 0, p->ans_nice,
-				    p->o.pin ? cpu : -1, ep[1] >= 0 ? 3 : 2 };
+				    p->o.pin ? cpu : -1, ep[1] >= 0 ? 3 : 2, 0 };
 	int fds[3] = { tv[1], rp[1], ep[1] };
 
 	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
@@ -619,14 +619,10 @@ static int pool_active(const nicely_pool *p)
 	return n;
 }
 
-/* Ask the gate how many workers may run, and apply its actions. */
-static int pool_tick(nicely_pool *p, uint64_t now)
+/* The workers the gate counts, into gw (room for p->nw). */
+static size_t pool_gate_list(const nicely_pool *p, struct pool_gate_worker *gw)
 {
-	struct pool_gate_worker gw[p->nw > 0 ? p->nw : 1];
-	struct pool_gate_answer a;
-	char err[256];
 	size_t n = 0;
-	int rc;
 
 	for (int i = 0; i < p->nw; i++)
 		if (p->w[i].st == PW_LIVE ||
@@ -634,6 +630,18 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 			gw[n++] = (struct pool_gate_worker){ i, p->w[i].pid,
 							     p->w[i].cpu,
 							     p->w[i].paused };
+	return n;
+}
+
+/* Ask the gate how many workers may run, and apply its actions. */
+static int pool_tick(nicely_pool *p, uint64_t now)
+{
+	struct pool_gate_worker gw[p->nw > 0 ? p->nw : 1];
+	struct pool_gate_answer a;
+	char err[256];
+	size_t n = pool_gate_list(p, gw);
+	int rc;
+
 	err[0] = 0;
 	/* The gate answers capacity; pool_dispatch starts no more workers
 	 * than the queue needs, so ask as if the queue were never short. */
@@ -1041,7 +1049,10 @@ static void pool_read_ctl(nicely_pool *p)
 		struct pool_worker *w = &p->w[m.slot];
 
 		if (m.type == FORKSERVER_SPAWNED) {
+			struct pool_gate_worker gw[p->nw];
+
 			w->pid = m.pid;
+			pool_gate_workers(p->gate, gw, pool_gate_list(p, gw));
 			if (w->st == PW_DYING)
 				pool_kill_worker(p, w, w->kill_reason,
 						 w->kill_task);
@@ -1054,6 +1065,7 @@ static void pool_read_ctl(nicely_pool *p)
 		} else if (m.type == FORKSERVER_EXITED && w->pid == m.pid) {
 			w->exited = 1;
 			w->wstatus = m.val;
+			pool_gate_worker_exited(p->gate, m.pid, m.cpu_ns);
 		}
 	}
 }

@@ -151,20 +151,12 @@ const char *pool_gate_warning(const struct pool_gate *g)
 	return g->warn;
 }
 
-/* Sample, decide, and translate PU indices into Linux CPUs. */
-int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
-		   size_t nw, size_t queued, struct pool_gate_answer *ans,
-		   char *err, size_t errlen)
+/* Declare our workers to the sampler; fills g->pw too. */
+static void gate_declare(struct pool_gate *g, const struct pool_gate_worker *w,
+			 size_t nw)
 {
-	const struct agent_pu *pus = agent_topology_pus(g->topo);
-	const struct agent_snapshot *snap;
-	struct policy_input in = { 0 };
-	size_t nref = 0, na = 0;
-	int rc;
+	size_t nref = 0;
 
-	memset(ans, 0, sizeof *ans);
-	if (nw > g->maxw)
-		nw = g->maxw;
 	for (size_t i = 0; i < nw; i++) {
 		int pu = w[i].cpu >= 0 ? agent_topology_pu_of_os(g->topo, w[i].cpu)
 				       : -1;
@@ -174,6 +166,36 @@ int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
 			g->refs[nref++] = (struct agent_worker_ref){ w[i].pid, pu };
 	}
 	agent_sampler_set_workers(g->smp, g->refs, nref);
+}
+
+/* A worker started: declare the new set. */
+void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,
+		       size_t nw)
+{
+	gate_declare(g, w, nw < g->maxw ? nw : g->maxw);
+}
+
+/* A worker was reaped: hand its last CPU time to the sampler. */
+void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns)
+{
+	agent_sampler_worker_exited(g->smp, pid, cpu_ns);
+}
+
+/* Sample, decide, and translate PU indices into Linux CPUs. */
+int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
+		   size_t nw, size_t queued, struct pool_gate_answer *ans,
+		   char *err, size_t errlen)
+{
+	const struct agent_pu *pus = agent_topology_pus(g->topo);
+	const struct agent_snapshot *snap;
+	struct policy_input in = { 0 };
+	size_t na = 0;
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	if (nw > g->maxw)
+		nw = g->maxw;
+	gate_declare(g, w, nw);
 	if ((rc = agent_sampler_sample(g->smp, 0, &snap, err, errlen)) < 0)
 		return rc;
 	in.snap = snap;

@@ -59,6 +59,12 @@ int pool_gate_cap(const struct pool_gate *g);
 int pool_gate_interval_ms(const struct pool_gate *g);
 /* A warning from resolving the preset (a clamp by [limits]), or "". */
 const char *pool_gate_warning(const struct pool_gate *g);
+/* Our live workers changed (one started): the sampler counts their CPU
+ * time as ours from now on, not as others' load. */
+void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,
+		       size_t nw);
+/* A worker was reaped; cpu_ns is its whole user+system time. */
+void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns);
 /* Decide one tick for `queued` waiting tasks and the given live workers. */
 int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
 		   size_t nw, size_t queued, struct pool_gate_answer *ans,
