@@ -54,11 +54,13 @@ SHLIB     := $(B)/libnicely.so.$(VERSION)
 all: $(PROGS) $(CORE_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
 
-# pkg-config file of libnicely, for the installed paths.
+# pkg-config file of libnicely, for the installed paths (install writes it
+# again with the PREFIX/LIBDIR given there).
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	     -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
 $(B)/nicely.pc: nicely.pc.in Makefile
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+	$(PC_SED) $< >$@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -156,7 +158,7 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(CURDIR)/build
 
-install: $(B)/nicely $(SHLIB) $(B)/nicely.pc
+install: $(B)/nicely $(SHLIB)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d
 	install -m 755 $(B)/nicely $(DESTDIR)$(BINDIR)/nicely
@@ -164,7 +166,8 @@ install: $(B)/nicely $(SHLIB) $(B)/nicely.pc
 	ln -sf libnicely.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnicely.so.$(SOVERSION)
 	ln -sf libnicely.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnicely.so
 	install -m 644 include/nicely.h $(DESTDIR)$(INCDIR)/
-	install -m 644 $(B)/nicely.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PC_SED) nicely.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/nicely.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/nicely.pc
 	install -m 644 etc/nicely.conf $(DESTDIR)$(SYSCONFDIR)/nicely/
 	for f in etc/presets.d/*.conf; do [ ! -e "$$f" ] || \
 		install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d/; done

@@ -677,7 +677,7 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 		w = &p->w[act->id];
 		if (w->st == PW_FREE || w->pid <= 0)
 			continue;
-		if (act->kind == POOL_GATE_MOVE && p->o.pin) {
+		if (act->kind == POOL_GATE_MOVE && p->o.pin && act->cpu >= 0) {
 			cpu_set_t set;
 
 			CPU_ZERO(&set);

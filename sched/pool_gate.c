@@ -206,8 +206,11 @@ int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
 	in.queued = queued;
 	policy_decide(&in, g->st, g->dec);
 	ans->nstart = g->dec->nstart;
+	/* a synthetic or XML topology is not this machine: do not pin */
 	for (int i = 0; i < ans->nstart; i++)
-		g->cpus[i] = pus[g->dec->start_pus[i]].os_index;
+		g->cpus[i] = agent_topology_is_thissystem(g->topo)
+				     ? pus[g->dec->start_pus[i]].os_index
+				     : -1;
 	/* nuclear with more workers asked than CPUs: the rest run unpinned */
 	if (g->preset.ignore_others && g->cap > g->nallowed) {
 		int extra = g->cap - (int)nw - ans->nstart;
@@ -220,7 +223,10 @@ int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
 		struct pool_gate_action *b = &g->acts[na++];
 
 		b->id = a->id;
-		b->cpu = a->pu >= 0 && a->pu < g->npus ? pus[a->pu].os_index : -1;
+		b->cpu = a->pu >= 0 && a->pu < g->npus &&
+				 agent_topology_is_thissystem(g->topo)
+			 ? pus[a->pu].os_index
+			 : -1;
 		b->kind = a->kind == POLICY_MOVE     ? POOL_GATE_MOVE
 			  : a->kind == POLICY_PAUSE  ? POOL_GATE_PAUSE
 			  : a->kind == POLICY_RESUME ? POOL_GATE_RESUME
