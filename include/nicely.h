@@ -75,8 +75,7 @@ extern "C" {
 	X(E2BIG, -7, "argument too large (at most 1 GiB per message)")         \
 	X(EIO, -5, "input/output error talking to the pool's processes")       \
 	X(ECONFIG, -74, "bad nicely configuration or unknown preset (see log)") \
-	X(EMFILE, -24, "too many open files")                                  \
-	X(ETIMEDOUT, -110, "timed out")
+	X(EMFILE, -24, "too many open files")
 
 enum nicely_errno {
 #define NICELY_ERRNO_ENUM_(name, val, msg) NICELY_##name = (val),
