@@ -1598,7 +1598,8 @@ int nicely_reset(nicely_pool *p)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 		return NICELY_ECONFIG;
 	}
-	p->next_tick_ns = 0;
+	p->next_tick_ns = worker_now_ns() +
+			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
 	p->allowed = 0;
 	return p->broken ? NICELY_ECHILD : 0;
 }
@@ -1728,6 +1729,8 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		goto fail;
 	}
 	p->fs_pid = pid;
+	p->next_tick_ns = worker_now_ns() +
+			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
 	pool_ep(p, EPOLL_CTL_ADD, p->ctl, EPOLLIN, EV_CTL, 0);
 	pool_ep(p, EPOLL_CTL_ADD, p->tfd, EPOLLIN, EV_TIMER, 0);
 	*out = p;

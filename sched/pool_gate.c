@@ -145,6 +145,12 @@ int pool_gate_interval_ms(const struct pool_gate *g)
 	return g->preset.interval_ms > 0 ? g->preset.interval_ms : 100;
 }
 
+/* /proc/stat deltas need ~100 ms to mean something. */
+int pool_gate_warmup_ms(const struct pool_gate *g)
+{
+	return g->preset.ignore_others ? 0 : 100;
+}
+
 /* The clamp warning of the last resolve, or "". */
 const char *pool_gate_warning(const struct pool_gate *g)
 {

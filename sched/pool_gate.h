@@ -57,6 +57,10 @@ int pool_gate_reload(struct pool_gate *g, char *err, size_t errlen);
 int pool_gate_cap(const struct pool_gate *g);
 /* Milliseconds between ticks. */
 int pool_gate_interval_ms(const struct pool_gate *g);
+/* Milliseconds to wait after creation before the first tick, so that
+ * the first decision sees one full sampling interval (0 when the preset
+ * ignores others' load). */
+int pool_gate_warmup_ms(const struct pool_gate *g);
 /* A warning from resolving the preset (a clamp by [limits]), or "". */
 const char *pool_gate_warning(const struct pool_gate *g);
 /* Our live workers changed (one started): the sampler counts their CPU
