@@ -62,7 +62,16 @@ struct pool_range {
 	int64_t first, count;
 };
 
-/* The life of a worker slot; see pool_worker_event(). */
+/* The life of a worker slot. Every transition:
+ *   FREE    --pool_spawn-------------------------------------> LIVE
+ *   LIVE    --lifespan's last task sent (pool_feed), or idle at
+ *             pool_free/reset (pool_retire_all)----------------> CLOSING
+ *   LIVE, CLOSING --timeout, kill_all, gate STOP, broken result
+ *             channel (pool_kill_worker: KILL to the fork server)-> DYING
+ *   any but FREE --exit reported by the fork server and EOF on the
+ *             result channel (pool_reap -> pool_worker_done)----> FREE
+ * pool_worker_done settles what the worker held: finished, requeued, or
+ * given the status its end explains (SIGNALED, FAILED, TIMEOUT, KILLED). */
 enum pool_wstate {
 	PW_FREE,	/* unused */
 	PW_LIVE,	/* spawned; takes tasks */

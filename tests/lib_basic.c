@@ -210,6 +210,20 @@ int main(void)
 	ok(st.workers_started >= 1 && st.workers_started <= 2,
 	   "persistent workers: %lld started", (long long)st.workers_started);
 
+	/* A big return in the middle of a chunk. */
+	size_t mixed[5] = { 3, 100, 3u << 20, 0, 70000 };
+
+	is_int(nicely_map(pool, t_bytes, mixed, sizeof mixed[0], 5, 5, &first),
+	       0, "map of mixed sizes in one chunk");
+	is_int(nicely_wait_all(pool), 0, "done");
+	bad = 0;
+	for (int i = 0; i < 5; i++) {
+		r = nicely_result_get(pool, first + i);
+		if (!r || r->status != NICELY_OK || !pattern_ok(r, mixed[i]))
+			bad++;
+	}
+	is_int(bad, 0, "a streamed 3 MB return between small ones, all intact");
+
 	/* nicely_fd with the caller's own poll loop. */
 	int fd = nicely_fd(pool), done = 0;
 
