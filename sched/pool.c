@@ -31,7 +31,7 @@
 #define POOL_CHUNK_NS 2000000.0	/* aim: one chunk = 2 ms of work */
 #define POOL_PREFETCH_NS 1000000.0	/* queue 1 ms of work per worker */
 #define POOL_MSG_BYTES (64u << 20)	/* argument bytes per message */
-#define POOL_INLINE 16
+#define POOL_INLINE 8	/* return bytes kept in the task record */
 
 enum { EV_CTL = 1, EV_RES, EV_TASK, EV_ERR, EV_TIMER };
 
@@ -45,18 +45,27 @@ struct pool_batch {
 	char *data;
 };
 
+/* One task: 88 bytes, since 10^5-task maps pay for every byte in page
+ * faults. res.data points at inl (small returns, aligned for any scalar
+ * of up to 8 bytes) or at a malloc'ed copy. */
 struct pool_task {
 	nicely_result res;	/* status QUEUED / RUNNING until finished */
 	struct pool_batch *batch;	/* NULL once finished */
-	char *big;		/* heap return bytes */
-	size_t bigcap;
 	int16_t worker;
 	uint8_t errheap, dropped;
 	union {
 		char c[POOL_INLINE];
-		max_align_t align;
+		int64_t i;
+		double d;
+		void *p;
 	} inl;
 };
+
+/* Are a task's return bytes on the heap? */
+static int pool_task_heap(const struct pool_task *t)
+{
+	return t->res.data && t->res.data != (const void *)t->inl.c;
+}
 
 struct pool_range {
 	int64_t first, count;
@@ -312,9 +321,8 @@ static void pool_finish(nicely_pool *p, struct pool_task *t,
 /* Free a task's bytes and error text. */
 static void pool_task_release(struct pool_task *t)
 {
-	free(t->big);
-	t->big = NULL;
-	t->bigcap = 0;
+	if (pool_task_heap(t))
+		free((void *)t->res.data);
 	t->res.data = NULL;
 	t->res.len = 0;
 	if (t->errheap)
@@ -330,28 +338,24 @@ static int pool_task_data(struct pool_task *t, const char *d, size_t n)
 
 	if (!n)
 		return 0;
-	if (!t->big && len + n <= POOL_INLINE) {
+	int heap = pool_task_heap(t);
+	char *b;
+
+	if (!heap && len + n <= POOL_INLINE) {
 		memcpy(t->inl.c + len, d, n);
 		t->res.data = t->inl.c;
 		t->res.len = len + n;
 		return 0;
 	}
-	if (len + n > t->bigcap) {
-		size_t cap = t->bigcap ? t->bigcap : 64;
-		char *b;
-
-		while (cap < len + n)
-			cap *= 2;
-		b = realloc(t->big, cap);
-		if (!b)
-			return NICELY_ENOMEM;
-		if (!t->big && len)
-			memcpy(b, t->inl.c, len);
-		t->big = b;
-		t->bigcap = cap;
-	}
-	memcpy(t->big + len, d, n);
-	t->res.data = t->big;
+	/* streamed pieces are 256 KiB: realloc (mremap for big blocks)
+	 * keeps appending cheap without a capacity field */
+	b = realloc(heap ? (void *)t->res.data : NULL, len + n);
+	if (!b)
+		return NICELY_ENOMEM;
+	if (!heap && len)
+		memcpy(b, t->inl.c, len);
+	memcpy(b + len, d, n);
+	t->res.data = b;
 	t->res.len = len + n;
 	return 0;
 }
