@@ -113,7 +113,9 @@ typedef struct nicely_result {
 	pid_t pid;		/* the worker that ran it, 0 if none did */
 	const char *error;	/* nicely_out_error() text or what happened;
 				 * "" when there is none; never NULL */
-	const void *data;	/* return bytes (nicely_out_write), NULL if none */
+	const void *data;	/* return bytes (nicely_out_write), NULL if none;
+				 * aligned to 8 bytes (to malloc's alignment
+				 * when longer than 8) */
 	size_t len;		/* their length */
 	double wall;		/* seconds the function ran (in a chunk: the
 				 * chunk's time divided among its tasks) */
