@@ -123,6 +123,15 @@ int nicely_out_write(nicely_out *out, const void *buf, size_t len)
 
 	if (!out || (!buf && len))
 		return NICELY_EINVAL;
+	if (!len)
+		return 0;
+	/* the common case: a small return that fits */
+	if (out->data.len + len < WIRE_STREAM_CHUNK &&
+	    out->data.len + len <= out->data.cap) {
+		memcpy(out->data.p + out->data.len, buf, len);
+		out->data.len += len;
+		return 0;
+	}
 	while (len) {
 		size_t room = WIRE_STREAM_CHUNK - out->data.len;
 		size_t n = len < room ? len : room;
@@ -249,10 +258,19 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		e.errlen = (uint16_t)w->o.errlen;
 		e.status = rc ? NICELY_FAILED : NICELY_OK;
 		e.code = rc;
-		if (wire_buf_put(&w->out, &e, sizeof e) ||
-		    wire_buf_put(&w->out, w->o.data.p, w->o.data.len) ||
-		    wire_buf_put(&w->out, w->o.err, w->o.errlen))
+		size_t need = sizeof e + w->o.data.len + w->o.errlen;
+		char *q;
+
+		if (wire_buf_reserve(&w->out, need))
 			wk_die();
+		q = w->out.p + w->out.len;
+		memcpy(q, &e, sizeof e);
+		if (w->o.data.len)
+			memcpy(q + sizeof e, w->o.data.p, w->o.data.len);
+		if (w->o.errlen)
+			memcpy(q + sizeof e + w->o.data.len, w->o.err,
+			       w->o.errlen);
+		w->out.len += need;
 		w->res_count++;
 		w->done++;
 		if (w->out.len >= WK_FLUSH_AT)
