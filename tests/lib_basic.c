@@ -165,6 +165,11 @@ int main(void)
 	}
 	r = nicely_result_get(pool, ids[0]);
 	ok(r && r->data == NULL, "no bytes: data is NULL");
+	id = nicely_run(pool, t_echo, NULL, 0);	/* writes 0 bytes from NULL */
+	nicely_wait(pool, id);
+	r = nicely_result_get(pool, id);
+	ok(r && r->status == NICELY_OK && r->len == 0,
+	   "an empty argument and an empty write");
 	is_int(nicely_result_drop(pool, ids[2]), 0, "drop the 10 MB result");
 	ok(!nicely_result_get(pool, ids[2]), "a dropped result is gone");
 	is_int(nicely_task_status(pool, ids[2]), NICELY_OK,
