@@ -234,7 +234,11 @@ NICELY_EXTERN int64_t nicely_run(nicely_pool *pool, nicely_task_fn fn,
  * nicely_run (all n count against max_queued; more than max_queued is
  * NICELY_EAGAIN with run_nonblock, else queued as room appears).
  * Returns 0 or a negative error (then no task of this call was queued, or,
- * for a blocking map interrupted by an error, only those before it). */
+ * for a blocking map interrupted by an error, only those before it).
+ * A worker that crashes inside a chunk: the element it was running gets
+ * its status (SIGNALED, ...); the chunk's elements whose results it had
+ * not sent yet are queued again and run a second time, so map functions
+ * should be safe to repeat. */
 NICELY_EXTERN int nicely_map(nicely_pool *pool, nicely_task_fn fn,
 			     const void *base, size_t elem_size, size_t n,
 			     size_t chunk, int64_t *first_id);
