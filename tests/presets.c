@@ -123,6 +123,7 @@ static void test_rejected(void)
 		{ "mem_floor", "12Q", "not a size" },
 		{ "mem_floor", "G", "not a size" },
 		{ "mem_floor", "-1G", "not a size" },
+		{ "mem_floor", "512", "below 1K (a bare number is bytes)" },
 		{ "nice", "20", "not an integer in range" },
 		{ "nice", " 5", "not an integer in range" },
 		{ "cpu_weight", "heavy", "unknown weight class" },
