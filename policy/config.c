@@ -32,6 +32,7 @@ struct config_preset {
 	char base[POLICY_NAME_MAX];	/* "" = none */
 	struct policy_origin base_origin;
 	struct policy_origin defined;	/* first [preset NAME] line */
+	int set_in[PRESETS_NKNOBS + 1];	/* parse that set knob k (last: base) */
 	int state;			/* 0 todo, 1 resolving, 2 done, 3 failed */
 	struct policy_preset eff;
 	struct policy_origin eff_origin[PRESETS_NKNOBS];
@@ -47,6 +48,7 @@ struct config_limits {
 	struct policy_origin max_pus_origin;
 	int min_nice;			/* -1 = none */
 	struct policy_origin min_nice_origin;
+	int set_in[3];			/* parse that set max_preset, max_pus, min_nice */
 };
 
 struct policy_config {
@@ -56,6 +58,8 @@ struct policy_config {
 	size_t nfiles;
 	char default_name[POLICY_NAME_MAX];
 	struct policy_origin default_origin;
+	int default_set_in;		/* parse that set [defaults] preset */
+	int nparses;			/* buffers parsed so far: the current one's id */
 	struct config_limits lim;
 	int sealed;			/* system files done, limit preset taken */
 	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
@@ -359,6 +363,21 @@ static int config_limit_max_pus(struct config_limits *lim, const char *value,
 	return 0;
 }
 
+/* 1 (and an error) when this same buffer already set the key (set_in
+ * holds the id of the parse that set it last): one file saying two things
+ * is a mistake; a later file overriding an earlier one is not. */
+static int config_twice(struct config_parse *ps, int set_in,
+			const struct policy_origin *first, const char *key,
+			const char *section)
+{
+	if (set_in != ps->cfg->nparses)
+		return 0;
+	config_error(ps->cfg, ps->file, ps->line,
+		     "'%s' set twice in [%s] (first at line %d); keep one",
+		     key, section, first->line);
+	return 1;
+}
+
 /* A key = value line in the current section. */
 static void config_key(struct config_parse *ps, const char *name,
 		       const char *value)
@@ -391,8 +410,12 @@ static void config_key(struct config_parse *ps, const char *name,
 				     value);
 			return;
 		}
+		if (config_twice(ps, cfg->default_set_in, &cfg->default_origin,
+				 name, "defaults"))
+			return;
 		snprintf(cfg->default_name, sizeof cfg->default_name, "%s", value);
 		cfg->default_origin = here;
+		cfg->default_set_in = cfg->nparses;
 		return;
 	case SEC_LIMITS:
 		if (!strcmp(name, "max_preset")) {
@@ -403,18 +426,30 @@ static void config_key(struct config_parse *ps, const char *name,
 					     value);
 				return;
 			}
+			if (config_twice(ps, cfg->lim.set_in[0],
+					 &cfg->lim.max_preset_origin, name, "limits"))
+				return;
 			snprintf(cfg->lim.max_preset, sizeof cfg->lim.max_preset,
 				 "%s", value);
 			cfg->lim.max_preset_origin = here;
+			cfg->lim.set_in[0] = cfg->nparses;
 		} else if (!strcmp(name, "max_pus")) {
+			if (config_twice(ps, cfg->lim.set_in[1],
+					 &cfg->lim.max_pus_origin, name, "limits"))
+				return;
 			if (config_limit_max_pus(&cfg->lim, value, why,
 						 sizeof why) < 0) {
 				config_error(cfg, ps->file, ps->line, "%s", why);
 				return;
 			}
 			cfg->lim.max_pus_origin = here;
+			cfg->lim.set_in[1] = cfg->nparses;
 		} else if (!strcmp(name, "min_nice")) {
 			struct policy_preset tmp = { .nice = 0 };
+
+			if (config_twice(ps, cfg->lim.set_in[2],
+					 &cfg->lim.min_nice_origin, name, "limits"))
+				return;
 			if (presets_knob_parse(&tmp, PRESETS_NICE, value, why,
 					       sizeof why) < 0) {
 				config_error(cfg, ps->file, ps->line,
@@ -425,6 +460,7 @@ static void config_key(struct config_parse *ps, const char *name,
 			}
 			cfg->lim.min_nice = tmp.nice;
 			cfg->lim.min_nice_origin = here;
+			cfg->lim.set_in[2] = cfg->nparses;
 		} else {
 			config_error(cfg, ps->file, ps->line,
 				     "unknown key '%.64s' in [limits] (accepted: "
@@ -434,7 +470,13 @@ static void config_key(struct config_parse *ps, const char *name,
 		return;
 	case SEC_PRESET: {
 		struct config_preset *p = &cfg->presets[ps->preset];
+		char sec[POLICY_NAME_MAX + 8];
+
+		snprintf(sec, sizeof sec, "preset %s", p->name);
 		if (!strcmp(name, "base")) {
+			if (config_twice(ps, p->set_in[PRESETS_NKNOBS],
+					 &p->base_origin, name, sec))
+				return;
 			if (!presets_valid_name(value)) {
 				config_error(cfg, ps->file, ps->line,
 					     "bad value '%.64s' for base: not a "
@@ -444,6 +486,7 @@ static void config_key(struct config_parse *ps, const char *name,
 			}
 			snprintf(p->base, sizeof p->base, "%s", value);
 			p->base_origin = here;
+			p->set_in[PRESETS_NKNOBS] = cfg->nparses;
 			return;
 		}
 		int k = presets_knob_lookup(name);
@@ -460,12 +503,15 @@ static void config_key(struct config_parse *ps, const char *name,
 				     name, p->name);
 			return;
 		}
+		if (config_twice(ps, p->set_in[k], &p->origin[k], name, sec))
+			return;
 		if (presets_knob_parse(&p->set, k, value, why, sizeof why) < 0) {
 			config_error(cfg, ps->file, ps->line, "%s", why);
 			return;
 		}
 		p->setmask |= 1u << k;
 		p->origin[k] = here;
+		p->set_in[k] = cfg->nparses;
 		return;
 	}
 	}
@@ -655,6 +701,7 @@ int policy_config_parse(struct policy_config *cfg, const char *name,
 	struct config_parse ps = { .cfg = cfg, .buf = buf, .len = len,
 				   .system = system, .sec = SEC_NONE };
 
+	cfg->nparses++;
 	ps.file = config_intern(cfg, name);
 	if (!ps.file) {
 		config_error(cfg, name, 0, "out of memory");

@@ -142,6 +142,14 @@ static void test_errors(void)
 		     "unknown preset 'nosuch'");
 	expect_error("unknown key in defaults", "[defaults]\nfoo = 1\n", 2,
 		     "unknown key 'foo' in [defaults]");
+	expect_error("key set twice", "[preset a]\nnice = 3\n\nnice = 4\n", 4,
+		     "'nice' set twice in [preset a] (first at line 2)");
+	expect_error("key set twice in a reopened section",
+		     "[preset a]\nbase = generous\n[preset b]\n[preset a]\n"
+		     "base = normal\n", 5, "'base' set twice in [preset a]");
+	expect_error("default set twice",
+		     "[defaults]\npreset = normal\npreset = generous\n", 3,
+		     "'preset' set twice in [defaults] (first at line 2)");
 	char longline[400];
 	snprintf(longline, sizeof longline, "[preset a]\ndescription = %0300d\n", 0);
 	expect_error("line too long", longline, 2, "line too long");
@@ -173,6 +181,19 @@ static void test_errors(void)
 	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
 	   strstr(err, "unknown preset 'mine'"),
 	   "a system default needing a user's preset: error at its line");
+	reset();
+	s = put("sys/nicely/nicely.conf",
+		"[limits]\nmin_nice = 5\nmax_pus = 4\nmin_nice = 10\n");
+	snprintf(want, sizeof want, "%s:4: ", s);
+	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
+	   strstr(err, "'min_nice' set twice in [limits] (first at line 2)"),
+	   "a limit set twice in one file: error at the second");
+	reset();
+	put("sys/nicely/nicely.conf", "[preset a]\nnice = 3\n");
+	put("sys/nicely/presets.d/10-a.conf", "[preset a]\nnice = 4\n");
+	put("user/nicely/nicely.conf", "[preset a]\nnice = 5\n");
+	ok(load(&cfg, err, sizeof err) == 0, "the same key in later files overrides");
+	policy_config_free(cfg);
 	reset();
 	s = put("sys/nicely/nicely.conf", "[limits]\nmin_nice = -1\n");
 	snprintf(want, sizeof want, "%s:2: ", s);
