@@ -57,7 +57,8 @@ struct agent_sampler {
 	uint64_t *cur_busy, *cur_total, *prev_busy, *prev_total;
 	unsigned char *cur_seen, *prev_seen, *ewma_ok;
 	double *ours;    /* our ticks on each PU in the sample in progress */
-	double *exited;  /* ticks of workers reaped since the last sample */
+	double *exited;  /* our ticks not charged yet: workers reaped since the
+			  * last sample, or a PU's interval that was skipped */
 	int have_prev;   /* a good sample exists: deltas are possible */
 
 	struct agent_pu_load *pu;
@@ -709,12 +710,21 @@ static void sampler_update_pus(struct agent_sampler *s)
 			l->busy_others = l->busy_raw = l->busy_ours = 0;
 			continue;
 		}
-		if (!s->prev_seen[i] || s->cur_total[i] < s->prev_total[i] ||
-		    s->cur_busy[i] < s->prev_busy[i]) {
+		if (!s->prev_seen[i] || s->cur_busy[i] < s->prev_busy[i]) {
 			/* Back online, or counters reset: no delta yet. */
 			l->busy_others = l->busy_raw = 1.0;
 			l->busy_ours = 0;
 			s->ewma_ok[i] = 0;
+			continue;
+		}
+		if (s->cur_total[i] < s->prev_total[i]) {
+			/* Only idle+iowait went back: the kernel moves an idle
+			 * period between the two and may read it in neither.
+			 * Nothing new to say; keep the last counters (and our
+			 * ticks) so the next sample measures both intervals. */
+			s->cur_busy[i] = s->prev_busy[i];
+			s->cur_total[i] = s->prev_total[i];
+			s->exited[i] = s->ours[i];
 			continue;
 		}
 		uint64_t dt = s->cur_total[i] - s->prev_total[i];
@@ -794,6 +804,7 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 		return rc;
 
 	/* Commit. */
+	memset(s->exited, 0, (size_t)s->npus * sizeof *s->exited);
 	sampler_update_pus(s);
 	s->snap.valid = s->have_prev;
 	s->snap.interval_ns = s->have_prev && now_ns > s->prev_t_ns ? now_ns - s->prev_t_ns : 0;
@@ -817,7 +828,6 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			s->w[i].have = 1;
 		}
 	sampler_commit_cgroup(s);
-	memset(s->exited, 0, (size_t)s->npus * sizeof *s->exited);
 	{
 		uint64_t *t;
 		unsigned char *c;

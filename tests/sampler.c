@@ -281,6 +281,36 @@ static void test_offline(void)
 	agent_sampler_free(s);
 }
 
+/* CPU 1's idle+iowait goes back at t2 (the kernel's iowait accounting can):
+ * that interval says nothing new, the PU stays usable, and t3 measures from
+ * t1's counters with our ticks of both intervals (cpuacct, 10 each). */
+static void test_backwards(void)
+{
+	char dir[] = "/tmp/nicely-sampler-back.XXXXXX", file[PATH_MAX];
+	struct agent_sampler *s = new_sampler(1);
+	const struct agent_snapshot *snap;
+
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp");
+	put(dir, "cpuacct.usage_percpu", "0 1000000000 0 0 \n");
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "backwards: cpuacct cgroup");
+	step_ok(s, "backwards", 0);
+	step_ok(s, "backwards", 1);
+	put(dir, "cpuacct.usage_percpu", "0 1100000000 0 0 \n");
+	snap = step_ok(s, "backwards", 2);
+	is_int(snap->pu[1].online, 1, "t2: PU 1 online");
+	is_near(snap->pu[1].busy_others, 0.0, EPS, "t2: PU 1 not taken for busy (it was idle)");
+	is_near(snap->pu[0].busy_raw, 0.80, EPS, "t2: other PUs measured as usual");
+	put(dir, "cpuacct.usage_percpu", "0 1200000000 0 0 \n");
+	snap = step_ok(s, "backwards", 3);
+	is_near(snap->pu[1].busy_ours, 0.10, EPS, "t3: our 20 ticks of t1..t3 over 200");
+	is_near(snap->pu[1].busy_raw, 0.05, EPS, "t3: others' 10 of the 30 busy ticks since t1");
+	agent_sampler_free(s);
+	snprintf(file, sizeof file, "%s/cpuacct.usage_percpu", dir);
+	unlink(file);
+	ok(rmdir(dir) == 0, "backwards: temporary cgroup removed");
+}
+
 /* A kernel without /proc/pressure/cpu. */
 static void test_nopsi(void)
 {
@@ -397,6 +427,7 @@ int main(int argc, char **argv)
 	test_workers();
 	test_cgroup();
 	test_offline();
+	test_backwards();
 	test_nopsi();
 	test_garbage();
 	test_real_proc();
