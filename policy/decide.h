@@ -87,9 +87,11 @@ void policy_decision_free(struct policy_decision *d);
  *   nothing of ours runs (not below the memory floor).
  * - Running workers on a PU busy by others for hysteresis_ms: on_return
  *   (keep, move to a candidate, pause, stop); a paused worker is resumed
- *   when its PU is free, or moved while paused when another is. A worker
- *   on a PU no longer allowed or online is moved, else stopped. At most
- *   one action per worker; moves take candidates before starts.
+ *   when its PU is free, or moved while paused when another is. These
+ *   moves leave the reserve free (no move when only reserve_pus
+ *   candidates are left: that is where others go). A worker on a PU no
+ *   longer allowed or online is moved (to any candidate), else stopped.
+ *   At most one action per worker; moves take candidates before starts.
  * - reason is never NULL. */
 void policy_decide(const struct policy_input *in, struct policy_state *st,
 		   struct policy_decision *out);

@@ -533,6 +533,39 @@ static void test_reactions(void)
 	}
 }
 
+/* normal keeps one PU free for others: a worker others come back to is not
+ * moved onto the last free PU (a running one stays, a paused one stays
+ * paused), but is moved when a second free PU exists. */
+static void test_move_reserve(void)
+{
+	for (int npu = 4; npu <= 5; npu++) {
+		for (int paused = 0; paused <= 1; paused++) {
+			struct machine m;
+			struct policy_preset p = preset("normal");
+
+			p.on_return = paused ? POLICY_REACT_PAUSE : POLICY_REACT_MOVE;
+			machine_init(&m, 1, 1, npu, 1);
+			for (int i = 0; i < 3; i++)
+				m.run[i] = (struct policy_worker){
+					.id = 10 + i, .pu = i, .paused = paused && !i };
+			m.nrun = 3;
+			machine_busy(&m, 0, 1, 0.9);
+			struct policy_decision *d = machine_tick(&m, &p, 0);
+			if (npu == 4)
+				is_int(d->nactions, 0,
+				       "%d PUs, %s worker on a busy PU, only the "
+				       "reserve free: stays", npu,
+				       paused ? "paused" : "running");
+			else
+				ok(d->nactions == 1 && d->actions[0].kind == POLICY_MOVE &&
+				   d->actions[0].id == 10 && d->actions[0].pu >= 3,
+				   "%d PUs, %s worker on a busy PU, two free: "
+				   "moved", npu, paused ? "paused" : "running");
+			machine_free(&m);
+		}
+	}
+}
+
 /* A paused worker resumes once its PU has been free long enough, or moves
  * while paused when another PU is free. */
 static void test_resume(void)
@@ -684,6 +717,7 @@ int main(int argc, char **argv)
 	test_placement_hwloc();
 	test_allowed_xml(argc > 0 ? argv[0] : "decide.t");
 	test_reactions();
+	test_move_reserve();
 	test_resume();
 	test_hysteresis();
 	test_allowed_offline();
