@@ -724,14 +724,17 @@ static int config_slurp(const char *path, char **out, size_t *len)
 	struct stat st;
 	char *buf;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (e) {
 		close(fd);
-		return e;
+		return -e;
 	}
 	if (st.st_size > CONFIG_MAX_FILE) {
 		close(fd);
@@ -747,10 +750,10 @@ static int config_slurp(const char *path, char **out, size_t *len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int e = -errno;
+			e = errno;
 			free(buf);
 			close(fd);
-			return e;
+			return -e;
 		}
 		if (r == 0)
 			break;
