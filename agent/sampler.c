@@ -6,13 +6,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/errmsg.h"
 #include "agent/procfs.h"
 #include "agent/sampler.h"
 #include "agent/topology.h"
@@ -83,19 +83,6 @@ struct agent_sampler {
 	int cg_started;  /* the baseline walk is done: newcomers start at 0 */
 };
 
-/* Format a message into err when there is room. */
-__attribute__((format(printf, 3, 4))) static void
-sampler_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Close fd if open and mark it closed. */
 static void sampler_close(int *fd)
 {
@@ -163,14 +150,14 @@ static long sampler_read(struct agent_sampler *s, int *fd, const char *rel,
 	int rc = sampler_open(s, fd, rel);
 
 	if (rc < 0) {
-		sampler_err(err, errlen, "cannot open %s/%s: %s", s->root, rel,
-			    strerror(-rc));
+		errmsg_set(err, errlen, "cannot open %s/%s: %s", s->root, rel,
+			   strerror(-rc));
 		return rc;
 	}
 	n = procfs_pread_all(*fd, &s->buf, &s->cap);
 	if (n < 0)
-		sampler_err(err, errlen, "cannot read %s/%s: %s", s->root, rel,
-			    strerror((int)-n));
+		errmsg_set(err, errlen, "cannot read %s/%s: %s", s->root, rel,
+			   strerror((int)-n));
 	return n;
 }
 
@@ -178,8 +165,8 @@ static long sampler_read(struct agent_sampler *s, int *fd, const char *rel,
 static int sampler_bad(struct agent_sampler *s, const char *rel,
 		       const struct procfs_error *e, char *err, size_t errlen)
 {
-	sampler_err(err, errlen, "%s/%s line %d: %s", s->root, rel, e->line,
-		    e->why);
+	errmsg_set(err, errlen, "%s/%s line %d: %s", s->root, rel, e->line,
+		   e->why);
 	return -EBADMSG;
 }
 
@@ -197,8 +184,8 @@ int agent_sampler_new(struct agent_sampler **out,
 	if (window == 0)
 		window = 3;
 	if (!(window >= 1 && window <= 1e6)) {
-		sampler_err(err, errlen,
-			    "smoothing window %g: must be at least 1 sample", window);
+		errmsg_set(err, errlen,
+			   "smoothing window %g: must be at least 1 sample", window);
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof *s);
@@ -229,10 +216,10 @@ int agent_sampler_new(struct agent_sampler **out,
 		goto nomem;
 	rc = agent_sampler_set_procfs(s, opts ? opts->procfs : NULL);
 	if (rc < 0) {
-		sampler_err(err, errlen, "procfs root %s: %s",
-			    opts && opts->procfs ? opts->procfs :
-			    getenv("NICELY_PROCFS") ? getenv("NICELY_PROCFS") : "/proc",
-			    strerror(-rc));
+		errmsg_set(err, errlen, "procfs root %s: %s",
+			   opts && opts->procfs ? opts->procfs :
+			   getenv("NICELY_PROCFS") ? getenv("NICELY_PROCFS") : "/proc",
+			   strerror(-rc));
 		agent_sampler_free(s);
 		return rc;
 	}
@@ -242,7 +229,7 @@ int agent_sampler_new(struct agent_sampler **out,
 	return 0;
 nomem:
 	agent_sampler_free(s);
-	sampler_err(err, errlen, "out of memory");
+	errmsg_set(err, errlen, "out of memory");
 	return -ENOMEM;
 }
 
@@ -507,7 +494,7 @@ static int sampler_walk_dir(struct sampler_walk *wk, const char *dir, int depth)
 	if (rc < 0) {
 		if (wk->rc)
 			return wk->rc;
-		sampler_err(wk->err, wk->errlen, "%s line %d: %s", path, e.line, e.why);
+		errmsg_set(wk->err, wk->errlen, "%s line %d: %s", path, e.line, e.why);
 		return -EBADMSG;
 	}
 	if (depth >= 16)
@@ -537,13 +524,13 @@ static int sampler_read_cpuacct(struct agent_sampler *s, char *err, size_t errle
 	long len = procfs_pread_all(s->cg_fd, &s->buf, &s->cap);
 
 	if (len < 0) {
-		sampler_err(err, errlen, "cannot read %s/cpuacct.usage_percpu: %s",
-			    s->cg_path, strerror((int)-len));
+		errmsg_set(err, errlen, "cannot read %s/cpuacct.usage_percpu: %s",
+			   s->cg_path, strerror((int)-len));
 		return (int)len;
 	}
 	if (procfs_parse_percpu(s->buf, (size_t)len, s->cg_cur, s->cg_len, &n, &e) < 0) {
-		sampler_err(err, errlen, "%s/cpuacct.usage_percpu line %d: %s",
-			    s->cg_path, e.line, e.why);
+		errmsg_set(err, errlen, "%s/cpuacct.usage_percpu line %d: %s",
+			   s->cg_path, e.line, e.why);
 		return -EBADMSG;
 	}
 	for (size_t i = n; i < s->cg_len; i++)
@@ -781,8 +768,8 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			s->psi_absent = 1;
 			sampler_close(&s->fd_psi);
 		} else if (n < 0) {
-			sampler_err(err, errlen, "cannot read %s/pressure/cpu: %s",
-				    s->root, strerror((int)-n));
+			errmsg_set(err, errlen, "cannot read %s/pressure/cpu: %s",
+				   s->root, strerror((int)-n));
 			return (int)n;
 		} else {
 			if (procfs_parse_psi(s->buf, (size_t)n, &avg10, &psi_total, &e) < 0)
