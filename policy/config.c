@@ -378,6 +378,19 @@ static int config_twice(struct config_parse *ps, int set_in,
 	return 1;
 }
 
+/* 1 when value (of key) is a valid preset name, else 0 and an error. */
+static int config_name_value(struct config_parse *ps, const char *key,
+			     const char *value)
+{
+	if (presets_valid_name(value))
+		return 1;
+	config_error(ps->cfg, ps->file, ps->line,
+		     "bad value '%.64s' for %s: not a preset name (accepted: "
+		     "1-63 letters, digits, '_', '-' or '.')",
+		     value, key);
+	return 0;
+}
+
 /* A key = value line in the current section. */
 static void config_key(struct config_parse *ps, const char *name,
 		       const char *value)
@@ -403,13 +416,8 @@ static void config_key(struct config_parse *ps, const char *name,
 				     name);
 			return;
 		}
-		if (!presets_valid_name(value)) {
-			config_error(cfg, ps->file, ps->line,
-				     "bad value '%.64s' for preset: not a "
-				     "preset name",
-				     value);
+		if (!config_name_value(ps, name, value))
 			return;
-		}
 		if (config_twice(ps, cfg->default_set_in, &cfg->default_origin,
 				 name, "defaults"))
 			return;
@@ -419,13 +427,8 @@ static void config_key(struct config_parse *ps, const char *name,
 		return;
 	case SEC_LIMITS:
 		if (!strcmp(name, "max_preset")) {
-			if (!presets_valid_name(value)) {
-				config_error(cfg, ps->file, ps->line,
-					     "bad value '%.64s' for max_preset: "
-					     "not a preset name",
-					     value);
+			if (!config_name_value(ps, name, value))
 				return;
-			}
 			if (config_twice(ps, cfg->lim.set_in[0],
 					 &cfg->lim.max_preset_origin, name, "limits"))
 				return;
@@ -477,13 +480,8 @@ static void config_key(struct config_parse *ps, const char *name,
 			if (config_twice(ps, p->set_in[PRESETS_NKNOBS],
 					 &p->base_origin, name, sec))
 				return;
-			if (!presets_valid_name(value)) {
-				config_error(cfg, ps->file, ps->line,
-					     "bad value '%.64s' for base: not a "
-					     "preset name",
-					     value);
+			if (!config_name_value(ps, name, value))
 				return;
-			}
 			snprintf(p->base, sizeof p->base, "%s", value);
 			p->base_origin = here;
 			p->set_in[PRESETS_NKNOBS] = cfg->nparses;

@@ -140,6 +140,10 @@ static void test_errors(void)
 		     "bad preset name 'a/b'");
 	expect_error("unknown default", "[defaults]\npreset = nosuch\n", 2,
 		     "unknown preset 'nosuch'");
+	expect_error("bad default name", "[defaults]\npreset = a b\n", 2,
+		     "bad value 'a b' for preset: not a preset name (accepted: 1-63");
+	expect_error("bad base name", "[preset a]\nbase = x/y\n", 2,
+		     "bad value 'x/y' for base: not a preset name (accepted: 1-63");
 	expect_error("unknown key in defaults", "[defaults]\nfoo = 1\n", 2,
 		     "unknown key 'foo' in [defaults]");
 	expect_error("key set twice", "[preset a]\nnice = 3\n\nnice = 4\n", 4,
