@@ -350,6 +350,43 @@ static void test_load(void)
 	m.snap.loadavg[0] = 16 + 1;	/* our one worker counts 1 */
 	d = machine_tick(&m, &p, 10);
 	is_int(d->nstart, 2, "our own workers do not count toward the load");
+	m.run[0].paused = 1;
+	d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 0, "a paused worker of ours is not in the load: "
+		       "17/16 is others'");
+	machine_free(&m);
+}
+
+/* Edges: a PU used exactly at the threshold is busy; an offline SMT
+ * sibling (busy 1.0 in the snapshot) does not make its PU busy; an unknown
+ * memory total (0) means no floor check. */
+static void test_edges(void)
+{
+	struct machine m;
+	struct policy_preset p = preset("normal");
+
+	p.ramp_up = 0;
+	p.reserve_pus = 0;
+	machine_init(&m, 1, 1, 2, 1);
+	machine_busy(&m, 0, 1, p.idle_threshold);
+	struct policy_decision *d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 1 && d->start_pus[0] == 1,
+	   "others at exactly idle_threshold: the PU is busy");
+	machine_free(&m);
+
+	machine_init(&m, 1, 1, 2, 2);	/* PUs 0,1 core 0; 2,3 core 1 */
+	m.load[1].online = 0;
+	m.load[1].busy_others = m.load[1].busy_raw = 1.0;
+	d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 3 && starts_on(d, 0) && !starts_on(d, 1),
+	   "an offline sibling does not make its PU busy (smt_avoid)");
+	machine_free(&m);
+
+	machine_init(&m, 1, 1, 2, 1);
+	m.snap.mem_total_kb = 0;
+	m.snap.mem_available_kb = 0;
+	d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 2, "memory unknown (total 0): no floor check");
 	machine_free(&m);
 }
 
@@ -406,6 +443,28 @@ static void test_placement(void)
 	is_int(d->nstart, 15, "every free PU except the one holding our worker");
 	ok(!starts_on(d, 9), "  PU 9 holds ours and is not free");
 	machine_free(&m);
+}
+
+/* Inside one package the placement group is the L3: spread takes the L3
+ * with fewer of ours, compact the one with more (pack:1 l3:2 core:2 pu:1,
+ * L3 0 = PUs 0-1, L3 1 = PUs 2-3). */
+static void test_placement_l3(void)
+{
+	for (int compact = 0; compact <= 1; compact++) {
+		struct machine m;
+		struct policy_preset p = preset("aggressive");
+
+		p.placement = compact ? POLICY_PLACE_COMPACT : POLICY_PLACE_SPREAD;
+		machine_init(&m, 1, 2, 2, 1);
+		m.run[0] = (struct policy_worker){ .id = 1,
+						   .pu = compact ? 2 : 0 };
+		m.nrun = 1;
+		struct policy_decision *d = machine_tick(&m, &p, 1);
+		ok(d->nstart == 1 && d->start_pus[0] >= 2,
+		   "%s, ours in L3 %d: next start in L3 1",
+		   compact ? "compact" : "spread", compact ? 1 : 0);
+		machine_free(&m);
+	}
 }
 
 /* The same placement on hwloc's own table for the synthetic topology. */
@@ -716,6 +775,8 @@ int main(int argc, char **argv)
 	test_placement();
 	test_placement_hwloc();
 	test_allowed_xml(argc > 0 ? argv[0] : "decide.t");
+	test_edges();
+	test_placement_l3();
 	test_reactions();
 	test_move_reserve();
 	test_resume();
