@@ -260,6 +260,66 @@ static void test_cgroup(void)
 	ok(rmdir(dir) == 0, "temporary cgroup tree removed");
 }
 
+/* Counters of ours that go back are not a huge charge: a cpuacct cgroup
+ * made anew, and a PID in a walked cgroup reused by a new process (its
+ * ticks since start are all new). */
+static void test_ours_back(void)
+{
+	char dir[] = "/tmp/nicely-sampler-ours.XXXXXX", proc[] = "/tmp/nicely-sampler-proc.XXXXXX";
+	char path[PATH_MAX + 64], src[PATH_MAX + 64];
+	static const char *const files[] = { "stat", "loadavg", "meminfo", "pressure" };
+	struct agent_sampler *s = new_sampler(1);
+	const struct agent_snapshot *snap;
+
+	if (!mkdtemp(dir) || !mkdtemp(proc))
+		tap_bail("mkdtemp");
+	put(dir, "cpuacct.usage_percpu", "5000000000 0 0 0 \n");
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "cpuacct cgroup");
+	step_ok(s, "basic", 0);
+	put(dir, "cpuacct.usage_percpu", "1000000000 0 0 0 \n");
+	snap = step_ok(s, "basic", 1);
+	is_near(snap->pu[0].busy_ours, 0, EPS, "cpuacct counter went back: nothing charged");
+	is_near(snap->pu[0].busy_raw, 0.40, EPS, "... PU 0's 40 ticks are others'");
+	put(dir, "cpuacct.usage_percpu", "1200000000 0 0 0 \n");
+	snap = step_ok(s, "basic", 2);
+	is_near(snap->pu[0].busy_ours, 0.20, EPS, "then charged from the new counter");
+	agent_sampler_free(s);
+	snprintf(path, sizeof path, "%s/cpuacct.usage_percpu", dir);
+	unlink(path);
+
+	/* PID 4242 had 180 ticks at workers/t1; at the next sample the PID
+	 * is a new process with 5 ticks, on CPU 0. */
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(src, sizeof src, "%s/proc/basic/t2/%s", fixtures, files[i]);
+		snprintf(path, sizeof path, "%s/%s", proc, files[i]);
+		if (symlink(src, path) < 0)
+			tap_bail("symlink");
+	}
+	snprintf(path, sizeof path, "%s/4242", proc);
+	mkdir(path, 0755);
+	put(path, "stat", "4242 (new) R 1 4242 4242 0 -1 4194304 100 0 0 0 3 2 0 0 20 0 1 0 "
+			  "99999 2000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 "
+			  "0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	put(dir, "cgroup.procs", "4242\n");
+	s = new_sampler(1);
+	step_ok(s, "workers", 0);
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "walked cgroup");
+	step_ok(s, "workers", 1);
+	is_int(agent_sampler_set_procfs(s, proc), 0, "a root where PID 4242 is new");
+	is_int(agent_sampler_sample(s, 2000 * MS, &snap, NULL, 0), 0, "sampled");
+	is_near(snap->pu[0].busy_ours, 0.05, EPS, "reused PID: its 5 ticks are ours");
+	is_near(snap->pu[0].busy_raw, 0.75, EPS, "... the rest of PU 0's 80 are others'");
+	agent_sampler_free(s);
+	unlink(strcat(strcpy(path, proc), "/4242/stat"));
+	rmdir(strcat(strcpy(path, proc), "/4242"));
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", proc, files[i]);
+		unlink(path);
+	}
+	unlink(strcat(strcpy(path, dir), "/cgroup.procs"));
+	ok(rmdir(proc) == 0 && rmdir(dir) == 0, "temporary trees removed");
+}
+
 /* CPU 2 is missing from /proc/stat at t1 and back at t2. */
 static void test_offline(void)
 {
@@ -426,6 +486,7 @@ int main(int argc, char **argv)
 	test_basic();
 	test_workers();
 	test_cgroup();
+	test_ours_back();
 	test_offline();
 	test_backwards();
 	test_nopsi();
