@@ -186,6 +186,14 @@ static void test_clamp(void)
 	p.max_pus = 0;
 	presets_clamp(&p, &lim);
 	is_int(p.max_pus, 8, "no cap under a capped limit: capped");
+	p = *presets_find("normal");
+	p.reserve_min_pus = 8;
+	p.interval_ms = 100;
+	m = presets_clamp(&p, presets_find("normal"));
+	ok(p.reserve_min_pus == 2 && p.interval_ms == 500 &&
+	   m == ((1u << PRESETS_RESERVE_MIN_PUS) | (1u << PRESETS_INTERVAL)),
+	   "reserve only on machines above 8 PUs, sampling every 100 ms: "
+	   "clamped to the limit's 2 PUs and 500 ms");
 }
 
 int main(void)
