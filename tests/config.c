@@ -467,6 +467,97 @@ static void test_limits(void)
 	policy_config_free(cfg);
 }
 
+/* What the other limits and flags do: min_nice raises a preset's own nice
+ * (warned), a percent max_pus caps every preset's percent, -j only lowers
+ * a preset's cap, a bad -j is refused, and a preset whose definition has
+ * errors cannot be resolved. */
+static void test_limits_more(void)
+{
+	struct policy_config *cfg;
+	struct policy_preset p;
+	char err[512], w[512];
+	struct policy_flags f = POLICY_FLAGS_INIT;
+
+	reset();
+	put("sys/nicely/nicely.conf", "[limits]\nmin_nice = 15\nmax_pus = 50%\n"
+				      "[preset wide]\nmax_pus = 75%\n"
+				      "[preset narrow]\nmax_pus = 25%\n"
+				      "[preset four]\nmax_pus = 4\n");
+	is_int(load(&cfg, err, sizeof err), 0, "limits with a percent load");
+	if (!cfg)
+		return;
+	f.preset = "aggressive";
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
+	   p.nice == 15 && strstr(w, "preset 'aggressive' has nice 10, below the "
+			 "limit min_nice = 15"),
+	   "min_nice raises a preset's own nice, with a warning");
+	ok(p.max_pus_pct == 50, "max_pus = 50%% caps a preset without a cap");
+	f.preset = "wide";
+	policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err);
+	ok(p.max_pus_pct == 50, "... and one of 75%%");
+	f.preset = "narrow";
+	policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err);
+	ok(p.max_pus_pct == 25, "... but not one of 25%%");
+	f.preset = "four";
+	f.jobs = 8;
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
+	   p.max_pus == 4, "-j 8 on a preset capped at 4: the cap stays 4");
+	f.jobs = -1;
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) ==
+		   -EINVAL && strstr(err, "bad number of jobs -1"), "-j -1: refused");
+	policy_config_free(cfg);
+
+	static const char bad[] = "[preset broken]\nbase = nosuch\n";
+	policy_config_new(&cfg);
+	policy_config_parse(cfg, "buf", bad, sizeof bad - 1, 0);
+	is_int(policy_config_finish(cfg, err, sizeof err), 1, "a broken preset");
+	f = (struct policy_flags)POLICY_FLAGS_INIT;
+	f.preset = "broken";
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) ==
+		   -EINVAL && strstr(err, "its definition has errors"),
+	   "resolving it anyway is refused");
+	policy_config_free(cfg);
+}
+
+/* File handling: a CRLF section header, text after a header's ']', dot
+ * files in presets.d, and a relative XDG_CONFIG_HOME (ignored, as the XDG
+ * spec says: ~/.config is used). */
+static void test_files(void)
+{
+	struct policy_config *cfg;
+	struct policy_preset p;
+	char err[512], home[400];
+
+	reset();
+	put("user/nicely/nicely.conf", "[preset a]\r\nnice = 3\r\n");
+	ok(load(&cfg, err, sizeof err) == 0 &&
+	   policy_config_preset(cfg, "a", &p, NULL) == 0 && p.nice == 3,
+	   "CRLF line ends, section header included");
+	policy_config_free(cfg);
+	expect_error("text after ]", "[preset a] nice = 3\n", 1,
+		     "text after the section header's ']'");
+
+	reset();
+	put("sys/nicely/presets.d/.10-hidden.conf", "garbage\n");
+	put("sys/nicely/presets.d/20-b.conf", "[preset b]\n");
+	ok(load(&cfg, err, sizeof err) == 0 && policy_config_nfiles(cfg) == 1,
+	   "presets.d: a dot file is not read");
+	policy_config_free(cfg);
+
+	reset();
+	snprintf(home, sizeof home, "%s/home", root);
+	put("home/.config/nicely/nicely.conf", "[preset fromhome]\n");
+	put("user/nicely/nicely.conf", "[preset fromxdg]\n");
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", "user", 1);
+	ok(load(&cfg, err, sizeof err) == 0 &&
+	   policy_config_preset(cfg, "fromhome", &p, NULL) == 0 &&
+	   policy_config_preset(cfg, "fromxdg", &p, NULL) < 0,
+	   "relative XDG_CONFIG_HOME: ~/.config is read instead");
+	policy_config_free(cfg);
+	setenv("XDG_CONFIG_HOME", userdir, 1);
+}
+
 /* check-config's mode: given files after the system ones, every problem
  * reported through the callback. */
 static void test_files_mode(void)
@@ -511,6 +602,8 @@ int main(void)
 	test_precedence();
 	test_bases();
 	test_limits();
+	test_limits_more();
+	test_files();
 	test_files_mode();
 	return tap_done();
 }
