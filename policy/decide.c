@@ -407,7 +407,8 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	const struct policy_preset *pr = in->preset;
 	struct decide_ws ws;
 	int n = snap->npus < st->npus ? snap->npus : st->npus;
-	int nusable = 0, npaused = 0, stopped, cap, nrun, k, blocked = 0;
+	int nusable = 0, npaused = 0, unpinned = 0, stopped, cap, nrun, k;
+	int blocked = 0;
 	const char *block = NULL;
 
 	out->nstart = 0;
@@ -439,6 +440,8 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 		int pu = in->running[j].pu;
 		if (pu >= 0 && pu < n)
 			ws.ours[pu]++;
+		else if (!in->running[j].paused)
+			unpinned++;
 		npaused += in->running[j].paused != 0;
 	}
 	ws.reserve = 0;
@@ -494,7 +497,8 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	}
 
 	int ncand = ws.ncand, reserve = ws.reserve;
-	int avail = ncand > reserve ? ncand - reserve : 0;
+	/* an unpinned worker runs on some PU that looks free */
+	int avail = ncand > reserve + unpinned ? ncand - reserve - unpinned : 0;
 	int room = cap > nrun ? cap - nrun : 0;
 	size_t q = in->queued;
 

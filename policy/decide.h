@@ -80,7 +80,8 @@ void policy_decision_free(struct policy_decision *d);
  *   reaction, unless the preset ignores others. The first valid snapshot
  *   has no history and counts as stable.
  * - Starts: free candidates minus reserve_pus (when allowed PUs >
- *   reserve_min_pus), capped by max_pus / max_pus_pct (running and paused
+ *   reserve_min_pus) and minus unpinned running workers (each sits on a
+ *   PU that looks free), capped by max_pus / max_pus_pct (running and paused
  *   workers count), the queue and ramp_up; none below mem_floor, above the
  *   load ceiling ((loadavg1 - our unpaused workers) / allowed PUs) or the
  *   PSI ceiling. force_one then starts one on the least busy PU when

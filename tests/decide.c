@@ -592,6 +592,27 @@ static void test_reactions(void)
 	}
 }
 
+/* Unpinned workers (pu -1) run on PUs that look free: they use up
+ * candidates, so normal still keeps its reserve (4 PUs: 2 unpinned + 1
+ * start + 1 free); a paused unpinned one uses none. */
+static void test_unpinned(void)
+{
+	struct machine m;
+	struct policy_preset p = preset("normal");
+
+	machine_init(&m, 1, 1, 4, 1);
+	m.run[0] = (struct policy_worker){ .id = 1, .pu = -1 };
+	m.run[1] = (struct policy_worker){ .id = 2, .pu = -1 };
+	m.nrun = 2;
+	struct policy_decision *d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 1, "2 unpinned running on 4 PUs: one start, one PU "
+		       "kept free");
+	m.run[1].paused = 1;
+	d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 2, "one of them paused: two starts");
+	machine_free(&m);
+}
+
 /* normal keeps one PU free for others: a worker others come back to is not
  * moved onto the last free PU (a running one stays, a paused one stays
  * paused), but is moved when a second free PU exists. */
@@ -667,10 +688,9 @@ static void test_hysteresis(void)
 	struct policy_preset p = preset("normal");
 	int started = 0;
 
+	p.force_one = 0;
 	machine_init(&m, 1, 1, 2, 1);
 	machine_busy(&m, 0, 2, 0.9);
-	m.run[0] = (struct policy_worker){ .id = 1, .pu = -1 };
-	m.nrun = 1;	/* an unpinned worker: no force_one */
 	for (int t = 0; t < 21; t++) {
 		machine_busy(&m, 1, 2, t % 2 ? 0.0 : 0.9);
 		struct policy_decision *d = machine_tick(&m, &p, 5);
@@ -779,6 +799,7 @@ int main(int argc, char **argv)
 	test_placement_l3();
 	test_reactions();
 	test_move_reserve();
+	test_unpinned();
 	test_resume();
 	test_hysteresis();
 	test_allowed_offline();
