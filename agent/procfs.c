@@ -48,6 +48,19 @@ static const char *procfs_u64(const char *p, const char *end, uint64_t *v)
 	return p;
 }
 
+/* Counters the parsers add up (clock ticks, kB) stay below this, so that
+ * no sum of them wraps: 2^58 ticks at 100 Hz is 9e7 millennia. */
+#define PROCFS_COUNTER_MAX (1ULL << 58)
+
+/* Parse a counter that is later added to others: procfs_u64 below
+ * PROCFS_COUNTER_MAX. */
+static const char *procfs_counter(const char *p, const char *end, uint64_t *v)
+{
+	const char *q = procfs_u64(p, end, v);
+
+	return q && *v < PROCFS_COUNTER_MAX ? q : NULL;
+}
+
 /* Parse a non-negative decimal fraction "12.34" (no exponent, no locale). */
 static const char *procfs_decimal(const char *p, const char *end, double *v)
 {
@@ -131,9 +144,9 @@ int procfs_parse_stat(const char *buf, size_t len, procfs_cpu_fn fn, void *ctx,
 					break;
 				if (nf == 10)
 					break; /* newer kernels may add fields */
-				q = procfs_u64(q, eol, &f[nf]);
+				q = procfs_counter(q, eol, &f[nf]);
 				if (!q || (q < eol && *q != ' ' && *q != '\t'))
-					return procfs_fail(e, line, "counter is not a number");
+					return procfs_fail(e, line, "counter is not a number (or too large)");
 				nf++;
 			}
 			if (nf < 8)
@@ -246,10 +259,10 @@ int procfs_parse_meminfo(const char *buf, size_t len, uint64_t *total_kb,
 			size_t kl = strlen(keys[k]);
 
 			if ((size_t)(eol - p) > kl && !memcmp(p, keys[k], kl)) {
-				const char *q = procfs_u64(procfs_blank(p + kl, eol), eol, &val[k]);
+				const char *q = procfs_counter(procfs_blank(p + kl, eol), eol, &val[k]);
 
 				if (!q)
-					return procfs_fail(e, line, "value is not a number");
+					return procfs_fail(e, line, "value is not a number (or too large)");
 				q = procfs_blank(q, eol);
 				if (q != eol && !(eol - q == 2 && !memcmp(q, "kB", 2)))
 					return procfs_fail(e, line, "value is not in kB");
@@ -300,9 +313,9 @@ int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
 		if (field == 14 || field == 15 || field == 39) {
 			uint64_t v;
 
-			q = procfs_u64(p, end, &v);
+			q = procfs_counter(p, end, &v);
 			if (!q || (q < end && *q != ' ' && *q != '\n'))
-				return procfs_fail(e, 1, "utime, stime or processor is not a number");
+				return procfs_fail(e, 1, "utime, stime or processor is not a number (or too large)");
 			if (field == 14)
 				ut = v;
 			else if (field == 15)

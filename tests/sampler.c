@@ -309,6 +309,15 @@ static void test_ours_back(void)
 	is_int(agent_sampler_sample(s, 2000 * MS, &snap, NULL, 0), 0, "sampled");
 	is_near(snap->pu[0].busy_ours, 0.05, EPS, "reused PID: its 5 ticks are ours");
 	is_near(snap->pu[0].busy_raw, 0.75, EPS, "... the rest of PU 0's 80 are others'");
+	snprintf(path, sizeof path, "%s/4242", proc);
+	put(path, "stat", "4242 (new) R 1 4242 4242 0 -1 4194304 100 0 0 0 "
+			  "18446744073709551615 2 0 0 20 0 1 0 99999 2000000 100 "
+			  "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 "
+			  "0 0 0 0 0 0 0 0\n");
+	char err[512] = "";
+	is_int(agent_sampler_sample(s, 2100 * MS, &snap, err, sizeof err), -EBADMSG,
+	       "utime that would wrap utime+stime: -EBADMSG");
+	ok(strstr(err, "4242/stat line 1") && strstr(err, "too large"), "... saying so: %s", err);
 	agent_sampler_free(s);
 	unlink(strcat(strcpy(path, proc), "/4242/stat"));
 	rmdir(strcat(strcpy(path, proc), "/4242"));
@@ -397,6 +406,8 @@ static void test_garbage(void)
 		{ "truncated", "/stat line 5:", "truncated" },
 		{ "short", "/stat line 4:", "fewer than 8" },
 		{ "empty", "/stat line 1:", "empty" },
+		{ "huge", "/stat line 3:", "too large" },
+		{ "hugemem", "/meminfo line 2:", "too large" },
 		{ "memavail", "/meminfo line 3:", "not a number" },
 		{ "loadavg", "/loadavg line 1:", "load averages" },
 		{ "psi", "/pressure/cpu line 1:", "bad value" },
