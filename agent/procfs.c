@@ -111,6 +111,7 @@ static int procfs_complete(const char *buf, size_t len, struct procfs_error *e)
 	return 0;
 }
 
+/* Parse /proc/stat; see procfs.h. */
 int procfs_parse_stat(const char *buf, size_t len, procfs_cpu_fn fn, void *ctx,
 		      int *procs_running, struct procfs_error *e)
 {
@@ -183,6 +184,7 @@ int procfs_parse_stat(const char *buf, size_t len, procfs_cpu_fn fn, void *ctx,
 	return 0;
 }
 
+/* Parse /proc/loadavg's three averages. */
 int procfs_parse_loadavg(const char *buf, size_t len, double avg[3],
 			 struct procfs_error *e)
 {
@@ -199,6 +201,7 @@ int procfs_parse_loadavg(const char *buf, size_t len, double avg[3],
 	return 0;
 }
 
+/* Parse the 'some' line of /proc/pressure/cpu. */
 int procfs_parse_psi(const char *buf, size_t len, double *avg10,
 		     uint64_t *total_us, struct procfs_error *e)
 {
@@ -239,6 +242,7 @@ int procfs_parse_psi(const char *buf, size_t len, double *avg10,
 	return 0;
 }
 
+/* Parse MemTotal and MemAvailable (or its estimate) from /proc/meminfo. */
 int procfs_parse_meminfo(const char *buf, size_t len, uint64_t *total_kb,
 			 uint64_t *avail_kb, struct procfs_error *e)
 {
@@ -284,6 +288,7 @@ int procfs_parse_meminfo(const char *buf, size_t len, uint64_t *total_kb,
 	return 0;
 }
 
+/* Parse utime+stime and processor from /proc/PID/stat. */
 int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
 			  int *processor, struct procfs_error *e)
 {
@@ -336,6 +341,7 @@ int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
 	return 0;
 }
 
+/* Parse cpuacct.usage_percpu's per-CPU nanoseconds. */
 int procfs_parse_percpu(const char *buf, size_t len, uint64_t *ns, size_t max,
 			size_t *n, struct procfs_error *e)
 {
@@ -364,6 +370,7 @@ int procfs_parse_percpu(const char *buf, size_t len, uint64_t *ns, size_t max,
 	return 0;
 }
 
+/* Parse a cgroup.procs list, one PID a line. */
 int procfs_parse_pids(const char *buf, size_t len,
 		      int (*fn)(void *ctx, int pid), void *ctx,
 		      struct procfs_error *e)
@@ -392,6 +399,7 @@ int procfs_parse_pids(const char *buf, size_t len,
 	return 0;
 }
 
+/* Read a whole kept file from offset 0, growing the buffer. */
 long procfs_pread_all(int fd, char **buf, size_t *cap)
 {
 	size_t off = 0;

@@ -170,6 +170,7 @@ static int sampler_bad(struct agent_sampler *s, const char *rel,
 	return -EBADMSG;
 }
 
+/* Create a sampler for a topology; see sampler.h. */
 int agent_sampler_new(struct agent_sampler **out,
 		      const struct agent_topology *topo,
 		      const struct agent_sampler_opts *opts, char *err,
@@ -308,6 +309,7 @@ static int sampler_read_worker(struct agent_sampler *s, struct sampler_worker *w
 	return 0;
 }
 
+/* Replace the set of our workers, keeping baselines of kept PIDs. */
 int agent_sampler_set_workers(struct agent_sampler *s,
 			      const struct agent_worker_ref *w, size_t n)
 {
@@ -585,6 +587,7 @@ static void sampler_commit_cgroup(struct agent_sampler *s)
 	}
 }
 
+/* Charge by cgroup (cpuacct, else a cgroup.procs walk); see sampler.h. */
 int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path)
 {
 	char file[4096];
@@ -733,6 +736,7 @@ static void sampler_update_pus(struct agent_sampler *s)
 	}
 }
 
+/* Take one sample: read everything, then commit; see sampler.h. */
 int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			 const struct agent_snapshot **snap, char *err,
 			 size_t errlen)

@@ -251,6 +251,7 @@ nomem:
 	return -ENOMEM;
 }
 
+/* Load the real, synthetic or XML topology; see topology.h. */
 int agent_topology_load(struct agent_topology **out, const char *spec,
 			char *err, size_t errlen)
 {

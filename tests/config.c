@@ -586,6 +586,7 @@ static void test_files_mode(void)
 	policy_config_free(cfg);
 }
 
+/* Run the config tests in temp dirs standing in for /etc and ~/.config. */
 int main(void)
 {
 	snprintf(root, sizeof root, "/tmp/nicely-config-test.%d", (int)getpid());

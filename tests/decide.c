@@ -773,6 +773,7 @@ static void test_caps(void)
 	machine_free(&m);
 }
 
+/* Run the decide table tests. */
 int main(int argc, char **argv)
 {
 	static const int idle[5] = { 15, 15, 16, 16, 16 };

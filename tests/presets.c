@@ -196,6 +196,7 @@ static void test_clamp(void)
 	   "clamped to the limit's 2 PUs and 500 ms");
 }
 
+/* Run the preset knob tests. */
 int main(void)
 {
 	test_roundtrip();

@@ -485,6 +485,7 @@ static void test_real_proc(void)
 	agent_topology_free(real);
 }
 
+/* Run the sampler tests on the fixture trees and the real /proc. */
 int main(int argc, char **argv)
 {
 	char err[512];
