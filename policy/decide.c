@@ -82,8 +82,10 @@ struct policy_decision *policy_decision_new(int npus, size_t max_running)
 
 	if (!d)
 		return NULL;
-	d->start_pus = calloc(npus > 0 ? (size_t)npus : 1, sizeof *d->start_pus);
-	d->actions = calloc(max_running ? max_running : 1, sizeof *d->actions);
+	d->max_starts = npus > 0 ? npus : 1;
+	d->max_actions = max_running ? max_running : 1;
+	d->start_pus = calloc((size_t)d->max_starts, sizeof *d->start_pus);
+	d->actions = calloc(d->max_actions, sizeof *d->actions);
 	if (!d->start_pus || !d->actions) {
 		policy_decision_free(d);
 		return NULL;
@@ -417,6 +419,12 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	out->reason = "all queued tasks started";
 	if (n < 0)
 		n = 0;
+	if ((out->max_starts && n > out->max_starts) ||
+	    (out->max_actions && in->nrunning > out->max_actions)) {
+		out->reason = "decision too small for this machine or these "
+			      "workers: nothing decided";
+		return;
+	}
 	ws.n = n;
 	ws.placement = pr->placement;
 	ws.flags = st->scratch + (size_t)st->npus * W_FLAGS;

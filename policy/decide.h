@@ -64,6 +64,11 @@ struct policy_decision {
 	size_t nactions;
 	struct policy_action *actions;
 	const char *reason;	/* static text: why not more (for --verbose/top) */
+	/* Added: the arrays' sizes, set by policy_decision_new (0 = unknown).
+	 * A tick with more PUs or running workers than they hold decides
+	 * nothing (reason says so) instead of writing past them. */
+	int max_starts;
+	size_t max_actions;
 };
 
 struct policy_state *policy_state_new(int npus);

@@ -613,6 +613,31 @@ static void test_unpinned(void)
 	machine_free(&m);
 }
 
+/* A decision sized for fewer workers or PUs than the tick has decides
+ * nothing rather than writing past its arrays. */
+static void test_decision_size(void)
+{
+	struct machine m;
+	struct policy_preset p = preset("normal");
+
+	machine_init(&m, 1, 1, 4, 1);
+	policy_decision_free(m.d);
+	m.d = policy_decision_new(4, 1);
+	for (int i = 0; i < 2; i++)
+		m.run[i] = (struct policy_worker){ .id = i, .pu = 5 - 5 * i };
+	m.nrun = 2;
+	machine_busy(&m, 0, 4, 0.9);
+	struct policy_decision *d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 0 && d->nactions == 0 && strstr(d->reason, "too small"),
+	   "2 workers, room for 1 action: nothing decided");
+	policy_decision_free(m.d);
+	m.d = policy_decision_new(2, 2);
+	d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 0 && d->nactions == 0 && strstr(d->reason, "too small"),
+	   "4 PUs, room for 2 starts: nothing decided");
+	machine_free(&m);
+}
+
 /* normal keeps one PU free for others: a worker others come back to is not
  * moved onto the last free PU (a running one stays, a paused one stays
  * paused), but is moved when a second free PU exists. */
@@ -801,6 +826,7 @@ int main(int argc, char **argv)
 	test_reactions();
 	test_move_reserve();
 	test_unpinned();
+	test_decision_size();
 	test_resume();
 	test_hysteresis();
 	test_allowed_offline();
