@@ -3,6 +3,7 @@
  * precedence, bases, cycles, [limits] and where each value came from. */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,6 +549,10 @@ static void test_files(void)
 	snprintf(home, sizeof home, "%s/home", root);
 	put("home/.config/nicely/nicely.conf", "[preset fromhome]\n");
 	put("user/nicely/nicely.conf", "[preset fromxdg]\n");
+	const char *oldhome = getenv("HOME");
+	char saved[PATH_MAX];
+
+	snprintf(saved, sizeof saved, "%s", oldhome ? oldhome : "");
 	setenv("HOME", home, 1);
 	setenv("XDG_CONFIG_HOME", "user", 1);
 	ok(load(&cfg, err, sizeof err) == 0 &&
@@ -556,6 +561,10 @@ static void test_files(void)
 	   "relative XDG_CONFIG_HOME: ~/.config is read instead");
 	policy_config_free(cfg);
 	setenv("XDG_CONFIG_HOME", userdir, 1);
+	if (oldhome)
+		setenv("HOME", saved, 1);
+	else
+		unsetenv("HOME");
 }
 
 /* check-config's mode: given files after the system ones, every problem
