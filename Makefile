@@ -99,6 +99,9 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+# Keep object files between runs (they are intermediates of pattern rules).
+.SECONDARY:
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 deps:

@@ -34,6 +34,12 @@ check "presets: lists the five built-ins" \
 check "presets: marks normal the default" grep -qE '^normal +\*' <<<"$out"
 check "presets: no limits" grep -q '^limits: none' <<<"$out"
 
+out=$(NICELY_CONFIG=/dev/null "$N" presets 2>&1); rc=$?
+check "NICELY_CONFIG=/dev/null means no extra config" [ "$rc" = 0 ]
+out=$(NICELY_CONFIG=/dev/zero "$N" presets 2>&1); rc=$?
+check "NICELY_CONFIG naming another device is an error naming it" \
+	bash -c '[ "$1" != 0 ] && grep -q /dev/zero <<<"$0"' "$out" "$rc"
+
 run presets normal
 check "presets normal: exit 0" [ "$rc" = 0 ]
 check "presets normal: nice 19 built-in" grep -qE '^nice +19 +built-in$' <<<"$out"
