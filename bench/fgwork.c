@@ -6,12 +6,21 @@
  *   fgwork latency ITERS200US   1,000 x (sleep 1 ms, then 200 us of work);
  *                               prints p50_us= p99_us= of the work slices
  *   fgwork burn SECONDS         a CPU-bound batch task: spin for SECONDS wall
+ *   fgwork react PU SECONDS     a burner pinned to PU appears; its CPU share
+ *                               is sampled every 10 ms; prints react_ms=, the
+ *                               time until it held >= 90% of the PU for 50 ms
+ *                               (-1: not within SECONDS)
+ * work, latency and react also print cpu=SECONDS, the CPU time they used.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +55,91 @@ static void *fg_thread(void *arg)
 	return NULL;
 }
 
+/* CPU seconds used so far by this process and its waited-for children. */
+static double fg_cpu(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 +
+	       self.ru_stime.tv_sec + self.ru_stime.tv_usec / 1e6 +
+	       kids.ru_utime.tv_sec + kids.ru_utime.tv_usec / 1e6 +
+	       kids.ru_stime.tv_sec + kids.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds of process pid so far, from its CPU-time clock. */
+static double fg_pid_cpu(pid_t pid)
+{
+	clockid_t clk;
+	struct timespec ts;
+
+	if (clock_getcpuclockid(pid, &clk) || clock_gettime(clk, &ts))
+		return -1;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* `react PU SECONDS`: start a burner pinned to PU and sample its CPU share
+ * every 10 ms until it has held >= 90% for HOLD consecutive windows; the
+ * reaction time is the start of that stretch, measured from the fork. */
+static int fg_react(int pu, double limit)
+{
+	enum { HOLD = 5 };
+	const double win = 0.010, want = 0.90;
+	struct timespec tick = { 0, 10000000 };
+	double t0, last_t, last_c, good_since = -1, react = -1;
+	int good = 0;
+	cpu_set_t set;
+	pid_t pid;
+
+	CPU_ZERO(&set);
+	CPU_SET(pu, &set);
+	t0 = fg_now();
+	pid = fork();
+	if (pid < 0) {
+		perror("fgwork: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		if (sched_setaffinity(0, sizeof set, &set))
+			_exit(3);
+		for (;;)
+			fg_spin(100000);
+	}
+	last_t = t0;
+	last_c = 0;
+	while (fg_now() - t0 < limit) {
+		nanosleep(&tick, NULL);
+		double t = fg_now(), c = fg_pid_cpu(pid);
+
+		if (c < 0)
+			break;
+		if (t - last_t >= win / 2 && (c - last_c) / (t - last_t) >= want) {
+			if (good++ == 0)
+				good_since = last_t;
+			if (good >= HOLD) {
+				react = good_since - t0;
+				break;
+			}
+		} else {
+			good = 0;
+		}
+		last_t = t;
+		last_c = c;
+	}
+	double used = fg_pid_cpu(pid);
+	int status;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		fprintf(stderr, "fgwork: cannot pin to PU %d\n", pu);
+		return 1;
+	}
+	printf("react_ms=%.0f cpu=%.3f\n", react < 0 ? -1 : react * 1e3, used);
+	return 0;
+}
+
 /* qsort comparator for doubles. */
 static int fg_cmp(const void *a, const void *b)
 {
@@ -54,6 +148,7 @@ static int fg_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Dispatch on the mode named by argv[1]. */
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "calibrate")) {
@@ -83,7 +178,7 @@ int main(int argc, char **argv)
 			pthread_create(&th[i], NULL, fg_thread, &iters);
 		for (long i = 0; i < nt; i++)
 			pthread_join(th[i], NULL);
-		printf("wall=%.4f\n", fg_now() - t0);
+		printf("wall=%.4f cpu=%.3f\n", fg_now() - t0, fg_cpu());
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "latency")) {
@@ -99,7 +194,8 @@ int main(int argc, char **argv)
 			us[i] = (fg_now() - t0) * 1e6;
 		}
 		qsort(us, N, sizeof us[0], fg_cmp);
-		printf("p50_us=%.1f p99_us=%.1f\n", us[N / 2], us[N * 99 / 100]);
+		printf("p50_us=%.1f p99_us=%.1f cpu=%.3f\n", us[N / 2], us[N * 99 / 100],
+		       fg_cpu());
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "burn")) {
@@ -109,7 +205,9 @@ int main(int argc, char **argv)
 			fg_spin(100000);
 		return 0;
 	}
+	if (argc >= 4 && !strcmp(argv[1], "react"))
+		return fg_react(atoi(argv[2]), atof(argv[3]));
 	fprintf(stderr, "usage: fgwork calibrate | work ITERS [THREADS] | "
-			"latency ITERS | burn SECONDS\n");
+			"latency ITERS | burn SECONDS | react PU SECONDS\n");
 	return 2;
 }
