@@ -27,6 +27,7 @@ struct sampler_worker {
 	uint64_t ticks;  /* utime+stime at the last good sample */
 	uint64_t next;   /* reading of the sample in progress */
 	int next_ok;
+	int last_cpu;    /* processor field of the last reading, -1 */
 };
 
 /* A process seen in our cgroup tree (walk mode). */
@@ -56,6 +57,7 @@ struct agent_sampler {
 	uint64_t *cur_busy, *cur_total, *prev_busy, *prev_total;
 	unsigned char *cur_seen, *prev_seen, *ewma_ok;
 	double *ours;    /* our ticks on each PU in the sample in progress */
+	double *exited;  /* ticks of workers reaped since the last sample */
 	int have_prev;   /* a good sample exists: deltas are possible */
 
 	struct agent_pu_load *pu;
@@ -219,9 +221,10 @@ int agent_sampler_new(struct agent_sampler **out,
 	s->prev_seen = calloc(n, 1);
 	s->ewma_ok = calloc(n, 1);
 	s->ours = calloc(n, sizeof *s->ours);
+	s->exited = calloc(n, sizeof *s->exited);
 	s->pu = calloc(n, sizeof *s->pu);
 	if (!s->cur_busy || !s->cur_total || !s->prev_busy || !s->prev_total ||
-	    !s->cur_seen || !s->prev_seen || !s->ewma_ok || !s->ours || !s->pu)
+	    !s->cur_seen || !s->prev_seen || !s->ewma_ok || !s->ours || !s->exited || !s->pu)
 		goto nomem;
 	rc = agent_sampler_set_procfs(s, opts ? opts->procfs : NULL);
 	if (rc < 0) {
@@ -259,6 +262,7 @@ void agent_sampler_free(struct agent_sampler *s)
 	free(s->prev_seen);
 	free(s->ewma_ok);
 	free(s->ours);
+	free(s->exited);
 	free(s->pu);
 	free(s->w);
 	free(s->cg_path);
@@ -312,6 +316,7 @@ static int sampler_read_worker(struct agent_sampler *s, struct sampler_worker *w
 	if (rc < 0)
 		return rc;
 	w->next_ok = 1;
+	w->last_cpu = *cpu;
 	return 0;
 }
 
@@ -338,12 +343,14 @@ int agent_sampler_set_workers(struct agent_sampler *s,
 			}
 		nw[i].pid = w[i].pid;
 		nw[i].pu = w[i].pu;
+		nw[i].last_cpu = -1;
 		if (o) {
 			/* Still ours: keep its fd and baseline. */
 			nw[i].fd = o->fd;
 			nw[i].gone = o->gone;
 			nw[i].have = o->have;
 			nw[i].ticks = o->ticks;
+			nw[i].last_cpu = o->last_cpu;
 			o->fd = -2; /* moved */
 		} else {
 			int cpu;
@@ -364,6 +371,28 @@ int agent_sampler_set_workers(struct agent_sampler *s,
 	s->w = nw;
 	s->nw = n;
 	return 0;
+}
+
+/* A declared worker was reaped: charge its CPU time since the last sample
+ * to its PU at the next sample, and forget it. */
+int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
+				uint64_t cpu_ns)
+{
+	for (size_t i = 0; i < s->nw; i++) {
+		struct sampler_worker *w = &s->w[i];
+
+		if (w->pid != pid)
+			continue;
+		double ticks = (double)cpu_ns * (double)s->hz / 1e9;
+		int pu = w->pu >= 0 ? w->pu : agent_topology_pu_of_os(s->topo, w->last_cpu);
+
+		if (w->have && pu >= 0 && ticks > (double)w->ticks)
+			s->exited[pu] += ticks - (double)w->ticks;
+		sampler_close(&w->fd);
+		s->w[i] = s->w[--s->nw];
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* Collect the CPU ticks of declared workers since the last sample into
@@ -756,7 +785,7 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 		return (int)n;
 	if (procfs_parse_meminfo(s->buf, (size_t)n, &mem_total, &mem_avail, &e) < 0)
 		return sampler_bad(s, "meminfo", &e, err, errlen);
-	memset(s->ours, 0, (size_t)s->npus * sizeof *s->ours);
+	memcpy(s->ours, s->exited, (size_t)s->npus * sizeof *s->ours);
 	rc = sampler_charge_workers(s, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -788,6 +817,7 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			s->w[i].have = 1;
 		}
 	sampler_commit_cgroup(s);
+	memset(s->exited, 0, (size_t)s->npus * sizeof *s->exited);
 	{
 		uint64_t *t;
 		unsigned char *c;

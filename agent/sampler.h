@@ -16,7 +16,9 @@ struct agent_pu_load {
 	double busy_others; /* smoothed share used by others (the decision input) */
 	double busy_raw;    /* others' share in the last interval, unsmoothed */
 	double busy_ours;   /* our workers' share in the last interval */
-	int online;         /* 0 when the PU vanished from /proc/stat */
+	int online;         /* 0 when the PU vanished from /proc/stat; busy
+			     * fields are 1.0 then (not usable), and stay 1.0
+			     * for the first sample after it comes back */
 };
 
 /* One picture of the machine. Plain data: policy reads it, nobody frees
@@ -24,7 +26,8 @@ struct agent_pu_load {
 struct agent_snapshot {
 	uint64_t t_ns;          /* monotonic time of the sample */
 	uint64_t interval_ns;   /* time since the previous sample, 0 on the first */
-	int valid;              /* 0 on the first sample: no deltas yet */
+	int valid;              /* 0 on the first sample: no deltas yet, busy
+				 * fields are 0 and mean nothing */
 	int npus;
 	struct agent_pu_load *pu;
 	double loadavg[3];      /* 1, 5, 15 minutes */
@@ -44,6 +47,10 @@ struct agent_worker_ref {
 	int pu; /* PU index it is pinned to, or -1 */
 };
 
+/* Hot path: with a fixed root, a sample preads kept fds (stat, loadavg,
+ * pressure/cpu, meminfo, each declared worker's PID/stat) and allocates
+ * nothing; measured ~6 us on a 2-PU machine, ~55 us for 1024 PUs. A
+ * cgroup without cpuacct is walked with opendir each sample. */
 struct agent_sampler_opts {
 	const char *procfs;   /* root of /proc; NULL: $NICELY_PROCFS or /proc */
 	double smooth_window; /* EWMA window in samples (1 = no smoothing); 0: 3 */
@@ -71,6 +78,14 @@ int agent_sampler_set_procfs(struct agent_sampler *s, const char *root);
  * a bad PID or PU index. */
 int agent_sampler_set_workers(struct agent_sampler *s,
 			      const struct agent_worker_ref *w, size_t n);
+/* A declared worker was reaped (by PID, not by cgroup): its /proc entry is
+ * gone, so hand over its total CPU time from wait4's rusage (utime + stime,
+ * in ns). What it used since the last sample is charged to its PU at the
+ * next sample, and the PID leaves the worker set. Without this, CPU a
+ * worker used just before exiting counts as others' load for one sample.
+ * -ENOENT when the PID was not declared. */
+int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
+				uint64_t cpu_ns);
 /* Charge CPU time by cgroup instead of by PID: path of a cgroup directory
  * whose cpuacct.usage_percpu (v1) or per-PID walk of cgroup.procs is ours.
  * NULL clears it. The path is absolute (not under the procfs root); with

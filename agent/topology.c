@@ -4,6 +4,7 @@
  * sched index by PU position. Called once at start-up, from the main thread;
  * HWLOC_* environment variables are hidden from hwloc while it loads. */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,24 @@ static int topology_ancestor_index(hwloc_topology_t hw, hwloc_obj_t pu,
 	return a ? (int)a->logical_index : -1;
 }
 
+/* This process's affinity mask (CPU_ALLOC'd, *size bytes), or NULL. */
+static cpu_set_t *topology_affinity(size_t *size)
+{
+	for (int ncpu = 1024; ncpu <= 1 << 20; ncpu *= 2) {
+		cpu_set_t *set = CPU_ALLOC(ncpu);
+
+		if (!set)
+			return NULL;
+		*size = CPU_ALLOC_SIZE(ncpu);
+		if (sched_getaffinity(0, *size, set) == 0)
+			return set;
+		CPU_FREE(set);
+		if (errno != EINVAL)
+			return NULL;
+	}
+	return NULL;
+}
+
 /* Build the PU table from a loaded hwloc topology. */
 static int topology_fill(struct agent_topology *t, char *err, size_t errlen)
 {
@@ -142,6 +161,14 @@ static int topology_fill(struct agent_topology *t, char *err, size_t errlen)
 	t->pus = calloc((size_t)n, sizeof *t->pus);
 	if (!t->pus)
 		goto nomem;
+	/* On the real machine a PU is allowed when the cpuset cgroup allows
+	 * it (hwloc) and this process's affinity mask (taskset, a parent's
+	 * pinning) has it, as nproc(1) counts; hwloc alone ignores the
+	 * affinity mask. Synthetic and XML topologies use their own set. */
+	size_t affsize = 0;
+	cpu_set_t *aff = t->thissystem ? topology_affinity(&affsize) : NULL;
+	int nhw = 0;
+
 	ncore_objs = hwloc_get_nbobjs_by_type(hw, HWLOC_OBJ_CORE);
 	npkg_objs = hwloc_get_nbobjs_by_type(hw, HWLOC_OBJ_PACKAGE);
 	for (int i = 0; i < n; i++) {
@@ -158,7 +185,21 @@ static int topology_fill(struct agent_topology *t, char *err, size_t errlen)
 		p->l3 = topology_ancestor_index(hw, o, HWLOC_OBJ_L3CACHE);
 		p->numa = -1;
 		p->allowed = hwloc_bitmap_isset(allowed, o->os_index) ? 1 : 0;
+		nhw += p->allowed;
+		if (aff && !CPU_ISSET_S((size_t)p->os_index, affsize, aff))
+			p->allowed = 0;
 		t->nallowed += p->allowed;
+	}
+	if (aff)
+		CPU_FREE(aff);
+	if (t->nallowed == 0 && nhw > 0) {
+		/* An affinity mask outside the cgroup's set: trust hwloc. */
+		for (int i = 0; i < n; i++) {
+			hwloc_obj_t o = hwloc_get_obj_by_type(hw, HWLOC_OBJ_PU, (unsigned)i);
+
+			t->pus[i].allowed = hwloc_bitmap_isset(allowed, o->os_index) ? 1 : 0;
+		}
+		t->nallowed = nhw;
 	}
 	t->ncores = ncore_objs > 0 ? ncore_objs : n;
 	t->npackages = npkg_objs > 0 ? npkg_objs : 1;

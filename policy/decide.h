@@ -25,7 +25,13 @@ struct policy_state {
 	int npus;
 	uint64_t *free_since_ns;  /* 0 = not free at the last tick */
 	uint64_t *busy_since_ns;  /* 0 = not busy by others at the last tick */
+	/* Added: 1 once a valid snapshot was seen. The first valid snapshot
+	 * has no history, so what it shows counts as already stable (its
+	 * "since" is POLICY_SINCE_FOREVER). */
+	int seeded;
+	int *scratch;		/* per-tick work space, so decide never allocates */
 };
+#define POLICY_SINCE_FOREVER 1
 
 enum policy_action_kind {
 	POLICY_MOVE,	/* re-pin worker `id` to `pu` */
@@ -65,7 +71,26 @@ void policy_state_free(struct policy_state *st);
 struct policy_decision *policy_decision_new(int npus, size_t max_running);
 void policy_decision_free(struct policy_decision *d);
 
-/* Decide one tick. Updates st (hysteresis) and fills out. */
+/* Decide one tick. Updates st (hysteresis) and fills out.
+ * - A PU is free when allowed, online, and others use less than
+ *   idle_threshold of it (and, with smt_avoid, of each SMT sibling); it is
+ *   a start candidate when it has been free for hysteresis_ms and holds
+ *   none of our workers (paused ones included).
+ * - On a snapshot with valid == 0 nothing is known: no start and no
+ *   reaction, unless the preset ignores others. The first valid snapshot
+ *   has no history and counts as stable.
+ * - Starts: free candidates minus reserve_pus (when allowed PUs >
+ *   reserve_min_pus), capped by max_pus / max_pus_pct (running and paused
+ *   workers count), the queue and ramp_up; none below mem_floor, above the
+ *   load ceiling ((loadavg1 - our unpaused workers) / allowed PUs) or the
+ *   PSI ceiling. force_one then starts one on the least busy PU when
+ *   nothing of ours runs (not below the memory floor).
+ * - Running workers on a PU busy by others for hysteresis_ms: on_return
+ *   (keep, move to a candidate, pause, stop); a paused worker is resumed
+ *   when its PU is free, or moved while paused when another is. A worker
+ *   on a PU no longer allowed or online is moved, else stopped. At most
+ *   one action per worker; moves take candidates before starts.
+ * - reason is never NULL. */
 void policy_decide(const struct policy_input *in, struct policy_state *st,
 		   struct policy_decision *out);
 

@@ -5,5 +5,9 @@
 #define SCHED_CLI_H
 
 int cli_top(int argc, char **argv);
+/* `nicely presets [--json] [NAME]` and `nicely check-config [--json]
+ * [--system] [FILE...]` (sched/cli_presets.c). */
+int cli_presets(int argc, char **argv);
+int cli_check_config(int argc, char **argv);
 
 #endif

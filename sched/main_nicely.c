@@ -13,6 +13,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "top", cli_top, "show the topology and others' load per PU" },
+	{ "presets", cli_presets, "list the presets, or show one and where its values come from" },
+	{ "check-config", cli_check_config, "validate the config files" },
 };
 
 /* Print the list of subcommands. */
