@@ -28,7 +28,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 : >"$scratch/empty.conf"
-export NICELY_CONFIG=$scratch/empty.conf XDG_CONFIG_HOME=$scratch
+mkdir -p "$scratch/etc"   # built-in presets only: no machine or user config
+export NICELY_CONFIG=$scratch/empty.conf XDG_CONFIG_HOME=$scratch NICELY_SYSCONFDIR=$scratch/etc
 fmt1k="%01023d\n"              # one task's output: its value in 1,024 bytes
 
 tools=(${TOOLS:-nicely xargs parallel parallel-k tsp})
@@ -143,6 +144,12 @@ for n in ${SIZES:-2000 20000}; do
 				"$(awk -v n="$n" -v w="$w" 'BEGIN{printf "%.0f", w/n*1e6}')" "$ratio"
 			printf '%s\t%s\t%s\t%s\n' "$n" "$v" "$t" "$(awk -v n="$n" -v w="$w" 'BEGIN{printf "%.1f", n/w}')" >>"$data/dispatch.tsv"
 		done
+		rx=$(echo ${walls[xargs]:-} | tr ' ' '\n' | median); rp=$(echo ${walls[parallel]:-} | tr ' ' '\n' | median)
+		if [ -n "$ref" ] && [ -n "$rx" ] && [ -n "$rp" ]; then
+			awk -v n="$ref" -v x="$rx" -v p="$rp" 'BEGIN{
+				printf "goals: no slower than xargs -P (xargs/nicely %.2f >= 1: %s); 10x GNU parallel (parallel/nicely %.1f >= 10: %s)\n",
+					x/n, (x/n >= 1) ? "met" : "NOT met", p/n, (p/n >= 10) ? "met" : "NOT met"}'
+		fi
 		unset walls fails
 	done
 done

@@ -8,8 +8,9 @@
 #   harvest (fg idle)  CPU the batch got / CPU others left idle, over IDLEWIN s
 #                      with no foreground at all;
 #   reaction           a burner pinned to the last PU appears; the time until
-#                      it holds >= 90% of that PU (the batch paused, moved or
-#                      yielded), sampled every 10 ms, REACT s at most;
+#                      it gets >= 90% of that PU over 100 ms (the batch
+#                      paused, moved or yielded), its CPU time sampled every
+#                      10 ms, REACT s at most;
 #   slowdown           fixed work on all PUs (about 1 s alone): wall / alone;
 #   harvest (fg busy)  CPU the batch got / CPU the fixed work left idle;
 #   p99 ratio          1,000 x (sleep 1 ms + 200 us of work): p99 / alone.
@@ -48,7 +49,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 : >"$scratch/empty.conf"
-export NICELY_CONFIG=$scratch/empty.conf XDG_CONFIG_HOME=$scratch
+mkdir -p "$scratch/etc"   # built-in presets only: no machine or user config
+export NICELY_CONFIG=$scratch/empty.conf XDG_CONFIG_HOME=$scratch NICELY_SYSCONFDIR=$scratch/etc
 
 rate=$("$FG" calibrate)
 work_iters=$rate                      # about 1 s alone on each PU
@@ -237,5 +239,17 @@ for s in "${scenarios[@]}"; do
 		"$(echo ${p99s[$s]:-} | med)" "$(echo ${p99s[$s]:-} | tr ' ' '\n' | grep . | sort -g | head -1)" \
 		"$(echo ${p99s[$s]:-} | tr ' ' '\n' | grep . | sort -g | tail -1)" "$(echo ${hidles[$s]:-} | med)" >>"$data/politeness.tsv"
 done
+# the goals of the default preset: slowdown <= 1.03, p99 <= 1.2x, harvest
+# >= 90% of the idle CPU, reaction within two sampling intervals
+if [ -n "${walls[nicely-normal]:-}" ]; then
+	iv=$("$B/nicely" presets normal 2>/dev/null | awk '$1=="interval"{print $2}')
+	ivms=$(echo "$iv" | awk '/ms$/{print $0+0; next} /s$/{print ($0+0)*1000; next} {print ""}')
+	awk -v w="$(echo ${walls[nicely-normal]} | med)" -v p="$(echo ${p99s[nicely-normal]} | med)" \
+		-v h="$(echo ${hidles[nicely-normal]} | med)" -v r="$(echo ${reacts[nicely-normal]} | med)" -v iv="$ivms" 'BEGIN{
+		m="met"; n="NOT met"
+		printf "goals of preset normal: slowdown %s <= 1.03: %s; p99 ratio %s <= 1.2: %s; harvest (fg idle) %s >= 0.90: %s; ", w, (w <= 1.03) ? m : n, p, (p <= 1.2) ? m : n, h, (h >= 0.9) ? m : n
+		if (iv == "") print "reaction: sampling interval unknown"
+		else printf "reaction %s ms <= 2 intervals (%d ms): %s\n", r, 2 * iv, (r <= 2 * iv) ? m : n}'
+fi
 echo "others/left: median share of the machine others used during the kept runs / processes nicely left running after SIGTERM (killed by the benchmark)."
 [ ! -s "$scratch/batch.err" ] || { echo "batch stderr (last lines):"; tail -5 "$scratch/batch.err"; }

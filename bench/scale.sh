@@ -10,7 +10,8 @@ B=${NICELY_BUILD:-$top/build}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 : >"$scratch/empty.conf"
-export NICELY_CONFIG=$scratch/empty.conf XDG_CONFIG_HOME=$scratch
+mkdir -p "$scratch/etc"   # built-in presets only: no machine or user config
+export NICELY_CONFIG=$scratch/empty.conf XDG_CONFIG_HOME=$scratch NICELY_SYSCONFDIR=$scratch/etc
 [ -x "$B/nicely" ] || { echo "scale: build first ($B/nicely missing)" >&2; exit 2; }
 echo "# scale: $(nproc) PUs, nicely run -p nuclear -j $(nproc) -a FILE true; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| %-9s | %-10s | %-12s | %-14s | %-12s |\n' tasks "wall s" "tasks/s" "peak RSS KiB" "RSS / first"
