@@ -22,7 +22,8 @@
 # tasks by itself (what it leaves is reported); the others get SIGTERM and
 # then SIGKILL to every PID in their session, until the session is empty.
 # Prints medians and min-max over REPEATS. Usage: bench/politeness.sh
-# [SCENARIO...]; REPEATS (5), SETTLE (3 s after the batch starts), IDLEWIN
+# [SCENARIO...]; REPEATS (5), DEADLINE (epoch seconds: no repeat starts
+# after it), SETTLE (3 s after the batch starts), IDLEWIN
 # (3 s), REACT (5 s), MAXBUSY (0.10), NICELY_BUILD (build/), BENCH_DATA
 # (build/bench-data: a TSV for plots).
 set -u
@@ -181,7 +182,13 @@ command -v parallel >/dev/null || scenarios=($(printf '%s\n' "${scenarios[@]}" |
 discarded=0 waited=0 lost=0
 declare -A walls p99s hbusys hidles reacts lefts others
 start_load=$(cut -d' ' -f1-3 /proc/loadavg)
+done_reps=0
 for ((r = 1; r <= REPEATS; r++)); do
+	# DEADLINE (seconds since the epoch): start no repeat after it
+	if [ -n "${DEADLINE:-}" ] && [ "$(date +%s)" -ge "$DEADLINE" ]; then
+		echo "politeness: DEADLINE reached after $done_reps repeats" >&2; break
+	fi
+	done_reps=$r
 	for s in alone "${scenarios[@]}"; do
 		for ((try = 0; try < 4; try++)); do
 			# wait (up to 20 s) for others to quieten before starting
@@ -222,7 +229,7 @@ med() { tr ' ' '\n' | grep -v '^-*$' | sort -g | awk '{v[NR]=$1} END{print NR ? 
 react3() { stat3 | sed "s/\b$((REACT * 1000))\b/none/g"; }
 
 printf '# politeness: %d PUs, %d repeats, fixed work %.2f s alone, p99 alone %s us, reaction alone %s ms; load average before %s, after %s\n' \
-	"$npu" "$REPEATS" "${alone_wall:-0}" "${alone_p99:--}" "${alone_react:--}" "$start_load" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	"$npu" "$done_reps" "${alone_wall:-0}" "${alone_p99:--}" "${alone_react:--}" "$start_load" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '# %d runs discarded (others used > %s of the machine during them), %d given up, %d s waited for quiet\n' \
 	"$discarded" "$MAXBUSY" "$lost" "$waited"
 printf '| %-17s | %-20s | %-20s | %-18s | %-18s | %-20s | %-11s |\n' scenario slowdown "p99 latency ratio" "harvest (fg busy)" "harvest (fg idle)" "reaction ms" "others/left"
