@@ -51,7 +51,16 @@ SHLIB     := $(B)/libnicely.so.$(VERSION)
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
         bench fuzz fuzz-smoke
 
-all: $(PROGS) $(CORE_A) $(SHLIB) $(TESTS) $(HELPERS) $(BENCHES) $(EXAMPLES)
+all: $(PROGS) $(CORE_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
+     $(EXAMPLES)
+
+# pkg-config file of libnicely, for the installed paths (install writes it
+# again with the PREFIX/LIBDIR given there).
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	     -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
+$(B)/nicely.pc: nicely.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(PC_SED) $< >$@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -157,6 +166,8 @@ install: $(B)/nicely $(SHLIB)
 	ln -sf libnicely.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnicely.so.$(SOVERSION)
 	ln -sf libnicely.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnicely.so
 	install -m 644 include/nicely.h $(DESTDIR)$(INCDIR)/
+	$(PC_SED) nicely.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/nicely.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/nicely.pc
 	install -m 644 etc/nicely.conf $(DESTDIR)$(SYSCONFDIR)/nicely/
 	for f in etc/presets.d/*.conf; do [ ! -e "$$f" ] || \
 		install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d/; done

@@ -48,6 +48,19 @@ static const char *procfs_u64(const char *p, const char *end, uint64_t *v)
 	return p;
 }
 
+/* Counters the parsers add up (clock ticks, kB) stay below this, so that
+ * no sum of them wraps: 2^58 ticks at 100 Hz is 9e7 millennia. */
+#define PROCFS_COUNTER_MAX (1ULL << 58)
+
+/* Parse a counter that is later added to others: procfs_u64 below
+ * PROCFS_COUNTER_MAX. */
+static const char *procfs_counter(const char *p, const char *end, uint64_t *v)
+{
+	const char *q = procfs_u64(p, end, v);
+
+	return q && *v < PROCFS_COUNTER_MAX ? q : NULL;
+}
+
 /* Parse a non-negative decimal fraction "12.34" (no exponent, no locale). */
 static const char *procfs_decimal(const char *p, const char *end, double *v)
 {
@@ -98,6 +111,7 @@ static int procfs_complete(const char *buf, size_t len, struct procfs_error *e)
 	return 0;
 }
 
+/* Parse /proc/stat; see procfs.h. */
 int procfs_parse_stat(const char *buf, size_t len, procfs_cpu_fn fn, void *ctx,
 		      int *procs_running, struct procfs_error *e)
 {
@@ -131,9 +145,9 @@ int procfs_parse_stat(const char *buf, size_t len, procfs_cpu_fn fn, void *ctx,
 					break;
 				if (nf == 10)
 					break; /* newer kernels may add fields */
-				q = procfs_u64(q, eol, &f[nf]);
+				q = procfs_counter(q, eol, &f[nf]);
 				if (!q || (q < eol && *q != ' ' && *q != '\t'))
-					return procfs_fail(e, line, "counter is not a number");
+					return procfs_fail(e, line, "counter is not a number (or too large)");
 				nf++;
 			}
 			if (nf < 8)
@@ -170,6 +184,7 @@ int procfs_parse_stat(const char *buf, size_t len, procfs_cpu_fn fn, void *ctx,
 	return 0;
 }
 
+/* Parse /proc/loadavg's three averages. */
 int procfs_parse_loadavg(const char *buf, size_t len, double avg[3],
 			 struct procfs_error *e)
 {
@@ -186,6 +201,7 @@ int procfs_parse_loadavg(const char *buf, size_t len, double avg[3],
 	return 0;
 }
 
+/* Parse the 'some' line of /proc/pressure/cpu. */
 int procfs_parse_psi(const char *buf, size_t len, double *avg10,
 		     uint64_t *total_us, struct procfs_error *e)
 {
@@ -226,6 +242,7 @@ int procfs_parse_psi(const char *buf, size_t len, double *avg10,
 	return 0;
 }
 
+/* Parse MemTotal and MemAvailable (or its estimate) from /proc/meminfo. */
 int procfs_parse_meminfo(const char *buf, size_t len, uint64_t *total_kb,
 			 uint64_t *avail_kb, struct procfs_error *e)
 {
@@ -246,10 +263,10 @@ int procfs_parse_meminfo(const char *buf, size_t len, uint64_t *total_kb,
 			size_t kl = strlen(keys[k]);
 
 			if ((size_t)(eol - p) > kl && !memcmp(p, keys[k], kl)) {
-				const char *q = procfs_u64(procfs_blank(p + kl, eol), eol, &val[k]);
+				const char *q = procfs_counter(procfs_blank(p + kl, eol), eol, &val[k]);
 
 				if (!q)
-					return procfs_fail(e, line, "value is not a number");
+					return procfs_fail(e, line, "value is not a number (or too large)");
 				q = procfs_blank(q, eol);
 				if (q != eol && !(eol - q == 2 && !memcmp(q, "kB", 2)))
 					return procfs_fail(e, line, "value is not in kB");
@@ -271,6 +288,7 @@ int procfs_parse_meminfo(const char *buf, size_t len, uint64_t *total_kb,
 	return 0;
 }
 
+/* Parse utime+stime and processor from /proc/PID/stat. */
 int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
 			  int *processor, struct procfs_error *e)
 {
@@ -300,9 +318,9 @@ int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
 		if (field == 14 || field == 15 || field == 39) {
 			uint64_t v;
 
-			q = procfs_u64(p, end, &v);
+			q = procfs_counter(p, end, &v);
 			if (!q || (q < end && *q != ' ' && *q != '\n'))
-				return procfs_fail(e, 1, "utime, stime or processor is not a number");
+				return procfs_fail(e, 1, "utime, stime or processor is not a number (or too large)");
 			if (field == 14)
 				ut = v;
 			else if (field == 15)
@@ -323,6 +341,7 @@ int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
 	return 0;
 }
 
+/* Parse cpuacct.usage_percpu's per-CPU nanoseconds. */
 int procfs_parse_percpu(const char *buf, size_t len, uint64_t *ns, size_t max,
 			size_t *n, struct procfs_error *e)
 {
@@ -351,6 +370,7 @@ int procfs_parse_percpu(const char *buf, size_t len, uint64_t *ns, size_t max,
 	return 0;
 }
 
+/* Parse a cgroup.procs list, one PID a line. */
 int procfs_parse_pids(const char *buf, size_t len,
 		      int (*fn)(void *ctx, int pid), void *ctx,
 		      struct procfs_error *e)
@@ -379,6 +399,7 @@ int procfs_parse_pids(const char *buf, size_t len,
 	return 0;
 }
 
+/* Read a whole kept file from offset 0, growing the buffer. */
 long procfs_pread_all(int fd, char **buf, size_t *cap)
 {
 	size_t off = 0;

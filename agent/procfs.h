@@ -1,7 +1,8 @@
 /* agent/procfs: read and parse the few /proc files the sampler needs, from
  * buffers, with no allocation and no locale. Every parser checks its input
- * completely: malformed or truncated text returns -EBADMSG with the 1-based
- * line number and a short static reason, never a guessed number. */
+ * completely: malformed or truncated text, or a tick or kB counter of 2^58
+ * or more (sums of them would wrap), returns -EBADMSG with the 1-based line
+ * number and a short static reason, never a guessed number. */
 #ifndef AGENT_PROCFS_H
 #define AGENT_PROCFS_H
 

@@ -6,13 +6,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/errmsg.h"
 #include "agent/procfs.h"
 #include "agent/sampler.h"
 #include "agent/topology.h"
@@ -57,7 +57,8 @@ struct agent_sampler {
 	uint64_t *cur_busy, *cur_total, *prev_busy, *prev_total;
 	unsigned char *cur_seen, *prev_seen, *ewma_ok;
 	double *ours;    /* our ticks on each PU in the sample in progress */
-	double *exited;  /* ticks of workers reaped since the last sample */
+	double *exited;  /* our ticks not charged yet: workers reaped since the
+			  * last sample, or a PU's interval that was skipped */
 	int have_prev;   /* a good sample exists: deltas are possible */
 
 	struct agent_pu_load *pu;
@@ -81,19 +82,6 @@ struct agent_sampler {
 	unsigned cg_gen;
 	int cg_started;  /* the baseline walk is done: newcomers start at 0 */
 };
-
-/* Format a message into err when there is room. */
-__attribute__((format(printf, 3, 4))) static void
-sampler_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Close fd if open and mark it closed. */
 static void sampler_close(int *fd)
@@ -162,14 +150,14 @@ static long sampler_read(struct agent_sampler *s, int *fd, const char *rel,
 	int rc = sampler_open(s, fd, rel);
 
 	if (rc < 0) {
-		sampler_err(err, errlen, "cannot open %s/%s: %s", s->root, rel,
-			    strerror(-rc));
+		errmsg_set(err, errlen, "cannot open %s/%s: %s", s->root, rel,
+			   strerror(-rc));
 		return rc;
 	}
 	n = procfs_pread_all(*fd, &s->buf, &s->cap);
 	if (n < 0)
-		sampler_err(err, errlen, "cannot read %s/%s: %s", s->root, rel,
-			    strerror((int)-n));
+		errmsg_set(err, errlen, "cannot read %s/%s: %s", s->root, rel,
+			   strerror((int)-n));
 	return n;
 }
 
@@ -177,11 +165,12 @@ static long sampler_read(struct agent_sampler *s, int *fd, const char *rel,
 static int sampler_bad(struct agent_sampler *s, const char *rel,
 		       const struct procfs_error *e, char *err, size_t errlen)
 {
-	sampler_err(err, errlen, "%s/%s line %d: %s", s->root, rel, e->line,
-		    e->why);
+	errmsg_set(err, errlen, "%s/%s line %d: %s", s->root, rel, e->line,
+		   e->why);
 	return -EBADMSG;
 }
 
+/* Create a sampler for a topology; see sampler.h. */
 int agent_sampler_new(struct agent_sampler **out,
 		      const struct agent_topology *topo,
 		      const struct agent_sampler_opts *opts, char *err,
@@ -196,8 +185,8 @@ int agent_sampler_new(struct agent_sampler **out,
 	if (window == 0)
 		window = 3;
 	if (!(window >= 1 && window <= 1e6)) {
-		sampler_err(err, errlen,
-			    "smoothing window %g: must be at least 1 sample", window);
+		errmsg_set(err, errlen,
+			   "smoothing window %g: must be at least 1 sample", window);
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof *s);
@@ -228,10 +217,10 @@ int agent_sampler_new(struct agent_sampler **out,
 		goto nomem;
 	rc = agent_sampler_set_procfs(s, opts ? opts->procfs : NULL);
 	if (rc < 0) {
-		sampler_err(err, errlen, "procfs root %s: %s",
-			    opts && opts->procfs ? opts->procfs :
-			    getenv("NICELY_PROCFS") ? getenv("NICELY_PROCFS") : "/proc",
-			    strerror(-rc));
+		errmsg_set(err, errlen, "procfs root %s: %s",
+			   opts && opts->procfs ? opts->procfs :
+			   getenv("NICELY_PROCFS") ? getenv("NICELY_PROCFS") : "/proc",
+			   strerror(-rc));
 		agent_sampler_free(s);
 		return rc;
 	}
@@ -241,7 +230,7 @@ int agent_sampler_new(struct agent_sampler **out,
 	return 0;
 nomem:
 	agent_sampler_free(s);
-	sampler_err(err, errlen, "out of memory");
+	errmsg_set(err, errlen, "out of memory");
 	return -ENOMEM;
 }
 
@@ -320,6 +309,7 @@ static int sampler_read_worker(struct agent_sampler *s, struct sampler_worker *w
 	return 0;
 }
 
+/* Replace the set of our workers, keeping baselines of kept PIDs. */
 int agent_sampler_set_workers(struct agent_sampler *s,
 			      const struct agent_worker_ref *w, size_t n)
 {
@@ -506,7 +496,7 @@ static int sampler_walk_dir(struct sampler_walk *wk, const char *dir, int depth)
 	if (rc < 0) {
 		if (wk->rc)
 			return wk->rc;
-		sampler_err(wk->err, wk->errlen, "%s line %d: %s", path, e.line, e.why);
+		errmsg_set(wk->err, wk->errlen, "%s line %d: %s", path, e.line, e.why);
 		return -EBADMSG;
 	}
 	if (depth >= 16)
@@ -536,13 +526,13 @@ static int sampler_read_cpuacct(struct agent_sampler *s, char *err, size_t errle
 	long len = procfs_pread_all(s->cg_fd, &s->buf, &s->cap);
 
 	if (len < 0) {
-		sampler_err(err, errlen, "cannot read %s/cpuacct.usage_percpu: %s",
-			    s->cg_path, strerror((int)-len));
+		errmsg_set(err, errlen, "cannot read %s/cpuacct.usage_percpu: %s",
+			   s->cg_path, strerror((int)-len));
 		return (int)len;
 	}
 	if (procfs_parse_percpu(s->buf, (size_t)len, s->cg_cur, s->cg_len, &n, &e) < 0) {
-		sampler_err(err, errlen, "%s/cpuacct.usage_percpu line %d: %s",
-			    s->cg_path, e.line, e.why);
+		errmsg_set(err, errlen, "%s/cpuacct.usage_percpu line %d: %s",
+			   s->cg_path, e.line, e.why);
 		return -EBADMSG;
 	}
 	for (size_t i = n; i < s->cg_len; i++)
@@ -597,6 +587,7 @@ static void sampler_commit_cgroup(struct agent_sampler *s)
 	}
 }
 
+/* Charge by cgroup (cpuacct, else a cgroup.procs walk); see sampler.h. */
 int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path)
 {
 	char file[4096];
@@ -709,12 +700,21 @@ static void sampler_update_pus(struct agent_sampler *s)
 			l->busy_others = l->busy_raw = l->busy_ours = 0;
 			continue;
 		}
-		if (!s->prev_seen[i] || s->cur_total[i] < s->prev_total[i] ||
-		    s->cur_busy[i] < s->prev_busy[i]) {
+		if (!s->prev_seen[i] || s->cur_busy[i] < s->prev_busy[i]) {
 			/* Back online, or counters reset: no delta yet. */
 			l->busy_others = l->busy_raw = 1.0;
 			l->busy_ours = 0;
 			s->ewma_ok[i] = 0;
+			continue;
+		}
+		if (s->cur_total[i] < s->prev_total[i]) {
+			/* Only idle+iowait went back: the kernel moves an idle
+			 * period between the two and may read it in neither.
+			 * Nothing new to say; keep the last counters (and our
+			 * ticks) so the next sample measures both intervals. */
+			s->cur_busy[i] = s->prev_busy[i];
+			s->cur_total[i] = s->prev_total[i];
+			s->exited[i] = s->ours[i];
 			continue;
 		}
 		uint64_t dt = s->cur_total[i] - s->prev_total[i];
@@ -736,6 +736,7 @@ static void sampler_update_pus(struct agent_sampler *s)
 	}
 }
 
+/* Take one sample: read everything, then commit; see sampler.h. */
 int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			 const struct agent_snapshot **snap, char *err,
 			 size_t errlen)
@@ -771,8 +772,8 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			s->psi_absent = 1;
 			sampler_close(&s->fd_psi);
 		} else if (n < 0) {
-			sampler_err(err, errlen, "cannot read %s/pressure/cpu: %s",
-				    s->root, strerror((int)-n));
+			errmsg_set(err, errlen, "cannot read %s/pressure/cpu: %s",
+				   s->root, strerror((int)-n));
 			return (int)n;
 		} else {
 			if (procfs_parse_psi(s->buf, (size_t)n, &avg10, &psi_total, &e) < 0)
@@ -794,6 +795,7 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 		return rc;
 
 	/* Commit. */
+	memset(s->exited, 0, (size_t)s->npus * sizeof *s->exited);
 	sampler_update_pus(s);
 	s->snap.valid = s->have_prev;
 	s->snap.interval_ns = s->have_prev && now_ns > s->prev_t_ns ? now_ns - s->prev_t_ns : 0;
@@ -817,7 +819,6 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			s->w[i].have = 1;
 		}
 	sampler_commit_cgroup(s);
-	memset(s->exited, 0, (size_t)s->npus * sizeof *s->exited);
 	{
 		uint64_t *t;
 		unsigned char *c;

@@ -20,6 +20,9 @@ struct agent_pu_load {
 			     * fields are 1.0 then (not usable), and stay 1.0
 			     * for the first sample after it comes back */
 };
+/* A PU whose idle+iowait count went back (the kernel can miss an idle
+ * period while moving it from iowait to idle) keeps its previous values for
+ * that sample; the next one measures from the last good counters. */
 
 /* One picture of the machine. Plain data: policy reads it, nobody frees
  * pieces of it; the sampler owns `pu` and reuses it on the next sample. */

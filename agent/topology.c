@@ -5,13 +5,13 @@
  * HWLOC_* environment variables are hidden from hwloc while it loads. */
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hwloc.h>
 
+#include "agent/errmsg.h"
 #include "agent/topology.h"
 
 struct agent_topology {
@@ -32,19 +32,6 @@ struct agent_topology {
 static hwloc_topology_t topology_anchor;
 
 extern char **environ;
-
-/* Format an error message into err (when there is room). */
-__attribute__((format(printf, 3, 4))) static void
-topology_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Remove every HWLOC_* variable from the environment, returning copies of
  * the removed "NAME=VALUE" strings (NULL-terminated) to put back later. */
@@ -154,7 +141,7 @@ static int topology_fill(struct agent_topology *t, char *err, size_t errlen)
 	int maxos = -1, ncore_objs, npkg_objs;
 
 	if (n <= 0) {
-		topology_err(err, errlen, "topology %s has no PU", t->source);
+		errmsg_set(err, errlen, "topology %s has no PU", t->source);
 		return -EINVAL;
 	}
 	t->npus = n;
@@ -260,10 +247,11 @@ static int topology_fill(struct agent_topology *t, char *err, size_t errlen)
 		t->os_map[t->pus[i].os_index] = i;
 	return 0;
 nomem:
-	topology_err(err, errlen, "out of memory building the PU table");
+	errmsg_set(err, errlen, "out of memory building the PU table");
 	return -ENOMEM;
 }
 
+/* Load the real, synthetic or XML topology; see topology.h. */
 int agent_topology_load(struct agent_topology **out, const char *spec,
 			char *err, size_t errlen)
 {
@@ -280,14 +268,14 @@ int agent_topology_load(struct agent_topology **out, const char *spec,
 	if (spec && !*spec)
 		spec = NULL;
 	if (spec && strncmp(spec, "synthetic:", 10) && strncmp(spec, "xml:", 4)) {
-		topology_err(err, errlen,
-			     "%s '%s': expected synthetic:<hwloc synthetic string> or xml:<file>",
-			     what, spec);
+		errmsg_set(err, errlen,
+			   "%s '%s': expected synthetic:<hwloc synthetic string> or xml:<file>",
+			   what, spec);
 		return -EINVAL;
 	}
 	t = calloc(1, sizeof *t);
 	if (!t) {
-		topology_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	t->source = strdup(spec ? spec : "real machine");
@@ -296,14 +284,14 @@ int agent_topology_load(struct agent_topology **out, const char *spec,
 		topology_restore_env(saved);
 		free(t->source);
 		free(t);
-		topology_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	topology_keep_anchor();
 	if (hwloc_topology_init(&t->hw) < 0) {
 		rc = -errno;
 		t->hw = NULL;
-		topology_err(err, errlen, "hwloc_topology_init: %s", strerror(errno));
+		errmsg_set(err, errlen, "hwloc_topology_init: %s", strerror(errno));
 		goto fail;
 	}
 	/* Keep disallowed PUs in the table (marked allowed=0): /proc/stat
@@ -312,24 +300,24 @@ int agent_topology_load(struct agent_topology **out, const char *spec,
 	if (spec && !strncmp(spec, "synthetic:", 10)) {
 		if (hwloc_topology_set_synthetic(t->hw, spec + 10) < 0) {
 			rc = -EINVAL;
-			topology_err(err, errlen,
-				     "%s: invalid hwloc synthetic description '%s' "
-				     "(example: synthetic:pack:2 core:4 pu:2)",
-				     what, spec + 10);
+			errmsg_set(err, errlen,
+				   "%s: invalid hwloc synthetic description '%s' "
+				   "(example: synthetic:pack:2 core:4 pu:2)",
+				   what, spec + 10);
 			goto fail;
 		}
 	} else if (spec) {
 		if (hwloc_topology_set_xml(t->hw, spec + 4) < 0) {
 			rc = -errno ? -errno : -EINVAL;
-			topology_err(err, errlen, "%s: cannot use XML file '%s': %s",
-				     what, spec + 4, strerror(errno ? errno : EINVAL));
+			errmsg_set(err, errlen, "%s: cannot use XML file '%s': %s",
+				   what, spec + 4, strerror(errno ? errno : EINVAL));
 			goto fail;
 		}
 	}
 	if (hwloc_topology_load(t->hw) < 0) {
 		rc = errno ? -errno : -EINVAL;
-		topology_err(err, errlen, "%s: loading %s failed: %s", what,
-			     t->source, strerror(-rc));
+		errmsg_set(err, errlen, "%s: loading %s failed: %s", what,
+			   t->source, strerror(-rc));
 		goto fail;
 	}
 	t->thissystem = hwloc_topology_is_thissystem(t->hw) ? 1 : 0;

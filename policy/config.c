@@ -32,6 +32,7 @@ struct config_preset {
 	char base[POLICY_NAME_MAX];	/* "" = none */
 	struct policy_origin base_origin;
 	struct policy_origin defined;	/* first [preset NAME] line */
+	int set_in[PRESETS_NKNOBS + 1];	/* parse that set knob k (last: base) */
 	int state;			/* 0 todo, 1 resolving, 2 done, 3 failed */
 	struct policy_preset eff;
 	struct policy_origin eff_origin[PRESETS_NKNOBS];
@@ -47,6 +48,7 @@ struct config_limits {
 	struct policy_origin max_pus_origin;
 	int min_nice;			/* -1 = none */
 	struct policy_origin min_nice_origin;
+	int set_in[3];			/* parse that set max_preset, max_pus, min_nice */
 };
 
 struct policy_config {
@@ -56,6 +58,8 @@ struct policy_config {
 	size_t nfiles;
 	char default_name[POLICY_NAME_MAX];
 	struct policy_origin default_origin;
+	int default_set_in;		/* parse that set [defaults] preset */
+	int nparses;			/* buffers parsed so far: the current one's id */
 	struct config_limits lim;
 	int sealed;			/* system files done, limit preset taken */
 	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
@@ -359,6 +363,34 @@ static int config_limit_max_pus(struct config_limits *lim, const char *value,
 	return 0;
 }
 
+/* 1 (and an error) when this same buffer already set the key (set_in
+ * holds the id of the parse that set it last): one file saying two things
+ * is a mistake; a later file overriding an earlier one is not. */
+static int config_twice(struct config_parse *ps, int set_in,
+			const struct policy_origin *first, const char *key,
+			const char *section)
+{
+	if (set_in != ps->cfg->nparses)
+		return 0;
+	config_error(ps->cfg, ps->file, ps->line,
+		     "'%s' set twice in [%s] (first at line %d); keep one",
+		     key, section, first->line);
+	return 1;
+}
+
+/* 1 when value (of key) is a valid preset name, else 0 and an error. */
+static int config_name_value(struct config_parse *ps, const char *key,
+			     const char *value)
+{
+	if (presets_valid_name(value))
+		return 1;
+	config_error(ps->cfg, ps->file, ps->line,
+		     "bad value '%.64s' for %s: not a preset name (accepted: "
+		     "1-63 letters, digits, '_', '-' or '.')",
+		     value, key);
+	return 0;
+}
+
 /* A key = value line in the current section. */
 static void config_key(struct config_parse *ps, const char *name,
 		       const char *value)
@@ -384,37 +416,43 @@ static void config_key(struct config_parse *ps, const char *name,
 				     name);
 			return;
 		}
-		if (!presets_valid_name(value)) {
-			config_error(cfg, ps->file, ps->line,
-				     "bad value '%.64s' for preset: not a "
-				     "preset name",
-				     value);
+		if (!config_name_value(ps, name, value))
 			return;
-		}
+		if (config_twice(ps, cfg->default_set_in, &cfg->default_origin,
+				 name, "defaults"))
+			return;
 		snprintf(cfg->default_name, sizeof cfg->default_name, "%s", value);
 		cfg->default_origin = here;
+		cfg->default_set_in = cfg->nparses;
 		return;
 	case SEC_LIMITS:
 		if (!strcmp(name, "max_preset")) {
-			if (!presets_valid_name(value)) {
-				config_error(cfg, ps->file, ps->line,
-					     "bad value '%.64s' for max_preset: "
-					     "not a preset name",
-					     value);
+			if (!config_name_value(ps, name, value))
 				return;
-			}
+			if (config_twice(ps, cfg->lim.set_in[0],
+					 &cfg->lim.max_preset_origin, name, "limits"))
+				return;
 			snprintf(cfg->lim.max_preset, sizeof cfg->lim.max_preset,
 				 "%s", value);
 			cfg->lim.max_preset_origin = here;
+			cfg->lim.set_in[0] = cfg->nparses;
 		} else if (!strcmp(name, "max_pus")) {
+			if (config_twice(ps, cfg->lim.set_in[1],
+					 &cfg->lim.max_pus_origin, name, "limits"))
+				return;
 			if (config_limit_max_pus(&cfg->lim, value, why,
 						 sizeof why) < 0) {
 				config_error(cfg, ps->file, ps->line, "%s", why);
 				return;
 			}
 			cfg->lim.max_pus_origin = here;
+			cfg->lim.set_in[1] = cfg->nparses;
 		} else if (!strcmp(name, "min_nice")) {
 			struct policy_preset tmp = { .nice = 0 };
+
+			if (config_twice(ps, cfg->lim.set_in[2],
+					 &cfg->lim.min_nice_origin, name, "limits"))
+				return;
 			if (presets_knob_parse(&tmp, PRESETS_NICE, value, why,
 					       sizeof why) < 0) {
 				config_error(cfg, ps->file, ps->line,
@@ -425,6 +463,7 @@ static void config_key(struct config_parse *ps, const char *name,
 			}
 			cfg->lim.min_nice = tmp.nice;
 			cfg->lim.min_nice_origin = here;
+			cfg->lim.set_in[2] = cfg->nparses;
 		} else {
 			config_error(cfg, ps->file, ps->line,
 				     "unknown key '%.64s' in [limits] (accepted: "
@@ -434,16 +473,18 @@ static void config_key(struct config_parse *ps, const char *name,
 		return;
 	case SEC_PRESET: {
 		struct config_preset *p = &cfg->presets[ps->preset];
+		char sec[POLICY_NAME_MAX + 8];
+
+		snprintf(sec, sizeof sec, "preset %s", p->name);
 		if (!strcmp(name, "base")) {
-			if (!presets_valid_name(value)) {
-				config_error(cfg, ps->file, ps->line,
-					     "bad value '%.64s' for base: not a "
-					     "preset name",
-					     value);
+			if (config_twice(ps, p->set_in[PRESETS_NKNOBS],
+					 &p->base_origin, name, sec))
 				return;
-			}
+			if (!config_name_value(ps, name, value))
+				return;
 			snprintf(p->base, sizeof p->base, "%s", value);
 			p->base_origin = here;
+			p->set_in[PRESETS_NKNOBS] = cfg->nparses;
 			return;
 		}
 		int k = presets_knob_lookup(name);
@@ -460,12 +501,15 @@ static void config_key(struct config_parse *ps, const char *name,
 				     name, p->name);
 			return;
 		}
+		if (config_twice(ps, p->set_in[k], &p->origin[k], name, sec))
+			return;
 		if (presets_knob_parse(&p->set, k, value, why, sizeof why) < 0) {
 			config_error(cfg, ps->file, ps->line, "%s", why);
 			return;
 		}
 		p->setmask |= 1u << k;
 		p->origin[k] = here;
+		p->set_in[k] = cfg->nparses;
 		return;
 	}
 	}
@@ -655,6 +699,7 @@ int policy_config_parse(struct policy_config *cfg, const char *name,
 	struct config_parse ps = { .cfg = cfg, .buf = buf, .len = len,
 				   .system = system, .sec = SEC_NONE };
 
+	cfg->nparses++;
 	ps.file = config_intern(cfg, name);
 	if (!ps.file) {
 		config_error(cfg, name, 0, "out of memory");
@@ -677,14 +722,17 @@ static int config_slurp(const char *path, char **out, size_t *len)
 	struct stat st;
 	char *buf;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (e) {
 		close(fd);
-		return e;
+		return -e;
 	}
 	if (st.st_size > CONFIG_MAX_FILE) {
 		close(fd);
@@ -700,10 +748,10 @@ static int config_slurp(const char *path, char **out, size_t *len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int e = -errno;
+			e = errno;
 			free(buf);
 			close(fd);
-			return e;
+			return -e;
 		}
 		if (r == 0)
 			break;

@@ -38,6 +38,8 @@ struct decide_ws {
 	int *flags, *ours, *next, *head, *tail, *gcnt, *pcnt, *gpkg, *glist,
 		*core;
 	int ngroups;
+	int ncand;	/* candidates still in the lists */
+	int reserve;	/* candidates moves and starts leave to others */
 	int placement;
 };
 
@@ -80,8 +82,10 @@ struct policy_decision *policy_decision_new(int npus, size_t max_running)
 
 	if (!d)
 		return NULL;
-	d->start_pus = calloc(npus > 0 ? (size_t)npus : 1, sizeof *d->start_pus);
-	d->actions = calloc(max_running ? max_running : 1, sizeof *d->actions);
+	d->max_starts = npus > 0 ? npus : 1;
+	d->max_actions = max_running ? max_running : 1;
+	d->start_pus = calloc((size_t)d->max_starts, sizeof *d->start_pus);
+	d->actions = calloc(d->max_actions, sizeof *d->actions);
 	if (!d->start_pus || !d->actions) {
 		policy_decision_free(d);
 		return NULL;
@@ -186,6 +190,7 @@ static void decide_enlist(const struct policy_input *in, struct decide_ws *ws,
 	int g = decide_group(&in->pus[i], ws->n);
 
 	ws->next[i] = -1;
+	ws->ncand++;
 	if (ws->head[g] < 0) {
 		ws->head[g] = i;
 		ws->glist[ws->ngroups++] = g;
@@ -211,6 +216,7 @@ static void decide_candidates(const struct policy_input *in,
 		ws->core[g] = 0;
 	}
 	ws->ngroups = 0;
+	ws->ncand = 0;
 	for (int i = 0; i < n; i++) {
 		int g = decide_group(&in->pus[i], n);
 		int p = decide_idx(in->pus[i].package, n);
@@ -268,6 +274,7 @@ static int decide_pick(const struct policy_input *in, struct decide_ws *ws)
 		return -1;
 	int i = ws->head[best];
 	ws->head[best] = ws->next[i];
+	ws->ncand--;
 	ws->flags[i] &= ~F_CAND;
 	ws->ours[i]++;
 	ws->gcnt[best]++;
@@ -276,15 +283,11 @@ static int decide_pick(const struct policy_input *in, struct decide_ws *ws)
 	return i;
 }
 
-/* Count the candidates still free to take. */
-static int decide_ncand(const struct decide_ws *ws)
+/* Take a PU for a worker others came back to, leaving the reserve free:
+ * that is where others go next. Returns the PU index or -1. */
+static int decide_pick_move(const struct policy_input *in, struct decide_ws *ws)
 {
-	int c = 0;
-
-	for (int k = 0; k < ws->ngroups; k++)
-		for (int i = ws->head[ws->glist[k]]; i >= 0; i = ws->next[i])
-			c++;
-	return c;
+	return ws->ncand > ws->reserve ? decide_pick(in, ws) : -1;
 }
 
 /* Add one action to the decision. */
@@ -366,7 +369,7 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 				decide_act(out, POLICY_RESUME, w->id, pu);
 			} else if (f & F_BUSY) {
 				/* free elsewhere: move now, resume next tick */
-				to = decide_pick(in, ws);
+				to = decide_pick_move(in, ws);
 				if (to >= 0) {
 					decide_moved(in, ws, pu);
 					decide_act(out, POLICY_MOVE, w->id, to);
@@ -380,7 +383,7 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 		case POLICY_REACT_KEEP:
 			break;
 		case POLICY_REACT_MOVE:
-			to = decide_pick(in, ws);
+			to = decide_pick_move(in, ws);
 			if (to >= 0) {
 				decide_moved(in, ws, pu);
 				decide_act(out, POLICY_MOVE, w->id, to);
@@ -406,7 +409,8 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	const struct policy_preset *pr = in->preset;
 	struct decide_ws ws;
 	int n = snap->npus < st->npus ? snap->npus : st->npus;
-	int nusable = 0, npaused = 0, stopped, cap, nrun, k, blocked = 0;
+	int nusable = 0, npaused = 0, unpinned = 0, stopped, cap, nrun, k;
+	int blocked = 0;
 	const char *block = NULL;
 
 	out->nstart = 0;
@@ -415,6 +419,12 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	out->reason = "all queued tasks started";
 	if (n < 0)
 		n = 0;
+	if ((out->max_starts && n > out->max_starts) ||
+	    (out->max_actions && in->nrunning > out->max_actions)) {
+		out->reason = "decision too small for this machine or these "
+			      "workers: nothing decided";
+		return;
+	}
 	ws.n = n;
 	ws.placement = pr->placement;
 	ws.flags = st->scratch + (size_t)st->npus * W_FLAGS;
@@ -438,8 +448,14 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 		int pu = in->running[j].pu;
 		if (pu >= 0 && pu < n)
 			ws.ours[pu]++;
+		else if (!in->running[j].paused)
+			unpinned++;
 		npaused += in->running[j].paused != 0;
 	}
+	ws.reserve = 0;
+	if (!pr->ignore_others && pr->reserve_pus > 0 &&
+	    nusable > pr->reserve_min_pus)
+		ws.reserve = pr->reserve_pus;
 	decide_observe(in, st, &ws);
 	decide_candidates(in, &ws);
 	stopped = decide_react(in, &ws, out);
@@ -488,12 +504,9 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 		}
 	}
 
-	int ncand = decide_ncand(&ws);
-	int reserve = 0;
-	if (!pr->ignore_others && pr->reserve_pus > 0 &&
-	    nusable > pr->reserve_min_pus)
-		reserve = pr->reserve_pus;
-	int avail = ncand > reserve ? ncand - reserve : 0;
+	int ncand = ws.ncand, reserve = ws.reserve;
+	/* an unpinned worker runs on some PU that looks free */
+	int avail = ncand > reserve + unpinned ? ncand - reserve - unpinned : 0;
 	int room = cap > nrun ? cap - nrun : 0;
 	size_t q = in->queued;
 

@@ -64,6 +64,11 @@ struct policy_decision {
 	size_t nactions;
 	struct policy_action *actions;
 	const char *reason;	/* static text: why not more (for --verbose/top) */
+	/* Added: the arrays' sizes, set by policy_decision_new (0 = unknown).
+	 * A tick with more PUs or running workers than they hold decides
+	 * nothing (reason says so) instead of writing past them. */
+	int max_starts;
+	size_t max_actions;
 };
 
 struct policy_state *policy_state_new(int npus);
@@ -80,16 +85,19 @@ void policy_decision_free(struct policy_decision *d);
  *   reaction, unless the preset ignores others. The first valid snapshot
  *   has no history and counts as stable.
  * - Starts: free candidates minus reserve_pus (when allowed PUs >
- *   reserve_min_pus), capped by max_pus / max_pus_pct (running and paused
+ *   reserve_min_pus) and minus unpinned running workers (each sits on a
+ *   PU that looks free), capped by max_pus / max_pus_pct (running and paused
  *   workers count), the queue and ramp_up; none below mem_floor, above the
  *   load ceiling ((loadavg1 - our unpaused workers) / allowed PUs) or the
  *   PSI ceiling. force_one then starts one on the least busy PU when
  *   nothing of ours runs (not below the memory floor).
  * - Running workers on a PU busy by others for hysteresis_ms: on_return
  *   (keep, move to a candidate, pause, stop); a paused worker is resumed
- *   when its PU is free, or moved while paused when another is. A worker
- *   on a PU no longer allowed or online is moved, else stopped. At most
- *   one action per worker; moves take candidates before starts.
+ *   when its PU is free, or moved while paused when another is. These
+ *   moves leave the reserve free (no move when only reserve_pus
+ *   candidates are left: that is where others go). A worker on a PU no
+ *   longer allowed or online is moved (to any candidate), else stopped.
+ *   At most one action per worker; moves take candidates before starts.
  * - reason is never NULL. */
 void policy_decide(const struct policy_input *in, struct policy_state *st,
 		   struct policy_decision *out);

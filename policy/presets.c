@@ -452,6 +452,11 @@ int presets_knob_parse(struct policy_preset *p, int k, const char *value,
 			why = "not a size";
 			break;
 		}
+		if (k == PRESETS_MEM_FLOOR && sz > 0 && sz < 1024) {
+			/* kept in kB: rounding down would turn the floor off */
+			why = "below 1K (a bare number is bytes)";
+			break;
+		}
 		if (k == PRESETS_MEM_FLOOR)
 			q.mem_floor_kb = sz / 1024;
 		else

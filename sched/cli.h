@@ -5,6 +5,8 @@
 #define SCHED_CLI_H
 
 int cli_top(int argc, char **argv);
+/* `nicely run`: a batch of commands (sched/cli_run.c). */
+int cli_run(int argc, char **argv);
 /* `nicely presets [--json] [NAME]` and `nicely check-config [--json]
  * [--system] [FILE...]` (sched/cli_presets.c). */
 int cli_presets(int argc, char **argv);

@@ -86,7 +86,7 @@ static int cli_parse_common(const char *cmd, int argc, char **argv, int *json,
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			*json = 1;

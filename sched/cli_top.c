@@ -296,6 +296,7 @@ static int top_wait(int sfd, long ms)
 	}
 }
 
+/* `nicely top`: sample and print once, or refresh until a signal. */
 int cli_top(int argc, char **argv)
 {
 	struct top_opts o = { 0 };

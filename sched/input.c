@@ -5,13 +5,13 @@
  * at open. Called by the CLI's `run` loop in the parent. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/errmsg.h"
 #include "sched/input.h"
 
 #define INPUT_BUF_START (64 * 1024)
@@ -42,19 +42,6 @@ struct input {
 	long long first_count;	/* the first source's values, -1 unknown */
 	long long rest;		/* product of the other sources' counts */
 };
-
-/* Format a message into err (if any). */
-__attribute__((format(printf, 3, 4))) static void
-input_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Double a streamed source's buffer. Returns 0 or -ENOMEM. */
 static int input_grow(struct input_src *s)
@@ -107,16 +94,16 @@ static int input_stream_line(struct input_src *s, const char **line,
 			len = nl ? (size_t)(nl - (s->buf + s->start)) :
 				   s->end - s->start;
 			if (memchr(s->buf + s->start, '\0', len)) {
-				input_err(err, errlen,
-					  "%s:%llu: the line holds a NUL byte",
-					  s->name, s->line + 1);
+				errmsg_set(err, errlen,
+					   "%s:%llu: the line holds a NUL byte",
+					   s->name, s->line + 1);
 				return -EINVAL;
 			}
 			if (!nl) {	/* last line without "\n": make room */
 				if (s->end == s->cap && input_grow(s) < 0) {
-					input_err(err, errlen, "%s:%llu: %s",
-						  s->name, s->line + 1,
-						  strerror(ENOMEM));
+					errmsg_set(err, errlen, "%s:%llu: %s",
+						   s->name, s->line + 1,
+						   strerror(ENOMEM));
 					return -ENOMEM;
 				}
 			}
@@ -133,8 +120,8 @@ static int input_stream_line(struct input_src *s, const char **line,
 		scanned = s->end - s->start;
 		r = input_fill(s);
 		if (r < 0) {
-			input_err(err, errlen, "%s:%llu: read error: %s",
-				  s->name, s->line + 1, strerror((int)-r));
+			errmsg_set(err, errlen, "%s:%llu: read error: %s",
+				   s->name, s->line + 1, strerror((int)-r));
 			return (int)r;
 		}
 		if (r == 0)
@@ -181,14 +168,14 @@ static int input_open_fd(struct input_src *s, const char *path, char *err,
 		if (s->fd < 0) {
 			int e = errno;
 
-			input_err(err, errlen, "cannot open input file %s: %s",
-				  path, strerror(e));
+			errmsg_set(err, errlen, "cannot open input file %s: %s",
+				   path, strerror(e));
 			return -e;
 		}
 		s->own_fd = 1;
 	}
 	if (!s->name) {
-		input_err(err, errlen, "out of memory opening the input");
+		errmsg_set(err, errlen, "out of memory opening the input");
 		return -ENOMEM;
 	}
 	return 0;
@@ -246,7 +233,7 @@ static int input_read_whole(struct input_src *s, char *err, size_t errlen)
 	s->buf = NULL;
 	return 0;
 nomem:
-	input_err(err, errlen, "out of memory reading %s", s->name);
+	errmsg_set(err, errlen, "out of memory reading %s", s->name);
 	r = -ENOMEM;
 fail:
 	free(offs);
@@ -286,7 +273,7 @@ int input_open(struct input **out, const struct input_source *src, size_t n,
 
 	*out = NULL;
 	if (n == 0) {
-		input_err(err, errlen, "no input source");
+		errmsg_set(err, errlen, "no input source");
 		return -EINVAL;
 	}
 	in = calloc(1, sizeof *in);
@@ -330,8 +317,8 @@ int input_open(struct input **out, const struct input_source *src, size_t n,
 				goto fail;
 			break;
 		default:
-			input_err(err, errlen, "input source %zu: unknown kind %d",
-				  i + 1, (int)src[i].kind);
+			errmsg_set(err, errlen, "input source %zu: unknown kind %d",
+				   i + 1, (int)src[i].kind);
 			r = -EINVAL;
 			goto fail;
 		}
@@ -343,7 +330,7 @@ int input_open(struct input **out, const struct input_source *src, size_t n,
 	*out = in;
 	return 0;
 nomem:
-	input_err(err, errlen, "out of memory opening the input");
+	errmsg_set(err, errlen, "out of memory opening the input");
 	r = -ENOMEM;
 fail:
 	input_free(in);

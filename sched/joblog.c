@@ -5,13 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/errmsg.h"
 #include "sched/joblog.h"
 
 #define JOBLOG_HEADER \
@@ -33,19 +33,6 @@ struct joblog_set {
 	size_t npages;
 	uint64_t count, max;
 };
-
-/* Format a message into err (if any). */
-__attribute__((format(printf, 3, 4))) static void
-joblog_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* The header line GNU parallel writes first. */
 const char *joblog_header(void)
@@ -163,7 +150,7 @@ int joblog_open(struct joblog **out, const char *path, int append,
 	jl = calloc(1, sizeof *jl);
 	if (!jl || !(jl->path = strdup(path))) {
 		free(jl);
-		joblog_err(err, errlen, "out of memory opening joblog %s", path);
+		errmsg_set(err, errlen, "out of memory opening joblog %s", path);
 		return -ENOMEM;
 	}
 	if (!strcmp(path, "-")) {
@@ -175,7 +162,7 @@ int joblog_open(struct joblog **out, const char *path, int append,
 					      O_WRONLY | O_TRUNC), 0644);
 		if (jl->fd < 0) {
 			r = -errno;
-			joblog_err(err, errlen, "cannot open joblog %s: %s",
+			errmsg_set(err, errlen, "cannot open joblog %s: %s",
 				   path, strerror(-r));
 			goto fail;
 		}
@@ -184,7 +171,7 @@ int joblog_open(struct joblog **out, const char *path, int append,
 			kept = joblog_cut_partial(jl->fd);
 			if (kept < 0) {
 				r = (int)kept;
-				joblog_err(err, errlen, "joblog %s: %s", path,
+				errmsg_set(err, errlen, "joblog %s: %s", path,
 					   strerror(-r));
 				goto fail;
 			}
@@ -194,7 +181,7 @@ int joblog_open(struct joblog **out, const char *path, int append,
 		r = joblog_write_all(jl->fd, JOBLOG_HEADER,
 				     sizeof JOBLOG_HEADER - 1);
 		if (r < 0) {
-			joblog_err(err, errlen, "cannot write joblog %s: %s",
+			errmsg_set(err, errlen, "cannot write joblog %s: %s",
 				   path, strerror(-r));
 			goto fail;
 		}
@@ -224,7 +211,7 @@ int joblog_write(struct joblog *jl, const struct joblog_entry *e, char *err,
 	if (r < 0) {
 		if (!jl->error)
 			jl->error = r;
-		joblog_err(err, errlen, "cannot write joblog %s: %s", jl->path,
+		errmsg_set(err, errlen, "cannot write joblog %s: %s", jl->path,
 			   strerror(-r));
 	}
 	return r;
@@ -241,7 +228,7 @@ int joblog_close(struct joblog *jl, char *err, size_t errlen)
 	if (jl->own_fd && close(jl->fd) != 0 && r == 0)
 		r = -errno;
 	if (r < 0)
-		joblog_err(err, errlen, "joblog %s: %s", jl->path,
+		errmsg_set(err, errlen, "joblog %s: %s", jl->path,
 			   strerror(-r));
 	free(jl->path);
 	free(jl);
@@ -427,7 +414,7 @@ int joblog_load(const char *path, enum joblog_resume mode,
 	*skip = NULL;
 	set = joblog_set_new();
 	if (!set) {
-		joblog_err(err, errlen, "out of memory reading joblog %s", path);
+		errmsg_set(err, errlen, "out of memory reading joblog %s", path);
 		return -ENOMEM;
 	}
 	f = fopen(path, "re");
@@ -437,7 +424,7 @@ int joblog_load(const char *path, enum joblog_resume mode,
 			return 0;
 		}
 		r = -errno;
-		joblog_err(err, errlen, "cannot open joblog %s: %s", path,
+		errmsg_set(err, errlen, "cannot open joblog %s: %s", path,
 			   strerror(-r));
 		joblog_set_free(set);
 		return r;
@@ -452,7 +439,7 @@ int joblog_load(const char *path, enum joblog_resume mode,
 		if (len < 0) {
 			if (ferror(f)) {
 				r = errno ? -errno : -EIO;
-				joblog_err(err, errlen, "%s:%llu: read error: %s",
+				errmsg_set(err, errlen, "%s:%llu: read error: %s",
 					   path, lineno + 1, strerror(-r));
 			}
 			break;
@@ -466,7 +453,7 @@ int joblog_load(const char *path, enum joblog_resume mode,
 			continue;	/* the header (again, if logs were joined) */
 		bad = joblog_parse_line(line, &seq, &exitval, &sig);
 		if (bad) {
-			joblog_err(err, errlen,
+			errmsg_set(err, errlen,
 				   "%s:%llu: not a joblog line (bad %s field; "
 				   "want Seq Host Starttime JobRuntime Send "
 				   "Receive Exitval Signal Command, tab-separated)",
@@ -477,7 +464,7 @@ int joblog_load(const char *path, enum joblog_resume mode,
 		if (mode == JOBLOG_RESUME || (exitval == 0 && sig == 0)) {
 			r = joblog_set_add(set, seq);
 			if (r < 0) {
-				joblog_err(err, errlen,
+				errmsg_set(err, errlen,
 					   "out of memory reading joblog %s",
 					   path);
 				break;

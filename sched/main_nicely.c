@@ -12,6 +12,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", cli_run, "run a batch of commands on the CPUs others leave idle" },
 	{ "top", cli_top, "show the topology and others' load per PU" },
 	{ "presets", cli_presets, "list the presets, or show one and where its values come from" },
 	{ "check-config", cli_check_config, "validate the config files" },

@@ -5,11 +5,11 @@
  * in a first pass over the same walk that writes it. Called by the CLI's
  * `run` loop in the parent, never in a child. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/errmsg.h"
 #include "sched/template.h"
 
 enum template_kind {
@@ -62,19 +62,6 @@ static const char *const template_shell_words[] = {
 	"readonly", "return", "select", "set", "shift", "then", "times", "trap",
 	"type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
 };
-
-/* Format a message into err (if any). */
-__attribute__((format(printf, 3, 4))) static void
-template_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* 1 when c can stand unquoted in a shell word anywhere. */
 static int template_safe_char(unsigned char c)
@@ -419,7 +406,7 @@ int template_compile(struct template **out, char *const *argv, int argc,
 
 	*out = NULL;
 	if (argc < 0) {
-		template_err(err, errlen, "negative word count %d", argc);
+		errmsg_set(err, errlen, "negative word count %d", argc);
 		return -EINVAL;
 	}
 	t = calloc(1, sizeof *t);
@@ -463,9 +450,9 @@ int template_compile(struct template **out, char *const *argv, int argc,
 			const char *e = strstr(s + 2, "=}");
 			int shown = e ? (int)(e + 2 - s) : (int)strlen(s);
 
-			template_err(err, errlen,
-				     "replacement string %.*s: perl expressions "
-				     "{=...=} are not supported", shown, s);
+			errmsg_set(err, errlen,
+				   "replacement string %.*s: perl expressions "
+				   "{=...=} are not supported", shown, s);
 			template_free(t);
 			return -EINVAL;
 		}
@@ -498,12 +485,12 @@ int template_compile(struct template **out, char *const *argv, int argc,
 			for (size_t d = 0; d < nd && !over; d++)
 				input = input * 10 + (size_t)(s[1 + d] - '0');
 			if (over || input == 0 || input > ninputs) {
-				template_err(err, errlen,
-					     "replacement string %.*s: there %s "
-					     "%zu input source%s (counted from 1)",
-					     (int)(1 + nd + ml), s,
-					     ninputs == 1 ? "is" : "are",
-					     ninputs, ninputs == 1 ? "" : "s");
+				errmsg_set(err, errlen,
+					   "replacement string %.*s: there %s "
+					   "%zu input source%s (counted from 1)",
+					   (int)(1 + nd + ml), s,
+					   ninputs == 1 ? "is" : "are",
+					   ninputs, ninputs == 1 ? "" : "s");
 				template_free(t);
 				return -EINVAL;
 			}
@@ -527,7 +514,7 @@ int template_compile(struct template **out, char *const *argv, int argc,
 	return 0;
 nomem:
 	template_free(t);
-	template_err(err, errlen, "out of memory compiling the command");
+	errmsg_set(err, errlen, "out of memory compiling the command");
 	return -ENOMEM;
 }
 

@@ -3,6 +3,7 @@
  * precedence, bases, cycles, [limits] and where each value came from. */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,8 +141,20 @@ static void test_errors(void)
 		     "bad preset name 'a/b'");
 	expect_error("unknown default", "[defaults]\npreset = nosuch\n", 2,
 		     "unknown preset 'nosuch'");
+	expect_error("bad default name", "[defaults]\npreset = a b\n", 2,
+		     "bad value 'a b' for preset: not a preset name (accepted: 1-63");
+	expect_error("bad base name", "[preset a]\nbase = x/y\n", 2,
+		     "bad value 'x/y' for base: not a preset name (accepted: 1-63");
 	expect_error("unknown key in defaults", "[defaults]\nfoo = 1\n", 2,
 		     "unknown key 'foo' in [defaults]");
+	expect_error("key set twice", "[preset a]\nnice = 3\n\nnice = 4\n", 4,
+		     "'nice' set twice in [preset a] (first at line 2)");
+	expect_error("key set twice in a reopened section",
+		     "[preset a]\nbase = generous\n[preset b]\n[preset a]\n"
+		     "base = normal\n", 5, "'base' set twice in [preset a]");
+	expect_error("default set twice",
+		     "[defaults]\npreset = normal\npreset = generous\n", 3,
+		     "'preset' set twice in [defaults] (first at line 2)");
 	char longline[400];
 	snprintf(longline, sizeof longline, "[preset a]\ndescription = %0300d\n", 0);
 	expect_error("line too long", longline, 2, "line too long");
@@ -173,6 +186,19 @@ static void test_errors(void)
 	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
 	   strstr(err, "unknown preset 'mine'"),
 	   "a system default needing a user's preset: error at its line");
+	reset();
+	s = put("sys/nicely/nicely.conf",
+		"[limits]\nmin_nice = 5\nmax_pus = 4\nmin_nice = 10\n");
+	snprintf(want, sizeof want, "%s:4: ", s);
+	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
+	   strstr(err, "'min_nice' set twice in [limits] (first at line 2)"),
+	   "a limit set twice in one file: error at the second");
+	reset();
+	put("sys/nicely/nicely.conf", "[preset a]\nnice = 3\n");
+	put("sys/nicely/presets.d/10-a.conf", "[preset a]\nnice = 4\n");
+	put("user/nicely/nicely.conf", "[preset a]\nnice = 5\n");
+	ok(load(&cfg, err, sizeof err) == 0, "the same key in later files overrides");
+	policy_config_free(cfg);
 	reset();
 	s = put("sys/nicely/nicely.conf", "[limits]\nmin_nice = -1\n");
 	snprintf(want, sizeof want, "%s:2: ", s);
@@ -442,6 +468,105 @@ static void test_limits(void)
 	policy_config_free(cfg);
 }
 
+/* What the other limits and flags do: min_nice raises a preset's own nice
+ * (warned), a percent max_pus caps every preset's percent, -j only lowers
+ * a preset's cap, a bad -j is refused, and a preset whose definition has
+ * errors cannot be resolved. */
+static void test_limits_more(void)
+{
+	struct policy_config *cfg;
+	struct policy_preset p;
+	char err[512], w[512];
+	struct policy_flags f = POLICY_FLAGS_INIT;
+
+	reset();
+	put("sys/nicely/nicely.conf", "[limits]\nmin_nice = 15\nmax_pus = 50%\n"
+				      "[preset wide]\nmax_pus = 75%\n"
+				      "[preset narrow]\nmax_pus = 25%\n"
+				      "[preset four]\nmax_pus = 4\n");
+	is_int(load(&cfg, err, sizeof err), 0, "limits with a percent load");
+	if (!cfg)
+		return;
+	f.preset = "aggressive";
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
+	   p.nice == 15 && strstr(w, "preset 'aggressive' has nice 10, below the "
+			 "limit min_nice = 15"),
+	   "min_nice raises a preset's own nice, with a warning");
+	ok(p.max_pus_pct == 50, "max_pus = 50%% caps a preset without a cap");
+	f.preset = "wide";
+	policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err);
+	ok(p.max_pus_pct == 50, "... and one of 75%%");
+	f.preset = "narrow";
+	policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err);
+	ok(p.max_pus_pct == 25, "... but not one of 25%%");
+	f.preset = "four";
+	f.jobs = 8;
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
+	   p.max_pus == 4, "-j 8 on a preset capped at 4: the cap stays 4");
+	f.jobs = -1;
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) ==
+		   -EINVAL && strstr(err, "bad number of jobs -1"), "-j -1: refused");
+	policy_config_free(cfg);
+
+	static const char bad[] = "[preset broken]\nbase = nosuch\n";
+	policy_config_new(&cfg);
+	policy_config_parse(cfg, "buf", bad, sizeof bad - 1, 0);
+	is_int(policy_config_finish(cfg, err, sizeof err), 1, "a broken preset");
+	f = (struct policy_flags)POLICY_FLAGS_INIT;
+	f.preset = "broken";
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) ==
+		   -EINVAL && strstr(err, "its definition has errors"),
+	   "resolving it anyway is refused");
+	policy_config_free(cfg);
+}
+
+/* File handling: a CRLF section header, text after a header's ']', dot
+ * files in presets.d, and a relative XDG_CONFIG_HOME (ignored, as the XDG
+ * spec says: ~/.config is used). */
+static void test_files(void)
+{
+	struct policy_config *cfg;
+	struct policy_preset p;
+	char err[512], home[400];
+
+	reset();
+	put("user/nicely/nicely.conf", "[preset a]\r\nnice = 3\r\n");
+	ok(load(&cfg, err, sizeof err) == 0 &&
+	   policy_config_preset(cfg, "a", &p, NULL) == 0 && p.nice == 3,
+	   "CRLF line ends, section header included");
+	policy_config_free(cfg);
+	expect_error("text after ]", "[preset a] nice = 3\n", 1,
+		     "text after the section header's ']'");
+
+	reset();
+	put("sys/nicely/presets.d/.10-hidden.conf", "garbage\n");
+	put("sys/nicely/presets.d/20-b.conf", "[preset b]\n");
+	ok(load(&cfg, err, sizeof err) == 0 && policy_config_nfiles(cfg) == 1,
+	   "presets.d: a dot file is not read");
+	policy_config_free(cfg);
+
+	reset();
+	snprintf(home, sizeof home, "%s/home", root);
+	put("home/.config/nicely/nicely.conf", "[preset fromhome]\n");
+	put("user/nicely/nicely.conf", "[preset fromxdg]\n");
+	const char *oldhome = getenv("HOME");
+	char saved[PATH_MAX];
+
+	snprintf(saved, sizeof saved, "%s", oldhome ? oldhome : "");
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", "user", 1);
+	ok(load(&cfg, err, sizeof err) == 0 &&
+	   policy_config_preset(cfg, "fromhome", &p, NULL) == 0 &&
+	   policy_config_preset(cfg, "fromxdg", &p, NULL) < 0,
+	   "relative XDG_CONFIG_HOME: ~/.config is read instead");
+	policy_config_free(cfg);
+	setenv("XDG_CONFIG_HOME", userdir, 1);
+	if (oldhome)
+		setenv("HOME", saved, 1);
+	else
+		unsetenv("HOME");
+}
+
 /* check-config's mode: given files after the system ones, every problem
  * reported through the callback. */
 static void test_files_mode(void)
@@ -470,6 +595,7 @@ static void test_files_mode(void)
 	policy_config_free(cfg);
 }
 
+/* Run the config tests in temp dirs standing in for /etc and ~/.config. */
 int main(void)
 {
 	snprintf(root, sizeof root, "/tmp/nicely-config-test.%d", (int)getpid());
@@ -486,6 +612,8 @@ int main(void)
 	test_precedence();
 	test_bases();
 	test_limits();
+	test_limits_more();
+	test_files();
 	test_files_mode();
 	return tap_done();
 }

@@ -350,6 +350,43 @@ static void test_load(void)
 	m.snap.loadavg[0] = 16 + 1;	/* our one worker counts 1 */
 	d = machine_tick(&m, &p, 10);
 	is_int(d->nstart, 2, "our own workers do not count toward the load");
+	m.run[0].paused = 1;
+	d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 0, "a paused worker of ours is not in the load: "
+		       "17/16 is others'");
+	machine_free(&m);
+}
+
+/* Edges: a PU used exactly at the threshold is busy; an offline SMT
+ * sibling (busy 1.0 in the snapshot) does not make its PU busy; an unknown
+ * memory total (0) means no floor check. */
+static void test_edges(void)
+{
+	struct machine m;
+	struct policy_preset p = preset("normal");
+
+	p.ramp_up = 0;
+	p.reserve_pus = 0;
+	machine_init(&m, 1, 1, 2, 1);
+	machine_busy(&m, 0, 1, p.idle_threshold);
+	struct policy_decision *d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 1 && d->start_pus[0] == 1,
+	   "others at exactly idle_threshold: the PU is busy");
+	machine_free(&m);
+
+	machine_init(&m, 1, 1, 2, 2);	/* PUs 0,1 core 0; 2,3 core 1 */
+	m.load[1].online = 0;
+	m.load[1].busy_others = m.load[1].busy_raw = 1.0;
+	d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 3 && starts_on(d, 0) && !starts_on(d, 1),
+	   "an offline sibling does not make its PU busy (smt_avoid)");
+	machine_free(&m);
+
+	machine_init(&m, 1, 1, 2, 1);
+	m.snap.mem_total_kb = 0;
+	m.snap.mem_available_kb = 0;
+	d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 2, "memory unknown (total 0): no floor check");
 	machine_free(&m);
 }
 
@@ -406,6 +443,28 @@ static void test_placement(void)
 	is_int(d->nstart, 15, "every free PU except the one holding our worker");
 	ok(!starts_on(d, 9), "  PU 9 holds ours and is not free");
 	machine_free(&m);
+}
+
+/* Inside one package the placement group is the L3: spread takes the L3
+ * with fewer of ours, compact the one with more (pack:1 l3:2 core:2 pu:1,
+ * L3 0 = PUs 0-1, L3 1 = PUs 2-3). */
+static void test_placement_l3(void)
+{
+	for (int compact = 0; compact <= 1; compact++) {
+		struct machine m;
+		struct policy_preset p = preset("aggressive");
+
+		p.placement = compact ? POLICY_PLACE_COMPACT : POLICY_PLACE_SPREAD;
+		machine_init(&m, 1, 2, 2, 1);
+		m.run[0] = (struct policy_worker){ .id = 1,
+						   .pu = compact ? 2 : 0 };
+		m.nrun = 1;
+		struct policy_decision *d = machine_tick(&m, &p, 1);
+		ok(d->nstart == 1 && d->start_pus[0] >= 2,
+		   "%s, ours in L3 %d: next start in L3 1",
+		   compact ? "compact" : "spread", compact ? 1 : 0);
+		machine_free(&m);
+	}
 }
 
 /* The same placement on hwloc's own table for the synthetic topology. */
@@ -533,6 +592,85 @@ static void test_reactions(void)
 	}
 }
 
+/* Unpinned workers (pu -1) run on PUs that look free: they use up
+ * candidates, so normal still keeps its reserve (4 PUs: 2 unpinned + 1
+ * start + 1 free); a paused unpinned one uses none. */
+static void test_unpinned(void)
+{
+	struct machine m;
+	struct policy_preset p = preset("normal");
+
+	machine_init(&m, 1, 1, 4, 1);
+	m.run[0] = (struct policy_worker){ .id = 1, .pu = -1 };
+	m.run[1] = (struct policy_worker){ .id = 2, .pu = -1 };
+	m.nrun = 2;
+	struct policy_decision *d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 1, "2 unpinned running on 4 PUs: one start, one PU "
+		       "kept free");
+	m.run[1].paused = 1;
+	d = machine_tick(&m, &p, 10);
+	is_int(d->nstart, 2, "one of them paused: two starts");
+	machine_free(&m);
+}
+
+/* A decision sized for fewer workers or PUs than the tick has decides
+ * nothing rather than writing past its arrays. */
+static void test_decision_size(void)
+{
+	struct machine m;
+	struct policy_preset p = preset("normal");
+
+	machine_init(&m, 1, 1, 4, 1);
+	policy_decision_free(m.d);
+	m.d = policy_decision_new(4, 1);
+	for (int i = 0; i < 2; i++)
+		m.run[i] = (struct policy_worker){ .id = i, .pu = 5 - 5 * i };
+	m.nrun = 2;
+	machine_busy(&m, 0, 4, 0.9);
+	struct policy_decision *d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 0 && d->nactions == 0 && strstr(d->reason, "too small"),
+	   "2 workers, room for 1 action: nothing decided");
+	policy_decision_free(m.d);
+	m.d = policy_decision_new(2, 2);
+	d = machine_tick(&m, &p, 10);
+	ok(d->nstart == 0 && d->nactions == 0 && strstr(d->reason, "too small"),
+	   "4 PUs, room for 2 starts: nothing decided");
+	machine_free(&m);
+}
+
+/* normal keeps one PU free for others: a worker others come back to is not
+ * moved onto the last free PU (a running one stays, a paused one stays
+ * paused), but is moved when a second free PU exists. */
+static void test_move_reserve(void)
+{
+	for (int npu = 4; npu <= 5; npu++) {
+		for (int paused = 0; paused <= 1; paused++) {
+			struct machine m;
+			struct policy_preset p = preset("normal");
+
+			p.on_return = paused ? POLICY_REACT_PAUSE : POLICY_REACT_MOVE;
+			machine_init(&m, 1, 1, npu, 1);
+			for (int i = 0; i < 3; i++)
+				m.run[i] = (struct policy_worker){
+					.id = 10 + i, .pu = i, .paused = paused && !i };
+			m.nrun = 3;
+			machine_busy(&m, 0, 1, 0.9);
+			struct policy_decision *d = machine_tick(&m, &p, 0);
+			if (npu == 4)
+				is_int(d->nactions, 0,
+				       "%d PUs, %s worker on a busy PU, only the "
+				       "reserve free: stays", npu,
+				       paused ? "paused" : "running");
+			else
+				ok(d->nactions == 1 && d->actions[0].kind == POLICY_MOVE &&
+				   d->actions[0].id == 10 && d->actions[0].pu >= 3,
+				   "%d PUs, %s worker on a busy PU, two free: "
+				   "moved", npu, paused ? "paused" : "running");
+			machine_free(&m);
+		}
+	}
+}
+
 /* A paused worker resumes once its PU has been free long enough, or moves
  * while paused when another PU is free. */
 static void test_resume(void)
@@ -575,10 +713,9 @@ static void test_hysteresis(void)
 	struct policy_preset p = preset("normal");
 	int started = 0;
 
+	p.force_one = 0;
 	machine_init(&m, 1, 1, 2, 1);
 	machine_busy(&m, 0, 2, 0.9);
-	m.run[0] = (struct policy_worker){ .id = 1, .pu = -1 };
-	m.nrun = 1;	/* an unpinned worker: no force_one */
 	for (int t = 0; t < 21; t++) {
 		machine_busy(&m, 1, 2, t % 2 ? 0.0 : 0.9);
 		struct policy_decision *d = machine_tick(&m, &p, 5);
@@ -661,6 +798,7 @@ static void test_caps(void)
 	machine_free(&m);
 }
 
+/* Run the decide table tests. */
 int main(int argc, char **argv)
 {
 	static const int idle[5] = { 15, 15, 16, 16, 16 };
@@ -683,7 +821,12 @@ int main(int argc, char **argv)
 	test_placement();
 	test_placement_hwloc();
 	test_allowed_xml(argc > 0 ? argv[0] : "decide.t");
+	test_edges();
+	test_placement_l3();
 	test_reactions();
+	test_move_reserve();
+	test_unpinned();
+	test_decision_size();
 	test_resume();
 	test_hysteresis();
 	test_allowed_offline();

@@ -47,6 +47,9 @@ check "user file: value and file:line" \
 	grep -qE "^nice +15 +$t/user/nicely/nicely.conf:3$" <<<"$out"
 run presets
 check "user preset listed" grep -qE '^nightly +based on aggressive' <<<"$out"
+run presets nightly --json
+check "presets NAME --json: an option after the name works" [ "$rc" = 0 ]
+check "presets NAME --json: prints JSON" json_ok <<<"$out"
 run presets --json nightly
 check "presets --json NAME: exit 0" [ "$rc" = 0 ]
 check "presets --json NAME: valid JSON" json_ok <<<"$out"

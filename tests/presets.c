@@ -123,6 +123,7 @@ static void test_rejected(void)
 		{ "mem_floor", "12Q", "not a size" },
 		{ "mem_floor", "G", "not a size" },
 		{ "mem_floor", "-1G", "not a size" },
+		{ "mem_floor", "512", "below 1K (a bare number is bytes)" },
 		{ "nice", "20", "not an integer in range" },
 		{ "nice", " 5", "not an integer in range" },
 		{ "cpu_weight", "heavy", "unknown weight class" },
@@ -185,8 +186,17 @@ static void test_clamp(void)
 	p.max_pus = 0;
 	presets_clamp(&p, &lim);
 	is_int(p.max_pus, 8, "no cap under a capped limit: capped");
+	p = *presets_find("normal");
+	p.reserve_min_pus = 8;
+	p.interval_ms = 100;
+	m = presets_clamp(&p, presets_find("normal"));
+	ok(p.reserve_min_pus == 2 && p.interval_ms == 500 &&
+	   m == ((1u << PRESETS_RESERVE_MIN_PUS) | (1u << PRESETS_INTERVAL)),
+	   "reserve only on machines above 8 PUs, sampling every 100 ms: "
+	   "clamped to the limit's 2 PUs and 500 ms");
 }
 
+/* Run the preset knob tests. */
 int main(void)
 {
 	test_roundtrip();

@@ -260,6 +260,75 @@ static void test_cgroup(void)
 	ok(rmdir(dir) == 0, "temporary cgroup tree removed");
 }
 
+/* Counters of ours that go back are not a huge charge: a cpuacct cgroup
+ * made anew, and a PID in a walked cgroup reused by a new process (its
+ * ticks since start are all new). */
+static void test_ours_back(void)
+{
+	char dir[] = "/tmp/nicely-sampler-ours.XXXXXX", proc[] = "/tmp/nicely-sampler-proc.XXXXXX";
+	char path[PATH_MAX + 64], src[PATH_MAX + 64];
+	static const char *const files[] = { "stat", "loadavg", "meminfo", "pressure" };
+	struct agent_sampler *s = new_sampler(1);
+	const struct agent_snapshot *snap;
+
+	if (!mkdtemp(dir) || !mkdtemp(proc))
+		tap_bail("mkdtemp");
+	put(dir, "cpuacct.usage_percpu", "5000000000 0 0 0 \n");
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "cpuacct cgroup");
+	step_ok(s, "basic", 0);
+	put(dir, "cpuacct.usage_percpu", "1000000000 0 0 0 \n");
+	snap = step_ok(s, "basic", 1);
+	is_near(snap->pu[0].busy_ours, 0, EPS, "cpuacct counter went back: nothing charged");
+	is_near(snap->pu[0].busy_raw, 0.40, EPS, "... PU 0's 40 ticks are others'");
+	put(dir, "cpuacct.usage_percpu", "1200000000 0 0 0 \n");
+	snap = step_ok(s, "basic", 2);
+	is_near(snap->pu[0].busy_ours, 0.20, EPS, "then charged from the new counter");
+	agent_sampler_free(s);
+	snprintf(path, sizeof path, "%s/cpuacct.usage_percpu", dir);
+	unlink(path);
+
+	/* PID 4242 had 180 ticks at workers/t1; at the next sample the PID
+	 * is a new process with 5 ticks, on CPU 0. */
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(src, sizeof src, "%s/proc/basic/t2/%s", fixtures, files[i]);
+		snprintf(path, sizeof path, "%s/%s", proc, files[i]);
+		if (symlink(src, path) < 0)
+			tap_bail("symlink");
+	}
+	snprintf(path, sizeof path, "%s/4242", proc);
+	mkdir(path, 0755);
+	put(path, "stat", "4242 (new) R 1 4242 4242 0 -1 4194304 100 0 0 0 3 2 0 0 20 0 1 0 "
+			  "99999 2000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 "
+			  "0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	put(dir, "cgroup.procs", "4242\n");
+	s = new_sampler(1);
+	step_ok(s, "workers", 0);
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "walked cgroup");
+	step_ok(s, "workers", 1);
+	is_int(agent_sampler_set_procfs(s, proc), 0, "a root where PID 4242 is new");
+	is_int(agent_sampler_sample(s, 2000 * MS, &snap, NULL, 0), 0, "sampled");
+	is_near(snap->pu[0].busy_ours, 0.05, EPS, "reused PID: its 5 ticks are ours");
+	is_near(snap->pu[0].busy_raw, 0.75, EPS, "... the rest of PU 0's 80 are others'");
+	snprintf(path, sizeof path, "%s/4242", proc);
+	put(path, "stat", "4242 (new) R 1 4242 4242 0 -1 4194304 100 0 0 0 "
+			  "18446744073709551615 2 0 0 20 0 1 0 99999 2000000 100 "
+			  "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 "
+			  "0 0 0 0 0 0 0 0\n");
+	char err[512] = "";
+	is_int(agent_sampler_sample(s, 2100 * MS, &snap, err, sizeof err), -EBADMSG,
+	       "utime that would wrap utime+stime: -EBADMSG");
+	ok(strstr(err, "4242/stat line 1") && strstr(err, "too large"), "... saying so: %s", err);
+	agent_sampler_free(s);
+	unlink(strcat(strcpy(path, proc), "/4242/stat"));
+	rmdir(strcat(strcpy(path, proc), "/4242"));
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", proc, files[i]);
+		unlink(path);
+	}
+	unlink(strcat(strcpy(path, dir), "/cgroup.procs"));
+	ok(rmdir(proc) == 0 && rmdir(dir) == 0, "temporary trees removed");
+}
+
 /* CPU 2 is missing from /proc/stat at t1 and back at t2. */
 static void test_offline(void)
 {
@@ -279,6 +348,36 @@ static void test_offline(void)
 	is_near(snap->pu[2].busy_raw, 0.20, EPS, "t3: PU 2 measured again");
 	is_near(snap->pu[2].busy_others, 0.20, EPS, "t3: its average restarts from the new value");
 	agent_sampler_free(s);
+}
+
+/* CPU 1's idle+iowait goes back at t2 (the kernel's iowait accounting can):
+ * that interval says nothing new, the PU stays usable, and t3 measures from
+ * t1's counters with our ticks of both intervals (cpuacct, 10 each). */
+static void test_backwards(void)
+{
+	char dir[] = "/tmp/nicely-sampler-back.XXXXXX", file[PATH_MAX];
+	struct agent_sampler *s = new_sampler(1);
+	const struct agent_snapshot *snap;
+
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp");
+	put(dir, "cpuacct.usage_percpu", "0 1000000000 0 0 \n");
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "backwards: cpuacct cgroup");
+	step_ok(s, "backwards", 0);
+	step_ok(s, "backwards", 1);
+	put(dir, "cpuacct.usage_percpu", "0 1100000000 0 0 \n");
+	snap = step_ok(s, "backwards", 2);
+	is_int(snap->pu[1].online, 1, "t2: PU 1 online");
+	is_near(snap->pu[1].busy_others, 0.0, EPS, "t2: PU 1 not taken for busy (it was idle)");
+	is_near(snap->pu[0].busy_raw, 0.80, EPS, "t2: other PUs measured as usual");
+	put(dir, "cpuacct.usage_percpu", "0 1200000000 0 0 \n");
+	snap = step_ok(s, "backwards", 3);
+	is_near(snap->pu[1].busy_ours, 0.10, EPS, "t3: our 20 ticks of t1..t3 over 200");
+	is_near(snap->pu[1].busy_raw, 0.05, EPS, "t3: others' 10 of the 30 busy ticks since t1");
+	agent_sampler_free(s);
+	snprintf(file, sizeof file, "%s/cpuacct.usage_percpu", dir);
+	unlink(file);
+	ok(rmdir(dir) == 0, "backwards: temporary cgroup removed");
 }
 
 /* A kernel without /proc/pressure/cpu. */
@@ -307,6 +406,8 @@ static void test_garbage(void)
 		{ "truncated", "/stat line 5:", "truncated" },
 		{ "short", "/stat line 4:", "fewer than 8" },
 		{ "empty", "/stat line 1:", "empty" },
+		{ "huge", "/stat line 3:", "too large" },
+		{ "hugemem", "/meminfo line 2:", "too large" },
 		{ "memavail", "/meminfo line 3:", "not a number" },
 		{ "loadavg", "/loadavg line 1:", "load averages" },
 		{ "psi", "/pressure/cpu line 1:", "bad value" },
@@ -384,6 +485,7 @@ static void test_real_proc(void)
 	agent_topology_free(real);
 }
 
+/* Run the sampler tests on the fixture trees and the real /proc. */
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -396,7 +498,9 @@ int main(int argc, char **argv)
 	test_basic();
 	test_workers();
 	test_cgroup();
+	test_ours_back();
 	test_offline();
+	test_backwards();
 	test_nopsi();
 	test_garbage();
 	test_real_proc();

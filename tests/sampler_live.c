@@ -164,6 +164,7 @@ static void check_ours(const struct range *r, const char *how)
 		   r->spin_share);
 }
 
+/* Run the live sampler test with a pinned spinner. */
 int main(int argc, char **argv)
 {
 	char spin[PATH_MAX + 32], self[PATH_MAX], err[512];

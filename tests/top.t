@@ -75,10 +75,20 @@ t "fixture JSON: load, pressure, memory" json "$tmp/j" '
 NICELY_PROCFS=$fix/proc/nopsi/t0 "$nicely" top --once --json >"$tmp/j"
 t "no PSI: cpu_pressure is null" json "$tmp/j" '!defined $j->{cpu_pressure}'
 
+# wait_for N PATTERN FILE: until FILE has N lines matching PATTERN (at
+# most 20 s, however loaded the machine is).
+wait_for() {
+	for _ in $(seq 200); do
+		[ "$(grep -c -- "$2" "$3" 2>/dev/null)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # The refresh loop: frames until SIGINT, then exit 0.
 "$nicely" top --interval 100 >"$tmp/loop" 2>"$tmp/err" &
 bg=$!
-sleep 1
+wait_for 3 '^topology: ' "$tmp/loop"
 kill -INT "$bg"
 wait "$bg"; rc=$?
 bg=
@@ -87,7 +97,7 @@ frames=$(grep -c '^topology: ' "$tmp/loop")
 t "refresh loop printed several frames ($frames)" [ "$frames" -ge 3 ]
 "$nicely" top --json --interval 100 >"$tmp/loopj" &
 bg=$!
-sleep 0.6
+wait_for 2 '^{' "$tmp/loopj"
 kill -TERM "$bg"
 wait "$bg"; rc=$?
 bg=

@@ -192,6 +192,7 @@ static void test_errors(void)
 	unsetenv("NICELY_TOPOLOGY");
 }
 
+/* Run the topology tests. */
 int main(int argc, char **argv)
 {
 	(void)argc;

@@ -8,6 +8,7 @@
 
 #include "agent/procfs.h"
 
+/* Feed one input to every /proc parser. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* stat callback: busy ticks are part of total ticks. */

@@ -18,6 +18,7 @@ static double spin_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Pin to CPU, spin for SECONDS. */
 int main(int argc, char **argv)
 {
 	char *end;

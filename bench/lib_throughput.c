@@ -1,0 +1,147 @@
+/* libnicely throughput: x*x called N times (default 100,000) through a
+ * pool of 2 workers (preset nuclear) as one chunked nicely_map, as one
+ * message per task (nicely_run), and with lifespan 1 (a fresh process per
+ * task), next to a bare fork+waitpid loop measured in the same run.
+ * Usage: lib_throughput [N [NFORK [BIG_MB]]]; prints "name us_per_call"
+ * lines. BIG_MB: the caller touches that much memory after creating the
+ * lifespan-1 pool, before both fork measurements (fork server vs caller). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nicely.h"
+
+/* Monotonic seconds. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The task: x*x. */
+static int square(const void *arg, size_t len, nicely_out *out, void *st)
+{
+	int64_t x;
+
+	(void)len;
+	(void)st;
+	memcpy(&x, arg, sizeof x);
+	x *= x;
+	return nicely_out_write(out, &x, sizeof x);
+}
+
+/* Check every result; returns the number of wrong ones. */
+static long check(nicely_pool *p, int64_t first, long n)
+{
+	long bad = 0;
+
+	for (long i = 0; i < n; i++) {
+		const nicely_result *r = nicely_result_get(p, first + i);
+		int64_t v = -1;
+
+		if (r && r->len == sizeof v)
+			memcpy(&v, r->data, sizeof v);
+		if (!r || r->status != NICELY_OK || v != (int64_t)i * i)
+			bad++;
+	}
+	return bad;
+}
+
+/* A fresh pool of 2 workers with the given lifespan. */
+static nicely_pool *mkpool(unsigned lifespan)
+{
+	nicely_options o;
+	nicely_pool *p;
+
+	nicely_options_init(&o);
+	o.preset = "nuclear";
+	o.max_workers = 2;
+	o.lifespan = lifespan;
+	if (nicely_pool_new(&p, &o)) {
+		fprintf(stderr, "lib_throughput: cannot create a pool\n");
+		exit(1);
+	}
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 100000;
+	long nf = argc > 2 ? atol(argv[2]) : 100000;
+	long big_mb = argc > 3 ? atol(argv[3]) : 0;
+	char *big = NULL;
+	int64_t *xs = malloc(sizeof *xs * (size_t)(n > nf ? n : nf));
+	int64_t first;
+	nicely_pool *p;
+	double t, chunked, single, life1, bare;
+	long bad = 0;
+
+	if (!xs || n < 1 || nf < 1)
+		return 1;
+	for (long i = 0; i < (n > nf ? n : nf); i++)
+		xs[i] = i;
+
+	/* fork-per-task first, while this process is as small as it gets:
+	 * the fork server is forked now, the bare loop forks this process */
+	p = mkpool(1);
+	if (big_mb > 0 && (big = malloc((size_t)big_mb << 20)))
+		memset(big, 1, (size_t)big_mb << 20);
+	t = now_s();
+	for (long i = 0; i < nf; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			volatile int64_t y = xs[i] * xs[i];
+
+			(void)y;
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			bad++;
+	}
+	bare = (now_s() - t) / (double)nf * 1e6;
+	t = now_s();
+	for (long i = 0; i < nf; i++)
+		nicely_run(p, square, &xs[i], sizeof xs[i]);
+	nicely_wait_all(p);
+	life1 = (now_s() - t) / (double)nf * 1e6;
+	bad += check(p, 0, nf);
+	nicely_pool_free(p);
+
+	p = mkpool(0);
+	nicely_map(p, square, xs, sizeof xs[0], 1000, 0, &first);	/* warm */
+	nicely_wait_all(p);
+	t = now_s();
+	nicely_map(p, square, xs, sizeof xs[0], (size_t)n, 0, &first);
+	nicely_wait_all(p);
+	chunked = (now_s() - t) / (double)n * 1e6;
+	bad += check(p, first, n);
+	nicely_pool_free(p);
+
+	p = mkpool(0);
+	t = now_s();
+	for (long i = 0; i < n; i++)
+		nicely_run(p, square, &xs[i], sizeof xs[i]);
+	nicely_wait_all(p);
+	single = (now_s() - t) / (double)n * 1e6;
+	bad += check(p, 0, n);
+	nicely_pool_free(p);
+
+	free(big);
+	printf("calls %ld\nfork_calls %ld\ncaller_extra_mb %ld\n", n, nf,
+	       big ? big_mb : 0);
+	printf("chunked_map_us %.4f\n", chunked);
+	printf("one_message_per_task_us %.4f\n", single);
+	printf("lifespan1_us %.2f\n", life1);
+	printf("bare_fork_waitpid_us %.2f\n", bare);
+	printf("lifespan1_over_bare_fork %.2f\n", life1 / bare);
+	printf("wrong_results %ld\n", bad);
+	free(xs);
+	return bad ? 1 : 0;
+}

@@ -1,0 +1,303 @@
+/* libnicely: run C functions in parallel worker processes and get their
+ * returns back in call order (DummyMP / MPIRE for C), started only when the
+ * machine has room according to a nicely preset.
+ *
+ * Processes. nicely_pool_new() forks one small helper, the fork server. Every
+ * worker is forked from it, never from the caller: fork cost does not grow
+ * with the caller's memory, and data the caller set up *before* creating the
+ * pool is visible to workers copy-on-write. Data set up after pool creation
+ * must travel in the task argument. Task functions must exist in the program
+ * when the pool is created (not in a library dlopen'ed later). Workers do not
+ * inherit the caller's file descriptors other than 0, 1 and 2. Each worker is
+ * its own process group; a timeout or kill reaches the whole group, and
+ * whatever a task leaves behind in it is killed when its worker exits. If
+ * the caller dies (even by SIGKILL), the fork server and every worker die
+ * too. nicely_pool_new() flushes stdio (fflush(NULL)) before forking, so
+ * buffered output is not written twice. The fork server is a child of the
+ * caller: a caller that reaps it with waitpid(-1) breaks the pool (calls
+ * then return NICELY_ECHILD); SIGCHLD set to SIG_IGN is fine. The library
+ * reaps only its own fork server, by PID, and never installs signal
+ * handlers in the caller.
+ *
+ * Load. Each pool runs the nicely preset it is given (or the configured
+ * default) like the `nicely` command: a tick every interval_ms samples
+ * /proc and decides how many workers may start, pins each new worker to the
+ * CPU chosen, sets its nice, and pauses, moves or stops workers as the
+ * preset's on_return says. Configuration files are those of nicely(1):
+ * /etc/nicely/, $XDG_CONFIG_HOME/nicely/nicely.conf, $NICELY_CONFIG and
+ * options.config_file.
+ *
+ * Batching. Workers are persistent unless lifespan says otherwise; tasks
+ * travel over a socket per worker and results over a pipe, many per
+ * message. A worker may be handed a few short tasks ahead (prefetch, only
+ * while measured task times are under 1 ms); nicely_map sends chunks.
+ *
+ * Threads. A pool belongs to one owner thread: the thread that called
+ * nicely_pool_new() must make every later call on that pool and must not exit
+ * before nicely_pool_free() (the fork server is tied to that thread's life by
+ * PR_SET_PDEATHSIG). Different pools may live in different threads. Callbacks
+ * run in the owner thread, inside nicely_step() and the calls that step; they
+ * must not call back into the same pool except nicely_result_get(),
+ * nicely_stats() and nicely_strerror() (others return NICELY_EBUSY).
+ *
+ * Errors. Calls return 0 (or a count / an id) on success and a negative
+ * NICELY_E* code on failure; nicely_strerror() names it. The library never
+ * prints and never exits: its own log lines go to the log callback. A task
+ * that fails, crashes or times out is data (a status in its result), never a
+ * failed call.
+ *
+ * Ownership. The pool owns every result, its bytes and its error text; the
+ * pointers stay valid until nicely_result_drop() of that task,
+ * nicely_reset() or nicely_pool_free(). Arguments are copied by nicely_run()
+ * and nicely_map() before they return; the caller keeps its buffers.
+ */
+#ifndef NICELY_H
+#define NICELY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NICELY_EXTERN __attribute__((visibility("default")))
+
+/* Errors: name, value, message. One list makes the enum and the strings. */
+#define NICELY_ERRNO_MAP(X)                                                    \
+	X(EINVAL, -22, "invalid argument")                                     \
+	X(ENOMEM, -12, "out of memory")                                        \
+	X(EAGAIN, -11, "the queue is full (max_queued tasks waiting)")         \
+	X(ENOENT, -2, "no task with this id")                                  \
+	X(EBUSY, -16, "not allowed from inside a callback or a worker")        \
+	X(ECHILD, -10, "the pool's fork server is gone")                       \
+	X(E2BIG, -7, "argument too large (at most 1 GiB per message)")         \
+	X(EIO, -5, "input/output error talking to the pool's processes")       \
+	X(ECONFIG, -74, "bad nicely configuration or unknown preset (see log)") \
+	X(EMFILE, -24, "too many open files")
+
+enum nicely_errno {
+#define NICELY_ERRNO_ENUM_(name, val, msg) NICELY_##name = (val),
+	NICELY_ERRNO_MAP(NICELY_ERRNO_ENUM_)
+#undef NICELY_ERRNO_ENUM_
+};
+
+/* A message for a NICELY_E* code (or any negative errno); never NULL. */
+NICELY_EXTERN const char *nicely_strerror(int err);
+/* The library's version, e.g. "0.1.0". */
+NICELY_EXTERN const char *nicely_version(void);
+
+/* What became of a task. QUEUED and RUNNING only while it is not finished. */
+typedef enum nicely_status {
+	NICELY_OK = 0,	   /* the function returned 0 */
+	NICELY_FAILED,	   /* it returned non-zero (code), or called exit(code) */
+	NICELY_SIGNALED,   /* the worker died of signal `code` during the task */
+	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its process
+			    * group was killed */
+	NICELY_KILLED,	   /* it was running when nicely_kill_all() was called */
+	NICELY_CANCELLED,  /* it was still queued at nicely_kill_all() */
+	NICELY_QUEUED,	   /* waiting to start */
+	NICELY_RUNNING,	   /* handed to a worker */
+} nicely_status;
+
+/* Name of a status: "ok", "failed", "signaled", ... */
+NICELY_EXTERN const char *nicely_status_name(nicely_status st);
+
+/* The result of one finished task, owned by the pool (see Ownership). */
+typedef struct nicely_result {
+	int64_t id;		/* the id nicely_run() returned */
+	nicely_status status;
+	int code;		/* FAILED: the return value or exit status;
+				 * SIGNALED: the signal; otherwise 0 */
+	pid_t pid;		/* the worker that ran it, 0 if none did */
+	const char *error;	/* nicely_out_error() text or what happened;
+				 * "" when there is none; never NULL */
+	const void *data;	/* return bytes (nicely_out_write), NULL if none;
+				 * aligned to 8 bytes (to malloc's alignment
+				 * when longer than 8) */
+	size_t len;		/* their length */
+	double wall;		/* seconds the function ran (in a chunk: the
+				 * chunk's time divided among its tasks) */
+	double cpu;		/* CPU seconds of the worker, same split */
+} nicely_result;
+
+/* Inside a worker: the task's output. Opaque; valid during the call only. */
+typedef struct nicely_out nicely_out;
+
+/* A task. arg/len: the copied argument (for nicely_map: one element).
+ * worker_state: what worker_init stored, or NULL. Return 0 for success. */
+typedef int (*nicely_task_fn)(const void *arg, size_t len, nicely_out *out,
+			      void *worker_state);
+
+/* Append bytes to the task's return bytes. Large returns are streamed to
+ * the parent as they are written. 0 or NICELY_ENOMEM / NICELY_EIO. */
+NICELY_EXTERN int nicely_out_write(nicely_out *out, const void *buf,
+				   size_t len);
+/* Set the task's error text (printf-style; replaces an earlier one; cut at
+ * 4095 bytes). It is kept whatever the function returns. */
+NICELY_EXTERN int nicely_out_error(nicely_out *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Log levels for nicely_log() and the log callback. */
+enum nicely_log_level {
+	NICELY_LOG_ERROR = 0,
+	NICELY_LOG_WARNING,
+	NICELY_LOG_INFO,
+	NICELY_LOG_DEBUG,
+};
+
+/* From a task, worker_init or worker_exit: send a log line to the parent's
+ * log callback, tagged with the task id (-1 outside a task) and the worker's
+ * PID. Returns 0, NICELY_EBUSY when not called inside a worker. */
+NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Per-worker setup, run once in each new worker before its first task.
+ * Store anything in *worker_state; it is handed to every task and to
+ * worker_exit. Non-zero return: the worker is unusable, the tasks given to
+ * it become NICELY_FAILED with error "worker init failed: ...". */
+typedef int (*nicely_init_fn)(void *init_arg, void **worker_state);
+/* Per-worker teardown, run when a worker retires normally (lifespan
+ * reached, or idle at nicely_pool_free()); not after a kill or crash. */
+typedef void (*nicely_exit_fn)(void *init_arg, void *worker_state);
+/* Start/finish callback: the task, and counts after the event. "Start"
+ * is the moment the task is handed to a worker; running counts tasks
+ * handed over and not finished. */
+typedef void (*nicely_progress_fn)(void *user, int64_t id, int64_t completed,
+				   int64_t running, int64_t total);
+/* Log callback. id: the task (-1: none), pid: the worker (0: the library
+ * itself in the parent). msg has no trailing newline. */
+typedef void (*nicely_log_fn)(void *user, int level, int64_t id, pid_t pid,
+			      const char *msg);
+
+typedef struct nicely_options {
+	const char *preset;	/* preset name (copied); NULL: the configured
+				 * default. "nuclear" ignores others' load. */
+	int max_workers;	/* cap on workers at once; 0: as the preset
+				 * allows (up to every allowed CPU) */
+	int nice;		/* worker nice 0..19; -1: the preset's */
+	int pin;		/* 1 (default): pin each worker to the CPU the
+				 * preset chose; 0: leave affinity alone */
+	unsigned lifespan;	/* tasks per worker: 0 = persistent, 1 = a fresh
+				 * process per task, N = replaced after N */
+	unsigned timeout_ms;	/* per task; 0 = none */
+	size_t max_queued;	/* tasks waiting to start; 0 = unbounded */
+	int run_nonblock;	/* when max_queued is reached: 0 (default):
+				 * nicely_run/nicely_map step the pool until
+				 * there is room; 1: return NICELY_EAGAIN */
+	int capture_stderr;	/* 1: workers' stderr lines go to the log
+				 * callback (level WARNING) instead of fd 2,
+				 * with the worker's PID and the id of the
+				 * task it runs when the line is read (-1
+				 * when that task has already finished) */
+	unsigned exit_grace_ms;	/* nicely_pool_free: how long idle workers get
+				 * to run worker_exit; default 2000 */
+	nicely_init_fn worker_init;
+	nicely_exit_fn worker_exit;
+	void *init_arg;		/* given to worker_init / worker_exit */
+	nicely_progress_fn on_start;	/* a task was handed to a worker */
+	nicely_progress_fn on_finish;	/* a task's result is in */
+	void *cb_user;		/* given to on_start / on_finish */
+	nicely_log_fn on_log;
+	void *log_user;
+	const char *config_file;	/* extra config file read last (like
+					 * $NICELY_CONFIG); NULL: none */
+} nicely_options;
+
+/* Fill opts with the defaults above. */
+NICELY_EXTERN void nicely_options_init(nicely_options *opts);
+
+typedef struct nicely_pool nicely_pool;
+
+/* Create a pool: read the configuration, resolve the preset and fork the
+ * fork server. opts is copied (NULL: defaults). Workers start lazily, when
+ * tasks arrive and the preset allows. On error *pool is NULL. */
+NICELY_EXTERN int nicely_pool_new(nicely_pool **pool,
+				  const nicely_options *opts);
+/* Kill running tasks' workers, let idle ones run worker_exit (up to
+ * exit_grace_ms), reap everything including the fork server, free all
+ * results. Nothing is left running afterwards. NULL is a no-op. */
+NICELY_EXTERN void nicely_pool_free(nicely_pool *pool);
+
+/* Queue fn(arg, len). The argument is copied now. Returns the task id
+ * (0, 1, 2, ... in call order, continuing across nicely_map) or a negative
+ * error. When max_queued tasks are waiting: steps the pool until one starts,
+ * or returns NICELY_EAGAIN with run_nonblock. */
+NICELY_EXTERN int64_t nicely_run(nicely_pool *pool, nicely_task_fn fn,
+				 const void *arg, size_t len);
+
+/* Queue fn once per element of base[0..n) (elem_size bytes each): n tasks
+ * with consecutive ids, the first stored in *first_id (may be NULL).
+ * Elements are sent chunk at a time; chunk 0 sizes chunks from the measured
+ * time of fn so that per-message overhead stays small. Back-pressure as for
+ * nicely_run (all n count against max_queued; more than max_queued is
+ * NICELY_EAGAIN with run_nonblock, else queued as room appears).
+ * Returns 0 or a negative error (then no task of this call was queued, or,
+ * for a blocking map interrupted by an error, only those before it).
+ * A worker that crashes inside a chunk: the element it was running gets
+ * its status (SIGNALED, ...); the chunk's elements whose results it had
+ * not sent yet are queued again and run a second time, so map functions
+ * should be safe to repeat. */
+NICELY_EXTERN int nicely_map(nicely_pool *pool, nicely_task_fn fn,
+			     const void *base, size_t elem_size, size_t n,
+			     size_t chunk, int64_t *first_id);
+
+/* One turn: sample load and start what may start, send tasks, collect what
+ * finished (firing callbacks), kill timed-out tasks. Waits up to timeout_ms
+ * (0: not at all, -1: until something happens). Returns 1 when nothing is
+ * queued or running, 0 when work remains, or a negative error. */
+NICELY_EXTERN int nicely_step(nicely_pool *pool, int timeout_ms);
+/* Step until nothing is queued or running. 0 or a negative error. */
+NICELY_EXTERN int nicely_wait_all(nicely_pool *pool);
+/* Step until task id is finished. 0 or a negative error. */
+NICELY_EXTERN int nicely_wait(nicely_pool *pool, int64_t id);
+/* A file descriptor that becomes readable when nicely_step(pool, 0) has
+ * something to do; for callers with their own poll/epoll loop. Owned by the
+ * pool: do not close or read it. */
+NICELY_EXTERN int nicely_fd(nicely_pool *pool);
+/* Milliseconds until the pool wants a step even if nicely_fd stays quiet
+ * (load sampling, timeouts); -1 when it does not. */
+NICELY_EXTERN int nicely_timeout_ms(nicely_pool *pool);
+
+/* The result of a finished task, or NULL when id is unknown, dropped or not
+ * finished yet. */
+NICELY_EXTERN const nicely_result *nicely_result_get(nicely_pool *pool,
+						     int64_t id);
+/* State of a task: a nicely_status, or NICELY_ENOENT. */
+NICELY_EXTERN int nicely_task_status(nicely_pool *pool, int64_t id);
+/* Free a finished task's bytes and error text (its status stays readable
+ * through nicely_task_status). For long batches that consume results as
+ * they come. 0, NICELY_ENOENT, or NICELY_EBUSY when not finished. */
+NICELY_EXTERN int nicely_result_drop(nicely_pool *pool, int64_t id);
+
+/* Counters since creation or the last nicely_reset. */
+typedef struct nicely_stats {
+	int64_t total;		/* tasks queued so far (next id) */
+	int64_t completed;	/* finished, whatever the status */
+	int64_t running;	/* handed to workers, not finished */
+	int64_t queued;		/* waiting */
+	int64_t failed;		/* finished with a status other than OK */
+	int64_t workers_started;	/* worker processes forked */
+	int workers;		/* worker processes alive now */
+	int allowed;		/* workers the preset allows at the last tick */
+} nicely_stats;
+NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
+
+/* Kill every running task's process group (the task each worker was
+ * executing becomes NICELY_KILLED) and cancel everything else not finished
+ * (queued, or handed to a worker but not started: NICELY_CANCELLED);
+ * returns once those workers are reaped. Returns the number of tasks killed
+ * or cancelled, or an error. Idle workers stay; the pool stays usable. */
+NICELY_EXTERN int nicely_kill_all(nicely_pool *pool);
+/* nicely_kill_all, then forget every result and counter (ids restart at
+ * 0), stop idle workers, and reload the configuration files and preset.
+ * 0 or an error (a bad configuration: NICELY_ECONFIG, the pool keeps its
+ * previous preset). */
+NICELY_EXTERN int nicely_reset(nicely_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

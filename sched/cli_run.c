@@ -1,0 +1,602 @@
+/* sched/cli_run: `nicely run`, GNU parallel's command line on top of the
+ * batch engine (sched/run.c): parses the options and the ::: / :::: / -a
+ * inputs, loads config, preset, topology and sampler once, wires the joblog,
+ * --resume and the progress bar into the engine's hooks, and turns the
+ * result into the exit status. Called from main_nicely.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/sampler.h"
+#include "agent/topology.h"
+#include "policy/config.h"
+#include "sched/cli.h"
+#include "sched/input.h"
+#include "sched/joblog.h"
+#include "sched/output.h"
+#include "sched/progress.h"
+#include "sched/run.h"
+#include "sched/template.h"
+
+#define CLI_RUN_USAGE_EXIT 255
+
+static const char cli_run_help[] =
+"usage: nicely run [OPTIONS] [--] [COMMAND [ARG...]] [::: VALUES...] [:::: FILES...]\n"
+"\n"
+"Run COMMAND once per input value on the CPUs others leave idle, at a low\n"
+"priority, and print each task's output whole, in submission order.\n"
+"Values come from ::: groups, :::: files, -a files (several make the cross\n"
+"product), else from standard input, one per line. Without COMMAND each\n"
+"value is a whole command line.\n"
+"\n"
+"Replacement strings: {} value, {.} without extension, {/} basename,\n"
+"{//} dirname, {/.} basename without extension, {#} task number,\n"
+"{%} slot number, {1} {2} ... value of the n-th input. Without any, the\n"
+"values are appended. Values are quoted: each reaches the task as one word.\n"
+"\n"
+"options:\n"
+"  -p, --preset NAME     generous, normal (default), aggressive, extreme,\n"
+"                        nuclear, or one from the config files\n"
+"  -j, --jobs N          at most N tasks at once (on top of the preset)\n"
+"      --nice N          run tasks at nice N (0-19) instead of the preset's\n"
+"  -k, --keep-order      output in submission order (the default)\n"
+"  -u, --unordered       output each task as soon as it finishes\n"
+"      --line-buffer     output whole lines as soon as they are printed\n"
+"      --tag             prefix each output line with the values and a tab\n"
+"      --joblog FILE     log each finished task (GNU parallel's columns)\n"
+"      --resume          with --joblog: skip tasks already in the log\n"
+"      --resume-failed   with --joblog: skip tasks that succeeded\n"
+"      --retries N       run a failing task up to N times in all\n"
+"      --timeout SECONDS kill a task's whole tree after SECONDS (TERM, 1 s,\n"
+"                        KILL); it counts as failed\n"
+"      --halt WHEN,WHAT=N  WHEN: now (kill running tasks) or soon (let them\n"
+"                        finish); WHAT: fail, success or done; N a count or\n"
+"                        a percentage (fail=10%%); also 'never'\n"
+"      --bar             progress bar with ETA on stderr (a terminal)\n"
+"      --results DIR     write DIR/<seq>/stdout, stderr and exitval\n"
+"      --dry-run         print the commands, run nothing\n"
+"      --json            one JSON object per finished task instead of output\n"
+"  -a, --arg-file FILE   read values from FILE (may be repeated)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 when every task succeeded, else the number of failed tasks\n"
+"up to 100, 101 for more; 255 for a usage or config error (nothing runs)\n"
+"or when interrupted by a signal.\n"
+"Config: /etc/nicely/nicely.conf, ~/.config/nicely/nicely.conf, $NICELY_CONFIG.\n";
+
+enum {
+	OPT_NICE = 256, OPT_LINE_BUFFER, OPT_TAG, OPT_JOBLOG, OPT_RESUME,
+	OPT_RESUME_FAILED, OPT_RETRIES, OPT_TIMEOUT, OPT_HALT, OPT_BAR,
+	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON,
+};
+
+static const struct option cli_run_options[] = {
+	{ "preset", required_argument, NULL, 'p' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "nice", required_argument, NULL, OPT_NICE },
+	{ "keep-order", no_argument, NULL, 'k' },
+	{ "unordered", no_argument, NULL, 'u' },
+	{ "line-buffer", no_argument, NULL, OPT_LINE_BUFFER },
+	{ "tag", no_argument, NULL, OPT_TAG },
+	{ "joblog", required_argument, NULL, OPT_JOBLOG },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "resume-failed", no_argument, NULL, OPT_RESUME_FAILED },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "halt", required_argument, NULL, OPT_HALT },
+	{ "bar", no_argument, NULL, OPT_BAR },
+	{ "results", required_argument, NULL, OPT_RESULTS },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "arg-file", required_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Everything `nicely run` was asked, after parsing. */
+struct cli_run_args {
+	struct policy_flags flags;
+	struct run_opts ro;
+	const char *joblog_path;
+	int resume, resume_failed, bar, dry_run;
+	char **cmd;
+	int ncmd;
+	struct input_source *src;
+	size_t nsrc;
+};
+
+/* What the hooks need while the batch runs. */
+struct cli_run_ctx {
+	struct joblog *jl;
+	const char *joblog_path;
+	int joblog_broken;
+	struct joblog_set *skip;
+	struct progress *bar;
+	double t0;
+};
+
+/* A usage error: message naming the problem, and the exit status. */
+__attribute__((format(printf, 1, 2))) static int cli_run_usage(const char *fmt,
+							       ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nicely run: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(try 'nicely run --help')\n");
+	return CLI_RUN_USAGE_EXIT;
+}
+
+/* Parse a whole non-negative integer no larger than max. */
+static int cli_run_int(const char *s, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Monotonic seconds. */
+static double cli_run_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse --halt: never | now|soon,fail|success|done=N[%] | a bare number. */
+static int cli_run_halt(const char *s, struct run_opts *ro)
+{
+	const char *comma = strchr(s, ',');
+	const char *what, *eq;
+	char *end;
+	size_t wl;
+
+	if (!strcmp(s, "never") || !strcmp(s, "0")) {
+		ro->halt_when = RUN_HALT_NEVER;
+		return 0;
+	}
+	/* GNU parallel's short forms: 1 = soon,fail=1  2 = now,fail=1 */
+	if (!strcmp(s, "1") || !strcmp(s, "2")) {
+		ro->halt_when = s[0] == '1' ? RUN_HALT_SOON : RUN_HALT_NOW;
+		ro->halt_what = RUN_HALT_FAIL;
+		ro->halt_n = 1;
+		return 0;
+	}
+	if (!comma)
+		return -1;
+	if (!strncmp(s, "now", (size_t)(comma - s)) && comma - s == 3)
+		ro->halt_when = RUN_HALT_NOW;
+	else if (!strncmp(s, "soon", (size_t)(comma - s)) && comma - s == 4)
+		ro->halt_when = RUN_HALT_SOON;
+	else
+		return -1;
+	what = comma + 1;
+	eq = strchr(what, '=');
+	if (!eq)
+		return -1;
+	wl = (size_t)(eq - what);
+	if (wl == 4 && !strncmp(what, "fail", 4))
+		ro->halt_what = RUN_HALT_FAIL;
+	else if (wl == 7 && !strncmp(what, "success", 7))
+		ro->halt_what = RUN_HALT_SUCCESS;
+	else if (wl == 4 && !strncmp(what, "done", 4))
+		ro->halt_what = RUN_HALT_DONE;
+	else
+		return -1;
+	errno = 0;
+	ro->halt_n = strtod(eq + 1, &end);
+	if (errno || end == eq + 1 || !(ro->halt_n > 0))
+		return -1;
+	ro->halt_pct = *end == '%';
+	if (ro->halt_pct)
+		end++;
+	if (*end || (ro->halt_pct && ro->halt_n > 100) ||
+	    (!ro->halt_pct && ro->halt_n != floor(ro->halt_n)))
+		return -1;
+	return 0;
+}
+
+/* Parse options and split COMMAND from the ::: / :::: groups. Returns -1
+ * to go on, else an exit status (help: 0, usage error: 255). */
+static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
+{
+	long v;
+	int c, nfiles = 0;
+	char *end;
+
+	a->src = calloc((size_t)argc + 1, sizeof *a->src);
+	if (!a->src)
+		return cli_run_usage("out of memory");
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:j:kua:h", cli_run_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			a->flags.preset = optarg;
+			break;
+		case 'j':
+			if (cli_run_int(optarg, 1000000, &v) < 0)
+				return cli_run_usage("--jobs: '%s' is not a "
+						     "number of tasks (0-1000000)",
+						     optarg);
+			a->flags.jobs = (int)v;
+			a->ro.jobs = (int)v;
+			break;
+		case OPT_NICE:
+			if (cli_run_int(optarg, 19, &v) < 0)
+				return cli_run_usage("--nice: '%s' is not a "
+						     "nice value (0-19)",
+						     optarg);
+			a->flags.nice = (int)v;
+			break;
+		case 'k':
+			a->ro.unordered = 0;
+			break;
+		case 'u':
+			a->ro.unordered = 1;
+			break;
+		case OPT_LINE_BUFFER:
+			a->ro.line_buffer = 1;
+			break;
+		case OPT_TAG:
+			a->ro.tag = 1;
+			break;
+		case OPT_JOBLOG:
+			a->joblog_path = optarg;
+			break;
+		case OPT_RESUME:
+			a->resume = 1;
+			break;
+		case OPT_RESUME_FAILED:
+			a->resume_failed = 1;
+			break;
+		case OPT_RETRIES:
+			if (cli_run_int(optarg, 1000000, &v) < 0)
+				return cli_run_usage("--retries: '%s' is not a "
+						     "number of attempts",
+						     optarg);
+			a->ro.retries = v > 0 ? (int)v : 1;
+			break;
+		case OPT_TIMEOUT: {
+			errno = 0;
+			double s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(s > 0) ||
+			    s > 1e9)
+				return cli_run_usage("--timeout: '%s' is not a "
+						     "number of seconds > 0",
+						     optarg);
+			a->ro.timeout_ns = (uint64_t)(s * 1e9);
+			break;
+		}
+		case OPT_HALT:
+			if (cli_run_halt(optarg, &a->ro) < 0)
+				return cli_run_usage(
+					"--halt: '%s' is not never, now|soon,"
+					"fail|success|done=N or N%%", optarg);
+			break;
+		case OPT_BAR:
+			a->bar = 1;
+			break;
+		case OPT_RESULTS:
+			a->ro.results_dir = optarg;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = 1;
+			break;
+		case OPT_JSON:
+			a->ro.json = 1;
+			break;
+		case 'a':
+			a->src[a->nsrc].kind = INPUT_FILE;
+			a->src[a->nsrc++].path = optarg;
+			nfiles++;
+			break;
+		case 'h':
+			fputs(cli_run_help, stdout);
+			return 0;
+		case ':':
+			return cli_run_usage("option '%s' needs a value",
+					     argv[optind - 1]);
+		default:
+			return cli_run_usage("unknown option '%s'",
+					     argv[optind - 1]);
+		}
+	}
+	if ((a->resume || a->resume_failed) && !a->joblog_path)
+		return cli_run_usage("--resume and --resume-failed need "
+				     "--joblog FILE");
+	if (a->resume && a->resume_failed)
+		return cli_run_usage("--resume and --resume-failed exclude "
+				     "each other");
+	/* COMMAND words up to the first ::: or :::: */
+	int i = optind;
+	a->cmd = argv + i;
+	while (i < argc && strcmp(argv[i], ":::") && strcmp(argv[i], "::::"))
+		i++;
+	a->ncmd = i - optind;
+	while (i < argc) {
+		int files = !strcmp(argv[i], "::::");
+		int start = ++i;
+		while (i < argc && strcmp(argv[i], ":::") &&
+		       strcmp(argv[i], "::::"))
+			i++;
+		if (files) {
+			if (i == start)
+				return cli_run_usage(":::: needs at least one "
+						     "file");
+			for (int k = start; k < i; k++) {
+				a->src[a->nsrc].kind = INPUT_FILE;
+				a->src[a->nsrc++].path = argv[k];
+			}
+		} else {
+			if (i == start)
+				return cli_run_usage("::: needs at least one "
+						     "value");
+			a->src[a->nsrc].kind = INPUT_ARGS;
+			a->src[a->nsrc].args = argv + start;
+			a->src[a->nsrc++].nargs = (size_t)(i - start);
+		}
+	}
+	if (a->nsrc == 0) {
+		a->src[0].kind = INPUT_STDIN;
+		a->nsrc = 1;
+	}
+	(void)nfiles;
+	return -1;
+}
+
+/* --resume hook: skip the seqs the joblog says are done. */
+static int cli_run_skip(void *ctx, uint64_t seq)
+{
+	struct cli_run_ctx *c = ctx;
+
+	return joblog_set_has(c->skip, seq);
+}
+
+/* Result hook: one joblog line per finished task. */
+static void cli_run_result(void *ctx, const struct queue_task *t)
+{
+	struct cli_run_ctx *c = ctx;
+	struct joblog_entry e;
+	char err[512];
+
+	if (!c->jl || c->joblog_broken)
+		return;
+	memset(&e, 0, sizeof e);
+	e.seq = t->seq;
+	e.host = ":";
+	e.start = t->start_real;
+	e.runtime = (double)(t->end_ns - t->start_ns) / 1e9;
+	e.receive = t->out.total + t->err.total;
+	e.exitval = t->exitval;
+	e.signal = t->signal;
+	e.command = t->cmd ? t->cmd : "";
+	if (joblog_write(c->jl, &e, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely: %s (the joblog stops here)\n", err);
+		c->joblog_broken = 1;
+	}
+}
+
+/* Progress hook: redraw the bar. */
+static void cli_run_progress(void *ctx, const struct run_stats *st)
+{
+	struct cli_run_ctx *c = ctx;
+	struct progress_state ps;
+
+	if (!c->bar)
+		return;
+	ps.done = st->finished;
+	ps.failed = st->failed;
+	ps.running = st->running;
+	ps.total = st->total >= 0 ? st->total - (long long)st->skipped : -1;
+	ps.elapsed = cli_run_now() - c->t0;
+	progress_update(c->bar, &ps, cli_run_now());
+}
+
+/* --dry-run: print each command that would run, with its slot. */
+static int cli_run_dry(struct cli_run_args *a, struct input *in,
+		       struct template *tm, struct cli_run_ctx *c, int jobs)
+{
+	const char *const *vals;
+	char err[512];
+	uint64_t seq = 0;
+	int n;
+
+	while ((n = input_next(in, &vals, err, sizeof err)) > 0) {
+		seq++;
+		if (c->skip && joblog_set_has(c->skip, seq))
+			continue;
+		char *cmd = template_expand(tm, vals, input_nsources(in), seq,
+					    (int)((seq - 1) % (uint64_t)jobs) + 1);
+		if (!cmd)
+			return cli_run_usage("out of memory");
+		printf("%s\n", cmd);
+		free(cmd);
+	}
+	if (n < 0) {
+		fprintf(stderr, "nicely run: %s\n", err);
+		return CLI_RUN_USAGE_EXIT;
+	}
+	(void)a;
+	return fflush(stdout) == 0 ? 0 : CLI_RUN_USAGE_EXIT;
+}
+
+/* Whether reading a source can wait for a writer (stdin, a pipe, a tty):
+ * then the engine reads it in a thread so Ctrl-C and output still work. */
+static int cli_run_may_block(const struct input_source *src)
+{
+	struct stat st;
+
+	if (src->kind == INPUT_ARGS)
+		return 0;
+	if (src->kind == INPUT_STDIN || !strcmp(src->path, "-"))
+		return fstat(0, &st) < 0 || !S_ISREG(st.st_mode);
+	return stat(src->path, &st) < 0 || !S_ISREG(st.st_mode);
+}
+
+/* Make DIR and its parents (mkdir -p). */
+static int cli_run_mkdirs(const char *dir)
+{
+	char p[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof p)
+		return -ENAMETOOLONG;
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i <= n; i++)
+		if (p[i] == '/' || p[i] == 0) {
+			char ch = p[i];
+			p[i] = 0;
+			if (mkdir(p, 0777) < 0 && errno != EEXIST)
+				return -errno;
+			p[i] = ch;
+		}
+	return 0;
+}
+
+/* `nicely run`. */
+int cli_run(int argc, char **argv)
+{
+	struct cli_run_args a;
+	struct cli_run_ctx c;
+	struct policy_flags flags = POLICY_FLAGS_INIT;
+	struct policy_config_opts copts;
+	struct policy_config *cfg = NULL;
+	struct policy_preset preset;
+	struct agent_topology *topo = NULL;
+	struct agent_sampler *sampler = NULL;
+	struct input *in = NULL;
+	struct template *tm = NULL;
+	struct run_stats st;
+	char err[1024] = "", warn[512] = "";
+	int rc = CLI_RUN_USAGE_EXIT, e;
+
+	memset(&copts, 0, sizeof copts);
+	memset(&a, 0, sizeof a);
+	memset(&c, 0, sizeof c);
+	memset(&st, 0, sizeof st);
+	a.flags = flags;
+	a.ro.out_fd = 1;
+	a.ro.err_fd = 2;
+	a.ro.retries = 1;
+	e = cli_run_parse(argc, argv, &a);
+	if (e >= 0) {
+		free(a.src);
+		return e;
+	}
+	if (input_open(&in, a.src, a.nsrc, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: %s\n", err);
+		goto out;
+	}
+	if (template_compile(&tm, a.cmd, a.ncmd, a.nsrc, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: %s\n", err);
+		goto out;
+	}
+	if (a.joblog_path && (a.resume || a.resume_failed) &&
+	    joblog_load(a.joblog_path,
+			a.resume ? JOBLOG_RESUME : JOBLOG_RESUME_FAILED,
+			&c.skip, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: --joblog: %s\n", err);
+		goto out;
+	}
+	if (policy_config_load(&cfg, &copts, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: config: %s\n", err);
+		goto out;
+	}
+	if (policy_config_resolve(cfg, &a.flags, &preset, warn, sizeof warn,
+				  err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: %s\n", err);
+		goto out;
+	}
+	if (warn[0])
+		fprintf(stderr, "nicely run: %s\n", warn);
+	if (agent_topology_load(&topo, NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: topology: %s\n", err);
+		goto out;
+	}
+	if (a.dry_run) {
+		int jobs = a.ro.jobs > 0 ? a.ro.jobs
+					 : agent_topology_nallowed(topo);
+		rc = cli_run_dry(&a, in, tm, &c, jobs > 0 ? jobs : 1);
+		goto out;
+	}
+	if (agent_sampler_new(&sampler, topo, NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: sampler: %s\n", err);
+		goto out;
+	}
+	if (a.ro.results_dir && (e = cli_run_mkdirs(a.ro.results_dir)) < 0) {
+		fprintf(stderr, "nicely run: --results: cannot create %s: %s\n",
+			a.ro.results_dir, strerror(-e));
+		goto out;
+	}
+	if (a.joblog_path &&
+	    joblog_open(&c.jl, a.joblog_path, a.resume || a.resume_failed, err,
+			sizeof err) < 0) {
+		fprintf(stderr, "nicely run: --joblog: %s\n", err);
+		goto out;
+	}
+	if (a.bar)
+		c.bar = progress_new(2, 0);
+	c.t0 = cli_run_now();
+	a.ro.input = in;
+	a.ro.input_may_block = cli_run_may_block(&a.src[0]);
+	a.ro.tmpl = tm;
+	a.ro.topo = topo;
+	a.ro.sampler = sampler;
+	a.ro.preset = &preset;
+	a.ro.skip = c.skip ? cli_run_skip : NULL;
+	a.ro.on_result = cli_run_result;
+	a.ro.on_progress = cli_run_progress;
+	a.ro.ctx = &c;
+	if (run_batch(&a.ro, &st, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: %s\n", err);
+		rc = CLI_RUN_USAGE_EXIT;
+	} else {
+		rc = run_exit_status(&st);
+	}
+	if (c.bar) {
+		struct progress_state ps = { st.finished, st.failed, 0,
+			st.total >= 0 ? st.total - (long long)st.skipped : -1,
+			cli_run_now() - c.t0 };
+		progress_finish(c.bar, &ps);
+		c.bar = NULL;
+	}
+	if (c.jl && joblog_close(c.jl, err, sizeof err) < 0)
+		fprintf(stderr, "nicely run: --joblog: %s\n", err);
+	c.jl = NULL;
+out:
+	if (c.jl)
+		joblog_close(c.jl, err, sizeof err);
+	if (c.skip)
+		joblog_set_free(c.skip);
+	if (sampler)
+		agent_sampler_free(sampler);
+	if (topo)
+		agent_topology_free(topo);
+	if (cfg)
+		policy_config_free(cfg);
+	if (tm)
+		template_free(tm);
+	if (in)
+		input_free(in);
+	free(a.src);
+	return rc;
+}

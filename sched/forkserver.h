@@ -1,0 +1,42 @@
+/* sched/forkserver: the small helper process libnicely forks when a pool is
+ * created. It forks every worker on request (so forks never copy the
+ * caller's later memory), reports their exits, kills their process groups,
+ * and takes them all down when the pool's owner dies. pool.c talks to it
+ * over one SOCK_SEQPACKET socket with the messages below. */
+#ifndef SCHED_FORKSERVER_H
+#define SCHED_FORKSERVER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sched/worker.h"
+
+enum forkserver_msg_type {
+	FORKSERVER_SPAWN = 1,	/* p->fs: fork a worker; fds attached:
+				 * task, result[, stderr] */
+	FORKSERVER_KILL,	/* p->fs: SIGKILL the process group of pid */
+	FORKSERVER_SPAWNED,	/* fs->p: slot now runs pid */
+	FORKSERVER_SPAWNFAIL,	/* fs->p: fork for slot failed with val=errno */
+	FORKSERVER_EXITED,	/* fs->p: pid (slot) is reaped, val=wait status */
+};
+
+struct forkserver_msg {
+	int32_t type;
+	int32_t slot;
+	int32_t pid;
+	int32_t val;	/* SPAWN: nice (-1 = leave); else as above */
+	int32_t cpu;	/* SPAWN: Linux CPU to pin to, -1 = none */
+	int32_t nfds;	/* SPAWN: 2 or 3 (with a stderr pipe) */
+	uint64_t cpu_ns;	/* EXITED: the worker's user+system time */
+};
+
+/* Fork the fork server. sock receives the other end of a socketpair made by
+ * the caller; cfg is what every worker gets. Returns the PID or -errno. The
+ * child closes every fd but its socket and 0-2; it never returns. */
+pid_t forkserver_start(int *sock, const struct worker_cfg *cfg);
+
+/* Send a message (and fds) on the control socket; 0 or -errno. */
+int forkserver_send(int sock, const struct forkserver_msg *m, const int *fds,
+		    int nfds);
+
+#endif

@@ -1,0 +1,375 @@
+/* sched/output: capture buffers for a task's stdout/stderr that spill to an
+ * unlinked temp file past OUTPUT_MEM_MAX (or the batch budget), and the
+ * writers that copy them out whole, tagged, or as JSON strings. Called from
+ * the scheduler loop only (not thread-safe: the budget is one counter). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched/output.h"
+
+static size_t output_budget = 32u * 1024 * 1024;
+static size_t output_in_mem;
+
+/* Set the batch-wide in-memory budget. */
+void output_set_budget(size_t bytes)
+{
+	output_budget = bytes;
+}
+
+/* Write all bytes, retrying short writes and EINTR. */
+int output_full_write(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Open an unlinked temporary file in $TMPDIR (or /tmp). */
+static int output_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof path, "%s/nicely-out.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	return fd;
+}
+
+/* Move what is in memory to a new spill file. */
+static int output_spill(struct output_buf *b)
+{
+	int fd = output_tmpfile(), r;
+
+	if (fd < 0)
+		return fd;
+	r = output_full_write(fd, b->mem, b->len);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	output_in_mem -= b->cap;
+	free(b->mem);
+	b->mem = NULL;
+	b->len = b->cap = 0;
+	b->fd = fd;
+	return 0;
+}
+
+/* Append bytes, spilling when the buffer or the budget is full. */
+int output_append(struct output_buf *b, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	b->total += n;
+	if (b->fd < 0 && b->len + n > b->cap) {
+		size_t want = b->cap ? b->cap * 2 : 64;
+		while (want < b->len + n)
+			want *= 2;
+		if (want > OUTPUT_MEM_MAX ||
+		    output_in_mem - b->cap + want > output_budget) {
+			int r = output_spill(b);
+			if (r < 0)
+				return r;
+		} else {
+			char *m = realloc(b->mem, want);
+			if (!m)
+				return -ENOMEM;
+			output_in_mem += want - b->cap;
+			b->mem = m;
+			b->cap = want;
+		}
+	}
+	if (b->fd >= 0)
+		return output_full_write(b->fd, p, n);
+	memcpy(b->mem + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* Free the buffer's memory and spill file. */
+void output_reset(struct output_buf *b)
+{
+	output_in_mem -= b->cap;
+	free(b->mem);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->mem = NULL;
+	b->len = b->cap = 0;
+	b->fd = -1;
+	b->total = 0;
+}
+
+/* Call fn on the buffer's bytes chunk by chunk (memory or spill file). */
+static int output_each(const struct output_buf *b,
+		       int (*fn)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	char chunk[65536];
+	off_t off = 0;
+
+	if (b->fd < 0)
+		return b->len ? fn(ctx, b->mem, b->len) : 0;
+	while ((uint64_t)off < b->total) {
+		ssize_t r = pread(b->fd, chunk, sizeof chunk, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		int e = fn(ctx, chunk, (size_t)r);
+		if (e < 0)
+			return e;
+		off += r;
+	}
+	return 0;
+}
+
+struct output_tagger {
+	int fd;
+	const char *tag;
+	size_t taglen;
+	int at_start;
+};
+
+/* Write a chunk, putting the tag at the start of every line. */
+static int output_tag_chunk(void *ctx, const char *p, size_t n)
+{
+	struct output_tagger *t = ctx;
+
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) + 1 : n;
+		int r;
+		if (t->at_start) {
+			r = output_full_write(t->fd, t->tag, t->taglen);
+			if (r < 0)
+				return r;
+		}
+		r = output_full_write(t->fd, p, len);
+		if (r < 0)
+			return r;
+		t->at_start = nl != NULL;
+		p += len;
+		n -= len;
+	}
+	return 0;
+}
+
+/* Write a chunk as it is. */
+static int output_plain_chunk(void *ctx, const char *p, size_t n)
+{
+	return output_full_write(*(int *)ctx, p, n);
+}
+
+/* Copy a buffer out whole, tagged when tag is given. */
+int output_write(const struct output_buf *b, int fd, const char *tag)
+{
+	if (tag) {
+		struct output_tagger t = { fd, tag, strlen(tag), 1 };
+		int r = output_each(b, output_tag_chunk, &t);
+		if (r == 0 && !t.at_start)
+			r = output_full_write(fd, "\n", 1);
+		return r;
+	}
+	return output_each(b, output_plain_chunk, &fd);
+}
+
+/* A JSON string being written: staging area and an incomplete UTF-8 tail. */
+struct output_json {
+	int fd;
+	char out[8192];
+	size_t olen;
+	unsigned char carry[4];
+	size_t ncarry;
+};
+
+/* Stage bytes for output, flushing when full. */
+static int output_json_put(struct output_json *j, const char *p, size_t n)
+{
+	if (j->olen + n > sizeof j->out) {
+		int r = output_full_write(j->fd, j->out, j->olen);
+		if (r < 0)
+			return r;
+		j->olen = 0;
+	}
+	if (n > sizeof j->out)
+		return output_full_write(j->fd, p, n);
+	memcpy(j->out + j->olen, p, n);
+	j->olen += n;
+	return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p (n bytes available): >0 valid,
+ * 0 incomplete (needs more bytes), -1 invalid first byte or sequence. */
+static int output_utf8_len(const unsigned char *p, size_t n)
+{
+	int len;
+	unsigned min;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f, min = 0x80;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f, min = 0x800;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07, min = 0x10000;
+	else
+		return -1;
+	for (int i = 1; i < len; i++) {
+		if ((size_t)i >= n)
+			return 0;
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	return len;
+}
+
+/* Escape one chunk of bytes (final: no more bytes follow). */
+static int output_json_feed(struct output_json *j, const unsigned char *p,
+			    size_t n, int final)
+{
+	size_t i = 0;
+	char esc[8];
+	int r = 0;
+
+	while (i < n && r == 0) {
+		unsigned char c = p[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			size_t k = i;
+			while (k < n && p[k] >= 0x20 && p[k] < 0x80 &&
+			       p[k] != '"' && p[k] != '\\')
+				k++;
+			r = output_json_put(j, (const char *)p + i, k - i);
+			i = k;
+			continue;
+		}
+		if (c >= 0x80) {
+			int len = output_utf8_len(p + i, n - i);
+			if (len == 0 && !final) {
+				memcpy(j->carry, p + i, n - i);
+				j->ncarry = n - i;
+				return 0;
+			}
+			if (len > 0) {
+				r = output_json_put(j, (const char *)p + i,
+						    (size_t)len);
+				i += (size_t)len;
+				continue;
+			}
+		}
+		switch (c) {
+		case '"': r = output_json_put(j, "\\\"", 2); break;
+		case '\\': r = output_json_put(j, "\\\\", 2); break;
+		case '\n': r = output_json_put(j, "\\n", 2); break;
+		case '\t': r = output_json_put(j, "\\t", 2); break;
+		case '\r': r = output_json_put(j, "\\r", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			r = output_json_put(j, esc, 6);
+		}
+		i++;
+	}
+	return r;
+}
+
+/* Chunk callback: prepend the carried incomplete sequence, then escape. */
+static int output_json_chunk(void *ctx, const char *p, size_t n)
+{
+	struct output_json *j = ctx;
+
+	while (j->ncarry > 0 && n > 0) {
+		/* complete the carried sequence with bytes from this chunk */
+		unsigned char tmp[4];
+		size_t have = j->ncarry, take = n < 4 - have ? n : 4 - have;
+		memcpy(tmp, j->carry, have);
+		memcpy(tmp + have, p, take);
+		int len = output_utf8_len(tmp, have + take);
+		j->ncarry = 0;
+		if (len == 0 && take == n) {
+			memcpy(j->carry, tmp, have + take);
+			j->ncarry = have + take;
+			return 0;
+		}
+		size_t used = len > 0 ? (size_t)len : 1;
+		int r = output_json_feed(j, tmp, used, 1);
+		if (r < 0)
+			return r;
+		/* bytes of tmp not used go back in front of p */
+		if (used < have) {
+			memmove(j->carry, tmp + used, have - used);
+			j->ncarry = have - used;
+			continue;
+		}
+		p += used - have;
+		n -= used - have;
+	}
+	return output_json_feed(j, (const unsigned char *)p, n, 0);
+}
+
+/* Finish a JSON string: flush the carry as escapes and the closing quote. */
+static int output_json_end(struct output_json *j)
+{
+	int r = output_json_feed(j, j->carry, j->ncarry, 1);
+	j->ncarry = 0;
+	if (r == 0)
+		r = output_json_put(j, "\"", 1);
+	if (r == 0)
+		r = output_full_write(j->fd, j->out, j->olen);
+	return r;
+}
+
+/* Write a buffer as one JSON string. */
+int output_write_json(const struct output_buf *b, int fd)
+{
+	struct output_json *j = calloc(1, sizeof *j);
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	j->fd = fd;
+	r = output_json_put(j, "\"", 1);
+	if (r == 0)
+		r = output_each(b, output_json_chunk, j);
+	if (r == 0)
+		r = output_json_end(j);
+	free(j);
+	return r;
+}
+
+/* Write n bytes of s as one JSON string. */
+int output_json_string(int fd, const char *s, size_t n)
+{
+	struct output_buf b = OUTPUT_BUF_INIT;
+
+	b.mem = (char *)s;
+	b.len = n;
+	b.total = n;
+	return output_write_json(&b, fd);
+}

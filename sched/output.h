@@ -1,0 +1,42 @@
+/* sched/output: one task's captured stdout or stderr. Bytes are kept in
+ * memory up to a per-buffer limit (and a batch-wide budget), then spilled to
+ * an unlinked temporary file, so a task printing gigabytes costs disk, not
+ * RAM. Also the writers that copy a buffer out whole, with a --tag prefix on
+ * every line, or as a JSON string. Used by sched/run.c in the loop. */
+#ifndef SCHED_OUTPUT_H
+#define SCHED_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OUTPUT_MEM_MAX (64 * 1024) /* per buffer before it spills */
+
+struct output_buf {
+	char *mem;	/* first bytes (or all, when fd < 0) */
+	size_t len, cap;
+	int fd;		/* spill file holding everything, -1 when none */
+	uint64_t total;	/* bytes received */
+};
+
+#define OUTPUT_BUF_INIT { NULL, 0, 0, -1, 0 }
+
+/* Batch-wide budget of bytes held in memory by all buffers together; past
+ * it new data spills at once. Default 32 MiB. */
+void output_set_budget(size_t bytes);
+/* Append n bytes. Returns 0 or -errno (spill file could not be written). */
+int output_append(struct output_buf *b, const char *p, size_t n);
+/* Drop the contents and free everything; the buffer is reusable after. */
+void output_reset(struct output_buf *b);
+
+/* Copy the whole buffer to fd. With a non-NULL tag, every line (and a last
+ * line without newline) is prefixed by tag. Returns 0 or -errno. */
+int output_write(const struct output_buf *b, int fd, const char *tag);
+/* Write `bytes` as a JSON string (quotes included) to fd; bytes that are
+ * not valid UTF-8 are written as \u00XX (their Latin-1 reading). */
+int output_write_json(const struct output_buf *b, int fd);
+int output_json_string(int fd, const char *s, size_t n);
+
+/* Write all of p to fd, retrying on EINTR and short writes. 0 or -errno. */
+int output_full_write(int fd, const char *p, size_t n);
+
+#endif

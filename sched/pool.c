@@ -1,0 +1,1754 @@
+/* sched/pool: libnicely's public API (include/nicely.h). Owns the task
+ * table (results in call order), the queue, the workers' channels and the
+ * epoll set; talks to the fork server (forkserver.c) and the gate
+ * (pool_gate.c). Everything runs in the pool's owner thread, inside the
+ * nicely_* calls; nothing here prints, exits or waits for foreign PIDs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nicely.h"
+#include "sched/forkserver.h"
+#include "sched/pool_gate.h"
+#include "sched/wire.h"
+#include "sched/worker.h"
+
+#define POOL_BLOCK_SHIFT 12
+#define POOL_BLOCK (1 << POOL_BLOCK_SHIFT)
+#define POOL_FLIGHT 64		/* messages in flight per worker */
+#define POOL_CHUNK_NS 2000000.0	/* aim: one chunk = 2 ms of work */
+#define POOL_PREFETCH_NS 1000000.0	/* queue 1 ms of work per worker */
+#define POOL_MSG_BYTES (64u << 20)	/* argument bytes per message */
+#define POOL_INLINE 8	/* return bytes kept in the task record */
+
+enum { EV_CTL = 1, EV_RES, EV_TASK, EV_ERR, EV_TIMER };
+
+/* Arguments of one nicely_run (n = 1) or one nicely_map, copied. */
+struct pool_batch {
+	nicely_task_fn fn;
+	int64_t first_id;
+	size_t n, elem_size, chunk;	/* chunk 0: automatic */
+	size_t refs;		/* tasks not finished */
+	double avg_ns;		/* measured time per task, 0: unknown */
+	char *data;
+};
+
+/* One task: 88 bytes, since 10^5-task maps pay for every byte in page
+ * faults. res.data points at inl (small returns, aligned for any scalar
+ * of up to 8 bytes) or at a malloc'ed copy. */
+struct pool_task {
+	nicely_result res;	/* status QUEUED / RUNNING until finished */
+	struct pool_batch *batch;	/* NULL once finished */
+	int16_t worker;
+	uint8_t errheap, dropped;
+	union {
+		char c[POOL_INLINE];
+		int64_t i;
+		double d;
+		void *p;
+	} inl;
+};
+
+/* Are a task's return bytes on the heap? */
+static int pool_task_heap(const struct pool_task *t)
+{
+	return t->res.data && t->res.data != (const void *)t->inl.c;
+}
+
+struct pool_range {
+	int64_t first, count;
+};
+
+/* The life of a worker slot. Every transition:
+ *   FREE    --pool_spawn-------------------------------------> LIVE
+ *   LIVE    --lifespan's last task sent (pool_feed), or idle at
+ *             pool_free/reset (pool_retire_all)----------------> CLOSING
+ *   LIVE, CLOSING --timeout, kill_all, gate STOP, broken result
+ *             channel (pool_kill_worker: KILL to the fork server)-> DYING
+ *   any but FREE --exit reported by the fork server and EOF on the
+ *             result channel (pool_reap -> pool_worker_done)----> FREE
+ * pool_worker_done settles what the worker held: finished, requeued, or
+ * given the status its end explains (SIGNALED, FAILED, TIMEOUT, KILLED). */
+enum pool_wstate {
+	PW_FREE,	/* unused */
+	PW_LIVE,	/* spawned; takes tasks */
+	PW_CLOSING,	/* takes no more tasks (lifespan, retired) */
+	PW_DYING,	/* killed; waiting for its exit and EOF */
+};
+
+struct pool_worker {
+	enum pool_wstate st;
+	pid_t pid;
+	int task_fd, res_fd, err_fd;
+	struct wire_buf out, in, err;
+	struct pool_range fl[POOL_FLIGHT];	/* messages in flight */
+	int fl_head, fl_n;
+	int64_t inflight;	/* tasks sent, not finished */
+	uint64_t sent;		/* tasks sent in its life */
+	int cpu, paused;
+	int exited, eof, wstatus;
+	int pollout, close_after_flush, kill_sent;
+	int kill_reason;	/* 0, NICELY_TIMEOUT, NICELY_KILLED, or
+				 * NICELY_QUEUED (stopped by the gate) */
+	int64_t kill_task;
+	char *initfail;		/* worker_init's failure, if any */
+};
+
+struct pool_deque {
+	struct pool_range *r;
+	size_t cap, head, n;
+};
+
+struct nicely_pool {
+	nicely_options o;
+	char *preset, *config_file;
+	struct pool_gate *gate;
+	struct worker_cfg wcfg;
+	struct worker_slot *slots;
+	size_t slots_len;
+	pid_t fs_pid;
+	int ctl, ep, tfd;
+	int broken;		/* the fork server is gone */
+	int in_cb;
+	int cap, nw;		/* most workers at once; slots */
+	struct pool_worker *w;
+	int rr;			/* round-robin start for feeding */
+	/* tasks */
+	struct pool_task **blocks;
+	size_t nblocks;
+	int64_t total, completed, running, queued, failed, started;
+	struct pool_deque q;
+	double avg_ns;		/* measured time per task, any function */
+	/* gate */
+	int allowed;		/* workers allowed as of the last tick */
+	int ans_nice;
+	int *ans_cpus;
+	int ans_ncpus, ans_used;
+	uint64_t next_tick_ns, backoff_ns;
+	const char *last_reason;	/* the gate's last "why not", logged once */
+};
+
+/* Messages for the error codes. */
+const char *nicely_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+#define NICELY_STRERROR_(name, val, msg)                                       \
+	case val:                                                              \
+		return msg;
+		NICELY_ERRNO_MAP(NICELY_STRERROR_)
+#undef NICELY_STRERROR_
+	}
+	return "unknown error";
+}
+
+/* The library version. */
+const char *nicely_version(void)
+{
+	return NICELY_VERSION;
+}
+
+/* Name of a status. */
+const char *nicely_status_name(nicely_status st)
+{
+	static const char *const names[] = { "ok",	 "failed", "signaled",
+					     "timeout",	 "killed", "cancelled",
+					     "queued",	 "running" };
+
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st]
+							     : "unknown";
+}
+
+/* Defaults. */
+void nicely_options_init(nicely_options *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof *o);
+	o->nice = -1;
+	o->pin = 1;
+	o->exit_grace_ms = 2000;
+}
+
+/* Hand a line to the log callback (the library's own lines: pid 0). */
+__attribute__((format(printf, 5, 6))) static void
+pool_log(nicely_pool *p, int level, int64_t id, pid_t pid, const char *fmt,
+	 ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!p->o.on_log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	p->in_cb++;
+	p->o.on_log(p->o.log_user, level, id, pid, msg);
+	p->in_cb--;
+}
+
+/* Task record of an id, or NULL. */
+static struct pool_task *pool_task_get(nicely_pool *p, int64_t id)
+{
+	if (id < 0 || id >= p->total)
+		return NULL;
+	return &p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
+}
+
+/* Make records for ids up to total+n. */
+static int pool_tasks_grow(nicely_pool *p, size_t n)
+{
+	size_t need = ((size_t)p->total + n + POOL_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+
+	if (need <= p->nblocks)
+		return 0;
+	struct pool_task **b = realloc(p->blocks, need * sizeof *b);
+
+	if (!b)
+		return NICELY_ENOMEM;
+	p->blocks = b;
+	while (p->nblocks < need) {
+		b[p->nblocks] = calloc(POOL_BLOCK, sizeof(struct pool_task));
+		if (!b[p->nblocks])
+			return NICELY_ENOMEM;
+		p->nblocks++;
+	}
+	return 0;
+}
+
+/* Add a range at the back (merging) or front of the queue. */
+static int pool_q_push(struct pool_deque *q, int64_t first, int64_t count,
+		       int front)
+{
+	if (!front && q->n) {
+		struct pool_range *b = &q->r[(q->head + q->n - 1) % q->cap];
+
+		if (b->first + b->count == first) {
+			b->count += count;
+			return 0;
+		}
+	}
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct pool_range *r = malloc(cap * sizeof *r);
+
+		if (!r)
+			return NICELY_ENOMEM;
+		for (size_t i = 0; i < q->n; i++)
+			r[i] = q->r[(q->head + i) % q->cap];
+		free(q->r);
+		q->r = r;
+		q->cap = cap;
+		q->head = 0;
+	}
+	if (front) {
+		q->head = (q->head + q->cap - 1) % q->cap;
+		q->r[q->head] = (struct pool_range){ first, count };
+	} else {
+		q->r[(q->head + q->n) % q->cap] = (struct pool_range){ first, count };
+	}
+	q->n++;
+	return 0;
+}
+
+/* Release a batch's memory once no task needs it. */
+static void pool_batch_unref(struct pool_batch *b)
+{
+	if (b && --b->refs == 0) {
+		free(b->data);
+		free(b);
+	}
+}
+
+/* Set a finished task's error text (copied). */
+static void pool_task_error(struct pool_task *t, const char *msg, size_t len)
+{
+	char *e;
+
+	if (t->errheap)
+		free((char *)t->res.error);
+	t->errheap = 0;
+	t->res.error = "";
+	if (!len || !(e = malloc(len + 1)))
+		return;
+	memcpy(e, msg, len);
+	e[len] = 0;
+	t->res.error = e;
+	t->errheap = 1;
+}
+
+/* Record that a task is finished and tell the caller. */
+static void pool_finish(nicely_pool *p, struct pool_task *t,
+			nicely_status st, int code, const char *err)
+{
+	nicely_status was = t->res.status;
+
+	t->res.status = st;
+	t->res.code = code;
+	if (err)
+		pool_task_error(t, err, strlen(err));
+	if (was == NICELY_RUNNING)
+		p->running--;
+	else if (was == NICELY_QUEUED)
+		p->queued--;
+	p->completed++;
+	if (st != NICELY_OK)
+		p->failed++;
+	pool_batch_unref(t->batch);
+	t->batch = NULL;
+	if (p->o.on_finish) {
+		p->in_cb++;
+		p->o.on_finish(p->o.cb_user, t->res.id, p->completed,
+			       p->running, p->total);
+		p->in_cb--;
+	}
+}
+
+/* Free a task's bytes and error text. */
+static void pool_task_release(struct pool_task *t)
+{
+	if (pool_task_heap(t))
+		free((void *)t->res.data);
+	t->res.data = NULL;
+	t->res.len = 0;
+	if (t->errheap)
+		free((char *)t->res.error);
+	t->errheap = 0;
+	t->res.error = "";
+}
+
+/* Append return bytes to a task. */
+static int pool_task_data(struct pool_task *t, const char *d, size_t n)
+{
+	size_t len = t->res.len;
+
+	if (!n)
+		return 0;
+	int heap = pool_task_heap(t);
+	char *b;
+
+	if (!heap && len + n <= POOL_INLINE) {
+		memcpy(t->inl.c + len, d, n);
+		t->res.data = t->inl.c;
+		t->res.len = len + n;
+		return 0;
+	}
+	/* streamed pieces are 256 KiB: realloc (mremap for big blocks)
+	 * keeps appending cheap without a capacity field */
+	b = realloc(heap ? (void *)t->res.data : NULL, len + n);
+	if (!b)
+		return NICELY_ENOMEM;
+	if (!heap && len)
+		memcpy(b, t->inl.c, len);
+	memcpy(b + len, d, n);
+	t->res.data = b;
+	t->res.len = len + n;
+	return 0;
+}
+
+/* Register or change a fd in the epoll set. */
+static int pool_ep(nicely_pool *p, int op, int fd, uint32_t events, int kind,
+		   int slot)
+{
+	struct epoll_event ev = { 0 };
+
+	ev.events = events;
+	ev.data.u64 = (uint64_t)kind << 32 | (uint32_t)slot;
+	return epoll_ctl(p->ep, op, fd, op == EPOLL_CTL_DEL ? NULL : &ev) ? -errno
+									  : 0;
+}
+
+/* Close a fd if open. */
+static void pool_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Ask the fork server to kill a worker's process group. */
+static void pool_kill_worker(nicely_pool *p, struct pool_worker *w,
+			     int reason, int64_t task)
+{
+	if (w->st == PW_FREE)
+		return;
+	if (!w->kill_reason) {
+		w->kill_reason = reason;
+		w->kill_task = task;
+	}
+	w->st = PW_DYING;
+	if (w->pid > 0 && !w->kill_sent && !w->exited) {
+		struct forkserver_msg m = { FORKSERVER_KILL, (int)(w - p->w),
+					    w->pid, 0, -1, 0, 0 };
+
+		if (w->paused)
+			kill(w->pid, SIGCONT);
+		if (!forkserver_send(p->ctl, &m, NULL, 0))
+			w->kill_sent = 1;
+	}
+}
+
+/* Start a worker in a free slot, pinned to cpu (-1: not pinned). */
+static int pool_spawn(nicely_pool *p, int cpu)
+{
+	int slot = -1, tv[2] = { -1, -1 }, rp[2] = { -1, -1 },
+	    ep[2] = { -1, -1 }, rc;
+	struct pool_worker *w;
+
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st == PW_FREE) {
+			slot = i;
+			break;
+		}
+	if (slot < 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tv) ||
+	    pipe2(rp, O_CLOEXEC) ||
+	    (p->o.capture_stderr && pipe2(ep, O_CLOEXEC))) {
+		rc = errno == EMFILE || errno == ENFILE ? NICELY_EMFILE
+							: NICELY_EIO;
+		goto fail;
+	}
+	fcntl(tv[0], F_SETFL, O_NONBLOCK);
+	fcntl(rp[0], F_SETFL, O_NONBLOCK);
+	if (ep[0] >= 0)
+		fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	if (p->o.lifespan != 1)	/* room for batches of results */
+		fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
+	p->slots[slot].running = WORKER_IDLE;
+	p->slots[slot].start_ns = 0;
+	struct forkserver_msg m = { FORKSERVER_SPAWN, slot, 0, p->ans_nice,
+				    p->o.pin ? cpu : -1, ep[1] >= 0 ? 3 : 2, 0 };
+	int fds[3] = { tv[1], rp[1], ep[1] };
+
+	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
+	pool_close(&tv[1]);
+	pool_close(&rp[1]);
+	pool_close(&ep[1]);
+	if (rc) {
+		rc = NICELY_ECHILD;
+		p->broken = 1;
+		goto fail;
+	}
+	w = &p->w[slot];
+	memset(w, 0, sizeof *w);
+	w->st = PW_LIVE;
+	w->task_fd = tv[0];
+	w->res_fd = rp[0];
+	w->err_fd = ep[0];
+	w->cpu = m.cpu;
+	w->eof = 0;
+	pool_ep(p, EPOLL_CTL_ADD, w->res_fd, EPOLLIN, EV_RES, slot);
+	if (w->err_fd >= 0)
+		pool_ep(p, EPOLL_CTL_ADD, w->err_fd, EPOLLIN, EV_ERR, slot);
+	p->started++;
+	return 1;
+fail:
+	for (int i = 0; i < 2; i++) {
+		pool_close(&tv[i]);
+		pool_close(&rp[i]);
+		pool_close(&ep[i]);
+	}
+	return rc;
+}
+
+/* Write a worker's pending task bytes; close its channel when asked. */
+static void pool_send(nicely_pool *p, struct pool_worker *w, int slot)
+{
+	while (w->out.off < w->out.len && w->task_fd >= 0) {
+		ssize_t n = send(w->task_fd, w->out.p + w->out.off,
+				 w->out.len - w->out.off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!w->pollout)
+				pool_ep(p, EPOLL_CTL_ADD, w->task_fd, EPOLLOUT,
+					EV_TASK, slot);
+			w->pollout = 1;
+			return;
+		}
+		if (n < 0) {	/* the worker is gone: its exit will come */
+			w->out.off = w->out.len;
+			break;
+		}
+		w->out.off += (size_t)n;
+	}
+	w->out.off = w->out.len = 0;
+	if (w->pollout) {
+		pool_ep(p, EPOLL_CTL_DEL, w->task_fd, 0, EV_TASK, slot);
+		w->pollout = 0;
+	}
+	if (w->close_after_flush)
+		pool_close(&w->task_fd);
+}
+
+/* Tasks a worker may hold: enough for about 1 ms of work. */
+static int64_t pool_prefetch(const nicely_pool *p)
+{
+	double n = POOL_PREFETCH_NS / p->avg_ns;
+
+	return n < 2 ? 2 : n > 4096 ? 4096 : (int64_t)n;
+}
+
+/* May this worker take another message? An idle worker always may; a
+ * busy one only while tasks are known to be short (under 1 ms), so long
+ * tasks never wait behind each other while another worker is idle. */
+static int pool_can_take(const nicely_pool *p, const struct pool_worker *w)
+{
+	if (w->st != PW_LIVE || w->fl_n >= POOL_FLIGHT ||
+	    (p->o.lifespan && w->sent >= p->o.lifespan))
+		return 0;
+	if (!w->fl_n)
+		return 1;
+	if (p->o.lifespan == 1 || p->avg_ns <= 0 ||
+	    p->avg_ns >= POOL_PREFETCH_NS)
+		return 0;
+	return w->fl_n < 2 || w->inflight < pool_prefetch(p);
+}
+
+/* Tasks to put in the next message from queue front range r. */
+static int64_t pool_chunk(nicely_pool *p, const struct pool_worker *w,
+			  const struct pool_range *r, struct pool_batch *b)
+{
+	int64_t k, in_batch = b->first_id + (int64_t)b->n - r->first;
+	int active = p->allowed > 0 ? p->allowed : 1;
+
+	if (b->chunk) {
+		k = (int64_t)b->chunk;
+	} else if (b->avg_ns <= 0) {
+		k = 1;
+	} else {
+		k = (int64_t)(POOL_CHUNK_NS / b->avg_ns);
+		int64_t fair = (p->queued + 2 * active - 1) / (2 * active);
+
+		if (k > fair)
+			k = fair;
+	}
+	if (k > r->count)
+		k = r->count;
+	if (k > in_batch)
+		k = in_batch;
+	if (p->o.lifespan && k > (int64_t)(p->o.lifespan - w->sent))
+		k = (int64_t)(p->o.lifespan - w->sent);
+	if (b->elem_size && k > (int64_t)(POOL_MSG_BYTES / b->elem_size))
+		k = (int64_t)(POOL_MSG_BYTES / b->elem_size);
+	if (k > UINT32_MAX)
+		k = UINT32_MAX;
+	return k < 1 ? 1 : k;
+}
+
+/* Give a worker up to maxmsg messages while it has room. */
+static void pool_feed(nicely_pool *p, int slot, int maxmsg)
+{
+	struct pool_worker *w = &p->w[slot];
+
+	while (p->q.n && maxmsg-- > 0 && pool_can_take(p, w)) {
+		struct pool_range *r = &p->q.r[p->q.head];
+		struct pool_task *t = pool_task_get(p, r->first);
+		struct pool_batch *b = t->batch;
+		int64_t k = pool_chunk(p, w, r, b);
+		struct wire_task wt = { 0 };
+		size_t bytes = (size_t)k * b->elem_size;
+		size_t frame = WIRE_TASK_DATA + bytes;
+		size_t pad = (WIRE_ALIGN - frame % WIRE_ALIGN) % WIRE_ALIGN;
+		static const char zero[WIRE_ALIGN];
+
+		wt.fn = (uint64_t)(uintptr_t)b->fn;
+		wt.first_id = r->first;
+		wt.count = (uint32_t)k;
+		wt.elem_size = b->elem_size;
+		if (wire_buf_frame(&w->out, WIRE_TASK, &wt, sizeof wt,
+				   b->data + (size_t)(r->first - b->first_id) *
+						     b->elem_size,
+				   bytes) ||
+		    wire_buf_put(&w->out, zero, pad))
+			break;
+		/* the header's length must cover the padding */
+		struct wire_hdr h = { WIRE_TASK,
+				      (uint32_t)(sizeof wt + bytes + pad) };
+
+		memcpy(w->out.p + w->out.len - frame - pad, &h, sizeof h);
+		w->fl[(w->fl_head + w->fl_n) % POOL_FLIGHT] =
+			(struct pool_range){ r->first, k };
+		w->fl_n++;
+		w->inflight += k;
+		w->sent += (uint64_t)k;
+		p->queued -= k;
+		p->running += k;
+		int64_t first = r->first;
+
+		r->first += k;
+		r->count -= k;
+		if (!r->count) {
+			p->q.head = (p->q.head + 1) % p->q.cap;
+			p->q.n--;
+		}
+		for (int64_t i = 0; i < k; i++) {
+			struct pool_task *u = pool_task_get(p, first + i);
+
+			u->res.status = NICELY_RUNNING;
+			u->worker = (int16_t)slot;
+			if (p->o.on_start) {
+				p->in_cb++;
+				p->o.on_start(p->o.cb_user, first + i,
+					      p->completed, p->running,
+					      p->total);
+				p->in_cb--;
+			}
+		}
+	}
+	if (p->o.lifespan && w->st == PW_LIVE && w->sent >= p->o.lifespan) {
+		w->st = PW_CLOSING;
+		w->close_after_flush = 1;
+	}
+	pool_send(p, w, slot);
+}
+
+/* Workers that count against the gate: live, or still running tasks. */
+static int pool_active(const nicely_pool *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st == PW_LIVE ||
+		    (p->w[i].st != PW_FREE && p->w[i].inflight > 0))
+			n++;
+	return n;
+}
+
+/* The workers the gate counts, into gw (room for p->nw). */
+static size_t pool_gate_list(const nicely_pool *p, struct pool_gate_worker *gw)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st == PW_LIVE ||
+		    (p->w[i].st != PW_FREE && p->w[i].inflight > 0))
+			gw[n++] = (struct pool_gate_worker){ i, p->w[i].pid,
+							     p->w[i].cpu,
+							     p->w[i].paused };
+	return n;
+}
+
+/* Ask the gate how many workers may run, and apply its actions. */
+static int pool_tick(nicely_pool *p, uint64_t now)
+{
+	struct pool_gate_worker gw[p->nw > 0 ? p->nw : 1];
+	struct pool_gate_answer a;
+	char err[256];
+	size_t n = pool_gate_list(p, gw);
+	int rc;
+
+	err[0] = 0;
+	/* The gate answers capacity; pool_dispatch starts no more workers
+	 * than the queue needs, so ask as if the queue were never short. */
+	rc = pool_gate_tick(p->gate, gw, n,
+			    (size_t)p->queued > (size_t)p->cap ? (size_t)p->queued
+							       : (size_t)p->cap,
+			    &a, err, sizeof err);
+	p->next_tick_ns = now + (uint64_t)pool_gate_interval_ms(p->gate) *
+					1000000u;
+	if (rc) {
+		pool_log(p, NICELY_LOG_WARNING, -1, 0, "load sampling: %s", err);
+		return 0;
+	}
+	if (a.nstart == 0 && p->queued && a.reason &&
+	    a.reason != p->last_reason)
+		pool_log(p, NICELY_LOG_DEBUG, -1, 0, "no new worker: %s",
+			 a.reason);
+	p->last_reason = a.nstart ? NULL : a.reason;
+	p->allowed = (int)n + a.nstart;
+	if (p->allowed > p->cap)
+		p->allowed = p->cap;
+	p->ans_nice = a.nice;
+	p->ans_ncpus = a.nstart < p->cap ? a.nstart : p->cap;
+	for (int i = 0; i < p->ans_ncpus; i++)
+		p->ans_cpus[i] = a.cpus ? a.cpus[i] : -1;
+	p->ans_used = 0;
+	for (size_t i = 0; i < a.nactions; i++) {
+		const struct pool_gate_action *act = &a.actions[i];
+		struct pool_worker *w;
+
+		if (act->id < 0 || act->id >= p->nw)
+			continue;
+		w = &p->w[act->id];
+		if (w->st == PW_FREE || w->pid <= 0)
+			continue;
+		if (act->kind == POOL_GATE_MOVE && p->o.pin && act->cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(act->cpu, &set);
+			if (!sched_setaffinity(w->pid, sizeof set, &set))
+				w->cpu = act->cpu;
+		} else if (act->kind == POOL_GATE_PAUSE && !w->paused) {
+			if (!killpg(w->pid, SIGSTOP))
+				w->paused = 1;
+		} else if (act->kind == POOL_GATE_RESUME && w->paused) {
+			if (!killpg(w->pid, SIGCONT))
+				w->paused = 0;
+		} else if (act->kind == POOL_GATE_STOP) {
+			pool_kill_worker(p, w, NICELY_QUEUED, -1);
+		}
+	}
+	return 0;
+}
+
+/* Start workers the gate allows and give every live worker tasks. */
+static void pool_dispatch(nicely_pool *p, uint64_t now)
+{
+	if (p->broken)
+		return;
+	if ((p->q.n || p->running) && now >= p->next_tick_ns)
+		pool_tick(p, now);
+	while (p->q.n && now >= p->backoff_ns) {
+		int active = pool_active(p), idle = 0;
+
+		for (int i = 0; i < p->nw; i++)
+			if (p->w[i].st == PW_LIVE && !p->w[i].inflight)
+				idle++;
+		if (active >= p->allowed || idle >= p->queued)
+			break;
+		int cpu = p->ans_used < p->ans_ncpus ? p->ans_cpus[p->ans_used]
+						     : -1;
+		int rc = pool_spawn(p, cpu);
+
+		if (rc == 0)	/* no free slot: an exit will wake us */
+			break;
+		if (rc < 0) {
+			pool_log(p, NICELY_LOG_ERROR, -1, 0,
+				 "cannot start a worker: %s",
+				 nicely_strerror(rc));
+			p->backoff_ns = now + 100000000u;
+			break;
+		}
+		p->ans_used++;
+	}
+	/* first one message to each idle worker, then prefetch */
+	for (int round = 0; round < 2; round++)
+		for (int k = 0; k < p->nw && p->q.n; k++) {
+			int i = (p->rr + k) % p->nw;
+
+			if (p->w[i].st == PW_LIVE && (round || !p->w[i].fl_n))
+				pool_feed(p, i, round ? INT32_MAX : 1);
+		}
+	p->rr = p->nw ? (p->rr + 1) % p->nw : 0;
+}
+
+/* Results of a WIRE_RES frame. */
+static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
+			const char *body, uint32_t len)
+{
+	struct wire_res r;
+	const char *e = body + sizeof r, *end = body + len;
+	double wall, cpu;
+
+	if (len < sizeof r)
+		return NICELY_EIO;
+	memcpy(&r, body, sizeof r);
+	if (!r.count)
+		return 0;
+	wall = (double)r.wall_ns / r.count;
+	cpu = (double)r.cpu_ns / r.count;
+	p->avg_ns = p->avg_ns > 0 ? 0.7 * p->avg_ns + 0.3 * wall : wall;
+	if (w->pid <= 0 && r.pid > 0)
+		w->pid = r.pid;
+	for (uint32_t i = 0; i < r.count; i++) {
+		struct wire_entry en;
+		struct pool_task *t = pool_task_get(p, r.first_id + i);
+
+		if (end - e < (ptrdiff_t)sizeof en)
+			return NICELY_EIO;
+		memcpy(&en, e, sizeof en);
+		e += sizeof en;
+		if ((size_t)(end - e) < (size_t)en.datalen + en.errlen)
+			return NICELY_EIO;
+		if (t && t->res.status == NICELY_RUNNING && t->worker == slot) {
+			struct pool_batch *b = t->batch;
+
+			if (b && i == 0)
+				b->avg_ns = b->avg_ns > 0
+						    ? 0.7 * b->avg_ns + 0.3 * wall
+						    : wall;
+			if (pool_task_data(t, e, en.datalen))
+				return NICELY_ENOMEM;
+			if (en.errlen)
+				pool_task_error(t, e + en.datalen, en.errlen);
+			t->res.pid = r.pid;
+			t->res.wall = wall / 1e9;
+			t->res.cpu = cpu / 1e9;
+			w->inflight--;
+			if (w->fl_n && w->fl[w->fl_head].first == t->res.id) {
+				w->fl[w->fl_head].first++;
+				if (!--w->fl[w->fl_head].count) {
+					w->fl_head = (w->fl_head + 1) % POOL_FLIGHT;
+					w->fl_n--;
+				}
+			}
+			pool_finish(p, t, en.status == NICELY_OK ? NICELY_OK
+								 : NICELY_FAILED,
+				    en.code, NULL);
+		}
+		e += en.datalen + en.errlen;
+	}
+	return 0;
+}
+
+/* Parse every complete frame a worker sent. */
+static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
+{
+	struct wire_hdr h;
+	const char *body;
+	int r, rc;
+
+	while ((r = wire_next(&w->in, &h, &body)) > 0) {
+		switch (h.type) {
+		case WIRE_RES:
+			if ((rc = pool_results(p, w, slot, body, h.len)))
+				return rc;
+			break;
+		case WIRE_DATA: {
+			int64_t id;
+			struct pool_task *t;
+
+			if (h.len < sizeof id)
+				return NICELY_EIO;
+			memcpy(&id, body, sizeof id);
+			t = pool_task_get(p, id);
+			if (t && t->res.status == NICELY_RUNNING &&
+			    t->worker == slot &&
+			    pool_task_data(t, body + sizeof id,
+					   h.len - sizeof id))
+				return NICELY_ENOMEM;
+			break;
+		}
+		case WIRE_LOG: {
+			struct wire_log l;
+			char msg[4097];
+			size_t n;
+
+			if (h.len < sizeof l)
+				return NICELY_EIO;
+			memcpy(&l, body, sizeof l);
+			if (w->pid <= 0 && l.pid > 0)
+				w->pid = l.pid;
+			n = h.len - sizeof l;
+			if (n > sizeof msg - 1)
+				n = sizeof msg - 1;
+			memcpy(msg, body + sizeof l, n);
+			msg[n] = 0;
+			if (p->o.on_log) {
+				p->in_cb++;
+				p->o.on_log(p->o.log_user, l.level, l.id,
+					    l.pid, msg);
+				p->in_cb--;
+			}
+			break;
+		}
+		case WIRE_INITFAIL:
+			free(w->initfail);
+			w->initfail = strndup(body, h.len);
+			break;
+		default:
+			return NICELY_EIO;
+		}
+	}
+	return r < 0 ? NICELY_EIO : 0;
+}
+
+/* Read a worker's result channel until it would block. */
+static void pool_read_res(nicely_pool *p, int slot)
+{
+	struct pool_worker *w = &p->w[slot];
+
+	while (w->res_fd >= 0) {
+		ssize_t n = wire_buf_read(&w->in, w->res_fd, 256 * 1024);
+
+		if (n == -EAGAIN)
+			return;
+		if (n > 0 && !pool_frames(p, w, slot))
+			continue;
+		/* EOF, a read error or a malformed stream: this channel is
+		 * over; the worker is killed if it still runs. */
+		if (n != 0)
+			pool_kill_worker(p, w, 0, -1);
+		pool_ep(p, EPOLL_CTL_DEL, w->res_fd, 0, EV_RES, slot);
+		pool_close(&w->res_fd);
+		w->eof = 1;
+	}
+}
+
+/* Forward a worker's captured stderr, line by line. */
+static void pool_read_err(nicely_pool *p, int slot, int final)
+{
+	struct pool_worker *w = &p->w[slot];
+	ssize_t n = 1;
+
+	while (w->err_fd >= 0 && n > 0) {
+		n = wire_buf_read(&w->err, w->err_fd, 4096);
+		if (n == 0 || (n < 0 && n != -EAGAIN)) {
+			pool_ep(p, EPOLL_CTL_DEL, w->err_fd, 0, EV_ERR, slot);
+			pool_close(&w->err_fd);
+			final = 1;
+		}
+		for (;;) {
+			char *s = w->err.p + w->err.off;
+			size_t avail = w->err.len - w->err.off;
+			char *nl = avail ? memchr(s, '\n', avail) : NULL;
+			size_t len = nl ? (size_t)(nl - s) : avail;
+
+			if (!nl && !(final && avail) && avail < 4096)
+				break;
+			int64_t id = __atomic_load_n(&p->slots[slot].running,
+						     __ATOMIC_ACQUIRE);
+
+			pool_log(p, NICELY_LOG_WARNING, id >= 0 ? id : -1,
+				 w->pid, "%.*s", (int)len, s);
+			w->err.off += len + (nl ? 1 : 0);
+		}
+	}
+}
+
+/* Describe a wait status for an error message. */
+static void pool_describe(int st, char *buf, size_t len)
+{
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "the worker was killed by signal %d (%s)",
+			 WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "the task ended its worker with exit(%d)",
+			 WEXITSTATUS(st));
+}
+
+/* A worker is gone (exit reported and channel closed): settle its tasks
+ * and free the slot. Tasks it never started go back to the queue front. */
+static void pool_worker_done(nicely_pool *p, int slot)
+{
+	struct pool_worker *w = &p->w[slot];
+	int64_t victim = __atomic_load_n(&p->slots[slot].running,
+					 __ATOMIC_ACQUIRE);
+	int st = w->wstatus, first_open = 1;
+	struct pool_range rq[POOL_FLIGHT + 1];	/* the victim splits one */
+	int nrq = 0;
+	char why[160];
+
+	pool_read_err(p, slot, 1);
+	for (int k = 0; k < w->fl_n; k++) {
+		struct pool_range r = w->fl[(w->fl_head + k) % POOL_FLIGHT];
+
+		for (int64_t id = r.first; id < r.first + r.count; id++) {
+			struct pool_task *t = pool_task_get(p, id);
+
+			if (!t || t->res.status != NICELY_RUNNING ||
+			    t->worker != slot)
+				continue;
+			int is_first = first_open;
+
+			first_open = 0;
+			t->res.pid = w->pid;
+			if (id == victim && p->o.timeout_ms)
+				t->res.wall = (double)(worker_now_ns() -
+						       p->slots[slot].start_ns) / 1e9;
+			if (w->initfail) {
+				snprintf(why, sizeof why,
+					 "worker init failed: %s", w->initfail);
+				pool_finish(p, t, NICELY_FAILED, 0, why);
+			} else if (w->kill_reason == NICELY_KILLED) {
+				/* only the task it was running was running */
+				if (id == victim)
+					pool_finish(p, t, NICELY_KILLED, 0,
+						    "killed by nicely_kill_all");
+				else
+					pool_finish(p, t, NICELY_CANCELLED, 0,
+						    "cancelled by nicely_kill_all");
+			} else if (id == victim && w->kill_reason == NICELY_TIMEOUT &&
+				   id == w->kill_task) {
+				snprintf(why, sizeof why,
+					 "timed out after %u ms; its process "
+					 "group was killed",
+					 p->o.timeout_ms);
+				pool_finish(p, t, NICELY_TIMEOUT, 0, why);
+			} else if (w->exited == 1 && !w->kill_reason &&
+				   (id == victim ||
+				    (victim == WORKER_INIT && is_first))) {
+				pool_describe(st, why, sizeof why);
+				if (victim == WORKER_INIT)
+					strncat(why, " in worker_init",
+						sizeof why - strlen(why) - 1);
+				pool_finish(p, t,
+					    WIFSIGNALED(st) ? NICELY_SIGNALED
+							    : NICELY_FAILED,
+					    WIFSIGNALED(st) ? WTERMSIG(st)
+							    : WEXITSTATUS(st),
+					    why);
+			} else {
+				t->res.status = NICELY_QUEUED;
+				t->worker = -1;
+				p->running--;
+				p->queued++;
+				if (nrq && rq[nrq - 1].first + rq[nrq - 1].count == id)
+					rq[nrq - 1].count++;
+				else if (nrq < POOL_FLIGHT + 1)
+					rq[nrq++] = (struct pool_range){ id, 1 };
+			}
+		}
+	}
+	for (int i = nrq - 1; i >= 0; i--)
+		if (pool_q_push(&p->q, rq[i].first, rq[i].count, 1))
+			pool_log(p, NICELY_LOG_ERROR, -1, 0,
+				 "out of memory requeueing tasks");
+	if (w->exited == 1 && !w->kill_reason && !w->initfail &&
+	    (WIFSIGNALED(st) || WEXITSTATUS(st)))
+		pool_log(p, NICELY_LOG_WARNING, victim >= 0 ? victim : -1,
+			 w->pid, "worker %d died (%s); replaced", (int)w->pid,
+			 WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exit");
+	if (w->pollout)
+		pool_ep(p, EPOLL_CTL_DEL, w->task_fd, 0, EV_TASK, slot);
+	pool_close(&w->task_fd);
+	pool_close(&w->res_fd);
+	pool_close(&w->err_fd);
+	wire_buf_free(&w->out);
+	wire_buf_free(&w->in);
+	wire_buf_free(&w->err);
+	free(w->initfail);
+	memset(w, 0, sizeof *w);
+	w->task_fd = w->res_fd = w->err_fd = -1;
+	w->st = PW_FREE;
+}
+
+/* Messages from the fork server. */
+static void pool_read_ctl(nicely_pool *p)
+{
+	struct forkserver_msg m;
+
+	for (;;) {
+		ssize_t n = recv(p->ctl, &m, sizeof m, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			if (!p->broken)
+				pool_log(p, NICELY_LOG_ERROR, -1, 0,
+					 "the fork server is gone");
+			p->broken = 1;
+			pool_ep(p, EPOLL_CTL_DEL, p->ctl, 0, EV_CTL, 0);
+			for (int i = 0; i < p->nw; i++)
+				if (p->w[i].st != PW_FREE && !p->w[i].exited) {
+					p->w[i].exited = 2;
+					p->w[i].wstatus = SIGKILL;
+				}
+			return;
+		}
+		if ((size_t)n != sizeof m || m.slot < 0 || m.slot >= p->nw)
+			continue;
+		struct pool_worker *w = &p->w[m.slot];
+
+		if (m.type == FORKSERVER_SPAWNED) {
+			struct pool_gate_worker gw[p->nw];
+
+			w->pid = m.pid;
+			pool_gate_workers(p->gate, gw, pool_gate_list(p, gw));
+			if (w->st == PW_DYING)
+				pool_kill_worker(p, w, w->kill_reason,
+						 w->kill_task);
+		} else if (m.type == FORKSERVER_SPAWNFAIL) {
+			pool_log(p, NICELY_LOG_ERROR, -1, 0,
+				 "fork of a worker failed: %s",
+				 strerror(m.val));
+			w->exited = 2;	/* no process: requeue its tasks */
+			p->backoff_ns = worker_now_ns() + 100000000u;
+		} else if (m.type == FORKSERVER_EXITED && w->pid == m.pid) {
+			w->exited = 1;
+			w->wstatus = m.val;
+			pool_gate_worker_exited(p->gate, m.pid, m.cpu_ns);
+		}
+	}
+}
+
+/* Settle workers whose exit and EOF have both arrived. */
+static void pool_reap(nicely_pool *p)
+{
+	for (int i = 0; i < p->nw; i++) {
+		struct pool_worker *w = &p->w[i];
+
+		if (w->st == PW_FREE || !w->exited)
+			continue;
+		if (!w->eof)
+			pool_read_res(p, i);
+		if (w->eof)
+			pool_worker_done(p, i);
+	}
+}
+
+/* Kill workers whose current task ran past the timeout. */
+static uint64_t pool_timeouts(nicely_pool *p, uint64_t now)
+{
+	uint64_t limit = (uint64_t)p->o.timeout_ms * 1000000u, next = 0;
+
+	if (!limit)
+		return 0;
+	for (int i = 0; i < p->nw; i++) {
+		struct pool_worker *w = &p->w[i];
+		int64_t r;
+		uint64_t s, d;
+
+		if ((w->st != PW_LIVE && w->st != PW_CLOSING) || !w->inflight)
+			continue;
+		r = __atomic_load_n(&p->slots[i].running, __ATOMIC_ACQUIRE);
+		s = __atomic_load_n(&p->slots[i].start_ns, __ATOMIC_RELAXED);
+		if (r < 0) {
+			d = now + limit / 4 + 1000000u;
+		} else if (now > s && now - s >= limit) {
+			/* (a task may start after `now` was read: s > now) */
+			pool_kill_worker(p, w, NICELY_TIMEOUT, r);
+			continue;
+		} else {
+			d = s + limit;
+		}
+		if (!next || d < next)
+			next = d;
+	}
+	return next;
+}
+
+/* When the pool next wants a step regardless of fds (0: never). */
+static uint64_t pool_deadline(nicely_pool *p, uint64_t now)
+{
+	uint64_t d = pool_timeouts(p, now);
+
+	if (p->q.n || p->running) {
+		uint64_t t = p->next_tick_ns > now ? p->next_tick_ns : now;
+
+		if (p->backoff_ns > t)
+			t = p->backoff_ns;
+		if (!d || t < d)
+			d = t;
+	}
+	return d;
+}
+
+/* Is anything still queued, running, or dying? */
+static int pool_busy(const nicely_pool *p)
+{
+	if (p->queued || p->running)
+		return 1;
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st == PW_DYING)
+			return 1;
+	return 0;
+}
+
+/* One turn of the loop: the body of nicely_step. */
+static int pool_turn(nicely_pool *p, int timeout_ms)
+{
+	struct epoll_event ev[64];
+	uint64_t now = worker_now_ns(), dl;
+	int n, wait = timeout_ms;
+
+	pool_reap(p);
+	pool_dispatch(p, now);
+	dl = pool_deadline(p, now);
+	if (dl) {
+		int ms = dl > now ? (int)((dl - now + 999999) / 1000000) : 0;
+
+		if (wait < 0 || ms < wait)
+			wait = ms;
+	}
+	if (!pool_busy(p))
+		wait = 0;
+	n = epoll_wait(p->ep, ev, 64, wait);
+	if (n < 0 && errno != EINTR)
+		return NICELY_EIO;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			int kind = (int)(ev[i].data.u64 >> 32);
+			int slot = (int)(uint32_t)ev[i].data.u64;
+
+			if (pass == 0) {
+				if (kind == EV_CTL)
+					pool_read_ctl(p);
+				continue;
+			}
+			if (kind == EV_RES)
+				pool_read_res(p, slot);
+			else if (kind == EV_ERR)
+				pool_read_err(p, slot, 0);
+			else if (kind == EV_TASK)
+				pool_send(p, &p->w[slot], slot);
+			else if (kind == EV_TIMER) {
+				uint64_t x;
+
+				if (read(p->tfd, &x, sizeof x) < 0)
+					x = 0;
+			}
+		}
+	now = worker_now_ns();
+	pool_timeouts(p, now);
+	pool_reap(p);
+	pool_dispatch(p, now);
+	dl = pool_deadline(p, now);
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (dl) {
+		its.it_value.tv_sec = (time_t)(dl / 1000000000u);
+		its.it_value.tv_nsec = (long)(dl % 1000000000u);
+	}
+	timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (p->broken && pool_busy(p)) {
+		pool_reap(p);
+		return NICELY_ECHILD;
+	}
+	return pool_busy(p) ? 0 : 1;
+}
+
+/* One step. */
+int nicely_step(nicely_pool *p, int timeout_ms)
+{
+	if (!p)
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	return pool_turn(p, timeout_ms);
+}
+
+/* Step until idle. */
+int nicely_wait_all(nicely_pool *p)
+{
+	int rc;
+
+	if (!p)
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	while ((rc = pool_turn(p, -1)) == 0)
+		;
+	return rc < 0 ? rc : 0;
+}
+
+/* Step until one task is finished. */
+int nicely_wait(nicely_pool *p, int64_t id)
+{
+	struct pool_task *t;
+	int rc = 0;
+
+	if (!p)
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	if (!(t = pool_task_get(p, id)))
+		return NICELY_ENOENT;
+	while (t->res.status == NICELY_QUEUED || t->res.status == NICELY_RUNNING)
+		if ((rc = pool_turn(p, -1)) < 0)
+			return rc;
+	return 0;
+}
+
+/* The epoll fd. */
+int nicely_fd(nicely_pool *p)
+{
+	return p ? p->ep : NICELY_EINVAL;
+}
+
+/* Time to the next deadline. */
+int nicely_timeout_ms(nicely_pool *p)
+{
+	uint64_t now, dl;
+
+	if (!p)
+		return NICELY_EINVAL;
+	now = worker_now_ns();
+	dl = pool_deadline(p, now);
+	if (!dl)
+		return -1;
+	return dl > now ? (int)((dl - now + 999999) / 1000000) : 0;
+}
+
+/* Wait for room in the queue, or say there is none. */
+static int pool_room(nicely_pool *p, size_t want)
+{
+	int rc;
+
+	if (!p->o.max_queued)
+		return 0;
+	while ((size_t)p->queued + want > p->o.max_queued) {
+		if (p->o.run_nonblock)
+			return NICELY_EAGAIN;
+		if ((rc = pool_turn(p, -1)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Queue n more tasks of batch b (the next ids). */
+static int pool_enqueue(nicely_pool *p, struct pool_batch *b, size_t n)
+{
+	int rc = pool_tasks_grow(p, n);
+
+	if (rc || (rc = pool_q_push(&p->q, p->total, (int64_t)n, 0)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = p->total + (int64_t)i;
+		struct pool_task *t =
+			&p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
+
+		/* blocks are calloc'ed and never reused, so the rest is 0 */
+		t->res.id = id;
+		t->res.status = NICELY_QUEUED;
+		t->res.error = "";
+		t->batch = b;
+		t->worker = -1;
+	}
+	p->total += (int64_t)n;
+	p->queued += (int64_t)n;
+	return 0;
+}
+
+/* Queue one call. */
+int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
+		   size_t len)
+{
+	struct pool_batch *b;
+	int64_t id;
+	int rc;
+
+	if (!p || !fn || (len && !arg))
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	if (len > WIRE_MAX_BODY - 4096)
+		return NICELY_E2BIG;
+	if (p->broken)
+		return NICELY_ECHILD;
+	if ((rc = pool_room(p, 1)))
+		return rc;
+	b = calloc(1, sizeof *b);
+	if (!b || (len && !(b->data = malloc(len)))) {
+		free(b);
+		return NICELY_ENOMEM;
+	}
+	if (len)
+		memcpy(b->data, arg, len);
+	b->fn = fn;
+	b->first_id = p->total;
+	b->n = 1;
+	b->elem_size = len;
+	b->chunk = 1;
+	b->refs = 1;
+	id = p->total;
+	if ((rc = pool_enqueue(p, b, 1))) {
+		free(b->data);
+		free(b);
+		return rc;
+	}
+	pool_dispatch(p, worker_now_ns());
+	return id;
+}
+
+/* Queue one call per element. */
+int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
+	       size_t elem_size, size_t n, size_t chunk, int64_t *first_id)
+{
+	struct pool_batch *b;
+	size_t done = 0;
+	int rc;
+
+	if (!p || !fn || (n && elem_size && !base) || n > INT64_MAX / 2)
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	if (elem_size > WIRE_MAX_BODY - 4096 ||
+	    (elem_size && n > SIZE_MAX / elem_size))
+		return NICELY_E2BIG;
+	if (p->broken)
+		return NICELY_ECHILD;
+	if (first_id)
+		*first_id = p->total;
+	if (!n)
+		return 0;
+	if (p->o.max_queued && p->o.run_nonblock &&
+	    (size_t)p->queued + n > p->o.max_queued)
+		return NICELY_EAGAIN;
+	b = calloc(1, sizeof *b);
+	if (!b || (elem_size && !(b->data = malloc(elem_size * n)))) {
+		free(b);
+		return NICELY_ENOMEM;
+	}
+	if (elem_size)
+		memcpy(b->data, base, elem_size * n);
+	b->fn = fn;
+	b->first_id = p->total;
+	b->n = n;
+	b->elem_size = elem_size;
+	b->chunk = chunk;
+	b->refs = n;
+	while (done < n) {
+		size_t k = n - done;
+
+		if (p->o.max_queued) {
+			if ((rc = pool_room(p, 1)))
+				goto fail;
+			if (k > p->o.max_queued - (size_t)p->queued)
+				k = p->o.max_queued - (size_t)p->queued;
+		}
+		if ((rc = pool_enqueue(p, b, k)))
+			goto fail;
+		done += k;
+		pool_dispatch(p, worker_now_ns());
+	}
+	return 0;
+fail:
+	/* tasks already queued keep the batch; the rest never will */
+	b->refs -= n - done;
+	if (!done) {
+		free(b->data);
+		free(b);
+	}
+	return rc;
+}
+
+/* A finished task's result. */
+const nicely_result *nicely_result_get(nicely_pool *p, int64_t id)
+{
+	struct pool_task *t = p ? pool_task_get(p, id) : NULL;
+
+	if (!t || t->dropped || t->res.status == NICELY_QUEUED ||
+	    t->res.status == NICELY_RUNNING)
+		return NULL;
+	return &t->res;
+}
+
+/* A task's status. */
+int nicely_task_status(nicely_pool *p, int64_t id)
+{
+	struct pool_task *t = p ? pool_task_get(p, id) : NULL;
+
+	return t ? (int)t->res.status : NICELY_ENOENT;
+}
+
+/* Free a finished task's bytes. */
+int nicely_result_drop(nicely_pool *p, int64_t id)
+{
+	struct pool_task *t = p ? pool_task_get(p, id) : NULL;
+
+	if (!t)
+		return NICELY_ENOENT;
+	if (t->res.status == NICELY_QUEUED || t->res.status == NICELY_RUNNING)
+		return NICELY_EBUSY;
+	pool_task_release(t);
+	t->dropped = 1;
+	return 0;
+}
+
+/* Counters. */
+int nicely_stats_get(nicely_pool *p, nicely_stats *st)
+{
+	if (!p || !st)
+		return NICELY_EINVAL;
+	memset(st, 0, sizeof *st);
+	st->total = p->total;
+	st->completed = p->completed;
+	st->running = p->running;
+	st->queued = p->queued;
+	st->failed = p->failed;
+	st->workers_started = p->started;
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st != PW_FREE)
+			st->workers++;
+	st->allowed = p->allowed;
+	return 0;
+}
+
+/* Cancel everything queued. */
+static int pool_cancel_queued(nicely_pool *p)
+{
+	int n = 0;
+
+	while (p->q.n) {
+		struct pool_range r = p->q.r[p->q.head];
+
+		p->q.head = (p->q.head + 1) % p->q.cap;
+		p->q.n--;
+		for (int64_t id = r.first; id < r.first + r.count; id++) {
+			struct pool_task *t = pool_task_get(p, id);
+
+			if (t && t->res.status == NICELY_QUEUED) {
+				pool_finish(p, t, NICELY_CANCELLED, 0,
+					    "cancelled by nicely_kill_all");
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+/* Kill running work, cancel queued, wait until those workers are reaped. */
+static int pool_kill_all(nicely_pool *p)
+{
+	int n = (int)p->running, rc;
+
+	n += pool_cancel_queued(p);
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st != PW_FREE && p->w[i].inflight)
+			pool_kill_worker(p, &p->w[i], NICELY_KILLED, -1);
+	while (pool_busy(p))
+		if ((rc = pool_turn(p, -1)) < 0) {
+			if (rc == NICELY_ECHILD)
+				break;
+			return rc;
+		}
+	return n;
+}
+
+/* Public kill-all. */
+int nicely_kill_all(nicely_pool *p)
+{
+	if (!p)
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	return pool_kill_all(p);
+}
+
+/* Ask idle workers to leave (EOF on their task channel); wait up to
+ * grace_ms for them, then kill what remains. */
+static void pool_retire_all(nicely_pool *p, unsigned grace_ms)
+{
+	uint64_t end = worker_now_ns() + (uint64_t)grace_ms * 1000000u;
+	int left;
+
+	for (int i = 0; i < p->nw; i++) {
+		struct pool_worker *w = &p->w[i];
+
+		if (w->st == PW_LIVE || w->st == PW_CLOSING) {
+			if (w->inflight) {
+				pool_kill_worker(p, w, NICELY_KILLED, -1);
+				continue;
+			}
+			w->st = PW_CLOSING;
+			w->close_after_flush = 1;
+			pool_send(p, w, i);
+		}
+	}
+	for (;;) {
+		left = 0;
+		for (int i = 0; i < p->nw; i++)
+			left += p->w[i].st != PW_FREE;
+		if (!left || p->broken)
+			break;
+		uint64_t now = worker_now_ns();
+
+		if (now >= end) {
+			for (int i = 0; i < p->nw; i++)
+				if (p->w[i].st != PW_FREE)
+					pool_kill_worker(p, &p->w[i],
+							 NICELY_KILLED, -1);
+			end = UINT64_MAX;
+		}
+		int ms = end == UINT64_MAX ? 100
+					   : (int)((end - now) / 1000000u) + 1;
+
+		if (pool_turn(p, ms) < 0 && p->broken)
+			break;
+	}
+}
+
+/* Forget all tasks and their memory. */
+static void pool_forget(nicely_pool *p)
+{
+	for (int64_t id = 0; id < p->total; id++) {
+		struct pool_task *t = pool_task_get(p, id);
+
+		pool_task_release(t);
+		pool_batch_unref(t->batch);
+	}
+	for (size_t i = 0; i < p->nblocks; i++)
+		free(p->blocks[i]);
+	free(p->blocks);
+	p->blocks = NULL;
+	p->nblocks = 0;
+	free(p->q.r);
+	memset(&p->q, 0, sizeof p->q);
+	p->total = p->completed = p->running = p->queued = p->failed = 0;
+	p->started = 0;
+	p->avg_ns = 0;
+}
+
+/* Kill-all, clear, reload. */
+int nicely_reset(nicely_pool *p)
+{
+	char err[512];
+	int rc;
+
+	if (!p)
+		return NICELY_EINVAL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	rc = pool_kill_all(p);
+	if (rc < 0 && rc != NICELY_ECHILD)
+		return rc;
+	pool_retire_all(p, p->o.exit_grace_ms);
+	pool_forget(p);
+	err[0] = 0;
+	if ((rc = pool_gate_reload(p->gate, err, sizeof err))) {
+		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
+		return NICELY_ECONFIG;
+	}
+	p->next_tick_ns = worker_now_ns() +
+			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
+	p->allowed = 0;
+	return p->broken ? NICELY_ECHILD : 0;
+}
+
+/* Tear the pool down; safe on a half-built pool. */
+static void pool_destroy(nicely_pool *p)
+{
+	if (p->fs_pid > 0) {
+		pool_cancel_queued(p);
+		pool_retire_all(p, p->o.exit_grace_ms);
+		pool_close(&p->ctl);	/* the fork server kills the rest */
+		while (waitpid(p->fs_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		for (int i = 0; i < p->nw; i++) {
+			struct pool_worker *w = &p->w[i];
+
+			if (w->st == PW_FREE)
+				continue;
+			w->exited = w->exited ? w->exited : 2;
+			w->eof = 1;
+			pool_worker_done(p, i);
+		}
+	}
+	pool_forget(p);
+	pool_close(&p->ctl);
+	pool_close(&p->ep);
+	pool_close(&p->tfd);
+	pool_gate_free(p->gate);
+	if (p->slots)
+		munmap(p->slots, p->slots_len);
+	free(p->w);
+	free(p->ans_cpus);
+	free(p->preset);
+	free(p->config_file);
+	free(p);
+}
+
+/* Free a pool. */
+void nicely_pool_free(nicely_pool *p)
+{
+	if (p)
+		pool_destroy(p);
+}
+
+/* Create a pool. */
+int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
+{
+	struct pool_gate_opts go = { 0 };
+	nicely_pool *p;
+	char err[512];
+	int rc;
+
+	if (!out)
+		return NICELY_EINVAL;
+	*out = NULL;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return NICELY_ENOMEM;
+	p->ctl = p->ep = p->tfd = -1;
+	if (opts)
+		p->o = *opts;
+	else
+		nicely_options_init(&p->o);
+	if (p->o.max_workers < 0 || p->o.nice > 19 || p->o.nice < -1) {
+		rc = NICELY_EINVAL;
+		goto fail;
+	}
+	if ((p->o.preset && !(p->preset = strdup(p->o.preset))) ||
+	    (p->o.config_file && !(p->config_file = strdup(p->o.config_file)))) {
+		rc = NICELY_ENOMEM;
+		goto fail;
+	}
+	p->o.preset = p->preset;
+	p->o.config_file = p->config_file;
+	go.preset = p->preset;
+	go.max_workers = p->o.max_workers;
+	go.nice = p->o.nice;
+	go.config_file = p->config_file;
+	err[0] = 0;
+	if ((rc = pool_gate_new(&p->gate, &go, err, sizeof err))) {
+		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
+		rc = rc == -ENOMEM ? NICELY_ENOMEM : NICELY_ECONFIG;
+		goto fail;
+	}
+	if (*pool_gate_warning(p->gate))
+		pool_log(p, NICELY_LOG_WARNING, -1, 0, "%s",
+			 pool_gate_warning(p->gate));
+	p->cap = pool_gate_cap(p->gate);
+	if (p->o.max_workers > 0 && p->o.max_workers < p->cap)
+		p->cap = p->o.max_workers;
+	if (p->cap < 1)
+		p->cap = 1;
+	p->nw = 2 * p->cap + 1;	/* room for replacements while old ones exit */
+	p->w = calloc((size_t)p->nw, sizeof *p->w);
+	p->ans_cpus = calloc((size_t)p->cap, sizeof *p->ans_cpus);
+	if (!p->w || !p->ans_cpus) {
+		rc = NICELY_ENOMEM;
+		goto fail;
+	}
+	for (int i = 0; i < p->nw; i++)
+		p->w[i].task_fd = p->w[i].res_fd = p->w[i].err_fd = -1;
+	p->slots_len = sizeof(struct worker_slot) * (size_t)p->nw;
+	p->slots = mmap(NULL, p->slots_len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p->slots == MAP_FAILED) {
+		p->slots = NULL;
+		rc = NICELY_ENOMEM;
+		goto fail;
+	}
+	p->ep = epoll_create1(EPOLL_CLOEXEC);
+	p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (p->ep < 0 || p->tfd < 0) {
+		rc = NICELY_EMFILE;
+		goto fail;
+	}
+	p->wcfg.init = p->o.worker_init;
+	p->wcfg.exit = p->o.worker_exit;
+	p->wcfg.init_arg = p->o.init_arg;
+	p->wcfg.lifespan = p->o.lifespan;
+	p->wcfg.timed = p->o.timeout_ms > 0;
+	p->wcfg.slots = p->slots;
+	p->wcfg.nslots = p->nw;
+	pid_t pid = forkserver_start(&p->ctl, &p->wcfg);
+
+	if (pid < 0) {
+		rc = pid == -ENOMEM ? NICELY_ENOMEM : NICELY_EIO;
+		goto fail;
+	}
+	p->fs_pid = pid;
+	p->next_tick_ns = worker_now_ns() +
+			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
+	pool_ep(p, EPOLL_CTL_ADD, p->ctl, EPOLLIN, EV_CTL, 0);
+	pool_ep(p, EPOLL_CTL_ADD, p->tfd, EPOLLIN, EV_TIMER, 0);
+	*out = p;
+	return 0;
+fail:
+	pool_destroy(p);
+	return rc;
+}

@@ -1,0 +1,247 @@
+/* sched/pool_gate: how many workers a libnicely pool may run, and where.
+ * The same chain as the CLI: agent/ topology and sampler give a snapshot,
+ * policy/ config gives the preset (with the library's max_workers and nice
+ * as flags, clamped by the admin's [limits]) and policy_decide answers.
+ * Called by pool.c in the pool's owner thread, once per tick. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/sampler.h"
+#include "agent/topology.h"
+#include "policy/config.h"
+#include "policy/decide.h"
+#include "sched/pool_gate.h"
+
+struct pool_gate {
+	struct pool_gate_opts o;
+	struct agent_topology *topo;
+	struct agent_sampler *smp;
+	struct policy_preset preset;
+	struct policy_state *st;
+	struct policy_decision *dec;
+	char warn[512];
+	int npus, nallowed, cap;
+	int *cpus;			/* answer: Linux CPU per start */
+	struct policy_worker *pw;	/* decide's view of our workers */
+	struct agent_worker_ref *refs;	/* the sampler's view */
+	struct pool_gate_action *acts;
+	size_t maxw;			/* room in pw / refs / acts */
+};
+
+/* Read the config files and resolve the preset into g->preset. */
+static int gate_load(struct pool_gate *g, struct policy_preset *out, char *warn,
+		     size_t warnlen, char *err, size_t errlen)
+{
+	struct policy_config_opts co = { 0 };
+	struct policy_flags fl = POLICY_FLAGS_INIT;
+	struct policy_config *cfg;
+	int rc;
+
+	co.extra_file = g->o.config_file;
+	if ((rc = policy_config_load(&cfg, &co, err, errlen)) < 0)
+		return rc;
+	fl.preset = g->o.preset;
+	fl.jobs = g->o.max_workers;
+	fl.nice = g->o.nice;
+	fl.insist = 0;		/* a library clamps to [limits] and warns */
+	warn[0] = 0;
+	rc = policy_config_resolve(cfg, &fl, out, warn, warnlen, err, errlen);
+	policy_config_free(cfg);
+	return rc;
+}
+
+/* Create the gate: topology, config, sampler, decide's memory. */
+int pool_gate_new(struct pool_gate **out, const struct pool_gate_opts *o,
+		  char *err, size_t errlen)
+{
+	struct pool_gate *g = calloc(1, sizeof *g);
+	const struct agent_snapshot *snap;
+	int rc;
+
+	*out = NULL;
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	g->o = *o;
+	if ((rc = gate_load(g, &g->preset, g->warn, sizeof g->warn, err,
+			    errlen)) < 0)
+		goto fail;
+	rc = -EBADMSG;
+	if (agent_topology_load(&g->topo, NULL, err, errlen) < 0)
+		goto fail;
+	g->npus = agent_topology_npus(g->topo);
+	g->nallowed = agent_topology_nallowed(g->topo);
+	g->cap = g->nallowed > 0 ? g->nallowed : 1;
+	if (g->o.max_workers > 0 &&
+	    (g->o.max_workers < g->cap || g->preset.ignore_others))
+		g->cap = g->o.max_workers;
+	if (agent_sampler_new(&g->smp, g->topo, NULL, err, errlen) < 0)
+		goto fail;
+	g->maxw = 2 * (size_t)g->cap + 1;
+	g->st = policy_state_new(g->npus);
+	g->dec = policy_decision_new(g->npus, g->maxw);
+	g->cpus = calloc((size_t)g->cap + (size_t)g->npus, sizeof *g->cpus);
+	g->pw = calloc(g->maxw, sizeof *g->pw);
+	g->refs = calloc(g->maxw, sizeof *g->refs);
+	g->acts = calloc(g->maxw, sizeof *g->acts);
+	if (!g->st || !g->dec || !g->cpus || !g->pw || !g->refs || !g->acts) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	/* the first sample has no deltas; take it now so the first tick
+	 * already sees the load since pool creation */
+	if (agent_sampler_sample(g->smp, 0, &snap, err, errlen) < 0)
+		goto fail;
+	*out = g;
+	return 0;
+fail:
+	pool_gate_free(g);
+	return rc;
+}
+
+/* Free the gate. */
+void pool_gate_free(struct pool_gate *g)
+{
+	if (!g)
+		return;
+	agent_sampler_free(g->smp);
+	agent_topology_free(g->topo);
+	policy_state_free(g->st);
+	policy_decision_free(g->dec);
+	free(g->cpus);
+	free(g->pw);
+	free(g->refs);
+	free(g->acts);
+	free(g);
+}
+
+/* Re-read the configuration; the old preset stays on error. */
+int pool_gate_reload(struct pool_gate *g, char *err, size_t errlen)
+{
+	struct policy_preset p;
+	char warn[512];
+	int rc = gate_load(g, &p, warn, sizeof warn, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	g->preset = p;
+	snprintf(g->warn, sizeof g->warn, "%s", warn);
+	return 0;
+}
+
+/* Most workers at once. */
+int pool_gate_cap(const struct pool_gate *g)
+{
+	return g->cap;
+}
+
+/* The preset's sampling tick. */
+int pool_gate_interval_ms(const struct pool_gate *g)
+{
+	return g->preset.interval_ms > 0 ? g->preset.interval_ms : 100;
+}
+
+/* /proc/stat deltas need ~100 ms to mean something. */
+int pool_gate_warmup_ms(const struct pool_gate *g)
+{
+	return g->preset.ignore_others ? 0 : 100;
+}
+
+/* The clamp warning of the last resolve, or "". */
+const char *pool_gate_warning(const struct pool_gate *g)
+{
+	return g->warn;
+}
+
+/* Declare our workers to the sampler; fills g->pw too. */
+static void gate_declare(struct pool_gate *g, const struct pool_gate_worker *w,
+			 size_t nw)
+{
+	size_t nref = 0;
+
+	for (size_t i = 0; i < nw; i++) {
+		int pu = w[i].cpu >= 0 ? agent_topology_pu_of_os(g->topo, w[i].cpu)
+				       : -1;
+
+		g->pw[i] = (struct policy_worker){ w[i].id, pu, w[i].paused };
+		if (w[i].pid > 0)
+			g->refs[nref++] = (struct agent_worker_ref){ w[i].pid, pu };
+	}
+	agent_sampler_set_workers(g->smp, g->refs, nref);
+}
+
+/* A worker started: declare the new set. */
+void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,
+		       size_t nw)
+{
+	gate_declare(g, w, nw < g->maxw ? nw : g->maxw);
+}
+
+/* A worker was reaped: hand its last CPU time to the sampler. */
+void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns)
+{
+	agent_sampler_worker_exited(g->smp, pid, cpu_ns);
+}
+
+/* Sample, decide, and translate PU indices into Linux CPUs. */
+int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
+		   size_t nw, size_t queued, struct pool_gate_answer *ans,
+		   char *err, size_t errlen)
+{
+	const struct agent_pu *pus = agent_topology_pus(g->topo);
+	const struct agent_snapshot *snap;
+	struct policy_input in = { 0 };
+	size_t na = 0;
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	if (nw > g->maxw)
+		nw = g->maxw;
+	gate_declare(g, w, nw);
+	if ((rc = agent_sampler_sample(g->smp, 0, &snap, err, errlen)) < 0)
+		return rc;
+	in.snap = snap;
+	in.pus = pus;
+	in.preset = &g->preset;
+	in.running = g->pw;
+	in.nrunning = nw;
+	in.queued = queued;
+	policy_decide(&in, g->st, g->dec);
+	ans->nstart = g->dec->nstart;
+	/* a synthetic or XML topology is not this machine: do not pin */
+	for (int i = 0; i < ans->nstart; i++)
+		g->cpus[i] = agent_topology_is_thissystem(g->topo)
+				     ? pus[g->dec->start_pus[i]].os_index
+				     : -1;
+	/* nuclear with more workers asked than CPUs: the rest run unpinned */
+	if (g->preset.ignore_others && g->cap > g->nallowed) {
+		int extra = g->cap - (int)nw - ans->nstart;
+
+		for (; extra > 0 && ans->nstart < g->cap + g->npus; extra--)
+			g->cpus[ans->nstart++] = -1;
+	}
+	for (size_t i = 0; i < g->dec->nactions && na < g->maxw; i++) {
+		const struct policy_action *a = &g->dec->actions[i];
+		struct pool_gate_action *b = &g->acts[na++];
+
+		b->id = a->id;
+		b->cpu = a->pu >= 0 && a->pu < g->npus &&
+				 agent_topology_is_thissystem(g->topo)
+			 ? pus[a->pu].os_index
+			 : -1;
+		b->kind = a->kind == POLICY_MOVE     ? POOL_GATE_MOVE
+			  : a->kind == POLICY_PAUSE  ? POOL_GATE_PAUSE
+			  : a->kind == POLICY_RESUME ? POOL_GATE_RESUME
+						     : POOL_GATE_STOP;
+	}
+	ans->cpus = g->cpus;
+	ans->nice = g->dec->nice;
+	ans->actions = g->acts;
+	ans->nactions = na;
+	ans->reason = g->dec->reason;
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* sched/pool_gate: the load-aware gate of a libnicely pool. Wraps agent/
+ * (topology, sampler) and policy/ (config, decide) the way the CLI uses
+ * them: once per tick, how many more workers may start, on which CPUs, at
+ * which nice, and what to do with running ones. Called by pool.c only, in
+ * the pool's owner thread. */
+#ifndef SCHED_POOL_GATE_H
+#define SCHED_POOL_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pool_gate;
+
+struct pool_gate_opts {
+	const char *preset;	/* NULL: the configured default */
+	int max_workers;	/* 0: no cap beyond the preset */
+	int nice;		/* -1: the preset's */
+	const char *config_file;	/* extra file read last, or NULL */
+};
+
+/* A live worker as the gate sees it. */
+struct pool_gate_worker {
+	int64_t id;	/* pool.c's worker slot */
+	pid_t pid;	/* 0 while not known yet */
+	int cpu;	/* Linux CPU it is pinned to, -1 if none */
+	int paused;
+};
+
+enum pool_gate_act { POOL_GATE_MOVE, POOL_GATE_PAUSE, POOL_GATE_RESUME,
+		     POOL_GATE_STOP };
+
+struct pool_gate_action {
+	enum pool_gate_act kind;
+	int64_t id;	/* worker slot */
+	int cpu;	/* MOVE: new Linux CPU */
+};
+
+/* One tick's answer; arrays owned by the gate until the next tick. */
+struct pool_gate_answer {
+	int nstart;		/* new workers that may start now */
+	const int *cpus;	/* Linux CPU for each, -1 = do not pin */
+	int nice;		/* their nice */
+	const struct pool_gate_action *actions;
+	size_t nactions;
+	const char *reason;	/* why not more, static text */
+};
+
+/* Read the configuration and resolve the preset. Returns 0, or a negative
+ * errno with a message in err (a config error is -EBADMSG). */
+int pool_gate_new(struct pool_gate **out, const struct pool_gate_opts *o,
+		  char *err, size_t errlen);
+void pool_gate_free(struct pool_gate *g);
+/* Re-read the configuration files; on error the old preset stays. */
+int pool_gate_reload(struct pool_gate *g, char *err, size_t errlen);
+/* Most workers that can ever run at once (sizes pool.c's tables). */
+int pool_gate_cap(const struct pool_gate *g);
+/* Milliseconds between ticks. */
+int pool_gate_interval_ms(const struct pool_gate *g);
+/* Milliseconds to wait after creation before the first tick, so that
+ * the first decision sees one full sampling interval (0 when the preset
+ * ignores others' load). */
+int pool_gate_warmup_ms(const struct pool_gate *g);
+/* A warning from resolving the preset (a clamp by [limits]), or "". */
+const char *pool_gate_warning(const struct pool_gate *g);
+/* Our live workers changed (one started): the sampler counts their CPU
+ * time as ours from now on, not as others' load. */
+void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,
+		       size_t nw);
+/* A worker was reaped; cpu_ns is its whole user+system time. */
+void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns);
+/* Decide one tick for `queued` waiting tasks and the given live workers. */
+int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
+		   size_t nw, size_t queued, struct pool_gate_answer *ans,
+		   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1382 @@
+/* sched/run: the batch engine behind `nicely run`. Owns the queue, the
+ * running tasks, the epoll loop (pipes, pidfds, signalfd, tick and deadline
+ * timerfds), ordered output, timeouts, retries, --halt and kill-all. Each
+ * tick asks agent/ (sample) and policy/ (decide) and applies the decision.
+ * Single-threaded; called once per batch by sched/cli_run.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy/decide.h"
+#include "sched/cgroup.h"
+#include "sched/feed.h"
+#include "sched/loop.h"
+#include "sched/output.h"
+#include "sched/run.h"
+#include "sched/spawn.h"
+
+#define RUN_FIRST_TICK_NS 100000000ull /* second sample: first deltas */
+/* At most this many tasks in the window (running, finished but not yet
+ * written in order, read ahead): with one very long task at the head and
+ * -k, later ones wait instead of piling up without bound. */
+#define RUN_WINDOW_MAX 262144
+/* Values the input thread may read ahead of the loop. */
+#define RUN_FEED_AHEAD 1024
+
+struct run {
+	const struct run_opts *o;
+	struct loop loop;
+	struct queue q;
+	struct queue_task *running; /* doubly linked via prev/next */
+	int input_eof;
+	int sigfd, tickfd, timerfd, devnull;
+	struct loop_watch w_sig, w_tick, w_timer, w_feed;
+	struct feed *feed;	/* input read in a thread, or NULL */
+	int *pending_pu;	/* PUs granted while no input had arrived */
+	int npending, pending_nice;
+	size_t max_running;	/* what the decision's arrays are sized for */
+	struct policy_state *pst;
+	struct policy_decision *dec;
+	struct policy_worker *pw;
+	struct agent_worker_ref *wr;
+	size_t wcap;
+	unsigned char *pu_ok;	/* hand-off allowed on this PU */
+	const struct agent_pu *pus;
+	int npus;
+	int pin;		/* topology is this machine: bind */
+	unsigned char *slots;	/* slot i+1 in use */
+	int nslots;
+	int stopping;		/* no new starts (halt, signal, EPIPE) */
+	uint64_t grace_ns;
+	uint64_t armed_ns;	/* deadline timer armed for, 0 = off */
+	char exe_name[256];	/* last program resolved through PATH */
+	char exe_path[4096];
+	int exe_ok;
+	struct run_stats st;
+	char *err;
+	size_t errlen;
+	int fatal;		/* -errno: the engine itself broke */
+	struct sched_cgroup *cg; /* the batch's cgroups, NULL without */
+	int autogroup_restore;	/* session autogroup nice to put back, -1 */
+};
+
+/* Our stdio must be fds 0-2 before any pipe is made (spawn relies on it). */
+static void run_fix_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+/* Report the progress hook. */
+static void run_progress(struct run *r)
+{
+	if (r->o->on_progress)
+		r->o->on_progress(r->o->ctx, &r->st);
+}
+
+/* Read one more task from the input into the window and the ready FIFO,
+ * skipping what the skip hook says. Returns 1, 0 at the end, -errno. */
+static int run_read_one(struct run *r)
+{
+	const char *const *vals;
+	char ebuf[512];
+	int n;
+
+	while (!r->input_eof) {
+		if (r->q.len >= RUN_WINDOW_MAX)
+			return 0; /* the window is full: wait for its head */
+		n = r->feed ? feed_next(r->feed, &vals, ebuf, sizeof ebuf)
+			    : input_next(r->o->input, &vals, ebuf, sizeof ebuf);
+		if (n == -EAGAIN)
+			return 0; /* nothing yet: feed_fd wakes the loop */
+		if (n < 0) {
+			/* the batch goes on with what was read; say so */
+			fprintf(stderr, "nicely: %s\n", ebuf);
+			r->input_eof = 1;
+			return 0;
+		}
+		if (n == 0) {
+			r->input_eof = 1;
+			if (r->st.total < 0)
+				r->st.total = (long long)(r->q.next_seq - 1);
+			return 0;
+		}
+		struct queue_task *t = queue_push(&r->q, vals,
+						  input_nsources(r->o->input));
+		if (!t)
+			return -ENOMEM;
+		if (r->o->skip && r->o->skip(r->o->ctx, t->seq)) {
+			queue_task_event(t, QUEUE_EV_SKIP);
+			r->st.skipped++;
+			continue;
+		}
+		queue_ready_add(&r->q, t);
+		return 1;
+	}
+	return 0;
+}
+
+/* Make sure at least n tasks are ready (or the input is done). */
+static int run_fill_ready(struct run *r, size_t n)
+{
+	while (r->q.nready < n && !r->input_eof) {
+		int e = run_read_one(r);
+		if (e <= 0)
+			return e;
+	}
+	return 0;
+}
+
+/* Lowest free {%} slot, marking it used. */
+static int run_slot_take(struct run *r)
+{
+	for (int i = 0; i < r->nslots; i++)
+		if (!r->slots[i]) {
+			r->slots[i] = 1;
+			return i + 1;
+		}
+	int old = r->nslots, n = old ? old * 2 : 16;
+	unsigned char *s = realloc(r->slots, (size_t)n);
+	if (!s)
+		return -1;
+	memset(s + old, 0, (size_t)(n - old));
+	r->slots = s;
+	s[old] = 1;
+	r->nslots = n;
+	return old + 1;
+}
+
+/* Return a slot. */
+static void run_slot_put(struct run *r, int slot)
+{
+	if (slot >= 1 && slot <= r->nslots)
+		r->slots[slot - 1] = 0;
+}
+
+/* Link a task into the running list. */
+static void run_link(struct run *r, struct queue_task *t)
+{
+	t->prev = NULL;
+	t->next = r->running;
+	if (r->running)
+		r->running->prev = t;
+	r->running = t;
+	r->st.running++;
+}
+
+/* Unlink a task from the running list. */
+static void run_unlink(struct run *r, struct queue_task *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		r->running = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+	r->st.running--;
+}
+
+/* Re-arm the deadline timer for the earliest timeout or kill grace. */
+static void run_arm_deadlines(struct run *r)
+{
+	uint64_t min = 0;
+
+	for (struct queue_task *t = r->running; t; t = t->next)
+		if (t->deadline_ns && t->kill_stage < 2 &&
+		    (!min || t->deadline_ns < min))
+			min = t->deadline_ns;
+	if (min != r->armed_ns)
+		loop_timer_at(r->timerfd, min);
+	r->armed_ns = min;
+}
+
+/* Signal a task's whole process tree (and wake it if stopped). With a
+ * cgroup, STOP/CONT freeze and thaw it, TERM reaches every process in it
+ * (grandchildren that left the process group too) and KILL is the
+ * cgroup's kill-all; without, its process group. */
+static void run_signal_task(struct queue_task *t, int sig)
+{
+	char err[512];
+
+	if (t->pid <= 0)
+		return;
+	if (t->cg && (sig == SIGSTOP || sig == SIGCONT)) {
+		if (sched_cgroup_task_freeze(t->cg, sig == SIGSTOP, err,
+					     sizeof err) == 0)
+			return;
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	}
+	killpg(t->pid, sig);
+	if (t->cg && sig == SIGKILL &&
+	    sched_cgroup_task_kill(t->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	else if (t->cg && sig != SIGKILL)
+		sched_cgroup_task_signal(t->cg, sig);
+	if (sig == SIGTERM || sig == SIGKILL) {
+		if (t->cg && t->paused)
+			sched_cgroup_task_freeze(t->cg, 0, NULL, 0);
+		killpg(t->pid, SIGCONT);
+	}
+}
+
+/* Start killing one task: TERM now, KILL after the grace. */
+static void run_kill_task(struct run *r, struct queue_task *t, uint64_t now)
+{
+	if (t->kill_stage > 0)
+		return;
+	run_signal_task(t, SIGTERM);
+	t->kill_stage = 1;
+	t->deadline_ns = now + r->grace_ns;
+}
+
+/* Kill every running task's process group: TERM, grace, KILL. The single
+ * place that reaches all of the batch's processes. */
+static void run_kill_all(struct run *r)
+{
+	uint64_t now = loop_now_ns();
+
+	for (struct queue_task *t = r->running; t; t = t->next) {
+		t->halted = 1;
+		run_kill_task(r, t, now);
+	}
+	run_arm_deadlines(r);
+}
+
+/* The values joined by tabs, plus a final tab. */
+char *run_tag_of(const struct queue_task *t)
+{
+	size_t len = 0;
+	const char *p = t->values;
+	char *s, *o;
+
+	for (size_t i = 0; i < t->nvalues; i++) {
+		size_t l = strlen(p);
+		len += l + 1;
+		p += l + 1;
+	}
+	s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	o = s;
+	p = t->values;
+	for (size_t i = 0; i < t->nvalues; i++) {
+		size_t l = strlen(p);
+		memcpy(o, p, l);
+		o[l] = '\t';
+		o += l + 1;
+		p += l + 1;
+	}
+	*o = 0;
+	return s;
+}
+
+/* Printf into a fd through a small buffer. */
+__attribute__((format(printf, 2, 3))) static int run_fdprintf(int fd,
+							      const char *fmt,
+							      ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	return output_full_write(fd, buf, (size_t)n < sizeof buf ? (size_t)n
+							      : sizeof buf - 1);
+}
+
+/* One JSON object line for a finished task. */
+int run_write_json(int fd, const struct queue_task *t,
+		   const struct agent_topology *topo)
+{
+	const char *cmd = t->cmd ? t->cmd : "";
+	const char *p = t->values;
+	int cpu = -1, e;
+
+	if (topo && t->pu >= 0 && t->pu < agent_topology_npus(topo))
+		cpu = agent_topology_pus(topo)[t->pu].os_index;
+	e = run_fdprintf(fd, "{\"seq\":%llu,\"command\":",
+			 (unsigned long long)t->seq);
+	if (!e)
+		e = output_json_string(fd, cmd, strlen(cmd));
+	if (!e)
+		e = output_full_write(fd, ",\"values\":[", 11);
+	for (size_t i = 0; !e && i < t->nvalues; i++) {
+		size_t l = strlen(p);
+		if (i)
+			e = output_full_write(fd, ",", 1);
+		if (!e)
+			e = output_json_string(fd, p, l);
+		p += l + 1;
+	}
+	if (!e)
+		e = run_fdprintf(fd,
+				 "],\"exit\":%d,\"signal\":%d,\"start\":%.3f,"
+				 "\"runtime\":%.3f,\"stdout\":",
+				 t->exitval, t->signal, t->start_real,
+				 (double)(t->end_ns - t->start_ns) / 1e9);
+	if (!e)
+		e = output_write_json(&t->out, fd);
+	if (!e)
+		e = output_full_write(fd, ",\"stderr\":", 10);
+	if (!e)
+		e = output_write_json(&t->err, fd);
+	if (!e)
+		e = run_fdprintf(fd, ",\"pu\":%d,\"cpu\":%d", t->pu, cpu);
+	/* resource figures from the task's cgroup, null without one */
+	if (!e && t->cpu_ns >= 0)
+		e = run_fdprintf(fd, ",\"cpu_time\":%.3f",
+				 (double)t->cpu_ns / 1e9);
+	else if (!e)
+		e = output_full_write(fd, ",\"cpu_time\":null", 16);
+	if (!e && t->mem_peak >= 0)
+		e = run_fdprintf(fd, ",\"mem_peak\":%lld,\"oom_kills\":%lld",
+				 (long long)t->mem_peak,
+				 (long long)(t->oom_kills > 0 ? t->oom_kills : 0));
+	else if (!e)
+		e = output_full_write(fd, ",\"mem_peak\":null", 16);
+	if (!e && t->errmsg) {
+		/* why it never ran its command, without "nicely: " and "\n" */
+		const char *m = t->errmsg;
+		size_t l = strlen(m);
+		if (!strncmp(m, "nicely: ", 8))
+			m += 8, l -= 8;
+		if (l && m[l - 1] == '\n')
+			l--;
+		e = output_full_write(fd, ",\"error\":", 9);
+		if (!e)
+			e = output_json_string(fd, m, l);
+	}
+	if (!e)
+		e = output_full_write(fd, "}\n", 2);
+	return e;
+}
+
+/* Our stdout went away (EPIPE): stop like on a signal, quietly. */
+static void run_output_failed(struct run *r, int e)
+{
+	if (r->st.signal)
+		return;
+	if (e != -EPIPE)
+		fprintf(stderr, "nicely: cannot write output: %s\n",
+			strerror(-e));
+	r->st.signal = SIGPIPE;
+	r->stopping = 1;
+	run_kill_all(r);
+}
+
+/* Write a finished task's output (or JSON) and release it. */
+static void run_emit(struct run *r, struct queue_task *t)
+{
+	const struct run_opts *o = r->o;
+	int e = 0;
+
+	if (!r->st.signal || r->st.signal != SIGPIPE) {
+		if (o->json) {
+			e = run_write_json(o->out_fd, t, o->topo);
+		} else {
+			char *tag = o->tag ? run_tag_of(t) : NULL;
+			/* with --line-buffer only a last partial line is left */
+			const char *otag = tag, *etag = tag;
+			if (o->line_buffer) {
+				otag = t->lb_start[0] ? tag : NULL;
+				etag = t->lb_start[1] ? tag : NULL;
+			}
+			e = output_write(&t->out, o->out_fd, otag);
+			if (!e)
+				e = output_write(&t->err, o->err_fd, etag);
+			free(tag);
+		}
+	}
+	queue_task_event(t, QUEUE_EV_EMIT);
+	queue_task_release(t);
+	if (e < 0)
+		run_output_failed(r, e);
+}
+
+/* Write every finished task at the head of the window, in order, and drop
+ * what is written. At the end (final) skip tasks that never finished. */
+static void run_flush(struct run *r, int final)
+{
+	struct queue_task *t;
+
+	while ((t = queue_head(&r->q))) {
+		if (t->state == QUEUE_DONE)
+			run_emit(r, t);
+		else if (t->state != QUEUE_EMITTED && !final)
+			break;
+		queue_drop_head(&r->q);
+	}
+}
+
+/* Create DIR/<seq>/ and open its stdout/stderr files for a starting task. */
+static void run_results_open(struct run *r, struct queue_task *t)
+{
+	char path[4096];
+	int n;
+
+	n = snprintf(path, sizeof path, "%s/%llu", r->o->results_dir,
+		     (unsigned long long)t->seq);
+	if (n < 0 || (size_t)n >= sizeof path - 16)
+		return;
+	if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+		fprintf(stderr, "nicely: task %llu: cannot create %s: %s\n",
+			(unsigned long long)t->seq, path, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(path + n, sizeof path - (size_t)n, "/%s",
+			 i ? "stderr" : "stdout");
+		t->res_fd[i] = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+					  O_CLOEXEC, 0666);
+		if (t->res_fd[i] < 0)
+			fprintf(stderr,
+				"nicely: task %llu: cannot write %s: %s\n",
+				(unsigned long long)t->seq, path,
+				strerror(errno));
+	}
+}
+
+/* Close the --results files and write exitval for a finished task. */
+static void run_results_close(struct run *r, struct queue_task *t, int final)
+{
+	for (int i = 0; i < 2; i++)
+		if (t->res_fd[i] >= 0) {
+			close(t->res_fd[i]);
+			t->res_fd[i] = -1;
+		}
+	if (!final || !r->o->results_dir)
+		return;
+	char path[4096], val[32];
+	snprintf(path, sizeof path, "%s/%llu/exitval", r->o->results_dir,
+		 (unsigned long long)t->seq);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	int n = snprintf(val, sizeof val, "%d\n", t->exitval);
+	if (fd < 0 || output_full_write(fd, val, (size_t)n) < 0)
+		fprintf(stderr, "nicely: task %llu: cannot write %s: %s\n",
+			(unsigned long long)t->seq, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* --line-buffer: write the complete lines in buf now, keep the rest. */
+static void run_line_flush(struct run *r, struct queue_task *t, int which,
+			   int all)
+{
+	struct output_buf *b = which ? &t->err : &t->out;
+	int fd = which ? r->o->err_fd : r->o->out_fd;
+	char *tag = NULL;
+	size_t upto = b->len;
+	int e;
+
+	if (b->fd >= 0 || b->len == 0)
+		return;
+	if (!all) {
+		char *nl = memrchr(b->mem, '\n', b->len);
+		/* a line longer than the in-memory limit goes out in parts */
+		if (!nl && b->len < OUTPUT_MEM_MAX / 2)
+			return;
+		upto = nl ? (size_t)(nl - b->mem) + 1 : b->len;
+	}
+	if (r->o->tag)
+		tag = run_tag_of(t);
+	struct output_buf part = OUTPUT_BUF_INIT;
+	part.mem = b->mem;
+	part.len = part.total = upto;
+	/* output_write ends a tagged part with a newline; only tag at the
+	 * start of lines, so write the tag by hand for partial lines */
+	if (tag && t->lb_start[which]) {
+		e = output_full_write(fd, tag, strlen(tag));
+		if (e < 0)
+			goto out;
+	}
+	if (tag) {
+		/* tag every line after the first */
+		size_t s = 0;
+		e = 0;
+		while (s < upto && e == 0) {
+			char *nl = memchr(b->mem + s, '\n', upto - s);
+			size_t l = nl ? (size_t)(nl - (b->mem + s)) + 1 : upto - s;
+			e = output_full_write(fd, b->mem + s, l);
+			s += l;
+			if (!e && nl && s < upto)
+				e = output_full_write(fd, tag, strlen(tag));
+		}
+	} else {
+		e = output_full_write(fd, b->mem, upto);
+	}
+out:
+	free(tag);
+	t->lb_start[which] = upto > 0 && b->mem[upto - 1] == '\n';
+	memmove(b->mem, b->mem + upto, b->len - upto);
+	b->len -= upto;
+	b->total = b->len;
+	if (e < 0)
+		run_output_failed(r, e);
+}
+
+static void run_task_done_maybe(struct run *r, struct queue_task *t);
+
+/* A task's stdout or stderr pipe has data or hung up. */
+static void run_on_pipe(struct queue_task *t, int which, struct run *r)
+{
+	struct loop_watch *w = which ? &t->w_err : &t->w_out;
+	char buf[65536];
+	ssize_t n = read(w->fd, buf, sizeof buf);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* a child between fork and exec may still hold this fd, so
+		 * close() alone would leave it in the epoll set */
+		loop_del(&r->loop, w);
+		close(w->fd);
+		w->fd = -1;
+		t->open_pipes--;
+		run_task_done_maybe(r, t);
+		return;
+	}
+	if (t->res_fd[which] >= 0 &&
+	    output_full_write(t->res_fd[which], buf, (size_t)n) < 0) {
+		fprintf(stderr, "nicely: task %llu: cannot write results: %s\n",
+			(unsigned long long)t->seq, strerror(errno));
+		close(t->res_fd[which]);
+		t->res_fd[which] = -1;
+	}
+	int e = output_append(which ? &t->err : &t->out, buf, (size_t)n);
+	if (e < 0 && !t->errmsg) {
+		char m[256];
+		snprintf(m, sizeof m, "nicely: task %llu: output lost: %s\n",
+			 (unsigned long long)t->seq, strerror(-e));
+		t->errmsg = strdup(m);
+	}
+	if (r->o->line_buffer && !r->o->json)
+		run_line_flush(r, t, which, 0);
+}
+
+/* The running task a watch belongs to. */
+#define RUN_TASK_OF(w, member)                                                 \
+	((struct queue_task *)((char *)(w) - offsetof(struct queue_task, member)))
+
+static struct run *run_self; /* the one batch this process runs */
+
+/* stdout watch callback. */
+static void run_on_out(struct loop_watch *w, uint32_t ev)
+{
+	(void)ev;
+	run_on_pipe(RUN_TASK_OF(w, w_out), 0, run_self);
+}
+
+/* stderr watch callback. */
+static void run_on_err(struct loop_watch *w, uint32_t ev)
+{
+	(void)ev;
+	run_on_pipe(RUN_TASK_OF(w, w_err), 1, run_self);
+}
+
+/* pidfd callback: the task's process exited; reap it. */
+static void run_on_pid(struct loop_watch *w, uint32_t ev)
+{
+	struct queue_task *t = RUN_TASK_OF(w, w_pid);
+	struct rusage ru;
+	int status;
+	pid_t p;
+
+	(void)ev;
+	do
+		p = wait4(t->pid, &status, WNOHANG, &ru);
+	while (p < 0 && errno == EINTR);
+	if (p == 0)
+		return;
+	/* its last CPU time is ours, not others' load */
+	if (p > 0)
+		agent_sampler_worker_exited(
+			run_self->o->sampler, p,
+			((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+					1000000000ull +
+				((uint64_t)ru.ru_utime.tv_usec +
+				 (uint64_t)ru.ru_stime.tv_usec) * 1000ull);
+	t->wstatus = p > 0 ? status : 0;
+	t->exited = 1;
+	t->end_ns = loop_now_ns();
+	loop_del(&run_self->loop, w);
+	close(w->fd);
+	w->fd = -1;
+	run_task_done_maybe(run_self, t);
+}
+
+static int run_start(struct run *r, int pu, int nice);
+
+/* Does the result of t meet the --halt condition? */
+static int run_halt_reached(struct run *r)
+{
+	const struct run_opts *o = r->o;
+	double count, base;
+
+	if (o->halt_when == RUN_HALT_NEVER)
+		return 0;
+	count = o->halt_what == RUN_HALT_FAIL ? (double)r->st.failed
+		: o->halt_what == RUN_HALT_SUCCESS ? (double)r->st.succeeded
+						   : (double)r->st.finished;
+	if (!o->halt_pct)
+		return count >= o->halt_n;
+	/* a percentage of the whole batch, once its size is known; before
+	 * that, of what finished (at least 3 tasks, as GNU parallel does) */
+	base = r->st.total >= 0 ? (double)r->st.total : (double)r->st.finished;
+	if (r->st.total < 0 && r->st.finished < 3)
+		return 0;
+	return base > 0 && count * 100.0 >= o->halt_n * base;
+}
+
+/* A task's final result: hooks, --results, stats, --halt, output. */
+static void run_record(struct run *r, struct queue_task *t)
+{
+	queue_task_event(t, QUEUE_EV_FINISH);
+	run_results_close(r, t, 1);
+	r->st.finished++;
+	if (t->failed)
+		r->st.failed++;
+	else
+		r->st.succeeded++;
+	if (t->errmsg)
+		fputs(t->errmsg, stderr);
+	if (t->timed_out)
+		fprintf(stderr, "nicely: task %llu: timed out, killed: %s\n",
+			(unsigned long long)t->seq, t->cmd ? t->cmd : "");
+	if (r->o->on_result)
+		r->o->on_result(r->o->ctx, t);
+	if (!r->stopping && run_halt_reached(r)) {
+		r->st.halted = 1;
+		r->st.halt_success = r->o->halt_what == RUN_HALT_SUCCESS;
+		r->stopping = 1;
+		fprintf(stderr, "nicely: halting after task %llu %s%s\n",
+			(unsigned long long)t->seq,
+			t->failed ? "failed: " : "finished: ",
+			t->cmd ? t->cmd : "");
+		if (r->o->halt_when == RUN_HALT_NOW)
+			run_kill_all(r);
+	}
+	if (r->o->unordered || r->o->line_buffer) {
+		run_emit(r, t);
+	} else if (!r->o->json && !r->o->tag) {
+		/* waiting for its turn, it needs only its output */
+		free(t->cmd);
+		free(t->values);
+		free(t->errmsg);
+		t->cmd = t->values = t->errmsg = NULL;
+		t->nvalues = 0;
+	}
+}
+
+/* A finished task's cgroups: keep its CPU time and peak memory, kill
+ * whatever it left running, remove them. */
+static void run_cgroup_done(struct run *r, struct queue_task *t)
+{
+	struct sched_cgroup_stats cs;
+	char err[512];
+
+	(void)r;
+	if (!t->cg)
+		return;
+	sched_cgroup_task_stats(t->cg, &cs);
+	t->cpu_ns = cs.cpu_ns;
+	t->mem_peak = cs.mem_peak;
+	t->oom_kills = cs.oom_kills;
+	if (sched_cgroup_task_remove(t->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	free(t->cg);
+	t->cg = NULL;
+}
+
+/* Both the exit and EOF on every pipe arrived: the task is finished. */
+static void run_task_done_maybe(struct run *r, struct queue_task *t)
+{
+	int pu = t->pu, nice = t->nice, handoff;
+
+	if (!t->exited || t->open_pipes > 0)
+		return;
+	run_cgroup_done(r, t);
+	run_unlink(r, t);
+	run_slot_put(r, t->slot);
+	if (WIFEXITED(t->wstatus)) {
+		t->exitval = WEXITSTATUS(t->wstatus);
+		t->signal = 0;
+	} else {
+		t->exitval = 0;
+		t->signal = WIFSIGNALED(t->wstatus) ? WTERMSIG(t->wstatus) : 0;
+	}
+	if (t->timed_out)
+		t->exitval = -1;
+	t->failed = t->exitval != 0 || t->signal != 0;
+	if (t->signal == SIGKILL && t->oom_kills > 0 && !t->errmsg) {
+		char m[512];
+		snprintf(m, sizeof m, "nicely: task %llu: killed by the memory "
+			 "limit (memory_max %llu bytes): %s\n",
+			 (unsigned long long)t->seq,
+			 (unsigned long long)r->o->preset->memory_max,
+			 t->cmd ? t->cmd : "");
+		t->errmsg = strdup(m);
+	}
+	/* the next task may take this PU now if the last sample found it
+	 * free, or if the preset always keeps one task running (force_one)
+	 * and this was the last: the next tick would start one anyway */
+	handoff = !t->policy_touched && !t->policy_stop && pu >= 0 &&
+		  pu < r->npus &&
+		  (r->pu_ok[pu] ||
+		   (r->o->preset->force_one && r->st.running == 0));
+	t->pid = -1;
+
+	if (t->halted && !t->timed_out) {
+		/* killed by --halt now or a signal: not a result */
+		run_results_close(r, t, 0);
+		queue_task_event(t, QUEUE_EV_FINISH);
+		queue_task_event(t, QUEUE_EV_EMIT);
+		queue_task_release(t);
+	} else if (t->policy_stop ||
+		   (t->failed && t->attempts < r->o->retries && !r->stopping)) {
+		/* back to the queue: output of this attempt is dropped */
+		if (t->policy_stop)
+			t->attempts--;
+		run_results_close(r, t, 0);
+		output_reset(&t->out);
+		output_reset(&t->err);
+		free(t->errmsg);
+		free(t->cmd);
+		t->errmsg = t->cmd = NULL;
+		t->policy_stop = t->policy_touched = t->timed_out = 0;
+		t->kill_stage = 0;
+		t->deadline_ns = 0;
+		t->lb_start[0] = t->lb_start[1] = 1;
+		queue_task_event(t, QUEUE_EV_REQUEUE);
+		queue_ready_front(&r->q, t);
+	} else {
+		run_record(r, t);
+	}
+	run_progress(r);
+	run_flush(r, 0);
+	if (handoff && !r->stopping)
+		run_start(r, pu, nice);
+	run_arm_deadlines(r);
+}
+
+/* Make a pipe, both ends close-on-exec. The read end stays blocking: it
+ * is read once per level-triggered epoll event, so a read never waits. */
+static int run_pipe(int p[2])
+{
+	return pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+/* A task that could not be started at all (pipes, fork): a failed result
+ * with a clear message, not a crash. */
+static void run_start_failed(struct run *r, struct queue_task *t, int e,
+			     const char *detail)
+{
+	char m[1024];
+
+	snprintf(m, sizeof m, "nicely: task %llu: cannot start '%s': %s\n",
+		 (unsigned long long)t->seq, t->cmd ? t->cmd : "",
+		 detail ? detail : strerror(-e));
+	t->errmsg = strdup(m);
+	t->exited = 1;
+	t->wstatus = 255 << 8;
+	t->start_ns = t->end_ns = loop_now_ns();
+	t->open_pipes = 0;
+	t->pu = -1; /* no hand-off: the next start waits for a tick */
+	run_link(r, t);
+	run_task_done_maybe(r, t);
+}
+
+/* Start the next ready task on PU pu at nice. Returns 1 when a task was
+ * started (or failed to start, which is a result), 0 when none may. */
+static int run_start(struct run *r, int pu, int nice)
+{
+	const struct run_opts *o = r->o;
+	struct spawn_req req = SPAWN_REQ_INIT;
+	struct queue_task *t;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, e;
+	cpu_set_t cpus;
+	char **argv;
+	struct timeval tv;
+
+	if (r->stopping || (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
+	    r->st.running >= r->max_running)
+		return 0;
+	if (run_fill_ready(r, 1) < 0)
+		return 0;
+	if (!(t = queue_ready_take(&r->q))) {
+		/* input may still come: keep the grant for when it does */
+		if (!r->input_eof && pu >= 0 && r->npending < r->npus) {
+			r->pending_pu[r->npending++] = pu;
+			r->pending_nice = nice;
+		}
+		return 0;
+	}
+	queue_task_event(t, QUEUE_EV_START);
+	t->attempts++;
+	t->slot = run_slot_take(r);
+	t->pu = pu;
+	t->nice = nice;
+	t->exited = 0;
+	t->halted = 0;
+	t->paused = 0;
+	if (!t->cmd) {
+		const char *vals[t->nvalues ? t->nvalues : 1];
+		queue_values(t, vals);
+		t->cmd = template_expand(o->tmpl, vals, t->nvalues, t->seq,
+					 t->slot);
+		if (!t->cmd) {
+			run_start_failed(r, t, -ENOMEM, NULL);
+			return 1;
+		}
+	}
+	gettimeofday(&tv, NULL);
+	t->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	t->start_ns = loop_now_ns();
+	t->deadline_ns = o->timeout_ns ? t->start_ns + o->timeout_ns : 0;
+	if (o->results_dir)
+		run_results_open(r, t);
+	e = run_pipe(po);
+	if (!e)
+		e = run_pipe(pe);
+	if (e) {
+		if (po[0] >= 0) {
+			close(po[0]);
+			close(po[1]);
+		}
+		run_start_failed(r, t, e, NULL);
+		return 1;
+	}
+	/* no shell when none is needed: one fork+exec per task */
+	if (!template_needs_shell(o->tmpl)) {
+		const char *vals[t->nvalues ? t->nvalues : 1];
+		queue_values(t, vals);
+		argv = template_expand_argv(o->tmpl, vals, t->nvalues, t->seq,
+					    t->slot);
+	} else {
+		argv = spawn_split_simple(t->cmd);
+	}
+	req.cmd = t->cmd;
+	req.direct = argv != NULL;
+	req.argv = argv;
+	if (argv) {
+		/* one PATH search per program name, not one per task */
+		if (strcmp(r->exe_name, argv[0])) {
+			r->exe_ok = strlen(argv[0]) < sizeof r->exe_name &&
+				    spawn_resolve(argv[0], r->exe_path,
+						  sizeof r->exe_path) == 0;
+			snprintf(r->exe_name, sizeof r->exe_name, "%s",
+				 r->exe_ok ? argv[0] : "");
+		}
+		req.path = r->exe_ok ? r->exe_path : NULL;
+	}
+	req.nice = nice;
+	if (r->pin && pu >= 0) {
+		agent_topology_cpuset(o->topo, &pu, 1, &cpus);
+		req.cpus = &cpus;
+	}
+	req.stdin_fd = r->devnull;
+	req.stdout_fd = po[1];
+	req.stderr_fd = pe[1];
+	if (r->cg) {
+		/* the child joins it before exec: no instant outside it */
+		struct sched_cgroup_limits lim = { req.cpus,
+						   o->preset->memory_max };
+		char cerr[512];
+
+		t->cg = calloc(1, sizeof *t->cg);
+		e = t->cg ? sched_cgroup_task_create(r->cg, t->seq, &lim, t->cg,
+						     cerr, sizeof cerr)
+			  : -ENOMEM;
+		if (e) {
+			free(t->cg);
+			t->cg = NULL;
+			free(argv);
+			close(po[0]);
+			close(po[1]);
+			close(pe[0]);
+			close(pe[1]);
+			run_start_failed(r, t, e, e == -ENOMEM ? NULL : cerr);
+			return 1;
+		}
+		req.cgroup_fds = t->cg->procs_fd;
+		req.ncgroup_fds = (size_t)t->cg->nfd;
+	}
+	int pidfd = -1;
+	struct spawn_failure f;
+	e = spawn_start(&req, &t->pid, &pidfd, &f);
+	if (t->cg)
+		sched_cgroup_task_forked(t->cg);
+	if (e == 0 && f.stage != SPAWN_STAGE_NONE) {
+		char m[512];
+		snprintf(m, sizeof m, "nicely: task %llu: %s '%s': %s\n",
+			 (unsigned long long)t->seq, spawn_stage_text(f.stage),
+			 t->cmd, strerror(f.err));
+		t->errmsg = strdup(m);
+	}
+	free(argv);
+	close(po[1]);
+	close(pe[1]);
+	if (e) {
+		close(po[0]);
+		close(pe[0]);
+		t->pid = -1;
+		run_cgroup_done(r, t);
+		run_start_failed(r, t, e, NULL);
+		return 1;
+	}
+	r->st.started++;
+	t->open_pipes = 2;
+	loop_add(&r->loop, &t->w_out, po[0], EPOLLIN, run_on_out);
+	loop_add(&r->loop, &t->w_err, pe[0], EPOLLIN, run_on_err);
+	loop_add(&r->loop, &t->w_pid, pidfd, EPOLLIN, run_on_pid);
+	run_link(r, t);
+	if (t->deadline_ns)
+		run_arm_deadlines(r);
+	run_progress(r);
+	return 1;
+}
+
+/* Re-pin every thread of every process in process group pgid. */
+static void run_repin_group(pid_t pgid, const cpu_set_t *cpus)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	char path[64], buf[512];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		char *p = strrchr(buf, ')');
+		int ppid, pg;
+		char st;
+		if (!p || sscanf(p + 1, " %c %d %d", &st, &ppid, &pg) != 3 ||
+		    pg != pgid)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task", pid);
+		DIR *td = opendir(path);
+		struct dirent *te;
+		if (!td) {
+			sched_setaffinity(pid, sizeof *cpus, cpus);
+			continue;
+		}
+		while ((te = readdir(td)))
+			if (atoi(te->d_name) > 0)
+				sched_setaffinity(atoi(te->d_name),
+						  sizeof *cpus, cpus);
+		closedir(td);
+	}
+	closedir(d);
+}
+
+/* Apply one policy action to the running task it names. */
+static void run_act(struct run *r, const struct policy_action *a)
+{
+	struct queue_task *t = queue_get(&r->q, (uint64_t)a->id);
+	cpu_set_t cpus;
+
+	if (!t || t->state != QUEUE_RUNNING || t->pid <= 0 || t->kill_stage)
+		return;
+	switch (a->kind) {
+	case POLICY_MOVE:
+		if (a->pu < 0 || a->pu >= r->npus)
+			return;
+		t->pu = a->pu;
+		if (r->pin) {
+			agent_topology_cpuset(r->o->topo, &a->pu, 1, &cpus);
+			/* the cpuset first: affinity must stay inside it */
+			if (t->cg)
+				sched_cgroup_task_set_cpus(t->cg, &cpus, NULL, 0);
+			run_repin_group(t->pid, &cpus);
+		}
+		break;
+	case POLICY_PAUSE:
+		if (!t->paused)
+			run_signal_task(t, SIGSTOP);
+		t->paused = 1;
+		t->policy_touched = 1;
+		break;
+	case POLICY_RESUME:
+		if (t->paused)
+			run_signal_task(t, SIGCONT);
+		t->paused = 0;
+		break;
+	case POLICY_STOP:
+		t->policy_stop = 1;
+		t->policy_touched = 1;
+		run_signal_task(t, SIGKILL);
+		t->kill_stage = 2;
+		break;
+	}
+}
+
+/* One tick: sample, tell the sampler who our workers are, decide, act. */
+static void run_tick(struct run *r)
+{
+	const struct agent_snapshot *snap = NULL;
+	char ebuf[256];
+	size_t n = 0;
+
+	if (r->st.running > r->wcap) {
+		size_t c = r->st.running * 2;
+		void *a = realloc(r->pw, c * sizeof *r->pw);
+		if (a)
+			r->pw = a;
+		void *b = realloc(r->wr, c * sizeof *r->wr);
+		if (b)
+			r->wr = b;
+		if (!a || !b)
+			return;
+		r->wcap = c;
+	}
+	for (struct queue_task *t = r->running; t; t = t->next) {
+		if (t->pid <= 0 || t->exited)
+			continue;
+		r->wr[n].pid = t->pid;
+		r->wr[n].pu = r->pin ? t->pu : -1;
+		r->pw[n].id = (int64_t)t->seq;
+		r->pw[n].pu = t->pu;
+		r->pw[n].paused = t->paused;
+		n++;
+	}
+	agent_sampler_set_workers(r->o->sampler, r->wr, n);
+	if (agent_sampler_sample(r->o->sampler, 0, &snap, ebuf, sizeof ebuf) < 0
+	    || !snap) {
+		fprintf(stderr, "nicely: sampling the machine: %s\n", ebuf);
+		return;
+	}
+	r->npending = 0; /* this decision replaces older grants */
+	if (run_fill_ready(r, (size_t)r->npus) < 0)
+		return;
+	struct policy_input in = {
+		.snap = snap,
+		.pus = r->pus,
+		.preset = r->o->preset,
+		.running = r->pw,
+		.nrunning = n,
+		.queued = r->q.nready + (r->input_eof ? 0 : (size_t)r->npus),
+	};
+	if (r->stopping)
+		in.queued = 0;
+	policy_decide(&in, r->pst, r->dec);
+	for (int p = 0; p < r->npus && p < snap->npus; p++)
+		r->pu_ok[p] = r->o->preset->ignore_others ||
+			      (snap->valid &&
+			       snap->pu[p].busy_others <
+				       r->o->preset->idle_threshold);
+	for (size_t i = 0; i < r->dec->nactions; i++)
+		run_act(r, &r->dec->actions[i]);
+	for (int i = 0; i < r->dec->nstart && !r->stopping; i++)
+		if (!run_start(r, r->dec->start_pus[i], r->dec->nice))
+			break;
+	run_flush(r, 0);
+}
+
+/* Tick timer callback. */
+static void run_on_tick(struct loop_watch *w, uint32_t ev)
+{
+	(void)ev;
+	loop_timer_ack(w->fd);
+	run_tick(run_self);
+}
+
+/* Deadline timer: timeouts and TERM->KILL escalation. */
+static void run_on_timer(struct loop_watch *w, uint32_t ev)
+{
+	struct run *r = run_self;
+	uint64_t now = loop_now_ns();
+
+	(void)ev;
+	loop_timer_ack(w->fd);
+	r->armed_ns = 0; /* one-shot: it fired */
+	for (struct queue_task *t = r->running; t; t = t->next) {
+		if (!t->deadline_ns || t->deadline_ns > now)
+			continue;
+		if (t->kill_stage == 0) {
+			t->timed_out = 1;
+			run_kill_task(r, t, now);
+		} else if (t->kill_stage == 1) {
+			run_signal_task(t, SIGKILL);
+			t->kill_stage = 2;
+		}
+	}
+	run_arm_deadlines(r);
+}
+
+/* Input arrived (or ended) in the reader thread: use the grants kept. */
+static void run_on_feed(struct loop_watch *w, uint32_t ev)
+{
+	struct run *r = run_self;
+	int n = r->npending;
+
+	(void)w;
+	(void)ev;
+	feed_ack(r->feed);
+	r->npending = 0;
+	for (int i = 0; i < n && !r->stopping; i++)
+		if (!run_start(r, r->pending_pu[i], r->pending_nice))
+			break;
+	run_flush(r, 0);
+}
+
+/* signalfd callback: INT/TERM/HUP stop the batch; a second one kills now. */
+static void run_on_signal(struct loop_watch *w, uint32_t ev)
+{
+	struct run *r = run_self;
+	struct signalfd_siginfo si;
+
+	(void)ev;
+	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD)
+			continue; /* pidfds tell us about exits */
+		if (r->st.signal && r->st.signal != SIGPIPE) {
+			for (struct queue_task *t = r->running; t; t = t->next) {
+				run_signal_task(t, SIGKILL);
+				t->kill_stage = 2;
+			}
+			continue;
+		}
+		r->st.signal = (int)si.ssi_signo;
+		r->stopping = 1;
+		run_kill_all(r);
+	}
+}
+
+/* The batch's cgroups (after removing stale ones of this user's dead
+ * batches). Without them, say once what is missing; tasks then run with
+ * nice and pinning, and our session's autogroup takes the preset's weight
+ * class (put back at the end) since nice alone only ranks tasks inside
+ * one autogroup. */
+static void run_cgroup_open(struct run *r)
+{
+	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	const struct policy_preset *p = r->o->preset;
+	char err[1024];
+	int e;
+
+	r->autogroup_restore = -1;
+	co.weight = p->weight;
+	e = sched_cgroup_batch_open(&r->cg, &co, err, sizeof err);
+	if (e == 0)
+		return;
+	r->cg = NULL;
+	if (e == -EACCES || e == -EPERM || e == -EROFS)
+		fprintf(stderr, "nicely: %s\n", err);
+	else
+		fprintf(stderr, "nicely: no cgroups (%s); tasks run with nice "
+			"and CPU pinning only\n", err);
+	if (p->memory_max)
+		fprintf(stderr, "nicely: memory_max is not enforced without "
+			"cgroups\n");
+	if (p->weight != POLICY_WEIGHT_NORMAL) {
+		int old = sched_cgroup_autogroup_nice();
+
+		e = sched_cgroup_autogroup_fallback(p->weight);
+		if (e == 0)
+			r->autogroup_restore = old;
+		else if (e != -ENOENT)
+			fprintf(stderr, "nicely: cannot lower the session's "
+				"autogroup priority: %s\n", strerror(-e));
+	}
+}
+
+/* Set up the loop, timers and policy memory. */
+static int run_init(struct run *r, const struct run_opts *o, char *err,
+		    size_t errlen)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	int e;
+
+	memset(r, 0, sizeof *r);
+	r->o = o;
+	r->err = err;
+	r->errlen = errlen;
+	r->sigfd = r->tickfd = r->timerfd = r->devnull = -1;
+	r->autogroup_restore = -1;
+	r->loop.epfd = -1;
+	r->st.total = input_total(o->input);
+	r->grace_ns = o->grace_ns ? o->grace_ns : 1000000000ull;
+	queue_init(&r->q);
+	r->npus = agent_topology_npus(o->topo);
+	r->pus = agent_topology_pus(o->topo);
+	r->pin = agent_topology_is_thissystem(o->topo);
+	r->pu_ok = calloc((size_t)(r->npus > 0 ? r->npus : 1), 1);
+	r->pending_pu = calloc((size_t)(r->npus > 0 ? r->npus : 1), sizeof(int));
+	r->pst = policy_state_new(r->npus);
+	/* decide answers for at most this many running workers */
+	r->max_running = (size_t)(o->jobs > 0 ? o->jobs : 0) +
+			 4 * (size_t)(r->npus > 0 ? r->npus : 1) + 64;
+	r->dec = policy_decision_new(r->npus, r->max_running);
+	if (!r->pu_ok || !r->pending_pu || !r->pst || !r->dec) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((e = loop_init(&r->loop)) < 0 ||
+	    (r->sigfd = loop_signalfd(sigs, 4)) < 0 ||
+	    (r->tickfd = loop_timerfd()) < 0 ||
+	    (r->timerfd = loop_timerfd()) < 0) {
+		e = e < 0 ? e : r->sigfd < 0 ? r->sigfd
+			       : r->tickfd < 0 ? r->tickfd : r->timerfd;
+		snprintf(err, errlen, "cannot set up the event loop: %s",
+			 strerror(-e));
+		return e;
+	}
+	r->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (r->devnull < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open /dev/null: %s",
+			 strerror(errno));
+		return e;
+	}
+	run_cgroup_open(r);
+	loop_add(&r->loop, &r->w_sig, r->sigfd, EPOLLIN, run_on_signal);
+	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
+	loop_add(&r->loop, &r->w_timer, r->timerfd, EPOLLIN, run_on_timer);
+	if (o->input_may_block) {
+		e = feed_start(&r->feed, o->input, RUN_FEED_AHEAD, err, errlen);
+		if (e < 0)
+			return e;
+		loop_add(&r->loop, &r->w_feed, feed_fd(r->feed), EPOLLIN,
+			 run_on_feed);
+	}
+	uint64_t iv = (uint64_t)(o->preset->interval_ms > 10
+				 ? o->preset->interval_ms : 10) * 1000000ull;
+	loop_timer_set(r->tickfd, iv < RUN_FIRST_TICK_NS ? iv : RUN_FIRST_TICK_NS,
+		       iv);
+	return 0;
+}
+
+/* Free everything the engine made (tasks still in the window included). */
+static void run_fini(struct run *r)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	sigset_t set;
+	char err[1024];
+
+	feed_stop(r->feed);
+	/* whatever is still running dies with the batch's cgroups */
+	for (struct queue_task *t = r->running; t; t = t->next)
+		if (t->cg) {
+			sched_cgroup_task_forked(t->cg);
+			free(t->cg);
+			t->cg = NULL;
+		}
+	if (r->cg && sched_cgroup_batch_close(r->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: %s\n", err);
+	r->cg = NULL;
+	if (r->autogroup_restore >= 0)
+		sched_cgroup_autogroup_restore(r->autogroup_restore);
+	r->autogroup_restore = -1;
+	queue_free(&r->q);
+	loop_close(&r->loop);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	if (r->tickfd >= 0)
+		close(r->tickfd);
+	if (r->timerfd >= 0)
+		close(r->timerfd);
+	if (r->devnull >= 0)
+		close(r->devnull);
+	sigemptyset(&set);
+	for (int i = 0; i < 4; i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	policy_state_free(r->pst);
+	policy_decision_free(r->dec);
+	free(r->pu_ok);
+	free(r->pending_pu);
+	free(r->slots);
+	free(r->pw);
+	free(r->wr);
+}
+
+/* Run the batch to its end. */
+int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
+	      size_t errlen)
+{
+	struct run r;
+	int e;
+
+	run_fix_stdio();
+	signal(SIGPIPE, SIG_IGN);
+	e = run_init(&r, o, err, errlen);
+	run_self = &r;
+	if (e == 0) {
+		/* the first sample has no deltas yet; a nuclear preset may
+		 * already start, the others wait for the second tick */
+		run_tick(&r);
+		for (;;) {
+			if (r.st.running == 0 &&
+			    (r.stopping || (r.input_eof && r.q.nready == 0)))
+				break;
+			e = loop_run_once(&r.loop, -1);
+			if (e < 0) {
+				snprintf(err, errlen, "event loop: %s",
+					 strerror(-e));
+				r.stopping = 1;
+				run_kill_all(&r);
+				/* keep reaping until everything is gone */
+				while (r.st.running > 0)
+					if (loop_run_once(&r.loop, 100) < 0)
+						break;
+				break;
+			}
+			e = 0;
+		}
+		run_flush(&r, 1);
+	}
+	*st = r.st;
+	if (!r.input_eof && st->total < 0 && !r.stopping)
+		st->total = (long long)(r.q.next_seq - 1);
+	run_fini(&r);
+	run_self = NULL;
+	return e;
+}
+
+/* GNU parallel's exit status. */
+int run_exit_status(const struct run_stats *st)
+{
+	if (st->signal)
+		return 255;
+	if (st->halted && st->halt_success)
+		return 0;
+	return st->failed > 100 ? 101 : (int)st->failed;
+}

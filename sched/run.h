@@ -1,0 +1,84 @@
+/* sched/run: one batch from start to end. Each tick: sample (agent), decide
+ * (policy), act (start tasks on the decided PUs at the decided nice, move,
+ * pause, resume, stop); between ticks a finished task hands its PU to the
+ * next queued one at once. Output is captured per task and written in
+ * submission order (or as finished), results go to the hooks (joblog,
+ * progress). Called by `nicely run` (sched/cli_run.c). */
+#ifndef SCHED_RUN_H
+#define SCHED_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/sampler.h"
+#include "agent/topology.h"
+#include "policy/preset.h"
+#include "sched/input.h"
+#include "sched/queue.h"
+#include "sched/template.h"
+
+enum run_halt_when { RUN_HALT_NEVER, RUN_HALT_NOW, RUN_HALT_SOON };
+enum run_halt_what { RUN_HALT_FAIL, RUN_HALT_SUCCESS, RUN_HALT_DONE };
+
+struct run_stats {
+	uint64_t started;	/* processes started (retries included) */
+	uint64_t finished;	/* tasks with a final result */
+	uint64_t failed;
+	uint64_t succeeded;
+	uint64_t skipped;	/* by the skip hook (--resume) */
+	size_t running;
+	long long total;	/* tasks in the batch if known, else -1 */
+	int halted;		/* 1 when --halt ended the batch early */
+	int halt_success;	/* ... on a success=N condition */
+	int signal;		/* SIGINT/SIGTERM/SIGHUP received, or SIGPIPE
+				   when our stdout went away; 0 */
+};
+
+struct run_opts {
+	/* what to run: values from input, commands from tmpl (both kept by
+	 * the caller) */
+	struct input *input;
+	const struct template *tmpl;
+	int input_may_block;	/* read it in a thread (stdin, pipes, ttys) */
+	/* where: topology and sampler made by the caller; preset resolved */
+	const struct agent_topology *topo;
+	struct agent_sampler *sampler;
+	const struct policy_preset *preset;
+	int jobs;		/* at most this many at once, 0 = the policy's */
+	/* output */
+	int out_fd, err_fd;
+	int unordered;		/* -u: write as tasks finish */
+	int line_buffer;	/* write whole lines as they arrive */
+	int tag;		/* prefix lines with the values and a tab */
+	int json;		/* one JSON object per task instead of output */
+	const char *results_dir; /* DIR/<seq>/{stdout,stderr,exitval} */
+	/* task control */
+	int retries;		/* attempts per task, >= 1 */
+	uint64_t timeout_ns;	/* 0 = none */
+	uint64_t grace_ns;	/* TERM -> KILL delay; 0: 1 s */
+	enum run_halt_when halt_when;
+	enum run_halt_what halt_what;
+	double halt_n;		/* count, or percent with halt_pct */
+	int halt_pct;
+	/* hooks, all optional; ctx is passed back */
+	int (*skip)(void *ctx, uint64_t seq);	/* 1: do not run this task */
+	void (*on_result)(void *ctx, const struct queue_task *t);
+	void (*on_progress)(void *ctx, const struct run_stats *st);
+	void *ctx;
+};
+
+/* Run the batch to its end (or halt, or signal). Returns 0, or -errno with
+ * err set when the batch could not run at all (then nothing was started).
+ * Results reached the hooks and the output as they finished. */
+int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
+	      size_t errlen);
+/* Exit status as GNU parallel: 0 all ok, failed count up to 100, 101 for
+ * more, 255 after a signal; 0 after a --halt ...,success=N halt. */
+int run_exit_status(const struct run_stats *st);
+/* The values joined by tabs and a final tab (the --tag prefix); malloc'd. */
+char *run_tag_of(const struct queue_task *t);
+/* Write one task as a JSON object line (--json). 0 or -errno. */
+int run_write_json(int fd, const struct queue_task *t,
+		   const struct agent_topology *topo);
+
+#endif

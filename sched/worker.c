@@ -1,0 +1,334 @@
+/* sched/worker: the main loop of a libnicely worker process. Entered in the
+ * child right after the fork server forks it: runs worker_init, then reads
+ * task frames from the task fd, calls each function and batches the results
+ * into frames on the result fd (flushed before every blocking read, when
+ * large, and when a log line is sent). Also nicely_out_* and nicely_log. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched/wire.h"
+#include "sched/worker.h"
+
+#define WK_NO_FRAME ((size_t)-1)
+#define WK_FLUSH_AT (256u * 1024)
+
+struct nicely_out {
+	struct wire_buf data;	/* return bytes not yet streamed */
+	char err[4096];
+	size_t errlen;
+	int64_t id;
+};
+
+struct wk {
+	const struct worker_cfg *cfg;
+	struct worker_slot *slot;
+	int task_fd, res_fd;
+	pid_t pid;
+	struct wire_buf in, out;
+	size_t res_at;		/* offset of the open WIRE_RES frame in out */
+	int64_t res_first;
+	uint32_t res_count;
+	uint64_t res_cpu0, res_wall0;
+	nicely_out o;
+	void *state;
+	uint64_t done;		/* tasks run */
+};
+
+/* The worker this process is, for nicely_log and nicely_out_write. */
+static struct wk *wk_cur;
+
+/* Monotonic clock in nanoseconds. */
+uint64_t worker_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of this process in nanoseconds. */
+static uint64_t wk_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Give up: the parent is gone or memory ran out. */
+__attribute__((noreturn)) static void wk_die(void)
+{
+	_exit(126);
+}
+
+/* Start a WIRE_RES frame whose first entry is task first_id. */
+static void wk_res_open(struct wk *w, int64_t first_id)
+{
+	if (wire_buf_reserve(&w->out, sizeof(struct wire_hdr) +
+					      sizeof(struct wire_res)))
+		wk_die();
+	w->res_at = w->out.len;
+	w->out.len += sizeof(struct wire_hdr) + sizeof(struct wire_res);
+	w->res_first = first_id;
+	w->res_count = 0;
+	w->res_cpu0 = wk_cpu_ns();
+	w->res_wall0 = worker_now_ns();
+}
+
+/* Finish the open WIRE_RES frame: fill in its header, or drop it if empty. */
+static void wk_res_close(struct wk *w)
+{
+	struct wire_hdr h;
+	struct wire_res r;
+
+	if (w->res_at == WK_NO_FRAME)
+		return;
+	if (!w->res_count) {
+		w->out.len = w->res_at;
+	} else {
+		h.type = WIRE_RES;
+		h.len = (uint32_t)(w->out.len - w->res_at - sizeof h);
+		memset(&r, 0, sizeof r);
+		r.first_id = w->res_first;
+		r.count = w->res_count;
+		r.pid = (int32_t)w->pid;
+		r.cpu_ns = wk_cpu_ns() - w->res_cpu0;
+		r.wall_ns = worker_now_ns() - w->res_wall0;
+		memcpy(w->out.p + w->res_at, &h, sizeof h);
+		memcpy(w->out.p + w->res_at + sizeof h, &r, sizeof r);
+	}
+	w->res_at = WK_NO_FRAME;
+}
+
+/* Close the open frame and write everything pending to the parent. */
+static void wk_flush(struct wk *w)
+{
+	wk_res_close(w);
+	if (w->out.len > w->out.off &&
+	    wire_write_all(w->res_fd, w->out.p + w->out.off,
+			   w->out.len - w->out.off))
+		wk_die();
+	w->out.len = w->out.off = 0;
+}
+
+/* Append return bytes; stream them once they pass WIRE_STREAM_CHUNK. */
+int nicely_out_write(nicely_out *out, const void *buf, size_t len)
+{
+	struct wk *w = wk_cur;
+	const char *p = buf;
+
+	if (!out || (!buf && len))
+		return NICELY_EINVAL;
+	if (!len)
+		return 0;
+	/* the common case: a small return that fits */
+	if (out->data.len + len < WIRE_STREAM_CHUNK &&
+	    out->data.len + len <= out->data.cap) {
+		memcpy(out->data.p + out->data.len, buf, len);
+		out->data.len += len;
+		return 0;
+	}
+	while (len) {
+		size_t room = WIRE_STREAM_CHUNK - out->data.len;
+		size_t n = len < room ? len : room;
+
+		if (wire_buf_put(&out->data, p, n))
+			return NICELY_ENOMEM;
+		p += n;
+		len -= n;
+		if (out->data.len == WIRE_STREAM_CHUNK && w) {
+			wk_flush(w);
+			if (wire_buf_frame(&w->out, WIRE_DATA, &out->id,
+					   sizeof out->id, out->data.p,
+					   out->data.len))
+				return NICELY_ENOMEM;
+			out->data.len = 0;
+			wk_flush(w);
+		}
+	}
+	return 0;
+}
+
+/* Set the task's error text. */
+int nicely_out_error(nicely_out *out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!out || !fmt)
+		return NICELY_EINVAL;
+	va_start(ap, fmt);
+	n = vsnprintf(out->err, sizeof out->err, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	out->errlen = (size_t)n < sizeof out->err ? (size_t)n
+						  : sizeof out->err - 1;
+	return 0;
+}
+
+/* Send a log line to the parent now. */
+int nicely_log(int level, const char *fmt, ...)
+{
+	struct wk *w = wk_cur;
+	struct wire_log l;
+	char msg[4096];
+	va_list ap;
+	int n;
+
+	if (!w)
+		return NICELY_EBUSY;
+	if (!fmt)
+		return NICELY_EINVAL;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof msg)
+		n = sizeof msg - 1;
+	while (n > 0 && msg[n - 1] == '\n')
+		n--;
+	memset(&l, 0, sizeof l);
+	l.id = __atomic_load_n(&w->slot->running, __ATOMIC_RELAXED);
+	l.level = level;
+	l.pid = (int32_t)w->pid;
+	wk_res_close(w);
+	if (wire_buf_frame(&w->out, WIRE_LOG, &l, sizeof l, msg, (size_t)n))
+		return NICELY_ENOMEM;
+	wk_flush(w);
+	return 0;
+}
+
+/* Retire: flush, run worker_exit, flush its logs, leave. */
+__attribute__((noreturn)) static void wk_finish(struct wk *w)
+{
+	wk_flush(w);
+	if (w->cfg->exit)
+		w->cfg->exit(w->cfg->init_arg, w->state);
+	wk_flush(w);
+	fflush(NULL);
+	_exit(0);
+}
+
+/* Run the tasks of one WIRE_TASK frame, appending their results. */
+static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
+{
+	struct wire_task t;
+	nicely_task_fn fn;
+	const char *arg;
+
+	if (len < sizeof t)
+		wk_die();
+	memcpy(&t, body, sizeof t);
+	if (t.count && t.elem_size > (len - sizeof t) / t.count)
+		wk_die();
+	fn = (nicely_task_fn)(uintptr_t)t.fn;
+	arg = body + sizeof t;
+	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
+		int64_t id = t.first_id + i;
+		struct wire_entry e;
+		int rc;
+
+		/* a frame holds consecutive ids only */
+		if (w->res_at != WK_NO_FRAME &&
+		    w->res_first + w->res_count != id)
+			wk_res_close(w);
+		if (w->res_at == WK_NO_FRAME)
+			wk_res_open(w, id);
+		w->o.data.len = 0;
+		w->o.errlen = 0;
+		w->o.id = id;
+		if (w->cfg->timed)
+			__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
+					 __ATOMIC_RELAXED);
+		__atomic_store_n(&w->slot->running, id, __ATOMIC_RELEASE);
+		rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
+			w->state);
+		__atomic_store_n(&w->slot->running, WORKER_IDLE,
+				 __ATOMIC_RELEASE);
+		if (w->res_at == WK_NO_FRAME)
+			wk_res_open(w, id);
+		memset(&e, 0, sizeof e);
+		e.datalen = (uint32_t)w->o.data.len;
+		e.errlen = (uint16_t)w->o.errlen;
+		e.status = rc ? NICELY_FAILED : NICELY_OK;
+		e.code = rc;
+		size_t need = sizeof e + w->o.data.len + w->o.errlen;
+		char *q;
+
+		if (wire_buf_reserve(&w->out, need))
+			wk_die();
+		q = w->out.p + w->out.len;
+		memcpy(q, &e, sizeof e);
+		if (w->o.data.len)
+			memcpy(q + sizeof e, w->o.data.p, w->o.data.len);
+		if (w->o.errlen)
+			memcpy(q + sizeof e + w->o.data.len, w->o.err,
+			       w->o.errlen);
+		w->out.len += need;
+		w->res_count++;
+		w->done++;
+		if (w->out.len >= WK_FLUSH_AT)
+			wk_flush(w);
+		if (w->cfg->lifespan && w->done >= w->cfg->lifespan)
+			wk_finish(w);
+	}
+}
+
+/* The worker's life. */
+void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
+		 int res_fd)
+{
+	static struct wk w;
+	struct wire_hdr h;
+	const char *body;
+
+	w.cfg = cfg;
+	w.slot = &cfg->slots[slot];
+	w.task_fd = task_fd;
+	w.res_fd = res_fd;
+	w.pid = getpid();
+	w.res_at = WK_NO_FRAME;
+	wk_cur = &w;
+	if (cfg->init) {
+		int rc;
+
+		__atomic_store_n(&w.slot->running, WORKER_INIT,
+				 __ATOMIC_RELEASE);
+		rc = cfg->init(cfg->init_arg, &w.state);
+		__atomic_store_n(&w.slot->running, WORKER_IDLE,
+				 __ATOMIC_RELEASE);
+		if (rc) {
+			char msg[64];
+			int n = snprintf(msg, sizeof msg, "returned %d", rc);
+
+			if (wire_buf_frame(&w.out, WIRE_INITFAIL, msg,
+					   (size_t)n, NULL, 0))
+				wk_die();
+			wk_flush(&w);
+			_exit(0);
+		}
+	}
+	for (;;) {
+		int r = wire_next(&w.in, &h, &body);
+
+		if (r < 0 || (r > 0 && h.type != WIRE_TASK))
+			wk_die();
+		if (r > 0) {
+			wk_run_frame(&w, body, h.len);
+			continue;
+		}
+		wk_flush(&w);
+		ssize_t n = wire_buf_read(&w.in, task_fd, 64 * 1024);
+
+		if (n == 0)
+			wk_finish(&w);
+		if (n < 0)
+			wk_die();
+	}
+}

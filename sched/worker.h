@@ -1,0 +1,43 @@
+/* sched/worker: the loop that runs inside each libnicely worker process:
+ * read task frames, call the functions, send results, logs and streamed
+ * return bytes back. Entered by forkserver.c in the child after fork; never
+ * returns. Also declares the per-worker shared-memory slot pool.c reads. */
+#ifndef SCHED_WORKER_H
+#define SCHED_WORKER_H
+
+#include <stdint.h>
+
+#include "nicely.h"
+
+/* One per worker slot, in a MAP_SHARED mapping made before the fork server
+ * is forked. The worker writes, the parent reads (after the worker died, or
+ * to check a timeout). running: the task id now executing, WORKER_IDLE
+ * between tasks, WORKER_INIT during worker_init. */
+struct worker_slot {
+	int64_t running;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC start of `running` */
+};
+#define WORKER_IDLE (-1)
+#define WORKER_INIT (-2)
+
+/* What every worker of a pool needs; fixed at pool creation. */
+struct worker_cfg {
+	nicely_init_fn init;
+	nicely_exit_fn exit;
+	void *init_arg;
+	unsigned lifespan;	/* 0: until EOF on the task fd */
+	int timed;		/* 1: record each task's start_ns (timeouts) */
+	struct worker_slot *slots;
+	int nslots;
+};
+
+/* Run tasks from task_fd, results to res_fd, until EOF or the lifespan is
+ * reached; then worker_exit and _exit(0). Exit codes: 0 normal, 126 when
+ * the parent's pipe broke or memory ran out. */
+__attribute__((noreturn)) void worker_main(const struct worker_cfg *cfg,
+					   int slot, int task_fd, int res_fd);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t worker_now_ns(void);
+
+#endif

@@ -1,0 +1,424 @@
+/* The cgroup v2 code path of sched/cgroup.c against a fake cgroupfs: a
+ * temporary directory of plain files. Checks which files are written, with
+ * which values and in which order (through the module's trace), the child's
+ * join, freeze, stats, kill through cgroup.kill (a helper plays the kernel),
+ * the base's weight rule, stale clean-up and removal of every group. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched/cgroup.h"
+#include "tests/tap.h"
+
+/* Paths here are short temporary names; GCC cannot know that. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+static char dir[256], root[300], trace[300];
+
+/* Write s to dir/rel (creating it). */
+static void put(const char *rel, const char *s)
+{
+	char p[600];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	f = fopen(p, "w");
+	if (!f)
+		tap_bail("cannot write the fake tree");
+	fputs(s, f);
+	fclose(f);
+}
+
+/* Read root/rel into a static buffer, trailing newline dropped; "" when
+ * missing. */
+static const char *get(const char *rel)
+{
+	static char buf[4096];
+	char p[600];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	buf[0] = 0;
+	if (!(f = fopen(p, "r")))
+		return buf;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return buf;
+}
+
+/* 1 if root/rel exists. */
+static int there(const char *rel)
+{
+	char p[600];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	return stat(p, &st) == 0;
+}
+
+/* The trace so far, then empty it. */
+static const char *take_trace(void)
+{
+	static char buf[8192];
+	size_t n = 0;
+	FILE *f = fopen(trace, "r");
+
+	buf[0] = 0;
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	f = fopen(trace, "w");
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* A fresh fake v2 root; with_idle: the kernel has cpu.idle. */
+static void make_root(int with_idle)
+{
+	static const char *files[] = {
+		"cgroup.procs", "cgroup.kill", "cgroup.freeze", "cgroup.events",
+		"cpu.weight", "cpu.stat", "cpuset.cpus", "cpuset.mems",
+		"memory.max", "memory.swap.max", "memory.peak", "memory.events",
+	};
+	size_t i;
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		tap_bail("cannot clear the fake tree");
+	if (mkdir(root, 0755) < 0)
+		tap_bail("cannot make the fake root");
+	put("cgroup.controllers", "cpuset cpu io memory pids\n");
+	put("cgroup.subtree_control", "cpuset cpu memory pids\n");
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		put(files[i], "");
+	if (with_idle)
+		put("cpu.idle", "");
+	take_trace();
+}
+
+/* Plays the kernel for cgroup.kill: waits until rel/cgroup.kill holds
+ * "1", then empties rel/cgroup.procs (the processes are gone). */
+static pid_t fake_kernel(const char *rel)
+{
+	char kf[400], pf[400];
+	pid_t pid = fork();
+	int i;
+
+	if (pid != 0)
+		return pid;
+	snprintf(kf, sizeof(kf), "%s/cgroup.kill", rel);
+	snprintf(pf, sizeof(pf), "%s/cgroup.procs", rel);
+	for (i = 0; i < 5000; i++) {
+		if (!strcmp(get(kf), "1")) {
+			usleep(20000);
+			put(pf, "");
+			_exit(0);
+		}
+		usleep(1000);
+	}
+	_exit(1);
+}
+
+/* The user's groups with weight idle: files, values, order. */
+static void test_lifecycle(void)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup_stats st;
+	struct sched_cgroup *b = NULL;
+	char err[512] = "", want[4096], rel[300], brel[200], kf[400];
+	cpu_set_t cpus;
+	pid_t pid, kp;
+	int r, status;
+
+	make_root(1);
+	o.root = root;
+	o.user = "tester";
+	o.trace_path = trace;
+	o.weight = POLICY_WEIGHT_IDLE;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "open a batch on the fake v2 tree (%s)", err);
+	if (r < 0)
+		return;
+	is_int(sched_cgroup_mode(b), SCHED_CGROUP_V2, "detected as v2");
+	is_int(sched_cgroup_has_idle(b), 1, "cpu.idle seen");
+	snprintf(brel, sizeof(brel), "nicely/tester-%ld-1", (long)getpid());
+	is_str(sched_cgroup_batch_name(b), brel + 7, "batch named user-pid-n");
+	snprintf(want, sizeof(want),
+		 "mkdir nicely\n"
+		 "write nicely/cgroup.subtree_control +cpu +cpuset +memory\n"
+		 "mkdir %s\n"
+		 "write %s/cgroup.subtree_control +cpu +cpuset +memory\n"
+		 "write %s/cpu.weight 1\n"
+		 "write %s/cpu.idle 1\n"
+		 "write nicely/cpu.weight 1\n"
+		 "write nicely/cpu.idle 1\n",
+		 brel, brel, brel, brel);
+	is_str(take_trace(), want,
+	       "open: base and batch made, controllers enabled only in our "
+	       "own groups, weight before idle, base follows the batch");
+	is_str(get("cgroup.subtree_control"), "cpuset cpu memory pids",
+	       "the root's subtree_control is untouched");
+	snprintf(rel, sizeof(rel), "%s/cgroup.controllers", brel);
+	is_str(get(rel), "cpu cpuset memory", "batch offers the controllers");
+
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	CPU_SET(2, &cpus);
+	CPU_SET(3, &cpus);
+	CPU_SET(6, &cpus);
+	r = sched_cgroup_task_create(b, 1,
+				     &(struct sched_cgroup_limits){
+					     &cpus, 64ull << 20 },
+				     &t, err, sizeof(err));
+	is_int(r, 0, "task created (%s)", err);
+	snprintf(rel, sizeof(rel), "%s/task-1", brel);
+	snprintf(want, sizeof(want),
+		 "mkdir %s\n"
+		 "write %s/cpuset.cpus 1-3,6\n"
+		 "write %s/cpu.weight 1\n"
+		 "write %s/cpu.idle 1\n"
+		 "write %s/memory.max 67108864\n"
+		 "write %s/memory.swap.max 0\n",
+		 rel, rel, rel, rel, rel, rel);
+	is_str(take_trace(), want, "task: cpuset, weight, idle, memory, swap");
+	snprintf(kf, sizeof(kf), "%s/cpuset.cpus", rel);
+	is_str(get(kf), "1-3,6", "task cpuset.cpus value");
+	snprintf(kf, sizeof(kf), "%s/memory.max", rel);
+	is_str(get(kf), "67108864", "task memory.max value");
+	snprintf(kf, sizeof(kf), "%s/cpu.idle", rel);
+	is_str(get(kf), "1", "task cpu.idle value");
+
+	pid = fork();
+	if (pid == 0) {
+		if (sched_cgroup_child_join(&t) < 0)
+			_exit(3);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(4);
+	}
+	sched_cgroup_task_forked(&t);
+	is_int(t.nfd, 0, "parent closed its cgroup.procs files after fork");
+	waitpid(pid, &status, 0);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+	       "child joined and ran its program");
+	snprintf(kf, sizeof(kf), "%s/cgroup.procs", rel);
+	snprintf(want, sizeof(want), "%ld", (long)pid);
+	is_str(get(kf), want, "the child wrote its own pid to cgroup.procs");
+	snprintf(want, sizeof(want), "join %s %ld\n", rel, (long)pid);
+	is_str(take_trace(), want, "join traced from the child");
+
+	snprintf(kf, sizeof(kf), "%s/cpu.stat", rel);
+	put(kf, "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
+	snprintf(kf, sizeof(kf), "%s/memory.peak", rel);
+	put(kf, "12345\n");
+	snprintf(kf, sizeof(kf), "%s/memory.events", rel);
+	put(kf, "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\noom_group_kill 0\n");
+	sched_cgroup_task_stats(&t, &st);
+	is_int(st.oom_kills, 2, "memory-limit kills from memory.events");
+	is_int(st.cpu_ns, 1500000, "cpu time from cpu.stat usage_usec");
+	is_int(st.mem_peak, 12345, "peak memory from memory.peak");
+
+	is_int(sched_cgroup_task_freeze(&t, 1, err, sizeof(err)), 0, "freeze");
+	snprintf(kf, sizeof(kf), "%s/cgroup.freeze", rel);
+	is_str(get(kf), "1", "task cgroup.freeze = 1");
+	is_int(sched_cgroup_batch_freeze(b, 0, err, sizeof(err)), 0, "thaw");
+	snprintf(kf, sizeof(kf), "%s/cgroup.freeze", brel);
+	is_str(get(kf), "0", "batch cgroup.freeze = 0");
+	take_trace();
+
+	/* a process still listed: kill must write cgroup.kill and wait */
+	snprintf(kf, sizeof(kf), "%s/cgroup.procs", rel);
+	put(kf, "4242\n");
+	snprintf(kf, sizeof(kf), "%s", rel);
+	kp = fake_kernel(kf);
+	is_int(sched_cgroup_task_nprocs(&t), 1, "one process counted");
+	r = sched_cgroup_task_kill(&t, err, sizeof(err));
+	is_int(r, 0, "kill returns once cgroup.procs is empty (%s)", err);
+	waitpid(kp, &status, 0);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+	       "the fake kernel saw cgroup.kill = 1");
+	snprintf(want, sizeof(want), "write %s/cgroup.kill 1\n", rel);
+	is_str(take_trace(), want, "kill = one write to cgroup.kill");
+
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "task removed (%s)", err);
+	snprintf(want, sizeof(want), "rmdir %s\n", rel);
+	is_str(take_trace(), want, "task removal = rmdir");
+	ok(!there(rel), "task group gone");
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "removing twice is harmless");
+
+	is_int(sched_cgroup_batch_close(b, err, sizeof(err)), 0,
+	       "batch closed (%s)", err);
+	snprintf(want, sizeof(want), "rmdir %s\nrmdir nicely\n", brel);
+	is_str(take_trace(), want, "close removes batch, then the empty base");
+	ok(!there("nicely"), "nothing of nicely left in the tree");
+	ok(there("cgroup.procs"), "the root's files are untouched");
+}
+
+/* The base takes the most demanding class of its live batches. */
+static void test_base_rule(int with_idle)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup *a = NULL, *n = NULL;
+	char err[512] = "", want[2048];
+	int r;
+
+	make_root(with_idle);
+	o.root = root;
+	o.user = "tester";
+	o.trace_path = trace;
+	o.weight = POLICY_WEIGHT_IDLE;
+	r = sched_cgroup_batch_open(&a, &o, err, sizeof(err));
+	is_int(r, 0, "idle batch opened (%s)", err);
+	is_int(sched_cgroup_has_idle(a), with_idle, "cpu.idle %s",
+	       with_idle ? "present" : "absent");
+	is_str(get("nicely/cpu.weight"), "1", "base weight 1 for an idle batch");
+	is_str(get("nicely/cpu.idle"), with_idle ? "1" : "",
+	       "base idle only where the kernel has it");
+	o.weight = POLICY_WEIGHT_NORMAL;
+	take_trace();
+	r = sched_cgroup_batch_open(&n, &o, err, sizeof(err));
+	is_int(r, 0, "normal batch opened next to it (%s)", err);
+	snprintf(want, sizeof(want),
+		 "write nicely/cgroup.subtree_control +cpu +cpuset +memory\n"
+		 "mkdir nicely/%s\n"
+		 "write nicely/%s/cgroup.subtree_control +cpu +cpuset +memory\n"
+		 "%s"
+		 "write nicely/cpu.weight 100\n",
+		 sched_cgroup_batch_name(n), sched_cgroup_batch_name(n),
+		 with_idle ? "write nicely/cpu.idle 0\n" : "");
+	is_str(take_trace(), want,
+	       "base raised to normal: idle cleared before the weight");
+	is_int(sched_cgroup_batch_close(n, err, sizeof(err)), 0, "normal closed");
+	is_str(get("nicely/cpu.weight"), "1", "base back to idle weight");
+	is_str(get("nicely/cpu.idle"), with_idle ? "1" : "",
+	       "base idle again");
+	is_int(sched_cgroup_batch_close(a, err, sizeof(err)), 0, "idle closed");
+	ok(!there("nicely"), "base removed with its last batch");
+
+	o.weight = POLICY_WEIGHT_LOW;
+	take_trace();
+	r = sched_cgroup_batch_open(&a, &o, err, sizeof(err));
+	is_int(r, 0, "low batch opened (%s)", err);
+	snprintf(want, sizeof(want), "nicely/%s/cpu.weight",
+		 sched_cgroup_batch_name(a));
+	is_str(get(want), "6", "low weight = 6");
+	is_int(sched_cgroup_batch_close(a, err, sizeof(err)), 0, "low closed");
+}
+
+/* Stale batches: only this user's, only with a dead owner. */
+static void test_stale(void)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	char err[512] = "", d1[200], d2[200], d3[200], d4[200], p[300];
+	pid_t dead = fork();
+	int r;
+
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	make_root(1);
+	snprintf(p, sizeof(p), "%s/nicely", root);
+	mkdir(p, 0755);
+	snprintf(d1, sizeof(d1), "nicely/tester-%ld-7", (long)dead);
+	snprintf(d2, sizeof(d2), "nicely/other-%ld-1", (long)dead);
+	snprintf(d3, sizeof(d3), "nicely/tester-%ld-2", (long)getpid());
+	snprintf(d4, sizeof(d4), "nicely/tester-x-%ld-2", (long)dead);
+	snprintf(p, sizeof(p), "%s/%s", root, d1);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/%s/task-1", root, d1);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/task-1/cgroup.procs", d1);
+	put(p, "");
+	snprintf(p, sizeof(p), "%s/%s", root, d2);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/%s", root, d3);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/%s", root, d4);
+	mkdir(p, 0755);
+	o.root = root;
+	o.user = "tester";
+	o.trace_path = trace;
+	r = sched_cgroup_clean_stale(&o, err, sizeof(err));
+	is_int(r, 1, "one stale batch removed (%s)", err);
+	ok(!there(d1), "the dead owner's batch is gone");
+	ok(there(d2), "another user's batch is untouched");
+	ok(there(d3), "a live owner's batch is untouched");
+	ok(there(d4), "a name that only starts like ours is untouched");
+}
+
+/* Bad input gives a clear error. */
+static void test_errors(void)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup *b = (struct sched_cgroup *)&o;
+	char err[512] = "", p[400];
+	int r;
+
+	snprintf(p, sizeof(p), "%s/none", dir);
+	o.root = p;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, -ENOENT, "a root without cgroups: -ENOENT");
+	ok(b == NULL, "and no batch");
+	ok(strstr(err, p) != NULL, "the message names the root: %s", err);
+	make_root(1);
+	o.root = root;
+	o.user = "a/b";
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, -EINVAL, "a user name with a slash is refused: %s", err);
+	o.user = "tester";
+	o.trace_path = trace;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "open");
+	if (r == 0) {
+		struct sched_cgroup_task t;
+		cpu_set_t none;
+
+		CPU_ZERO(&none);
+		r = sched_cgroup_task_create(b, 9,
+					     &(struct sched_cgroup_limits){
+						     &none, 0 },
+					     &t, err, sizeof(err));
+		is_int(r, -EINVAL, "an empty CPU set is refused: %s", err);
+		sched_cgroup_batch_close(b, err, sizeof(err));
+	}
+	ok(!there("nicely"), "nothing left after the refused task");
+}
+
+/* Each scenario on its own fresh fake tree in a temporary directory. */
+int main(void)
+{
+	char cmd[400];
+
+	snprintf(dir, sizeof(dir), "/tmp/nicely-cgfake-XXXXXX");
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp failed");
+	snprintf(root, sizeof(root), "%s/root", dir);
+	snprintf(trace, sizeof(trace), "%s/trace", dir);
+	unsetenv("NICELY_CGROUP_TRACE");
+	test_lifecycle();
+	test_base_rule(1);
+	test_base_rule(0);
+	test_stale();
+	test_errors();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+	return tap_done();
+}

@@ -1,0 +1,119 @@
+# Shared by the tests/run_*.t shell tests of `nicely run`: TAP helpers, a
+# private config environment (the machine's config never leaks in), and the
+# check that no task process outlives a test. Source it; it sets $NICELY.
+set -u
+NICELY_BUILD=${NICELY_BUILD:-"$(cd "$(dirname "$0")/.." && pwd)/build"}
+NICELY="$NICELY_BUILD/nicely"
+T=$(mktemp -d "${TMPDIR:-/tmp}/nicely-test.XXXXXX")
+mkdir -p "$T/etc" "$T/xdg"
+export NICELY_SYSCONFDIR="$T/etc" XDG_CONFIG_HOME="$T/xdg"
+: >"$T/empty.conf"
+export NICELY_CONFIG="$T/empty.conf"
+unset NICELY_TOPOLOGY NICELY_PROCFS
+# tasks append their shell's PID (their process group) to $PIDS
+export PIDS="$T/pids"
+# every process started from here on inherits this mark in its environment
+export NICELY_TEST_MARK="nicely-run-test:$T"
+: >"$PIDS"
+tap_n=0
+tap_fail=0
+
+# ok COND-EXIT-STATUS NAME: "ok N - NAME" when the previous command (or the
+# given status) is 0.
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_fail=$((tap_fail + 1))
+	fi
+}
+
+# is GOT WANT NAME
+is() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		printf '%s\n' "$1" | head -20 | sed 's/^/#   got:  /'
+		printf '%s\n' "$2" | head -20 | sed 's/^/#   want: /'
+		tap_fail=$((tap_fail + 1))
+	fi
+}
+
+diag() { echo "# $*"; }
+
+# skip NAME REASON: a test that cannot be judged on this machine right now
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+# cpu_busy CPU SECONDS: percent of the time Linux CPU number CPU was busy
+# (all users) over the next SECONDS, from /proc/stat.
+cpu_busy() {
+	local a b
+	a=$(awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	sleep "$2"
+	b=$(awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; t = busy + idle;
+		print (t > 0) ? int(100 * busy / t) : 0}'
+}
+
+# PIDs of live processes (not this shell) whose environment holds the
+# test's mark: anything a task started, however it was detached. Pure bash,
+# so the scan starts no process that would carry the mark itself.
+marked() {
+	local f pid e want="NICELY_TEST_MARK=$NICELY_TEST_MARK" st
+	for f in /proc/[0-9]*/environ; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
+		{
+			while IFS= read -r -d '' e; do
+				[ "$e" = "$want" ] || continue
+				# zombies waiting for this shell are not running tasks
+				read -r st <"/proc/$pid/stat" || st=
+				st=${st##*) }
+				[ "${st%% *}" = Z ] || echo "$pid"
+				break
+			done <"$f"
+		} 2>/dev/null
+	done
+}
+
+# No process recorded in $PIDS (nor its process group) is alive, and none
+# carries the test's mark; waits up to 5 s for the kernel to finish
+# reaping. Kills and reports survivors.
+no_survivors() {
+	local left="" i p
+	for i in $(seq 50); do
+		left=""
+		for p in $(sort -u "$PIDS"); do
+			if kill -0 "$p" 2>/dev/null || pgrep -g "$p" >/dev/null 2>&1; then
+				left="$left $p"
+			fi
+		done
+		left="$left $(marked)"
+		left=${left// / }
+		[ -z "${left// /}" ] && { left=""; break; }
+		sleep 0.1
+	done
+	if [ -n "$left" ]; then
+		for p in $left; do kill -KILL -- "-$p" "$p" 2>/dev/null; done
+		diag "left running:$left"
+		ok 1 "no task process left ($1)"
+	else
+		ok 0 "no task process left ($1)"
+	fi
+}
+
+# Run at exit: plan, clean up the temp dir, exit status = failures.
+finish() {
+	echo "1..$tap_n"
+	rm -rf "$T"
+	[ "$tap_fail" -gt 254 ] && tap_fail=254
+	exit "$tap_fail"
+}

@@ -1,0 +1,104 @@
+/* Shared setup for the libnicely tests (tests/lib_*.c): an empty config
+ * environment so the machine's files never leak in, a deterministic pool
+ * (preset "nuclear" + max_workers), and checks that processes are gone. */
+#ifndef TESTS_LIB_UTIL_H
+#define TESTS_LIB_UTIL_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nicely.h"
+
+static char lib_tmpdir[64];
+
+/* Remove the temporary config folders. */
+static void lib_env_cleanup(void)
+{
+	char p[128];
+
+	snprintf(p, sizeof p, "%s/etc", lib_tmpdir);
+	rmdir(p);
+	snprintf(p, sizeof p, "%s/xdg", lib_tmpdir);
+	rmdir(p);
+	rmdir(lib_tmpdir);
+}
+
+/* Point every config lookup at empty temporary folders. */
+__attribute__((unused)) static void lib_env_setup(void)
+{
+	char p[128];
+
+	snprintf(lib_tmpdir, sizeof lib_tmpdir, "/tmp/nicely-lib-XXXXXX");
+	if (!mkdtemp(lib_tmpdir)) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		exit(255);
+	}
+	snprintf(p, sizeof p, "%s/etc", lib_tmpdir);
+	mkdir(p, 0755);
+	setenv("NICELY_SYSCONFDIR", p, 1);
+	snprintf(p, sizeof p, "%s/xdg", lib_tmpdir);
+	mkdir(p, 0755);
+	setenv("XDG_CONFIG_HOME", p, 1);
+	setenv("NICELY_CONFIG", "", 1);
+	unsetenv("NICELY_PROCFS");
+	unsetenv("NICELY_TOPOLOGY");
+	atexit(lib_env_cleanup);
+}
+
+/* Options for a deterministic pool of n workers. */
+__attribute__((unused)) static void lib_opts(nicely_options *o, int n)
+{
+	nicely_options_init(o);
+	o->preset = "nuclear";
+	o->max_workers = n;
+}
+
+/* 1 when pid no longer exists (or is a zombie nobody reaped yet). */
+__attribute__((unused)) static int lib_pid_gone(pid_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	char *c;
+
+	if (pid <= 0)
+		return 1;
+	if (kill(pid, 0) && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 1;
+	c = fgets(buf, sizeof buf, f);
+	fclose(f);
+	c = c ? strrchr(buf, ')') : NULL;
+	return c && (c[2] == 'Z' || c[2] == 'X');
+}
+
+/* Wait up to secs seconds for pid to be gone. */
+__attribute__((unused)) static int lib_wait_gone(pid_t pid, double secs)
+{
+	for (int i = 0; i < (int)(secs * 100); i++) {
+		if (lib_pid_gone(pid))
+			return 1;
+		usleep(10000);
+	}
+	return lib_pid_gone(pid);
+}
+
+/* Sleep for ms milliseconds. */
+__attribute__((unused)) static void lib_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+#endif

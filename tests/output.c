@@ -1,0 +1,141 @@
+/* Unit tests for sched/output: capture buffers that spill to a temp file,
+ * writing them out whole and --tag'ged, and the JSON string writer
+ * (escapes, UTF-8 kept, invalid bytes as \u00XX, also across chunks). */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched/output.h"
+#include "tests/tap.h"
+
+/* Read everything written to a temp fd back into a malloc'd string. */
+static char *slurp(int fd, size_t *len)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	char *s = malloc((size_t)end + 1);
+
+	if (!s || pread(fd, s, (size_t)end, 0) != end)
+		tap_bail("cannot read back");
+	s[end] = 0;
+	*len = (size_t)end;
+	return s;
+}
+
+/* A fresh unlinked temp file. */
+static int tmpfd(void)
+{
+	char p[] = "/tmp/nicely-output-test.XXXXXX";
+	int fd = mkstemp(p);
+
+	if (fd < 0)
+		tap_bail("mkstemp");
+	unlink(p);
+	return fd;
+}
+
+/* Small output stays in memory; big output spills and comes back whole. */
+static void test_spill(void)
+{
+	struct output_buf b = OUTPUT_BUF_INIT;
+	char chunk[1000];
+	size_t len;
+	int fd = tmpfd();
+
+	output_append(&b, "hello\n", 6);
+	ok(b.fd < 0 && b.len == 6, "small output in memory");
+	for (int i = 0; i < 200; i++) {
+		memset(chunk, 'a' + i % 26, sizeof chunk);
+		if (output_append(&b, chunk, sizeof chunk) < 0)
+			tap_bail("append");
+	}
+	ok(b.fd >= 0 && b.mem == NULL, "past 64 KiB it spilled to a file");
+	is_int(b.total, 6 + 200 * 1000, "total counted");
+	output_write(&b, fd, NULL);
+	char *s = slurp(fd, &len);
+	is_int(len, 6 + 200 * 1000, "written whole");
+	ok(!memcmp(s, "hello\n", 6) && s[6] == 'a' && s[6 + 1000] == 'b' &&
+	   s[len - 1] == 'a' + 199 % 26, "in order");
+	free(s);
+	close(fd);
+	output_reset(&b);
+	ok(b.fd < 0 && b.total == 0, "reset frees it");
+
+	/* a small budget makes even small buffers spill */
+	output_set_budget(100);
+	struct output_buf c = OUTPUT_BUF_INIT;
+	memset(chunk, 'z', sizeof chunk);
+	output_append(&c, chunk, 600);
+	ok(c.fd >= 0, "past the batch budget a buffer spills at once");
+	output_reset(&c);
+	output_set_budget(32u * 1024 * 1024);
+}
+
+/* --tag: every line prefixed, a last line without newline ended. */
+static void test_tag(void)
+{
+	struct output_buf b = OUTPUT_BUF_INIT;
+	size_t len;
+	int fd = tmpfd();
+
+	output_append(&b, "one\ntw", 6);
+	output_append(&b, "o\nthree", 7);
+	output_write(&b, fd, "v\t");
+	char *s = slurp(fd, &len);
+	is_str(s, "v\tone\nv\ttwo\nv\tthree\n", "tagged lines");
+	free(s);
+	close(fd);
+	output_reset(&b);
+}
+
+/* Write a buffer made of the given chunks as JSON and return the text. */
+static char *json_of(const char *const *chunks, int n, int spill)
+{
+	struct output_buf b = OUTPUT_BUF_INIT;
+	size_t len;
+	int fd = tmpfd();
+
+	if (spill)
+		output_set_budget(0);
+	for (int i = 0; i < n; i++)
+		output_append(&b, chunks[i], strlen(chunks[i]));
+	output_set_budget(32u * 1024 * 1024);
+	output_write_json(&b, fd);
+	output_reset(&b);
+	char *s = slurp(fd, &len);
+	close(fd);
+	return s;
+}
+
+/* JSON escapes, UTF-8 and invalid bytes. */
+static void test_json(void)
+{
+	const char *c1[] = { "a\"b\\c\n\t\x01 é€😀" };
+	char *s = json_of(c1, 1, 0);
+	is_str(s, "\"a\\\"b\\\\c\\n\\t\\u0001 é€😀\"", "escapes, UTF-8 kept");
+	free(s);
+	const char *c2[] = { "x\xff\xc3(y\xe2\x82" };
+	s = json_of(c2, 1, 0);
+	is_str(s, "\"x\\u00ff\\u00c3(y\\u00e2\\u0082\"",
+	       "invalid and truncated UTF-8 as \\u00XX");
+	free(s);
+	/* a 4-byte character split over a spill file's chunk boundary */
+	static char big[65536 + 8];
+	memset(big, 'a', 65535);
+	memcpy(big + 65535, "\xf0\x9f\x98\x80!", 6);
+	const char *c3[] = { big };
+	s = json_of(c3, 1, 1);
+	size_t l = strlen(s);
+	ok(l == 65535 + 2 + 5 && !strcmp(s + l - 6, "😀!\""),
+	   "a character split across chunks stays whole");
+	free(s);
+}
+
+/* Run every group of checks; the exit status counts failures. */
+int main(void)
+{
+	test_spill();
+	test_tag();
+	test_json();
+	return tap_done();
+}

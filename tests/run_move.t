@@ -1,0 +1,73 @@
+#!/bin/bash
+# Moving off a PU others come back to, for real: preset normal (on_return =
+# move) starts a task on CPU 1 while a busy loop holds CPU 0; then the loop
+# moves to CPU 1 and CPU 0 is free: every process of the task is re-pinned
+# to CPU 0 and the task goes on. Thresholds loosened as in run_load.t.
+. "$(dirname "$0")/lib/run-common.sh"
+
+[ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP needs 2 CPUs"; rm -rf "$T"; exit 0; }
+cat >"$T/move.conf" <<'CONF'
+[preset normal]
+idle_threshold = 60%
+load_ceiling = off
+pressure_ceiling = off
+mem_floor = off
+hysteresis = 0
+interval = 200ms
+on_return = move
+force_one = no
+CONF
+export NICELY_CONFIG="$T/move.conf"
+
+busy() {
+	local spin="$NICELY_BUILD/tests/helpers/spin"
+	if [ -x "$spin" ]; then
+		"$spin" "$1" 300 >/dev/null 2>&1 &
+	else
+		taskset -c "$1" sh -c 'while :; do :; done' >/dev/null 2>&1 &
+	fi
+	echo $!
+}
+spin0=$(busy 0)
+spin1=
+trap 'kill -KILL $spin0 $spin1 2>/dev/null' EXIT
+sleep 1
+
+# the task: a shell whose child sleeps in steps; both must move
+timeout -s INT 300 "$NICELY" run -p normal -j1 \
+	'echo $$ >"'"$T"'/task"; echo $$ >>"$PIDS"; for i in $(seq 100); do sleep 0.1; done; echo finished {}' ::: 1 >"$T/out" &
+nicely=$!
+for i in $(seq 600); do [ -s "$T/task" ] && break; sleep 0.1; done
+task=$(cat "$T/task" 2>/dev/null)
+if [ -z "$task" ]; then
+	# the preset rightly waits while others keep CPU 1 busy too
+	busy1=$(cpu_busy 1 3)
+	kill -INT $nicely 2>/dev/null
+	wait $nicely
+	kill -KILL $spin0 2>/dev/null
+	wait $spin0 2>/dev/null
+	if [ "$busy1" -ge 60 ]; then
+		skip "the task started" "others keep CPU 1 ${busy1}% busy: the preset waits, as it should"
+	else
+		ok 1 "the task started (CPU 1 only ${busy1}% busy)"
+	fi
+	no_survivors "no start"
+	finish
+fi
+cpus() { grep Cpus_allowed_list /proc/"$1"/status 2>/dev/null | cut -f2; }
+is "$(cpus "$task")" 1 "the task started on CPU 1 (CPU 0 is busy)"
+
+spin1=$(busy 1)
+kill -KILL $spin0
+wait $spin0 2>/dev/null
+for i in $(seq 200); do [ "$(cpus "$task")" = 0 ] && break; sleep 0.1; done
+is "$(cpus "$task")" 0 "others moved to CPU 1: the task was re-pinned to CPU 0"
+kid=$(pgrep -g "$task" sleep | head -1)
+[ -z "$kid" ] || is "$(cpus "$kid")" 0 "its child too"
+kill -KILL $spin1
+wait $spin1 2>/dev/null
+wait $nicely
+is "$?" 0 "the batch finished"
+is "$(cat "$T/out")" "finished 1" "with the task's output"
+no_survivors "move"
+finish
