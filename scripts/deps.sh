@@ -9,7 +9,7 @@ case "$kind" in
 build) ;;
 check) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux time passwd" ;;
 package) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux debhelper devscripts lintian fakeroot dpkg-dev" ;;
-bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time" ;;
+bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench)" >&2; exit 2 ;;
 esac
 missing=""
