@@ -117,3 +117,30 @@ finish() {
 	[ "$tap_fail" -gt 254 ] && tap_fail=254
 	exit "$tap_fail"
 }
+
+# busy_loop CPU: start a busy loop pinned to CPU for at most 300 s; prints
+# its pid (the caller kills it).
+busy_loop() {
+	"$NICELY_BUILD/tests/helpers/spin" "$1" 300 >/dev/null 2>&1 &
+	echo $!
+}
+
+# skip_unless_started NICELY_PID SPIN_PID: called when a task did not start
+# under a polite preset: stops the batch and the spinner, then passes (CPU 1
+# was free enough, so the start was missed: a failure) or skips (others keep
+# CPU 1 busy: waiting is right), and ends the test.
+skip_unless_started() {
+	local busy1
+	busy1=$(cpu_busy 1 3)
+	kill -INT "$1" 2>/dev/null
+	wait "$1"
+	kill -KILL "$2" 2>/dev/null
+	wait "$2" 2>/dev/null
+	if [ "$busy1" -ge 60 ]; then
+		skip "the task started" "others keep CPU 1 ${busy1}% busy: the preset waits, as it should"
+	else
+		ok 1 "the task started (CPU 1 only ${busy1}% busy)"
+	fi
+	no_survivors "no start"
+	finish
+}
