@@ -21,15 +21,6 @@ static int t_sleeper(const void *arg, size_t len, nicely_out *out, void *st)
 	return 0;
 }
 
-/* Return "fine". */
-static int t_ok(const void *arg, size_t len, nicely_out *out, void *st)
-{
-	(void)arg;
-	(void)len;
-	(void)st;
-	return nicely_out_write(out, "fine", 5);
-}
-
 /* Remember each worker that said it started. */
 static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
 {

@@ -62,15 +62,6 @@ static int t_hang(const void *arg, size_t len, nicely_out *out, void *st)
 	return 0;
 }
 
-/* Succeed with "fine". */
-static int t_ok(const void *arg, size_t len, nicely_out *out, void *st)
-{
-	(void)arg;
-	(void)len;
-	(void)st;
-	return nicely_out_write(out, "fine", 5);
-}
-
 /* Catch the hanging task's report of its child. */
 static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
 {

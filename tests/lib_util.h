@@ -93,6 +93,16 @@ __attribute__((unused)) static int lib_wait_gone(pid_t pid, double secs)
 }
 
 /* Sleep for ms milliseconds. */
+/* A task that succeeds with the 5 bytes "fine" (NUL included). */
+__attribute__((unused)) static int t_ok(const void *arg, size_t len,
+					nicely_out *out, void *st)
+{
+	(void)arg;
+	(void)len;
+	(void)st;
+	return nicely_out_write(out, "fine", 5);
+}
+
 __attribute__((unused)) static void lib_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
