@@ -489,6 +489,16 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 			cap = c;
 	}
 	nrun = (int)in->nrunning - stopped;
+	int user_bound = 0;
+
+	if (in->user_capped) {
+		int u = in->user_cap > 0 ? in->user_cap : 0;
+
+		if (u < cap) {
+			cap = u;
+			user_bound = 1;
+		}
+	}
 
 	if (!pr->ignore_others) {
 		int active = nrun - npaused;
@@ -520,7 +530,9 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 		out->reason = block;
 	} else if ((size_t)k == q) {
 		out->reason = "all queued tasks started";
-	} else if (room == 0) {
+	} else if (k == room && room < avail && user_bound) {
+		out->reason = POLICY_REASON_USER_LIMIT;
+	} else if (room == 0 || (k == room && room < avail)) {
 		out->reason = "max PUs reached";
 	} else if (pr->ramp_up > 0 && k == pr->ramp_up) {
 		out->reason = "ramp-up limit";

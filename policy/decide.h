@@ -53,7 +53,17 @@ struct policy_input {
 	const struct policy_worker *running;
 	size_t nrunning;
 	size_t queued;		/* tasks waiting to start */
+	/* Added: what the admin's per-user [limits] max_pus leaves this
+	 * batch once the user's other batches are counted (sched/lease.c
+	 * works it out). With user_capped set, running (paused included)
+	 * plus new workers stay at most user_cap; force_one too. */
+	int user_capped;
+	int user_cap;
 };
+
+/* decide's reason when the per-user limit is what holds starts back. */
+#define POLICY_REASON_USER_LIMIT                                              \
+	"per-user limit: the user's other batches hold the rest"
 
 /* The answer. Arrays are sized by the caller to npus (start_pus) and to
  * nrunning (actions); policy_decision_new does that. */
@@ -87,10 +97,12 @@ void policy_decision_free(struct policy_decision *d);
  * - Starts: free candidates minus reserve_pus (when allowed PUs >
  *   reserve_min_pus) and minus unpinned running workers (each sits on a
  *   PU that looks free), capped by max_pus / max_pus_pct (running and paused
- *   workers count), the queue and ramp_up; none below mem_floor, above the
+ *   workers count), by user_cap when user_capped (the per-user limit),
+ *   the queue and ramp_up; none below mem_floor, above the
  *   load ceiling ((loadavg1 - our unpaused workers) / allowed PUs) or the
  *   PSI ceiling. force_one then starts one on the least busy PU when
- *   nothing of ours runs (not below the memory floor).
+ *   nothing of ours runs (not below the memory floor, nor beyond the
+ *   per-user cap: with user_cap 0 nothing starts).
  * - Running workers on a PU busy by others for hysteresis_ms: on_return
  *   (keep, move to a candidate, pause, stop); a paused worker is resumed
  *   when its PU is free, or moved while paused when another is. These

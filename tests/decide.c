@@ -798,6 +798,85 @@ static void test_caps(void)
 	machine_free(&m);
 }
 
+/* One tick with the per-user allowance (user_cap) set. */
+static struct policy_decision *user_tick(struct machine *m,
+					 const struct policy_preset *p,
+					 size_t queued, int user_cap)
+{
+	struct policy_input in = {
+		.snap = &m->snap, .pus = m->pus, .preset = p,
+		.running = m->run, .nrunning = m->nrun, .queued = queued,
+		.user_capped = 1, .user_cap = user_cap,
+	};
+	policy_decide(&in, m->st, m->d);
+	return m->d;
+}
+
+/* The per-user limit as an input: what the user's other batches leave. */
+static void test_user_cap(void)
+{
+	static const struct {
+		const char *preset, *what;
+		int busy;	/* machine fully busy by others */
+		int running, paused, user_cap, queued, want;
+		const char *reason;
+	} t[] = {
+		{ "nuclear", "0 left: nothing starts", 0, 0, 0, 0, 10, 0,
+		  POLICY_REASON_USER_LIMIT },
+		{ "normal", "0 left on a busy machine: force_one does not "
+		  "start one", 1, 0, 0, 0, 10, 0, NULL },
+		{ "normal", "1 left on a busy machine: force_one starts one",
+		  1, 0, 0, 1, 10, 1, NULL },
+		{ "nuclear", "negative (others over the limit): nothing", 0, 0,
+		  0, -2, 10, 0, POLICY_REASON_USER_LIMIT },
+		{ "nuclear", "3 left of 16 free PUs: 3 start", 0, 0, 0, 3, 10,
+		  3, POLICY_REASON_USER_LIMIT },
+		{ "nuclear", "3 left, 2 queued: 2", 0, 0, 0, 3, 2, 2,
+		  "all queued tasks started" },
+		{ "nuclear", "cap 3 with 2 running: 1 more", 0, 2, 0, 3, 10, 1,
+		  POLICY_REASON_USER_LIMIT },
+		{ "nuclear", "cap 3 with 2 running, 1 paused: none", 0, 2, 1, 3,
+		  10, 0, POLICY_REASON_USER_LIMIT },
+		{ "nuclear", "cap 2 with 3 running: none, none stopped", 0, 3,
+		  0, 2, 10, 0, POLICY_REASON_USER_LIMIT },
+		{ "extreme", "cap above the preset's max_pus: max_pus holds",
+		  0, 0, 0, 12, 100, 5, "max PUs reached" },
+	};
+
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		struct machine m;
+		struct policy_preset p = preset(t[i].preset);
+
+		machine_init(&m, 2, 1, 4, 2);
+		if (t[i].busy)
+			prep_full(&m);
+		if (!strcmp(t[i].preset, "extreme"))
+			p.max_pus = 5;
+		for (int k = 0; k < t[i].running + t[i].paused; k++)
+			m.run[m.nrun++] = (struct policy_worker){
+				.id = k + 1, .pu = 2 * k,
+				.paused = k >= t[i].running };
+		struct policy_decision *d =
+			user_tick(&m, &p, (size_t)t[i].queued, t[i].user_cap);
+		is_int(d->nstart, t[i].want, t[i].what);
+		if (t[i].reason)
+			is_str(d->reason, t[i].reason, "  reason");
+		int stops = 0;
+		for (size_t a = 0; a < d->nactions; a++)
+			stops += d->actions[a].kind == POLICY_STOP;
+		ok(stops == 0, "  no worker stopped for the per-user limit");
+		machine_free(&m);
+	}
+	/* without user_capped, user_cap 0 means nothing */
+	struct machine m;
+	struct policy_preset p = preset("nuclear");
+
+	machine_init(&m, 2, 1, 4, 2);
+	is_int(machine_tick(&m, &p, 100)->nstart, 16,
+	       "user_capped = 0: no per-user cap (16 start)");
+	machine_free(&m);
+}
+
 /* Run the decide table tests. */
 int main(int argc, char **argv)
 {
@@ -831,5 +910,6 @@ int main(int argc, char **argv)
 	test_hysteresis();
 	test_allowed_offline();
 	test_caps();
+	test_user_cap();
 	return tap_done();
 }
