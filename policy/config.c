@@ -356,9 +356,13 @@ static int config_limit_max_pus(struct config_limits *lim, const char *value,
 				char *why, size_t whylen)
 {
 	struct policy_preset tmp = { .max_pus = 0 };
+	char e[200];
 
-	if (presets_knob_parse(&tmp, PRESETS_MAX_PUS, value, why, whylen) < 0)
+	if (presets_knob_parse(&tmp, PRESETS_MAX_PUS, value, e, sizeof e) < 0) {
+		snprintf(why, whylen, "%s; in [limits] it counts the PUs of all "
+			 "of one user's batches together", e);
 		return -1;
+	}
 	lim->max_pus = tmp.max_pus;
 	lim->max_pus_pct = tmp.max_pus_pct;
 	return 0;
@@ -1107,13 +1111,13 @@ int policy_config_resolve(const struct policy_config *cfg,
 			if (flags->insist) {
 				snprintf(err, errlen,
 					 "%d jobs is above the limit max_pus = %d "
-					 "set at %s",
+					 "(PUs per user) set at %s",
 					 jobs, lim->max_pus, at);
 				return -EPERM;
 			}
 			config_append(warn, warnlen, &woff,
 				      "%s%d jobs is above the limit max_pus = %d "
-				      "set at %s; using %d",
+				      "(PUs per user) set at %s; using %d",
 				      woff ? "; " : "", jobs, lim->max_pus, at,
 				      lim->max_pus);
 			jobs = lim->max_pus;
@@ -1185,10 +1189,12 @@ void policy_config_describe_limits(const struct policy_config *cfg, char *buf,
 	if (lim->max_pus > 0 || lim->max_pus_pct > 0) {
 		policy_origin_format(&lim->max_pus_origin, at, sizeof at);
 		if (lim->max_pus > 0)
-			config_append(buf, len, &off, "%smax_pus = %d (%s)",
+			config_append(buf, len, &off,
+				      "%smax_pus = %d per user (%s)",
 				      off ? ", " : "", lim->max_pus, at);
 		else
-			config_append(buf, len, &off, "%smax_pus = %g%% (%s)",
+			config_append(buf, len, &off,
+				      "%smax_pus = %g%% per user (%s)",
 				      off ? ", " : "", lim->max_pus_pct, at);
 	}
 	if (lim->min_nice >= 0) {
@@ -1198,6 +1204,29 @@ void policy_config_describe_limits(const struct policy_config *cfg, char *buf,
 	}
 	if (!off)
 		snprintf(buf, len, "none");
+}
+
+/* The per-user limit of the system files. */
+void policy_config_user_limit(const struct policy_config *cfg,
+			      struct policy_user_limit *out)
+{
+	out->max_pus = cfg->lim.max_pus;
+	out->max_pus_pct = cfg->lim.max_pus_pct;
+	out->origin = cfg->lim.max_pus_origin;
+}
+
+/* The per-user limit as a count of PUs. */
+int policy_user_limit_pus(const struct policy_user_limit *l, int nallowed)
+{
+	if (l->max_pus > 0)
+		return l->max_pus;
+	if (l->max_pus_pct > 0) {
+		int c = (int)(l->max_pus_pct * (nallowed > 0 ? nallowed : 1) /
+			      100.0);
+
+		return c < 1 ? 1 : c;
+	}
+	return 0;
 }
 
 /* Number of files read. */

@@ -65,7 +65,8 @@ void policy_config_free(struct policy_config *cfg);
  *   the limit preset as the system files define it; when flags->preset
  *   named it and flags->insist is set, that is -EPERM instead.
  * - flags->nice below min_nice (or the limit preset's nice), flags->jobs
- *   above [limits] max_pus: -EPERM with insist, else clamped with a warning.
+ *   above [limits] max_pus (a per-user limit, so above it for one batch
+ *   alone): -EPERM with insist, else clamped with a warning.
  * - A preset's own nice below min_nice is raised with a warning; [limits]
  *   max_pus caps every preset silently.
  * - flags->jobs caps max_pus; flags->nice replaces the preset's nice.
@@ -74,6 +75,21 @@ int policy_config_resolve(const struct policy_config *cfg,
 			  const struct policy_flags *flags,
 			  struct policy_preset *out, char *warn, size_t warnlen,
 			  char *err, size_t errlen);
+
+/* The admin's per-user cap, [limits] max_pus: the PUs all of one user's
+ * batches (CLI and libnicely) may hold at once. sched/lease.c shares it
+ * out between the batches; it also caps each batch on its own. */
+struct policy_user_limit {
+	int max_pus;		/* a count, 0 = none */
+	double max_pus_pct;	/* a percent of the allowed PUs, 0 = none */
+	struct policy_origin origin;	/* where it was set */
+};
+/* The per-user limit of the system files (both 0: none). */
+void policy_config_user_limit(const struct policy_config *cfg,
+			      struct policy_user_limit *out);
+/* The limit as a PU count on a machine where nallowed PUs are allowed (a
+ * percent gives at least 1); 0 when there is no limit. */
+int policy_user_limit_pus(const struct policy_user_limit *l, int nallowed);
 
 /* Lower-level steps of policy_config_load, used by tests and the fuzz
  * target to parse buffers through the same code as files. System buffers

@@ -596,6 +596,113 @@ static void test_files_mode(void)
 }
 
 /* Run the config tests in temp dirs standing in for /etc and ~/.config. */
+/* Load one system file with text and expect an error at its line. */
+static void expect_sys_error(const char *what, const char *text, int line,
+			     const char *needle)
+{
+	struct policy_config *cfg;
+	char err[512], want[600];
+
+	reset();
+	const char *f = put("sys/nicely/nicely.conf", text);
+	int r = load(&cfg, err, sizeof err);
+	snprintf(want, sizeof want, "%s:%d: ", f, line);
+	ok(r == -EINVAL && !cfg && starts(err, want) && strstr(err, needle),
+	   "%s: error at file:%d naming '%s'", what, line, needle);
+	if (r != -EINVAL || !starts(err, want) || !strstr(err, needle))
+		tap_diag("got %d: %s", r, err);
+	policy_config_free(cfg);
+}
+
+/* [limits] max_pus is per user: all of one user's batches together. */
+static void test_user_limit(void)
+{
+	struct policy_config *cfg;
+	struct policy_user_limit ul;
+	struct policy_flags f = POLICY_FLAGS_INIT;
+	struct policy_preset p;
+	char err[512], w[512], at[600];
+
+	reset();
+	const char *s = put("sys/nicely/nicely.conf",
+			    "[limits]\n\nmax_pus = 3\n");
+	is_int(load(&cfg, err, sizeof err), 0, "per-user max_pus loads");
+	if (!cfg)
+		return;
+	policy_config_user_limit(cfg, &ul);
+	ok(ul.max_pus == 3 && ul.max_pus_pct == 0 && ul.origin.file &&
+	   !strcmp(ul.origin.file, s) && ul.origin.line == 3,
+	   "the per-user limit is 3 PUs, from file:3");
+	is_int(policy_user_limit_pus(&ul, 16), 3, "  3 PUs whatever the machine");
+	f.preset = "nuclear";
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
+	   p.max_pus == 3, "it caps one batch on its own too (max_pus 3)");
+	f.jobs = 5;
+	snprintf(at, sizeof at, "set at %s:3", s);
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) ==
+		   -EPERM && strstr(err, "5 jobs is above the limit max_pus = 3 "
+				    "(PUs per user)") && strstr(err, at),
+	   "-j 5 insisting: an error naming the per-user limit and file:line");
+	tap_diag("%s", err);
+	f.insist = 0;
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
+	   p.max_pus == 3 && strstr(w, "(PUs per user)") && strstr(w, "using 3"),
+	   "-j 5 not insisting: 3, with a warning");
+	policy_config_describe_limits(cfg, w, sizeof w);
+	ok(strstr(w, "max_pus = 3 per user (") && strstr(w, s),
+	   "described as per user: %s", w);
+	policy_config_free(cfg);
+
+	reset();
+	put("sys/nicely/nicely.conf", "[limits]\nmax_pus = 50%\n");
+	put("sys/nicely/presets.d/10-more.conf", "[limits]\nmax_pus = 25%\n");
+	is_int(load(&cfg, err, sizeof err), 0, "a percent, overridden in presets.d");
+	if (!cfg)
+		return;
+	policy_config_user_limit(cfg, &ul);
+	ok(ul.max_pus == 0 && ul.max_pus_pct == 25 && ul.origin.line == 2 &&
+	   strstr(ul.origin.file, "10-more.conf"), "the later system file wins");
+	is_int(policy_user_limit_pus(&ul, 16), 4, "  25%% of 16 allowed PUs: 4");
+	is_int(policy_user_limit_pus(&ul, 2), 1, "  25%% of 2: at least 1");
+	policy_config_free(cfg);
+
+	reset();
+	put("sys/nicely/nicely.conf", "[limits]\nmax_pus = none\n");
+	is_int(load(&cfg, err, sizeof err), 0, "max_pus = none loads");
+	if (cfg) {
+		policy_config_user_limit(cfg, &ul);
+		is_int(policy_user_limit_pus(&ul, 16), 0, "  none: no per-user limit");
+		policy_config_free(cfg);
+	}
+	reset();
+	put("sys/nicely/nicely.conf", "[preset a]\nnice = 3\n");
+	put("user/nicely/nicely.conf", "[preset b]\nmax_pus = 1\n");
+	is_int(load(&cfg, err, sizeof err), 0, "no [limits]");
+	if (cfg) {
+		policy_config_user_limit(cfg, &ul);
+		is_int(policy_user_limit_pus(&ul, 16), 0,
+		       "  a preset's max_pus is not a per-user limit");
+		policy_config_free(cfg);
+	}
+
+	expect_sys_error("per-user max_pus not a count",
+			 "[limits]\nmax_pus = lots\n", 2,
+			 "bad value 'lots' for max_pus: not a count (accepted: "
+			 "a count 1..100000, a percent 1%..100% of the allowed "
+			 "PUs, or none); in [limits] it counts the PUs of all "
+			 "of one user's batches together");
+	expect_sys_error("per-user max_pus negative", "[limits]\nmax_pus = -2\n",
+			 2, "not a count");
+	expect_sys_error("per-user max_pus over 100%",
+			 "[limits]\nmax_pus = 101%\n", 2, "percent over 100");
+	expect_sys_error("per-user max_pus twice",
+			 "[limits]\nmax_pus = 2\nmax_pus = 3\n", 3,
+			 "'max_pus' set twice in [limits] (first at line 2)");
+	expect_error("per-user max_pus in a user file",
+		     "[limits]\nmax_pus = 30\n", 1,
+		     "[limits] is honoured only in the system files");
+}
+
 int main(void)
 {
 	snprintf(root, sizeof root, "/tmp/nicely-config-test.%d", (int)getpid());
@@ -615,5 +722,6 @@ int main(void)
 	test_limits_more();
 	test_files();
 	test_files_mode();
+	test_user_limit();
 	return tap_done();
 }
