@@ -481,6 +481,7 @@ int cli_run(int argc, char **argv)
 	struct policy_config_opts copts;
 	struct policy_config *cfg = NULL;
 	struct policy_preset preset;
+	struct policy_user_limit ulimit;
 	struct agent_topology *topo = NULL;
 	struct agent_sampler *sampler = NULL;
 	struct input *in = NULL;
@@ -562,6 +563,8 @@ int cli_run(int argc, char **argv)
 	a.ro.topo = topo;
 	a.ro.sampler = sampler;
 	a.ro.preset = &preset;
+	policy_config_user_limit(cfg, &ulimit);
+	a.ro.user_limit = &ulimit;
 	a.ro.skip = c.skip ? cli_run_skip : NULL;
 	a.ro.on_result = cli_run_result;
 	a.ro.on_progress = cli_run_progress;

@@ -24,6 +24,7 @@
 #include "policy/decide.h"
 #include "sched/cgroup.h"
 #include "sched/feed.h"
+#include "sched/lease.h"
 #include "sched/loop.h"
 #include "sched/output.h"
 #include "sched/run.h"
@@ -72,6 +73,9 @@ struct run {
 	int fatal;		/* -errno: the engine itself broke */
 	struct sched_cgroup *cg; /* the batch's cgroups, NULL without */
 	int autogroup_restore;	/* session autogroup nice to put back, -1 */
+	struct sched_lease *lease; /* per-user [limits] max_pus, NULL: none */
+	int lease_said;		/* the wait for other batches was announced */
+	int lease_failed;	/* a lease error was reported */
 };
 
 /* Our stdio must be fds 0-2 before any pipe is made (spawn relies on it). */
@@ -715,6 +719,45 @@ static void run_cgroup_done(struct run *r, struct queue_task *t)
 	t->cg = NULL;
 }
 
+/* Our tasks that hold a PU now: started, not yet exited. */
+static int run_live(const struct run *r)
+{
+	int n = 0;
+
+	for (const struct queue_task *t = r->running; t; t = t->next)
+		n += t->pid > 0 && !t->exited;
+	return n;
+}
+
+/* Say once what went wrong with the lease file, and any note of it. */
+static void run_lease_report(struct run *r, int e, const char *err)
+{
+	const char *note = lease_note(r->lease);
+
+	if (note)
+		fprintf(stderr, "nicely: %s\n", note);
+	if (e < 0 && e != -EAGAIN && !r->lease_failed) {
+		r->lease_failed = 1;
+		fprintf(stderr, "nicely: per-user limit: %s\n", err);
+	}
+}
+
+/* Tasks ended: give the PUs we no longer use back to the user's other
+ * batches (the holding only goes down here; ticks raise it). */
+static void run_lease_sync(struct run *r)
+{
+	char err[512];
+	int h, e;
+
+	if (!r->lease)
+		return;
+	h = run_live(r) + r->npending;
+	if (h >= lease_held(r->lease))
+		return;
+	e = lease_set(r->lease, h, err, sizeof err);
+	run_lease_report(r, e, err);
+}
+
 /* Both the exit and EOF on every pipe arrived: the task is finished. */
 static void run_task_done_maybe(struct run *r, struct queue_task *t)
 {
@@ -751,6 +794,10 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 		  pu < r->npus &&
 		  (r->pu_ok[pu] ||
 		   (r->o->preset->force_one && r->st.running == 0));
+	/* under the per-user limit the next task may only take a PU this
+	 * batch still holds in the lease file */
+	if (handoff && r->lease && run_live(r) + 1 > lease_held(r->lease))
+		handoff = 0;
 	t->pid = -1;
 
 	if (t->halted && !t->timed_out) {
@@ -783,6 +830,7 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 	run_flush(r, 0);
 	if (handoff && !r->stopping)
 		run_start(r, pu, nice);
+	run_lease_sync(r);
 	run_arm_deadlines(r);
 }
 
@@ -1096,7 +1144,42 @@ static void run_tick(struct run *r)
 	};
 	if (r->stopping)
 		in.queued = 0;
+	int leased = 0;
+
+	if (r->lease && in.queued) {
+		int room, e = lease_begin(r->lease, &room, ebuf, sizeof ebuf);
+
+		run_lease_report(r, e, ebuf);
+		in.user_capped = 1;
+		/* lock busy or file unreadable: no growth this tick */
+		in.user_cap = e == 0 ? room : (int)n;
+		leased = e == 0;
+	}
 	policy_decide(&in, r->pst, r->dec);
+	if (leased) {
+		int e = lease_commit(r->lease, (int)n + r->dec->nstart, ebuf,
+				     sizeof ebuf);
+
+		run_lease_report(r, e, ebuf);
+		if (!r->lease_said && lease_others(r->lease) > 0 &&
+		    !strcmp(r->dec->reason, POLICY_REASON_USER_LIMIT)) {
+			char at[PATH_MAX + 16];
+
+			policy_origin_format(&r->o->user_limit->origin, at,
+					     sizeof at);
+			fprintf(stderr, "nicely: per-user limit: your other nicely "
+				"batches hold %d of the %d PUs you may use at "
+				"once ([limits] max_pus set at %s); %s\n",
+				lease_others(r->lease), lease_limit(r->lease), at,
+				n + (size_t)r->dec->nstart
+					? "more tasks start as they give PUs back"
+					: "this batch waits until they give PUs "
+					  "back");
+			r->lease_said = 1;
+		}
+	} else if (!in.queued) {
+		run_lease_sync(r);
+	}
 	for (int p = 0; p < r->npus && p < snap->npus; p++)
 		r->pu_ok[p] = r->o->preset->ignore_others ||
 			      (snap->valid &&
@@ -1218,6 +1301,27 @@ static void run_cgroup_open(struct run *r)
 	}
 }
 
+/* The lease file shared with the user's other batches, when the admin
+ * set a per-user limit. Without it the batch still keeps to the limit on
+ * its own (the preset's max_pus is capped by it); say so once. */
+static void run_lease_open(struct run *r)
+{
+	const struct policy_user_limit *ul = r->o->user_limit;
+	struct lease_opts lo = LEASE_OPTS_INIT;
+	char err[1024];
+
+	lo.limit = ul ? policy_user_limit_pus(ul, agent_topology_nallowed(r->o->topo))
+		      : 0;
+	if (lo.limit <= 0)
+		return;
+	if (lease_open(&r->lease, &lo, err, sizeof err) < 0) {
+		r->lease = NULL;
+		fprintf(stderr, "nicely: per-user limit max_pus = %d cannot be "
+			"shared with your other batches (%s); this batch keeps "
+			"to it on its own\n", lo.limit, err);
+	}
+}
+
 /* Set up the loop, timers and policy memory. */
 static int run_init(struct run *r, const struct run_opts *o, char *err,
 		    size_t errlen)
@@ -1267,6 +1371,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 		return e;
 	}
 	run_cgroup_open(r);
+	run_lease_open(r);
 	loop_add(&r->loop, &r->w_sig, r->sigfd, EPOLLIN, run_on_signal);
 	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
 	loop_add(&r->loop, &r->w_timer, r->timerfd, EPOLLIN, run_on_timer);
@@ -1305,6 +1410,8 @@ static void run_fini(struct run *r)
 	if (r->autogroup_restore >= 0)
 		sched_cgroup_autogroup_restore(r->autogroup_restore);
 	r->autogroup_restore = -1;
+	lease_close(r->lease);
+	r->lease = NULL;
 	queue_free(&r->q);
 	loop_close(&r->loop);
 	if (r->sigfd >= 0)

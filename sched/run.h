@@ -12,6 +12,7 @@
 
 #include "agent/sampler.h"
 #include "agent/topology.h"
+#include "policy/config.h"
 #include "policy/preset.h"
 #include "sched/input.h"
 #include "sched/queue.h"
@@ -45,6 +46,10 @@ struct run_opts {
 	struct agent_sampler *sampler;
 	const struct policy_preset *preset;
 	int jobs;		/* at most this many at once, 0 = the policy's */
+	/* the admin's per-user [limits] max_pus (kept by the caller): shared
+	 * with the user's other batches through the lease file; NULL or no
+	 * limit: nothing is written */
+	const struct policy_user_limit *user_limit;
 	/* output */
 	int out_fd, err_fd;
 	int unordered;		/* -u: write as tasks finish */
