@@ -656,12 +656,19 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 	int rc;
 
 	err[0] = 0;
+	pool_gate_queued(p->gate, (size_t)p->queued);
 	/* The gate answers capacity; pool_dispatch starts no more workers
 	 * than the queue needs, so ask as if the queue were never short. */
 	rc = pool_gate_tick(p->gate, gw, n,
 			    (size_t)p->queued > (size_t)p->cap ? (size_t)p->queued
 							       : (size_t)p->cap,
 			    &a, err, sizeof err);
+	/* notes of the per-user limit: lease file problems, waiting */
+	const char *note;
+	int lvl;
+
+	while ((note = pool_gate_note(p->gate, &lvl)))
+		pool_log(p, lvl, -1, 0, "%s", note);
 	p->next_tick_ns = now + (uint64_t)pool_gate_interval_ms(p->gate) *
 					1000000u;
 	if (rc) {

@@ -69,7 +69,20 @@ void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,
 		       size_t nw);
 /* A worker was reaped; cpu_ns is its whole user+system time. */
 void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns);
-/* Decide one tick for `queued` waiting tasks and the given live workers. */
+/* The tasks really waiting (pool_gate_tick is asked as if the queue were
+ * never short). Under a per-user [limits] max_pus the gate lets no more
+ * workers start than these need, since what it grants is recorded in the
+ * user's lease file for the other batches to see. */
+void pool_gate_queued(struct pool_gate *g, size_t queued);
+/* A line for the pool's log callback, once each (the lease file was
+ * damaged or cannot be used; the pool waits for the user's other
+ * batches), with its NICELY_LOG_* level in *level; NULL when none. The
+ * string lives until the next gate call. */
+const char *pool_gate_note(struct pool_gate *g, int *level);
+/* Decide one tick for `queued` waiting tasks and the given live workers.
+ * Under a per-user [limits] max_pus, the workers given plus those it lets
+ * start are what the pool holds in the user's lease file until the next
+ * tick (or pool_gate_reload, or pool_gate_free). */
 int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
 		   size_t nw, size_t queued, struct pool_gate_answer *ans,
 		   char *err, size_t errlen);
