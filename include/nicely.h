@@ -159,7 +159,8 @@ NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
  * it become NICELY_FAILED with error "worker init failed: ...". */
 typedef int (*nicely_init_fn)(void *init_arg, void **worker_state);
 /* Per-worker teardown, run when a worker retires normally (lifespan
- * reached, or idle at nicely_pool_free()); not after a kill or crash. */
+ * reached, idle at nicely_pool_free(), or idle with nothing queued under
+ * a per-user [limits] max_pus); not after a kill or crash. */
 typedef void (*nicely_exit_fn)(void *init_arg, void *worker_state);
 /* Start/finish callback: the task, and counts after the event. "Start"
  * is the moment the task is handed to a worker; running counts tasks

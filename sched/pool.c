@@ -717,6 +717,25 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 	return 0;
 }
 
+/* Under a per-user [limits] max_pus an idle pool gives its PUs back to
+ * the user's other batches: its idle workers leave (running worker_exit)
+ * and the next task asks the gate again, at once. */
+static void pool_release_idle(nicely_pool *p)
+{
+	for (int i = 0; i < p->nw; i++) {
+		struct pool_worker *w = &p->w[i];
+
+		if (w->st == PW_LIVE && !w->inflight && !w->fl_n) {
+			w->st = PW_CLOSING;
+			w->close_after_flush = 1;
+			pool_send(p, w, i);
+		}
+	}
+	p->allowed = 0;
+	p->next_tick_ns = 0;
+	pool_gate_release(p->gate);
+}
+
 /* Start workers the gate allows and give every live worker tasks. */
 static void pool_dispatch(nicely_pool *p, uint64_t now)
 {
@@ -756,6 +775,8 @@ static void pool_dispatch(nicely_pool *p, uint64_t now)
 				pool_feed(p, i, round ? INT32_MAX : 1);
 		}
 	p->rr = p->nw ? (p->rr + 1) % p->nw : 0;
+	if (!p->q.n && !p->running && pool_gate_shared(p->gate))
+		pool_release_idle(p);
 }
 
 /* Results of a WIRE_RES frame. */

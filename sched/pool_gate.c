@@ -285,6 +285,21 @@ static void gate_lease_error(struct pool_gate *g, int e, const char *err)
 			 err);
 }
 
+/* Under a working per-user lease? */
+int pool_gate_shared(const struct pool_gate *g)
+{
+	return g->lease != NULL;
+}
+
+/* Give every PU back. */
+void pool_gate_release(struct pool_gate *g)
+{
+	char err[PATH_MAX + 128];
+
+	if (g->lease && lease_held(g->lease) > 0)
+		gate_lease_error(g, lease_set(g->lease, 0, err, sizeof err), err);
+}
+
 /* Sample, decide, and translate PU indices into Linux CPUs. */
 int pool_gate_tick(struct pool_gate *g, const struct pool_gate_worker *w,
 		   size_t nw, size_t queued, struct pool_gate_answer *ans,

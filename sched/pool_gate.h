@@ -74,6 +74,12 @@ void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns);
  * workers start than these need, since what it grants is recorded in the
  * user's lease file for the other batches to see. */
 void pool_gate_queued(struct pool_gate *g, size_t queued);
+/* 1 when the pool shares a per-user [limits] max_pus through the lease
+ * file: then an idle pool lets its workers go and calls pool_gate_release,
+ * so that the user's other batches can use those PUs. */
+int pool_gate_shared(const struct pool_gate *g);
+/* The pool holds no PU any more (its idle workers were let go). */
+void pool_gate_release(struct pool_gate *g);
 /* A line for the pool's log callback, once each (the lease file was
  * damaged or cannot be used; the pool waits for the user's other
  * batches), with its NICELY_LOG_* level in *level; NULL when none. The
