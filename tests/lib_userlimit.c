@@ -68,7 +68,7 @@ static pid_t start_cli(const char *jl, const char *outp, const char *errp)
 		dup2(o, 1);
 		dup2(e, 2);
 		execl(nicely_bin, "nicely", "run", "-p", "nuclear", "--joblog", jl,
-		      "sleep 0.15; echo {}", ":::", "1", "2", "3", (char *)NULL);
+		      "sleep 0.2; echo {}", ":::", "1", "2", "3", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -247,14 +247,14 @@ int main(void)
 	 * runs once the pool is idle (its idle worker leaves) */
 	waits_logged = 0;
 	first = -1;
-	nicely_map(pool, t_span, "def", 1, 3, 1, &first);
+	nicely_map(pool, t_span, "defghi", 1, 6, 1, &first);
 	nicely_wait(pool, first);	/* its worker holds the PU now */
 	unlink(jl);
 	cpid = start_cli(jl, outp, errp);
 	ok(wait_entry(getpid()), "the pool holds the PU in the lease file");
 	nicely_wait_all(pool);
-	nm = pool_spans(pool, first, 3, mine);
-	is_int(nm, 3, "every pool task succeeded");
+	nm = pool_spans(pool, first, 6, mine);
+	is_int(nm, 6, "every pool task succeeded");
 	is_int(wait_cli_bounded(cpid, 20), 0,
 	       "the CLI batch finishes while the idle pool is still there");
 	nc = read_joblog(jl, cli, 8);
@@ -286,6 +286,7 @@ int main(void)
 	is_int(entries, 0, "no entry left: the pool and the CLI gave theirs back");
 
 	unlink(lease_path);
+	unlink(jl);
 	unlink(outp);
 	unlink(errp);
 	rmdir(run_dir);
