@@ -128,6 +128,8 @@ struct nicely_pool {
 	/* tasks */
 	struct pool_task **blocks;
 	size_t nblocks;
+	void **slabs;		/* hugepage-backed areas later blocks come from */
+	size_t nslabs, slab_used;	/* blocks taken from the last slab */
 	int64_t total, completed, running, queued, failed, started;
 	struct pool_deque q;
 	double avg_ns;		/* measured time per task, any function */
@@ -209,6 +211,48 @@ static struct pool_task *pool_task_get(nicely_pool *p, int64_t id)
 	return &p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
 }
 
+#define POOL_SLAB (8u << 20)
+#define POOL_SLAB_ALIGN (2u << 20)
+#define POOL_SLAB_BLOCKS (POOL_SLAB / (POOL_BLOCK * sizeof(struct pool_task)))
+#define POOL_SMALL_BLOCKS 2	/* blocks from calloc before slabs */
+
+/* A zeroed block of records: the first ones from calloc (small pools stay
+ * small), the rest carved from 2 MiB-aligned slabs the kernel may back
+ * with transparent huge pages (one fault per 2 MiB instead of per 4 KiB:
+ * measured 0.9 ms instead of 4.7 ms for 8 MiB here). */
+static struct pool_task *pool_block_new(nicely_pool *p)
+{
+	size_t bsz = POOL_BLOCK * sizeof(struct pool_task);
+
+	if (p->nblocks < POOL_SMALL_BLOCKS)
+		return calloc(POOL_BLOCK, sizeof(struct pool_task));
+	if (!p->nslabs || p->slab_used == POOL_SLAB_BLOCKS) {
+		void **v = realloc(p->slabs, (p->nslabs + 1) * sizeof *v);
+		char *m, *a;
+
+		if (!v)
+			return NULL;
+		p->slabs = v;
+		m = mmap(NULL, POOL_SLAB + POOL_SLAB_ALIGN, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		a = (char *)(((uintptr_t)m + POOL_SLAB_ALIGN - 1) &
+			     ~(uintptr_t)(POOL_SLAB_ALIGN - 1));
+		if (a > m)
+			munmap(m, (size_t)(a - m));
+		if (a + POOL_SLAB < m + POOL_SLAB + POOL_SLAB_ALIGN)
+			munmap(a + POOL_SLAB,
+			       (size_t)(m + POOL_SLAB + POOL_SLAB_ALIGN -
+					(a + POOL_SLAB)));
+		madvise(a, POOL_SLAB, MADV_HUGEPAGE);
+		p->slabs[p->nslabs++] = a;
+		p->slab_used = 0;
+	}
+	return (struct pool_task *)((char *)p->slabs[p->nslabs - 1] +
+				    bsz * p->slab_used++);
+}
+
 /* Make records for ids up to total+n. */
 static int pool_tasks_grow(nicely_pool *p, size_t n)
 {
@@ -222,7 +266,7 @@ static int pool_tasks_grow(nicely_pool *p, size_t n)
 		return NICELY_ENOMEM;
 	p->blocks = b;
 	while (p->nblocks < need) {
-		b[p->nblocks] = calloc(POOL_BLOCK, sizeof(struct pool_task));
+		b[p->nblocks] = pool_block_new(p);
 		if (!b[p->nblocks])
 			return NICELY_ENOMEM;
 		p->nblocks++;
@@ -751,6 +795,36 @@ static void pool_dispatch(nicely_pool *p, uint64_t now)
 	p->rr = p->nw ? (p->rr + 1) % p->nw : 0;
 }
 
+/* One task's result from a WIRE_RES frame of worker slot (ignored unless
+ * the task is still running there). */
+static int pool_result(nicely_pool *p, struct pool_worker *w, int slot,
+		       const struct wire_res *r, int64_t id, int ok, int code,
+		       const char *data, size_t dlen, const char *err,
+		       size_t errlen, double wall, double cpu)
+{
+	struct pool_task *t = pool_task_get(p, id);
+
+	if (!t || t->res.status != NICELY_RUNNING || t->worker != slot)
+		return 0;
+	if (dlen && pool_task_data(t, data, dlen))
+		return NICELY_ENOMEM;
+	if (errlen)
+		pool_task_error(t, err, errlen);
+	t->res.pid = r->pid;
+	t->res.wall = wall / 1e9;
+	t->res.cpu = cpu / 1e9;
+	w->inflight--;
+	if (w->fl_n && w->fl[w->fl_head].first == id) {
+		w->fl[w->fl_head].first++;
+		if (!--w->fl[w->fl_head].count) {
+			w->fl_head = (w->fl_head + 1) % POOL_FLIGHT;
+			w->fl_n--;
+		}
+	}
+	pool_finish(p, t, ok ? NICELY_OK : NICELY_FAILED, code, NULL);
+	return 0;
+}
+
 /* Results of a WIRE_RES frame. */
 static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 			const char *body, uint32_t len)
@@ -758,20 +832,39 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 	struct wire_res r;
 	const char *e = body + sizeof r, *end = body + len;
 	double wall, cpu;
+	int rc;
 
 	if (len < sizeof r)
 		return NICELY_EIO;
 	memcpy(&r, body, sizeof r);
 	if (!r.count)
 		return 0;
+	if ((r.flags & WIRE_RES_SAME) &&
+	    (r.same_len > WIRE_SAME_MAX ||
+	     (size_t)(end - e) != (size_t)r.count * r.same_len))
+		return NICELY_EIO;
 	wall = (double)r.wall_ns / r.count;
 	cpu = (double)r.cpu_ns / r.count;
 	p->avg_ns = p->avg_ns > 0 ? 0.7 * p->avg_ns + 0.3 * wall : wall;
 	if (w->pid <= 0 && r.pid > 0)
 		w->pid = r.pid;
+	struct pool_task *t0 = pool_task_get(p, r.first_id);
+
+	if (t0 && t0->res.status == NICELY_RUNNING && t0->worker == slot &&
+	    t0->batch)
+		t0->batch->avg_ns = t0->batch->avg_ns > 0
+					    ? 0.7 * t0->batch->avg_ns + 0.3 * wall
+					    : wall;
+	if (r.flags & WIRE_RES_SAME) {
+		for (uint32_t i = 0; i < r.count; i++, e += r.same_len)
+			if ((rc = pool_result(p, w, slot, &r, r.first_id + i, 1,
+					      0, e, r.same_len, NULL, 0, wall,
+					      cpu)))
+				return rc;
+		return 0;
+	}
 	for (uint32_t i = 0; i < r.count; i++) {
 		struct wire_entry en;
-		struct pool_task *t = pool_task_get(p, r.first_id + i);
 
 		if (end - e < (ptrdiff_t)sizeof en)
 			return NICELY_EIO;
@@ -779,32 +872,11 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 		e += sizeof en;
 		if ((size_t)(end - e) < (size_t)en.datalen + en.errlen)
 			return NICELY_EIO;
-		if (t && t->res.status == NICELY_RUNNING && t->worker == slot) {
-			struct pool_batch *b = t->batch;
-
-			if (b && i == 0)
-				b->avg_ns = b->avg_ns > 0
-						    ? 0.7 * b->avg_ns + 0.3 * wall
-						    : wall;
-			if (pool_task_data(t, e, en.datalen))
-				return NICELY_ENOMEM;
-			if (en.errlen)
-				pool_task_error(t, e + en.datalen, en.errlen);
-			t->res.pid = r.pid;
-			t->res.wall = wall / 1e9;
-			t->res.cpu = cpu / 1e9;
-			w->inflight--;
-			if (w->fl_n && w->fl[w->fl_head].first == t->res.id) {
-				w->fl[w->fl_head].first++;
-				if (!--w->fl[w->fl_head].count) {
-					w->fl_head = (w->fl_head + 1) % POOL_FLIGHT;
-					w->fl_n--;
-				}
-			}
-			pool_finish(p, t, en.status == NICELY_OK ? NICELY_OK
-								 : NICELY_FAILED,
-				    en.code, NULL);
-		}
+		if ((rc = pool_result(p, w, slot, &r, r.first_id + i,
+				      en.status == NICELY_OK, en.code, e,
+				      en.datalen, e + en.datalen, en.errlen,
+				      wall, cpu)))
+			return rc;
 		e += en.datalen + en.errlen;
 	}
 	return 0;
@@ -1579,8 +1651,13 @@ static void pool_forget(nicely_pool *p)
 		pool_task_release(t);
 		pool_batch_unref(t->batch);
 	}
-	for (size_t i = 0; i < p->nblocks; i++)
+	for (size_t i = 0; i < p->nblocks && i < POOL_SMALL_BLOCKS; i++)
 		free(p->blocks[i]);
+	for (size_t i = 0; i < p->nslabs; i++)
+		munmap(p->slabs[i], POOL_SLAB);
+	free(p->slabs);
+	p->slabs = NULL;
+	p->nslabs = p->slab_used = 0;
 	free(p->blocks);
 	p->blocks = NULL;
 	p->nblocks = 0;
