@@ -71,6 +71,12 @@ struct pool_range {
 	int64_t first, count;
 };
 
+/* Where a batch's ids begin, for records not written yet. */
+struct pool_bstart {
+	int64_t first;
+	struct pool_batch *b;
+};
+
 /* The life of a worker slot. Every transition:
  *   FREE    --pool_spawn-------------------------------------> LIVE
  *   LIVE    --lifespan's last task sent (pool_feed), or idle at
@@ -130,6 +136,13 @@ struct nicely_pool {
 	size_t nblocks;
 	void **slabs;		/* hugepage-backed areas later blocks come from */
 	size_t nslabs, slab_used;	/* blocks taken from the last slab */
+	/* Records are written lazily: ids from `inited` to total are queued
+	 * and their records untouched (still zero) until first looked at,
+	 * normally when they are sent to a worker; bs[bscur..nbs) says which
+	 * batch they belong to. A queued task costs no memory of its own. */
+	int64_t inited;
+	struct pool_bstart *bs;
+	size_t nbs, bscap, bscur;
 	int64_t total, completed, running, queued, failed, started;
 	struct pool_deque q;
 	double avg_ns;		/* measured time per task, any function */
@@ -140,6 +153,7 @@ struct nicely_pool {
 	int ans_ncpus, ans_used;
 	uint64_t next_tick_ns, backoff_ns;
 	const char *last_reason;	/* the gate's last "why not", logged once */
+	uint64_t tfd_armed;	/* deadline the timerfd is set to (0: none) */
 };
 
 /* Messages for the error codes. */
@@ -203,12 +217,56 @@ pool_log(nicely_pool *p, int level, int64_t id, pid_t pid, const char *fmt,
 	p->in_cb--;
 }
 
-/* Task record of an id, or NULL. */
+/* Write the records of ids up to `upto` (queued tasks of their batch). */
+static void pool_task_init(nicely_pool *p, int64_t upto)
+{
+	while (p->inited <= upto) {
+		while (p->bscur + 1 < p->nbs &&
+		       p->bs[p->bscur + 1].first <= p->inited)
+			p->bscur++;
+		struct pool_batch *b = p->bs[p->bscur].b;
+		int64_t end = p->bscur + 1 < p->nbs ? p->bs[p->bscur + 1].first
+						    : p->total;
+
+		if (end > upto + 1)
+			end = upto + 1;
+		for (int64_t id = p->inited; id < end; id++) {
+			struct pool_task *t =
+				&p->blocks[id >> POOL_BLOCK_SHIFT]
+					  [id & (POOL_BLOCK - 1)];
+
+			/* blocks are zeroed and never reused: the rest is 0 */
+			t->res.id = id;
+			t->res.status = NICELY_QUEUED;
+			t->res.error = "";
+			t->batch = b;
+			t->worker = -1;
+		}
+		p->inited = end;
+	}
+	/* starts behind the cursor are never needed again */
+	if (p->bscur > 64 && p->bscur > p->nbs / 2) {
+		memmove(p->bs, p->bs + p->bscur,
+			(p->nbs - p->bscur) * sizeof *p->bs);
+		p->nbs -= p->bscur;
+		p->bscur = 0;
+	}
+}
+
+/* Task record of an id (written now if it was not yet), or NULL. */
 static struct pool_task *pool_task_get(nicely_pool *p, int64_t id)
 {
 	if (id < 0 || id >= p->total)
 		return NULL;
+	if (id >= p->inited)
+		pool_task_init(p, id);
 	return &p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
+}
+
+/* Is id queued with its record not written yet? */
+static int pool_task_unwritten(const nicely_pool *p, int64_t id)
+{
+	return id >= p->inited && id < p->total;
 }
 
 #define POOL_SLAB (8u << 20)
@@ -643,6 +701,8 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 			p->q.head = (p->q.head + 1) % p->q.cap;
 			p->q.n--;
 		}
+		if (first + k > p->inited)
+			pool_task_init(p, first + k - 1);
 		for (int64_t i = 0; i < k; i++) {
 			struct pool_task *u = pool_task_get(p, first + i);
 
@@ -1233,7 +1293,7 @@ static int pool_turn(nicely_pool *p, int timeout_ms)
 {
 	struct epoll_event ev[64];
 	uint64_t now = worker_now_ns(), dl;
-	int n, wait = timeout_ms;
+	int n, wait = timeout_ms, fired = 0;
 
 	pool_reap(p);
 	pool_dispatch(p, now);
@@ -1270,6 +1330,7 @@ static int pool_turn(nicely_pool *p, int timeout_ms)
 
 				if (read(p->tfd, &x, sizeof x) < 0)
 					x = 0;
+				fired = 1;
 			}
 		}
 	now = worker_now_ns();
@@ -1283,7 +1344,12 @@ static int pool_turn(nicely_pool *p, int timeout_ms)
 		its.it_value.tv_sec = (time_t)(dl / 1000000000u);
 		its.it_value.tv_nsec = (long)(dl % 1000000000u);
 	}
-	timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	/* re-arm only when the deadline moved (a syscall per turn otherwise;
+	 * a timer that fired is re-armed even at the same deadline) */
+	if (dl != p->tfd_armed || fired) {
+		timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+		p->tfd_armed = dl;
+	}
 	if (p->broken && pool_busy(p)) {
 		pool_reap(p);
 		return NICELY_ECHILD;
@@ -1373,21 +1439,24 @@ static int pool_room(nicely_pool *p, size_t want)
 static int pool_enqueue(nicely_pool *p, struct pool_batch *b, size_t n)
 {
 	int rc = pool_tasks_grow(p, n);
+	int fresh = !p->nbs || p->bs[p->nbs - 1].b != b;
 
-	if (rc || (rc = pool_q_push(&p->q, p->total, (int64_t)n, 0)))
+	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		int64_t id = p->total + (int64_t)i;
-		struct pool_task *t =
-			&p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
+	if (fresh && p->nbs == p->bscap) {
+		size_t cap = p->bscap ? 2 * p->bscap : 16;
+		struct pool_bstart *v = realloc(p->bs, cap * sizeof *v);
 
-		/* blocks are calloc'ed and never reused, so the rest is 0 */
-		t->res.id = id;
-		t->res.status = NICELY_QUEUED;
-		t->res.error = "";
-		t->batch = b;
-		t->worker = -1;
+		if (!v)
+			return NICELY_ENOMEM;
+		p->bs = v;
+		p->bscap = cap;
 	}
+	if ((rc = pool_q_push(&p->q, p->total, (int64_t)n, 0)))
+		return rc;
+	/* the records are written by pool_task_init when first needed */
+	if (fresh)
+		p->bs[p->nbs++] = (struct pool_bstart){ p->total, b };
 	p->total += (int64_t)n;
 	p->queued += (int64_t)n;
 	return 0;
@@ -1499,8 +1568,11 @@ fail:
 /* A finished task's result. */
 const nicely_result *nicely_result_get(nicely_pool *p, int64_t id)
 {
-	struct pool_task *t = p ? pool_task_get(p, id) : NULL;
+	struct pool_task *t;
 
+	if (!p || pool_task_unwritten(p, id))
+		return NULL;
+	t = pool_task_get(p, id);
 	if (!t || t->dropped || t->res.status == NICELY_QUEUED ||
 	    t->res.status == NICELY_RUNNING)
 		return NULL;
@@ -1510,16 +1582,22 @@ const nicely_result *nicely_result_get(nicely_pool *p, int64_t id)
 /* A task's status. */
 int nicely_task_status(nicely_pool *p, int64_t id)
 {
-	struct pool_task *t = p ? pool_task_get(p, id) : NULL;
+	struct pool_task *t;
 
+	if (p && pool_task_unwritten(p, id))
+		return NICELY_QUEUED;
+	t = p ? pool_task_get(p, id) : NULL;
 	return t ? (int)t->res.status : NICELY_ENOENT;
 }
 
 /* Free a finished task's bytes. */
 int nicely_result_drop(nicely_pool *p, int64_t id)
 {
-	struct pool_task *t = p ? pool_task_get(p, id) : NULL;
+	struct pool_task *t;
 
+	if (p && pool_task_unwritten(p, id))
+		return NICELY_EBUSY;
+	t = p ? pool_task_get(p, id) : NULL;
 	if (!t)
 		return NICELY_ENOENT;
 	if (t->res.status == NICELY_QUEUED || t->res.status == NICELY_RUNNING)
@@ -1645,12 +1723,28 @@ static void pool_retire_all(nicely_pool *p, unsigned grace_ms)
 /* Forget all tasks and their memory. */
 static void pool_forget(nicely_pool *p)
 {
-	for (int64_t id = 0; id < p->total; id++) {
+	for (int64_t id = 0; id < p->inited; id++) {
 		struct pool_task *t = pool_task_get(p, id);
 
 		pool_task_release(t);
 		pool_batch_unref(t->batch);
 	}
+	/* tasks never written hold their batch too, one reference each */
+	for (size_t i = p->bscur; i < p->nbs && p->inited < p->total; i++) {
+		int64_t from = p->bs[i].first > p->inited ? p->bs[i].first
+							  : p->inited;
+		int64_t to = i + 1 < p->nbs ? p->bs[i + 1].first : p->total;
+		struct pool_batch *b = p->bs[i].b;
+
+		if (to <= from)
+			continue;
+		b->refs -= (size_t)(to - from - 1);
+		pool_batch_unref(b);
+	}
+	free(p->bs);
+	p->bs = NULL;
+	p->nbs = p->bscap = p->bscur = 0;
+	p->inited = 0;
 	for (size_t i = 0; i < p->nblocks && i < POOL_SMALL_BLOCKS; i++)
 		free(p->blocks[i]);
 	for (size_t i = 0; i < p->nslabs; i++)
