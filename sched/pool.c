@@ -43,6 +43,7 @@ struct pool_batch {
 	size_t refs;		/* tasks not finished */
 	double avg_ns;		/* measured time per task, 0: unknown */
 	char *data;
+	size_t mapped;		/* data is an mmap of this size, 0: malloc */
 };
 
 /* One task: 88 bytes, since 10^5-task maps pay for every byte in page
@@ -272,7 +273,7 @@ static int pool_task_unwritten(const nicely_pool *p, int64_t id)
 #define POOL_SLAB (8u << 20)
 #define POOL_SLAB_ALIGN (2u << 20)
 #define POOL_SLAB_BLOCKS (POOL_SLAB / (POOL_BLOCK * sizeof(struct pool_task)))
-#define POOL_SMALL_BLOCKS 2	/* blocks from calloc before slabs */
+#define POOL_SMALL_BLOCKS 1	/* blocks from calloc before slabs */
 
 /* A zeroed block of records: the first ones from calloc (small pools stay
  * small), the rest carved from 2 MiB-aligned slabs the kernel may back
@@ -367,13 +368,44 @@ static int pool_q_push(struct pool_deque *q, int64_t first, int64_t count,
 	return 0;
 }
 
+#define POOL_POPULATE_MIN (256u << 10)
+
+/* Room for a batch's argument bytes. Large ones are mapped with
+ * MAP_POPULATE: the kernel fills the pages in one call (measured 0.4 us
+ * a page here against 2.5 us for a fault per page on first touch). */
+static int pool_batch_data(struct pool_batch *b, size_t len)
+{
+	if (!len)
+		return 0;
+	if (len >= POOL_POPULATE_MIN) {
+		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+		if (m != MAP_FAILED) {
+			b->data = m;
+			b->mapped = len;
+			return 0;
+		}
+	}
+	b->data = malloc(len);
+	return b->data ? 0 : NICELY_ENOMEM;
+}
+
+/* Free a batch and its argument bytes. */
+static void pool_batch_free(struct pool_batch *b)
+{
+	if (b->mapped)
+		munmap(b->data, b->mapped);
+	else
+		free(b->data);
+	free(b);
+}
+
 /* Release a batch's memory once no task needs it. */
 static void pool_batch_unref(struct pool_batch *b)
 {
-	if (b && --b->refs == 0) {
-		free(b->data);
-		free(b);
-	}
+	if (b && --b->refs == 0)
+		pool_batch_free(b);
 }
 
 /* Set a finished task's error text (copied). */
@@ -1010,7 +1042,8 @@ static void pool_read_res(nicely_pool *p, int slot)
 	struct pool_worker *w = &p->w[slot];
 
 	while (w->res_fd >= 0) {
-		ssize_t n = wire_buf_read(&w->in, w->res_fd, 256 * 1024);
+		/* workers write at most 64 KiB of results at once */
+		ssize_t n = wire_buf_read(&w->in, w->res_fd, 64 * 1024);
 
 		if (n == -EAGAIN)
 			return;
@@ -1481,7 +1514,7 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 	if ((rc = pool_room(p, 1)))
 		return rc;
 	b = calloc(1, sizeof *b);
-	if (!b || (len && !(b->data = malloc(len)))) {
+	if (!b || pool_batch_data(b, len)) {
 		free(b);
 		return NICELY_ENOMEM;
 	}
@@ -1495,8 +1528,7 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 	b->refs = 1;
 	id = p->total;
 	if ((rc = pool_enqueue(p, b, 1))) {
-		free(b->data);
-		free(b);
+		pool_batch_free(b);
 		return rc;
 	}
 	pool_dispatch(p, worker_now_ns());
@@ -1528,7 +1560,7 @@ int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 	    (size_t)p->queued + n > p->o.max_queued)
 		return NICELY_EAGAIN;
 	b = calloc(1, sizeof *b);
-	if (!b || (elem_size && !(b->data = malloc(elem_size * n)))) {
+	if (!b || pool_batch_data(b, elem_size * n)) {
 		free(b);
 		return NICELY_ENOMEM;
 	}
@@ -1558,10 +1590,8 @@ int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 fail:
 	/* tasks already queued keep the batch; the rest never will */
 	b->refs -= n - done;
-	if (!done) {
-		free(b->data);
-		free(b);
-	}
+	if (!done)
+		pool_batch_free(b);
 	return rc;
 }
 
