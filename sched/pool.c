@@ -643,7 +643,7 @@ static int64_t pool_prefetch(const nicely_pool *p)
 /* May this worker take another message? An idle worker always may; a
  * busy one only while tasks are known to be short (under 1 ms), so long
  * tasks never wait behind each other while another worker is idle. */
-static int pool_can_take(const nicely_pool *p, const struct pool_worker *w)
+static int pool_can_take(nicely_pool *p, const struct pool_worker *w)
 {
 	if (w->st != PW_LIVE || w->fl_n >= POOL_FLIGHT ||
 	    (p->o.lifespan && w->sent >= p->o.lifespan))
@@ -653,6 +653,15 @@ static int pool_can_take(const nicely_pool *p, const struct pool_worker *w)
 	if (p->o.lifespan == 1 || p->avg_ns <= 0 ||
 	    p->avg_ns >= POOL_PREFETCH_NS)
 		return 0;
+	/* an automatic map not timed yet probes with one task per worker
+	 * (more one-task messages ahead would only cost their overhead) */
+	if (p->q.n) {
+		struct pool_range *r = &p->q.r[p->q.head];
+		struct pool_task *t = pool_task_get(p, r->first);
+
+		if (t && t->batch && !t->batch->chunk && t->batch->avg_ns <= 0)
+			return 0;
+	}
 	return w->fl_n < 2 || w->inflight < pool_prefetch(p);
 }
 
