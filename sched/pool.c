@@ -1496,7 +1496,10 @@ static int pool_enqueue(nicely_pool *p, struct pool_batch *b, size_t n)
 	}
 	if ((rc = pool_q_push(&p->q, p->total, (int64_t)n, 0)))
 		return rc;
-	/* the records are written by pool_task_init when first needed */
+	/* the records are written by pool_task_init when first needed. (A
+	 * new batch at the address of a freed one shares its start entry:
+	 * harmless, a batch is freed only once all its records are written,
+	 * so the entry now names only the new batch's ids.) */
 	if (fresh)
 		p->bs[p->nbs++] = (struct pool_bstart){ p->total, b };
 	p->total += (int64_t)n;
