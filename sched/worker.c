@@ -348,7 +348,7 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	w.res_at = WK_NO_FRAME;
 	wk_cur = &w;
 	/* sized once: results are flushed at WK_FLUSH_AT, so the buffer
-	 * never grows (no realloc, no fresh pages) in the task loop */
+	 * grows in the task loop only for returns of more than 4 KiB */
 	if (wire_buf_reserve(&w.out, WK_FLUSH_AT + 4096) ||
 	    wire_buf_reserve(&w.o.data, 4096))
 		wk_die();
