@@ -40,15 +40,24 @@ struct wire_task {
 #define WIRE_ALIGN 16
 #define WIRE_TASK_DATA (sizeof(struct wire_hdr) + sizeof(struct wire_task))
 
-/* Results of `count` consecutive tasks; each entry is a wire_entry followed
- * by datalen return bytes and then errlen error bytes. */
+/* Results of `count` consecutive tasks. Without WIRE_RES_SAME, each entry
+ * is a wire_entry followed by datalen return bytes and then errlen error
+ * bytes. With WIRE_RES_SAME every task returned 0 with no error text and
+ * `same_len` return bytes, and the entries are just those bytes, back to
+ * back (count * same_len of them): a chunk of small equal-sized returns
+ * costs its data and nothing per task. */
 struct wire_res {
 	int64_t first_id;
 	uint32_t count;
 	int32_t pid;	/* the worker */
 	uint64_t cpu_ns;	/* for all count tasks together */
 	uint64_t wall_ns;
+	uint32_t flags;	/* WIRE_RES_SAME */
+	uint32_t same_len;
 };
+#define WIRE_RES_SAME 1u
+/* Largest same_len a worker uses (longer returns gain nothing from it). */
+#define WIRE_SAME_MAX 64u
 
 struct wire_entry {
 	uint32_t datalen;

@@ -14,7 +14,7 @@
 #include "sched/worker.h"
 
 #define WK_NO_FRAME ((size_t)-1)
-#define WK_FLUSH_AT (256u * 1024)
+#define WK_FLUSH_AT (64u * 1024)
 
 struct nicely_out {
 	struct wire_buf data;	/* return bytes not yet streamed */
@@ -32,6 +32,8 @@ struct wk {
 	size_t res_at;		/* offset of the open WIRE_RES frame in out */
 	int64_t res_first;
 	uint32_t res_count;
+	int res_same;		/* the open frame is WIRE_RES_SAME so far */
+	uint32_t res_len;	/* its same_len */
 	uint64_t res_cpu0, res_wall0;
 	nicely_out o;
 	void *state;
@@ -75,6 +77,8 @@ static void wk_res_open(struct wk *w, int64_t first_id)
 	w->out.len += sizeof(struct wire_hdr) + sizeof(struct wire_res);
 	w->res_first = first_id;
 	w->res_count = 0;
+	w->res_same = 0;
+	w->res_len = 0;
 	w->res_cpu0 = wk_cpu_ns();
 	w->res_wall0 = worker_now_ns();
 }
@@ -98,6 +102,8 @@ static void wk_res_close(struct wk *w)
 		r.pid = (int32_t)w->pid;
 		r.cpu_ns = wk_cpu_ns() - w->res_cpu0;
 		r.wall_ns = worker_now_ns() - w->res_wall0;
+		r.flags = w->res_same ? WIRE_RES_SAME : 0;
+		r.same_len = w->res_same ? w->res_len : 0;
 		memcpy(w->out.p + w->res_at, &h, sizeof h);
 		memcpy(w->out.p + w->res_at + sizeof h, &r, sizeof r);
 	}
@@ -215,6 +221,70 @@ __attribute__((noreturn)) static void wk_finish(struct wk *w)
 	_exit(0);
 }
 
+/* Rewrite the open WIRE_RES_SAME frame's entries in the general form
+ * (a wire_entry before each task's bytes), from the last one backwards so
+ * that the frame grows in place. */
+static void wk_res_expand(struct wk *w)
+{
+	size_t base = w->res_at + sizeof(struct wire_hdr) +
+		      sizeof(struct wire_res);
+	size_t len = w->res_len, step = sizeof(struct wire_entry) + len;
+	struct wire_entry e;
+
+	if (wire_buf_reserve(&w->out, (size_t)w->res_count *
+					      sizeof(struct wire_entry)))
+		wk_die();
+	memset(&e, 0, sizeof e);
+	e.datalen = (uint32_t)len;
+	e.status = NICELY_OK;
+	for (uint32_t i = w->res_count; i-- > 0;) {
+		char *to = w->out.p + base + (size_t)i * step;
+
+		memmove(to + sizeof e, w->out.p + base + (size_t)i * len, len);
+		memcpy(to, &e, sizeof e);
+	}
+	w->out.len = base + (size_t)w->res_count * step;
+	w->res_same = 0;
+}
+
+/* Append one task's result to the open WIRE_RES frame. */
+static void wk_res_add(struct wk *w, int rc)
+{
+	size_t dlen = w->o.data.len;
+	struct wire_entry e;
+	char *q;
+
+	if (!rc && !w->o.errlen && dlen <= WIRE_SAME_MAX &&
+	    (w->res_same ? dlen == w->res_len : !w->res_count)) {
+		/* the first task of a frame, or one more like the others */
+		w->res_same = 1;
+		w->res_len = (uint32_t)dlen;
+		if (dlen) {
+			if (wire_buf_reserve(&w->out, dlen))
+				wk_die();
+			memcpy(w->out.p + w->out.len, w->o.data.p, dlen);
+			w->out.len += dlen;
+		}
+		return;
+	}
+	if (w->res_same)
+		wk_res_expand(w);
+	memset(&e, 0, sizeof e);
+	e.datalen = (uint32_t)dlen;
+	e.errlen = (uint16_t)w->o.errlen;
+	e.status = rc ? NICELY_FAILED : NICELY_OK;
+	e.code = rc;
+	if (wire_buf_reserve(&w->out, sizeof e + dlen + w->o.errlen))
+		wk_die();
+	q = w->out.p + w->out.len;
+	memcpy(q, &e, sizeof e);
+	if (dlen)
+		memcpy(q + sizeof e, w->o.data.p, dlen);
+	if (w->o.errlen)
+		memcpy(q + sizeof e + dlen, w->o.err, w->o.errlen);
+	w->out.len += sizeof e + dlen + w->o.errlen;
+}
+
 /* Run the tasks of one WIRE_TASK frame, appending their results. */
 static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 {
@@ -231,7 +301,6 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 	arg = body + sizeof t;
 	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
 		int64_t id = t.first_id + i;
-		struct wire_entry e;
 		int rc;
 
 		/* a frame holds consecutive ids only */
@@ -253,24 +322,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 				 __ATOMIC_RELEASE);
 		if (w->res_at == WK_NO_FRAME)
 			wk_res_open(w, id);
-		memset(&e, 0, sizeof e);
-		e.datalen = (uint32_t)w->o.data.len;
-		e.errlen = (uint16_t)w->o.errlen;
-		e.status = rc ? NICELY_FAILED : NICELY_OK;
-		e.code = rc;
-		size_t need = sizeof e + w->o.data.len + w->o.errlen;
-		char *q;
-
-		if (wire_buf_reserve(&w->out, need))
-			wk_die();
-		q = w->out.p + w->out.len;
-		memcpy(q, &e, sizeof e);
-		if (w->o.data.len)
-			memcpy(q + sizeof e, w->o.data.p, w->o.data.len);
-		if (w->o.errlen)
-			memcpy(q + sizeof e + w->o.data.len, w->o.err,
-			       w->o.errlen);
-		w->out.len += need;
+		wk_res_add(w, rc);
 		w->res_count++;
 		w->done++;
 		if (w->out.len >= WK_FLUSH_AT)
@@ -295,6 +347,11 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	w.pid = getpid();
 	w.res_at = WK_NO_FRAME;
 	wk_cur = &w;
+	/* sized once: results are flushed at WK_FLUSH_AT, so the buffer
+	 * grows in the task loop only for returns of more than 4 KiB */
+	if (wire_buf_reserve(&w.out, WK_FLUSH_AT + 4096) ||
+	    wire_buf_reserve(&w.o.data, 4096))
+		wk_die();
 	if (cfg->init) {
 		int rc;
 
