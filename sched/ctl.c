@@ -28,6 +28,7 @@ struct ctl_req {
 	char *out;		/* answer bytes not yet written */
 	size_t outlen, outoff;
 	int state;		/* CTL_READING, CTL_WAITING, CTL_WRITING, CTL_DONE */
+	char *refused;		/* the answer to whatever it asks, or NULL */
 	struct ctl_req *next;
 };
 
@@ -139,8 +140,13 @@ void ctl_reply_error(struct ctl_req *q, const char *fmt, ...)
 static void ctl_handle(struct ctl_req *q, const char *line)
 {
 	json_error_t je;
-	json_t *msg = json_loads(line, 0, &je), *v, *cmd;
+	json_t *msg, *v, *cmd;
 
+	if (q->refused) {
+		ctl_reply_error(q, "%s", q->refused);
+		return;
+	}
+	msg = json_loads(line, 0, &je);
 	if (!msg || !json_is_object(msg)) {
 		ctl_reply_error(q, "not a JSON object: %s", msg ? "" : je.text);
 		json_decref(msg);
@@ -235,23 +241,29 @@ static void ctl_on_peer(struct loop_watch *w, uint32_t ev)
 }
 
 /* The peer's uid may control this batch: ours, or root. 0, or -EPERM with
- * the answer already sent. */
+ * the refusal kept as the answer to its request (answering before it asks
+ * would make its send fail). */
 static int ctl_check_peer(struct ctl_req *q)
 {
 	struct ucred cr;
 	socklen_t len = sizeof cr;
 	uid_t me = geteuid();
 
-	if (getsockopt(q->w.fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
-		ctl_reply_error(q, "cannot identify you (SO_PEERCRED: %s)",
-				strerror(errno));
-		return -EPERM;
-	}
-	if (cr.uid == me || cr.uid == 0)
+	char msg[256];
+
+	if (getsockopt(q->w.fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		snprintf(msg, sizeof msg, "cannot identify you (SO_PEERCRED: "
+			 "%s)", strerror(errno));
+	else if (cr.uid == me || cr.uid == 0)
 		return 0;
-	ctl_reply_error(q, "refused: you are uid %u; batch %s belongs to uid "
-			"%u, and only its owner or root may control it",
-			(unsigned)cr.uid, q->c->id, (unsigned)me);
+	else
+		snprintf(msg, sizeof msg, "refused: you are uid %u; batch %s "
+			 "belongs to uid %u, and only its owner or root may "
+			 "control it", (unsigned)cr.uid, q->c->id,
+			 (unsigned)me);
+	q->refused = strdup(msg);
+	if (!q->refused)
+		ctl_reply_error(q, "%s", msg);
 	return -EPERM;
 }
 
@@ -285,8 +297,12 @@ static void ctl_on_listen(struct loop_watch *w, uint32_t ev)
 			continue;
 		}
 		if (c->npeers > CTL_PEERS_MAX) {
-			ctl_reply_error(q, "busy: %d peers already connected",
-					CTL_PEERS_MAX);
+			char m[64];
+			snprintf(m, sizeof m, "busy: %d peers already connected",
+				 CTL_PEERS_MAX);
+			q->refused = strdup(m);
+			if (!q->refused)
+				ctl_flush(q);
 			continue;
 		}
 		ctl_check_peer(q);
@@ -367,6 +383,7 @@ void ctl_reap(struct ctl *c)
 		struct ctl_req *q = *pp;
 		if (q->state == CTL_DONE && q->w.fd < 0) {
 			*pp = q->next;
+			free(q->refused);
 			free(q->in);
 			free(q->out);
 			free(q);
@@ -402,6 +419,7 @@ void ctl_close(struct ctl *c)
 		struct ctl_req *q = c->reqs;
 		c->reqs = q->next;
 		ctl_peer_close(q);
+		free(q->refused);
 		free(q->out);
 		free(q);
 	}

@@ -185,7 +185,7 @@ int ctl_client_request(const struct ctl_batch *b, const char *cmd,
 	long long deadline = -1;
 	json_error_t je;
 	json_t *o, *v;
-	int fd, n, e = 0;
+	int fd, n, e = 0, send_errno = 0;
 
 	*reply = NULL;
 	if (timeout_ms >= 0) {
@@ -204,13 +204,9 @@ int ctl_client_request(const struct ctl_batch *b, const char *cmd,
 	}
 	n = snprintf(line, sizeof line, "{\"v\":%d,\"cmd\":\"%s\"}\n",
 		     CTL_PROTO_VERSION, cmd);
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
-		e = -errno;
-		snprintf(err, errlen, "batch %s: cannot send: %s", b->id,
-			 strerror(errno));
-		close(fd);
-		return e;
-	}
+	/* when the send fails, an answer that came first still says why */
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+		send_errno = errno;
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		int r = poll(&p, 1, ctl_client_left(deadline));
@@ -248,6 +244,11 @@ int ctl_client_request(const struct ctl_batch *b, const char *cmd,
 	}
 	if (!buf || !len) {
 		free(buf);
+		if (send_errno) {
+			snprintf(err, errlen, "batch %s: cannot send: %s",
+				 b->id, strerror(send_errno));
+			return -send_errno;
+		}
 		snprintf(err, errlen, "batch %s closed the connection without "
 			 "an answer (it ended)", b->id);
 		return -ECONNREFUSED;

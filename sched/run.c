@@ -1344,7 +1344,8 @@ static json_t *run_ctl_status(struct run *r)
 		if (queued < 0)
 			queued = 0;
 	} else {
-		queued = (long long)r->q.nready;
+		queued = (long long)r->q.nready +
+			 (r->feed ? (long long)feed_ahead(r->feed) : 0);
 	}
 	return json_pack("{s:s,s:i,s:f,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 			 "s:b,s:s,s:I}",
