@@ -268,6 +268,7 @@ static void run_kill_task(struct run *r, struct queue_task *t, uint64_t now)
 }
 
 static void run_ctl_resume(struct run *r);
+static void run_ctl_job_control(struct run *r, int sig);
 
 /* Kill every running task's process group: TERM, grace, KILL. The single
  * place that reaches all of the batch's processes. */
@@ -1199,6 +1200,10 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* pidfds tell us about exits */
+		if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGCONT) {
+			run_ctl_job_control(r, (int)si.ssi_signo);
+			continue;
+		}
 		if (r->st.signal && r->st.signal != SIGPIPE) {
 			for (struct queue_task *t = r->running; t; t = t->next) {
 				run_signal_task(t, SIGKILL);
@@ -1261,6 +1266,22 @@ static void run_ctl_resume(struct run *r)
 	r->paused = 0;
 	r->tstp_paused = 0;
 	run_arm_deadlines(r);
+}
+
+/* Ctrl-Z (SIGTSTP): pause the batch, then stop ourselves; SIGCONT (fg,
+ * bg) resumes it when it was the SIGTSTP that paused it (a `nicely pause`
+ * before stays in force). */
+static void run_ctl_job_control(struct run *r, int sig)
+{
+	if (sig == SIGTSTP) {
+		if (!r->paused && !r->stopping && !r->resetting) {
+			run_ctl_pause(r);
+			r->tstp_paused = 1;
+		}
+		raise(SIGSTOP);
+	} else if (r->tstp_paused) {
+		run_ctl_resume(r);
+	}
 }
 
 /* A queued task dropped by a reset: a result that says it never ran
@@ -1558,7 +1579,8 @@ static void run_cgroup_open(struct run *r)
 static int run_init(struct run *r, const struct run_opts *o, char *err,
 		    size_t errlen)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD,
+				    SIGTSTP, SIGCONT };
 	int e;
 
 	memset(r, 0, sizeof *r);
@@ -1586,7 +1608,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 		return -ENOMEM;
 	}
 	if ((e = loop_init(&r->loop)) < 0 ||
-	    (r->sigfd = loop_signalfd(sigs, 4)) < 0 ||
+	    (r->sigfd = loop_signalfd(sigs, 6)) < 0 ||
 	    (r->tickfd = loop_timerfd()) < 0 ||
 	    (r->timerfd = loop_timerfd()) < 0) {
 		e = e < 0 ? e : r->sigfd < 0 ? r->sigfd
@@ -1628,7 +1650,8 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 /* Free everything the engine made (tasks still in the window included). */
 static void run_fini(struct run *r)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD,
+				    SIGTSTP, SIGCONT };
 	sigset_t set;
 	char err[1024];
 
@@ -1659,7 +1682,7 @@ static void run_fini(struct run *r)
 	if (r->devnull >= 0)
 		close(r->devnull);
 	sigemptyset(&set);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 6; i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	policy_state_free(r->pst);

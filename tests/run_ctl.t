@@ -2,7 +2,8 @@
 # The whole-batch controls of a running `nicely run` from outside, over its
 # control socket: status (plain and --json, counts that follow the batch),
 # pause/resume (every task frozen, CPU time stands still, timeouts do not
-# count frozen time, all results after resume), kill (double-forked setsid
+# count frozen time, all results after resume; the same on Ctrl-Z and
+# fg), kill (double-forked setsid
 # grandchildren too, finished results kept, exit 255), reset with stdin
 # input (running killed, queued cancelled and reported, the config read
 # again, a bad config refused with file:line), peers of another uid and of
@@ -141,6 +142,41 @@ wait $pid
 is "$?" 0 "after resume the batch finishes, exit 0"
 is "$(cat "$T/out" | tr '\n' ' ')" "1 2 " "... with every result"
 no_survivors "pause"
+
+# Ctrl-Z (SIGTSTP) pauses the batch before nicely stops itself; SIGCONT
+# (fg, bg) resumes it
+: >"$PIDS"
+rm -f "$T/stop"
+"$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; while [ ! -e '"$T"'/stop ]; do :; done; echo {}' \
+	::: 1 2 >"$T/out" 2>"$T/err" &
+pid=$!
+killme="$killme $pid"
+wait_for lines_ge "$PIDS" 2
+tasks=$(sort -u "$PIDS" | tr '\n' ' ')
+kill -TSTP $pid
+is_stopped() { [ "$(pstate $1)" = T ]; }
+wait_for is_stopped $pid
+is "$(pstate $pid)" T "SIGTSTP: nicely stops itself"
+if [ -n "$(freezer_groups $pid)" ]; then
+	st=$(for g in $(freezer_groups $pid); do cat $g/freezer.state; done | sort -u | tr '\n' ' ')
+	is "$st" "FROZEN " "SIGTSTP: every task's freezer group is FROZEN first"
+else
+	st=$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')
+	is "$st" "T " "SIGTSTP: every task is stopped first (state T)"
+fi
+c1=$(cputime $tasks)
+sleep 0.5
+is "$(cputime $tasks)" "$c1" "SIGTSTP: the tasks' CPU time does not advance"
+kill -CONT $pid
+c2=$c1
+wait_for moved
+ok $? "SIGCONT: the tasks run again"
+is "$(field $pid paused state)" "false running" "SIGCONT: status says running"
+touch "$T/stop"
+wait $pid
+is "$?" 0 "after SIGCONT the batch finishes, exit 0"
+is "$(cat "$T/out" | tr '\n' ' ')" "1 2 " "... with every result"
+no_survivors "SIGTSTP"
 
 # a timeout does not count frozen time
 : >"$PIDS"
