@@ -699,7 +699,8 @@ static void run_record(struct run *r, struct queue_task *t)
 			(unsigned long long)t->seq, t->cmd ? t->cmd : "");
 	if (r->o->on_result)
 		r->o->on_result(r->o->ctx, t);
-	if (!r->stopping && run_halt_reached(r)) {
+	/* tasks that `nicely kill` or a reset killed do not trip --halt */
+	if (!r->stopping && !t->ctl_killed && run_halt_reached(r)) {
 		r->st.halted = 1;
 		r->st.halt_success = r->o->halt_what == RUN_HALT_SUCCESS;
 		r->stopping = 1;

@@ -12,8 +12,6 @@
 
 PEER="$NICELY_BUILD/tests/helpers/ctl_peer"
 [ -x "$PEER" ] || { echo "Bail out! no $PEER"; exit 1; }
-export NICELY_RUNTIME_DIR="$T/rt"
-mkdir -m 700 "$NICELY_RUNTIME_DIR"
 CG=/sys/fs/cgroup
 killme=""
 user=""

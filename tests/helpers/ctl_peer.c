@@ -41,6 +41,12 @@ int main(int argc, char **argv)
 		perror("connect");
 		return 1;
 	}
+	/* the kernel took our credentials at connect: be root again (the
+	 * sanitizer's exit checks need it) */
+	if (argc == 4 && seteuid(0) < 0) {
+		perror("seteuid");
+		return 2;
+	}
 	if (dprintf(fd, "%s\n", argv[2]) < 0) {
 		perror("send");
 		return 1;
@@ -59,6 +65,5 @@ int main(int argc, char **argv)
 	close(fd);
 	if (!len)
 		return 1;
-	fwrite(buf, 1, len, stdout);
-	return 0;
+	return write(1, buf, len) == (ssize_t)len ? 0 : 1;
 }
