@@ -312,6 +312,19 @@ if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null; then
 else
 	skip "another uid is refused" "needs root and useradd"
 fi
+# silent peers (one says nothing, one half a line) stall nothing
+python3 - "$sock" >"$T/silent" <<'EOF' &
+import socket, sys, time
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.connect(sys.argv[1])
+b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); b.connect(sys.argv[1])
+b.sendall(b'{"v":1,"cmd":')
+print("connected", flush=True)
+time.sleep(30)
+EOF
+silent=$!
+killme="$killme $silent"
+wait_for test -s "$T/silent"
+is "$(field $pid running state)" "1 running" "status answers while two silent peers hold connections"
 # a batch speaking another version: the client says so
 python3 - "$NICELY_RUNTIME_DIR" >"$T/fake.pid" <<'EOF' &
 import os, socket, sys
@@ -378,6 +391,8 @@ is "$("$NICELY" status --json | python3 -c 'import json,sys; print([b["id"] for 
 is "$?:$(cat "$T/o")" "0:batch $pid killed (1 running task)" "kill --all: the one live batch"
 wait $pid
 is "$?" 255 "... exit 255"
+kill $silent 2>/dev/null
+wait $silent 2>/dev/null
 "$NICELY" kill >/dev/null 2>"$T/e"
 is "$?:$(cat "$T/e")" "2:nicely kill: no batch of yours is running" "kill with none running: exit 2"
 "$NICELY" kill --all 1 >/dev/null 2>&1
