@@ -141,6 +141,34 @@ is "$?" 0 "after resume the batch finishes, exit 0"
 is "$(cat "$T/out" | tr '\n' ' ')" "1 2 " "... with every result"
 no_survivors "pause"
 
+# without cgroups: SIGSTOP/SIGCONT of each task's process group, and kill
+# through the process groups
+: >"$PIDS"
+NICELY_CGROUP_ROOT="$T/no-cgroups" "$NICELY" run -p nuclear -j2 \
+	'echo $$ >>"$PIDS"; sh -c "while :; do :; done" & echo $! >>"$PIDS"; wait' \
+	::: 1 2 >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+killme="$killme $pid"
+wait_for lines_ge "$PIDS" 4
+tasks=$(sort -u "$PIDS" | tr '\n' ' ')
+"$NICELY" pause $pid >/dev/null
+st=$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')
+is "$st" "T " "no cgroups, pause: every process of every task is stopped (state T)"
+c1=$(cputime $tasks)
+sleep 0.5
+is "$(cputime $tasks)" "$c1" "no cgroups, pause: CPU time does not advance"
+"$NICELY" resume $pid >/dev/null
+c2=$c1
+wait_for moved
+ok $? "no cgroups, resume: they run again"
+"$NICELY" kill $pid >/dev/null
+left=""
+for p in $tasks; do gone $p || left="$left $p"; done
+is "${left:-none}" none "no cgroups, kill: every process of the process groups is gone when kill returns"
+wait $pid
+is "$?" 255 "no cgroups, kill: exit 255"
+no_survivors "no cgroups"
+
 # Ctrl-Z (SIGTSTP) pauses the batch before nicely stops itself; SIGCONT
 # (fg, bg) resumes it
 : >"$PIDS"
