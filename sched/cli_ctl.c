@@ -342,10 +342,12 @@ int cli_status(int argc, char **argv)
 				       CLI_CTL_STATUS_MS, &reply)))
 			return rc;
 		json_t *bo = json_object_get(reply, "batch");
-		if (json)
-			json_dumpf(bo, stdout, JSON_COMPACT), putchar('\n');
-		else
+		if (json) {
+			json_dumpf(bo, stdout, JSON_COMPACT);
+			putchar('\n');
+		} else {
 			cli_ctl_detail(bo);
+		}
 		json_decref(reply);
 		return fflush(stdout) == 0 ? CLI_CTL_OK : CLI_CTL_USAGE;
 	}
