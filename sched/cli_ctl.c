@@ -306,6 +306,12 @@ static void cli_ctl_line(const json_t *b)
 	char when[64], done[48];
 	long long t = cli_ctl_int(b, "total");
 
+	if (!strcmp(cli_ctl_str(b, "state"), "stopped")) {
+		printf("%-8s %-19s %-9s (its nicely run does not answer: "
+		       "stopped with Ctrl-Z?)\n", cli_ctl_str(b, "id"), "-",
+		       "stopped");
+		return;
+	}
 	cli_ctl_time(json_number_value(json_object_get(b, "start")), when,
 		     sizeof when);
 	if (t >= 0)
@@ -358,10 +364,19 @@ int cli_status(int argc, char **argv)
 	}
 	all = json_array();
 	for (int i = 0; i < n; i++) {
-		if (ctl_client_request(&v[i], CTL_CMD_STATUS, CLI_CTL_STATUS_MS,
-				       &reply, err, sizeof err) < 0) {
-			/* it ended meanwhile, or is stopped: say so, go on */
-			if (!strstr(err, "no longer running"))
+		int e = ctl_client_request(&v[i], CTL_CMD_STATUS,
+					   CLI_CTL_STATUS_MS, &reply, err,
+					   sizeof err);
+		if (e == -ETIMEDOUT) {
+			/* its nicely run is stopped (Ctrl-Z) or stuck */
+			json_array_append_new(all, json_pack(
+				"{s:s,s:i,s:s}", "id", v[i].id, "pid",
+				atoi(v[i].id), "state", "stopped"));
+			continue;
+		}
+		if (e < 0) {
+			/* it ended meanwhile: not running; else say why */
+			if (e != -ECONNREFUSED && e != -ENOENT)
 				fprintf(stderr, "nicely status: %s\n", err);
 			continue;
 		}

@@ -191,7 +191,8 @@ else
 	is "$st" "T " "SIGTSTP: every task is stopped first (state T)"
 fi
 c1=$(cputime $tasks)
-sleep 0.5
+line=$("$NICELY" status 2>&1 | awk -v p=$pid '$1 == p')
+is "$(awk '{print $2, $3}' <<<"$line")" "- stopped" "status lists a stopped nicely run as stopped ($line)"
 is "$(cputime $tasks)" "$c1" "SIGTSTP: the tasks' CPU time does not advance"
 kill -CONT $pid
 c2=$c1
