@@ -119,6 +119,8 @@ if [ -n "$(freezer_groups $pid)" ]; then
 	st=$(for g in $(freezer_groups $pid); do cat $g/freezer.state; done | sort -u | tr '\n' ' ')
 	is "$st" "FROZEN " "pause: every task's freezer group is FROZEN"
 else
+	all_t() { [ "$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')" = "T " ]; }
+	wait_for all_t
 	st=$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')
 	is "$st" "T " "pause: every task is stopped (state T)"
 fi
@@ -152,6 +154,9 @@ killme="$killme $pid"
 wait_for lines_ge "$PIDS" 4
 tasks=$(sort -u "$PIDS" | tr '\n' ' ')
 "$NICELY" pause $pid >/dev/null
+# SIGSTOP lands at once, but /proc may show it a moment later
+all_t() { [ "$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')" = "T " ]; }
+wait_for all_t
 st=$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')
 is "$st" "T " "no cgroups, pause: every process of every task is stopped (state T)"
 c1=$(cputime $tasks)
@@ -187,6 +192,7 @@ if [ -n "$(freezer_groups $pid)" ]; then
 	st=$(for g in $(freezer_groups $pid); do cat $g/freezer.state; done | sort -u | tr '\n' ' ')
 	is "$st" "FROZEN " "SIGTSTP: every task's freezer group is FROZEN first"
 else
+	wait_for all_t
 	st=$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')
 	is "$st" "T " "SIGTSTP: every task is stopped first (state T)"
 fi
