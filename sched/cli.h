@@ -11,5 +11,12 @@ int cli_run(int argc, char **argv);
  * [--system] [FILE...]` (sched/cli_presets.c). */
 int cli_presets(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
+/* `nicely status`, `kill`, `reset`, `pause`, `resume`: the whole-batch
+ * controls of running batches (sched/cli_ctl.c). */
+int cli_status(int argc, char **argv);
+int cli_kill(int argc, char **argv);
+int cli_reset(int argc, char **argv);
+int cli_pause(int argc, char **argv);
+int cli_resume(int argc, char **argv);
 
 #endif

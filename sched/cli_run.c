@@ -24,6 +24,7 @@
 #include "sched/output.h"
 #include "sched/progress.h"
 #include "sched/run.h"
+#include "sched/rundir.h"
 #include "sched/template.h"
 
 #define CLI_RUN_USAGE_EXIT 255
@@ -121,6 +122,11 @@ struct cli_run_ctx {
 	struct joblog_set *skip;
 	struct progress *bar;
 	double t0;
+	/* for a reset: the flags to resolve the preset with again, and the
+	 * preset the engine reads */
+	const struct policy_flags *flags;
+	struct policy_preset *preset;
+	struct policy_user_limit *ulimit;	/* [limits] max_pus per user */
 };
 
 /* A usage error: message naming the problem, and the exit status. */
@@ -411,6 +417,53 @@ static void cli_run_progress(void *ctx, const struct run_stats *st)
 	progress_update(c->bar, &ps, cli_run_now());
 }
 
+/* Reset hook: read the config files again and resolve the preset with the
+ * same command-line flags, and take the admin's per-user limit anew; on
+ * error the old preset and limit stay. */
+static int cli_run_reload(void *ctx, char *err, size_t errlen)
+{
+	struct cli_run_ctx *c = ctx;
+	struct policy_config_opts copts;
+	struct policy_config *cfg = NULL;
+	struct policy_preset p;
+	char warn[512] = "";
+
+	memset(&copts, 0, sizeof copts);
+	if (policy_config_load(&cfg, &copts, err, errlen) < 0)
+		return -EINVAL;
+	if (policy_config_resolve(cfg, c->flags, &p, warn, sizeof warn, err,
+				  errlen) < 0) {
+		policy_config_free(cfg);
+		return -EINVAL;
+	}
+	policy_config_user_limit(cfg, c->ulimit);
+	policy_config_free(cfg);
+	if (warn[0])
+		fprintf(stderr, "nicely run: %s\n", warn);
+	*c->preset = p;
+	return 0;
+}
+
+/* The command line as `nicely status` shows it: "nicely run" and the
+ * words after it, joined by spaces (malloc'd). */
+static char *cli_run_cmdline(int argc, char **argv)
+{
+	size_t len = sizeof "nicely run";
+	char *s;
+
+	for (int i = 1; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	strcpy(s, "nicely run");
+	for (int i = 1; i < argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
 /* --dry-run: print each command that would run, with its slot. */
 static int cli_run_dry(struct cli_run_args *a, struct input *in,
 		       struct template *tm, struct cli_run_ctx *c, int jobs)
@@ -487,7 +540,8 @@ int cli_run(int argc, char **argv)
 	struct input *in = NULL;
 	struct template *tm = NULL;
 	struct run_stats st;
-	char err[1024] = "", warn[512] = "";
+	char err[1024] = "", warn[512] = "", rundir[4096];
+	char *cmdline = NULL;
 	int rc = CLI_RUN_USAGE_EXIT, e;
 
 	memset(&copts, 0, sizeof copts);
@@ -569,6 +623,19 @@ int cli_run(int argc, char **argv)
 	a.ro.on_result = cli_run_result;
 	a.ro.on_progress = cli_run_progress;
 	a.ro.ctx = &c;
+	/* the control socket for nicely status / kill / reset / pause */
+	c.flags = &a.flags;
+	c.preset = &preset;
+	c.ulimit = &ulimit;
+	a.ro.reload = cli_run_reload;
+	cmdline = cli_run_cmdline(argc, argv);
+	a.ro.ctl_command = cmdline;
+	if (rundir_get(rundir, sizeof rundir, err, sizeof err) == 0)
+		a.ro.ctl_dir = rundir;
+	else
+		fprintf(stderr, "nicely run: no control socket (nicely status, "
+			"kill, reset, pause and resume cannot reach this "
+			"batch): %s\n", err);
 	if (run_batch(&a.ro, &st, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely run: %s\n", err);
 		rc = CLI_RUN_USAGE_EXIT;
@@ -600,6 +667,7 @@ out:
 		template_free(tm);
 	if (in)
 		input_free(in);
+	free(cmdline);
 	free(a.src);
 	return rc;
 }

@@ -232,3 +232,14 @@ void feed_stop(struct feed *f)
 	close(f->efd);
 	free(f);
 }
+
+/* Values read ahead and not yet taken. */
+size_t feed_ahead(struct feed *f)
+{
+	size_t n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->n;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}

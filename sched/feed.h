@@ -25,6 +25,9 @@ void feed_ack(struct feed *f);
  * loop), or the input's -errno with err set. */
 int feed_next(struct feed *f, const char *const **values, char *err,
 	      size_t errlen);
+/* How many values the thread has read that feed_next has not handed out
+ * yet (for `nicely status`). */
+size_t feed_ahead(struct feed *f);
 /* Stop the thread (even when it waits in read) and free everything. */
 void feed_stop(struct feed *f);
 

@@ -13,6 +13,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cli_run, "run a batch of commands on the CPUs others leave idle" },
+	{ "status", cli_status, "list your running batches, or show one" },
+	{ "kill", cli_kill, "kill a running batch: every task, nothing more starts" },
+	{ "reset", cli_reset, "kill a batch's tasks, drop its queue, reload the config, go on" },
+	{ "pause", cli_pause, "freeze a running batch" },
+	{ "resume", cli_resume, "thaw a paused batch" },
 	{ "top", cli_top, "show the topology and others' load per PU" },
 	{ "presets", cli_presets, "list the presets, or show one and where its values come from" },
 	{ "check-config", cli_check_config, "validate the config files" },

@@ -29,6 +29,8 @@ enum queue_event {
 	QUEUE_EV_REQUEUE,	/* RUNNING -> WAITING (retry, policy stop) */
 	QUEUE_EV_EMIT,		/* DONE -> EMITTED */
 	QUEUE_EV_SKIP,		/* WAITING -> EMITTED (--resume, halt) */
+	QUEUE_EV_CANCEL,	/* WAITING -> DONE (dropped by a reset: a
+				   result saying it never ran) */
 	QUEUE_NEVENTS
 };
 
@@ -57,6 +59,8 @@ struct queue_task {
 	int kill_stage;		/* 0, 1 TERM sent, 2 KILL sent */
 	int timed_out;
 	int halted;		/* killed by --halt now or a signal */
+	int ctl_killed;		/* killed by `nicely kill` or reset: a result */
+	int cancelled;		/* dropped from the queue by a reset */
 	uint64_t start_ns, end_ns, deadline_ns;
 	double start_real;	/* epoch seconds, for the joblog */
 	char lb_start[2];	/* --line-buffer: stdout/stderr at line start */

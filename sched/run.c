@@ -23,6 +23,8 @@
 
 #include "policy/decide.h"
 #include "sched/cgroup.h"
+#include "sched/ctl.h"
+#include "sched/ctl_proto.h"
 #include "sched/feed.h"
 #include "sched/lease.h"
 #include "sched/loop.h"
@@ -76,6 +78,18 @@ struct run {
 	struct sched_lease *lease; /* per-user [limits] max_pus, NULL: none */
 	int lease_said;		/* the wait for other batches was announced */
 	int lease_failed;	/* a lease error was reported */
+	/* whole-batch controls from the control socket (run_ctl_*) */
+	struct ctl *ctl;	/* NULL without a socket */
+	double start_real;	/* when the batch started, epoch seconds */
+	int paused;		/* `nicely pause`: frozen, nothing starts */
+	uint64_t paused_at;	/* monotonic ns it was paused at */
+	int tstp_paused;	/* paused by SIGTSTP: SIGCONT resumes */
+	int resetting;		/* a reset waits for its killed tasks */
+	struct ctl_req *pend_reset;
+	uint64_t reset_killed, reset_cancelled;
+	struct ctl_req *pend_kill[8]; /* `nicely kill`s waiting for the end */
+	int npend_kill;
+	uint64_t ctl_nkilled;	/* tasks that kill killed */
 };
 
 /* Our stdio must be fds 0-2 before any pipe is made (spawn relies on it). */
@@ -208,6 +222,7 @@ static void run_arm_deadlines(struct run *r)
 
 	for (struct queue_task *t = r->running; t; t = t->next)
 		if (t->deadline_ns && t->kill_stage < 2 &&
+		    !(r->paused && t->kill_stage == 0) &&
 		    (!min || t->deadline_ns < min))
 			min = t->deadline_ns;
 	if (min != r->armed_ns)
@@ -256,11 +271,18 @@ static void run_kill_task(struct run *r, struct queue_task *t, uint64_t now)
 	t->deadline_ns = now + r->grace_ns;
 }
 
+static void run_ctl_resume(struct run *r);
+static void run_ctl_job_control(struct run *r, int sig);
+
 /* Kill every running task's process group: TERM, grace, KILL. The single
  * place that reaches all of the batch's processes. */
 static void run_kill_all(struct run *r)
 {
-	uint64_t now = loop_now_ns();
+	uint64_t now;
+
+	if (r->paused)
+		run_ctl_resume(r); /* a frozen task cannot take its TERM */
+	now = loop_now_ns();
 
 	for (struct queue_task *t = r->running; t; t = t->next) {
 		t->halted = 1;
@@ -340,8 +362,14 @@ int run_write_json(int fd, const struct queue_task *t,
 		p += l + 1;
 	}
 	if (!e)
+		e = run_fdprintf(fd, "],\"status\":\"%s\"",
+				 t->cancelled ? "cancelled"
+				 : t->ctl_killed ? "killed"
+				 : t->timed_out ? "timeout"
+				 : t->failed ? "failed" : "ok");
+	if (!e)
 		e = run_fdprintf(fd,
-				 "],\"exit\":%d,\"signal\":%d,\"start\":%.3f,"
+				 ",\"exit\":%d,\"signal\":%d,\"start\":%.3f,"
 				 "\"runtime\":%.3f,\"stdout\":",
 				 t->exitval, t->signal, t->start_real,
 				 (double)(t->end_ns - t->start_ns) / 1e9);
@@ -675,7 +703,8 @@ static void run_record(struct run *r, struct queue_task *t)
 			(unsigned long long)t->seq, t->cmd ? t->cmd : "");
 	if (r->o->on_result)
 		r->o->on_result(r->o->ctx, t);
-	if (!r->stopping && run_halt_reached(r)) {
+	/* tasks that `nicely kill` or a reset killed do not trip --halt */
+	if (!r->stopping && !t->ctl_killed && run_halt_reached(r)) {
 		r->st.halted = 1;
 		r->st.halt_success = r->o->halt_what == RUN_HALT_SUCCESS;
 		r->stopping = 1;
@@ -758,6 +787,37 @@ static void run_lease_sync(struct run *r)
 	run_lease_report(r, e, err);
 }
 
+/* The lease file shared with the user's other batches, when the admin
+ * set a per-user limit. Without it the batch still keeps to the limit on
+ * its own (the preset's max_pus is capped by it); say so once. */
+static void run_lease_open(struct run *r)
+{
+	const struct policy_user_limit *ul = r->o->user_limit;
+	struct lease_opts lo = LEASE_OPTS_INIT;
+	char err[1024];
+
+	lo.limit = ul ? policy_user_limit_pus(ul, agent_topology_nallowed(r->o->topo))
+		      : 0;
+	if (lo.limit <= 0)
+		return;
+	if (lease_open(&r->lease, &lo, err, sizeof err) < 0) {
+		r->lease = NULL;
+		fprintf(stderr, "nicely: per-user limit max_pus = %d cannot be "
+			"shared with your other batches (%s); this batch keeps "
+			"to it on its own\n", lo.limit, err);
+	}
+}
+
+/* After a reset: the config read again may set another per-user limit;
+ * leave the lease file and take it anew with the new limit. */
+static void run_lease_reopen(struct run *r)
+{
+	lease_close(r->lease);
+	r->lease = NULL;
+	r->lease_said = r->lease_failed = 0;
+	run_lease_open(r);
+}
+
 /* Both the exit and EOF on every pipe arrived: the task is finished. */
 static void run_task_done_maybe(struct run *r, struct queue_task *t)
 {
@@ -807,7 +867,8 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 		queue_task_event(t, QUEUE_EV_EMIT);
 		queue_task_release(t);
 	} else if (t->policy_stop ||
-		   (t->failed && t->attempts < r->o->retries && !r->stopping)) {
+		   (t->failed && t->attempts < r->o->retries && !r->stopping &&
+		    !t->ctl_killed)) {
 		/* back to the queue: output of this attempt is dropped */
 		if (t->policy_stop)
 			t->attempts--;
@@ -873,7 +934,8 @@ static int run_start(struct run *r, int pu, int nice)
 	char **argv;
 	struct timeval tv;
 
-	if (r->stopping || (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
+	if (r->stopping || r->paused || r->resetting ||
+	    (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
 	    r->st.running >= r->max_running)
 		return 0;
 	if (run_fill_ready(r, 1) < 0)
@@ -1198,6 +1260,8 @@ static void run_on_tick(struct loop_watch *w, uint32_t ev)
 {
 	(void)ev;
 	loop_timer_ack(w->fd);
+	if (run_self->paused || run_self->resetting)
+		return; /* nothing starts, moves or resumes meanwhile */
 	run_tick(run_self);
 }
 
@@ -1211,7 +1275,8 @@ static void run_on_timer(struct loop_watch *w, uint32_t ev)
 	loop_timer_ack(w->fd);
 	r->armed_ns = 0; /* one-shot: it fired */
 	for (struct queue_task *t = r->running; t; t = t->next) {
-		if (!t->deadline_ns || t->deadline_ns > now)
+		if (!t->deadline_ns || t->deadline_ns > now ||
+		    (r->paused && t->kill_stage == 0))
 			continue;
 		if (t->kill_stage == 0) {
 			t->timed_out = 1;
@@ -1250,6 +1315,10 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* pidfds tell us about exits */
+		if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGCONT) {
+			run_ctl_job_control(r, (int)si.ssi_signo);
+			continue;
+		}
 		if (r->st.signal && r->st.signal != SIGPIPE) {
 			for (struct queue_task *t = r->running; t; t = t->next) {
 				run_signal_task(t, SIGKILL);
@@ -1261,6 +1330,327 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 		r->stopping = 1;
 		run_kill_all(r);
 	}
+}
+
+/* --- whole-batch controls: `nicely status / pause / resume / kill /
+ * reset` over the control socket (sched/ctl.c). */
+
+/* Freeze (or thaw) every running task the policy has not paused itself:
+ * its cgroup's freezer, else SIGSTOP/SIGCONT of its process group. A task
+ * being killed is not frozen. Returns how many. */
+static uint64_t run_ctl_freeze(struct run *r, int freeze)
+{
+	uint64_t n = 0;
+
+	for (struct queue_task *t = r->running; t; t = t->next) {
+		if (t->pid <= 0 || t->paused || (freeze && t->kill_stage))
+			continue;
+		run_signal_task(t, freeze ? SIGSTOP : SIGCONT);
+		n++;
+	}
+	return n;
+}
+
+/* Pause the batch: nothing starts, timeouts stop counting. */
+static uint64_t run_ctl_pause(struct run *r)
+{
+	uint64_t n;
+
+	if (r->paused)
+		return 0;
+	n = run_ctl_freeze(r, 1);
+	r->paused = 1;
+	r->paused_at = loop_now_ns();
+	run_arm_deadlines(r);
+	return n;
+}
+
+/* Resume the batch: thaw, and push every timeout back by the frozen time.
+ * Tasks the policy paused stay paused until it resumes them. */
+static void run_ctl_resume(struct run *r)
+{
+	uint64_t frozen;
+
+	if (!r->paused)
+		return;
+	run_ctl_freeze(r, 0);
+	frozen = loop_now_ns() - r->paused_at;
+	for (struct queue_task *t = r->running; t; t = t->next)
+		if (t->deadline_ns && t->kill_stage == 0)
+			t->deadline_ns += frozen;
+	r->paused = 0;
+	r->tstp_paused = 0;
+	run_arm_deadlines(r);
+}
+
+/* Ctrl-Z (SIGTSTP): pause the batch, then stop ourselves; SIGCONT (fg,
+ * bg) resumes it when it was the SIGTSTP that paused it (a `nicely pause`
+ * before stays in force). */
+static void run_ctl_job_control(struct run *r, int sig)
+{
+	if (sig == SIGTSTP) {
+		if (!r->paused && !r->stopping && !r->resetting) {
+			run_ctl_pause(r);
+			r->tstp_paused = 1;
+		}
+		raise(SIGSTOP);
+	} else if (r->tstp_paused) {
+		run_ctl_resume(r);
+	}
+}
+
+/* A queued task dropped by a reset: a result that says it never ran
+ * (exit -1, status "cancelled"), written in its turn. */
+static void run_ctl_cancel_task(struct run *r, struct queue_task *t)
+{
+	const struct run_opts *o = r->o;
+	struct timeval tv;
+
+	queue_task_event(t, QUEUE_EV_CANCEL);
+	t->cancelled = 1;
+	t->exitval = -1;
+	t->signal = 0;
+	t->failed = 0;
+	t->pu = -1;
+	if (!t->cmd) {
+		const char *vals[t->nvalues ? t->nvalues : 1];
+		queue_values(t, vals);
+		t->cmd = template_expand(o->tmpl, vals, t->nvalues, t->seq, 0);
+	}
+	gettimeofday(&tv, NULL);
+	t->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	t->start_ns = t->end_ns = loop_now_ns();
+	r->st.cancelled++;
+	if (o->on_result)
+		o->on_result(o->ctx, t);
+	if (o->unordered || o->line_buffer)
+		run_emit(r, t);
+}
+
+/* Drop every queued task: those read, those the input thread holds, and
+ * for input that is all there (::: values, files) the rest of it. A pipe's
+ * later lines are new input. Returns how many. */
+static uint64_t run_ctl_cancel_queued(struct run *r)
+{
+	struct queue_task *t;
+	uint64_t n = 0;
+
+	r->npending = 0;
+	for (;;) {
+		while ((t = queue_ready_take(&r->q))) {
+			run_ctl_cancel_task(r, t);
+			n++;
+		}
+		run_flush(r, 0);
+		if (r->input_eof || run_read_one(r) <= 0)
+			break;
+	}
+	return n;
+}
+
+/* Start killing every running task for `nicely kill` or a reset: their
+ * results are recorded (status "killed"). Returns how many. */
+static uint64_t run_ctl_kill_running(struct run *r)
+{
+	uint64_t now, n = 0;
+
+	if (r->paused)
+		run_ctl_resume(r);
+	now = loop_now_ns();
+	for (struct queue_task *t = r->running; t; t = t->next) {
+		if (t->kill_stage)
+			continue;
+		t->ctl_killed = 1;
+		run_kill_task(r, t, now);
+		n++;
+	}
+	run_arm_deadlines(r);
+	return n;
+}
+
+/* The batch as `nicely status` shows it. */
+static json_t *run_ctl_status(struct run *r)
+{
+	const struct run_stats *st = &r->st;
+	long long queued;
+
+	if (st->total >= 0) {
+		queued = st->total - (long long)(st->finished + st->running +
+						 st->skipped + st->cancelled);
+		if (queued < 0)
+			queued = 0;
+	} else {
+		queued = (long long)r->q.nready +
+			 (r->feed ? (long long)feed_ahead(r->feed) : 0);
+	}
+	return json_pack("{s:s,s:i,s:f,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:b,s:s,s:I}",
+			 "id", ctl_id(r->ctl), "pid", (int)getpid(),
+			 "start", r->start_real,
+			 "command", r->o->ctl_command ? r->o->ctl_command : "",
+			 "preset", r->o->preset->name,
+			 "total", (json_int_t)st->total,
+			 "queued", (json_int_t)queued,
+			 "running", (json_int_t)st->running,
+			 "done", (json_int_t)st->finished,
+			 "failed", (json_int_t)st->failed,
+			 "cancelled", (json_int_t)st->cancelled,
+			 "skipped", (json_int_t)st->skipped,
+			 "paused", r->paused,
+			 "state", r->stopping ? "ending"
+				  : r->resetting ? "resetting"
+				  : r->paused ? "paused" : "running",
+			 "resets", (json_int_t)st->resets);
+}
+
+/* `nicely reset`: read the config again first (an error changes
+ * nothing), then kill what runs, drop what is queued, and answer once the
+ * killed tasks are gone (run_ctl_poll). */
+static void run_ctl_reset(struct run *r, struct ctl_req *req)
+{
+	char err[1024] = "";
+
+	if (r->stopping) {
+		ctl_reply_error(req, "batch %s is ending; nothing to reset",
+				ctl_id(r->ctl));
+		return;
+	}
+	if (r->resetting) {
+		ctl_reply_error(req, "batch %s: a reset is already under way",
+				ctl_id(r->ctl));
+		return;
+	}
+	if (!r->o->reload) {
+		ctl_reply_error(req, "batch %s cannot read its config again",
+				ctl_id(r->ctl));
+		return;
+	}
+	if (r->o->reload(r->o->ctx, err, sizeof err) < 0) {
+		ctl_reply_error(req, "config: %s (reset refused: batch %s goes "
+				"on with its old config)", err, ctl_id(r->ctl));
+		return;
+	}
+	r->resetting = 1;
+	r->reset_killed = run_ctl_kill_running(r);
+	r->reset_cancelled = run_ctl_cancel_queued(r);
+	r->pend_reset = req;
+	fprintf(stderr, "nicely: reset: %llu running task%s killed, %llu "
+		"queued task%s cancelled, config read again (preset %s)\n",
+		(unsigned long long)r->reset_killed,
+		r->reset_killed == 1 ? "" : "s",
+		(unsigned long long)r->reset_cancelled,
+		r->reset_cancelled == 1 ? "" : "s", r->o->preset->name);
+}
+
+/* `nicely kill`: kill everything, start nothing more; answered at the
+ * end of the batch (run_ctl_end), when nothing of it runs any more. */
+static void run_ctl_kill(struct run *r, struct ctl_req *req)
+{
+	if (r->npend_kill < (int)(sizeof r->pend_kill /
+				  sizeof r->pend_kill[0]))
+		r->pend_kill[r->npend_kill++] = req;
+	else
+		ctl_reply_error(req, "batch %s is being killed already",
+				ctl_id(r->ctl));
+	if (r->st.ctl_killed)
+		return;
+	r->st.ctl_killed = 1;
+	r->stopping = 1;
+	r->ctl_nkilled = run_ctl_kill_running(r);
+	fprintf(stderr, "nicely: killed by 'nicely kill': %llu running "
+		"task%s\n", (unsigned long long)r->ctl_nkilled,
+		r->ctl_nkilled == 1 ? "" : "s");
+}
+
+/* A request from the control socket. */
+static void run_ctl_request(void *ctx, struct ctl_req *req, const char *cmd,
+			    json_t *msg)
+{
+	struct run *r = ctx;
+
+	(void)msg;
+	if (!strcmp(cmd, CTL_CMD_STATUS)) {
+		ctl_reply(req, json_pack("{s:o}", "batch", run_ctl_status(r)));
+	} else if (!strcmp(cmd, CTL_CMD_PAUSE) ||
+		   !strcmp(cmd, CTL_CMD_RESUME)) {
+		int pause = !strcmp(cmd, CTL_CMD_PAUSE);
+		uint64_t n = 0;
+		int was = r->paused;
+
+		if (r->stopping || r->resetting) {
+			ctl_reply_error(req, "batch %s is %s", ctl_id(r->ctl),
+					r->stopping ? "ending" : "resetting");
+			return;
+		}
+		if (pause) {
+			n = run_ctl_pause(r);
+		} else {
+			for (struct queue_task *t = r->running; t; t = t->next)
+				n += t->pid > 0 && !t->paused;
+			run_ctl_resume(r);
+		}
+		ctl_reply(req, json_pack("{s:I,s:b}", "tasks", (json_int_t)n,
+					 "changed", was != pause));
+	} else if (!strcmp(cmd, CTL_CMD_KILL)) {
+		run_ctl_kill(r, req);
+	} else if (!strcmp(cmd, CTL_CMD_RESET)) {
+		run_ctl_reset(r, req);
+	} else {
+		ctl_reply_error(req, "unknown command '%s' (status, pause, "
+				"resume, kill, reset)", cmd);
+	}
+}
+
+/* Between loop rounds: free answered peers; finish a reset whose killed
+ * tasks are gone (answer it, take the new preset's tick, go on). */
+static void run_ctl_poll(struct run *r)
+{
+	ctl_reap(r->ctl);
+	if (!r->resetting || r->st.running > 0)
+		return;
+	r->resetting = 0;
+	r->st.resets++;
+	ctl_reply(r->pend_reset,
+		  json_pack("{s:I,s:I,s:s}", "killed",
+			    (json_int_t)r->reset_killed, "cancelled",
+			    (json_int_t)r->reset_cancelled, "preset",
+			    r->o->preset->name));
+	r->pend_reset = NULL;
+	run_lease_reopen(r);
+	if (!r->stopping) {
+		uint64_t iv = (uint64_t)(r->o->preset->interval_ms > 10
+					 ? r->o->preset->interval_ms : 10) *
+			      1000000ull;
+		loop_timer_set(r->tickfd, iv, iv);
+		run_tick(r);
+	}
+}
+
+/* The batch ended: answer the kills waiting for it and a reset that
+ * could not finish. */
+static void run_ctl_end(struct run *r)
+{
+	for (int i = 0; i < r->npend_kill; i++)
+		ctl_reply(r->pend_kill[i],
+			  json_pack("{s:I}", "killed",
+				    (json_int_t)r->ctl_nkilled));
+	r->npend_kill = 0;
+	if (r->pend_reset)
+		ctl_reply_error(r->pend_reset, "batch %s ended before the reset "
+				"was done", ctl_id(r->ctl));
+	r->pend_reset = NULL;
+}
+
+/* Make the control socket; without one the batch still runs. */
+static void run_ctl_open(struct run *r)
+{
+	struct ctl_options co = { r->o->ctl_dir, run_ctl_request, r };
+	char err[1024];
+
+	if (ctl_open(&r->ctl, &r->loop, &co, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: no control socket, so nicely status, "
+			"kill, reset, pause and resume cannot reach this "
+			"batch: %s\n", err);
 }
 
 /* The batch's cgroups (after removing stale ones of this user's dead
@@ -1301,32 +1691,12 @@ static void run_cgroup_open(struct run *r)
 	}
 }
 
-/* The lease file shared with the user's other batches, when the admin
- * set a per-user limit. Without it the batch still keeps to the limit on
- * its own (the preset's max_pus is capped by it); say so once. */
-static void run_lease_open(struct run *r)
-{
-	const struct policy_user_limit *ul = r->o->user_limit;
-	struct lease_opts lo = LEASE_OPTS_INIT;
-	char err[1024];
-
-	lo.limit = ul ? policy_user_limit_pus(ul, agent_topology_nallowed(r->o->topo))
-		      : 0;
-	if (lo.limit <= 0)
-		return;
-	if (lease_open(&r->lease, &lo, err, sizeof err) < 0) {
-		r->lease = NULL;
-		fprintf(stderr, "nicely: per-user limit max_pus = %d cannot be "
-			"shared with your other batches (%s); this batch keeps "
-			"to it on its own\n", lo.limit, err);
-	}
-}
-
 /* Set up the loop, timers and policy memory. */
 static int run_init(struct run *r, const struct run_opts *o, char *err,
 		    size_t errlen)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD,
+				    SIGTSTP, SIGCONT };
 	int e;
 
 	memset(r, 0, sizeof *r);
@@ -1354,7 +1724,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 		return -ENOMEM;
 	}
 	if ((e = loop_init(&r->loop)) < 0 ||
-	    (r->sigfd = loop_signalfd(sigs, 4)) < 0 ||
+	    (r->sigfd = loop_signalfd(sigs, 6)) < 0 ||
 	    (r->tickfd = loop_timerfd()) < 0 ||
 	    (r->timerfd = loop_timerfd()) < 0) {
 		e = e < 0 ? e : r->sigfd < 0 ? r->sigfd
@@ -1386,16 +1756,24 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 				 ? o->preset->interval_ms : 10) * 1000000ull;
 	loop_timer_set(r->tickfd, iv < RUN_FIRST_TICK_NS ? iv : RUN_FIRST_TICK_NS,
 		       iv);
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	r->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	if (o->ctl_dir)
+		run_ctl_open(r);
 	return 0;
 }
 
 /* Free everything the engine made (tasks still in the window included). */
 static void run_fini(struct run *r)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD,
+				    SIGTSTP, SIGCONT };
 	sigset_t set;
 	char err[1024];
 
+	ctl_close(r->ctl);
+	r->ctl = NULL;
 	feed_stop(r->feed);
 	/* whatever is still running dies with the batch's cgroups */
 	for (struct queue_task *t = r->running; t; t = t->next)
@@ -1423,7 +1801,7 @@ static void run_fini(struct run *r)
 	if (r->devnull >= 0)
 		close(r->devnull);
 	sigemptyset(&set);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 6; i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	policy_state_free(r->pst);
@@ -1451,6 +1829,7 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 		 * already start, the others wait for the second tick */
 		run_tick(&r);
 		for (;;) {
+			run_ctl_poll(&r);
 			if (r.st.running == 0 &&
 			    (r.stopping || (r.input_eof && r.q.nready == 0)))
 				break;
@@ -1470,6 +1849,7 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 		}
 		run_flush(&r, 1);
 	}
+	run_ctl_end(&r);
 	*st = r.st;
 	if (!r.input_eof && st->total < 0 && !r.stopping)
 		st->total = (long long)(r.q.next_seq - 1);
@@ -1481,7 +1861,7 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 /* GNU parallel's exit status. */
 int run_exit_status(const struct run_stats *st)
 {
-	if (st->signal)
+	if (st->signal || st->ctl_killed)
 		return 255;
 	if (st->halted && st->halt_success)
 		return 0;

@@ -33,6 +33,10 @@ struct run_stats {
 	int halt_success;	/* ... on a success=N condition */
 	int signal;		/* SIGINT/SIGTERM/SIGHUP received, or SIGPIPE
 				   when our stdout went away; 0 */
+	/* whole-batch controls (`nicely kill / reset / pause`) */
+	uint64_t cancelled;	/* queued tasks dropped by a reset */
+	uint64_t resets;	/* resets done */
+	int ctl_killed;		/* 1 when `nicely kill` ended the batch */
 };
 
 struct run_opts {
@@ -70,6 +74,16 @@ struct run_opts {
 	void (*on_result)(void *ctx, const struct queue_task *t);
 	void (*on_progress)(void *ctx, const struct run_stats *st);
 	void *ctx;
+	/* control socket (sched/ctl.c, protocol in sched/ctl_proto.h): made
+	 * in ctl_dir when set (rundir_get), removed at the end */
+	const char *ctl_dir;
+	const char *ctl_command; /* the command line `nicely status` shows */
+	/* reset: read the config files again and resolve the preset into
+	 * *preset (the caller's, which run reads through o->preset) and the
+	 * per-user limit into *user_limit (the lease is opened again with it
+	 * once the reset's killed tasks are gone); on error
+	 * leave it unchanged and return -errno with err naming file:line */
+	int (*reload)(void *ctx, char *err, size_t errlen);
 };
 
 /* Run the batch to its end (or halt, or signal). Returns 0, or -errno with
@@ -78,7 +92,9 @@ struct run_opts {
 int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 	      size_t errlen);
 /* Exit status as GNU parallel: 0 all ok, failed count up to 100, 101 for
- * more, 255 after a signal; 0 after a --halt ...,success=N halt. */
+ * more, 255 after a signal or `nicely kill`; 0 after a --halt
+ * ...,success=N halt. Tasks killed by a reset count as failed, those it
+ * cancelled do not count. */
 int run_exit_status(const struct run_stats *st);
 /* The values joined by tabs and a final tab (the --tag prefix); malloc'd. */
 char *run_tag_of(const struct queue_task *t);

@@ -47,10 +47,13 @@ if [ -x "$B/nicely" ]; then
 	mkdir -p "$tmp/etc" "$tmp/xdg"
 	printf '[preset cgtest]\nbase = nuclear\ncpu_weight = idle\nnice = 19\n' >"$tmp/cg.conf"
 	chmod -R a+rX "$tmp"
+	# its control socket goes to a runtime directory of its own
+	mkdir -m 700 "$tmp/rt" && chown "$user" "$tmp/rt"
 	probe='cat /proc/self/autogroup; cut -d" " -f19 /proc/self/stat; grep Cpus_allowed_list /proc/self/status | cut -f2; echo {}'
 	# in a session of its own (setsid): the fallback renices the session
 	out=$(cd "$tmp" && runuser -u "$user" -- env -u NICELY_CGROUP_ROOT -u NICELY_CGROUP_TRACE \
 		NICELY_SYSCONFDIR="$tmp/etc" XDG_CONFIG_HOME="$tmp/xdg" NICELY_CONFIG="$tmp/cg.conf" \
+		NICELY_RUNTIME_DIR="$tmp/rt" \
 		P="$probe" setsid -w sh -c './nicely run -p cgtest -j1 "$P" ::: 1; echo "rc $?"; cat /proc/self/autogroup' 2>"$tmp/err")
 	rc=$(sed -n 's/^rc //p' <<<"$out")
 	after=$(tail -n 1 <<<"$out")

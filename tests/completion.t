@@ -36,7 +36,8 @@ comp() { COMP_WORDS=(nicely "$@"); COMP_CWORD=${#COMP_WORDS[@]}; COMP_CWORD=$((C
 cmds=$(nicely --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 }' | sort | xargs)
 [ -n "$cmds" ]; ok $? "nicely --help lists commands"
 is "$(comp '')" "$cmds" "commands at the first word"
-is "$(comp r)" "run" "a command from its first letter"
+is "$(comp ru)" "run" "a command from its first letters"
+is "$(comp re)" "reset resume" "commands sharing a prefix"
 is "$(comp run --pre)" "--preset" "a long option of run"
 is "$(comp run --res)" "--results --resume --resume-failed" "long options sharing a prefix"
 is "$(comp top --)" "--help --interval --json --once --topology" "every long option of top"
@@ -49,6 +50,19 @@ is "$(comp run -a '')" "<file>" "a file after -a"
 is "$(comp run --joblog '')" "<file>" "a file after --joblog"
 is "$(comp run --results '')" "<-d>" "a directory after --results"
 is "$(comp check-config '')" "<file>" "files for check-config"
+is "$(comp kill --)" "--all --help" "every long option of kill"
+# the ids of running batches for status, kill, reset, pause, resume
+export NICELY_RUNTIME_DIR=$T/rt NICELY_CONFIG=/dev/null
+mkdir -m 700 "$T/rt"
+is "$(comp pause '')" "" "no batch id while none runs"
+nicely run -p nuclear sleep 60 ::: 1 >/dev/null 2>&1 &
+bpid=$!
+for i in $(seq 100); do [ -S "$T/rt/run-$bpid.sock" ] && break; sleep 0.1; done
+for c in status kill reset pause resume; do
+	is "$(comp $c '')" "$bpid" "the running batch's id for $c"
+done
+kill -INT $bpid
+wait $bpid 2>/dev/null
 
 echo "1..$n"
 [ $failed = 0 ]

@@ -10,11 +10,12 @@
 static void test_table(void)
 {
 	static const int want[QUEUE_NSTATES][QUEUE_NEVENTS] = {
-		/* START FINISH REQUEUE EMIT SKIP */
-		[QUEUE_WAITING] = { QUEUE_RUNNING, -1, -1, -1, QUEUE_EMITTED },
-		[QUEUE_RUNNING] = { -1, QUEUE_DONE, QUEUE_WAITING, -1, -1 },
-		[QUEUE_DONE] = { -1, -1, -1, QUEUE_EMITTED, -1 },
-		[QUEUE_EMITTED] = { -1, -1, -1, -1, -1 },
+		/* START FINISH REQUEUE EMIT SKIP CANCEL */
+		[QUEUE_WAITING] = { QUEUE_RUNNING, -1, -1, -1, QUEUE_EMITTED,
+				    QUEUE_DONE },
+		[QUEUE_RUNNING] = { -1, QUEUE_DONE, QUEUE_WAITING, -1, -1, -1 },
+		[QUEUE_DONE] = { -1, -1, -1, QUEUE_EMITTED, -1, -1 },
+		[QUEUE_EMITTED] = { -1, -1, -1, -1, -1, -1 },
 	};
 
 	for (int s = 0; s < QUEUE_NSTATES; s++)

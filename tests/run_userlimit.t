@@ -68,6 +68,32 @@ is "$?" 1 "  and it does not say it waits"
 grep -q "^$pk " "$T/run/pus.lease"
 is "$?" 1 "  the dead entry was dropped from the file"
 
+# a reset reads the limit again: a batch fed through a pipe holds 1 PU
+# under max_pus = 1, and 2 after the admin raised it to 2 and `nicely reset`
+held_by() { awk -v p="$1" '$1 == p { print $4 }' "$T/run/pus.lease"; }
+wait_held() {
+	for i in $(seq 100); do
+		[ "$(held_by "$1")" = "$2" ] && break
+		sleep 0.1
+	done
+	held_by "$1"
+}
+mkfifo "$T/fifo"
+"$NICELY" run -p nuclear 'echo $$ >>"$PIDS"; exec sleep {}' <"$T/fifo" >/dev/null 2>"$T/r.err" &
+pr=$!
+exec 7>"$T/fifo"
+printf '30\n30\n' >&7
+is "$(wait_held $pr 1)" 1 "under max_pus = 1 the fed batch holds 1 PU"
+printf '[limits]\n# per user\nmax_pus = 2\n' >"$T/etc/nicely/nicely.conf"
+"$NICELY" reset $pr >"$T/reset.out" 2>&1
+is "$?" 0 "reset after the admin raised the limit"
+printf '30\n30\n' >&7
+is "$(wait_held $pr 2)" 2 "after the reset the batch holds 2 PUs (the new limit)"
+exec 7>&-
+"$NICELY" kill $pr >/dev/null 2>&1
+wait $pr 2>/dev/null
+is "$(grep -c "^$pr " "$T/run/pus.lease")" 0 "the killed batch left no entry"
+
 # without a per-user limit nothing is written
 rm -f "$T/run/pus.lease"
 : >"$T/etc/nicely/nicely.conf"

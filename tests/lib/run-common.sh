@@ -10,6 +10,9 @@ export NICELY_SYSCONFDIR="$T/etc" XDG_CONFIG_HOME="$T/xdg"
 : >"$T/empty.conf"
 export NICELY_CONFIG="$T/empty.conf"
 unset NICELY_TOPOLOGY NICELY_PROCFS
+# control sockets of the test's batches go to a private runtime directory
+export NICELY_RUNTIME_DIR="$T/rt"
+mkdir -m 700 "$NICELY_RUNTIME_DIR"
 # tasks append their shell's PID (their process group) to $PIDS
 export PIDS="$T/pids"
 # every process started from here on inherits this mark in its environment

@@ -1,0 +1,427 @@
+/* sched/ctl: the server side of a batch's control socket (sched/ctl.h,
+ * protocol in sched/ctl_proto.h). Every socket is non-blocking and watched
+ * by the batch's epoll loop: a peer that sends nothing, or reads its answer
+ * slowly, only holds its own buffer. Called from sched/run.c's loop
+ * callbacks; single-threaded. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sched/ctl.h"
+#include "sched/ctl_proto.h"
+
+/* Peers connected at once; more are answered "busy" and closed. */
+#define CTL_PEERS_MAX 64
+
+struct ctl_req {
+	struct ctl *c;
+	struct loop_watch w;	/* fd -1 once closed */
+	char *in;		/* request bytes so far */
+	size_t inlen;
+	char *out;		/* answer bytes not yet written */
+	size_t outlen, outoff;
+	int state;		/* CTL_READING, CTL_WAITING, CTL_WRITING, CTL_DONE */
+	char *refused;		/* the answer to whatever it asks, or NULL */
+	struct ctl_req *next;
+};
+
+enum { CTL_READING, CTL_WAITING, CTL_WRITING, CTL_DONE };
+
+struct ctl {
+	struct loop *l;
+	struct loop_watch w;	/* the listening socket */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char id[32];
+	ctl_request_fn request;
+	void *ctx;
+	struct ctl_req *reqs;	/* every peer, answered or not */
+	int npeers;		/* with an open fd */
+};
+
+static void ctl_on_peer(struct loop_watch *w, uint32_t ev);
+
+/* Close a peer's socket (its struct stays until ctl_reap). */
+static void ctl_peer_close(struct ctl_req *q)
+{
+	if (q->w.fd >= 0) {
+		loop_del(q->c->l, &q->w);
+		close(q->w.fd);
+		q->w.fd = -1;
+		q->c->npeers--;
+	}
+	free(q->in);
+	q->in = NULL;
+	q->inlen = 0;
+}
+
+/* Write what is left of the answer; close when all is out (or the peer
+ * went away). Returns 1 when more must wait for EPOLLOUT. */
+static int ctl_flush(struct ctl_req *q)
+{
+	while (q->w.fd >= 0 && q->outoff < q->outlen) {
+		ssize_t n = send(q->w.fd, q->out + q->outoff,
+				 q->outlen - q->outoff, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		if (n <= 0)
+			break;
+		q->outoff += (size_t)n;
+	}
+	ctl_peer_close(q);
+	free(q->out);
+	q->out = NULL;
+	q->state = CTL_DONE;
+	return 0;
+}
+
+/* Answer a request. */
+void ctl_reply(struct ctl_req *q, json_t *obj)
+{
+	char *s;
+
+	if (!q || q->state == CTL_WRITING || q->state == CTL_DONE) {
+		json_decref(obj);
+		return;
+	}
+	if (!obj)
+		obj = json_object();
+	if (!json_object_get(obj, "ok"))
+		json_object_set_new(obj, "ok", json_true());
+	json_object_set_new(obj, "v", json_integer(CTL_PROTO_VERSION));
+	s = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	q->state = CTL_WRITING;
+	if (!s || q->w.fd < 0) {
+		free(s);
+		ctl_flush(q);
+		return;
+	}
+	q->outlen = strlen(s);
+	q->out = realloc(s, q->outlen + 1);
+	if (!q->out)
+		q->out = s;
+	q->out[q->outlen++] = '\n';
+	q->outoff = 0;
+	if (ctl_flush(q)) {
+		/* the rest when the peer's buffer has room */
+		int fd = q->w.fd;
+
+		loop_del(q->c->l, &q->w);
+		if (loop_add(q->c->l, &q->w, fd, EPOLLOUT, ctl_on_peer) < 0)
+			ctl_flush(q); /* cannot wait: drop the peer */
+	}
+}
+
+/* Answer with an error message. */
+void ctl_reply_error(struct ctl_req *q, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	json_t *o = json_object();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_object_set_new(o, "ok", json_false());
+	json_object_set_new(o, "error", json_string(msg));
+	ctl_reply(q, o);
+}
+
+/* A whole request line: check the version, hand it to the owner. */
+static void ctl_handle(struct ctl_req *q, const char *line)
+{
+	json_error_t je;
+	json_t *msg, *v, *cmd;
+
+	if (q->refused) {
+		ctl_reply_error(q, "%s", q->refused);
+		return;
+	}
+	msg = json_loads(line, 0, &je);
+	if (!msg || !json_is_object(msg)) {
+		ctl_reply_error(q, "not a JSON object: %s", msg ? "" : je.text);
+		json_decref(msg);
+		return;
+	}
+	v = json_object_get(msg, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != CTL_PROTO_VERSION) {
+		char got[32] = "none";
+
+		if (json_is_integer(v))
+			snprintf(got, sizeof got, "%lld",
+				 (long long)json_integer_value(v));
+		ctl_reply_error(q, "protocol version mismatch: the client "
+				"speaks version %s, this nicely run speaks "
+				"version %d (use the nicely that started the "
+				"batch)", got, CTL_PROTO_VERSION);
+		json_decref(msg);
+		return;
+	}
+	cmd = json_object_get(msg, "cmd");
+	if (!json_is_string(cmd)) {
+		ctl_reply_error(q, "request without a \"cmd\" string");
+		json_decref(msg);
+		return;
+	}
+	q->state = CTL_WAITING;
+	q->c->request(q->c->ctx, q, json_string_value(cmd), msg);
+	json_decref(msg);
+}
+
+/* Bytes from a peer: gather the request line; after it, only watch for
+ * the peer hanging up. */
+static void ctl_read(struct ctl_req *q)
+{
+	char buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(q->w.fd, buf, sizeof buf, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* gone: an answer later is dropped */
+			ctl_peer_close(q);
+			if (q->state == CTL_READING)
+				q->state = CTL_DONE;
+			return;
+		}
+		if (q->state != CTL_READING)
+			continue; /* one request per peer */
+		char *nl = memchr(buf, '\n', (size_t)n);
+		size_t take = nl ? (size_t)(nl - buf) : (size_t)n;
+		if (q->inlen + take + 1 > CTL_LINE_MAX) {
+			ctl_reply_error(q, "request longer than %d bytes",
+					CTL_LINE_MAX);
+			return;
+		}
+		char *in = realloc(q->in, q->inlen + take + 1);
+		if (!in) {
+			ctl_reply_error(q, "out of memory");
+			return;
+		}
+		q->in = in;
+		memcpy(q->in + q->inlen, buf, take);
+		q->inlen += take;
+		q->in[q->inlen] = 0;
+		if (nl) {
+			ctl_handle(q, q->in);
+			if (q->w.fd < 0 || q->state != CTL_WAITING)
+				return;
+		}
+	}
+}
+
+/* Peer socket callback. */
+static void ctl_on_peer(struct loop_watch *w, uint32_t ev)
+{
+	struct ctl_req *q = (struct ctl_req *)((char *)w -
+					       offsetof(struct ctl_req, w));
+
+	if (q->w.fd < 0)
+		return;
+	if (q->state == CTL_WRITING) {
+		if (ev & (EPOLLERR | EPOLLHUP))
+			q->outoff = q->outlen;
+		ctl_flush(q);
+		return;
+	}
+	ctl_read(q);
+}
+
+/* The peer's uid may control this batch: ours, or root. 0, or -EPERM with
+ * the refusal kept as the answer to its request (answering before it asks
+ * would make its send fail). */
+static int ctl_check_peer(struct ctl_req *q)
+{
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	uid_t me = geteuid();
+
+	char msg[256];
+
+	if (getsockopt(q->w.fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		snprintf(msg, sizeof msg, "cannot identify you (SO_PEERCRED: "
+			 "%s)", strerror(errno));
+	else if (cr.uid == me || cr.uid == 0)
+		return 0;
+	else
+		snprintf(msg, sizeof msg, "refused: you are uid %u; batch %s "
+			 "belongs to uid %u, and only its owner or root may "
+			 "control it", (unsigned)cr.uid, q->c->id,
+			 (unsigned)me);
+	q->refused = strdup(msg);
+	if (!q->refused)
+		ctl_reply_error(q, "%s", msg);
+	return -EPERM;
+}
+
+/* Listening socket callback: accept every waiting peer. */
+static void ctl_on_listen(struct loop_watch *w, uint32_t ev)
+{
+	struct ctl *c = (struct ctl *)((char *)w - offsetof(struct ctl, w));
+
+	(void)ev;
+	for (;;) {
+		int fd = accept4(c->w.fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* EAGAIN, or nothing we can do now */
+		struct ctl_req *q = calloc(1, sizeof *q);
+		if (!q) {
+			close(fd);
+			continue;
+		}
+		q->c = c;
+		q->w.fd = fd;
+		q->state = CTL_READING;
+		q->next = c->reqs;
+		c->reqs = q;
+		c->npeers++;
+		if (loop_add(c->l, &q->w, fd, EPOLLIN, ctl_on_peer) < 0) {
+			q->w.fd = -1;
+			close(fd);
+			c->npeers--;
+			q->state = CTL_DONE;
+			continue;
+		}
+		if (c->npeers > CTL_PEERS_MAX) {
+			char m[64];
+			snprintf(m, sizeof m, "busy: %d peers already connected",
+				 CTL_PEERS_MAX);
+			q->refused = strdup(m);
+			if (!q->refused)
+				ctl_flush(q);
+			continue;
+		}
+		ctl_check_peer(q);
+	}
+}
+
+/* Listen on dir/run-<pid>.sock. */
+int ctl_open(struct ctl **out, struct loop *l, const struct ctl_options *o,
+	     char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct ctl *c;
+	int fd, n, e;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->l = l;
+	c->request = o->request;
+	c->ctx = o->ctx;
+	c->w.fd = -1;
+	snprintf(c->id, sizeof c->id, "%d", (int)getpid());
+	n = snprintf(c->path, sizeof c->path, "%s/" CTL_SOCK_PREFIX "%s"
+		     CTL_SOCK_SUFFIX, o->dir, c->id);
+	if (n < 0 || (size_t)n >= sizeof c->path) {
+		snprintf(err, errlen, "control socket path too long: %s/"
+			 CTL_SOCK_PREFIX "%s" CTL_SOCK_SUFFIX, o->dir, c->id);
+		free(c);
+		return -ENAMETOOLONG;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		free(c);
+		return e;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, c->path, (size_t)n + 1);
+	/* the pid is ours, so a file of this name is a dead run's */
+	unlink(c->path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    chmod(c->path, 0600) < 0 || listen(fd, 16) < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot listen on %s: %s", c->path,
+			 strerror(errno));
+		close(fd);
+		unlink(c->path);
+		free(c);
+		return e;
+	}
+	e = loop_add(l, &c->w, fd, EPOLLIN, ctl_on_listen);
+	if (e < 0) {
+		snprintf(err, errlen, "cannot watch %s: %s", c->path,
+			 strerror(-e));
+		close(fd);
+		unlink(c->path);
+		free(c);
+		return e;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Free answered peers. */
+void ctl_reap(struct ctl *c)
+{
+	struct ctl_req **pp;
+
+	if (!c)
+		return;
+	pp = &c->reqs;
+	while (*pp) {
+		struct ctl_req *q = *pp;
+		if (q->state == CTL_DONE && q->w.fd < 0) {
+			*pp = q->next;
+			free(q->refused);
+			free(q->in);
+			free(q->out);
+			free(q);
+		} else {
+			pp = &q->next;
+		}
+	}
+}
+
+/* The socket path. */
+const char *ctl_path(const struct ctl *c)
+{
+	return c->path;
+}
+
+/* The batch id. */
+const char *ctl_id(const struct ctl *c)
+{
+	return c->id;
+}
+
+/* Stop listening and free everything. */
+void ctl_close(struct ctl *c)
+{
+	if (!c)
+		return;
+	if (c->w.fd >= 0) {
+		loop_del(c->l, &c->w);
+		close(c->w.fd);
+		unlink(c->path);
+	}
+	while (c->reqs) {
+		struct ctl_req *q = c->reqs;
+		c->reqs = q->next;
+		ctl_peer_close(q);
+		free(q->refused);
+		free(q->out);
+		free(q);
+	}
+	free(c);
+}
