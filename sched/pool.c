@@ -826,6 +826,10 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 			}
 		} else if (act->kind == POOL_GATE_STOP) {
 			pool_kill_worker(p, w, NICELY_QUEUED, -1);
+			/* its place is not free for a new worker until the
+			 * gate says so (it would start unpinned at once) */
+			if (p->allowed > 0)
+				p->allowed--;
 		}
 	}
 	return 0;
