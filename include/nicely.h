@@ -121,8 +121,8 @@ typedef enum nicely_status {
 	NICELY_OK = 0,	   /* the function returned 0 */
 	NICELY_FAILED,	   /* it returned non-zero (code), or called exit(code) */
 	NICELY_SIGNALED,   /* the worker died of signal `code` during the task */
-	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its process
-			    * group was killed */
+	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its worker's
+			    * cgroup (or process group) was killed */
 	NICELY_KILLED,	   /* it was running when nicely_kill_all() was called */
 	NICELY_CANCELLED,  /* it was still queued at nicely_kill_all() */
 	NICELY_QUEUED,	   /* waiting to start */

@@ -263,7 +263,7 @@ static void fs_reap(struct fs_state *fs)
 			;
 		fs->pids[i] = 0;
 		struct forkserver_msg r = { FORKSERVER_EXITED, i, pid, status,
-					    -1, 0, 0, 0 };
+					    -1, 0, 0, 0, 0 };
 
 		r.cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
 				   1000000000u +
@@ -304,7 +304,7 @@ __attribute__((noreturn)) static void fs_main(int sock,
 		 * ranks the workers against the caller's session without
 		 * slowing the caller (setsid also makes our process group) */
 		struct forkserver_msg r = { FORKSERVER_AUTOGROUP, 0, 0, 0,
-					    -1, 0, 0, 0 };
+					    -1, 0, 0, 0, 0 };
 		int e = setsid() < 0 ? -errno
 				     : sched_cgroup_autogroup_fallback(
 						(enum policy_weight)autogroup);

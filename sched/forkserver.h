@@ -38,6 +38,7 @@ struct forkserver_msg {
 			 * pipe) + ncg */
 	uint64_t cpu_ns;	/* EXITED: the worker's user+system time */
 	int32_t ncg;	/* SPAWN: how many of them are cgroup.procs files */
+	int32_t spare;	/* 0; keeps the struct free of padding bytes */
 };
 
 /* Fork the fork server. sock receives the other end of a socketpair made by

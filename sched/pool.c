@@ -401,7 +401,7 @@ static void pool_kill_worker(nicely_pool *p, struct pool_worker *w,
 	w->st = PW_DYING;
 	if (w->pid > 0 && !w->kill_sent && !w->exited) {
 		struct forkserver_msg m = { FORKSERVER_KILL, (int)(w - p->w),
-					    w->pid, 0, -1, 0, 0, 0 };
+					    w->pid, 0, -1, 0, 0, 0, 0 };
 
 		if (w->frozen)
 			sched_cgroup_task_freeze(w->cg, 0, NULL, 0);
@@ -521,7 +521,7 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	if (rc)
 		goto fail;
 	struct forkserver_msg m = { FORKSERVER_SPAWN, slot, 0, p->ans_nice,
-				    cpu, ep[1] >= 0 ? 3 : 2, 0, 0 };
+				    cpu, ep[1] >= 0 ? 3 : 2, 0, 0, 0 };
 	int fds[FORKSERVER_MAX_FDS] = { tv[1], rp[1], ep[1] };
 
 	if (cg) {	/* the child joins these before it runs anything */
