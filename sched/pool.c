@@ -2,8 +2,9 @@
  * table (results in call order), the queue, the workers' channels and the
  * epoll set; talks to the fork server (forkserver.c) and the gate
  * (pool_gate.c), and keeps the pool's cgroups (sched/cgroup.c: one batch
- * group, one group per worker). Everything runs in the pool's owner thread, inside the
- * nicely_* calls; nothing here prints, exits or waits for foreign PIDs. */
+ * group, one group per worker). Everything runs in the pool's owner
+ * thread, inside the nicely_* calls; nothing here prints, exits or waits
+ * for foreign PIDs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
