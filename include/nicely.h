@@ -40,9 +40,12 @@
  * group, move rewrites its cpuset (and affinity), stop, timeouts and
  * nicely_kill_all kill the whole group, so processes a task double-forked
  * away (setsid) die too. A worker's group is removed (checked gone) when the
- * worker has exited; nicely_reset and nicely_pool_free remove every group of
- * the pool, and nicely_pool_new removes groups left by dead pools of the same
- * user. The groups belong to the pool: do not move processes into or out of
+ * worker has exited, so nicely_reset leaves no worker's group (it keeps the
+ * batch group unless the preset's weight class changed) and
+ * nicely_pool_free removes every group of the pool. If the owner dies, the
+ * fork server kills everything in the pool's groups and removes them; what
+ * is left when it could not (it was killed too), nicely_pool_new removes
+ * for dead pools of the same user. The groups belong to the pool: do not move processes into or out of
  * them. Without permission (not root, no delegated subtree) the pool logs one
  * line (level WARNING) saying what is missing and how to get it, and workers
  * run with nice and CPU pinning only; NICELY_CGROUPS_REQUIRED makes

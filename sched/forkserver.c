@@ -28,6 +28,8 @@ struct fs_state {
 	const struct worker_cfg *cfg;
 	pid_t *pids;	/* live workers, indexed by slot; 0 = none */
 	int nslots;
+	struct sched_cgroup *cg;	/* our copy of the pool's batch */
+	int bye;	/* the pool said it cleans up its cgroups itself */
 };
 
 /* Send a message and optional fds. */
@@ -64,9 +66,13 @@ int forkserver_send(int sock, const struct forkserver_msg *m, const int *fds,
 	return n < 0 ? -errno : 0;
 }
 
-/* Kill every live worker's process group and reap them all, then leave. */
+/* Kill every live worker's process group and reap them all; unless the
+ * pool said goodbye (its owner died), kill and remove its cgroups too, so
+ * nothing a task double-forked away outlives the owner. Then leave. */
 __attribute__((noreturn)) static void fs_shutdown(struct fs_state *fs)
 {
+	char err[256];
+
 	for (int i = 0; i < fs->nslots; i++)
 		if (fs->pids[i] > 0) {
 			killpg(fs->pids[i], SIGKILL);
@@ -77,6 +83,8 @@ __attribute__((noreturn)) static void fs_shutdown(struct fs_state *fs)
 			while (waitpid(fs->pids[i], NULL, 0) < 0 &&
 			       errno == EINTR)
 				;
+	if (fs->cg && !fs->bye)
+		sched_cgroup_batch_close(fs->cg, err, sizeof err);
 	_exit(0);
 }
 
@@ -200,6 +208,10 @@ static void fs_request(struct fs_state *fs, const struct forkserver_msg *m,
 	pid_t pid;
 
 	r.slot = m->slot;
+	if (m->type == FORKSERVER_BYE) {
+		fs->bye = 1;
+		return;
+	}
 	if (m->type == FORKSERVER_KILL) {
 		for (int i = 0; i < fs->nslots; i++)
 			if (fs->pids[i] == m->pid) {
@@ -279,11 +291,13 @@ static void fs_reap(struct fs_state *fs)
 __attribute__((noreturn)) static void fs_main(int sock,
 					      const struct worker_cfg *cfg,
 					      int nslots, pid_t owner,
+					      struct sched_cgroup *cg,
 					      int autogroup)
 {
 	struct fs_state fs = { 0 };
 	sigset_t set;
 
+	fs.cg = cg;
 	fs.sock = sock;
 	fs.cfg = cfg;
 	fs.nslots = nslots;
@@ -356,7 +370,8 @@ __attribute__((noreturn)) static void fs_main(int sock,
 }
 
 /* Fork the fork server. */
-pid_t forkserver_start(int *sock, const struct worker_cfg *cfg, int autogroup)
+pid_t forkserver_start(int *sock, const struct worker_cfg *cfg,
+		       struct sched_cgroup *cg, int autogroup)
 {
 	int sv[2];
 	pid_t owner = getpid(), pid;
@@ -373,7 +388,7 @@ pid_t forkserver_start(int *sock, const struct worker_cfg *cfg, int autogroup)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		fs_main(sv[1], cfg, cfg->nslots, owner, autogroup);
+		fs_main(sv[1], cfg, cfg->nslots, owner, cg, autogroup);
 	}
 	close(sv[1]);
 	*sock = sv[0];

@@ -26,6 +26,8 @@ enum forkserver_msg_type {
 	FORKSERVER_EXITED,	/* fs->p: pid (slot) is reaped, val=wait status */
 	FORKSERVER_AUTOGROUP,	/* fs->p: its own session's autogroup nice
 				 * was set (val=0) or not (val=errno) */
+	FORKSERVER_BYE,		/* p->fs: the pool is being freed and
+				 * cleans up its cgroups itself */
 };
 
 struct forkserver_msg {
@@ -42,13 +44,18 @@ struct forkserver_msg {
 };
 
 /* Fork the fork server. sock receives the other end of a socketpair made by
- * the caller; cfg is what every worker gets. autogroup: -1, or a weight
+ * the caller; cfg is what every worker gets. cg: the pool's batch cgroup or
+ * NULL; when the socket ends without a FORKSERVER_BYE (the owner died or
+ * exec'ed), the fork server kills every process in it and removes it, using
+ * its own copy of cg made by the fork (so a batch opened later, by
+ * nicely_reset, is left to the next pool's stale cleaning). autogroup: -1, or a weight
  * class (enum policy_weight) for a pool without cgroups: the fork server
  * then starts its own session (so its workers share one autogroup apart
  * from the caller's) and gives that autogroup the class's nice, reported
  * by one FORKSERVER_AUTOGROUP message. Returns the PID or -errno. The
  * child closes every fd but its socket and 0-2; it never returns. */
-pid_t forkserver_start(int *sock, const struct worker_cfg *cfg, int autogroup);
+pid_t forkserver_start(int *sock, const struct worker_cfg *cfg,
+		       struct sched_cgroup *cg, int autogroup);
 
 /* Send a message (and fds) on the control socket; 0 or -errno. */
 int forkserver_send(int sock, const struct forkserver_msg *m, const int *fds,

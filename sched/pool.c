@@ -147,6 +147,7 @@ struct nicely_pool {
 	struct sched_cgroup *cg;	/* the batch group, NULL without */
 	uint64_t cg_seq;		/* last worker group number */
 	int64_t cg_cpu_ns, cg_mem_peak;	/* of exited workers' groups */
+	enum policy_weight cg_weight;	/* the batch group's class */
 };
 
 /* Messages for the error codes. */
@@ -1750,6 +1751,7 @@ static int pool_cg_open(nicely_pool *p)
 	if (p->o.cgroups == NICELY_CGROUPS_OFF)
 		return 0;
 	co.weight = pr->weight;
+	p->cg_weight = pr->weight;
 	err[0] = 0;
 	e = sched_cgroup_batch_open(&p->cg, &co, err, sizeof err);
 	if (e == 0)
@@ -1804,15 +1806,19 @@ int nicely_reset(nicely_pool *p)
 	rc = pool_gate_reload(p->gate, err, sizeof err);
 	if (rc)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
-	/* every worker's group went with its worker; the batch group is
-	 * made again for the (maybe new) preset's weight class */
-	if (p->cg || p->o.cgroups == NICELY_CGROUPS_REQUIRED) {
+	/* every worker's group went with its worker; the batch group stays
+	 * unless the preset's weight class changed (a new one is not known
+	 * to the fork server: after the owner's death only the next pool's
+	 * stale cleaning removes it) */
+	if ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
+	    (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED)) {
 		int crc;
 
 		pool_cg_close(p);
 		if ((crc = pool_cg_open(p)) < 0)
 			return crc;
 	}
+	p->cg_cpu_ns = p->cg_mem_peak = 0;
 	if (rc)
 		return NICELY_ECONFIG;
 	p->next_tick_ns = worker_now_ns() +
@@ -1827,6 +1833,12 @@ static void pool_destroy(nicely_pool *p)
 	if (p->fs_pid > 0) {
 		pool_cancel_queued(p);
 		pool_retire_all(p, p->o.exit_grace_ms);
+		if (p->cg) {	/* we remove the cgroups ourselves below */
+			struct forkserver_msg m = { FORKSERVER_BYE, 0, 0, 0,
+						    -1, 0, 0, 0, 0 };
+
+			forkserver_send(p->ctl, &m, NULL, 0);
+		}
 		pool_close(&p->ctl);	/* the fork server kills the rest */
 		while (waitpid(p->fs_pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -1948,7 +1960,7 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 					  POLICY_WEIGHT_NORMAL
 				? (int)pool_gate_preset(p->gate)->weight
 				: -1;
-	pid_t pid = forkserver_start(&p->ctl, &p->wcfg, autogroup);
+	pid_t pid = forkserver_start(&p->ctl, &p->wcfg, p->cg, autogroup);
 
 	if (pid < 0) {
 		rc = pid == -ENOMEM ? NICELY_ENOMEM : NICELY_EIO;

@@ -397,37 +397,73 @@ static void orphans(const char *conf)
 	unlink(pidfile);
 }
 
-/* A pool whose owner is SIGKILLed leaves its groups and a setsid sleep;
- * the next pool removes both. */
+/* A pool owner that runs t_orphan with pid file pf; never returns. */
+__attribute__((noreturn)) static void doomed_owner(const char *conf,
+						   const char *pf)
+{
+	nicely_options o;
+	nicely_pool *pool;
+
+	opts(&o, 1, conf);
+	o.on_log = NULL;
+	if (nicely_pool_new(&pool, &o))
+		_exit(2);
+	nicely_run(pool, t_orphan, pf, strlen(pf) + 1);
+	for (;;)
+		nicely_step(pool, 1000);
+}
+
+/* Step nothing; wait up to secs for the owner's groups to be gone. */
+static int groups_gone(pid_t owner, double secs)
+{
+	for (int i = 0; i < (int)(secs * 10) && lib_cg_count(owner); i++)
+		lib_sleep_ms(100);
+	return lib_cg_count(owner) == 0;
+}
+
+/* A pool whose owner is SIGKILLed: its fork server kills what the task
+ * double-forked away and removes the groups. When the fork server is
+ * killed too, the groups and the sleep stay: the next pool removes both. */
 static void stale(const char *conf)
 {
 	nicely_options o;
 	nicely_pool *pool;
-	char pidfile[200];
-	pid_t owner, sl;
+	char pidfile[200], path[100], buf[64];
+	pid_t owner, sl, fs;
 	int st;
 
 	snprintf(pidfile, sizeof pidfile, "%s/orphan3", tdir);
-	owner = fork();
-	if (owner < 0)
+	if ((owner = fork()) < 0)
 		tap_bail("fork");
-	if (owner == 0) {
-		opts(&o, 1, conf);
-		o.on_log = NULL;
-		if (nicely_pool_new(&pool, &o))
-			_exit(2);
-		nicely_run(pool, t_orphan, pidfile, strlen(pidfile) + 1);
-		for (;;)
-			nicely_step(pool, 1000);
-	}
+	if (owner == 0)
+		doomed_owner(conf, pidfile);
 	sl = read_pidfile(pidfile);
 	ok(sl > 0 && !lib_pid_gone(sl), "the doomed pool's task left a sleep (%d)",
 	   (int)sl);
-	tap_diag("%d groups of the owner before", lib_cg_count(owner));
+	ok(lib_cg_count(owner) > 0, "the pool has groups");
 	kill(owner, SIGKILL);
 	waitpid(owner, &st, 0);
-	lib_sleep_ms(200);
-	tap_diag("after the owner died: sleep %s, %d groups",
+	ok(lib_wait_gone(sl, 10),
+	   "the owner was killed: its fork server killed the sleep");
+	ok(groups_gone(owner, 10), "and removed the pool's groups");
+	unlink(pidfile);
+
+	if ((owner = fork()) < 0)
+		tap_bail("fork");
+	if (owner == 0)
+		doomed_owner(conf, pidfile);
+	sl = read_pidfile(pidfile);
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)owner,
+		 (int)owner);
+	fs = (pid_t)atol(slurp(path, buf, sizeof buf));
+	ok(sl > 0 && fs > 0, "a second doomed pool (fork server %d, sleep %d)",
+	   (int)fs, (int)sl);
+	if (fs > 0)
+		kill(fs, SIGKILL);	/* first, so nobody cleans up */
+	kill(owner, SIGKILL);
+	waitpid(owner, &st, 0);
+	lib_sleep_ms(300);
+	tap_diag("after both died: sleep %s, %d groups",
 		 lib_pid_gone(sl) ? "gone" : "alive", lib_cg_count(owner));
 	opts(&o, 1, conf);
 	is_int(nicely_pool_new(&pool, &o), 0, "the next pool");
