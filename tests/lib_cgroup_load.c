@@ -63,7 +63,8 @@ static int cpu_of(pid_t pid)
 	return -1;
 }
 
-/* Task: say "<pid> <cgroup line of cpu>" in <tdir>/cur, then sleep in
+/* Task: say "<pid> <cpu> <cgroup line of cpu>" in <tdir>/cur (cpu: of its
+ * single-CPU affinity at start, -1 when not pinned), then sleep in
  * 50 ms steps until <tdir>/finish exists (60 s at most); returns 2n+1. */
 static int t_long(const void *arg, size_t len, nicely_out *out, void *st)
 {
@@ -74,7 +75,7 @@ static int t_long(const void *arg, size_t len, nicely_out *out, void *st)
 	(void)st;
 	slurp("/proc/self/cgroup", cg, sizeof cg);
 	p = strstr(cg, ":cpu:");
-	snprintf(rec, sizeof rec, "%d %.*s", (int)getpid(),
+	snprintf(rec, sizeof rec, "%d %d %.*s", (int)getpid(), cpu_of(0),
 		 p ? (int)strcspn(p + 5, "\n") : 0, p ? p + 5 : "");
 	snprintf(path, sizeof path, "%s/cur", tdir);
 	put(path, rec);
@@ -152,9 +153,9 @@ static void skip(const char *what, const char *why)
 }
 
 /* Step pool up to secs seconds until the task file names a worker other
- * than not_pid; fills pid and the worker's cpu group. */
+ * than not_pid; fills pid, the CPU it started on and its cpu group. */
 static int wait_task(nicely_pool *pool, pid_t not_pid, double secs,
-		     pid_t *pid, char *grp, size_t len)
+		     pid_t *pid, int *cpu, char *grp, size_t len)
 {
 	char path[200], rec[400];
 
@@ -164,11 +165,12 @@ static int wait_task(nicely_pool *pool, pid_t not_pid, double secs,
 		if (access(path, F_OK))
 			continue;
 		slurp(path, rec, sizeof rec);
-		char *sp = strchr(rec, ' ');
+		char *sp = strchr(rec, ' '), *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
 
-		if (atoi(rec) > 0 && atoi(rec) != not_pid && sp) {
+		if (atoi(rec) > 0 && atoi(rec) != not_pid && sp2) {
 			*pid = atoi(rec);
-			snprintf(grp, len, "%s", sp + 1);
+			*cpu = atoi(sp + 1);
+			snprintf(grp, len, "%s", sp2 + 1);
 			return 1;
 		}
 	}
@@ -226,7 +228,7 @@ static void part(const char *conf, const char *name)
 	nicely_stats st;
 	char grp[300], grp2[300], path[400], v[64], fin[200], cur[200];
 	pid_t wpid = 0, wpid2 = 0;
-	int arg = 20, busy;
+	int arg = 20, busy, cpu1 = -1, cpu2 = -1;
 	const nicely_result *r;
 
 	tap_diag("--- on_return = %s", name);
@@ -242,7 +244,7 @@ static void part(const char *conf, const char *name)
 	o.cgroups = NICELY_CGROUPS_REQUIRED;
 	is_int(nicely_pool_new(&pool, &o), 0, "%s: pool with cgroups", name);
 	nicely_run(pool, t_long, &arg, sizeof arg);
-	if (!wait_task(pool, 0, 30, &wpid, grp, sizeof grp)) {
+	if (!wait_task(pool, 0, 30, &wpid, &cpu1, grp, sizeof grp)) {
 		busy = cpu_busy(1, 2000);
 		if (busy >= 60) {
 			snprintf(path, sizeof path,
@@ -255,7 +257,7 @@ static void part(const char *conf, const char *name)
 		}
 		goto out;
 	}
-	if (cpu_of(wpid) != 1) {
+	if (cpu1 != 1) {
 		skip("the task started on CPU 1",
 		     "others made CPU 1 busier than our loop on CPU 0");
 		goto out;
@@ -318,7 +320,8 @@ static void part(const char *conf, const char *name)
 		ok(access(path, F_OK) != 0, "%s: the stopped worker's group is gone",
 		   name);
 		unhog(1);
-		if (!wait_task(pool, wpid, 30, &wpid2, grp2, sizeof grp2)) {
+		if (!wait_task(pool, wpid, 30, &wpid2, &cpu2, grp2,
+			       sizeof grp2)) {
 			busy = cpu_busy(1, 2000);
 			if (busy >= 60)
 				skip("the task ran again", "others keep CPU 1 busy");
@@ -331,8 +334,7 @@ static void part(const char *conf, const char *name)
 		   "and group (%s)", name, grp2);
 		/* (others may take CPU 1 again meanwhile and stop it again:
 		 * its place is a pinned worker, never an unpinned one) */
-		ok(cpu_of(wpid2) >= 0, "%s: pinned again (CPU %d)", name,
-		   cpu_of(wpid2));
+		ok(cpu2 >= 0, "%s: pinned again (CPU %d)", name, cpu2);
 	}
 	put(fin, "1");
 	/* bounded: others may pause or stop it again on this shared machine */
