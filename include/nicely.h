@@ -9,8 +9,10 @@
  * must travel in the task argument. Task functions must exist in the program
  * when the pool is created (not in a library dlopen'ed later). Workers do not
  * inherit the caller's file descriptors other than 0, 1 and 2. Each worker is
- * its own process group; a timeout or kill reaches the whole group, and
- * whatever a task leaves behind in it is killed when its worker exits. If
+ * its own process group, and, with cgroups (below), its own cgroup; a
+ * timeout or kill reaches the whole cgroup (or, without one, the process
+ * group), and whatever a task leaves behind in it is killed when its worker
+ * exits. If
  * the caller dies (even by SIGKILL), the fork server and every worker die
  * too. nicely_pool_new() flushes stdio (fflush(NULL)) before forking, so
  * buffered output is not written twice. The fork server is a child of the
@@ -26,6 +28,33 @@
  * preset's on_return says. Configuration files are those of nicely(1):
  * /etc/nicely/, $XDG_CONFIG_HOME/nicely/nicely.conf, $NICELY_CONFIG and
  * options.config_file.
+ *
+ * Cgroups. With options.cgroups = NICELY_CGROUPS_AUTO (the default) a pool
+ * opens one batch cgroup, nicely/<user>-<pid>-<n> (pid: the caller's), under
+ * the cgroup tree ($NICELY_CGROUP_ROOT, default /sys/fs/cgroup; v2, v1 or
+ * hybrid), with the preset's cpu_weight class, and each worker process lives
+ * in its own group below it, task-<n>, from its first instruction (the fork
+ * server hands the group's cgroup.procs files to the new child, which joins
+ * before it runs anything). A worker's group has its CPU as cpuset and the
+ * preset's memory_max as memory limit. The gate's pause freezes a worker's
+ * group, move rewrites its cpuset (and affinity), stop, timeouts and
+ * nicely_kill_all kill the whole group, so processes a task double-forked
+ * away (setsid) die too. A worker's group is removed (checked gone) when the
+ * worker has exited, so nicely_reset leaves no worker's group (it keeps the
+ * batch group unless the preset's weight class changed) and
+ * nicely_pool_free removes every group of the pool. If the owner dies, the
+ * fork server kills everything in the pool's groups and removes them; what
+ * is left when it could not (it was killed too), nicely_pool_new removes
+ * for dead pools of the same user. The groups belong to the pool: do not move processes into or out of
+ * them. Without permission (not root, no delegated subtree) the pool logs one
+ * line (level WARNING) saying what is missing and how to get it, and workers
+ * run with nice and CPU pinning only; NICELY_CGROUPS_REQUIRED makes
+ * nicely_pool_new fail with NICELY_ECGROUP instead, NICELY_CGROUPS_OFF never
+ * tries. Without cgroups and with a weight class other than normal, the fork
+ * server starts a session of its own, and so an autogroup of its own, whose
+ * nice it sets to the class's (idle 19, low 10): under autogroup nice only
+ * ranks processes inside one session, and lowering the caller's session
+ * would slow the caller itself. Workers then have no controlling terminal.
  *
  * Batching. Workers are persistent unless lifespan says otherwise; tasks
  * travel over a socket per worker and results over a pipe, many per
@@ -75,7 +104,9 @@ extern "C" {
 	X(E2BIG, -7, "argument too large (at most 1 GiB per message)")         \
 	X(EIO, -5, "input/output error talking to the pool's processes")       \
 	X(ECONFIG, -74, "bad nicely configuration or unknown preset (see log)") \
-	X(EMFILE, -24, "too many open files")
+	X(EMFILE, -24, "too many open files")                                  \
+	X(ECGROUP, -13,                                                        \
+	  "cgroups were required but cannot be made here (see log)")
 
 enum nicely_errno {
 #define NICELY_ERRNO_ENUM_(name, val, msg) NICELY_##name = (val),
@@ -93,8 +124,8 @@ typedef enum nicely_status {
 	NICELY_OK = 0,	   /* the function returned 0 */
 	NICELY_FAILED,	   /* it returned non-zero (code), or called exit(code) */
 	NICELY_SIGNALED,   /* the worker died of signal `code` during the task */
-	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its process
-			    * group was killed */
+	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its worker's
+			    * cgroup (or process group) was killed */
 	NICELY_KILLED,	   /* it was running when nicely_kill_all() was called */
 	NICELY_CANCELLED,  /* it was still queued at nicely_kill_all() */
 	NICELY_QUEUED,	   /* waiting to start */
@@ -172,6 +203,14 @@ typedef void (*nicely_progress_fn)(void *user, int64_t id, int64_t completed,
 typedef void (*nicely_log_fn)(void *user, int level, int64_t id, pid_t pid,
 			      const char *msg);
 
+/* options.cgroups: whether workers run in cgroups (see Cgroups above). */
+enum nicely_cgroups {
+	NICELY_CGROUPS_AUTO = 0,	/* when possible, else nice + pinning */
+	NICELY_CGROUPS_OFF,		/* never */
+	NICELY_CGROUPS_REQUIRED,	/* or nicely_pool_new fails with
+					 * NICELY_ECGROUP */
+};
+
 typedef struct nicely_options {
 	const char *preset;	/* preset name (copied); NULL: the configured
 				 * default. "nuclear" ignores others' load. */
@@ -204,6 +243,7 @@ typedef struct nicely_options {
 	void *log_user;
 	const char *config_file;	/* extra config file read last (like
 					 * $NICELY_CONFIG); NULL: none */
+	int cgroups;		/* enum nicely_cgroups; default AUTO */
 } nicely_options;
 
 /* Fill opts with the defaults above. */
@@ -282,10 +322,17 @@ typedef struct nicely_stats {
 	int64_t workers_started;	/* worker processes forked */
 	int workers;		/* worker processes alive now */
 	int allowed;		/* workers the preset allows at the last tick */
+	int cgroups;		/* 1: workers run in cgroups, 0: without */
+	int64_t cgroup_cpu_ns;	/* CPU time of exited workers and of every
+				 * process they started, from their cgroups
+				 * (nanoseconds); -1 without cgroups */
+	int64_t cgroup_mem_peak;	/* highest peak memory of one exited
+					 * worker's group (bytes); -1 when
+					 * unknown or without cgroups */
 } nicely_stats;
 NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
 
-/* Kill every running task's process group (the task each worker was
+/* Kill every running task's cgroup or process group (the task each worker was
  * executing becomes NICELY_KILLED) and cancel everything else not finished
  * (queued, or handed to a worker but not started: NICELY_CANCELLED);
  * returns once those workers are reaped. Returns the number of tasks killed

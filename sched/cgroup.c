@@ -993,10 +993,15 @@ static int cg_batch_make(struct sched_cgroup *b, char *err, size_t errlen)
 	return r;
 }
 
-/* The effective user's name, or its uid in decimal. */
+/* The effective user's name, or its uid in decimal (getpwuid_r: pools of
+ * libnicely may be made in several threads at once). */
 static void cg_username(char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	struct passwd pwd, *pw = NULL;
+	char tmp[4096];
+
+	if (getpwuid_r(geteuid(), &pwd, tmp, sizeof(tmp), &pw) != 0)
+		pw = NULL;
 
 	if (pw && pw->pw_name[0] && !strchr(pw->pw_name, '/'))
 		snprintf(buf, len, "%s", pw->pw_name);

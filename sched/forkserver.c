@@ -1,9 +1,11 @@
 /* sched/forkserver: the fork server process of a libnicely pool. Forked by
  * nicely_pool_new(); from then on it only waits on its control socket and a
  * signalfd (SIGCHLD, SIGTERM from PR_SET_PDEATHSIG): it forks workers into
- * their own process groups, kills groups on request, reaps its children by
- * PID and reports each exit. EOF on the socket or the owner's death: kill
- * every worker's group, reap, exit. */
+ * their own process groups (and, when the pool has cgroups, into the
+ * worker's cgroup, joined in the child before anything else runs), kills
+ * groups on request, reaps its children by PID and reports each exit. EOF
+ * on the socket or the owner's death: kill every worker's group, reap,
+ * exit. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,12 +21,15 @@
 #include <unistd.h>
 
 #include "sched/forkserver.h"
+#include "sched/wire.h"
 
 struct fs_state {
 	int sock, sigfd;
 	const struct worker_cfg *cfg;
 	pid_t *pids;	/* live workers, indexed by slot; 0 = none */
 	int nslots;
+	struct sched_cgroup *cg;	/* our copy of the pool's batch */
+	int bye;	/* the pool said it cleans up its cgroups itself */
 };
 
 /* Send a message and optional fds. */
@@ -32,7 +37,7 @@ int forkserver_send(int sock, const struct forkserver_msg *m, const int *fds,
 		    int nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		char buf[CMSG_SPACE(sizeof(int) * FORKSERVER_MAX_FDS)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { (void *)m, sizeof *m };
@@ -41,6 +46,8 @@ int forkserver_send(int sock, const struct forkserver_msg *m, const int *fds,
 
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
+	if (nfds > FORKSERVER_MAX_FDS)
+		return -EINVAL;
 	if (nfds > 0) {
 		struct cmsghdr *c;
 
@@ -59,9 +66,13 @@ int forkserver_send(int sock, const struct forkserver_msg *m, const int *fds,
 	return n < 0 ? -errno : 0;
 }
 
-/* Kill every live worker's process group and reap them all, then leave. */
+/* Kill every live worker's process group and reap them all; unless the
+ * pool said goodbye (its owner died), kill and remove its cgroups too, so
+ * nothing a task double-forked away outlives the owner. Then leave. */
 __attribute__((noreturn)) static void fs_shutdown(struct fs_state *fs)
 {
+	char err[256];
+
 	for (int i = 0; i < fs->nslots; i++)
 		if (fs->pids[i] > 0) {
 			killpg(fs->pids[i], SIGKILL);
@@ -72,16 +83,55 @@ __attribute__((noreturn)) static void fs_shutdown(struct fs_state *fs)
 			while (waitpid(fs->pids[i], NULL, 0) < 0 &&
 			       errno == EINTR)
 				;
+	if (fs->cg && !fs->bye)
+		sched_cgroup_batch_close(fs->cg, err, sizeof err);
 	_exit(0);
 }
 
-/* In the new worker: detach from the fork server's setup, then run. */
+/* In a new worker that could not join its cgroup: tell the pool why (as a
+ * worker_init failure: its tasks fail with this text) and leave. The fork
+ * server is single-threaded, so the child may use stdio and malloc. */
+__attribute__((noreturn)) static void fs_child_nocgroup(int res_fd, int err)
+{
+	struct wire_buf b = { 0 };
+	char msg[160];
+	int n = snprintf(msg, sizeof msg, "cannot join the worker's cgroup: %s",
+			 strerror(err));
+
+	if (!wire_buf_frame(&b, WIRE_INITFAIL, msg, (size_t)n, NULL, 0))
+		while (b.off < b.len) {
+			ssize_t w = write(res_fd, b.p + b.off, b.len - b.off);
+
+			if (w <= 0)
+				break;
+			b.off += (size_t)w;
+		}
+	_exit(0);
+}
+
+/* In the new worker: join its cgroup first, detach from the fork server's
+ * setup, then run. */
 __attribute__((noreturn)) static void
 fs_child(struct fs_state *fs, const struct forkserver_msg *m, const int *fds,
 	 pid_t fs_pid)
 {
 	sigset_t none;
+	int nstd = m->nfds - m->ncg;
 
+	if (m->ncg > 0) {
+		struct sched_cgroup_task t;
+		int rc;
+
+		memset(&t, 0, sizeof t);
+		t.nfd = m->ncg;
+		t.trace_fd = -1;
+		memcpy(t.procs_fd, fds + nstd, sizeof(int) * (size_t)m->ncg);
+		rc = sched_cgroup_child_join(&t);
+		for (int i = 0; i < m->ncg; i++)
+			close(fds[nstd + i]);
+		if (rc < 0)
+			fs_child_nocgroup(fds[1], -rc);
+	}
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "nicely-worker");
@@ -104,7 +154,7 @@ fs_child(struct fs_state *fs, const struct forkserver_msg *m, const int *fds,
 		CPU_SET(m->cpu, &set);
 		sched_setaffinity(0, sizeof set, &set);
 	}
-	if (m->nfds > 2) {
+	if (nstd > 2) {
 		dup2(fds[2], 2);
 		close(fds[2]);
 	}
@@ -115,7 +165,7 @@ fs_child(struct fs_state *fs, const struct forkserver_msg *m, const int *fds,
 static int fs_recv(int sock, struct forkserver_msg *m, int *fds, int *nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		char buf[CMSG_SPACE(sizeof(int) * FORKSERVER_MAX_FDS)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { m, sizeof *m };
@@ -139,8 +189,11 @@ static int fs_recv(int sock, struct forkserver_msg *m, int *fds, int *nfds)
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 
-			if (k > 3)
-				k = 3;
+			if (k > FORKSERVER_MAX_FDS) {
+				for (int i = FORKSERVER_MAX_FDS; i < k; i++)
+					close(((int *)CMSG_DATA(c))[i]);
+				k = FORKSERVER_MAX_FDS;
+			}
 			memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)k);
 			*nfds = k;
 		}
@@ -155,6 +208,10 @@ static void fs_request(struct fs_state *fs, const struct forkserver_msg *m,
 	pid_t pid;
 
 	r.slot = m->slot;
+	if (m->type == FORKSERVER_BYE) {
+		fs->bye = 1;
+		return;
+	}
 	if (m->type == FORKSERVER_KILL) {
 		for (int i = 0; i < fs->nslots; i++)
 			if (fs->pids[i] == m->pid) {
@@ -164,8 +221,9 @@ static void fs_request(struct fs_state *fs, const struct forkserver_msg *m,
 		return;
 	}
 	if (m->type != FORKSERVER_SPAWN || m->slot < 0 ||
-	    m->slot >= fs->nslots || nfds < 2 || nfds != m->nfds ||
-	    fs->pids[m->slot]) {
+	    m->slot >= fs->nslots || nfds != m->nfds || m->ncg < 0 ||
+	    m->ncg > SCHED_CGROUP_MAX_HIER || nfds - m->ncg < 2 ||
+	    nfds - m->ncg > 3 || fs->pids[m->slot]) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		r.type = FORKSERVER_SPAWNFAIL;
@@ -217,7 +275,7 @@ static void fs_reap(struct fs_state *fs)
 			;
 		fs->pids[i] = 0;
 		struct forkserver_msg r = { FORKSERVER_EXITED, i, pid, status,
-					    -1, 0, 0 };
+					    -1, 0, 0, 0, 0 };
 
 		r.cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
 				   1000000000u +
@@ -232,11 +290,14 @@ static void fs_reap(struct fs_state *fs)
 /* The fork server's loop. */
 __attribute__((noreturn)) static void fs_main(int sock,
 					      const struct worker_cfg *cfg,
-					      int nslots, pid_t owner)
+					      int nslots, pid_t owner,
+					      struct sched_cgroup *cg,
+					      int autogroup)
 {
 	struct fs_state fs = { 0 };
 	sigset_t set;
 
+	fs.cg = cg;
 	fs.sock = sock;
 	fs.cfg = cfg;
 	fs.nslots = nslots;
@@ -252,7 +313,21 @@ __attribute__((noreturn)) static void fs_main(int sock,
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	setpgid(0, 0);
+	if (autogroup >= 0) {
+		/* a session of our own is an autogroup of our own: its nice
+		 * ranks the workers against the caller's session without
+		 * slowing the caller (setsid also makes our process group) */
+		struct forkserver_msg r = { FORKSERVER_AUTOGROUP, 0, 0, 0,
+					    -1, 0, 0, 0, 0 };
+		int e = setsid() < 0 ? -errno
+				     : sched_cgroup_autogroup_fallback(
+						(enum policy_weight)autogroup);
+
+		r.val = -e;
+		forkserver_send(sock, &r, NULL, 0);
+	} else {
+		setpgid(0, 0);
+	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	prctl(PR_SET_NAME, "nicely-forksrv");
 	fs.pids = calloc((size_t)nslots, sizeof *fs.pids);
@@ -281,7 +356,7 @@ __attribute__((noreturn)) static void fs_main(int sock,
 		}
 		if (p[0].revents) {
 			struct forkserver_msg m;
-			int fds[3], nfds = 0;
+			int fds[FORKSERVER_MAX_FDS], nfds = 0;
 			int r = fs_recv(sock, &m, fds, &nfds);
 
 			if (r <= 0 && r != -EAGAIN)
@@ -295,7 +370,8 @@ __attribute__((noreturn)) static void fs_main(int sock,
 }
 
 /* Fork the fork server. */
-pid_t forkserver_start(int *sock, const struct worker_cfg *cfg)
+pid_t forkserver_start(int *sock, const struct worker_cfg *cfg,
+		       struct sched_cgroup *cg, int autogroup)
 {
 	int sv[2];
 	pid_t owner = getpid(), pid;
@@ -312,7 +388,7 @@ pid_t forkserver_start(int *sock, const struct worker_cfg *cfg)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		fs_main(sv[1], cfg, cfg->nslots, owner);
+		fs_main(sv[1], cfg, cfg->nslots, owner, cg, autogroup);
 	}
 	close(sv[1]);
 	*sock = sv[0];

@@ -1,8 +1,10 @@
 /* sched/pool: libnicely's public API (include/nicely.h). Owns the task
  * table (results in call order), the queue, the workers' channels and the
  * epoll set; talks to the fork server (forkserver.c) and the gate
- * (pool_gate.c). Everything runs in the pool's owner thread, inside the
- * nicely_* calls; nothing here prints, exits or waits for foreign PIDs. */
+ * (pool_gate.c), and keeps the pool's cgroups (sched/cgroup.c: one batch
+ * group, one group per worker). Everything runs in the pool's owner
+ * thread, inside the nicely_* calls; nothing here prints, exits or waits
+ * for foreign PIDs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "nicely.h"
+#include "sched/cgroup.h"
 #include "sched/forkserver.h"
 #include "sched/pool_gate.h"
 #include "sched/wire.h"
@@ -111,6 +114,8 @@ struct pool_worker {
 				 * NICELY_QUEUED (stopped by the gate) */
 	int64_t kill_task;
 	char *initfail;		/* worker_init's failure, if any */
+	struct sched_cgroup_task *cg;	/* its cgroup, NULL without */
+	int frozen;		/* paused by freezing cg (not SIGSTOP) */
 };
 
 struct pool_deque {
@@ -155,6 +160,11 @@ struct nicely_pool {
 	uint64_t next_tick_ns, backoff_ns;
 	const char *last_reason;	/* the gate's last "why not", logged once */
 	uint64_t tfd_armed;	/* deadline the timerfd is set to (0: none) */
+	/* cgroups */
+	struct sched_cgroup *cg;	/* the batch group, NULL without */
+	uint64_t cg_seq;		/* last worker group number */
+	int64_t cg_cpu_ns, cg_mem_peak;	/* of exited workers' groups */
+	enum policy_weight cg_weight;	/* the batch group's class */
 };
 
 /* Messages for the error codes. */
@@ -527,13 +537,89 @@ static void pool_kill_worker(nicely_pool *p, struct pool_worker *w,
 	w->st = PW_DYING;
 	if (w->pid > 0 && !w->kill_sent && !w->exited) {
 		struct forkserver_msg m = { FORKSERVER_KILL, (int)(w - p->w),
-					    w->pid, 0, -1, 0, 0 };
+					    w->pid, 0, -1, 0, 0, 0, 0 };
 
+		if (w->frozen)
+			sched_cgroup_task_freeze(w->cg, 0, NULL, 0);
+		w->frozen = 0;
 		if (w->paused)
 			kill(w->pid, SIGCONT);
 		if (!forkserver_send(p->ctl, &m, NULL, 0))
 			w->kill_sent = 1;
+		/* the whole group: what the task left outside its process
+		 * group (setsid, double forks) dies with the worker */
+		if (w->cg) {
+			char err[512];
+
+			if (sched_cgroup_task_kill(w->cg, err, sizeof err) < 0)
+				pool_log(p, NICELY_LOG_WARNING, -1, w->pid,
+					 "%s", err);
+		}
 	}
+}
+
+/* Make the cgroup of a new worker pinned to cpu (-1: the batch's CPUs).
+ * NULL without cgroups, or when it cannot be made (then *rc is set when
+ * cgroups are required, and the reason is logged). */
+static struct sched_cgroup_task *pool_cg_worker(nicely_pool *p, int cpu,
+						 int *rc)
+{
+	const struct policy_preset *pr = pool_gate_preset(p->gate);
+	struct sched_cgroup_limits lim = { NULL, pr->memory_max };
+	struct sched_cgroup_task *t;
+	cpu_set_t set;
+	char err[512];
+	int e;
+
+	*rc = 0;
+	if (!p->cg) {
+		if (p->o.cgroups == NICELY_CGROUPS_REQUIRED)
+			*rc = NICELY_ECGROUP;
+		return NULL;
+	}
+	if (cpu >= 0 && cpu < CPU_SETSIZE) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		lim.cpus = &set;
+	}
+	if (!(t = calloc(1, sizeof *t))) {
+		*rc = NICELY_ENOMEM;
+		return NULL;
+	}
+	e = sched_cgroup_task_create(p->cg, ++p->cg_seq, &lim, t, err,
+				     sizeof err);
+	if (e == 0)
+		return t;
+	free(t);
+	pool_log(p, NICELY_LOG_WARNING, -1, 0,
+		 "cannot make a worker's cgroup: %s%s", err,
+		 p->o.cgroups == NICELY_CGROUPS_REQUIRED
+			 ? ""
+			 : "; this worker runs without one");
+	if (p->o.cgroups == NICELY_CGROUPS_REQUIRED)
+		*rc = e == -ENOMEM ? NICELY_ENOMEM : NICELY_ECGROUP;
+	return NULL;
+}
+
+/* A worker is gone: keep its group's figures, remove the group (killing
+ * what is left in it) and check it is gone. */
+static void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w)
+{
+	struct sched_cgroup_stats cs;
+	char err[512];
+
+	if (!w->cg)
+		return;
+	if (!sched_cgroup_task_stats(w->cg, &cs)) {
+		if (cs.cpu_ns > 0)
+			p->cg_cpu_ns += cs.cpu_ns;
+		if (cs.mem_peak > p->cg_mem_peak)
+			p->cg_mem_peak = cs.mem_peak;
+	}
+	if (sched_cgroup_task_remove(w->cg, err, sizeof err) < 0)
+		pool_log(p, NICELY_LOG_ERROR, -1, w->pid, "%s", err);
+	free(w->cg);
+	w->cg = NULL;
 }
 
 /* Start a worker in a free slot, pinned to cpu (-1: not pinned). */
@@ -542,6 +628,7 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	int slot = -1, tv[2] = { -1, -1 }, rp[2] = { -1, -1 },
 	    ep[2] = { -1, -1 }, rc;
 	struct pool_worker *w;
+	struct sched_cgroup_task *cg = NULL;
 
 	for (int i = 0; i < p->nw; i++)
 		if (p->w[i].st == PW_FREE) {
@@ -565,11 +652,22 @@ static int pool_spawn(nicely_pool *p, int cpu)
 		fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
+	cpu = p->o.pin ? cpu : -1;
+	cg = pool_cg_worker(p, cpu, &rc);
+	if (rc)
+		goto fail;
 	struct forkserver_msg m = { FORKSERVER_SPAWN, slot, 0, p->ans_nice,
-				    p->o.pin ? cpu : -1, ep[1] >= 0 ? 3 : 2, 0 };
-	int fds[3] = { tv[1], rp[1], ep[1] };
+				    cpu, ep[1] >= 0 ? 3 : 2, 0, 0, 0 };
+	int fds[FORKSERVER_MAX_FDS] = { tv[1], rp[1], ep[1] };
 
+	if (cg) {	/* the child joins these before it runs anything */
+		m.ncg = cg->nfd;
+		memcpy(fds + m.nfds, cg->procs_fd, sizeof(int) * (size_t)cg->nfd);
+		m.nfds += cg->nfd;
+	}
 	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
+	if (cg)
+		sched_cgroup_task_forked(cg);
 	pool_close(&tv[1]);
 	pool_close(&rp[1]);
 	pool_close(&ep[1]);
@@ -586,12 +684,19 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	w->err_fd = ep[0];
 	w->cpu = m.cpu;
 	w->eof = 0;
+	w->cg = cg;
 	pool_ep(p, EPOLL_CTL_ADD, w->res_fd, EPOLLIN, EV_RES, slot);
 	if (w->err_fd >= 0)
 		pool_ep(p, EPOLL_CTL_ADD, w->err_fd, EPOLLIN, EV_ERR, slot);
 	p->started++;
 	return 1;
 fail:
+	if (cg) {
+		struct pool_worker tmp = { 0 };
+
+		tmp.cg = cg;
+		pool_cg_worker_done(p, &tmp);
+	}
 	for (int i = 0; i < 2; i++) {
 		pool_close(&tv[i]);
 		pool_close(&rp[i]);
@@ -847,16 +952,38 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 
 			CPU_ZERO(&set);
 			CPU_SET(act->cpu, &set);
+			/* the group's cpuset first (it moves every process
+			 * in it; affinity outside the cpuset is refused) */
+			if (w->cg && sched_cgroup_task_set_cpus(w->cg, &set, err,
+								sizeof err) < 0)
+				pool_log(p, NICELY_LOG_WARNING, -1, w->pid,
+					 "%s", err);
 			if (!sched_setaffinity(w->pid, sizeof set, &set))
 				w->cpu = act->cpu;
 		} else if (act->kind == POOL_GATE_PAUSE && !w->paused) {
-			if (!killpg(w->pid, SIGSTOP))
+			/* freezing reaches every process of the worker */
+			if (w->cg && !sched_cgroup_task_freeze(w->cg, 1, err,
+							       sizeof err))
+				w->paused = w->frozen = 1;
+			else if (!killpg(w->pid, SIGSTOP))
 				w->paused = 1;
 		} else if (act->kind == POOL_GATE_RESUME && w->paused) {
-			if (!killpg(w->pid, SIGCONT))
+			if (w->frozen) {
+				if (!sched_cgroup_task_freeze(w->cg, 0, err,
+							      sizeof err))
+					w->paused = w->frozen = 0;
+				else
+					pool_log(p, NICELY_LOG_WARNING, -1,
+						 w->pid, "%s", err);
+			} else if (!killpg(w->pid, SIGCONT)) {
 				w->paused = 0;
+			}
 		} else if (act->kind == POOL_GATE_STOP) {
 			pool_kill_worker(p, w, NICELY_QUEUED, -1);
+			/* its place is not free for a new worker until the
+			 * gate says so (it would start unpinned at once) */
+			if (p->allowed > 0)
+				p->allowed--;
 		}
 	}
 	return 0;
@@ -1182,9 +1309,11 @@ static void pool_worker_done(nicely_pool *p, int slot)
 			} else if (id == victim && w->kill_reason == NICELY_TIMEOUT &&
 				   id == w->kill_task) {
 				snprintf(why, sizeof why,
-					 "timed out after %u ms; its process "
-					 "group was killed",
-					 p->o.timeout_ms);
+					 "timed out after %u ms; its %s was "
+					 "killed",
+					 p->o.timeout_ms,
+					 w->cg ? "worker's cgroup"
+					       : "process group");
 				pool_finish(p, t, NICELY_TIMEOUT, 0, why);
 			} else if (w->exited == 1 && !w->kill_reason &&
 				   (id == victim ||
@@ -1229,6 +1358,7 @@ static void pool_worker_done(nicely_pool *p, int slot)
 	wire_buf_free(&w->in);
 	wire_buf_free(&w->err);
 	free(w->initfail);
+	pool_cg_worker_done(p, w);
 	memset(w, 0, sizeof *w);
 	w->task_fd = w->res_fd = w->err_fd = -1;
 	w->st = PW_FREE;
@@ -1277,6 +1407,17 @@ static void pool_read_ctl(nicely_pool *p)
 				 strerror(m.val));
 			w->exited = 2;	/* no process: requeue its tasks */
 			p->backoff_ns = worker_now_ns() + 100000000u;
+		} else if (m.type == FORKSERVER_AUTOGROUP) {
+			if (m.val && m.val != ENOENT)
+				pool_log(p, NICELY_LOG_WARNING, -1, 0,
+					 "cannot lower the workers' autogroup "
+					 "priority: %s",
+					 strerror(m.val));
+			else if (!m.val)
+				pool_log(p, NICELY_LOG_DEBUG, -1, 0,
+					 "workers run in a session of their "
+					 "own with the preset's autogroup "
+					 "nice");
 		} else if (m.type == FORKSERVER_EXITED && w->pid == m.pid) {
 			w->exited = 1;
 			w->wstatus = m.val;
@@ -1693,6 +1834,9 @@ int nicely_stats_get(nicely_pool *p, nicely_stats *st)
 		if (p->w[i].st != PW_FREE)
 			st->workers++;
 	st->allowed = p->allowed;
+	st->cgroups = p->cg != NULL;
+	st->cgroup_cpu_ns = p->cg ? p->cg_cpu_ns : -1;
+	st->cgroup_mem_peak = p->cg && p->cg_mem_peak > 0 ? p->cg_mem_peak : -1;
 	return 0;
 }
 
@@ -1832,6 +1976,58 @@ static void pool_forget(nicely_pool *p)
 	p->avg_ns = 0;
 }
 
+/* Open the batch cgroup for the preset's weight class (removing groups of
+ * this user's dead pools first). Without one: in auto mode one log line
+ * says what is missing and how to get it; required: NICELY_ECGROUP. */
+static int pool_cg_open(nicely_pool *p)
+{
+	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	const struct policy_preset *pr = pool_gate_preset(p->gate);
+	char err[1024], line[1400];
+	int e;
+
+	p->cg = NULL;
+	p->cg_cpu_ns = 0;
+	p->cg_mem_peak = 0;
+	if (p->o.cgroups == NICELY_CGROUPS_OFF)
+		return 0;
+	co.weight = pr->weight;
+	p->cg_weight = pr->weight;
+	err[0] = 0;
+	e = sched_cgroup_batch_open(&p->cg, &co, err, sizeof err);
+	if (e == 0)
+		return 0;
+	p->cg = NULL;
+	if (e == -EACCES || e == -EPERM || e == -EROFS)
+		snprintf(line, sizeof line, "%s", err);
+	else
+		snprintf(line, sizeof line,
+			 "no cgroups (%s); workers run with nice and CPU "
+			 "pinning only", err);
+	if (p->o.cgroups == NICELY_CGROUPS_REQUIRED) {
+		pool_log(p, NICELY_LOG_ERROR, -1, 0,
+			 "cgroups are required (options.cgroups): %s", line);
+		return e == -ENOMEM ? NICELY_ENOMEM : NICELY_ECGROUP;
+	}
+	pool_log(p, NICELY_LOG_WARNING, -1, 0, "%s%s%s", line,
+		 pr->memory_max ? "; memory_max is not enforced" : "",
+		 pr->weight != POLICY_WEIGHT_NORMAL
+			 ? "; workers get a session of their own with the "
+			   "preset's autogroup nice"
+			 : "");
+	return 0;
+}
+
+/* Remove the batch cgroup (every worker's group is gone by now). */
+static void pool_cg_close(nicely_pool *p)
+{
+	char err[1024];
+
+	if (p->cg && sched_cgroup_batch_close(p->cg, err, sizeof err) < 0)
+		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
+	p->cg = NULL;
+}
+
 /* Kill-all, clear, reload. */
 int nicely_reset(nicely_pool *p)
 {
@@ -1848,10 +2044,24 @@ int nicely_reset(nicely_pool *p)
 	pool_retire_all(p, p->o.exit_grace_ms);
 	pool_forget(p);
 	err[0] = 0;
-	if ((rc = pool_gate_reload(p->gate, err, sizeof err))) {
+	rc = pool_gate_reload(p->gate, err, sizeof err);
+	if (rc)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
-		return NICELY_ECONFIG;
+	/* every worker's group went with its worker; the batch group stays
+	 * unless the preset's weight class changed (a new one is not known
+	 * to the fork server: after the owner's death only the next pool's
+	 * stale cleaning removes it) */
+	if ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
+	    (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED)) {
+		int crc;
+
+		pool_cg_close(p);
+		if ((crc = pool_cg_open(p)) < 0)
+			return crc;
 	}
+	p->cg_cpu_ns = p->cg_mem_peak = 0;
+	if (rc)
+		return NICELY_ECONFIG;
 	p->next_tick_ns = worker_now_ns() +
 			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
 	p->allowed = 0;
@@ -1864,6 +2074,12 @@ static void pool_destroy(nicely_pool *p)
 	if (p->fs_pid > 0) {
 		pool_cancel_queued(p);
 		pool_retire_all(p, p->o.exit_grace_ms);
+		if (p->cg) {	/* we remove the cgroups ourselves below */
+			struct forkserver_msg m = { FORKSERVER_BYE, 0, 0, 0,
+						    -1, 0, 0, 0, 0 };
+
+			forkserver_send(p->ctl, &m, NULL, 0);
+		}
 		pool_close(&p->ctl);	/* the fork server kills the rest */
 		while (waitpid(p->fs_pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -1878,6 +2094,7 @@ static void pool_destroy(nicely_pool *p)
 		}
 	}
 	pool_forget(p);
+	pool_cg_close(p);
 	pool_close(&p->ctl);
 	pool_close(&p->ep);
 	pool_close(&p->tfd);
@@ -1917,7 +2134,9 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		p->o = *opts;
 	else
 		nicely_options_init(&p->o);
-	if (p->o.max_workers < 0 || p->o.nice > 19 || p->o.nice < -1) {
+	if (p->o.max_workers < 0 || p->o.nice > 19 || p->o.nice < -1 ||
+	    p->o.cgroups < NICELY_CGROUPS_AUTO ||
+	    p->o.cgroups > NICELY_CGROUPS_REQUIRED) {
 		rc = NICELY_EINVAL;
 		goto fail;
 	}
@@ -1976,7 +2195,13 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	p->wcfg.timed = p->o.timeout_ms > 0;
 	p->wcfg.slots = p->slots;
 	p->wcfg.nslots = p->nw;
-	pid_t pid = forkserver_start(&p->ctl, &p->wcfg);
+	if ((rc = pool_cg_open(p)) < 0)
+		goto fail;
+	int autogroup = !p->cg && pool_gate_preset(p->gate)->weight !=
+					  POLICY_WEIGHT_NORMAL
+				? (int)pool_gate_preset(p->gate)->weight
+				: -1;
+	pid_t pid = forkserver_start(&p->ctl, &p->wcfg, p->cg, autogroup);
 
 	if (pid < 0) {
 		rc = pid == -ENOMEM ? NICELY_ENOMEM : NICELY_EIO;

@@ -188,6 +188,12 @@ int pool_gate_warmup_ms(const struct pool_gate *g)
 	return g->preset.ignore_others ? 0 : 100;
 }
 
+/* The resolved preset. */
+const struct policy_preset *pool_gate_preset(const struct pool_gate *g)
+{
+	return &g->preset;
+}
+
 /* The clamp warning of the last resolve, or "". */
 const char *pool_gate_warning(const struct pool_gate *g)
 {

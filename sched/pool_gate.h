@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 struct pool_gate;
+struct policy_preset;
 
 struct pool_gate_opts {
 	const char *preset;	/* NULL: the configured default */
@@ -61,6 +62,9 @@ int pool_gate_interval_ms(const struct pool_gate *g);
  * the first decision sees one full sampling interval (0 when the preset
  * ignores others' load). */
 int pool_gate_warmup_ms(const struct pool_gate *g);
+/* The resolved preset (weight class, memory_max for the workers'
+ * cgroups); valid until the next pool_gate_reload. */
+const struct policy_preset *pool_gate_preset(const struct pool_gate *g);
 /* A warning from resolving the preset (a clamp by [limits]), or "". */
 const char *pool_gate_warning(const struct pool_gate *g);
 /* Our live workers changed (one started): the sampler counts their CPU

@@ -1,6 +1,7 @@
 /* libnicely when the pool's owner is SIGKILLed: a child process creates a
  * pool and starts long tasks, reports the fork server's and workers' PIDs,
- * and is killed; the fork server and every worker must die too. This test
+ * and is killed; the fork server and every worker must die too, and the
+ * next pool removes the cgroups the dead one left. This test
  * is a child subreaper so the orphans come back to it and can be reaped. */
 #include <stdint.h>
 #include <fcntl.h>
@@ -122,6 +123,17 @@ int main(void)
 				kill(pids[i], SIGKILL);
 			waitpid(pids[i], NULL, WNOHANG);
 		}
+	/* the dead owner's cgroups (when it had them) are removed by the
+	 * next pool of this user */
+	nicely_options o;
+	nicely_pool *pool;
+
+	tap_diag("%d cgroups of the dead owner left", lib_cg_count(child));
+	lib_opts(&o, 1);
+	is_int(nicely_pool_new(&pool, &o), 0, "a new pool");
+	is_int(lib_cg_count(child), 0,
+	       "no cgroup of the dead owner is left after it");
+	nicely_pool_free(pool);
 	close(pfd[0]);
 	return tap_done();
 }

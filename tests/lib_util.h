@@ -5,6 +5,8 @@
 #define TESTS_LIB_UTIL_H
 
 #include <errno.h>
+#include <glob.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +111,33 @@ __attribute__((unused)) static void lib_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/* The batch cgroups of pool owner pid, in every hierarchy of the machine's
+ * tree (/sys/fs/cgroup/<ctrl>/nicely/<user>-<pid>-<n>): how many exist. */
+__attribute__((unused)) static int lib_cg_count(pid_t owner)
+{
+	char pat[256];
+	struct passwd *pw = getpwuid(geteuid());
+	glob_t g;
+	int n;
+
+	snprintf(pat, sizeof pat, "/sys/fs/cgroup/*/nicely/%s-%d-*",
+		 pw ? pw->pw_name : "?", (int)owner);
+	if (glob(pat, GLOB_ONLYDIR, NULL, &g))
+		return 0;
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* 1 when this machine gives libnicely v1 cgroups: root, with the cpu and
+ * freezer controllers at /sys/fs/cgroup. */
+__attribute__((unused)) static int lib_cg_usable(void)
+{
+	return geteuid() == 0 &&
+	       access("/sys/fs/cgroup/cpu/cpu.shares", F_OK) == 0 &&
+	       access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) == 0;
 }
 
 #endif

@@ -1,0 +1,135 @@
+/* What libnicely's worker cgroups cost: a lifespan-1 nicely_map of x*x (a
+ * fresh worker, so a fresh group, per task) with cgroups off and on, in the
+ * same run, and the pieces of one worker's group measured on their own
+ * (make it, a child joins it and exits, remove it). Needs permission to
+ * make cgroups (root) for the "on" figures; says so otherwise.
+ * Usage: lib_cgroup_cost [N]; prints "name value" lines. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nicely.h"
+#include "sched/cgroup.h"
+
+/* Monotonic seconds. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The task: x*x. */
+static int square(const void *arg, size_t len, nicely_out *out, void *st)
+{
+	int64_t x;
+
+	(void)len;
+	(void)st;
+	memcpy(&x, arg, sizeof x);
+	x *= x;
+	return nicely_out_write(out, &x, sizeof x);
+}
+
+/* Microseconds per task of a lifespan-1 map of n tasks, 2 workers; -1 when
+ * the pool cannot be made (or has no cgroups while they were asked for). */
+static double life1(long n, int cgroups)
+{
+	nicely_options o;
+	nicely_pool *p;
+	nicely_stats st;
+	int64_t *xs = malloc(sizeof *xs * (size_t)n);
+	double t;
+
+	nicely_options_init(&o);
+	o.preset = "nuclear";
+	o.max_workers = 2;
+	o.lifespan = 1;
+	o.cgroups = cgroups;
+	if (!xs || nicely_pool_new(&p, &o)) {
+		free(xs);
+		return -1;
+	}
+	for (long i = 0; i < n; i++)
+		xs[i] = i;
+	t = now_s();
+	nicely_map(p, square, xs, sizeof *xs, (size_t)n, 1, NULL);
+	nicely_wait_all(p);
+	t = now_s() - t;
+	nicely_stats_get(p, &st);
+	nicely_pool_free(p);
+	free(xs);
+	return st.completed == n ? t / (double)n * 1e6 : -1;
+}
+
+/* The pieces of one worker's group, averaged over n. */
+static int pieces(int n)
+{
+	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup *b;
+	double mk = 0, join = 0, rm = 0, bare = 0;
+	char err[1024];
+
+	co.weight = POLICY_WEIGHT_IDLE;
+	if (sched_cgroup_batch_open(&b, &co, err, sizeof err)) {
+		printf("# no cgroups: %s\n", err);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct sched_cgroup_task t;
+		double a = now_s(), c, d, e;
+		pid_t pid;
+
+		if (sched_cgroup_task_create(b, (uint64_t)i + 1, NULL, &t, err,
+					     sizeof err))
+			break;
+		c = now_s();
+		if ((pid = fork()) == 0) {
+			sched_cgroup_child_join(&t);
+			_exit(0);
+		}
+		sched_cgroup_task_forked(&t);
+		waitpid(pid, NULL, 0);
+		d = now_s();
+		sched_cgroup_task_remove(&t, err, sizeof err);
+		e = now_s();
+		if ((pid = fork()) == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+		bare += now_s() - e;
+		mk += c - a;
+		join += d - c;
+		rm += e - d;
+	}
+	printf("group_make_us %.0f\n", mk / n * 1e6);
+	printf("group_fork_join_exit_us %.0f\n", join / n * 1e6);
+	printf("bare_fork_exit_us %.0f\n", bare / n * 1e6);
+	printf("group_remove_us %.0f\n", rm / n * 1e6);
+	sched_cgroup_batch_close(b, err, sizeof err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 2000;
+	double off, on;
+
+	if (n < 1)
+		return 2;
+	off = life1(n, NICELY_CGROUPS_OFF);
+	on = life1(n, NICELY_CGROUPS_REQUIRED);
+	printf("lifespan1_off_us %.1f\n", off);
+	if (on < 0) {
+		printf("# cgroups cannot be made here (not root?)\n");
+		return 0;
+	}
+	printf("lifespan1_cgroups_us %.1f\n", on);
+	printf("lifespan1_cgroups_over_off %.2f\n", on / off);
+	pieces(n < 300 ? (int)n : 300);
+	return 0;
+}
