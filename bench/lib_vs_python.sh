@@ -9,7 +9,8 @@
 # (default 5), each on a fresh pool after a 1,000-call warm-up, and their
 # medians compared; so is nicely_map_into (chunk 0) into an int64 array.
 # What each timer covers: nicely_map + nicely_wait_all + nicely_result_get
-# of every result; nicely_map_into + nicely_wait_all + summing the array;
+# of every result; malloc of a fresh array + nicely_map_into +
+# nicely_wait_all + summing the array;
 # Pool.map returning its list. Same n, same x*x, on every side. Pool
 # creation and the warm-up are outside both. The caller's own CPU time per
 # call (median; workers excluded) is printed for both: it is the serial

@@ -1197,13 +1197,13 @@ static int pool_results_into(nicely_pool *p, struct pool_worker *w, int slot,
 	while (count > 0) {
 		int64_t i = id - in->first, k = 0;
 
-		if (r->same_len == in->out_size && !in->rec &&
-		    pool_fl_next(w, id)) {
+		if (r->same_len == in->out_size && pool_fl_next(w, id)) {
 			k = w->fl[w->fl_head].count < count
 				    ? w->fl[w->fl_head].count
 				    : count;
 			for (int64_t j = 0; j < k; j++)
-				if (in->st[i + j] != NICELY_RUNNING) {
+				if (in->st[i + j] != NICELY_RUNNING ||
+				    (in->rec && in->rec[i + j])) {
 					k = 0;
 					break;
 				}
