@@ -11,7 +11,11 @@
  * every result back with nicely_result_get (what Pool.map's returned list
  * holds); pool creation and a 1,000-call warm-up map are outside it, as
  * they are outside Python's. The caller's own CPU time for it is printed
- * too (median): the part no number of workers takes over. */
+ * too (median): the part no number of workers takes over. The same is
+ * done with nicely_map_into (chunk 0) into an int64_t array: its time
+ * covers allocating the array (fresh memory, as Pool.map's list is),
+ * nicely_map_into, nicely_wait_all and summing the array (what the caller
+ * reads back), each repeat on a fresh pool. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,9 +110,10 @@ int main(int argc, char **argv)
 	long nf = argc > 2 ? atol(argv[2]) : 100000;
 	long big_mb = argc > 3 ? atol(argv[3]) : 0;
 	int reps = argc > 4 ? atoi(argv[4]) : 5;
-	double maps[64], mapcpu[64], c;
+	double maps[64], mapcpu[64], intos[64], intocpu[64], c;
 	char *big = NULL;
 	int64_t *xs = malloc(sizeof *xs * (size_t)(n > nf ? n : nf));
+	int64_t *arr;
 	int64_t first;
 	nicely_pool *p;
 	double t, chunked, single, life1, bare;
@@ -173,6 +178,37 @@ int main(int argc, char **argv)
 	sort_d(mapcpu, reps);
 	chunked = maps[reps / 2];
 
+	for (int r = 0; r < reps; r++) {
+		volatile int64_t sum = 0;
+		int64_t s = 0, want = 0;
+
+		p = mkpool(0);
+		nicely_map(p, square, xs, sizeof xs[0], 1000, 0, &first); /* warm */
+		nicely_wait_all(p);
+		c = cpu_s();
+		t = now_s();
+		/* a fresh array, as Pool.map makes a fresh list */
+		if (!(arr = malloc(sizeof *arr * (size_t)n)))
+			return 1;
+		nicely_map_into(p, square, xs, sizeof xs[0], (size_t)n, 0, arr,
+				sizeof arr[0], NULL, &first);
+		nicely_wait_all(p);
+		for (long i = 0; i < n; i++)
+			s += arr[i];
+		sum = s;
+		intos[r] = (now_s() - t) / (double)n * 1e6;
+		intocpu[r] = (cpu_s() - c) / (double)n * 1e6;
+		for (long i = 0; i < n; i++) {
+			want += (int64_t)i * i;
+			bad += arr[i] != (int64_t)i * i;
+		}
+		bad += sum != want;
+		free(arr);
+		nicely_pool_free(p);
+	}
+	sort_d(intos, reps);
+	sort_d(intocpu, reps);
+
 	p = mkpool(0);
 	t = now_s();
 	for (long i = 0; i < n; i++)
@@ -189,6 +225,10 @@ int main(int argc, char **argv)
 	printf("chunked_map_min_us %.4f\nchunked_map_max_us %.4f\nrepeats %d\n",
 	       maps[0], maps[reps - 1], reps);
 	printf("chunked_map_caller_cpu_us %.4f\n", mapcpu[reps / 2]);
+	printf("map_into_us %.4f\n", intos[reps / 2]);
+	printf("map_into_min_us %.4f\nmap_into_max_us %.4f\n", intos[0],
+	       intos[reps - 1]);
+	printf("map_into_caller_cpu_us %.4f\n", intocpu[reps / 2]);
 	printf("one_message_per_task_us %.4f\n", single);
 	printf("lifespan1_us %.2f\n", life1);
 	printf("bare_fork_waitpid_us %.2f\n", bare);

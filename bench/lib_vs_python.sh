@@ -7,8 +7,11 @@
 # fork-per-task pair; default 10,000 to keep the run short). The chunked
 # map and Pool.map (default chunksize) are each timed REPEATS times
 # (default 5), each on a fresh pool after a 1,000-call warm-up, and their
-# medians compared. What each timer covers: nicely_map + nicely_wait_all +
-# nicely_result_get of every result; Pool.map returning its list. Pool
+# medians compared; so is nicely_map_into (chunk 0) into an int64 array.
+# What each timer covers: nicely_map + nicely_wait_all + nicely_result_get
+# of every result; malloc of a fresh array + nicely_map_into +
+# nicely_wait_all + summing the array;
+# Pool.map returning its list. Same n, same x*x, on every side. Pool
 # creation and the warm-up are outside both. The caller's own CPU time per
 # call (median; workers excluded) is printed for both: it is the serial
 # part, and it is less disturbed by other load than wall time.
@@ -51,22 +54,25 @@ if __name__ == '__main__':
     print("py_map_chunksize1_us %.4f" % (c1 / n * 1e6))
 PY
 val() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/c.out" "$tmp/py.out"; }
-chunked=$(val chunked_map_us); single=$(val one_message_per_task_us)
+chunked=$(val chunked_map_us); into=$(val map_into_us); single=$(val one_message_per_task_us)
 life1=$(val lifespan1_us); bare=$(val bare_fork_waitpid_us)
 pyd=$(val py_map_default_us); py1=$(val py_map_chunksize1_us)
 echo "x*x, $n calls (fork-per-task pair: $nf calls), 2 workers, load average $load0 before, $(cut -d' ' -f1 /proc/loadavg) after"
 echo "maps: median of $reps (min-max), each on a fresh pool"
 printf '%-44s %10s\n' "what" "us/call"
 printf '%-44s %10.4f  (%s-%s)\n' "libnicely nicely_map, chunk 0 (automatic)" "$chunked" "$(val chunked_map_min_us)" "$(val chunked_map_max_us)"
+printf '%-44s %10.4f  (%s-%s)\n' "libnicely nicely_map_into, chunk 0" "$into" "$(val map_into_min_us)" "$(val map_into_max_us)"
 printf '%-44s %10.4f\n' "libnicely nicely_run, one message per task" "$single"
 printf '%-44s %10.2f\n' "libnicely lifespan 1 (a process per task)" "$life1"
 printf '%-44s %10.2f\n' "bare fork+waitpid loop" "$bare"
 printf '%-44s %10.4f  (%s-%s)\n' "python Pool(2).map, default chunksize" "$pyd" "$(val py_map_default_min_us)" "$(val py_map_default_max_us)"
 printf '%-44s %10.4f\n' "python Pool(2).map, chunksize=1" "$py1"
 printf '%-44s %10.4f\n' "caller's CPU per call, nicely_map" "$(val chunked_map_caller_cpu_us)"
+printf '%-44s %10.4f\n' "caller's CPU per call, nicely_map_into" "$(val map_into_caller_cpu_us)"
 printf '%-44s %10.4f\n' "caller's CPU per call, Pool.map (default)" "$(val py_map_caller_cpu_us)"
 echo
 awk -v a="$pyd" -v b="$chunked" 'BEGIN { printf "chunked map vs Pool.map (default):      %.1fx faster (goal >= 10x)\n", a / b }'
+awk -v a="$pyd" -v b="$into" 'BEGIN { printf "map_into vs Pool.map (default):         %.1fx faster (goal >= 10x)\n", a / b }'
 awk -v a="$py1" -v b="$single" 'BEGIN { printf "one message per task vs chunksize=1:    %.1fx faster\n", a / b }'
 awk -v b="$single" 'BEGIN { printf "one message per task:                   %.2f us (goal <= 10 us)\n", b }'
 awk -v a="$life1" -v b="$bare" 'BEGIN { printf "lifespan 1 / bare fork+waitpid:         %.2f (goal <= 1.5)\n", a / b }'

@@ -79,6 +79,8 @@
  * pointers stay valid until nicely_result_drop() of that task,
  * nicely_reset() or nicely_pool_free(). Arguments are copied by nicely_run()
  * and nicely_map() before they return; the caller keeps its buffers.
+ * nicely_map_into() writes results into the caller's arrays instead (see
+ * there for how long they must live).
  */
 #ifndef NICELY_H
 #define NICELY_H
@@ -284,6 +286,38 @@ NICELY_EXTERN int nicely_map(nicely_pool *pool, nicely_task_fn fn,
 			     const void *base, size_t elem_size, size_t n,
 			     size_t chunk, int64_t *first_id);
 
+/* nicely_map with the results in the caller's array: element i's return
+ * bytes are copied to out + i*out_size by the parent as results arrive
+ * (a chunk of equal small returns is one memcpy), and no per-element
+ * result record is kept for elements that succeed cleanly. Arguments,
+ * chunk, ids, first_id, back-pressure and the repeat after a worker crash
+ * are as for nicely_map; n = 0 queues nothing.
+ * out (n*out_size bytes; may be NULL when out_size is 0) and status (n
+ * bytes, or NULL) are the caller's: they must stay valid, and are written
+ * by the pool inside its calls, until every element is finished
+ * (nicely_wait_all, or nicely_wait on each id) or nicely_kill_all,
+ * nicely_reset or nicely_pool_free has returned; nothing is written to
+ * them afterwards. status[i] follows element i's nicely_status: QUEUED
+ * when queued, RUNNING when handed to a worker, then how it ended.
+ * Clean success: the function returned 0, set no error text, and wrote
+ * exactly out_size bytes. Its bytes are in out; nicely_result_get returns
+ * NULL for it (nicely_task_status says NICELY_OK); its times are not kept.
+ * Everything else gets a record, with all its details, that
+ * nicely_result_get(pool, first_id + i) returns as for any task: a
+ * failure, crash, timeout or kill (nothing is written to its part of
+ * out); a return of another size than out_size (status NICELY_FAILED,
+ * code 0, error "task ID returned N bytes; nicely_map_into expects M
+ * (out_size)", the bytes it did return in data; nothing is written to
+ * out); a success with an error text (status NICELY_OK, bytes in out and
+ * a copy in data); a cancelled element (made when first asked for).
+ * nicely_result_drop frees a record's bytes and text as for any task
+ * (0 for an element without one). The pool keeps one byte per element
+ * until nicely_reset. Returns 0 or a negative error, as nicely_map. */
+NICELY_EXTERN int nicely_map_into(nicely_pool *pool, nicely_task_fn fn,
+				  const void *base, size_t elem_size, size_t n,
+				  size_t chunk, void *out, size_t out_size,
+				  uint8_t *status, int64_t *first_id);
+
 /* One turn: sample load and start what may start, send tasks, collect what
  * finished (firing callbacks), kill timed-out tasks. Waits up to timeout_ms
  * (0: not at all, -1: until something happens). Returns 1 when nothing is
@@ -302,7 +336,8 @@ NICELY_EXTERN int nicely_fd(nicely_pool *pool);
 NICELY_EXTERN int nicely_timeout_ms(nicely_pool *pool);
 
 /* The result of a finished task, or NULL when id is unknown, dropped or not
- * finished yet. */
+ * finished yet, or is a nicely_map_into element that succeeded cleanly
+ * (its bytes are in the caller's array). */
 NICELY_EXTERN const nicely_result *nicely_result_get(nicely_pool *pool,
 						     int64_t id);
 /* State of a task: a nicely_status, or NICELY_ENOENT. */

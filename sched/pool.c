@@ -47,7 +47,22 @@ struct pool_batch {
 	double avg_ns;		/* measured time per task, 0: unknown */
 	char *data;
 	size_t mapped;		/* data is an mmap of this size, 0: malloc */
+	struct pool_into *into;	/* a nicely_map_into call, or NULL */
 };
+
+/* A nicely_map_into call. Its elements have no task record: their state
+ * is one byte each (st), clean successes are written to out, and only
+ * the others get a record (rec[i], allocated when first needed). */
+struct pool_into {
+	int64_t first, n;
+	char *out;
+	size_t out_size;
+	uint8_t *status;	/* the caller's, or NULL */
+	uint8_t *st;		/* nicely_status, | POOL_INTO_DROPPED */
+	struct pool_task **rec;	/* NULL, or n pointers */
+	struct pool_batch *batch;	/* NULL once freed */
+};
+#define POOL_INTO_DROPPED 0x80u
 
 /* One task: 88 bytes, since 10^5-task maps pay for every byte in page
  * faults. res.data points at inl (small returns, aligned for any scalar
@@ -57,6 +72,7 @@ struct pool_task {
 	struct pool_batch *batch;	/* NULL once finished */
 	int16_t worker;
 	uint8_t errheap, dropped;
+	uint8_t inrec;		/* a record of a nicely_map_into element */
 	union {
 		char c[POOL_INLINE];
 		int64_t i;
@@ -149,6 +165,9 @@ struct nicely_pool {
 	int64_t inited;
 	struct pool_bstart *bs;
 	size_t nbs, bscap, bscur;
+	/* nicely_map_into calls in id order, until nicely_reset */
+	struct pool_into **into;
+	size_t ninto, intocap, into_last;
 	int64_t total, completed, running, queued, failed, started;
 	struct pool_deque q;
 	double avg_ns;		/* measured time per task, any function */
@@ -241,7 +260,7 @@ static void pool_task_init(nicely_pool *p, int64_t upto)
 
 		if (end > upto + 1)
 			end = upto + 1;
-		for (int64_t id = p->inited; id < end; id++) {
+		for (int64_t id = p->inited; id < end && !b->into; id++) {
 			struct pool_task *t =
 				&p->blocks[id >> POOL_BLOCK_SHIFT]
 					  [id & (POOL_BLOCK - 1)];
@@ -264,20 +283,100 @@ static void pool_task_init(nicely_pool *p, int64_t upto)
 	}
 }
 
-/* Task record of an id (written now if it was not yet), or NULL. */
+/* The nicely_map_into call holding id, or NULL. */
+static struct pool_into *pool_into_of(nicely_pool *p, int64_t id)
+{
+	size_t lo = 0, hi = p->ninto;
+	struct pool_into *c;
+
+	if (!hi || id < p->into[0]->first)
+		return NULL;
+	c = p->into[p->into_last];
+	if (id >= c->first && id < c->first + c->n)
+		return c;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->into[mid]->first + p->into[mid]->n <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->ninto && id >= p->into[lo]->first &&
+	    id < p->into[lo]->first + p->into[lo]->n) {
+		p->into_last = lo;
+		return p->into[lo];
+	}
+	return NULL;
+}
+
+/* Task record of an id (written now if it was not yet), or NULL. For an
+ * element of a nicely_map_into: its record if it has one, else NULL. */
 static struct pool_task *pool_task_get(nicely_pool *p, int64_t id)
 {
+	struct pool_into *in;
+
 	if (id < 0 || id >= p->total)
 		return NULL;
 	if (id >= p->inited)
 		pool_task_init(p, id);
+	if (p->ninto && (in = pool_into_of(p, id)))
+		return in->rec ? in->rec[id - in->first] : NULL;
 	return &p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
 }
 
-/* Is id queued with its record not written yet? */
-static int pool_task_unwritten(const nicely_pool *p, int64_t id)
+/* Give map_into element i a record (its state as it is now), or NULL
+ * when out of memory. */
+static struct pool_task *pool_into_rec(struct pool_into *in, int64_t i,
+				       int slot)
 {
-	return id >= p->inited && id < p->total;
+	struct pool_task *t;
+	int st;
+
+	if (!in->rec && !(in->rec = calloc((size_t)in->n, sizeof *in->rec)))
+		return NULL;
+	if (in->rec[i])
+		return in->rec[i];
+	if (!(t = calloc(1, sizeof *t)))
+		return NULL;
+	st = in->st[i] & ~POOL_INTO_DROPPED;
+	t->res.id = in->first + i;
+	t->res.status = (nicely_status)st;
+	t->res.error = "";
+	t->batch = st == NICELY_QUEUED || st == NICELY_RUNNING ? in->batch
+							       : NULL;
+	t->worker = (int16_t)slot;
+	t->inrec = 1;
+	in->rec[i] = t;
+	return t;
+}
+
+/* Set elements [i, i+k) of a map_into to status st. */
+static void pool_into_set(struct pool_into *in, int64_t i, int64_t k, int st)
+{
+	memset(in->st + i, st, (size_t)k);
+	if (in->status)
+		memset(in->status + i, st, (size_t)k);
+}
+
+/* The batch of a queued or running task. */
+static struct pool_batch *pool_batch_at(nicely_pool *p, int64_t id)
+{
+	struct pool_into *in = p->ninto ? pool_into_of(p, id) : NULL;
+	struct pool_task *t;
+
+	if (in)
+		return in->batch;
+	t = pool_task_get(p, id);
+	return t ? t->batch : NULL;
+}
+
+/* Is id queued with its record not written yet? (Elements of a map_into
+ * have their state bytes instead.) */
+static int pool_task_unwritten(nicely_pool *p, int64_t id)
+{
+	return id >= p->inited && id < p->total &&
+	       !(p->ninto && pool_into_of(p, id));
 }
 
 #define POOL_SLAB (8u << 20)
@@ -404,6 +503,8 @@ static int pool_batch_data(struct pool_batch *b, size_t len)
 /* Free a batch and its argument bytes. */
 static void pool_batch_free(struct pool_batch *b)
 {
+	if (b->into)
+		b->into->batch = NULL;
 	if (b->mapped)
 		munmap(b->data, b->mapped);
 	else
@@ -435,6 +536,15 @@ static void pool_task_error(struct pool_task *t, const char *msg, size_t len)
 	t->errheap = 1;
 }
 
+/* Copy a map_into element's record status to its state bytes. */
+static void pool_into_mark(nicely_pool *p, const struct pool_task *t)
+{
+	struct pool_into *in = pool_into_of(p, t->res.id);
+
+	if (in)
+		pool_into_set(in, t->res.id - in->first, 1, (int)t->res.status);
+}
+
 /* Record that a task is finished and tell the caller. */
 static void pool_finish(nicely_pool *p, struct pool_task *t,
 			nicely_status st, int code, const char *err)
@@ -454,12 +564,52 @@ static void pool_finish(nicely_pool *p, struct pool_task *t,
 		p->failed++;
 	pool_batch_unref(t->batch);
 	t->batch = NULL;
+	if (t->inrec)
+		pool_into_mark(p, t);
 	if (p->o.on_finish) {
 		p->in_cb++;
 		p->o.on_finish(p->o.cb_user, t->res.id, p->completed,
 			       p->running, p->total);
 		p->in_cb--;
 	}
+}
+
+/* Tell the caller about k finished elements of a map_into from i on
+ * (their state and counters are set). */
+static void pool_into_cb(nicely_pool *p, struct pool_into *in, int64_t i,
+			 int64_t k)
+{
+	if (!p->o.on_finish) {
+		p->completed += k;
+		return;
+	}
+	p->in_cb++;
+	for (int64_t j = 0; j < k; j++) {
+		p->completed++;
+		p->o.on_finish(p->o.cb_user, in->first + i + j, p->completed,
+			       p->running, p->total);
+	}
+	p->in_cb--;
+}
+
+/* Release k tasks' references to a map_into's batch. */
+static void pool_into_unref(struct pool_into *in, int64_t k)
+{
+	struct pool_batch *b = in->batch;
+
+	if (b && (b->refs -= (size_t)k) == 0)
+		pool_batch_free(b);
+}
+
+/* Elements [i, i+k) of a map_into, running, succeeded cleanly (their
+ * bytes are in out already). */
+static void pool_into_ok(nicely_pool *p, struct pool_into *in, int64_t i,
+			 int64_t k)
+{
+	pool_into_set(in, i, k, NICELY_OK);
+	p->running -= k;
+	pool_into_unref(in, k);
+	pool_into_cb(p, in, i, k);
 }
 
 /* Free a task's bytes and error text. */
@@ -762,9 +912,9 @@ static int pool_can_take(nicely_pool *p, const struct pool_worker *w)
 	 * (more one-task messages ahead would only cost their overhead) */
 	if (p->q.n) {
 		struct pool_range *r = &p->q.r[p->q.head];
-		struct pool_task *t = pool_task_get(p, r->first);
+		struct pool_batch *b = pool_batch_at(p, r->first);
 
-		if (t && t->batch && !t->batch->chunk && t->batch->avg_ns <= 0)
+		if (b && !b->chunk && b->avg_ns <= 0)
 			return 0;
 	}
 	return w->fl_n < 2 || w->inflight < pool_prefetch(p);
@@ -808,8 +958,7 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 
 	while (p->q.n && maxmsg-- > 0 && pool_can_take(p, w)) {
 		struct pool_range *r = &p->q.r[p->q.head];
-		struct pool_task *t = pool_task_get(p, r->first);
-		struct pool_batch *b = t->batch;
+		struct pool_batch *b = pool_batch_at(p, r->first);
 		int64_t k = pool_chunk(p, w, r, b);
 		struct wire_task wt = { 0 };
 		size_t bytes = (size_t)k * b->elem_size;
@@ -849,6 +998,18 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 		}
 		if (first + k > p->inited)
 			pool_task_init(p, first + k - 1);
+		if (b->into) {	/* a message never spans batches */
+			pool_into_set(b->into, first - b->into->first, k,
+				      NICELY_RUNNING);
+			for (int64_t i = 0; i < k && p->o.on_start; i++) {
+				p->in_cb++;
+				p->o.on_start(p->o.cb_user, first + i,
+					      p->completed, p->running,
+					      p->total);
+				p->in_cb--;
+			}
+			continue;
+		}
 		for (int64_t i = 0; i < k; i++) {
 			struct pool_task *u = pool_task_get(p, first + i);
 
@@ -1056,7 +1217,7 @@ static void pool_dispatch(nicely_pool *p, uint64_t now)
 static int pool_result(nicely_pool *p, struct pool_worker *w, int slot,
 		       const struct wire_res *r, int64_t id, int ok, int code,
 		       const char *data, size_t dlen, const char *err,
-		       size_t errlen, double wall, double cpu)
+		       size_t errlen, double wall, double cpu, const char *why)
 {
 	struct pool_task *t = pool_task_get(p, id);
 
@@ -1077,7 +1238,120 @@ static int pool_result(nicely_pool *p, struct pool_worker *w, int slot,
 			w->fl_n--;
 		}
 	}
-	pool_finish(p, t, ok ? NICELY_OK : NICELY_FAILED, code, NULL);
+	pool_finish(p, t, ok ? NICELY_OK : NICELY_FAILED, code, why);
+	return 0;
+}
+
+/* Is id the next task of worker w's oldest message? */
+static int pool_fl_next(const struct pool_worker *w, int64_t id)
+{
+	return w->fl_n && w->fl[w->fl_head].first == id;
+}
+
+/* Take k tasks off the front of w's oldest message (all of them there). */
+static void pool_fl_pop(struct pool_worker *w, int64_t k)
+{
+	w->inflight -= k;
+	w->fl[w->fl_head].first += k;
+	if (!(w->fl[w->fl_head].count -= k)) {
+		w->fl_head = (w->fl_head + 1) % POOL_FLIGHT;
+		w->fl_n--;
+	}
+}
+
+/* One map_into element's result: a clean success of out_size bytes goes
+ * to out with no record; anything else gets a record (a return of
+ * another size fails the element and keeps its bytes there). */
+static int pool_result_into(nicely_pool *p, struct pool_worker *w, int slot,
+			    struct pool_into *in, const struct wire_res *r,
+			    int64_t id, int ok, int code, const char *data,
+			    size_t dlen, const char *err, size_t errlen,
+			    double wall, double cpu)
+{
+	int64_t i = id - in->first;
+	struct pool_task *t = in->rec ? in->rec[i] : NULL;
+	size_t have = t ? t->res.len : 0;	/* streamed before */
+	char *to = in->out_size ? in->out + (size_t)i * in->out_size : NULL;
+	char why[4400];
+
+	if (in->st[i] != NICELY_RUNNING || !pool_fl_next(w, id))
+		return 0;
+	if (ok && have + dlen == in->out_size) {
+		if (have)
+			memcpy(to, t->res.data, have);
+		if (dlen)
+			memcpy(to + have, data, dlen);
+		if (!errlen) {
+			if (t) {
+				pool_task_release(t);
+				free(t);
+				in->rec[i] = NULL;
+			}
+			pool_fl_pop(w, 1);
+			pool_into_ok(p, in, i, 1);
+			return 0;
+		}
+		/* OK with an error text: out has the bytes, the record
+		 * keeps the text and a copy of them */
+		why[0] = 0;
+	} else if (ok) {
+		snprintf(why, sizeof why,
+			 "task %lld returned %zu bytes; nicely_map_into "
+			 "expects %zu (out_size)%s%.*s",
+			 (long long)id, have + dlen, in->out_size,
+			 errlen ? "; its error: " : "", (int)errlen, err);
+		ok = 0;
+		code = 0;
+		errlen = 0;
+	} else {
+		why[0] = 0;
+	}
+	if (!t && !(t = pool_into_rec(in, i, slot)))
+		return NICELY_ENOMEM;
+	return pool_result(p, w, slot, r, id, ok, code, data, dlen, err,
+			   errlen, wall, cpu, why[0] ? why : NULL);
+}
+
+/* count results with same_len bytes each, ids from id on, all of one
+ * map_into: one copy per message when they fit out_size. */
+static int pool_results_into(nicely_pool *p, struct pool_worker *w, int slot,
+			     struct pool_into *in, const struct wire_res *r,
+			     int64_t id, int64_t count, const char *e,
+			     double wall, double cpu)
+{
+	int rc;
+
+	while (count > 0) {
+		int64_t i = id - in->first, k = 0;
+
+		if (r->same_len == in->out_size && pool_fl_next(w, id)) {
+			k = w->fl[w->fl_head].count < count
+				    ? w->fl[w->fl_head].count
+				    : count;
+			for (int64_t j = 0; j < k; j++)
+				if (in->st[i + j] != NICELY_RUNNING ||
+				    (in->rec && in->rec[i + j])) {
+					k = 0;
+					break;
+				}
+		}
+		if (k > 0) {
+			if (in->out_size)
+				memcpy(in->out + (size_t)i * in->out_size, e,
+				       (size_t)k * in->out_size);
+			pool_fl_pop(w, k);
+			pool_into_ok(p, in, i, k);
+		} else {
+			k = 1;
+			if ((rc = pool_result_into(p, w, slot, in, r, id, 1, 0,
+						   e, r->same_len, NULL, 0,
+						   wall, cpu)))
+				return rc;
+		}
+		id += k;
+		count -= k;
+		e += (size_t)k * r->same_len;
+	}
 	return 0;
 }
 
@@ -1105,18 +1379,44 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 	if (w->pid <= 0 && r.pid > 0)
 		w->pid = r.pid;
 	struct pool_task *t0 = pool_task_get(p, r.first_id);
+	struct pool_into *in0 = p->ninto ? pool_into_of(p, r.first_id) : NULL;
 
 	if (t0 && t0->res.status == NICELY_RUNNING && t0->worker == slot &&
 	    t0->batch)
 		t0->batch->avg_ns = t0->batch->avg_ns > 0
 					    ? 0.7 * t0->batch->avg_ns + 0.3 * wall
 					    : wall;
+	else if (in0 && in0->batch &&
+		 in0->st[r.first_id - in0->first] == NICELY_RUNNING)
+		in0->batch->avg_ns = in0->batch->avg_ns > 0
+					     ? 0.7 * in0->batch->avg_ns + 0.3 * wall
+					     : wall;
 	if (r.flags & WIRE_RES_SAME) {
-		for (uint32_t i = 0; i < r.count; i++, e += r.same_len)
-			if ((rc = pool_result(p, w, slot, &r, r.first_id + i, 1,
-					      0, e, r.same_len, NULL, 0, wall,
-					      cpu)))
+		for (uint32_t i = 0; i < r.count;) {
+			int64_t id = r.first_id + i;
+			struct pool_into *in =
+				p->ninto ? pool_into_of(p, id) : NULL;
+
+			if (in) {	/* the run of its elements at once */
+				int64_t k = in->first + in->n - id;
+
+				if (k > r.count - i)
+					k = r.count - i;
+				if ((rc = pool_results_into(p, w, slot, in, &r,
+							    id, k, e, wall,
+							    cpu)))
+					return rc;
+				i += (uint32_t)k;
+				e += (size_t)k * r.same_len;
+				continue;
+			}
+			if ((rc = pool_result(p, w, slot, &r, id, 1, 0, e,
+					      r.same_len, NULL, 0, wall, cpu,
+					      NULL)))
 				return rc;
+			i++;
+			e += r.same_len;
+		}
 		return 0;
 	}
 	for (uint32_t i = 0; i < r.count; i++) {
@@ -1128,10 +1428,20 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 		e += sizeof en;
 		if ((size_t)(end - e) < (size_t)en.datalen + en.errlen)
 			return NICELY_EIO;
-		if ((rc = pool_result(p, w, slot, &r, r.first_id + i,
-				      en.status == NICELY_OK, en.code, e,
-				      en.datalen, e + en.datalen, en.errlen,
-				      wall, cpu)))
+		struct pool_into *in =
+			p->ninto ? pool_into_of(p, r.first_id + i) : NULL;
+
+		if (in)
+			rc = pool_result_into(p, w, slot, in, &r, r.first_id + i,
+					      en.status == NICELY_OK, en.code, e,
+					      en.datalen, e + en.datalen,
+					      en.errlen, wall, cpu);
+		else
+			rc = pool_result(p, w, slot, &r, r.first_id + i,
+					 en.status == NICELY_OK, en.code, e,
+					 en.datalen, e + en.datalen, en.errlen,
+					 wall, cpu, NULL);
+		if (rc)
 			return rc;
 		e += en.datalen + en.errlen;
 	}
@@ -1159,6 +1469,14 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 				return NICELY_EIO;
 			memcpy(&id, body, sizeof id);
 			t = pool_task_get(p, id);
+			struct pool_into *in =
+				!t && p->ninto ? pool_into_of(p, id) : NULL;
+
+			/* a map_into element keeps streamed bytes in a
+			 * record until its size is known */
+			if (in && in->st[id - in->first] == NICELY_RUNNING &&
+			    !(t = pool_into_rec(in, id - in->first, slot)))
+				return NICELY_ENOMEM;
 			if (t && t->res.status == NICELY_RUNNING &&
 			    t->worker == slot &&
 			    pool_task_data(t, body + sizeof id,
@@ -1283,7 +1601,22 @@ static void pool_worker_done(nicely_pool *p, int slot)
 
 		for (int64_t id = r.first; id < r.first + r.count; id++) {
 			struct pool_task *t = pool_task_get(p, id);
+			struct pool_into *in =
+				p->ninto ? pool_into_of(p, id) : NULL;
 
+			if (in && !t && in->st[id - in->first] == NICELY_RUNNING &&
+			    !(t = pool_into_rec(in, id - in->first, slot))) {
+				/* no memory for its record: run it again */
+				pool_into_set(in, id - in->first, 1,
+					      NICELY_QUEUED);
+				p->running--;
+				p->queued++;
+				if (nrq && rq[nrq - 1].first + rq[nrq - 1].count == id)
+					rq[nrq - 1].count++;
+				else if (nrq < POOL_FLIGHT + 1)
+					rq[nrq++] = (struct pool_range){ id, 1 };
+				continue;
+			}
 			if (!t || t->res.status != NICELY_RUNNING ||
 			    t->worker != slot)
 				continue;
@@ -1337,6 +1670,13 @@ static void pool_worker_done(nicely_pool *p, int slot)
 					rq[nrq - 1].count++;
 				else if (nrq < POOL_FLIGHT + 1)
 					rq[nrq++] = (struct pool_range){ id, 1 };
+			}
+			if (in && t->res.status == NICELY_QUEUED) {
+				/* a map_into element to run again: no record */
+				pool_into_mark(p, t);
+				pool_task_release(t);
+				free(t);
+				in->rec[id - in->first] = NULL;
 			}
 		}
 	}
@@ -1595,6 +1935,7 @@ int nicely_wait_all(nicely_pool *p)
 /* Step until one task is finished. */
 int nicely_wait(nicely_pool *p, int64_t id)
 {
+	struct pool_into *in;
 	struct pool_task *t;
 	int rc = 0;
 
@@ -1602,6 +1943,15 @@ int nicely_wait(nicely_pool *p, int64_t id)
 		return NICELY_EINVAL;
 	if (p->in_cb)
 		return NICELY_EBUSY;
+	/* a map_into element's record may come and go: wait on its state */
+	if (p->ninto && id >= 0 && id < p->total &&
+	    (in = pool_into_of(p, id))) {
+		while (in->st[id - in->first] == NICELY_QUEUED ||
+		       in->st[id - in->first] == NICELY_RUNNING)
+			if ((rc = pool_turn(p, -1)) < 0)
+				return rc;
+		return 0;
+	}
 	if (!(t = pool_task_get(p, id)))
 		return NICELY_ENOENT;
 	while (t->res.status == NICELY_QUEUED || t->res.status == NICELY_RUNNING)
@@ -1716,9 +2066,11 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 	return id;
 }
 
-/* Queue one call per element. */
-int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
-	       size_t elem_size, size_t n, size_t chunk, int64_t *first_id)
+/* Queue one call per element; in: the map_into call they belong to, or
+ * NULL. */
+static int pool_map(nicely_pool *p, nicely_task_fn fn, const void *base,
+		    size_t elem_size, size_t n, size_t chunk, int64_t *first_id,
+		    struct pool_into *in)
 {
 	struct pool_batch *b;
 	size_t done = 0;
@@ -1745,6 +2097,24 @@ int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 		free(b);
 		return NICELY_ENOMEM;
 	}
+	if (in) {
+		if (p->ninto == p->intocap) {
+			size_t cap = p->intocap ? 2 * p->intocap : 8;
+			struct pool_into **v = realloc(p->into, cap * sizeof *v);
+
+			if (!v) {
+				pool_batch_free(b);
+				return NICELY_ENOMEM;
+			}
+			p->into = v;
+			p->intocap = cap;
+		}
+		in->first = p->total;
+		in->n = (int64_t)n;
+		in->batch = b;
+		b->into = in;
+		p->into[p->ninto++] = in;
+	}
 	if (elem_size)
 		memcpy(b->data, base, elem_size * n);
 	b->fn = fn;
@@ -1762,6 +2132,9 @@ int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 			if (k > p->o.max_queued - (size_t)p->queued)
 				k = p->o.max_queued - (size_t)p->queued;
 		}
+		if (in)
+			pool_into_set(in, (int64_t)done, (int64_t)k,
+				      NICELY_QUEUED);
 		if ((rc = pool_enqueue(p, b, k)))
 			goto fail;
 		done += k;
@@ -1771,9 +2144,73 @@ int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 fail:
 	/* tasks already queued keep the batch; the rest never will */
 	b->refs -= n - done;
-	if (!done)
+	if (in)
+		in->n = (int64_t)done;
+	if (!done) {
+		if (in) {	/* it is the last one */
+			p->ninto--;
+			p->into_last = 0;
+			b->into = NULL;
+			in->batch = NULL;
+		}
 		pool_batch_free(b);
+	}
 	return rc;
+}
+
+/* Queue one call per element. */
+int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
+	       size_t elem_size, size_t n, size_t chunk, int64_t *first_id)
+{
+	return pool_map(p, fn, base, elem_size, n, chunk, first_id, NULL);
+}
+
+/* Queue one call per element, results into the caller's array. */
+int nicely_map_into(nicely_pool *p, nicely_task_fn fn, const void *base,
+		    size_t elem_size, size_t n, size_t chunk, void *out,
+		    size_t out_size, uint8_t *status, int64_t *first_id)
+{
+	struct pool_into *in;
+	int rc;
+
+	if (!p || !fn || (n && out_size && !out) || n > INT64_MAX / 2 ||
+	    (out_size && n > SIZE_MAX / out_size))
+		return NICELY_EINVAL;
+	if (!n || p->in_cb || p->broken)	/* as nicely_map says */
+		return pool_map(p, fn, base, elem_size, n, chunk, first_id,
+				NULL);
+	in = calloc(1, sizeof *in);
+	if (!in || !(in->st = malloc(n))) {
+		free(in);
+		return NICELY_ENOMEM;
+	}
+	in->out = out;
+	in->out_size = out_size;
+	in->status = status;
+	rc = pool_map(p, fn, base, elem_size, n, chunk, first_id, in);
+	if (!in->batch && !in->n) {	/* nothing of it was queued */
+		free(in->st);
+		free(in);
+	}
+	return rc;
+}
+
+/* The record of a map_into element that has one, or should: a cancelled
+ * element gets it when first asked for. NULL for the others. */
+static struct pool_task *pool_into_result(nicely_pool *p, int64_t id)
+{
+	struct pool_into *in = pool_into_of(p, id);
+	struct pool_task *t;
+	int64_t i;
+
+	if (!in)
+		return NULL;
+	i = id - in->first;
+	if (in->st[i] != NICELY_CANCELLED || !(t = pool_into_rec(in, i, -1)))
+		return NULL;
+	pool_task_error(t, "cancelled by nicely_kill_all",
+			strlen("cancelled by nicely_kill_all"));
+	return t;
 }
 
 /* A finished task's result. */
@@ -1784,6 +2221,8 @@ const nicely_result *nicely_result_get(nicely_pool *p, int64_t id)
 	if (!p || pool_task_unwritten(p, id))
 		return NULL;
 	t = pool_task_get(p, id);
+	if (!t && p->ninto)
+		t = pool_into_result(p, id);
 	if (!t || t->dropped || t->res.status == NICELY_QUEUED ||
 	    t->res.status == NICELY_RUNNING)
 		return NULL;
@@ -1793,22 +2232,38 @@ const nicely_result *nicely_result_get(nicely_pool *p, int64_t id)
 /* A task's status. */
 int nicely_task_status(nicely_pool *p, int64_t id)
 {
+	struct pool_into *in;
 	struct pool_task *t;
 
 	if (p && pool_task_unwritten(p, id))
 		return NICELY_QUEUED;
 	t = p ? pool_task_get(p, id) : NULL;
+	if (!t && p && p->ninto && id >= 0 && id < p->total &&
+	    (in = pool_into_of(p, id)))
+		return in->st[id - in->first] & ~POOL_INTO_DROPPED;
 	return t ? (int)t->res.status : NICELY_ENOENT;
 }
 
 /* Free a finished task's bytes. */
 int nicely_result_drop(nicely_pool *p, int64_t id)
 {
+	struct pool_into *in;
 	struct pool_task *t;
 
 	if (p && pool_task_unwritten(p, id))
 		return NICELY_EBUSY;
 	t = p ? pool_task_get(p, id) : NULL;
+	if (!t && p && p->ninto && id >= 0 && id < p->total &&
+	    (in = pool_into_of(p, id))) {
+		/* no record: a clean success (its bytes are the caller's)
+		 * or a cancelled element */
+		uint8_t *s = &in->st[id - in->first];
+
+		if (*s == NICELY_QUEUED || *s == NICELY_RUNNING)
+			return NICELY_EBUSY;
+		*s |= POOL_INTO_DROPPED;
+		return 0;
+	}
 	if (!t)
 		return NICELY_ENOENT;
 	if (t->res.status == NICELY_QUEUED || t->res.status == NICELY_RUNNING)
@@ -1840,6 +2295,26 @@ int nicely_stats_get(nicely_pool *p, nicely_stats *st)
 	return 0;
 }
 
+/* Cancel the queued ones of map_into elements [i, i+k): no records (one
+ * is made if nicely_result_get asks). */
+static int pool_into_cancel(nicely_pool *p, struct pool_into *in, int64_t i,
+			    int64_t k)
+{
+	int n = 0;
+
+	for (int64_t j = i; j < i + k; j++) {
+		if (in->st[j] != NICELY_QUEUED)
+			continue;
+		pool_into_set(in, j, 1, NICELY_CANCELLED);
+		p->queued--;
+		p->failed++;
+		pool_into_unref(in, 1);
+		pool_into_cb(p, in, j, 1);
+		n++;
+	}
+	return n;
+}
+
 /* Cancel everything queued. */
 static int pool_cancel_queued(nicely_pool *p)
 {
@@ -1851,6 +2326,22 @@ static int pool_cancel_queued(nicely_pool *p)
 		p->q.head = (p->q.head + 1) % p->q.cap;
 		p->q.n--;
 		for (int64_t id = r.first; id < r.first + r.count; id++) {
+			struct pool_into *in =
+				p->ninto ? pool_into_of(p, id) : NULL;
+
+			if (in) {
+				int64_t k = in->first + in->n - id;
+
+				if (k > r.first + r.count - id)
+					k = r.first + r.count - id;
+				/* (ids below inited are settled: see
+				 * pool_forget) */
+				if (id + k > p->inited)
+					pool_task_init(p, id + k - 1);
+				n += pool_into_cancel(p, in, id - in->first, k);
+				id += k - 1;
+				continue;
+			}
 			struct pool_task *t = pool_task_get(p, id);
 
 			if (t && t->res.status == NICELY_QUEUED) {
@@ -1934,15 +2425,54 @@ static void pool_retire_all(nicely_pool *p, unsigned grace_ms)
 	}
 }
 
+/* Free a map_into call's own memory (its batch is gone). */
+static void pool_into_free(struct pool_into *in)
+{
+	if (in->batch)
+		in->batch->into = NULL;
+	free(in->st);
+	free(in->rec);
+	free(in);
+}
+
+/* Drop a map_into call's records and the batch references of its
+ * unfinished elements that have records written (ids below inited; the
+ * others are counted with the batch starts). */
+static void pool_into_forget(nicely_pool *p, struct pool_into *in)
+{
+	for (int64_t i = 0; i < in->n; i++) {
+		struct pool_task *t = in->rec ? in->rec[i] : NULL;
+		int st = in->st[i];
+
+		if (t) {
+			pool_task_release(t);
+			pool_batch_unref(t->batch);
+			free(t);
+			in->rec[i] = NULL;
+		} else if ((st == NICELY_QUEUED || st == NICELY_RUNNING) &&
+			   in->first + i < p->inited) {
+			pool_into_unref(in, 1);
+		}
+	}
+}
+
 /* Forget all tasks and their memory. */
 static void pool_forget(nicely_pool *p)
 {
 	for (int64_t id = 0; id < p->inited; id++) {
+		struct pool_into *in = p->ninto ? pool_into_of(p, id) : NULL;
+
+		if (in) {	/* see pool_into_forget */
+			id = in->first + in->n - 1;
+			continue;
+		}
 		struct pool_task *t = pool_task_get(p, id);
 
 		pool_task_release(t);
 		pool_batch_unref(t->batch);
 	}
+	for (size_t i = 0; i < p->ninto; i++)
+		pool_into_forget(p, p->into[i]);
 	/* tasks never written hold their batch too, one reference each */
 	for (size_t i = p->bscur; i < p->nbs && p->inited < p->total; i++) {
 		int64_t from = p->bs[i].first > p->inited ? p->bs[i].first
@@ -1958,6 +2488,12 @@ static void pool_forget(nicely_pool *p)
 	free(p->bs);
 	p->bs = NULL;
 	p->nbs = p->bscap = p->bscur = 0;
+	/* the batches are gone: now their map_into calls may go */
+	for (size_t i = 0; i < p->ninto; i++)
+		pool_into_free(p->into[i]);
+	free(p->into);
+	p->into = NULL;
+	p->ninto = p->intocap = p->into_last = 0;
 	p->inited = 0;
 	for (size_t i = 0; i < p->nblocks && i < POOL_SMALL_BLOCKS; i++)
 		free(p->blocks[i]);

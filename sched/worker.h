@@ -16,7 +16,8 @@
 struct worker_slot {
 	int64_t running;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC start of `running` */
-};
+} __attribute__((aligned(64)));	/* a cache line each: every worker writes
+					 * its slot twice a task */
 #define WORKER_IDLE (-1)
 #define WORKER_INIT (-2)
 

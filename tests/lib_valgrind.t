@@ -1,7 +1,8 @@
 #!/bin/bash
-# libnicely under valgrind: run two library test programs (kill_all, reset
+# libnicely under valgrind: run three library test programs (kill_all, reset
 # and pool_free paths; map results of every size, chunks broken by odd
-# elements, reset with unsent tasks) and require no leak and no error in
+# elements, reset with unsent tasks; map_into with failures, kill_all and
+# reset in the middle) and require no leak and no error in
 # the parent.
 # Forked processes are silenced (--child-silent-after-fork): workers leave
 # with _exit and are not the parent's memory.
@@ -10,11 +11,11 @@ case "$build" in
 *asan*) echo "1..0 # SKIP valgrind runs on the plain build only"; exit 0 ;;
 esac
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind missing"; exit 0; }
-progs="lib_control lib_mapchunks"
+progs="lib_control lib_mapchunks lib_mapinto"
 for p in $progs; do
 	[ -x "$build/tests/$p.t" ] || { echo "1..0 # SKIP $build/tests/$p.t not built"; exit 0; }
 done
-echo "1..4"
+echo "1..6"
 log=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$log" "$out"' EXIT
