@@ -9,16 +9,7 @@
 . "$(dirname "$0")/lib/run-common.sh"
 
 [ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP needs 2 CPUs"; rm -rf "$T"; exit 0; }
-cat >"$T/load.conf" <<'CONF'
-[preset generous]
-idle_threshold = 60%
-load_ceiling = off
-pressure_ceiling = off
-mem_floor = off
-hysteresis = 0
-interval = 200ms
-CONF
-export NICELY_CONFIG="$T/load.conf"
+load_test_preset generous
 
 spin="$NICELY_BUILD/tests/helpers/spin"
 if [ -x "$spin" ]; then

@@ -6,32 +6,10 @@
 . "$(dirname "$0")/lib/run-common.sh"
 
 [ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP needs 2 CPUs"; rm -rf "$T"; exit 0; }
-cat >"$T/move.conf" <<'CONF'
-[preset normal]
-idle_threshold = 60%
-load_ceiling = off
-pressure_ceiling = off
-mem_floor = off
-hysteresis = 0
-interval = 200ms
-on_return = move
-force_one = no
-CONF
-export NICELY_CONFIG="$T/move.conf"
-
-spin0=$(busy_loop 0)
-spin1=
-trap 'kill -KILL $spin0 $spin1 2>/dev/null' EXIT
-sleep 1
+load_test_preset normal on_return=move force_one=no
 
 # the task: a shell whose child sleeps in steps; both must move
-timeout -s INT 300 "$NICELY" run -p normal -j1 \
-	'echo $$ >"'"$T"'/task"; echo $$ >>"$PIDS"; for i in $(seq 100); do sleep 0.1; done; echo finished {}' ::: 1 >"$T/out" &
-nicely=$!
-for i in $(seq 600); do [ -s "$T/task" ] && break; sleep 0.1; done
-task=$(cat "$T/task" 2>/dev/null)
-# the preset rightly waits while others keep CPU 1 busy too
-[ -n "$task" ] || skip_unless_started "$nicely" "$spin0"
+start_on_cpu1 normal 100
 cpus() { grep Cpus_allowed_list /proc/"$1"/status 2>/dev/null | cut -f2; }
 is "$(cpus "$task")" 1 "the task started on CPU 1 (CPU 0 is busy)"
 

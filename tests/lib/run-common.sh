@@ -147,3 +147,80 @@ skip_unless_started() {
 	no_survivors "no start"
 	finish
 }
+
+# load_test_preset NAME [KEY=VALUE ...]: a config, exported as
+# NICELY_CONFIG, in which preset NAME judges PUs by their use alone (free
+# under 60%; no load, pressure or memory gate; no hysteresis; 200 ms
+# ticks), plus the given keys. Other people's work shares the machine, so
+# the real-load tests loosen the gentle presets this way.
+load_test_preset() {
+	local name=$1 kv
+	shift
+	{
+		printf '[preset %s]\nidle_threshold = 60%%\nload_ceiling = off\n' "$name"
+		printf 'pressure_ceiling = off\nmem_floor = off\nhysteresis = 0\n'
+		printf 'interval = 200ms\n'
+		for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+	} >"$T/load.conf"
+	export NICELY_CONFIG="$T/load.conf"
+}
+
+# start_on_cpu1 PRESET STEPS: with a busy loop holding CPU 0 ($spin0; a
+# trap kills it and $spin1 at exit), start a batch of one task under
+# PRESET ($nicely: the pid of its timeout wrapper, output in $T/out) whose
+# task is a shell looping STEPS sleeps of 0.1 s, and wait for the task to
+# start ($task: its shell's pid). When it never starts, the test ends
+# there (skip_unless_started).
+start_on_cpu1() {
+	local i
+	spin0=$(busy_loop 0)
+	spin1=
+	trap 'kill -KILL $spin0 $spin1 2>/dev/null' EXIT
+	sleep 1
+	timeout -s INT 300 "$NICELY" run -p "$1" -j1 \
+		'echo $$ >"'"$T"'/task"; echo $$ >>"$PIDS"; for i in $(seq '"$2"'); do sleep 0.1; done; echo finished {}' \
+		::: 1 >"$T/out" &
+	nicely=$!
+	for i in $(seq 600); do [ -s "$T/task" ] && break; sleep 0.1; done
+	task=$(cat "$T/task" 2>/dev/null)
+	# the preset rightly waits while others keep CPU 1 busy too
+	[ -n "$task" ] || skip_unless_started "$nicely" "$spin0"
+}
+
+# task_state PID: the process's state letter from /proc, T when it is
+# stopped or frozen by its cgroup's freezer (v1).
+task_state() {
+	local s fz
+	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+	fz=$(grep -E '^[0-9]+:freezer:' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
+	if [ -n "$fz" ] && [ "$fz" != / ] &&
+	   [ "$(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>/dev/null)" = FROZEN ]; then
+		s=T
+	fi
+	echo "$s"
+}
+
+# resumed_or_skip NAME: others left CPU 1, so the preset must resume the
+# paused $task within 30 s (NAME is the check). When others keep CPU 1
+# busy it rightly stays paused: the batch ($nicely) is stopped and the
+# test ends there with a skip.
+resumed_or_skip() {
+	local i s busy1
+	for i in $(seq 300); do s=$(task_state "$task"); [ "$s" != T ] && break; sleep 0.1; done
+	if [ "$s" != T ]; then
+		ok 0 "$1 (state ${s:-gone})"
+		return
+	fi
+	busy1=$(cpu_busy 1 3)
+	if [ "$busy1" -lt 60 ]; then
+		ok 1 "$1 (CPU 1 only ${busy1}% busy, still state T)"
+		return
+	fi
+	skip "$1" "others keep CPU 1 ${busy1}% busy: it rightly stays paused"
+	kill -INT "$nicely" 2>/dev/null
+	wait "$nicely" 2>/dev/null
+	kill -KILL "$spin0" 2>/dev/null
+	wait "$spin0" 2>/dev/null
+	no_survivors "stopped while paused"
+	finish
+}
