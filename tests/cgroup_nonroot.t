@@ -3,29 +3,13 @@
 # this test and removed after): the batch open fails with one message that
 # says what is missing and how to get it, nothing is left in the cgroup
 # tree, and the fallback task runs in its own session at autogroup nice 19.
-B=${NICELY_BUILD:-$(cd "$(dirname "$0")/../build" && pwd)}
+PREFIX=nicelyt
+. "$(dirname "$0")/lib/nonroot-common.sh"
 drv=$B/tests/helpers/cgroup_driver
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root to create a user"; exit 0; fi
-if [ ! -e /sys/fs/cgroup/cpu/cpu.shares ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
-	echo "1..0 # SKIP no cgroup tree"; exit 0
-fi
-for c in useradd userdel runuser; do
-	command -v $c >/dev/null || { echo "1..0 # SKIP no $c"; exit 0; }
-done
 [ -x "$drv" ] || { echo "Bail out! no driver at $drv"; exit 1; }
-[ -e /proc/self/autogroup ] && autogroup=1 || autogroup=0
-
-user=nicelyt$$
-tmp=$(mktemp -d /tmp/nicely-nonroot-XXXXXX)
-cleanup() { userdel "$user" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-useradd --system --no-create-home --shell /usr/sbin/nologin "$user" ||
-	{ echo "Bail out! useradd failed"; exit 1; }
 # the build tree may not be readable by others: run a copy
 cp "$drv" "$tmp/driver" && chmod 755 "$tmp" "$tmp/driver"
 
-n=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '# %s\n' "$out"; fi; }
 
 out=$(cd "$tmp" && runuser -u "$user" -- env -u NICELY_CGROUP_ROOT -u NICELY_CGROUP_TRACE ./driver 2>&1)
 rc=$?

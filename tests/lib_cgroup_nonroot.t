@@ -5,31 +5,15 @@
 # log line says what is missing and how to get it, and the task runs in a
 # session of the workers' own at autogroup nice 19 (the caller's session is
 # left alone); nothing of that user is left in the cgroup tree.
-B=${NICELY_BUILD:-$(cd "$(dirname "$0")/../build" && pwd)}
+PREFIX=nicelyl
+. "$(dirname "$0")/lib/nonroot-common.sh"
 probe=$B/tests/helpers/lib_probe
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root to create a user"; exit 0; fi
-if [ ! -e /sys/fs/cgroup/cpu/cpu.shares ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
-	echo "1..0 # SKIP no cgroup tree"; exit 0
-fi
-for c in useradd userdel runuser; do
-	command -v $c >/dev/null || { echo "1..0 # SKIP no $c"; exit 0; }
-done
 [ -x "$probe" ] || { echo "Bail out! no helper at $probe"; exit 1; }
-[ -e /proc/self/autogroup ] && autogroup=1 || autogroup=0
-
-user=nicelyl$$
-tmp=$(mktemp -d /tmp/nicely-libnonroot-XXXXXX)
-cleanup() { userdel "$user" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-useradd --system --no-create-home --shell /usr/sbin/nologin "$user" ||
-	{ echo "Bail out! useradd failed"; exit 1; }
 cp "$probe" "$tmp/probe"
 mkdir -p "$tmp/etc" "$tmp/xdg"
 printf '[preset cgtest]\nbase = nuclear\ncpu_weight = idle\n' >"$tmp/cg.conf"
 chmod -R a+rX "$tmp"
 
-n=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '# %s\n' "$out"; fi; }
 as_user() {
 	(cd "$tmp" && runuser -u "$user" -- env -u NICELY_CGROUP_ROOT -u NICELY_CGROUP_TRACE \
 		NICELY_SYSCONFDIR="$tmp/etc" XDG_CONFIG_HOME="$tmp/xdg" NICELY_CONFIG="$tmp/cg.conf" \
