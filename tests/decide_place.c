@@ -1,11 +1,9 @@
-/* policy_decide's placement against a plain reference, over many random
- * machines (fixed seed): topologies up to 4 packages x 3 L3 x 16 cores x 2
- * PUs, PU tables in hwloc's order and shuffled, random load, allowed and
- * online PUs, our workers (some on PUs no longer usable, which decide
- * moves first), spread and compact, SMT avoidance, others ignored; and
- * hwloc's own 1024-PU synthetic table of bench/decide. The starts, their
- * order and the moves must be exactly what the reference picks. Also the
- * hysteresis reason after such a move. */
+/* policy_decide's placement against a plain reference of the old one, on
+ * 3,000 random machines (fixed seed: shuffled PU tables, no L3, denied and
+ * offline PUs, workers escaping them, spread/compact, SMT, others ignored)
+ * and on hwloc's 1024-PU table of bench/decide: starts, their order and
+ * moves must be exactly the reference's. Also the hysteresis reason after
+ * a worker escapes to a PU free but not yet for long. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
