@@ -1,8 +1,9 @@
 /* bench/decide: the cost of one policy_decide call on a 1024-PU synthetic
- * topology (hwloc "pack:4 l3:2 core:64 pu:2") with a realistic mix: half
- * the cores busy by others, 200 of our workers running, a long queue, time
- * advancing one tick per call. Prints the median and p99 in microseconds
- * per preset; the goal is a median under 20 us. */
+ * topology (hwloc "pack:4 l3:2 core:64 pu:2"): half the cores busy by
+ * others, 200 of our workers running, a long queue, time advancing one tick
+ * per call. Prints the median and p99 in microseconds per preset; the goal
+ * is a median under 20 us. argv[1] sets the calls per preset (fewer under
+ * valgrind --tool=callgrind --toggle-collect=policy_decide). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "policy/decide.h"
 #include "policy/presets.h"
 
-#define CALLS 3001
+#define CALLS 3001	/* calls per preset unless argv[1] says otherwise */
 #define SPEC "synthetic:pack:4 l3:2 core:64 pu:2"
 
 /* Monotonic time in nanoseconds. */
@@ -33,13 +34,25 @@ static int bench_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const char *const names[] = { "generous", "normal", "aggressive",
 					     "extreme", "nuclear" };
 	static uint64_t dur[CALLS];
 	struct agent_topology *topo;
 	char err[256];
+	int calls = CALLS;
+
+	if (argc > 1) {
+		char *end;
+		long v = strtol(argv[1], &end, 10);
+		if (*end || v < 1 || v > CALLS) {
+			fprintf(stderr, "bench/decide: calls per preset must be "
+				"1..%d, not '%s'\n", CALLS, argv[1]);
+			return 2;
+		}
+		calls = (int)v;
+	}
 
 	if (agent_topology_load(&topo, SPEC, err, sizeof err) < 0) {
 		fprintf(stderr, "bench/decide: %s\n", err);
@@ -74,7 +87,7 @@ int main(void)
 		.mem_total_kb = 256ULL << 20, .mem_available_kb = 128ULL << 20,
 	};
 	printf("policy_decide on %s (%d PUs), %zu of ours running, "
-	       "half the cores busy; %d calls each\n", SPEC, n, nrun, CALLS);
+	       "half the cores busy; %d calls each\n", SPEC, n, nrun, calls);
 	printf("%-11s %8s %8s %8s %7s\n", "preset", "median", "p99", "max",
 	       "starts");
 	for (size_t pi = 0; pi < sizeof names / sizeof names[0]; pi++) {
@@ -85,16 +98,16 @@ int main(void)
 		struct policy_input in = { .snap = &snap, .pus = pus, .preset = &p,
 					   .running = run, .nrunning = nrun,
 					   .queued = 100000 };
-		for (int c = 0; c < CALLS; c++) {
+		for (int c = 0; c < calls; c++) {
 			snap.t_ns += snap.interval_ns;
 			uint64_t t0 = bench_now();
 			policy_decide(&in, st, d);
 			dur[c] = bench_now() - t0;
 		}
-		qsort(dur, CALLS, sizeof dur[0], bench_cmp);
+		qsort(dur, (size_t)calls, sizeof dur[0], bench_cmp);
 		printf("%-11s %7.2fus %7.2fus %7.2fus %7d\n", names[pi],
-		       dur[CALLS / 2] / 1000.0, dur[CALLS * 99 / 100] / 1000.0,
-		       dur[CALLS - 1] / 1000.0, d->nstart);
+		       dur[calls / 2] / 1000.0, dur[calls * 99 / 100] / 1000.0,
+		       dur[calls - 1] / 1000.0, d->nstart);
 		policy_state_free(st);
 		policy_decision_free(d);
 	}

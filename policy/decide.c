@@ -15,30 +15,41 @@
 #define F_FREE 0x04	/* free for at least the hysteresis time */
 #define F_BUSY 0x08	/* busy by others for at least the hysteresis time */
 #define F_CAND 0x10	/* free, holds none of ours, not taken this tick */
-#define F_TIER0 0x20	/* the first candidate of a core without ours */
 
-/* The work space: int arrays of npus entries each. */
+/* The work space: int arrays of npus entries each. Group, package and core
+ * indices are clamped into [0, npus), so every by-X array has room. */
 enum {
 	W_FLAGS,	/* F_* bits */
 	W_OURS,		/* our workers on this PU */
 	W_NEXT,		/* next candidate in the same group, -1 = end */
+	W_GRP,		/* by PU: its placement group */
+	W_CIDX,		/* by PU: its core, clamped */
+	W_CLIST,	/* the candidates, in PU order */
 	W_HEAD,		/* by group: first candidate, -1 = none */
-	W_TAIL,		/* by group: last candidate */
+	W_TAIL,		/* by group: last tier-0 candidate */
+	W_HEAD1,	/* by group: first candidate that is not tier 0 */
+	W_TAIL1,	/* by group: last candidate that is not tier 0 */
 	W_GCNT,		/* by group: our workers in it */
 	W_PCNT,		/* by package: our workers in it */
 	W_GPKG,		/* by group: its package */
-	W_GLIST,	/* the groups that have candidates, in order */
+	W_GLIST,	/* the groups that still have candidates, in order */
+	W_GLIST1,	/* groups in order of their first non-tier-0 candidate */
 	W_CORE,		/* by core: 1 when it holds ours or gave a tier-0 PU */
+	W_SPK,		/* by glist slot: the group's package */
 	W_N
 };
 
 /* The work space arrays of one call. */
 struct decide_ws {
 	int n;
-	int *flags, *ours, *next, *head, *tail, *gcnt, *pcnt, *gpkg, *glist,
-		*core;
-	int ngroups;
+	int *flags, *ours, *next, *grp, *cidx, *clist, *head, *tail, *head1,
+		*tail1, *gcnt, *pcnt, *gpkg, *glist, *glist1, *core, *spk;
+	int ngroups;	/* entries in glist: groups with candidates left */
 	int ncand;	/* candidates still in the lists */
+	int nclist;	/* entries in clist */
+	int nusable;	/* allowed online PUs */
+	int nwaiting;	/* usable PUs free now, not yet for hysteresis_ms,
+			 * holding none of ours */
 	int reserve;	/* candidates moves and starts leave to others */
 	int placement;
 };
@@ -106,7 +117,7 @@ void policy_decision_free(struct policy_decision *d)
 /* An index from the topology clamped into the work space's range. */
 static int decide_idx(int v, int n)
 {
-	return v >= 0 && v < n ? v : 0;
+	return (unsigned)v < (unsigned)n ? v : 0;
 }
 
 /* The placement group of PU i: its L3, else its package. */
@@ -125,7 +136,9 @@ static int decide_held(uint64_t since, uint64_t t, uint64_t hyst)
 	return t >= since && t - since >= hyst;
 }
 
-/* Update the hysteresis memory for every PU and set the F_* flags. */
+/* Update the hysteresis memory for every PU, set the F_* flags and, in the
+ * same pass, count our workers by group and package, mark the cores that
+ * give no tier-0 PU and collect the candidates (in PU order). */
 static void decide_observe(const struct policy_input *in,
 			   struct policy_state *st, struct decide_ws *ws)
 {
@@ -133,23 +146,31 @@ static void decide_observe(const struct policy_input *in,
 	const struct policy_preset *pr = in->preset;
 	uint64_t t = snap->t_ns, hyst = (uint64_t)pr->hysteresis_ms * 1000000ULL;
 	uint64_t now = t > POLICY_SINCE_FOREVER ? t : POLICY_SINCE_FOREVER + 1;
-	int seed = !st->seeded;
+	int seed = !st->seeded, n = ws->n, valid = snap->valid;
+	int ignore = pr->ignore_others, smt = pr->smt_avoid;
 	double thr = pr->idle_threshold;
 
-	for (int i = 0; i < ws->n; i++) {
-		int busy, f = ws->flags[i];
+	ws->nclist = 0;
+	ws->nwaiting = 0;
+	ws->nusable = 0;
+	for (int i = 0; i < n; i++) {
+		const struct agent_pu *p = &in->pus[i];
+		int busy, o = ws->ours[i];
+		int f = p->allowed && snap->pu[i].online ? F_USABLE : 0;
+		int g = decide_group(p, n), c = decide_idx(p->core, n);
+		int pk = decide_idx(p->package, n);
 
-		if (!snap->valid) {
-			if (pr->ignore_others && (f & F_USABLE))
-				ws->flags[i] |= F_FREE_NOW | F_FREE;
-			continue;
+		ws->nusable += f;
+		if (!valid) {
+			if (ignore && (f & F_USABLE))
+				f |= F_FREE_NOW | F_FREE;
+			goto counted;
 		}
 		busy = snap->pu[i].busy_others >= thr;
-		if (!busy && pr->smt_avoid) {
-			const struct agent_pu *p = &in->pus[i];
+		if (!busy && smt) {
 			for (int s = 0; s < p->nsiblings && !busy; s++) {
 				int j = p->siblings ? p->siblings[s] : -1;
-				if (j >= 0 && j < ws->n && snap->pu[j].online &&
+				if (j >= 0 && j < n && snap->pu[j].online &&
 				    snap->pu[j].busy_others >= thr)
 					busy = 1;
 			}
@@ -175,119 +196,192 @@ static void decide_observe(const struct policy_input *in,
 		}
 		/* nuclear: others are ignored, but the memory stays current so
 		 * that a later, politer preset finds it right */
-		if (pr->ignore_others && (f & F_USABLE))
+		if (ignore && (f & F_USABLE))
 			f = (f & ~F_BUSY) | F_FREE_NOW | F_FREE;
+counted:
+		ws->grp[i] = g;
+		ws->cidx[i] = c;
+		ws->gpkg[g] = pk;
+		/* a core where ours or others already run gives no tier-0 PU */
+		if (o) {
+			ws->gcnt[g] += o;
+			ws->pcnt[pk] += o;
+			ws->core[c] = 1;
+		} else {
+			if ((f & (F_USABLE | F_FREE_NOW)) == F_USABLE && valid)
+				ws->core[c] = 1;
+			if (f & F_FREE) {
+				f |= F_CAND;
+				ws->clist[ws->nclist++] = i;
+			} else if (f & F_FREE_NOW) {
+				ws->nwaiting++;
+			}
+		}
 		ws->flags[i] = f;
 	}
-	if (snap->valid)
+	if (valid)
 		st->seeded = 1;
-}
-
-/* Append candidate PU i to its group's list. */
-static void decide_enlist(const struct policy_input *in, struct decide_ws *ws,
-			  int i)
-{
-	int g = decide_group(&in->pus[i], ws->n);
-
-	ws->next[i] = -1;
-	ws->ncand++;
-	if (ws->head[g] < 0) {
-		ws->head[g] = i;
-		ws->glist[ws->ngroups++] = g;
-	} else {
-		ws->next[ws->tail[g]] = i;
-	}
-	ws->tail[g] = i;
 }
 
 /* Build the candidate lists: per placement group, first one PU of every
  * core where neither ours nor others run (tier 0), then the rest (SMT
- * siblings of busy or already chosen PUs). */
-static void decide_candidates(const struct policy_input *in,
-			      struct decide_ws *ws)
+ * siblings of busy or already chosen PUs), each in PU order; the groups in
+ * the order of their first tier-0 PU, then of their first other one. */
+static void decide_candidates(struct decide_ws *ws)
 {
-	int n = ws->n;
+	int ng1 = 0;
 
-	for (int g = 0; g < n; g++) {
-		ws->head[g] = -1;
-		ws->tail[g] = -1;
-		ws->gcnt[g] = 0;
-		ws->pcnt[g] = 0;
-		ws->core[g] = 0;
-	}
 	ws->ngroups = 0;
-	ws->ncand = 0;
-	for (int i = 0; i < n; i++) {
-		int g = decide_group(&in->pus[i], n);
-		int p = decide_idx(in->pus[i].package, n);
+	ws->ncand = ws->nclist;
+	for (int k = 0; k < ws->nclist; k++) {
+		int i = ws->clist[k], g = ws->grp[i], c = ws->cidx[i];
 
-		ws->gpkg[g] = p;
-		if (ws->ours[i]) {
-			ws->gcnt[g] += ws->ours[i];
-			ws->pcnt[p] += ws->ours[i];
-		}
-		/* a core where ours or others already run gives no tier-0 PU */
-		if (ws->ours[i] || ((ws->flags[i] & (F_USABLE | F_FREE_NOW)) ==
-				    F_USABLE && in->snap->valid))
-			ws->core[decide_idx(in->pus[i].core, n)] = 1;
-		if ((ws->flags[i] & F_FREE) && !ws->ours[i])
-			ws->flags[i] |= F_CAND;
-	}
-	for (int i = 0; i < n; i++) {
-		int c = decide_idx(in->pus[i].core, n);
-		if ((ws->flags[i] & F_CAND) && !ws->core[c]) {
+		ws->next[i] = -1;
+		if (!ws->core[c]) {
 			ws->core[c] = 2;
-			ws->flags[i] |= F_TIER0;
-			decide_enlist(in, ws, i);
+			if (ws->head[g] < 0) {
+				ws->head[g] = i;
+				ws->glist[ws->ngroups++] = g;
+			} else {
+				ws->next[ws->tail[g]] = i;
+			}
+			ws->tail[g] = i;
+		} else {
+			if (ws->head1[g] < 0) {
+				ws->head1[g] = i;
+				ws->glist1[ng1++] = g;
+			} else {
+				ws->next[ws->tail1[g]] = i;
+			}
+			ws->tail1[g] = i;
 		}
 	}
-	for (int i = 0; i < n; i++)
-		if ((ws->flags[i] & (F_CAND | F_TIER0)) == F_CAND)
-			decide_enlist(in, ws, i);
+	/* the rest after each group's tier 0 */
+	for (int k = 0; k < ws->ngroups; k++) {
+		int g = ws->glist[k];
+		if (ws->head1[g] >= 0)
+			ws->next[ws->tail[g]] = ws->head1[g];
+	}
+	for (int k = 0; k < ng1; k++) {
+		int g = ws->glist1[k];
+		if (ws->head[g] < 0) {
+			ws->head[g] = ws->head1[g];
+			ws->glist[ws->ngroups++] = g;
+		}
+	}
+}
+
+/* Note each glist slot's package, for decide_pick. */
+static void decide_plan(struct decide_ws *ws)
+{
+	for (int k = 0; k < ws->ngroups; k++)
+		ws->spk[k] = ws->gpkg[ws->glist[k]];
 }
 
 /* Take the next PU by placement: spread takes the package, then the group,
- * with the fewest of our workers; compact the one with the most. Returns
- * the PU index or -1 when no candidate is left. */
-static int decide_pick(const struct policy_input *in, struct decide_ws *ws)
+ * with the fewest of our workers; compact the one with the most; the
+ * earlier group in glist on a tie. Returns the PU index or -1 when no
+ * candidate is left. The pair (package count, group count) is ranked as
+ * one number, pcnt * 2^32 + gcnt (both are never negative: every
+ * decrement undoes a counted worker). */
+static int decide_pick(struct decide_ws *ws)
 {
-	int best = -1;
+	const int *gl = ws->glist, *spk = ws->spk, *pcnt = ws->pcnt,
+		  *gcnt = ws->gcnt;
+	int bk = 0, ng = ws->ngroups;
 
-	for (int k = 0; k < ws->ngroups; k++) {
-		int g = ws->glist[k];
-		if (ws->head[g] < 0)
-			continue;
-		if (best < 0) {
-			best = g;
-			continue;
-		}
-		int pg = ws->pcnt[ws->gpkg[g]], pb = ws->pcnt[ws->gpkg[best]];
-		int better;
-		if (ws->placement == POLICY_PLACE_COMPACT)
-			better = pg > pb || (pg == pb && ws->gcnt[g] > ws->gcnt[best]);
-		else
-			better = pg < pb || (pg == pb && ws->gcnt[g] < ws->gcnt[best]);
-		if (better)
-			best = g;
-	}
-	if (best < 0)
+	if (ng == 0)
 		return -1;
-	int i = ws->head[best];
-	ws->head[best] = ws->next[i];
+	int64_t br = ((int64_t)pcnt[spk[0]] << 32) + gcnt[gl[0]];
+	if (ws->placement == POLICY_PLACE_COMPACT) {
+		for (int k = 1; k < ng; k++) {
+			int64_t r = ((int64_t)pcnt[spk[k]] << 32) + gcnt[gl[k]];
+			if (r > br) {
+				br = r;
+				bk = k;
+			}
+		}
+	} else {
+		for (int k = 1; k < ng; k++) {
+			int64_t r = ((int64_t)pcnt[spk[k]] << 32) + gcnt[gl[k]];
+			if (r < br) {
+				br = r;
+				bk = k;
+			}
+		}
+	}
+	int g = gl[bk], p = spk[bk], i = ws->head[g];
+	ws->head[g] = ws->next[i];
+	if (ws->head[g] < 0) {
+		/* the group is used up: drop its slot, keeping the order */
+		size_t m = (size_t)(ng - bk - 1);
+		memmove(&ws->glist[bk], &ws->glist[bk + 1], m * sizeof *ws->glist);
+		memmove(&ws->spk[bk], &ws->spk[bk + 1], m * sizeof *ws->spk);
+		ws->ngroups--;
+	}
 	ws->ncand--;
 	ws->flags[i] &= ~F_CAND;
 	ws->ours[i]++;
-	ws->gcnt[best]++;
-	ws->pcnt[ws->gpkg[best]]++;
-	(void)in;
+	ws->gcnt[g]++;
+	ws->pcnt[p]++;
 	return i;
+}
+
+/* Take up to k PUs by placement into pus, as k calls of decide_pick would,
+ * with the work space's pointers and counts held in locals (the stores
+ * through them cannot change them then). Returns how many were taken. */
+static int decide_pick_many(struct decide_ws *ws, int k, int *pus)
+{
+	int *gl = ws->glist, *spk = ws->spk, *pcnt = ws->pcnt, *gcnt = ws->gcnt;
+	int *head = ws->head, *next = ws->next, *flags = ws->flags,
+	    *ours = ws->ours;
+	int ng = ws->ngroups, compact = ws->placement == POLICY_PLACE_COMPACT;
+	int taken = 0;
+
+	while (taken < k && ng > 0) {
+		int bk = 0;
+		int64_t br = ((int64_t)pcnt[spk[0]] << 32) + gcnt[gl[0]];
+		if (compact) {
+			for (int j = 1; j < ng; j++) {
+				int64_t r = ((int64_t)pcnt[spk[j]] << 32) + gcnt[gl[j]];
+				if (r > br) {
+					br = r;
+					bk = j;
+				}
+			}
+		} else {
+			for (int j = 1; j < ng; j++) {
+				int64_t r = ((int64_t)pcnt[spk[j]] << 32) + gcnt[gl[j]];
+				if (r < br) {
+					br = r;
+					bk = j;
+				}
+			}
+		}
+		int g = gl[bk], p = spk[bk], i = head[g];
+		head[g] = next[i];
+		if (head[g] < 0) {
+			size_t m = (size_t)(ng - bk - 1);
+			memmove(&gl[bk], &gl[bk + 1], m * sizeof *gl);
+			memmove(&spk[bk], &spk[bk + 1], m * sizeof *spk);
+			ng--;
+		}
+		flags[i] &= ~F_CAND;
+		ours[i]++;
+		gcnt[g]++;
+		pcnt[p]++;
+		pus[taken++] = i;
+	}
+	ws->ngroups = ng;
+	ws->ncand -= taken;
+	return taken;
 }
 
 /* Take a PU for a worker others came back to, leaving the reserve free:
  * that is where others go next. Returns the PU index or -1. */
-static int decide_pick_move(const struct policy_input *in, struct decide_ws *ws)
+static int decide_pick_move(struct decide_ws *ws)
 {
-	return ws->ncand > ws->reserve ? decide_pick(in, ws) : -1;
+	return ws->ncand > ws->reserve ? decide_pick(ws) : -1;
 }
 
 /* Add one action to the decision. */
@@ -302,10 +396,9 @@ static void decide_act(struct policy_decision *out, enum policy_action_kind kind
 }
 
 /* Move our worker's count from one PU to another in the work space. */
-static void decide_moved(const struct policy_input *in, struct decide_ws *ws,
-			 int from)
+static void decide_moved(struct decide_ws *ws, int from)
 {
-	int g = decide_group(&in->pus[from], ws->n);
+	int g = ws->grp[from];
 
 	if (ws->ours[from] > 0) {
 		ws->ours[from]--;
@@ -349,14 +442,19 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 			continue;
 		int f = ws->flags[pu];
 		if (!(f & F_USABLE)) {
-			to = decide_pick(in, ws);
+			to = decide_pick(ws);
 			if (to < 0) {
 				to = decide_least_busy(in, ws);
-				if (to >= 0)
+				if (to >= 0) {
+					/* no longer a PU waiting for hysteresis */
+					if ((ws->flags[to] & (F_FREE_NOW | F_FREE)) ==
+					    F_FREE_NOW)
+						ws->nwaiting--;
 					ws->ours[to]++;
+				}
 			}
 			if (to >= 0) {
-				decide_moved(in, ws, pu);
+				decide_moved(ws, pu);
 				decide_act(out, POLICY_MOVE, w->id, to);
 			} else {
 				decide_act(out, POLICY_STOP, w->id, pu);
@@ -369,9 +467,9 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 				decide_act(out, POLICY_RESUME, w->id, pu);
 			} else if (f & F_BUSY) {
 				/* free elsewhere: move now, resume next tick */
-				to = decide_pick_move(in, ws);
+				to = decide_pick_move(ws);
 				if (to >= 0) {
-					decide_moved(in, ws, pu);
+					decide_moved(ws, pu);
 					decide_act(out, POLICY_MOVE, w->id, to);
 				}
 			}
@@ -383,9 +481,9 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 		case POLICY_REACT_KEEP:
 			break;
 		case POLICY_REACT_MOVE:
-			to = decide_pick_move(in, ws);
+			to = decide_pick_move(ws);
 			if (to >= 0) {
-				decide_moved(in, ws, pu);
+				decide_moved(ws, pu);
 				decide_act(out, POLICY_MOVE, w->id, to);
 			}
 			break;
@@ -427,23 +525,33 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	}
 	ws.n = n;
 	ws.placement = pr->placement;
-	ws.flags = st->scratch + (size_t)st->npus * W_FLAGS;
-	ws.ours = st->scratch + (size_t)st->npus * W_OURS;
-	ws.next = st->scratch + (size_t)st->npus * W_NEXT;
-	ws.head = st->scratch + (size_t)st->npus * W_HEAD;
-	ws.tail = st->scratch + (size_t)st->npus * W_TAIL;
-	ws.gcnt = st->scratch + (size_t)st->npus * W_GCNT;
-	ws.pcnt = st->scratch + (size_t)st->npus * W_PCNT;
-	ws.gpkg = st->scratch + (size_t)st->npus * W_GPKG;
-	ws.glist = st->scratch + (size_t)st->npus * W_GLIST;
-	ws.core = st->scratch + (size_t)st->npus * W_CORE;
+	size_t np = (size_t)st->npus;
+	int *w = st->scratch;
+	ws.flags = w + np * W_FLAGS;
+	ws.ours = w + np * W_OURS;
+	ws.next = w + np * W_NEXT;
+	ws.grp = w + np * W_GRP;
+	ws.cidx = w + np * W_CIDX;
+	ws.clist = w + np * W_CLIST;
+	ws.head = w + np * W_HEAD;
+	ws.tail = w + np * W_TAIL;
+	ws.head1 = w + np * W_HEAD1;
+	ws.tail1 = w + np * W_TAIL1;
+	ws.gcnt = w + np * W_GCNT;
+	ws.pcnt = w + np * W_PCNT;
+	ws.gpkg = w + np * W_GPKG;
+	ws.glist = w + np * W_GLIST;
+	ws.glist1 = w + np * W_GLIST1;
+	ws.core = w + np * W_CORE;
+	ws.spk = w + np * W_SPK;
 
-	for (int i = 0; i < n; i++) {
-		ws.ours[i] = 0;
-		ws.next[i] = -1;
-		ws.flags[i] = in->pus[i].allowed && snap->pu[i].online ? F_USABLE : 0;
-		nusable += ws.flags[i] & F_USABLE;
-	}
+	size_t nb = (size_t)n * sizeof *w;
+	memset(ws.ours, 0, nb);
+	memset(ws.gcnt, 0, nb);
+	memset(ws.pcnt, 0, nb);
+	memset(ws.core, 0, nb);
+	memset(ws.head, 0xff, nb);	/* -1 */
+	memset(ws.head1, 0xff, nb);
 	for (size_t j = 0; j < in->nrunning; j++) {
 		int pu = in->running[j].pu;
 		if (pu >= 0 && pu < n)
@@ -452,12 +560,14 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 			unpinned++;
 		npaused += in->running[j].paused != 0;
 	}
+	decide_observe(in, st, &ws);
+	nusable = ws.nusable;
 	ws.reserve = 0;
 	if (!pr->ignore_others && pr->reserve_pus > 0 &&
 	    nusable > pr->reserve_min_pus)
 		ws.reserve = pr->reserve_pus;
-	decide_observe(in, st, &ws);
-	decide_candidates(in, &ws);
+	decide_candidates(&ws);
+	decide_plan(&ws);
 	stopped = decide_react(in, &ws, out);
 
 	if (in->queued == 0) {
@@ -539,20 +649,11 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	} else if (k == avail && reserve > 0 && ncand > avail) {
 		out->reason = "keeping PUs in reserve for others";
 	} else {
-		int waiting = 0;
-		for (int i = 0; i < n && !waiting; i++)
-			waiting = (ws.flags[i] & (F_FREE_NOW | F_FREE)) == F_FREE_NOW &&
-				  !ws.ours[i];
-		out->reason = waiting ? "waiting for PUs to stay free (hysteresis)"
+		out->reason = ws.nwaiting > 0 ? "waiting for PUs to stay free (hysteresis)"
 				      : "no free PU";
 	}
 
-	for (int i = 0; i < k; i++) {
-		int pu = decide_pick(in, &ws);
-		if (pu < 0)
-			break;
-		out->start_pus[out->nstart++] = pu;
-	}
+	out->nstart = decide_pick_many(&ws, k, out->start_pus);
 
 	if (out->nstart == 0 && nrun == 0 && pr->force_one && room > 0) {
 		int pu = decide_least_busy(in, &ws);
