@@ -1294,19 +1294,51 @@ static int cg_set_memory(const struct cg_tree *t, const struct cg_hier *h,
 			h->v2 ? "0" : val, err, errlen);
 }
 
+/* Open the task's cgroup.procs files (O_CLOEXEC) for joining. */
+static int cg_task_open_fds(struct sched_cgroup_task *t, char *err,
+			    size_t errlen)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char path[PATH_MAX];
+	int i, r, flags;
+
+	for (i = 0; i < tr->nh; i++) {
+		cg_path(path, sizeof(path), &tr->h[i], t->rel, "cgroup.procs");
+		flags = O_WRONLY | O_CLOEXEC;
+		if (tr->h[i].fake)
+			flags |= O_APPEND | O_CREAT;
+		t->procs_fd[i] = open(path, flags, 0644);
+		if (t->procs_fd[i] < 0) {
+			r = -errno;
+			cg_err(err, errlen, "cannot open %s: %s", path,
+			       strerror(-r));
+			cg_task_close_fds(t);
+			return r;
+		}
+		t->nfd = i + 1;
+	}
+	return 0;
+}
+
 /* Make task-<seq> in every hierarchy with its limits and open its procs files. */
 int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 			     const struct sched_cgroup_limits *lim,
 			     struct sched_cgroup_task *t, char *err,
 			     size_t errlen)
 {
-	char cpus[1024], path[PATH_MAX];
+	char cpus[1024];
 	const struct cg_hier *h;
-	int i, r = 0, made = 0, flags;
+	int i, r = 0, made = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->batch = b;
 	t->seq = seq;
+	t->peak_fd = -1;
+	if (lim && lim->cpus) {
+		t->has_cpus = 1;
+		t->cpus = *lim->cpus;
+	}
+	t->memory_max = lim ? lim->memory_max : 0;
 	t->trace_fd = b->t.trace_fd;
 	snprintf(t->rel, sizeof(t->rel), "%s/task-%llu", b->rel,
 		 (unsigned long long)seq);
@@ -1359,21 +1391,8 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 				goto fail;
 		}
 	}
-	for (i = 0; i < b->t.nh; i++) {
-		h = &b->t.h[i];
-		cg_path(path, sizeof(path), h, t->rel, "cgroup.procs");
-		flags = O_WRONLY | O_CLOEXEC;
-		if (h->fake)
-			flags |= O_APPEND | O_CREAT;
-		t->procs_fd[i] = open(path, flags, 0644);
-		if (t->procs_fd[i] < 0) {
-			r = -errno;
-			cg_err(err, errlen, "cannot open %s: %s", path,
-			       strerror(-r));
-			goto fail;
-		}
-		t->nfd = i + 1;
-	}
+	if ((r = cg_task_open_fds(t, err, errlen)) < 0)
+		goto fail;
 	t->live = 1;
 	return 0;
 fail:
@@ -1475,6 +1494,7 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	const struct cg_tree *tr = &t->batch->t;
 	const struct cg_hier *h;
 	char buf[4096], *p;
+	ssize_t n;
 
 	st->cpu_ns = -1;
 	st->mem_peak = -1;
@@ -1486,15 +1506,28 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	else if ((h = cg_find(tr, CG_CPUACCT)) &&
 		 cg_read(h, t->rel, "cpuacct.usage", buf, sizeof(buf)) > 0)
 		st->cpu_ns = strtoll(buf, NULL, 10);
-	if ((h = cg_find(tr, CG_MEMORY)) &&
-	    cg_read(h, t->rel,
-		    h->v2 ? "memory.peak" : "memory.max_usage_in_bytes", buf,
-		    sizeof(buf)) > 0)
+	if ((h = cg_find(tr, CG_MEMORY)) && t->peak_fd >= 0 &&
+	    (n = pread(t->peak_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = 0;
+		st->mem_peak = strtoll(buf, NULL, 10);
+	} else if (h && cg_read(h, t->rel,
+				h->v2 ? "memory.peak"
+				      : "memory.max_usage_in_bytes",
+				buf, sizeof(buf)) > 0)
 		st->mem_peak = strtoll(buf, NULL, 10);
 	if (h && cg_read(h, t->rel, h->v2 ? "memory.events" : "memory.oom_control",
 			 buf, sizeof(buf)) > 0 &&
 	    (p = strstr(buf, "oom_kill ")))
 		st->oom_kills = strtoll(p + 9, NULL, 10);
+	/* since the last reuse */
+	if (st->cpu_ns >= 0)
+		st->cpu_ns = st->cpu_ns >= t->base_cpu_ns
+				     ? st->cpu_ns - t->base_cpu_ns
+				     : 0;
+	if (st->oom_kills >= 0)
+		st->oom_kills = st->oom_kills >= t->base_oom_kills
+					? st->oom_kills - t->base_oom_kills
+					: 0;
 	return 0;
 }
 
@@ -1531,6 +1564,102 @@ int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 	return cg_kill(&b->t, b->rel, err, errlen);
 }
 
+/* v2: reset memory.peak through a file kept open (the reset holds for
+ * reads through that file only). Fake trees get the write alone. */
+static void cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char path[PATH_MAX];
+	int fd;
+
+	if (h->fake) {
+		cg_write(tr, h, t->rel, "memory.peak", "reset", NULL, 0);
+		return;
+	}
+	if (cg_path(path, sizeof(path), h, t->rel, "memory.peak") < 0)
+		return;
+	if (t->peak_fd < 0) {
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			return;	/* before 6.12: read-only, the peak stays */
+		t->peak_fd = fd;
+	}
+	cg_trace(tr, "write", path, "reset");
+	if (write(t->peak_fd, "reset", 5) < 0) {
+		close(t->peak_fd);
+		t->peak_fd = -1;
+	}
+}
+
+/* Ready a task's groups for the next process: empty, cpuset, new zero. */
+int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
+			    const struct sched_cgroup_limits *lim, char *err,
+			    size_t errlen)
+{
+	struct sched_cgroup *b = t->batch;
+	const struct cg_hier *h;
+	struct sched_cgroup_stats st;
+	int want = lim && lim->cpus, r;
+	char list[1024];
+
+	if (!t->live || !b) {
+		cg_err(err, errlen, "cgroup task was never made or is removed");
+		return -EINVAL;
+	}
+	if ((lim ? lim->memory_max : 0) != t->memory_max)
+		return -ESTALE;
+	if (want && cg_cpulist(lim->cpus, list, sizeof(list)) < 0) {
+		cg_err(err, errlen, "empty or too large CPU set for task %llu",
+		       (unsigned long long)t->seq);
+		return -EINVAL;
+	}
+	if ((r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
+		return r;
+	if ((h = cg_find(&b->t, CG_CPUSET)) &&
+	    (want != t->has_cpus ||
+	     (want && !CPU_EQUAL(lim->cpus, &t->cpus)))) {
+		if (want)
+			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", list, err,
+				     errlen);
+		else if (h->v2)	/* empty: the parent's */
+			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", "\n", err,
+				     errlen);
+		else {
+			ssize_t n = cg_read(h, b->rel, "cpuset.cpus", list,
+					    sizeof(list));
+
+			while (n > 0 && list[n - 1] == '\n')
+				list[--n] = 0;
+			r = n > 0 ? cg_write(&b->t, h, t->rel, "cpuset.cpus",
+					     list, err, errlen)
+				  : (int)(n < 0 ? n : -EINVAL);
+			if (r < 0 && n <= 0)
+				cg_err(err, errlen,
+				       "cannot read the batch's cpuset.cpus "
+				       "in %s", h->path);
+		}
+		if (r < 0)
+			return r;
+		t->has_cpus = want;
+		if (want)
+			t->cpus = *lim->cpus;
+	}
+	if ((h = cg_find(&b->t, CG_MEMORY))) {
+		if (!h->v2)
+			cg_write(&b->t, h, t->rel, "memory.max_usage_in_bytes",
+				 "0", NULL, 0);
+		else
+			cg_peak_reset(t, h);
+	}
+	t->base_cpu_ns = t->base_oom_kills = 0;
+	sched_cgroup_task_stats(t, &st);
+	t->base_cpu_ns = st.cpu_ns > 0 ? st.cpu_ns : 0;
+	t->base_oom_kills = st.oom_kills > 0 ? st.oom_kills : 0;
+	t->reuses++;
+	if (!t->nfd && (r = cg_task_open_fds(t, err, errlen)) < 0)
+		return r;
+	return 0;
+}
+
 /* Kill what is left of the task, remove its groups, close its files. */
 int sched_cgroup_task_remove(struct sched_cgroup_task *t, char *err,
 			     size_t errlen)
@@ -1540,6 +1669,9 @@ int sched_cgroup_task_remove(struct sched_cgroup_task *t, char *err,
 	cg_task_close_fds(t);
 	if (!t->live || !t->batch)
 		return 0;
+	if (t->peak_fd >= 0)
+		close(t->peak_fd);
+	t->peak_fd = -1;
 	ret = cg_kill(&t->batch->t, t->rel, err, errlen);
 	for (i = t->batch->t.nh - 1; i >= 0; i--) {
 		r = cg_rmtree(&t->batch->t, &t->batch->t.h[i], t->rel,
