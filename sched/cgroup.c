@@ -1621,7 +1621,7 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", list, err,
 				     errlen);
 		else if (h->v2)	/* empty: the parent's */
-			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", "\n", err,
+			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", " ", err,
 				     errlen);
 		else {
 			ssize_t n = cg_read(h, b->rel, "cpuset.cpus", list,
