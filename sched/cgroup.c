@@ -643,6 +643,11 @@ static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 	char path[PATH_MAX];
 	int n, r;
 
+	/* cgroup2 says in one file whether anything runs in it or below */
+	if (h->v2 && !h->fake && cg_read(h, rel, "cgroup.events", path,
+					 sizeof(path)) > 0 &&
+	    strstr(path, "populated 0"))
+		return 0;
 	if (cg_path(path, sizeof(path), h, rel, "cgroup.kill") < 0)
 		return -ENAMETOOLONG;
 	have_kill = h->v2 && cg_exists(path);
@@ -1487,17 +1492,16 @@ int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 	return cg_freeze(&b->t, b->rel, frozen, err, errlen);
 }
 
-/* CPU time, peak memory and memory-limit kills of a task. */
-int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
-			    struct sched_cgroup_stats *st)
+/* The task's CPU time and memory-limit kills as the kernel counts them
+ * (since the groups were made); mem_peak is left alone. */
+static void cg_task_counters(const struct sched_cgroup_task *t,
+			     struct sched_cgroup_stats *st)
 {
 	const struct cg_tree *tr = &t->batch->t;
 	const struct cg_hier *h;
 	char buf[4096], *p;
-	ssize_t n;
 
 	st->cpu_ns = -1;
-	st->mem_peak = -1;
 	st->oom_kills = -1;
 	if ((h = cg_find(tr, CG_UNIFIED)) &&
 	    cg_read(h, t->rel, "cpu.stat", buf, sizeof(buf)) > 0 &&
@@ -1506,6 +1510,24 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	else if ((h = cg_find(tr, CG_CPUACCT)) &&
 		 cg_read(h, t->rel, "cpuacct.usage", buf, sizeof(buf)) > 0)
 		st->cpu_ns = strtoll(buf, NULL, 10);
+	if ((h = cg_find(tr, CG_MEMORY)) &&
+	    cg_read(h, t->rel, h->v2 ? "memory.events" : "memory.oom_control",
+		    buf, sizeof(buf)) > 0 &&
+	    (p = strstr(buf, "oom_kill ")))
+		st->oom_kills = strtoll(p + 9, NULL, 10);
+}
+
+/* CPU time, peak memory and memory-limit kills of a task. */
+int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
+			    struct sched_cgroup_stats *st)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const struct cg_hier *h;
+	char buf[64];
+	ssize_t n;
+
+	cg_task_counters(t, st);
+	st->mem_peak = -1;
 	if ((h = cg_find(tr, CG_MEMORY)) && t->peak_fd >= 0 &&
 	    (n = pread(t->peak_fd, buf, sizeof(buf) - 1, 0)) > 0) {
 		buf[n] = 0;
@@ -1515,10 +1537,6 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 				      : "memory.max_usage_in_bytes",
 				buf, sizeof(buf)) > 0)
 		st->mem_peak = strtoll(buf, NULL, 10);
-	if (h && cg_read(h, t->rel, h->v2 ? "memory.events" : "memory.oom_control",
-			 buf, sizeof(buf)) > 0 &&
-	    (p = strstr(buf, "oom_kill ")))
-		st->oom_kills = strtoll(p + 9, NULL, 10);
 	/* since the last reuse */
 	if (st->cpu_ns >= 0)
 		st->cpu_ns = st->cpu_ns >= t->base_cpu_ns
@@ -1651,7 +1669,7 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			cg_peak_reset(t, h);
 	}
 	t->base_cpu_ns = t->base_oom_kills = 0;
-	sched_cgroup_task_stats(t, &st);
+	cg_task_counters(t, &st);
 	t->base_cpu_ns = st.cpu_ns > 0 ? st.cpu_ns : 0;
 	t->base_oom_kills = st.oom_kills > 0 ? st.oom_kills : 0;
 	t->reuses++;
