@@ -1275,6 +1275,56 @@ static void cg_task_close_fds(struct sched_cgroup_task *t)
 		if (t->procs_fd[i] >= 0)
 			close(t->procs_fd[i]);
 	t->nfd = 0;
+	for (i = 0; t->live && i < 4; i++)	/* -1 or opened once live */
+		if (t->stat_fd[i] >= 0) {
+			close(t->stat_fd[i]);
+			t->stat_fd[i] = -1;
+		}
+}
+
+/* Read file of the task's group in h: through a kept file (index k of
+ * stat_fd, opened on first use) while the cgroup.procs files are kept,
+ * else opened for this read. Returns the length read or -errno. */
+static ssize_t cg_task_read(const struct sched_cgroup_task *ct,
+			    const struct cg_hier *h, const char *file, int k,
+			    char *buf, size_t len)
+{
+	struct sched_cgroup_task *t = (struct sched_cgroup_task *)ct;
+	char path[PATH_MAX];
+	size_t got = 0;
+	ssize_t r;
+
+	if (!t->nfd || !t->live)
+		return cg_read(h, t->rel, file, buf, len);
+	if (t->stat_fd[k] < 0) {
+		if ((r = cg_path(path, sizeof(path), h, t->rel, file)) < 0)
+			return r;
+		if ((t->stat_fd[k] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return -errno;
+	}
+	while (got + 1 < len &&
+	       (r = pread(t->stat_fd[k], buf + got, len - 1 - got,
+			  (off_t)got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	return (ssize_t)got;
+}
+
+/* 1 when the kernel says nothing runs in the task's groups (cgroup2's
+ * cgroup.events, one read), 0 when it cannot tell so. */
+static int cg_task_empty(const struct sched_cgroup_task *t)
+{
+	const struct cg_hier *h = cg_tracker(&t->batch->t);
+	char buf[256];
+
+	return h->v2 && !h->fake &&
+	       cg_task_read(t, h, "cgroup.events", 3, buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "populated 0");
 }
 
 /* Write the memory limit to a task group. */
@@ -1339,6 +1389,8 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 	t->batch = b;
 	t->seq = seq;
 	t->peak_fd = -1;
+	for (i = 0; i < 4; i++)
+		t->stat_fd[i] = -1;
 	if (lim && lim->cpus) {
 		t->has_cpus = 1;
 		t->cpus = *lim->cpus;
@@ -1504,15 +1556,16 @@ static void cg_task_counters(const struct sched_cgroup_task *t,
 	st->cpu_ns = -1;
 	st->oom_kills = -1;
 	if ((h = cg_find(tr, CG_UNIFIED)) &&
-	    cg_read(h, t->rel, "cpu.stat", buf, sizeof(buf)) > 0 &&
+	    cg_task_read(t, h, "cpu.stat", 0, buf, sizeof(buf)) > 0 &&
 	    (p = strstr(buf, "usage_usec ")))
 		st->cpu_ns = strtoll(p + 11, NULL, 10) * 1000;
 	else if ((h = cg_find(tr, CG_CPUACCT)) &&
-		 cg_read(h, t->rel, "cpuacct.usage", buf, sizeof(buf)) > 0)
+		 cg_task_read(t, h, "cpuacct.usage", 0, buf, sizeof(buf)) > 0)
 		st->cpu_ns = strtoll(buf, NULL, 10);
 	if ((h = cg_find(tr, CG_MEMORY)) &&
-	    cg_read(h, t->rel, h->v2 ? "memory.events" : "memory.oom_control",
-		    buf, sizeof(buf)) > 0 &&
+	    cg_task_read(t, h,
+			 h->v2 ? "memory.events" : "memory.oom_control", 2,
+			 buf, sizeof(buf)) > 0 &&
 	    (p = strstr(buf, "oom_kill ")))
 		st->oom_kills = strtoll(p + 9, NULL, 10);
 }
@@ -1532,10 +1585,10 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	    (n = pread(t->peak_fd, buf, sizeof(buf) - 1, 0)) > 0) {
 		buf[n] = 0;
 		st->mem_peak = strtoll(buf, NULL, 10);
-	} else if (h && cg_read(h, t->rel,
-				h->v2 ? "memory.peak"
-				      : "memory.max_usage_in_bytes",
-				buf, sizeof(buf)) > 0)
+	} else if (h && cg_task_read(t, h,
+				     h->v2 ? "memory.peak"
+					   : "memory.max_usage_in_bytes",
+				     1, buf, sizeof(buf)) > 0)
 		st->mem_peak = strtoll(buf, NULL, 10);
 	/* since the last reuse */
 	if (st->cpu_ns >= 0)
@@ -1573,6 +1626,8 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
 int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen)
 {
+	if (t->live && cg_task_empty(t))
+		return 0;
 	return cg_kill(&t->batch->t, t->rel, err, errlen);
 }
 
@@ -1630,7 +1685,7 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 		       (unsigned long long)t->seq);
 		return -EINVAL;
 	}
-	if ((r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
+	if (!cg_task_empty(t) && (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
 		return r;
 	if ((h = cg_find(&b->t, CG_CPUSET)) &&
 	    (want != t->has_cpus ||

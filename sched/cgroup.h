@@ -99,6 +99,9 @@ struct sched_cgroup_task {
 	int64_t base_cpu_ns, base_oom_kills;
 	int peak_fd;		/* v2 memory.peak kept open after a reset */
 	unsigned reuses;	/* times reused since made */
+	int stat_fd[4];		/* figure files kept open while the
+				 * cgroup.procs files are (read again with
+				 * pread), else -1 */
 };
 
 /* Create the batch's groups (and the base when missing) in every
@@ -144,7 +147,10 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 int sched_cgroup_child_join(const struct sched_cgroup_task *t);
 
 /* In the parent after fork: close the cgroup.procs files (the child has
- * its own copies). Safe to call twice. */
+ * its own copies) and the figure files kept with them. Safe to call twice.
+ * A caller that does not call it (it reuses the groups for its next
+ * process) keeps them open: then the figures and the "is it empty" check
+ * are read through kept files too, nothing is opened per process. */
 void sched_cgroup_task_forked(struct sched_cgroup_task *t);
 
 /* Move an existing process (all its threads) into the task's groups, for

@@ -714,7 +714,12 @@ static int pool_spawn(nicely_pool *p, int cpu)
 		memcpy(fds + m.nfds, cg->procs_fd, sizeof(int) * (size_t)cg->nfd);
 		m.nfds += cg->nfd;
 	}
-	rc = forkserver_send(p->ctl, &m, fds, m.nfds);	/* cg keeps its fds */
+	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
+	/* a slot whose workers come and go keeps its group's files open for
+	 * the next one (nothing opened per worker), within a bound of about
+	 * 32 slots x 9 files; others reopen them at reuse */
+	if (cg && (p->o.lifespan == 0 || p->nw > 32))
+		sched_cgroup_task_forked(cg);
 	pool_close(&tv[1]);
 	pool_close(&rp[1]);
 	pool_close(&ep[1]);
