@@ -1310,6 +1310,8 @@ static ssize_t cg_task_read(const struct sched_cgroup_task *ct,
 		if (r < 0)
 			return -errno;
 		got += (size_t)r;
+		if ((size_t)r < len - 1 - (got - (size_t)r))
+			break;	/* short: all there is (one kernfs read) */
 	}
 	buf[got] = 0;
 	return (ssize_t)got;
