@@ -568,6 +568,9 @@ static void pool_cg_slot_drop(nicely_pool *p, int slot)
 
 	if (!p->cg_slot || !p->cg_slot[slot])
 		return;
+	if (p->w[slot].cg == p->cg_slot[slot])	/* a worker not reaped (the
+						 * fork server is gone) */
+		p->w[slot].cg = NULL;
 	if (sched_cgroup_task_remove(p->cg_slot[slot], err, sizeof err) < 0)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 	free(p->cg_slot[slot]);
