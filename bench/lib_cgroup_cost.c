@@ -1,9 +1,10 @@
 /* What libnicely's worker cgroups cost: a lifespan-1 nicely_map of x*x (a
- * fresh worker, so a fresh group, per task) with cgroups off and on, in the
- * same run, and the pieces of one worker's group measured on their own
- * (make it, a child joins it and exits, remove it). Needs permission to
- * make cgroups (root) for the "on" figures; says so otherwise.
- * Usage: lib_cgroup_cost [N]; prints "name value" lines. */
+ * fresh worker per task) with cgroups off and on, in the same run next to
+ * a bare fork+waitpid loop, and the pieces of one worker's group measured
+ * on their own (make it, a child joins it and exits, remove it; and as a
+ * pool's slot does it now: ready the kept group again, join, exit, empty
+ * it). Needs permission to make cgroups (root) for the "on" figures; says
+ * so otherwise. Usage: lib_cgroup_cost [N]; prints "name value" lines. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,23 @@ static double life1(long n, int cgroups)
 	return st.completed == n ? t / (double)n * 1e6 : -1;
 }
 
+/* Microseconds per bare fork + _exit + waitpid, n times (issue 6's
+ * yardstick for lifespan 1). */
+static double bare_fork(long n)
+{
+	double t = now_s();
+
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	return (now_s() - t) / (double)n * 1e6;
+}
+
 /* The pieces of one worker's group, averaged over n. */
 static int pieces(int n)
 {
@@ -110,6 +128,37 @@ static int pieces(int n)
 	printf("group_fork_join_exit_us %.0f\n", join / n * 1e6);
 	printf("bare_fork_exit_us %.0f\n", bare / n * 1e6);
 	printf("group_remove_us %.0f\n", rm / n * 1e6);
+	/* what a lifespan-1 slot pays now: its group readied again
+	 * (sched_cgroup_task_reuse), a child joins it through the kept
+	 * cgroup.procs files and exits, the group emptied (checked) */
+	struct sched_cgroup_task t;
+	double re = 0, rjoin = 0, empty = 0;
+
+	if (sched_cgroup_task_create(b, (uint64_t)n + 1, NULL, &t, err,
+				     sizeof err) == 0) {
+		for (int i = 0; i < n; i++) {
+			double a = now_s(), c, d;
+			pid_t pid;
+
+			if (sched_cgroup_task_reuse(&t, NULL, err, sizeof err))
+				break;
+			c = now_s();
+			if ((pid = fork()) == 0) {
+				sched_cgroup_child_join(&t);
+				_exit(0);
+			}
+			waitpid(pid, NULL, 0);
+			d = now_s();
+			sched_cgroup_task_kill(&t, err, sizeof err);
+			re += c - a;
+			rjoin += d - c;
+			empty += now_s() - d;
+		}
+		sched_cgroup_task_remove(&t, err, sizeof err);
+		printf("group_reuse_us %.0f\n", re / n * 1e6);
+		printf("group_reused_fork_join_exit_us %.0f\n", rjoin / n * 1e6);
+		printf("group_empty_us %.0f\n", empty / n * 1e6);
+	}
 	sched_cgroup_batch_close(b, err, sizeof err);
 	return 0;
 }
@@ -117,18 +166,22 @@ static int pieces(int n)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 2000;
-	double off, on;
+	double off, on, bare;
 
 	if (n < 1)
 		return 2;
 	off = life1(n, NICELY_CGROUPS_OFF);
+	bare = bare_fork(n);
 	on = life1(n, NICELY_CGROUPS_REQUIRED);
 	printf("lifespan1_off_us %.1f\n", off);
+	printf("bare_fork_waitpid_us %.1f\n", bare);
+	printf("lifespan1_off_over_bare_fork %.2f\n", off / bare);
 	if (on < 0) {
 		printf("# cgroups cannot be made here (not root?)\n");
 		return 0;
 	}
 	printf("lifespan1_cgroups_us %.1f\n", on);
+	printf("lifespan1_cgroups_over_bare_fork %.2f\n", on / bare);
 	printf("lifespan1_cgroups_over_off %.2f\n", on / off);
 	pieces(n < 300 ? (int)n : 300);
 	return 0;

@@ -39,10 +39,13 @@
  * preset's memory_max as memory limit. The gate's pause freezes a worker's
  * group, move rewrites its cpuset (and affinity), stop, timeouts and
  * nicely_kill_all kill the whole group, so processes a task double-forked
- * away (setsid) die too. A worker's group is removed (checked gone) when the
- * worker has exited, so nicely_reset leaves no worker's group (it keeps the
- * batch group unless the preset's weight class changed) and
- * nicely_pool_free removes every group of the pool. If the owner dies, the
+ * away (setsid) die too. When a worker has exited its group is emptied
+ * (what is left in it killed, checked gone) and kept for the next worker of
+ * the same worker slot, which gets it with its own cpuset and with the
+ * figures counted from zero again (a fresh process per task costs no
+ * mkdir/rmdir); nicely_reset leaves no worker's group (it keeps the batch
+ * group unless the preset's weight class changed) and nicely_pool_free
+ * removes every group of the pool. If the owner dies, the
  * fork server kills everything in the pool's groups and removes them; what
  * is left when it could not (it was killed too), nicely_pool_new removes
  * for dead pools of the same user. The groups belong to the pool: do not move processes into or out of

@@ -643,6 +643,11 @@ static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 	char path[PATH_MAX];
 	int n, r;
 
+	/* cgroup2 says in one file whether anything runs in it or below */
+	if (h->v2 && !h->fake && cg_read(h, rel, "cgroup.events", path,
+					 sizeof(path)) > 0 &&
+	    strstr(path, "populated 0"))
+		return 0;
 	if (cg_path(path, sizeof(path), h, rel, "cgroup.kill") < 0)
 		return -ENAMETOOLONG;
 	have_kill = h->v2 && cg_exists(path);
@@ -1270,6 +1275,58 @@ static void cg_task_close_fds(struct sched_cgroup_task *t)
 		if (t->procs_fd[i] >= 0)
 			close(t->procs_fd[i]);
 	t->nfd = 0;
+	for (i = 0; t->live && i < 4; i++)	/* -1 or opened once live */
+		if (t->stat_fd[i] >= 0) {
+			close(t->stat_fd[i]);
+			t->stat_fd[i] = -1;
+		}
+}
+
+/* Read file of the task's group in h: through a kept file (index k of
+ * stat_fd, opened on first use) while the cgroup.procs files are kept,
+ * else opened for this read. Returns the length read or -errno. */
+static ssize_t cg_task_read(const struct sched_cgroup_task *ct,
+			    const struct cg_hier *h, const char *file, int k,
+			    char *buf, size_t len)
+{
+	struct sched_cgroup_task *t = (struct sched_cgroup_task *)ct;
+	char path[PATH_MAX];
+	size_t got = 0;
+	ssize_t r;
+
+	if (!t->nfd || !t->live)
+		return cg_read(h, t->rel, file, buf, len);
+	if (t->stat_fd[k] < 0) {
+		if ((r = cg_path(path, sizeof(path), h, t->rel, file)) < 0)
+			return r;
+		if ((t->stat_fd[k] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return -errno;
+	}
+	while (got + 1 < len &&
+	       (r = pread(t->stat_fd[k], buf + got, len - 1 - got,
+			  (off_t)got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		got += (size_t)r;
+		if ((size_t)r < len - 1 - (got - (size_t)r))
+			break;	/* short: all there is (one kernfs read) */
+	}
+	buf[got] = 0;
+	return (ssize_t)got;
+}
+
+/* 1 when the kernel says nothing runs in the task's groups (cgroup2's
+ * cgroup.events, one read), 0 when it cannot tell so. */
+static int cg_task_empty(const struct sched_cgroup_task *t)
+{
+	const struct cg_hier *h = cg_tracker(&t->batch->t);
+	char buf[256];
+
+	return h->v2 && !h->fake &&
+	       cg_task_read(t, h, "cgroup.events", 3, buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "populated 0");
 }
 
 /* Write the memory limit to a task group. */
@@ -1294,19 +1351,53 @@ static int cg_set_memory(const struct cg_tree *t, const struct cg_hier *h,
 			h->v2 ? "0" : val, err, errlen);
 }
 
+/* Open the task's cgroup.procs files (O_CLOEXEC) for joining. */
+static int cg_task_open_fds(struct sched_cgroup_task *t, char *err,
+			    size_t errlen)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char path[PATH_MAX];
+	int i, r, flags;
+
+	for (i = 0; i < tr->nh; i++) {
+		cg_path(path, sizeof(path), &tr->h[i], t->rel, "cgroup.procs");
+		flags = O_WRONLY | O_CLOEXEC;
+		if (tr->h[i].fake)
+			flags |= O_APPEND | O_CREAT;
+		t->procs_fd[i] = open(path, flags, 0644);
+		if (t->procs_fd[i] < 0) {
+			r = -errno;
+			cg_err(err, errlen, "cannot open %s: %s", path,
+			       strerror(-r));
+			cg_task_close_fds(t);
+			return r;
+		}
+		t->nfd = i + 1;
+	}
+	return 0;
+}
+
 /* Make task-<seq> in every hierarchy with its limits and open its procs files. */
 int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 			     const struct sched_cgroup_limits *lim,
 			     struct sched_cgroup_task *t, char *err,
 			     size_t errlen)
 {
-	char cpus[1024], path[PATH_MAX];
+	char cpus[1024];
 	const struct cg_hier *h;
-	int i, r = 0, made = 0, flags;
+	int i, r = 0, made = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->batch = b;
 	t->seq = seq;
+	t->peak_fd = -1;
+	for (i = 0; i < 4; i++)
+		t->stat_fd[i] = -1;
+	if (lim && lim->cpus) {
+		t->has_cpus = 1;
+		t->cpus = *lim->cpus;
+	}
+	t->memory_max = lim ? lim->memory_max : 0;
 	t->trace_fd = b->t.trace_fd;
 	snprintf(t->rel, sizeof(t->rel), "%s/task-%llu", b->rel,
 		 (unsigned long long)seq);
@@ -1359,21 +1450,8 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 				goto fail;
 		}
 	}
-	for (i = 0; i < b->t.nh; i++) {
-		h = &b->t.h[i];
-		cg_path(path, sizeof(path), h, t->rel, "cgroup.procs");
-		flags = O_WRONLY | O_CLOEXEC;
-		if (h->fake)
-			flags |= O_APPEND | O_CREAT;
-		t->procs_fd[i] = open(path, flags, 0644);
-		if (t->procs_fd[i] < 0) {
-			r = -errno;
-			cg_err(err, errlen, "cannot open %s: %s", path,
-			       strerror(-r));
-			goto fail;
-		}
-		t->nfd = i + 1;
-	}
+	if ((r = cg_task_open_fds(t, err, errlen)) < 0)
+		goto fail;
 	t->live = 1;
 	return 0;
 fail:
@@ -1468,33 +1546,61 @@ int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 	return cg_freeze(&b->t, b->rel, frozen, err, errlen);
 }
 
-/* CPU time, peak memory and memory-limit kills of a task. */
-int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
-			    struct sched_cgroup_stats *st)
+/* The task's CPU time and memory-limit kills as the kernel counts them
+ * (since the groups were made); mem_peak is left alone. */
+static void cg_task_counters(const struct sched_cgroup_task *t,
+			     struct sched_cgroup_stats *st)
 {
 	const struct cg_tree *tr = &t->batch->t;
 	const struct cg_hier *h;
 	char buf[4096], *p;
 
 	st->cpu_ns = -1;
-	st->mem_peak = -1;
 	st->oom_kills = -1;
 	if ((h = cg_find(tr, CG_UNIFIED)) &&
-	    cg_read(h, t->rel, "cpu.stat", buf, sizeof(buf)) > 0 &&
+	    cg_task_read(t, h, "cpu.stat", 0, buf, sizeof(buf)) > 0 &&
 	    (p = strstr(buf, "usage_usec ")))
 		st->cpu_ns = strtoll(p + 11, NULL, 10) * 1000;
 	else if ((h = cg_find(tr, CG_CPUACCT)) &&
-		 cg_read(h, t->rel, "cpuacct.usage", buf, sizeof(buf)) > 0)
+		 cg_task_read(t, h, "cpuacct.usage", 0, buf, sizeof(buf)) > 0)
 		st->cpu_ns = strtoll(buf, NULL, 10);
 	if ((h = cg_find(tr, CG_MEMORY)) &&
-	    cg_read(h, t->rel,
-		    h->v2 ? "memory.peak" : "memory.max_usage_in_bytes", buf,
-		    sizeof(buf)) > 0)
-		st->mem_peak = strtoll(buf, NULL, 10);
-	if (h && cg_read(h, t->rel, h->v2 ? "memory.events" : "memory.oom_control",
+	    cg_task_read(t, h,
+			 h->v2 ? "memory.events" : "memory.oom_control", 2,
 			 buf, sizeof(buf)) > 0 &&
 	    (p = strstr(buf, "oom_kill ")))
 		st->oom_kills = strtoll(p + 9, NULL, 10);
+}
+
+/* CPU time, peak memory and memory-limit kills of a task. */
+int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
+			    struct sched_cgroup_stats *st)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const struct cg_hier *h;
+	char buf[64];
+	ssize_t n;
+
+	cg_task_counters(t, st);
+	st->mem_peak = -1;
+	if ((h = cg_find(tr, CG_MEMORY)) && t->peak_fd >= 0 &&
+	    (n = pread(t->peak_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = 0;
+		st->mem_peak = strtoll(buf, NULL, 10);
+	} else if (h && cg_task_read(t, h,
+				     h->v2 ? "memory.peak"
+					   : "memory.max_usage_in_bytes",
+				     1, buf, sizeof(buf)) > 0)
+		st->mem_peak = strtoll(buf, NULL, 10);
+	/* since the last reuse */
+	if (st->cpu_ns >= 0)
+		st->cpu_ns = st->cpu_ns >= t->base_cpu_ns
+				     ? st->cpu_ns - t->base_cpu_ns
+				     : 0;
+	if (st->oom_kills >= 0)
+		st->oom_kills = st->oom_kills >= t->base_oom_kills
+					? st->oom_kills - t->base_oom_kills
+					: 0;
 	return 0;
 }
 
@@ -1522,6 +1628,8 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
 int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen)
 {
+	if (t->live && cg_task_empty(t))
+		return 0;
 	return cg_kill(&t->batch->t, t->rel, err, errlen);
 }
 
@@ -1529,6 +1637,102 @@ int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	return cg_kill(&b->t, b->rel, err, errlen);
+}
+
+/* v2: reset memory.peak through a file kept open (the reset holds for
+ * reads through that file only). Fake trees get the write alone. */
+static void cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char path[PATH_MAX];
+	int fd;
+
+	if (h->fake) {
+		cg_write(tr, h, t->rel, "memory.peak", "reset", NULL, 0);
+		return;
+	}
+	if (cg_path(path, sizeof(path), h, t->rel, "memory.peak") < 0)
+		return;
+	if (t->peak_fd < 0) {
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			return;	/* before 6.12: read-only, the peak stays */
+		t->peak_fd = fd;
+	}
+	cg_trace(tr, "write", path, "reset");
+	if (write(t->peak_fd, "reset", 5) < 0) {
+		close(t->peak_fd);
+		t->peak_fd = -1;
+	}
+}
+
+/* Ready a task's groups for the next process: empty, cpuset, new zero. */
+int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
+			    const struct sched_cgroup_limits *lim, char *err,
+			    size_t errlen)
+{
+	struct sched_cgroup *b = t->batch;
+	const struct cg_hier *h;
+	struct sched_cgroup_stats st;
+	int want = lim && lim->cpus, r;
+	char list[1024];
+
+	if (!t->live || !b) {
+		cg_err(err, errlen, "cgroup task was never made or is removed");
+		return -EINVAL;
+	}
+	if ((lim ? lim->memory_max : 0) != t->memory_max)
+		return -ESTALE;
+	if (want && cg_cpulist(lim->cpus, list, sizeof(list)) < 0) {
+		cg_err(err, errlen, "empty or too large CPU set for task %llu",
+		       (unsigned long long)t->seq);
+		return -EINVAL;
+	}
+	if (!cg_task_empty(t) && (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
+		return r;
+	if ((h = cg_find(&b->t, CG_CPUSET)) &&
+	    (want != t->has_cpus ||
+	     (want && !CPU_EQUAL(lim->cpus, &t->cpus)))) {
+		if (want)
+			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", list, err,
+				     errlen);
+		else if (h->v2)	/* empty: the parent's */
+			r = cg_write(&b->t, h, t->rel, "cpuset.cpus", " ", err,
+				     errlen);
+		else {
+			ssize_t n = cg_read(h, b->rel, "cpuset.cpus", list,
+					    sizeof(list));
+
+			while (n > 0 && list[n - 1] == '\n')
+				list[--n] = 0;
+			r = n > 0 ? cg_write(&b->t, h, t->rel, "cpuset.cpus",
+					     list, err, errlen)
+				  : (int)(n < 0 ? n : -EINVAL);
+			if (r < 0 && n <= 0)
+				cg_err(err, errlen,
+				       "cannot read the batch's cpuset.cpus "
+				       "in %s", h->path);
+		}
+		if (r < 0)
+			return r;
+		t->has_cpus = want;
+		if (want)
+			t->cpus = *lim->cpus;
+	}
+	if ((h = cg_find(&b->t, CG_MEMORY))) {
+		if (!h->v2)
+			cg_write(&b->t, h, t->rel, "memory.max_usage_in_bytes",
+				 "0", NULL, 0);
+		else
+			cg_peak_reset(t, h);
+	}
+	t->base_cpu_ns = t->base_oom_kills = 0;
+	cg_task_counters(t, &st);
+	t->base_cpu_ns = st.cpu_ns > 0 ? st.cpu_ns : 0;
+	t->base_oom_kills = st.oom_kills > 0 ? st.oom_kills : 0;
+	t->reuses++;
+	if (!t->nfd && (r = cg_task_open_fds(t, err, errlen)) < 0)
+		return r;
+	return 0;
 }
 
 /* Kill what is left of the task, remove its groups, close its files. */
@@ -1540,6 +1744,9 @@ int sched_cgroup_task_remove(struct sched_cgroup_task *t, char *err,
 	cg_task_close_fds(t);
 	if (!t->live || !t->batch)
 		return 0;
+	if (t->peak_fd >= 0)
+		close(t->peak_fd);
+	t->peak_fd = -1;
 	ret = cg_kill(&t->batch->t, t->rel, err, errlen);
 	for (i = t->batch->t.nh - 1; i >= 0; i--) {
 		r = cg_rmtree(&t->batch->t, &t->batch->t.h[i], t->rel,

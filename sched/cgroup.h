@@ -91,6 +91,17 @@ struct sched_cgroup_task {
 	int trace_fd;				/* borrowed from the batch */
 	char rel[256];			/* "<base>/<batch>/task-<seq>" */
 	int live;			/* groups exist */
+	/* for sched_cgroup_task_reuse: what the groups were given, and the
+	 * figures' values when they were last reused (their new zero) */
+	int has_cpus;
+	cpu_set_t cpus;
+	uint64_t memory_max;
+	int64_t base_cpu_ns, base_oom_kills;
+	int peak_fd;		/* v2 memory.peak kept open after a reset */
+	unsigned reuses;	/* times reused since made */
+	int stat_fd[4];		/* figure files kept open while the
+				 * cgroup.procs files are (read again with
+				 * pread), else -1 */
 };
 
 /* Create the batch's groups (and the base when missing) in every
@@ -136,7 +147,10 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 int sched_cgroup_child_join(const struct sched_cgroup_task *t);
 
 /* In the parent after fork: close the cgroup.procs files (the child has
- * its own copies). Safe to call twice. */
+ * its own copies) and the figure files kept with them. Safe to call twice.
+ * A caller that does not call it (it reuses the groups for its next
+ * process) keeps them open: then the figures and the "is it empty" check
+ * are read through kept files too, nothing is opened per process. */
 void sched_cgroup_task_forked(struct sched_cgroup_task *t);
 
 /* Move an existing process (all its threads) into the task's groups, for
@@ -177,6 +191,23 @@ int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen);
  * kill-all, reaching grandchildren that left the process group). Returns
  * the number signalled, or -errno. */
 int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
+
+/* Make a task's existing groups ready for the next process instead of
+ * remove + create (a worker slot's next worker): kill whatever is left in
+ * them (checked empty, as sched_cgroup_task_kill), write cpuset.cpus only
+ * when lim->cpus differs from what they have (NULL: back to the batch's),
+ * take the CPU time and OOM kills of now as the new zero of
+ * sched_cgroup_task_stats and reset the peak memory where the kernel
+ * allows (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak,
+ * kernel 6.12+, read back through the same file; on older v2 kernels the
+ * peak stays the one since the groups were made), and reopen the
+ * cgroup.procs files when sched_cgroup_task_forked closed them. The groups
+ * keep their name, weight and memory limit: -ESTALE (nothing changed)
+ * when lim asks for another memory limit, then the caller removes and
+ * creates. Other -errno with err set: remove and create too. */
+int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
+			    const struct sched_cgroup_limits *lim, char *err,
+			    size_t errlen);
 
 /* Kill what is left in the task's groups, remove them (checked gone) and
  * close its files. 0 or -errno with err set. Safe on a task never created

@@ -184,6 +184,9 @@ struct nicely_pool {
 	uint64_t cg_seq;		/* last worker group number */
 	int64_t cg_cpu_ns, cg_mem_peak;	/* of exited workers' groups */
 	enum policy_weight cg_weight;	/* the batch group's class */
+	/* each slot's worker group, kept (emptied) between its workers and
+	 * reused by the next one; removed at free, reset or a class change */
+	struct sched_cgroup_task **cg_slot;
 };
 
 /* Messages for the error codes. */
@@ -708,11 +711,37 @@ static void pool_kill_worker(nicely_pool *p, struct pool_worker *w,
 	}
 }
 
-/* Make the cgroup of a new worker pinned to cpu (-1: the batch's CPUs).
- * NULL without cgroups, or when it cannot be made (then *rc is set when
- * cgroups are required, and the reason is logged). */
-static struct sched_cgroup_task *pool_cg_worker(nicely_pool *p, int cpu,
-						 int *rc)
+/* Remove slot's kept worker group, if any. */
+static void pool_cg_slot_drop(nicely_pool *p, int slot)
+{
+	char err[512];
+
+	if (!p->cg_slot || !p->cg_slot[slot])
+		return;
+	if (p->w[slot].cg == p->cg_slot[slot])	/* a worker not reaped (the
+						 * fork server is gone) */
+		p->w[slot].cg = NULL;
+	if (sched_cgroup_task_remove(p->cg_slot[slot], err, sizeof err) < 0)
+		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
+	free(p->cg_slot[slot]);
+	p->cg_slot[slot] = NULL;
+}
+
+/* Remove every slot's kept worker group (their workers are gone). */
+static void pool_cg_slots_drop(nicely_pool *p)
+{
+	for (int i = 0; p->cg_slot && i < p->nw; i++)
+		pool_cg_slot_drop(p, i);
+	free(p->cg_slot);
+	p->cg_slot = NULL;
+}
+
+/* The cgroup of a new worker in slot, pinned to cpu (-1: the batch's
+ * CPUs): the slot's group of its last worker, emptied then and readied
+ * now, or a new one. NULL without cgroups, or when it cannot be made
+ * (then *rc is set when cgroups are required, and the reason is logged). */
+static struct sched_cgroup_task *pool_cg_worker(nicely_pool *p, int slot,
+						 int cpu, int *rc)
 {
 	const struct policy_preset *pr = pool_gate_preset(p->gate);
 	struct sched_cgroup_limits lim = { NULL, pr->memory_max };
@@ -732,14 +761,31 @@ static struct sched_cgroup_task *pool_cg_worker(nicely_pool *p, int cpu,
 		CPU_SET(cpu, &set);
 		lim.cpus = &set;
 	}
+	if (!p->cg_slot &&
+	    !(p->cg_slot = calloc((size_t)p->nw, sizeof *p->cg_slot))) {
+		*rc = NICELY_ENOMEM;
+		return NULL;
+	}
+	if ((t = p->cg_slot[slot])) {
+		e = sched_cgroup_task_reuse(t, &lim, err, sizeof err);
+		if (e == 0)
+			return t;
+		if (e != -ESTALE)
+			pool_log(p, NICELY_LOG_WARNING, -1, 0,
+				 "cannot reuse a worker's cgroup (%s); making "
+				 "a new one", err);
+		pool_cg_slot_drop(p, slot);
+	}
 	if (!(t = calloc(1, sizeof *t))) {
 		*rc = NICELY_ENOMEM;
 		return NULL;
 	}
 	e = sched_cgroup_task_create(p->cg, ++p->cg_seq, &lim, t, err,
 				     sizeof err);
-	if (e == 0)
+	if (e == 0) {
+		p->cg_slot[slot] = t;
 		return t;
+	}
 	free(t);
 	pool_log(p, NICELY_LOG_WARNING, -1, 0,
 		 "cannot make a worker's cgroup: %s%s", err,
@@ -751,8 +797,9 @@ static struct sched_cgroup_task *pool_cg_worker(nicely_pool *p, int cpu,
 	return NULL;
 }
 
-/* A worker is gone: keep its group's figures, remove the group (killing
- * what is left in it) and check it is gone. */
+/* A worker is gone: keep its group's figures (since it was readied for
+ * this worker) and empty the group (kill what is left in it, checked gone),
+ * keeping it for the slot's next worker; remove it when it will not empty. */
 static void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w)
 {
 	struct sched_cgroup_stats cs;
@@ -760,15 +807,20 @@ static void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w)
 
 	if (!w->cg)
 		return;
+	if (w->frozen)	/* the next worker must not join a frozen group */
+		sched_cgroup_task_freeze(w->cg, 0, NULL, 0);
 	if (!sched_cgroup_task_stats(w->cg, &cs)) {
 		if (cs.cpu_ns > 0)
 			p->cg_cpu_ns += cs.cpu_ns;
 		if (cs.mem_peak > p->cg_mem_peak)
 			p->cg_mem_peak = cs.mem_peak;
 	}
-	if (sched_cgroup_task_remove(w->cg, err, sizeof err) < 0)
+	if (sched_cgroup_task_kill(w->cg, err, sizeof err) < 0) {
 		pool_log(p, NICELY_LOG_ERROR, -1, w->pid, "%s", err);
-	free(w->cg);
+		for (int i = 0; p->cg_slot && i < p->nw; i++)
+			if (p->cg_slot[i] == w->cg)
+				pool_cg_slot_drop(p, i);
+	}
 	w->cg = NULL;
 }
 
@@ -803,7 +855,7 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
 	cpu = p->o.pin ? cpu : -1;
-	cg = pool_cg_worker(p, cpu, &rc);
+	cg = pool_cg_worker(p, slot, cpu, &rc);
 	if (rc)
 		goto fail;
 	struct forkserver_msg m = { FORKSERVER_SPAWN, slot, 0, p->ans_nice,
@@ -816,7 +868,10 @@ static int pool_spawn(nicely_pool *p, int cpu)
 		m.nfds += cg->nfd;
 	}
 	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
-	if (cg)
+	/* a slot whose workers come and go keeps its group's files open for
+	 * the next one (nothing opened per worker), within a bound of about
+	 * 32 slots x 9 files; others reopen them at reuse */
+	if (cg && (p->o.lifespan == 0 || p->nw > 32))
 		sched_cgroup_task_forked(cg);
 	pool_close(&tv[1]);
 	pool_close(&rp[1]);
@@ -841,12 +896,8 @@ static int pool_spawn(nicely_pool *p, int cpu)
 	p->started++;
 	return 1;
 fail:
-	if (cg) {
-		struct pool_worker tmp = { 0 };
-
-		tmp.cg = cg;
-		pool_cg_worker_done(p, &tmp);
-	}
+	if (cg)
+		pool_cg_slot_drop(p, slot);
 	for (int i = 0; i < 2; i++) {
 		pool_close(&tv[i]);
 		pool_close(&rp[i]);
@@ -2554,11 +2605,13 @@ static int pool_cg_open(nicely_pool *p)
 	return 0;
 }
 
-/* Remove the batch cgroup (every worker's group is gone by now). */
+/* Remove the slots' worker groups and the batch cgroup (every worker is
+ * gone by now). */
 static void pool_cg_close(nicely_pool *p)
 {
 	char err[1024];
 
+	pool_cg_slots_drop(p);
 	if (p->cg && sched_cgroup_batch_close(p->cg, err, sizeof err) < 0)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 	p->cg = NULL;
@@ -2583,10 +2636,11 @@ int nicely_reset(nicely_pool *p)
 	rc = pool_gate_reload(p->gate, err, sizeof err);
 	if (rc)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
-	/* every worker's group went with its worker; the batch group stays
-	 * unless the preset's weight class changed (a new one is not known
-	 * to the fork server: after the owner's death only the next pool's
-	 * stale cleaning removes it) */
+	/* the slots' worker groups go (the workers are gone); the batch
+	 * group stays unless the preset's weight class changed (a new one is
+	 * not known to the fork server: after the owner's death only the
+	 * next pool's stale cleaning removes it) */
+	pool_cg_slots_drop(p);
 	if ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
 	    (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED)) {
 		int crc;

@@ -4,7 +4,8 @@
  * controllers (killing by freeze, SIGKILL, thaw). Real children join in the
  * child path; values are read back while they run; freeze is observed;
  * kill-all must leave no process of a double-forked `setsid sleep`; stale
- * batches of a dead owner are cleaned up. Skipped unless root with v1 cpu. */
+ * batches of a dead owner are cleaned up; a task's groups reused for its
+ * next process. Skipped unless root with v1 cpu. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -509,6 +510,91 @@ static int v1_only_root(char *root, size_t len, const char *tdir)
 }
 
 /* Run every scenario, then check nothing this test started is left. */
+/* sched_cgroup_task_reuse on the real tree: what a process left in the
+ * group dies, a new CPU is written to cpuset.cpus, the figures start from
+ * zero again, and the next process joins the same group, alone there. */
+static void reuse(const char *root, const char *label)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup_stats st;
+	struct sched_cgroup_limits lim = { NULL, 64ull << 20 };
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "", cs[600], mem[600], rel[300], want[16];
+	int last_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1, fd, r;
+	int64_t cpu_before;
+	cpu_set_t cpus;
+	pid_t c, sl;
+
+	o.root = root;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s reuse: batch opened (%s)", label, err);
+	if (r < 0)
+		return;
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	lim.cpus = &cpus;
+	r = sched_cgroup_task_create(b, 1, &lim, &t, err, sizeof(err));
+	is_int(r, 0, "%s reuse: task made on CPU 0 (%s)", label, err);
+	if (r < 0) {
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	snprintf(rel, sizeof(rel), "/nicely/%s/task-1",
+		 sched_cgroup_batch_name(b));
+	sched_cgroup_batch_path(b, "cpuset", cs, sizeof(cs));
+	strcat(cs, "/task-1");
+	sched_cgroup_batch_path(b, "memory", mem, sizeof(mem));
+	strcat(mem, "/task-1");
+	c = spawn(&t,
+		  "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; "
+		  "setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $!",
+		  &fd);
+	sl = read_pid(fd);
+	close(fd);
+	reap(c);
+	if (sl > 0)
+		track(sl);
+	ok(sl > 0 && !dead(sl), "%s reuse: a setsid sleep is left (%d)", label,
+	   (int)sl);
+	sched_cgroup_task_stats(&t, &st);
+	cpu_before = st.cpu_ns;
+	ok(cpu_before > 0, "%s reuse: CPU time before: %lld ns", label,
+	   (long long)cpu_before);
+	CPU_ZERO(&cpus);
+	CPU_SET(last_cpu, &cpus);
+	r = sched_cgroup_task_reuse(&t, &lim, err, sizeof(err));
+	is_int(r, 0, "%s reuse: reused on CPU %d (%s)", label, last_cpu, err);
+	ok(sl > 0 && dead(sl), "%s reuse: the sleep left behind is dead",
+	   label);
+	if (sl > 0)
+		reap(sl);
+	snprintf(want, sizeof(want), "%d", last_cpu);
+	is_str(val(cs, "cpuset.cpus"), want, "%s reuse: cpuset.cpus now %s",
+	       label, want);
+	is_str(val(mem, "memory.limit_in_bytes"), "67108864",
+	       "%s reuse: memory limit kept", label);
+	sched_cgroup_task_stats(&t, &st);
+	ok(st.cpu_ns >= 0 && st.cpu_ns < cpu_before,
+	   "%s reuse: CPU time counts from the reuse (%lld ns)", label,
+	   (long long)st.cpu_ns);
+	ok(st.mem_peak >= 0 && st.mem_peak < (1 << 20),
+	   "%s reuse: peak memory reset (%lld bytes)", label,
+	   (long long)st.mem_peak);
+	c = spawn(&t, "echo $$; exec sleep 5", &fd);
+	is_int(read_pid(fd), c, "%s reuse: a new child started", label);
+	close(fd);
+	ok(in_group(c, ":cpu:", rel) && in_group(c, ":cpuset:", rel) &&
+		   in_group(c, ":memory:", rel),
+	   "%s reuse: it joined the same groups", label);
+	is_int(sched_cgroup_task_nprocs(&t), 1, "%s reuse: alone there", label);
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "%s reuse: removed (%s)", label, err);
+	reap(c);
+	ok(access(cs, F_OK) != 0, "%s reuse: the group is gone", label);
+	sched_cgroup_batch_close(b, err, sizeof(err));
+}
+
 int main(void)
 {
 	char tdir[64] = "/tmp/nicely-cgv1-XXXXXX", root[300], cmd[200];
@@ -536,9 +622,11 @@ int main(void)
 		tap_bail("mkdtemp");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	scenario(NULL, "machine", tdir);
-	if (v1_only_root(root, sizeof(root), tdir) == 0)
+	reuse(NULL, "machine");
+	if (v1_only_root(root, sizeof(root), tdir) == 0) {
 		scenario(root, "v1-only", tdir);
-	else
+		reuse(root, "v1-only");
+	} else
 		ok(0, "could not build a v1-only root");
 	stale();
 	signal_all();

@@ -134,6 +134,75 @@ static pid_t fake_kernel(const char *rel)
 	_exit(1);
 }
 
+/* sched_cgroup_task_reuse on task t (group rel, made with cpus and
+ * 64 MiB): the files it writes, in order; figures counted from the reuse. */
+static void test_reuse(struct sched_cgroup_task *t, const char *rel,
+		       const cpu_set_t *cpus)
+{
+	struct sched_cgroup_limits lim = { NULL, 64ull << 20 };
+	struct sched_cgroup_stats st;
+	char err[512] = "", want[1024], kf[400];
+	cpu_set_t one;
+	int nfd = t->nfd ? t->nfd : 1;
+
+	take_trace();
+	CPU_ZERO(&one);
+	CPU_SET(2, &one);
+	lim.cpus = &one;
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse with a new CPU (%s)", err);
+	snprintf(want, sizeof(want),
+		 "write %s/cpuset.cpus 2\nwrite %s/memory.peak reset\n", rel,
+		 rel);
+	is_str(take_trace(), want,
+	       "reuse: new cpuset, peak reset; no mkdir, no weight or memory "
+	       "writes");
+	is_int(t->nfd, nfd, "its cgroup.procs files are open again");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 0, "CPU time counts from the reuse");
+	is_int(st.oom_kills, 0, "memory-limit kills count from the reuse");
+	snprintf(kf, sizeof(kf), "%s/cpu.stat", rel);
+	put(kf, "usage_usec 2500\n");
+	snprintf(kf, sizeof(kf), "%s/memory.events", rel);
+	put(kf, "oom_kill 3\n");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 1000000, "CPU time since the reuse only");
+	is_int(st.oom_kills, 1, "kills since the reuse only");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse on the same CPU");
+	snprintf(want, sizeof(want), "write %s/memory.peak reset\n", rel);
+	is_str(take_trace(), want, "same CPU: cpuset not rewritten");
+	lim.cpus = NULL;
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse unpinned");
+	snprintf(want, sizeof(want),
+		 "write %s/cpuset.cpus  \nwrite %s/memory.peak reset\n", rel,
+		 rel);
+	is_str(take_trace(), want, "unpinned: cpuset emptied (the parent's)");
+	lim.cpus = cpus;
+	lim.memory_max = 32ull << 20;
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), -ESTALE,
+	       "another memory limit: -ESTALE");
+	is_str(take_trace(), "", "and nothing written");
+	lim.memory_max = 64ull << 20;
+	snprintf(kf, sizeof(kf), "%s/cgroup.procs", rel);
+	put(kf, "4243\n");
+	snprintf(kf, sizeof(kf), "%s", rel);
+	pid_t kp = fake_kernel(kf);
+	int status;
+
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse with a process left (%s)", err);
+	waitpid(kp, &status, 0);
+	snprintf(want, sizeof(want),
+		 "write %s/cgroup.kill 1\nwrite %s/cpuset.cpus 1-3,6\n"
+		 "write %s/memory.peak reset\n",
+		 rel, rel, rel);
+	is_str(take_trace(), want,
+	       "a process left: killed first, then the cpuset, the reset");
+	is_str(get(kf), "", "nothing left in the group");
+}
+
 /* The user's groups with weight idle: files, values, order. */
 static void test_lifecycle(void)
 {
@@ -254,6 +323,8 @@ static void test_lifecycle(void)
 	       "the fake kernel saw cgroup.kill = 1");
 	snprintf(want, sizeof(want), "write %s/cgroup.kill 1\n", rel);
 	is_str(take_trace(), want, "kill = one write to cgroup.kill");
+
+	test_reuse(&t, rel, &cpus);
 
 	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
 	       "task removed (%s)", err);

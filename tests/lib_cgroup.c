@@ -357,6 +357,168 @@ static void stats_reset(const char *conf)
 	unlink(path);
 }
 
+/* Task: double-fork `setsid sleep 1000` (pid in the file named by arg)
+ * and return at once with /proc/self/cgroup. */
+static int t_stray(const void *arg, size_t len, nicely_out *out, void *st)
+{
+	char cmd[600], text[4096];
+
+	(void)len;
+	(void)st;
+	snprintf(cmd, sizeof cmd,
+		 "setsid sh -c 'echo $$ >%s.tmp; mv %s.tmp %s; exec sleep 1000' "
+		 "</dev/null >/dev/null 2>&1 &",
+		 (const char *)arg, (const char *)arg, (const char *)arg);
+	if (system(cmd) != 0)
+		return 2;
+	for (int i = 0; i < 2000 && access((const char *)arg, F_OK); i++)
+		lib_sleep_ms(5);
+	slurp("/proc/self/cgroup", text, sizeof text);
+	return nicely_out_write(out, text, strlen(text) + 1);
+}
+
+/* Task: "<pids in its own cgroup2 group>|<cpuset.cpus of its group>|
+ * <its CPU>|/proc/self/cgroup". */
+static int t_look(const void *arg, size_t len, nicely_out *out, void *st)
+{
+	char text[4096], g[256], path[400], procs[4096], cs[64], res[4600];
+	int n = 0, cpu = -1;
+	cpu_set_t set;
+
+	(void)arg;
+	(void)len;
+	(void)st;
+	slurp("/proc/self/cgroup", text, sizeof text);
+	snprintf(path, sizeof path, CG "/unified%s/cgroup.procs",
+		 strstr(text, "0::") ? strstr(text, "0::") + 3 : "/?");
+	*strchrnul(path + strlen(CG), '\n') = 0;
+	if (!strstr(path, "/cgroup.procs"))
+		strcat(path, "/cgroup.procs");
+	slurp(path, procs, sizeof procs);
+	for (char *q = procs; *q; q++)
+		if (*q >= '0' && *q <= '9' && (q == procs || q[-1] == '\n'))
+			n++;
+	snprintf(path, sizeof path, CG "/cpuset%s/cpuset.cpus",
+		 cg_path(text, "cpuset", g, sizeof g));
+	slurp(path, cs, sizeof cs);
+	if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) == 1)
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				cpu = i;
+	snprintf(res, sizeof res, "%d|%s|%d|%s", n, cs, cpu, text);
+	return nicely_out_write(out, res, strlen(res) + 1);
+}
+
+/* Lifespan 1: a slot's successive workers run in the slot's one group,
+ * which a task's stray setsid sleep does not outlive (nothing runs there
+ * when the next worker starts), whose cpuset is each worker's CPU, and
+ * whose CPU time is counted per worker, not again for each reuse; nothing
+ * is left after reset or pool_free. */
+static void reuse_slot(const char *conf)
+{
+	nicely_options o;
+	nicely_pool *pool;
+	nicely_stats st;
+	char pidfile[200], g0[256], g[256], want[32];
+	const nicely_result *r;
+	int64_t one_ns;
+	pid_t sl;
+	int nbatch, ngroups = 1;
+	char groups[5][256];
+
+	snprintf(pidfile, sizeof pidfile, "%s/stray", tdir);
+	opts(&o, 1, conf);
+	o.lifespan = 1;
+	o.max_workers = 1;
+	is_int(nicely_pool_new(&pool, &o), 0, "lifespan-1 pool, one worker");
+	nicely_run(pool, t_stray, pidfile, strlen(pidfile) + 1);
+	for (int i = 0; i < 4; i++)
+		nicely_run(pool, t_look, NULL, 0);
+	is_int(nicely_wait_all(pool), 0, "a stray-leaving task and 4 more run");
+	r = nicely_result_get(pool, 0);
+	cg_path(r && r->len ? r->data : "", "cpu", g0, sizeof g0);
+	ok(*g0 && strstr(g0, "/task-"), "the first task ran in %s", g0);
+	snprintf(groups[0], sizeof groups[0], "%s", g0);
+	sl = read_pidfile(pidfile);
+	ok(sl > 0 && lib_wait_gone(sl, 5),
+	   "its setsid sleep (%d) was killed when its worker exited", (int)sl);
+	for (int i = 1; i <= 4; i++) {
+		char cs[64] = "";
+		int n = -1, cpu = -2, used = 0, k;
+
+		r = nicely_result_get(pool, i);
+		if (!r || !r->len ||
+		    sscanf(r->data, "%d|%63[^|]|%d|%n", &n, cs, &cpu, &used) < 3)
+			used = 0;
+		cg_path(used ? (const char *)r->data + used : "", "cpu", g,
+			sizeof g);
+		for (k = 0; k < ngroups && strcmp(groups[k], g); k++)
+			;
+		if (k == ngroups && ngroups < 5)
+			snprintf(groups[ngroups++], sizeof groups[0], "%s", g);
+		ok(*g && strstr(g, "/task-"), "task %d ran in %s", i, g);
+		is_int(n, 1,
+		       "task %d: its worker alone in the group (no stray)", i);
+		if (cpu >= 0) {
+			snprintf(want, sizeof want, "%d", cpu);
+			is_str(cs, want, "task %d: cpuset.cpus is its CPU", i);
+		} else {
+			ok(*cs && strpbrk(cs, "-,") != NULL,
+			   "task %d unpinned: the batch's cpuset (%s)", i, cs);
+		}
+	}
+	/* a slot's next worker may start while the old one exits, so the
+	 * pool has up to 2 x max_workers + 1 slots */
+	ok(ngroups <= 3, "5 workers ran in %d group(s): each slot's reused",
+	   ngroups);
+	snprintf(g, sizeof g, CG "/cpu%s", g0);
+	ok(access(g, F_OK) == 0, "the slot's group is kept between workers");
+	nicely_pool_free(pool);
+	is_int(lib_cg_count(getpid()), 0, "after pool_free no group is left");
+	unlink(pidfile);
+
+	/* CPU time: one t_mem worker, then four in the one reused group */
+	opts(&o, 1, conf);
+	o.lifespan = 1;
+	is_int(nicely_pool_new(&pool, &o), 0, "lifespan-1 pool for figures");
+	nbatch = lib_cg_count(getpid());
+	nicely_run(pool, t_mem, NULL, 0);
+	nicely_wait_all(pool);
+	for (int i = 0; i < 100; i++) {
+		nicely_stats_get(pool, &st);
+		if (!st.workers)
+			break;
+		lib_sleep_ms(50);
+		nicely_step(pool, 0);
+	}
+	nicely_stats_get(pool, &st);
+	one_ns = st.cgroup_cpu_ns;
+	for (int i = 0; i < 4; i++)
+		nicely_run(pool, t_mem, NULL, 0);
+	nicely_wait_all(pool);
+	for (int i = 0; i < 100; i++) {
+		nicely_stats_get(pool, &st);
+		if (!st.workers)
+			break;
+		lib_sleep_ms(50);
+		nicely_step(pool, 0);
+	}
+	nicely_stats_get(pool, &st);
+	/* counted again at each reuse it would be 1+2+3+4+5 = 15 times one */
+	ok(one_ns > 0 && st.cgroup_cpu_ns > 3 * one_ns &&
+		   st.cgroup_cpu_ns < 8 * one_ns,
+	   "5 workers' CPU time %lld ns is about 5 x one's %lld ns",
+	   (long long)st.cgroup_cpu_ns, (long long)one_ns);
+	ok(st.cgroup_mem_peak >= (32 << 20) && st.cgroup_mem_peak < (96 << 20),
+	   "peak memory %lld: one worker's, not a sum",
+	   (long long)st.cgroup_mem_peak);
+	is_int(nicely_reset(pool), 0, "reset");
+	is_int(lib_cg_count(getpid()), nbatch,
+	       "after reset only the batch's groups are left");
+	nicely_pool_free(pool);
+	is_int(lib_cg_count(getpid()), 0, "after pool_free no group is left");
+}
+
 /* kill_all and a timeout reach a double-forked setsid sleep. */
 static void orphans(const char *conf)
 {
@@ -564,6 +726,7 @@ int main(void)
 	in_groups(conf);
 	stats_reset(conf);
 	orphans(conf);
+	reuse_slot(conf);
 	stale(conf);
 	fallback(conf);
 	is_int(marked(), 0, "no process started by the pools is left");
