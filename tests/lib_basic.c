@@ -53,18 +53,6 @@ static int t_bytes(const void *arg, size_t len, nicely_out *out, void *st)
 	return 0;
 }
 
-/* x*x for an int64 element. */
-static int t_square(const void *arg, size_t len, nicely_out *out, void *st)
-{
-	int64_t x;
-
-	(void)st;
-	(void)len;
-	x = *(const int64_t *)arg;	/* elements arrive aligned */
-	x *= x;
-	return nicely_out_write(out, &x, sizeof x);
-}
-
 /* Note the order tasks finish in. */
 static void on_finish(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
 {
@@ -185,10 +173,10 @@ int main(void)
 
 	for (int i = 0; i < N; i++)
 		xs[i] = i - 77;
-	is_int(nicely_map(pool, t_square, xs, sizeof xs[0], N, 0, &first), 0,
+	is_int(nicely_map(pool, lib_square, xs, sizeof xs[0], N, 0, &first), 0,
 	       "map with automatic chunks");
 	is_int(first, 0, "first id 0");
-	is_int(nicely_map(pool, t_square, xs, sizeof xs[0], 1000, 7, &first2),
+	is_int(nicely_map(pool, lib_square, xs, sizeof xs[0], 1000, 7, &first2),
 	       0, "map with chunk 7");
 	is_int(first2, N, "ids continue after the first map");
 	memset(xs, 0, sizeof xs);

@@ -70,20 +70,6 @@ static const char *cg_path(const char *text, const char *ctrl, char *out,
 	return out;
 }
 
-/* Write text to path atomically (tmp + rename). */
-static void put(const char *path, const char *text)
-{
-	char tmp[300];
-	FILE *f;
-
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (!(f = fopen(tmp, "w")))
-		return;
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
 /* Wait up to secs for path to exist. */
 static int wait_file(const char *path, double secs)
 {
@@ -112,7 +98,7 @@ static int t_cg(const void *arg, size_t len, nicely_out *out, void *st)
 				cpu = i;
 	snprintf(rec, sizeof rec, "cpu=%d\n%s\n", cpu, text);
 	snprintf(path, sizeof path, "%s/cg.%d", tdir, k);
-	put(path, rec);
+	lib_put(path, rec);
 	snprintf(go, sizeof go, "%s/go", tdir);
 	for (int i = 0; i < 3000 && access(go, F_OK); i++)
 		lib_sleep_ms(10);
@@ -275,7 +261,7 @@ static void in_groups(const char *conf)
 		       "task %d: memory.limit_in_bytes = 96M", i);
 	}
 	snprintf(path, sizeof path, "%s/go", tdir);
-	put(path, "go");
+	lib_put(path, "go");
 	is_int(nicely_wait_all(pool), 0, "both tasks finish");
 	for (int i = 0; i < 2; i++) {
 		const nicely_result *r = nicely_result_get(pool, i);
@@ -339,7 +325,7 @@ static void stats_reset(const char *conf)
 	ok(*cpu && access(path, F_OK) == 0, "the worker's group exists (%s)",
 	   cpu);
 	snprintf(text, sizeof text, "%s/go", tdir);
-	put(text, "go");
+	lib_put(text, "go");
 	nicely_wait_all(pool);
 	is_int(nicely_reset(pool), 0, "reset");
 	ok(access(path, F_OK) != 0, "after reset the worker's group is gone");
@@ -721,7 +707,7 @@ int main(void)
 	snprintf(mark, sizeof mark, "NICELY_LIB_CGROUP_MARK=%s", tdir);
 	putenv(mark);
 	snprintf(conf, sizeof conf, "%s/cg.conf", tdir);
-	put(conf, "[preset cgtest]\nbase = nuclear\ncpu_weight = idle\n"
+	lib_put(conf, "[preset cgtest]\nbase = nuclear\ncpu_weight = idle\n"
 		  "memory_max = 96M\n");
 	in_groups(conf);
 	stats_reset(conf);

@@ -36,20 +36,6 @@ static const char *slurp(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-/* Write text to path atomically. */
-static void put(const char *path, const char *text)
-{
-	char tmp[300];
-	FILE *f;
-
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (!(f = fopen(tmp, "w")))
-		return;
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
 /* Linux CPU of a single-CPU affinity mask of pid, -1 otherwise. */
 static int cpu_of(pid_t pid)
 {
@@ -78,7 +64,7 @@ static int t_long(const void *arg, size_t len, nicely_out *out, void *st)
 	snprintf(rec, sizeof rec, "%d %d %.*s", (int)getpid(), cpu_of(0),
 		 p ? (int)strcspn(p + 5, "\n") : 0, p ? p + 5 : "");
 	snprintf(path, sizeof path, "%s/cur", tdir);
-	put(path, rec);
+	lib_put(path, rec);
 	snprintf(path, sizeof path, "%s/finish", tdir);
 	for (int i = 0; i < 1200 && access(path, F_OK); i++)
 		lib_sleep_ms(50);
@@ -340,7 +326,7 @@ static void part(const char *conf, const char *name)
 		 * its place is a pinned worker, never an unpinned one) */
 		ok(cpu2 >= 0, "%s: pinned again (CPU %d)", name, cpu2);
 	}
-	put(fin, "1");
+	lib_put(fin, "1");
 	/* bounded: others may pause or stop it again on this shared machine */
 	for (int i = 0; i < 600 && nicely_step(pool, 100) == 0; i++)
 		;
@@ -367,7 +353,7 @@ static void part(const char *conf, const char *name)
 		ok(st.workers_started >= 2, "%s: %lld workers did it", name,
 		   (long long)st.workers_started);
 out:
-	put(fin, "1");
+	lib_put(fin, "1");
 	nicely_pool_free(pool);
 	unhog(0);
 	unhog(1);

@@ -73,18 +73,6 @@ static int t_square_odd(const void *arg, size_t len, nicely_out *out,
 	return nicely_out_write(out, &x, sizeof x);
 }
 
-/* x*x as 8 bytes. */
-static int t_square(const void *arg, size_t len, nicely_out *out, void *st)
-{
-	int64_t x;
-
-	(void)len;
-	(void)st;
-	memcpy(&x, arg, sizeof x);
-	x *= x;
-	return nicely_out_write(out, &x, sizeof x);
-}
-
 /* x*x, but element 50 crashes its worker. */
 static int t_crash50(const void *arg, size_t len, nicely_out *out, void *st)
 {
@@ -95,7 +83,7 @@ static int t_crash50(const void *arg, size_t len, nicely_out *out, void *st)
 		signal(SIGSEGV, SIG_DFL);
 		raise(SIGSEGV);
 	}
-	return t_square(arg, len, out, st);
+	return lib_square(arg, len, out, st);
 }
 
 /* x + 1000 * tag, where tag (the first int64 of the argument after x)
@@ -225,7 +213,7 @@ int main(void)
 	}
 
 	/* nicely_result_drop on elements of a chunk */
-	ok(nicely_map(pool, t_square, xs, sizeof xs[0], 100, 100, &first) ==
+	ok(nicely_map(pool, lib_square, xs, sizeof xs[0], 100, 100, &first) ==
 			   0 &&
 		   nicely_wait_all(pool) == 0,
 	   "a chunk of 100");
@@ -319,7 +307,7 @@ int main(void)
 	ok(nicely_stats_get(pool, &st) == 0 && !st.total && !st.queued &&
 		   !st.running && !st.completed,
 	   "nothing left of it");
-	ok(nicely_map(pool, t_square, xs, sizeof xs[0], 1000, 0, &first) ==
+	ok(nicely_map(pool, lib_square, xs, sizeof xs[0], 1000, 0, &first) ==
 			   0 &&
 		   first == 0 && nicely_wait_all(pool) == 0,
 	   "a new map after reset starts at id 0");
@@ -331,7 +319,7 @@ int main(void)
 
 	/* a map big enough for the slabs, then reset with part of another
 	 * still queued, then free with results in the slabs */
-	ok(nicely_map(pool, t_square, xs, sizeof xs[0], 200000, 0, &first) ==
+	ok(nicely_map(pool, lib_square, xs, sizeof xs[0], 200000, 0, &first) ==
 			   0 &&
 		   nicely_wait_all(pool) == 0,
 	   "200,000 elements ran");
@@ -340,7 +328,7 @@ int main(void)
 		if (val8(nicely_result_get(pool, first + x)) != (int64_t)x * x)
 			bad++;
 	ok(!bad, "all 200,000 read back (%d wrong)", bad);
-	ok(nicely_map(pool, t_square, xs, sizeof xs[0], 200000, 0, &first) ==
+	ok(nicely_map(pool, lib_square, xs, sizeof xs[0], 200000, 0, &first) ==
 			   0 &&
 		   nicely_step(pool, 0) >= 0 && nicely_reset(pool) == 0,
 	   "reset with most of a 200,000-element map queued");

@@ -94,7 +94,6 @@ __attribute__((unused)) static int lib_wait_gone(pid_t pid, double secs)
 	return lib_pid_gone(pid);
 }
 
-/* Sleep for ms milliseconds. */
 /* A task that succeeds with the 5 bytes "fine" (NUL included). */
 __attribute__((unused)) static int t_ok(const void *arg, size_t len,
 					nicely_out *out, void *st)
@@ -105,6 +104,34 @@ __attribute__((unused)) static int t_ok(const void *arg, size_t len,
 	return nicely_out_write(out, "fine", 5);
 }
 
+/* A task that returns x*x of its int64_t argument, as 8 bytes. */
+__attribute__((unused)) static int lib_square(const void *arg, size_t len,
+					      nicely_out *out, void *st)
+{
+	int64_t x;
+
+	(void)st;
+	(void)len;
+	memcpy(&x, arg, sizeof x);
+	x *= x;
+	return nicely_out_write(out, &x, sizeof x);
+}
+
+/* Write text to path atomically (a temporary file renamed over it). */
+__attribute__((unused)) static void lib_put(const char *path, const char *text)
+{
+	char tmp[300];
+	FILE *f;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (!(f = fopen(tmp, "w")))
+		return;
+	fputs(text, f);
+	fclose(f);
+	rename(tmp, path);
+}
+
+/* Sleep for ms milliseconds. */
 __attribute__((unused)) static void lib_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
