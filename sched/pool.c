@@ -1995,8 +1995,7 @@ int nicely_wait(nicely_pool *p, int64_t id)
 	if (p->in_cb)
 		return NICELY_EBUSY;
 	/* a map_into element's record may come and go: wait on its state */
-	if (p->ninto && id >= 0 && id < p->total &&
-	    (in = pool_into_of(p, id))) {
+	if ((in = pool_into_of(p, id))) {
 		while (in->st[id - in->first] == NICELY_QUEUED ||
 		       in->st[id - in->first] == NICELY_RUNNING)
 			if ((rc = pool_turn(p, -1)) < 0)
@@ -2289,8 +2288,7 @@ int nicely_task_status(nicely_pool *p, int64_t id)
 	if (p && pool_task_unwritten(p, id))
 		return NICELY_QUEUED;
 	t = p ? pool_task_get(p, id) : NULL;
-	if (!t && p && p->ninto && id >= 0 && id < p->total &&
-	    (in = pool_into_of(p, id)))
+	if (!t && p && (in = pool_into_of(p, id)))
 		return in->st[id - in->first] & ~POOL_INTO_DROPPED;
 	return t ? (int)t->res.status : NICELY_ENOENT;
 }
@@ -2304,8 +2302,7 @@ int nicely_result_drop(nicely_pool *p, int64_t id)
 	if (p && pool_task_unwritten(p, id))
 		return NICELY_EBUSY;
 	t = p ? pool_task_get(p, id) : NULL;
-	if (!t && p && p->ninto && id >= 0 && id < p->total &&
-	    (in = pool_into_of(p, id))) {
+	if (!t && p && (in = pool_into_of(p, id))) {
 		/* no record: a clean success (its bytes are the caller's)
 		 * or a cancelled element */
 		uint8_t *s = &in->st[id - in->first];

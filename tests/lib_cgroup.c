@@ -32,20 +32,6 @@ static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
 		snprintf(logs[nlogs++], sizeof logs[0], "%s", msg);
 }
 
-/* Read a file (trailing newlines dropped) into buf. */
-static const char *slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	return buf;
-}
-
 /* The path of controller ctrl ("cpu", "memory"...) in a /proc/PID/cgroup
  * text, copied to out; "" when absent. */
 static const char *cg_path(const char *text, const char *ctrl, char *out,
@@ -91,7 +77,7 @@ static int t_cg(const void *arg, size_t len, nicely_out *out, void *st)
 
 	(void)len;
 	(void)st;
-	slurp("/proc/self/cgroup", text, sizeof text);
+	lib_slurp("/proc/self/cgroup", text, sizeof text);
 	if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) == 1)
 		for (int i = 0; i < CPU_SETSIZE; i++)
 			if (CPU_ISSET(i, &set))
@@ -154,7 +140,7 @@ static int t_autogroup(const void *arg, size_t len, nicely_out *out, void *st)
 
 	(void)len;
 	(void)st;
-	slurp("/proc/self/autogroup", ag, sizeof ag);
+	lib_slurp("/proc/self/autogroup", ag, sizeof ag);
 	snprintf(res, sizeof res, "%s|%s", ag,
 		 getsid(0) != test_sid ? "sid-own" : "sid-shared");
 	return nicely_out_write(out, res, strlen(res) + 1);
@@ -167,7 +153,7 @@ static pid_t read_pidfile(const char *path)
 
 	if (!wait_file(path, 20))
 		return -1;
-	return (pid_t)atol(slurp(path, buf, sizeof buf));
+	return (pid_t)atol(lib_slurp(path, buf, sizeof buf));
 }
 
 /* Live processes other than this one whose environment has our mark. */
@@ -231,7 +217,7 @@ static void in_groups(const char *conf)
 		snprintf(path, sizeof path, "%s/cg.%d", tdir, i);
 		for (int s = 0; s < 200 && access(path, F_OK); s++)
 			nicely_step(pool, 100);
-		slurp(path, text, sizeof text);
+		lib_slurp(path, text, sizeof text);
 		cg_path(text, "cpu", cpu, sizeof cpu);
 		snprintf(want, sizeof want, "/nicely/root-%d-", (int)getpid());
 		ok(!strncmp(cpu, want, strlen(want)) && strstr(cpu, "/task-"),
@@ -243,21 +229,21 @@ static void in_groups(const char *conf)
 		       "task %d: same group in freezer", i);
 		snprintf(path, sizeof path, CG "/cpu%s/cpu.idle", cpu);
 		if (access(path, F_OK) == 0) {
-			is_str(slurp(path, v, sizeof v), "1",
+			is_str(lib_slurp(path, v, sizeof v), "1",
 			       "task %d: cpu.idle = 1 (weight idle)", i);
 		} else {
 			snprintf(path, sizeof path, CG "/cpu%s/cpu.shares", cpu);
-			is_str(slurp(path, v, sizeof v), "2",
+			is_str(lib_slurp(path, v, sizeof v), "2",
 			       "task %d: cpu.shares = 2 (weight idle)", i);
 		}
 		snprintf(path, sizeof path, CG "/cpuset%s/cpuset.cpus", cpu);
 		snprintf(want, sizeof want, "%d", atoi(text + 4));
-		is_str(slurp(path, v, sizeof v), want,
+		is_str(lib_slurp(path, v, sizeof v), want,
 		       "task %d: cpuset.cpus is its CPU", i);
 		cg_path(text, "memory", mem, sizeof mem);
 		snprintf(path, sizeof path, CG "/memory%s/memory.limit_in_bytes",
 			 mem);
-		is_str(slurp(path, v, sizeof v), "100663296",
+		is_str(lib_slurp(path, v, sizeof v), "100663296",
 		       "task %d: memory.limit_in_bytes = 96M", i);
 	}
 	snprintf(path, sizeof path, "%s/go", tdir);
@@ -319,7 +305,7 @@ static void stats_reset(const char *conf)
 	snprintf(path, sizeof path, "%s/cg.0", tdir);
 	for (int s = 0; s < 200 && access(path, F_OK); s++)
 		nicely_step(pool, 100);
-	slurp(path, text, sizeof text);
+	lib_slurp(path, text, sizeof text);
 	cg_path(text, "cpu", cpu, sizeof cpu);
 	snprintf(path, sizeof path, CG "/cpu%s", cpu);
 	ok(*cpu && access(path, F_OK) == 0, "the worker's group exists (%s)",
@@ -359,7 +345,7 @@ static int t_stray(const void *arg, size_t len, nicely_out *out, void *st)
 		return 2;
 	for (int i = 0; i < 2000 && access((const char *)arg, F_OK); i++)
 		lib_sleep_ms(5);
-	slurp("/proc/self/cgroup", text, sizeof text);
+	lib_slurp("/proc/self/cgroup", text, sizeof text);
 	return nicely_out_write(out, text, strlen(text) + 1);
 }
 
@@ -374,19 +360,19 @@ static int t_look(const void *arg, size_t len, nicely_out *out, void *st)
 	(void)arg;
 	(void)len;
 	(void)st;
-	slurp("/proc/self/cgroup", text, sizeof text);
+	lib_slurp("/proc/self/cgroup", text, sizeof text);
 	snprintf(path, sizeof path, CG "/unified%s/cgroup.procs",
 		 strstr(text, "0::") ? strstr(text, "0::") + 3 : "/?");
 	*strchrnul(path + strlen(CG), '\n') = 0;
 	if (!strstr(path, "/cgroup.procs"))
 		strcat(path, "/cgroup.procs");
-	slurp(path, procs, sizeof procs);
+	lib_slurp(path, procs, sizeof procs);
 	for (char *q = procs; *q; q++)
 		if (*q >= '0' && *q <= '9' && (q == procs || q[-1] == '\n'))
 			n++;
 	snprintf(path, sizeof path, CG "/cpuset%s/cpuset.cpus",
 		 cg_path(text, "cpuset", g, sizeof g));
-	slurp(path, cs, sizeof cs);
+	lib_slurp(path, cs, sizeof cs);
 	if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) == 1)
 		for (int i = 0; i < CPU_SETSIZE; i++)
 			if (CPU_ISSET(i, &set))
@@ -603,7 +589,7 @@ static void stale(const char *conf)
 	sl = read_pidfile(pidfile);
 	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)owner,
 		 (int)owner);
-	fs = (pid_t)atol(slurp(path, buf, sizeof buf));
+	fs = (pid_t)atol(lib_slurp(path, buf, sizeof buf));
 	ok(sl > 0 && fs > 0, "a second doomed pool (fork server %d, sleep %d)",
 	   (int)fs, (int)sl);
 	if (fs > 0)
@@ -648,7 +634,7 @@ static void fallback(const char *conf)
 	ok(strstr(nicely_strerror(NICELY_ECGROUP), "cgroups") != NULL,
 	   "nicely_strerror: %s", nicely_strerror(NICELY_ECGROUP));
 
-	slurp("/proc/self/autogroup", ag_before, sizeof ag_before);
+	lib_slurp("/proc/self/autogroup", ag_before, sizeof ag_before);
 	opts(&o, 1, conf);
 	nlogs = 0;
 	is_int(nicely_pool_new(&pool, &o), 0, "auto without a cgroup tree works");
@@ -666,7 +652,7 @@ static void fallback(const char *conf)
 		ok(r && r->len && strstr(r->data, " nice 19|sid-own"),
 		   "workers: own session, autogroup nice 19 (%s)",
 		   r && r->len ? (const char *)r->data : "nothing");
-		slurp("/proc/self/autogroup", ag_after, sizeof ag_after);
+		lib_slurp("/proc/self/autogroup", ag_after, sizeof ag_after);
 		is_str(ag_after, ag_before, "the caller's autogroup is untouched");
 	} else {
 		tap_diag("no autogroup in this kernel");

@@ -22,20 +22,6 @@
 static char tdir[128], spin[300];
 static pid_t hogs[2];
 
-/* Read a file (trailing newlines dropped) into buf. */
-static const char *slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	return buf;
-}
-
 /* Linux CPU of a single-CPU affinity mask of pid, -1 otherwise. */
 static int cpu_of(pid_t pid)
 {
@@ -59,7 +45,7 @@ static int t_long(const void *arg, size_t len, nicely_out *out, void *st)
 
 	(void)len;
 	(void)st;
-	slurp("/proc/self/cgroup", cg, sizeof cg);
+	lib_slurp("/proc/self/cgroup", cg, sizeof cg);
 	p = strstr(cg, ":cpu:");
 	snprintf(rec, sizeof rec, "%d %d %.*s", (int)getpid(), cpu_of(0),
 		 p ? (int)strcspn(p + 5, "\n") : 0, p ? p + 5 : "");
@@ -150,7 +136,7 @@ static int wait_task(nicely_pool *pool, pid_t not_pid, double secs,
 		nicely_step(pool, 100);
 		if (access(path, F_OK))
 			continue;
-		slurp(path, rec, sizeof rec);
+		lib_slurp(path, rec, sizeof rec);
 		char *sp = strchr(rec, ' '), *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
 
 		if (atoi(rec) > 0 && atoi(rec) != not_pid && sp2) {
@@ -181,7 +167,7 @@ static int is_frozen(const void *grp)
 	char p[400], v[64];
 
 	snprintf(p, sizeof p, CG "/freezer%s/freezer.state", (const char *)grp);
-	return !strcmp(slurp(p, v, sizeof v), "FROZEN");
+	return !strcmp(lib_slurp(p, v, sizeof v), "FROZEN");
 }
 
 /* The opposite, for the thaw. */
@@ -190,7 +176,7 @@ static int is_thawed(const void *grp)
 	char p[400], v[64];
 
 	snprintf(p, sizeof p, CG "/freezer%s/freezer.state", (const char *)grp);
-	return !strcmp(slurp(p, v, sizeof v), "THAWED");
+	return !strcmp(lib_slurp(p, v, sizeof v), "THAWED");
 }
 
 /* Is the worker (arg: its pid) pinned to CPU 0? */
@@ -251,7 +237,7 @@ static void part(const char *conf, const char *name)
 	}
 	ok(1, "%s: the task started on CPU 1 in %s", name, grp);
 	snprintf(path, sizeof path, CG "/cpuset%s/cpuset.cpus", grp);
-	is_str(slurp(path, v, sizeof v), "1", "%s: its cpuset is CPU 1", name);
+	is_str(lib_slurp(path, v, sizeof v), "1", "%s: its cpuset is CPU 1", name);
 
 	if (!strcmp(name, "lmove")) {
 		/* CPU 0 free, CPU 1 taken: moved to CPU 0 */
@@ -269,7 +255,7 @@ static void part(const char *conf, const char *name)
 			goto out;
 		}
 		ok(1, "%s: CPU 1 taken: the worker's affinity is CPU 0", name);
-		is_str(slurp(path, v, sizeof v), "0",
+		is_str(lib_slurp(path, v, sizeof v), "0",
 		       "%s: and its group's cpuset.cpus is 0", name);
 		unhog(1);
 	} else if (!strcmp(name, "lpause")) {
@@ -304,10 +290,10 @@ static void part(const char *conf, const char *name)
 		/* the group stays for the slot's next worker, emptied */
 		snprintf(path, sizeof path, CG "/cpu%s/cgroup.procs", grp);
 		for (int i = 0; i < 20 && access(path, F_OK) == 0 &&
-				slurp(path, procs, sizeof procs)[0];
+				lib_slurp(path, procs, sizeof procs)[0];
 		     i++)
 			nicely_step(pool, 100);
-		ok(access(path, F_OK) != 0 || !slurp(path, procs, sizeof procs)[0],
+		ok(access(path, F_OK) != 0 || !lib_slurp(path, procs, sizeof procs)[0],
 		   "%s: the stopped worker's group is empty or gone", name);
 		unhog(1);
 		if (!wait_task(pool, wpid, 30, &wpid2, &cpu2, grp2,

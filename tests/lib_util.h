@@ -5,6 +5,7 @@
 #define TESTS_LIB_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <pwd.h>
 #include <signal.h>
@@ -115,6 +116,21 @@ __attribute__((unused)) static int lib_square(const void *arg, size_t len,
 	memcpy(&x, arg, sizeof x);
 	x *= x;
 	return nicely_out_write(out, &x, sizeof x);
+}
+
+/* Read a file (trailing newlines dropped) into buf; "" when unreadable. */
+__attribute__((unused)) static const char *lib_slurp(const char *path,
+						     char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return buf;
 }
 
 /* Write text to path atomically (a temporary file renamed over it). */
