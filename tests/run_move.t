@@ -24,8 +24,14 @@ if [ "$busy0" -ge 60 ]; then
 	skip "others moved to CPU 1: the task was re-pinned to CPU 0" "others keep CPU 0 ${busy0}% busy"
 else
 	is "$(cpus "$task")" 0 "others moved to CPU 1: the task was re-pinned to CPU 0"
-	kid=$(pgrep -g "$task" sleep | head -1)
-	[ -z "$kid" ] || is "$(cpus "$kid")" 0 "its child too"
+	# its child is a short sleep: take one that is still there when read
+	kidcpu=
+	for i in $(seq 20); do
+		kid=$(pgrep -g "$task" sleep | head -1)
+		[ -n "$kid" ] && kidcpu=$(cpus "$kid") && [ -n "$kidcpu" ] && break
+		sleep 0.05
+	done
+	[ -z "$kidcpu" ] || is "$kidcpu" 0 "its child too"
 fi
 kill -KILL $spin1
 wait $spin1 2>/dev/null
