@@ -35,6 +35,11 @@
 #define POOL_PREFETCH_NS 1000000.0	/* queue 1 ms of work per worker */
 #define POOL_MSG_BYTES (64u << 20)	/* argument bytes per message */
 #define POOL_INLINE 8	/* return bytes kept in the task record */
+#define POOL_ARENA_MB 256	/* default size of the shared map arena */
+#define POOL_ARENA_MAX_MB 65536
+#define POOL_ARENA_KEEP (16u << 20)	/* arena bytes kept when it empties */
+#define POOL_ARENA_ALIGN 64
+#define POOL_INPLACE_MAX (64u << 10)	/* largest in-place result */
 
 enum { EV_CTL = 1, EV_RES, EV_TASK, EV_ERR, EV_TIMER };
 
@@ -48,6 +53,11 @@ struct pool_batch {
 	char *data;
 	size_t mapped;		/* data is an mmap of this size, 0: malloc */
 	struct pool_into *into;	/* a nicely_map_into call, or NULL */
+	/* In the pool's arena (arena_len > 0): data is there, and with
+	 * res_size > 0 so are in-place results, res_size bytes per element
+	 * from arena offset res_off. */
+	nicely_pool *pool;
+	size_t arena_len, res_off, res_size;
 };
 
 /* A nicely_map_into call. Its elements have no task record: their state
@@ -139,6 +149,16 @@ struct pool_deque {
 	size_t cap, head, n;
 };
 
+/* A region of the arena in use, by the batch of ids [first, first + n).
+ * stale: its batch is freed, but a worker that held some of those ids is
+ * not reaped yet, so the region waits (a dying worker must not write into
+ * memory a later map uses). */
+struct pool_areg {
+	size_t off, len;
+	int64_t first, n;
+	int stale;
+};
+
 struct nicely_pool {
 	nicely_options o;
 	char *preset, *config_file;
@@ -187,6 +207,16 @@ struct nicely_pool {
 	/* each slot's worker group, kept (emptied) between its workers and
 	 * reused by the next one; removed at free, reset or a class change */
 	struct sched_cgroup_task **cg_slot;
+	/* the map arena: a MAP_SHARED area made before the fork server, so
+	 * every worker has it at the same address. Map arguments are copied
+	 * into it and read there by workers, and map_into results are
+	 * written there by them, so neither crosses a pipe. Regions sorted
+	 * by offset; resident: bytes from the start the caller has touched
+	 * (charged to the caller's memory, not to a worker's group). */
+	char *arena;
+	size_t arena_len, arena_resident;
+	struct pool_areg *areg;
+	size_t nareg, aregcap;
 };
 
 /* Messages for the error codes. */
@@ -503,12 +533,141 @@ static int pool_batch_data(struct pool_batch *b, size_t len)
 	return b->data ? 0 : NICELY_ENOMEM;
 }
 
+/* Does a worker not reaped yet hold any of ids [first, first + n)? */
+static int pool_ids_held(const nicely_pool *p, int64_t first, int64_t n)
+{
+	for (int i = 0; i < p->nw; i++) {
+		const struct pool_worker *w = &p->w[i];
+
+		for (int k = 0; w->st != PW_FREE && k < w->fl_n; k++) {
+			const struct pool_range *r =
+				&w->fl[(w->fl_head + k) % POOL_FLIGHT];
+
+			if (r->first < first + n && first < r->first + r->count)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Take len bytes of the arena for the batch of ids [first, first + n):
+ * their offset (first fit), or (size_t)-1 when no gap is big enough. */
+static size_t pool_arena_take(nicely_pool *p, size_t len, int64_t first,
+			      int64_t n)
+{
+	size_t at = 0, i;
+
+	if (!p->arena || !len || len > p->arena_len)
+		return (size_t)-1;
+	len = (len + POOL_ARENA_ALIGN - 1) & ~(size_t)(POOL_ARENA_ALIGN - 1);
+	if (p->nareg == p->aregcap) {
+		size_t cap = p->aregcap ? 2 * p->aregcap : 8;
+		struct pool_areg *v = realloc(p->areg, cap * sizeof *v);
+
+		if (!v)
+			return (size_t)-1;
+		p->areg = v;
+		p->aregcap = cap;
+	}
+	for (i = 0; i < p->nareg; i++) {
+		if (p->areg[i].off - at >= len)
+			break;
+		at = p->areg[i].off + p->areg[i].len;
+	}
+	if (i == p->nareg && p->arena_len - at < len)
+		return (size_t)-1;
+	memmove(&p->areg[i + 1], &p->areg[i], (p->nareg - i) * sizeof *p->areg);
+	p->areg[i] = (struct pool_areg){ at, len, first, n, 0 };
+	p->nareg++;
+	return at;
+}
+
+/* Drop region i; once the arena is empty, what lies beyond
+ * POOL_ARENA_KEEP goes back to the system (a big map does not keep its
+ * memory for the pool's life). */
+static void pool_arena_drop(nicely_pool *p, size_t i)
+{
+	memmove(&p->areg[i], &p->areg[i + 1],
+		(p->nareg - i - 1) * sizeof *p->areg);
+	p->nareg--;
+	if (!p->nareg && p->arena_resident > POOL_ARENA_KEEP) {
+		madvise(p->arena + POOL_ARENA_KEEP,
+			p->arena_resident - POOL_ARENA_KEEP, MADV_REMOVE);
+		p->arena_resident = POOL_ARENA_KEEP;
+	}
+}
+
+/* Give back the region at off, now or (a holder not reaped yet) later. */
+static void pool_arena_give(nicely_pool *p, size_t off)
+{
+	for (size_t i = 0; i < p->nareg; i++) {
+		struct pool_areg *a = &p->areg[i];
+
+		if (a->off != off)
+			continue;
+		if (pool_ids_held(p, a->first, a->n))
+			a->stale = 1;
+		else
+			pool_arena_drop(p, i);
+		return;
+	}
+}
+
+/* Drop the stale regions nobody holds any more. */
+static void pool_arena_sweep(nicely_pool *p)
+{
+	for (size_t i = p->nareg; i-- > 0;)
+		if (p->areg[i].stale &&
+		    !pool_ids_held(p, p->areg[i].first, p->areg[i].n))
+			pool_arena_drop(p, i);
+}
+
+/* Put a map's n arguments of elem_size bytes, and with res > 0 room for
+ * its in-place results of res bytes each, in the arena: 0, or -1 when the
+ * map is too small to gain from it or there is no room (the batch then
+ * takes memory of its own and its arguments cross the pipe). */
+static int pool_batch_arena(nicely_pool *p, struct pool_batch *b,
+			    size_t elem_size, size_t n, size_t res)
+{
+	size_t args = elem_size * n, off, end;
+
+	if (!p->arena || n < 2 || (!elem_size && !res) ||
+	    args > p->arena_len)
+		return -1;
+	args = (args + POOL_ARENA_ALIGN - 1) & ~(size_t)(POOL_ARENA_ALIGN - 1);
+	if (args > p->arena_len || (res && n > (p->arena_len - args) / res))
+		return -1;
+	off = pool_arena_take(p, args + res * n, p->total, (int64_t)n);
+	if (off == (size_t)-1)
+		return -1;
+	b->pool = p;
+	b->data = p->arena + off;
+	b->arena_len = args + res * n;
+	b->res_off = off + args;
+	b->res_size = res;
+	end = off + b->arena_len;
+	/* fresh pages are touched here, so that the caller's memory is
+	 * charged for them rather than the group of the first worker to
+	 * write a result (the arguments are written right after this) */
+	if (res && end > p->arena_resident) {
+		size_t from = b->res_off > p->arena_resident ? b->res_off
+							      : p->arena_resident;
+
+		memset(p->arena + from, 0, end - from);
+	}
+	if (end > p->arena_resident)
+		p->arena_resident = end;
+	return 0;
+}
+
 /* Free a batch and its argument bytes. */
 static void pool_batch_free(struct pool_batch *b)
 {
 	if (b->into)
 		b->into->batch = NULL;
-	if (b->mapped)
+	if (b->arena_len)
+		pool_arena_give(b->pool, (size_t)(b->data - b->pool->arena));
+	else if (b->mapped)
 		munmap(b->data, b->mapped);
 	else
 		free(b->data);
@@ -1012,7 +1171,8 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 		struct pool_batch *b = pool_batch_at(p, r->first);
 		int64_t k = pool_chunk(p, w, r, b);
 		struct wire_task wt = { 0 };
-		size_t bytes = (size_t)k * b->elem_size;
+		size_t at = (size_t)(r->first - b->first_id);
+		size_t bytes = b->arena_len ? 0 : (size_t)k * b->elem_size;
 		size_t frame = WIRE_TASK_DATA + bytes;
 		size_t pad = (WIRE_ALIGN - frame % WIRE_ALIGN) % WIRE_ALIGN;
 		static const char zero[WIRE_ALIGN];
@@ -1021,10 +1181,18 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 		wt.first_id = r->first;
 		wt.count = (uint32_t)k;
 		wt.elem_size = b->elem_size;
+		if (b->arena_len) {	/* the arguments are in the arena */
+			wt.flags = WIRE_TASK_ARENA;
+			wt.arg_off = (uint64_t)(b->data - p->arena) +
+				     at * b->elem_size;
+			if (b->res_size) {
+				wt.flags |= WIRE_TASK_INPLACE;
+				wt.res_off = b->res_off + at * b->res_size;
+				wt.res_size = b->res_size;
+			}
+		}
 		if (wire_buf_frame(&w->out, WIRE_TASK, &wt, sizeof wt,
-				   b->data + (size_t)(r->first - b->first_id) *
-						     b->elem_size,
-				   bytes) ||
+				   b->data + at * b->elem_size, bytes) ||
 		    wire_buf_put(&w->out, zero, pad))
 			break;
 		/* the header's length must cover the padding */
@@ -1420,7 +1588,21 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 	memcpy(&r, body, sizeof r);
 	if (!r.count)
 		return 0;
-	if ((r.flags & WIRE_RES_SAME) &&
+	if (r.flags & WIRE_RES_INPLACE) {	/* the bytes are in the arena */
+		struct pool_into *in = p->ninto ? pool_into_of(p, r.first_id)
+						: NULL;
+		struct pool_batch *b = in ? in->batch : NULL;
+
+		if (!(r.flags & WIRE_RES_SAME) || e != end || !in ||
+		    r.first_id + r.count > in->first + in->n ||
+		    (b && (!b->res_size || r.same_len != b->res_size)))
+			return NICELY_EIO;
+		if (!b)	/* all its elements are finished: nothing to take */
+			return 0;
+		e = p->arena + b->res_off +
+		    (size_t)(r.first_id - b->first_id) * b->res_size;
+		end = e + (size_t)r.count * r.same_len;
+	} else if ((r.flags & WIRE_RES_SAME) &&
 	    (r.same_len > WIRE_SAME_MAX ||
 	     (size_t)(end - e) != (size_t)r.count * r.same_len))
 		return NICELY_EIO;
@@ -1753,6 +1935,7 @@ static void pool_worker_done(nicely_pool *p, int slot)
 	memset(w, 0, sizeof *w);
 	w->task_fd = w->res_fd = w->err_fd = -1;
 	w->st = PW_FREE;
+	pool_arena_sweep(p);
 }
 
 /* Messages from the fork server. */
@@ -2143,10 +2326,16 @@ static int pool_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 	    (size_t)p->queued + n > p->o.max_queued)
 		return NICELY_EAGAIN;
 	b = calloc(1, sizeof *b);
-	if (!b || pool_batch_data(b, elem_size * n)) {
+	if (b && pool_batch_arena(p, b, elem_size, n,
+				  in && in->out_size <= POOL_INPLACE_MAX
+					  ? in->out_size
+					  : 0) &&
+	    pool_batch_data(b, elem_size * n)) {
 		free(b);
-		return NICELY_ENOMEM;
+		b = NULL;
 	}
+	if (!b)
+		return NICELY_ENOMEM;
 	if (in) {
 		if (p->ninto == p->intocap) {
 			size_t cap = p->intocap ? 2 * p->intocap : 8;
@@ -2655,6 +2844,44 @@ int nicely_reset(nicely_pool *p)
 	return p->broken ? NICELY_ECHILD : 0;
 }
 
+/* Make the map arena: NICELY_MAP_ARENA_MB MiB (default POOL_ARENA_MB; 0:
+ * none). Address space only until used (MAP_NORESERVE); without room for
+ * it the pool works without one. 0, or NICELY_ECONFIG for a bad value. */
+static int pool_arena_open(nicely_pool *p)
+{
+	const char *env = getenv("NICELY_MAP_ARENA_MB");
+	unsigned long mb = POOL_ARENA_MB;
+	void *m;
+
+	if (env && *env) {
+		char *end;
+
+		errno = 0;
+		mb = strtoul(env, &end, 10);
+		if (errno || *end || *env == '-' || mb > POOL_ARENA_MAX_MB) {
+			pool_log(p, NICELY_LOG_ERROR, -1, 0,
+				 "NICELY_MAP_ARENA_MB: '%s' is not a size in "
+				 "MiB from 0 to %u",
+				 env, POOL_ARENA_MAX_MB);
+			return NICELY_ECONFIG;
+		}
+	}
+	if (!mb)
+		return 0;
+	m = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		pool_log(p, NICELY_LOG_WARNING, -1, 0,
+			 "no room for a %lu MiB map arena (%s): map arguments "
+			 "and results go through pipes",
+			 mb, strerror(errno));
+		return 0;
+	}
+	p->arena = m;
+	p->arena_len = (size_t)mb << 20;
+	return 0;
+}
+
 /* Tear the pool down; safe on a half-built pool. */
 static void pool_destroy(nicely_pool *p)
 {
@@ -2681,6 +2908,9 @@ static void pool_destroy(nicely_pool *p)
 		}
 	}
 	pool_forget(p);
+	if (p->arena)
+		munmap(p->arena, p->arena_len);
+	free(p->areg);
 	pool_cg_close(p);
 	pool_close(&p->ctl);
 	pool_close(&p->ep);
@@ -2782,6 +3012,10 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	p->wcfg.timed = p->o.timeout_ms > 0;
 	p->wcfg.slots = p->slots;
 	p->wcfg.nslots = p->nw;
+	if ((rc = pool_arena_open(p)) < 0)
+		goto fail;
+	p->wcfg.arena = p->arena;
+	p->wcfg.arena_len = p->arena_len;
 	if ((rc = pool_cg_open(p)) < 0)
 		goto fail;
 	int autogroup = !p->cg && pool_gate_preset(p->gate)->weight !=

@@ -28,24 +28,40 @@ struct wire_hdr {
  * arguments follow at WIRE_TASK_DATA bytes from the frame start, and the
  * frame is padded to a multiple of WIRE_ALIGN bytes, so that arguments keep
  * malloc alignment in the reader's buffer (which starts aligned and is only
- * ever consumed a whole frame at a time). */
+ * ever consumed a whole frame at a time).
+ * With WIRE_TASK_ARENA no argument bytes follow: they are in the pool's
+ * shared arena (worker_cfg.arena) at arg_off, count * elem_size of them.
+ * With WIRE_TASK_INPLACE (only with ARENA) a task that returns 0, sets no
+ * error text and writes exactly res_size bytes has them written straight
+ * to the arena at res_off + i * res_size (i: its place in the run) and is
+ * reported in a WIRE_RES_INPLACE frame; any other outcome is reported as
+ * usual. */
 struct wire_task {
 	uint64_t fn;	/* nicely_task_fn, same address in every process */
 	int64_t first_id;
 	uint32_t count;
-	uint32_t pad;
+	uint32_t flags;	/* WIRE_TASK_ARENA, WIRE_TASK_INPLACE */
 	uint64_t elem_size;	/* bytes per task argument */
-	uint64_t reserved;
+	uint64_t arg_off;	/* ARENA: where the arguments are */
+	uint64_t res_off;	/* INPLACE: where the first result goes */
+	uint64_t res_size;	/* INPLACE: bytes of each result */
 };
+#define WIRE_TASK_ARENA 1u
+#define WIRE_TASK_INPLACE 2u
 #define WIRE_ALIGN 16
 #define WIRE_TASK_DATA (sizeof(struct wire_hdr) + sizeof(struct wire_task))
+_Static_assert(WIRE_TASK_DATA % WIRE_ALIGN == 0,
+	       "task arguments must start WIRE_ALIGN-aligned");
 
 /* Results of `count` consecutive tasks. Without WIRE_RES_SAME, each entry
  * is a wire_entry followed by datalen return bytes and then errlen error
  * bytes. With WIRE_RES_SAME every task returned 0 with no error text and
  * `same_len` return bytes, and the entries are just those bytes, back to
  * back (count * same_len of them): a chunk of small equal-sized returns
- * costs its data and nothing per task. */
+ * costs its data and nothing per task. With WIRE_RES_INPLACE (always with
+ * WIRE_RES_SAME, from one WIRE_TASK_INPLACE run) no bytes follow: the
+ * count results of same_len bytes each are in the arena where that run
+ * said. */
 struct wire_res {
 	int64_t first_id;
 	uint32_t count;
@@ -56,6 +72,7 @@ struct wire_res {
 	uint32_t same_len;
 };
 #define WIRE_RES_SAME 1u
+#define WIRE_RES_INPLACE 2u
 /* Largest same_len a worker uses (longer returns gain nothing from it). */
 #define WIRE_SAME_MAX 64u
 

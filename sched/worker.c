@@ -15,12 +15,17 @@
 
 #define WK_NO_FRAME ((size_t)-1)
 #define WK_FLUSH_AT (64u * 1024)
+#define WK_INPLACE_FLUSH 4096u	/* in-place results per frame at most */
 
 struct nicely_out {
 	struct wire_buf data;	/* return bytes not yet streamed */
 	char err[4096];
 	size_t errlen;
 	int64_t id;
+	/* an in-place task's slot in the arena: return bytes go there while
+	 * they fit (wincap bytes); NULL otherwise */
+	char *win;
+	size_t winlen, wincap;
 };
 
 struct wk {
@@ -33,6 +38,7 @@ struct wk {
 	int64_t res_first;
 	uint32_t res_count;
 	int res_same;		/* the open frame is WIRE_RES_SAME so far */
+	int res_inplace;	/* ... and WIRE_RES_INPLACE */
 	uint32_t res_len;	/* its same_len */
 	uint64_t res_cpu0, res_wall0;
 	nicely_out o;
@@ -78,6 +84,7 @@ static void wk_res_open(struct wk *w, int64_t first_id)
 	w->res_first = first_id;
 	w->res_count = 0;
 	w->res_same = 0;
+	w->res_inplace = 0;
 	w->res_len = 0;
 	w->res_cpu0 = wk_cpu_ns();
 	w->res_wall0 = worker_now_ns();
@@ -102,7 +109,8 @@ static void wk_res_close(struct wk *w)
 		r.pid = (int32_t)w->pid;
 		r.cpu_ns = wk_cpu_ns() - w->res_cpu0;
 		r.wall_ns = worker_now_ns() - w->res_wall0;
-		r.flags = w->res_same ? WIRE_RES_SAME : 0;
+		r.flags = (w->res_same ? WIRE_RES_SAME : 0) |
+			  (w->res_inplace ? WIRE_RES_INPLACE : 0);
 		r.same_len = w->res_same ? w->res_len : 0;
 		memcpy(w->out.p + w->res_at, &h, sizeof h);
 		memcpy(w->out.p + w->res_at + sizeof h, &r, sizeof r);
@@ -127,10 +135,21 @@ int nicely_out_write(nicely_out *out, const void *buf, size_t len)
 	struct wk *w = wk_cur;
 	const char *p = buf;
 
+	/* an in-place result: straight to its slot in the arena */
+	if (out && out->win && buf && len <= out->wincap - out->winlen) {
+		memcpy(out->win + out->winlen, buf, len);
+		out->winlen += len;
+		return 0;
+	}
 	if (!out || (!buf && len))
 		return NICELY_EINVAL;
 	if (!len)
 		return 0;
+	if (out->win) {	/* longer than the slot: reported as usual */
+		if (wire_buf_put(&out->data, out->win, out->winlen))
+			return NICELY_ENOMEM;
+		out->win = NULL;
+	}
 	/* the common case: a small return that fits */
 	if (out->data.len + len < WIRE_STREAM_CHUNK &&
 	    out->data.len + len <= out->data.cap) {
@@ -247,13 +266,34 @@ static void wk_res_expand(struct wk *w)
 	w->res_same = 0;
 }
 
-/* Append one task's result to the open WIRE_RES frame. */
-static void wk_res_add(struct wk *w, int rc)
+/* Make the open frame one that may take a result of the other kind
+ * (in place or not), closing it and opening one at id if need be. */
+static void wk_res_kind(struct wk *w, int64_t id, int inplace)
 {
-	size_t dlen = w->o.data.len;
+	if (w->res_count && w->res_inplace != inplace) {
+		wk_res_close(w);
+		wk_res_open(w, id);
+	}
+}
+
+/* Count one in-place result of len bytes in the open frame. */
+static void wk_res_inplace(struct wk *w, int64_t id, uint32_t len)
+{
+	wk_res_kind(w, id, 1);
+	w->res_inplace = 1;
+	w->res_same = 1;
+	w->res_len = len;
+}
+
+/* Append one task's result to the open WIRE_RES frame. */
+static void wk_res_add(struct wk *w, int64_t id, int rc)
+{
+	size_t dlen;
 	struct wire_entry e;
 	char *q;
 
+	wk_res_kind(w, id, 0);
+	dlen = w->o.data.len;
 	if (!rc && !w->o.errlen && dlen <= WIRE_SAME_MAX &&
 	    (w->res_same ? dlen == w->res_len : !w->res_count)) {
 		/* the first task of a frame, or one more like the others */
@@ -285,23 +325,48 @@ static void wk_res_add(struct wk *w, int rc)
 	w->out.len += sizeof e + dlen + w->o.errlen;
 }
 
+/* Is [off, off + count * size) inside the arena? */
+static int wk_in_arena(const struct wk *w, uint64_t off, uint64_t count,
+		       uint64_t size)
+{
+	uint64_t len = w->cfg->arena_len;
+
+	return w->cfg->arena && off <= len &&
+	       (!size || count <= (len - off) / size);
+}
+
 /* Run the tasks of one WIRE_TASK frame, appending their results. */
 static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 {
 	struct wire_task t;
 	nicely_task_fn fn;
 	const char *arg;
+	char *res = NULL;
 
 	if (len < sizeof t)
 		wk_die();
 	memcpy(&t, body, sizeof t);
-	if (t.count && t.elem_size > (len - sizeof t) / t.count)
-		wk_die();
+	if (t.flags & WIRE_TASK_ARENA) {
+		if (len != sizeof t ||
+		    !wk_in_arena(w, t.arg_off, t.count, t.elem_size))
+			wk_die();
+		arg = w->cfg->arena + t.arg_off;
+	} else {
+		if (t.count && t.elem_size > (len - sizeof t) / t.count)
+			wk_die();
+		arg = body + sizeof t;
+	}
+	if (t.flags & WIRE_TASK_INPLACE) {
+		if (!(t.flags & WIRE_TASK_ARENA) || !t.res_size ||
+		    t.res_size > WIRE_STREAM_CHUNK / 2 ||
+		    !wk_in_arena(w, t.res_off, t.count, t.res_size))
+			wk_die();
+		res = w->cfg->arena + t.res_off;
+	}
 	fn = (nicely_task_fn)(uintptr_t)t.fn;
-	arg = body + sizeof t;
 	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
 		int64_t id = t.first_id + i;
-		int rc;
+		int rc, inplace;
 
 		/* a frame holds consecutive ids only */
 		if (w->res_at != WK_NO_FRAME &&
@@ -312,6 +377,11 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		w->o.data.len = 0;
 		w->o.errlen = 0;
 		w->o.id = id;
+		if (res) {
+			w->o.win = res + (size_t)i * t.res_size;
+			w->o.winlen = 0;
+			w->o.wincap = t.res_size;
+		}
 		if (w->cfg->timed)
 			__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
 					 __ATOMIC_RELAXED);
@@ -320,16 +390,29 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 			w->state);
 		__atomic_store_n(&w->slot->running, WORKER_IDLE,
 				 __ATOMIC_RELEASE);
+		inplace = w->o.win && !rc && !w->o.errlen &&
+			  w->o.winlen == w->o.wincap;
+		/* not a clean in-place result: its bytes go the usual way */
+		if (w->o.win && !inplace && w->o.winlen &&
+		    wire_buf_put(&w->o.data, w->o.win, w->o.winlen))
+			wk_die();
+		w->o.win = NULL;
 		if (w->res_at == WK_NO_FRAME)
 			wk_res_open(w, id);
-		wk_res_add(w, rc);
+		if (inplace)
+			wk_res_inplace(w, id, (uint32_t)t.res_size);
+		else
+			wk_res_add(w, id, rc);
 		w->res_count++;
 		w->done++;
-		if (w->out.len >= WK_FLUSH_AT)
+		if (w->out.len >= WK_FLUSH_AT ||
+		    (w->res_inplace && w->res_count >= WK_INPLACE_FLUSH))
 			wk_flush(w);
 		if (w->cfg->lifespan && w->done >= w->cfg->lifespan)
 			wk_finish(w);
 	}
+	if (res)	/* an in-place frame never spans two runs */
+		wk_res_close(w);
 }
 
 /* The worker's life. */

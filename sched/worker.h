@@ -30,6 +30,10 @@ struct worker_cfg {
 	int timed;		/* 1: record each task's start_ns (timeouts) */
 	struct worker_slot *slots;
 	int nslots;
+	/* the pool's shared arena (MAP_SHARED, made before the fork server):
+	 * map arguments and in-place results; NULL when there is none */
+	char *arena;
+	size_t arena_len;
 };
 
 /* Run tasks from task_fd, results to res_fd, until EOF or the lifespan is
