@@ -1,9 +1,9 @@
 #!/bin/bash
-# libnicely under valgrind: run three library test programs (kill_all, reset
+# libnicely under valgrind: run four library test programs (kill_all, reset
 # and pool_free paths; map results of every size, chunks broken by odd
 # elements, reset with unsent tasks; map_into with failures, kill_all and
-# reset in the middle) and require no leak and no error in
-# the parent.
+# reset in the middle; the map arena's in-place results, fallback and
+# reuse) and require no leak and no error in the parent.
 # Forked processes are silenced (--child-silent-after-fork): workers leave
 # with _exit and are not the parent's memory.
 build=${NICELY_BUILD:-$(dirname "$0")/../build}
@@ -11,11 +11,11 @@ case "$build" in
 *asan*) echo "1..0 # SKIP valgrind runs on the plain build only"; exit 0 ;;
 esac
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind missing"; exit 0; }
-progs="lib_control lib_mapchunks lib_mapinto"
+progs="lib_control lib_mapchunks lib_mapinto lib_arena"
 for p in $progs; do
 	[ -x "$build/tests/$p.t" ] || { echo "1..0 # SKIP $build/tests/$p.t not built"; exit 0; }
 done
-echo "1..6"
+echo "1..8"
 log=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$log" "$out"' EXIT
