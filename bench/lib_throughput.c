@@ -1,21 +1,25 @@
 /* libnicely throughput: x*x called N times (default 100,000) through a
  * pool of 2 workers (preset nuclear) as one chunked nicely_map, as one
- * message per task (nicely_run), and with lifespan 1 (a fresh process per
- * task), next to a bare fork+waitpid loop measured in the same run.
+ * nicely_map_into, as one message per task (nicely_run), and with lifespan
+ * 1 (a fresh process per task), next to a bare fork+waitpid loop measured
+ * in the same run.
  * Usage: lib_throughput [N [NFORK [BIG_MB [REPEATS]]]]; prints "name
  * us_per_call" lines. BIG_MB: the caller touches that much memory after
  * creating the lifespan-1 pool, before both fork measurements (fork server
- * vs caller). REPEATS (default 5): the chunked map is timed that many times,
- * each on a fresh pool, and the median is printed with the min and max.
- * The chunked map's time covers nicely_map, nicely_wait_all and reading
- * every result back with nicely_result_get (what Pool.map's returned list
- * holds); pool creation and a 1,000-call warm-up map are outside it, as
- * they are outside Python's. The caller's own CPU time for it is printed
- * too (median): the part no number of workers takes over. The same is
- * done with nicely_map_into (chunk 0) into an int64_t array: its time
- * covers allocating the array (fresh memory, as Pool.map's list is),
- * nicely_map_into, nicely_wait_all and summing the array (what the caller
- * reads back), each repeat on a fresh pool. */
+ * vs caller). REPEATS (default 5): each map is timed that many times and
+ * the median printed (with min and max for the warm figures):
+ *   warm: on one pool, after a first map of the same size (throughput, as
+ *         a program that keeps its pool sees it);
+ *   cold: each on a fresh pool after a 1,000-call warm-up (first use of
+ *         the pool's memory: on some virtual machines a fresh page costs
+ *         several microseconds).
+ * A nicely_map's time covers nicely_map, nicely_wait_all and reading every
+ * result back with nicely_result_get (what Pool.map's returned list
+ * holds); a nicely_map_into's covers allocating a fresh int64_t array (as
+ * Pool.map makes a fresh list), nicely_map_into, nicely_wait_all and
+ * summing the array. Pool creation is outside both, as it is outside
+ * Python's. The caller's own CPU time for the warm maps is printed too
+ * (median): the part no number of workers takes over. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +91,57 @@ static void sort_d(double *v, int n)
 		}
 }
 
+/* One map of x*x over xs[0, n) on pool p, timed: nicely_map, waiting and
+ * reading every result back with nicely_result_get, or (into) a fresh
+ * int64_t array, nicely_map_into, waiting and summing the array. Stores
+ * microseconds per call in *us and the caller's CPU per call in *cpu
+ * (each may be NULL); returns the number of wrong results. */
+static long time_map(nicely_pool *p, const int64_t *xs, long n, int into,
+		     double *us, double *cpu)
+{
+	double c = cpu_s(), t = now_s();
+	volatile int64_t sum = 0;
+	int64_t s = 0, want = 0, first = 0, *arr = NULL;
+	long bad = 0;
+
+	if (into) {
+		/* a fresh array, as Pool.map makes a fresh list */
+		if (!(arr = malloc(sizeof *arr * (size_t)n)))
+			return n;
+		nicely_map_into(p, square, xs, sizeof xs[0], (size_t)n, 0, arr,
+				sizeof arr[0], NULL, &first);
+		nicely_wait_all(p);
+		for (long i = 0; i < n; i++)
+			s += arr[i];
+	} else {
+		nicely_map(p, square, xs, sizeof xs[0], (size_t)n, 0, &first);
+		nicely_wait_all(p);
+		for (long i = 0; i < n; i++) {
+			const nicely_result *res = nicely_result_get(p, first + i);
+			int64_t v = 0;
+
+			if (res && res->len == sizeof v)
+				memcpy(&v, res->data, sizeof v);
+			s += v;
+		}
+	}
+	sum = s;
+	if (us)
+		*us = (now_s() - t) / (double)n * 1e6;
+	if (cpu)
+		*cpu = (cpu_s() - c) / (double)n * 1e6;
+	for (long i = 0; i < n; i++)
+		want += (int64_t)i * i;
+	bad += sum != want;
+	if (into)
+		for (long i = 0; i < n; i++)
+			bad += arr[i] != (int64_t)i * i;
+	else
+		bad += check(p, first, n);
+	free(arr);
+	return bad;
+}
+
 /* A fresh pool of 2 workers with the given lifespan. */
 static nicely_pool *mkpool(unsigned lifespan)
 {
@@ -110,11 +165,10 @@ int main(int argc, char **argv)
 	long nf = argc > 2 ? atol(argv[2]) : 100000;
 	long big_mb = argc > 3 ? atol(argv[3]) : 0;
 	int reps = argc > 4 ? atoi(argv[4]) : 5;
-	double maps[64], mapcpu[64], intos[64], intocpu[64], c;
+	double maps[64], mapcpu[64], intos[64], intocpu[64], colds[64];
+	double intocolds[64];
 	char *big = NULL;
 	int64_t *xs = malloc(sizeof *xs * (size_t)(n > nf ? n : nf));
-	int64_t *arr;
-	int64_t first;
 	nicely_pool *p;
 	double t, chunked, single, life1, bare;
 	long bad = 0;
@@ -151,63 +205,36 @@ int main(int argc, char **argv)
 	bad += check(p, 0, nf);
 	nicely_pool_free(p);
 
+	/* warm: one pool, a full-size map first; cold: a fresh pool each */
+	p = mkpool(0);
+	time_map(p, xs, n, 0, NULL, NULL);
+	for (int r = 0; r < reps; r++)
+		bad += time_map(p, xs, n, 0, &maps[r], &mapcpu[r]);
+	nicely_pool_free(p);
 	for (int r = 0; r < reps; r++) {
-		volatile int64_t sum = 0;
-
 		p = mkpool(0);
-		nicely_map(p, square, xs, sizeof xs[0], 1000, 0, &first); /* warm */
-		nicely_wait_all(p);
-		c = cpu_s();
-		t = now_s();
-		nicely_map(p, square, xs, sizeof xs[0], (size_t)n, 0, &first);
-		nicely_wait_all(p);
-		for (long i = 0; i < n; i++) {
-			const nicely_result *res = nicely_result_get(p, first + i);
-			int64_t v = 0;
-
-			if (res && res->len == sizeof v)
-				memcpy(&v, res->data, sizeof v);
-			sum += v;
-		}
-		maps[r] = (now_s() - t) / (double)n * 1e6;
-		mapcpu[r] = (cpu_s() - c) / (double)n * 1e6;
-		bad += check(p, first, n);
+		time_map(p, xs, 1000, 0, NULL, NULL);
+		bad += time_map(p, xs, n, 0, &colds[r], NULL);
+		nicely_pool_free(p);
+	}
+	p = mkpool(0);
+	time_map(p, xs, n, 1, NULL, NULL);
+	for (int r = 0; r < reps; r++)
+		bad += time_map(p, xs, n, 1, &intos[r], &intocpu[r]);
+	nicely_pool_free(p);
+	for (int r = 0; r < reps; r++) {
+		p = mkpool(0);
+		time_map(p, xs, 1000, 1, NULL, NULL);
+		bad += time_map(p, xs, n, 1, &intocolds[r], NULL);
 		nicely_pool_free(p);
 	}
 	sort_d(maps, reps);
 	sort_d(mapcpu, reps);
-	chunked = maps[reps / 2];
-
-	for (int r = 0; r < reps; r++) {
-		volatile int64_t sum = 0;
-		int64_t s = 0, want = 0;
-
-		p = mkpool(0);
-		nicely_map(p, square, xs, sizeof xs[0], 1000, 0, &first); /* warm */
-		nicely_wait_all(p);
-		c = cpu_s();
-		t = now_s();
-		/* a fresh array, as Pool.map makes a fresh list */
-		if (!(arr = malloc(sizeof *arr * (size_t)n)))
-			return 1;
-		nicely_map_into(p, square, xs, sizeof xs[0], (size_t)n, 0, arr,
-				sizeof arr[0], NULL, &first);
-		nicely_wait_all(p);
-		for (long i = 0; i < n; i++)
-			s += arr[i];
-		sum = s;
-		intos[r] = (now_s() - t) / (double)n * 1e6;
-		intocpu[r] = (cpu_s() - c) / (double)n * 1e6;
-		for (long i = 0; i < n; i++) {
-			want += (int64_t)i * i;
-			bad += arr[i] != (int64_t)i * i;
-		}
-		bad += sum != want;
-		free(arr);
-		nicely_pool_free(p);
-	}
+	sort_d(colds, reps);
 	sort_d(intos, reps);
 	sort_d(intocpu, reps);
+	sort_d(intocolds, reps);
+	chunked = maps[reps / 2];
 
 	p = mkpool(0);
 	t = now_s();
@@ -229,6 +256,8 @@ int main(int argc, char **argv)
 	printf("map_into_min_us %.4f\nmap_into_max_us %.4f\n", intos[0],
 	       intos[reps - 1]);
 	printf("map_into_caller_cpu_us %.4f\n", intocpu[reps / 2]);
+	printf("chunked_map_cold_us %.4f\n", colds[reps / 2]);
+	printf("map_into_cold_us %.4f\n", intocolds[reps / 2]);
 	printf("one_message_per_task_us %.4f\n", single);
 	printf("lifespan1_us %.2f\n", life1);
 	printf("bare_fork_waitpid_us %.2f\n", bare);

@@ -649,11 +649,13 @@ static int pool_batch_arena(nicely_pool *p, struct pool_batch *b,
 	/* fresh pages are touched here, so that the caller's memory is
 	 * charged for them rather than the group of the first worker to
 	 * write a result (the arguments are written right after this) */
-	if (res && end > p->arena_resident) {
-		size_t from = b->res_off > p->arena_resident ? b->res_off
-							      : p->arena_resident;
+	if (end > p->arena_resident) {
+		size_t from = (off > p->arena_resident ? off : p->arena_resident) &
+			      ~(size_t)4095;
 
-		memset(p->arena + from, 0, end - from);
+		if (madvise(p->arena + from, end - from, MADV_POPULATE_WRITE) &&
+		    res)
+			memset(p->arena + b->res_off, 0, end - b->res_off);
 	}
 	if (end > p->arena_resident)
 		p->arena_resident = end;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #define WK_NO_FRAME ((size_t)-1)
 #define WK_FLUSH_AT (64u * 1024)
 #define WK_INPLACE_FLUSH 4096u	/* in-place results per frame at most */
+#define WK_POPULATE_MIN (64u << 10)
 
 struct nicely_out {
 	struct wire_buf data;	/* return bytes not yet streamed */
@@ -335,6 +337,17 @@ static int wk_in_arena(const struct wk *w, uint64_t off, uint64_t count,
 	       (!size || count <= (len - off) / size);
 }
 
+/* Map the arena pages of [p, p + len) into this process in one call
+ * rather than a fault per page (worth it from WK_POPULATE_MIN bytes;
+ * where the kernel cannot, the pages fault in as they are touched). */
+static void wk_populate(const char *p, size_t len, int advice)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+
+	if (len >= WK_POPULATE_MIN)
+		madvise((void *)a, (uintptr_t)p + len - a, advice);
+}
+
 /* Run the tasks of one WIRE_TASK frame, appending their results. */
 static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 {
@@ -362,6 +375,13 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		    !wk_in_arena(w, t.res_off, t.count, t.res_size))
 			wk_die();
 		res = w->cfg->arena + t.res_off;
+	}
+	if (t.flags & WIRE_TASK_ARENA) {
+		wk_populate(arg, (size_t)t.count * t.elem_size,
+			    MADV_POPULATE_READ);
+		if (res)
+			wk_populate(res, (size_t)t.count * t.res_size,
+				    MADV_POPULATE_WRITE);
 	}
 	fn = (nicely_task_fn)(uintptr_t)t.fn;
 	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
