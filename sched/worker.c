@@ -139,7 +139,18 @@ int nicely_out_write(nicely_out *out, const void *buf, size_t len)
 
 	/* an in-place result: straight to its slot in the arena */
 	if (out && out->win && buf && len <= out->wincap - out->winlen) {
-		memcpy(out->win + out->winlen, buf, len);
+		char *d = out->win + out->winlen;
+
+		switch (len) {	/* scalars: copied inline, no call */
+		case 8:
+			memcpy(d, buf, 8);
+			break;
+		case 4:
+			memcpy(d, buf, 4);
+			break;
+		default:
+			memcpy(d, buf, len);
+		}
 		out->winlen += len;
 		return 0;
 	}
@@ -384,6 +395,11 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 				    MADV_POPULATE_WRITE);
 	}
 	fn = (nicely_task_fn)(uintptr_t)t.fn;
+	/* read once: the task function may write anywhere */
+	const int timed = w->cfg->timed;
+	const uint64_t lifespan = w->cfg->lifespan;
+	struct worker_slot *slot = w->slot;
+
 	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
 		int64_t id = t.first_id + i;
 		int rc, inplace;
@@ -402,16 +418,26 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 			w->o.winlen = 0;
 			w->o.wincap = t.res_size;
 		}
-		if (w->cfg->timed)
-			__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
+		if (timed)
+			__atomic_store_n(&slot->start_ns, worker_now_ns(),
 					 __ATOMIC_RELAXED);
-		__atomic_store_n(&w->slot->running, id, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot->running, id, __ATOMIC_RELEASE);
 		rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
 			w->state);
-		__atomic_store_n(&w->slot->running, WORKER_IDLE,
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&slot->running, WORKER_IDLE, __ATOMIC_RELEASE);
 		inplace = w->o.win && !rc && !w->o.errlen &&
 			  w->o.winlen == w->o.wincap;
+		/* the common case: one more clean result in an open in-place
+		 * frame (the slot is left set: the next task resets it) */
+		if (inplace && w->res_inplace && w->res_at != WK_NO_FRAME) {
+			w->res_count++;
+			w->done++;
+			if (w->res_count >= WK_INPLACE_FLUSH)
+				wk_flush(w);
+			if (lifespan && w->done >= lifespan)
+				wk_finish(w);
+			continue;
+		}
 		/* not a clean in-place result: its bytes go the usual way */
 		if (w->o.win && !inplace && w->o.winlen &&
 		    wire_buf_put(&w->o.data, w->o.win, w->o.winlen))
@@ -428,9 +454,10 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		if (w->out.len >= WK_FLUSH_AT ||
 		    (w->res_inplace && w->res_count >= WK_INPLACE_FLUSH))
 			wk_flush(w);
-		if (w->cfg->lifespan && w->done >= w->cfg->lifespan)
+		if (lifespan && w->done >= lifespan)
 			wk_finish(w);
 	}
+	w->o.win = NULL;
 	if (res)	/* an in-place frame never spans two runs */
 		wk_res_close(w);
 }
