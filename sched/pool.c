@@ -638,6 +638,10 @@ static int pool_batch_arena(nicely_pool *p, struct pool_batch *b,
 	if (args > p->arena_len || (res && n > (p->arena_len - args) / res))
 		return -1;
 	off = pool_arena_take(p, args + res * n, p->total, (int64_t)n);
+	if (off == (size_t)-1) {	/* stale regions may be free by now */
+		pool_arena_sweep(p);
+		off = pool_arena_take(p, args + res * n, p->total, (int64_t)n);
+	}
 	if (off == (size_t)-1)
 		return -1;
 	b->pool = p;
