@@ -1275,7 +1275,8 @@ static void cg_task_close_fds(struct sched_cgroup_task *t)
 		if (t->procs_fd[i] >= 0)
 			close(t->procs_fd[i]);
 	t->nfd = 0;
-	for (i = 0; t->live && i < 4; i++)	/* -1 or opened once live */
+	for (i = 0; t->live && i < SCHED_CGROUP_TASK_NSTAT; i++)
+		/* -1 or opened once live */
 		if (t->stat_fd[i] >= 0) {
 			close(t->stat_fd[i]);
 			t->stat_fd[i] = -1;
@@ -1391,7 +1392,7 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 	t->batch = b;
 	t->seq = seq;
 	t->peak_fd = -1;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < SCHED_CGROUP_TASK_NSTAT; i++)
 		t->stat_fd[i] = -1;
 	if (lim && lim->cpus) {
 		t->has_cpus = 1;
@@ -1503,6 +1504,7 @@ int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 	char val[24];
 	int i, r;
 
+	t->known_empty = 0;
 	snprintf(val, sizeof(val), "%ld", (long)pid);
 	for (i = 0; i < tr->nh; i++) {
 		r = cg_write(tr, &tr->h[i], t->rel, "cgroup.procs", val, err,
@@ -1581,7 +1583,12 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	char buf[64];
 	ssize_t n;
 
+	struct sched_cgroup_task *w = (struct sched_cgroup_task *)t;
+
 	cg_task_counters(t, st);
+	w->last_cpu_ns = st->cpu_ns;
+	w->last_oom_kills = st->oom_kills;
+	w->last_final = t->known_empty;
 	st->mem_peak = -1;
 	if ((h = cg_find(tr, CG_MEMORY)) && t->peak_fd >= 0 &&
 	    (n = pread(t->peak_fd, buf, sizeof(buf) - 1, 0)) > 0) {
@@ -1628,9 +1635,12 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
 int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen)
 {
-	if (t->live && cg_task_empty(t))
-		return 0;
-	return cg_kill(&t->batch->t, t->rel, err, errlen);
+	int r = t->live && cg_task_empty(t)
+			? 0
+			: cg_kill(&t->batch->t, t->rel, err, errlen);
+
+	t->known_empty = r == 0 && t->live;
+	return r;
 }
 
 /* Kill every process of the batch. */
@@ -1665,6 +1675,32 @@ static void cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
 	}
 }
 
+/* v1: reset memory.max_usage_in_bytes, through a file kept open while
+ * the cgroup.procs files are (fake trees: an ordinary write). */
+static void cg_v1_peak_reset(struct sched_cgroup_task *t,
+			     const struct cg_hier *h)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const int k = SCHED_CGROUP_TASK_NSTAT - 1;
+	char path[PATH_MAX];
+
+	if (h->fake || !t->nfd ||
+	    cg_path(path, sizeof(path), h, t->rel,
+		    "memory.max_usage_in_bytes") < 0) {
+		cg_write(tr, h, t->rel, "memory.max_usage_in_bytes", "0", NULL,
+			 0);
+		return;
+	}
+	if (t->stat_fd[k] < 0 &&
+	    (t->stat_fd[k] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	cg_trace(tr, "write", path, "0");
+	if (pwrite(t->stat_fd[k], "0", 1, 0) < 0) {
+		close(t->stat_fd[k]);
+		t->stat_fd[k] = -1;
+	}
+}
+
 /* Ready a task's groups for the next process: empty, cpuset, new zero. */
 int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			    const struct sched_cgroup_limits *lim, char *err,
@@ -1687,7 +1723,8 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 		       (unsigned long long)t->seq);
 		return -EINVAL;
 	}
-	if (!cg_task_empty(t) && (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
+	if (!t->known_empty && !cg_task_empty(t) &&
+	    (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
 		return r;
 	if ((h = cg_find(&b->t, CG_CPUSET)) &&
 	    (want != t->has_cpus ||
@@ -1720,15 +1757,20 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	}
 	if ((h = cg_find(&b->t, CG_MEMORY))) {
 		if (!h->v2)
-			cg_write(&b->t, h, t->rel, "memory.max_usage_in_bytes",
-				 "0", NULL, 0);
+			cg_v1_peak_reset(t, h);
 		else
 			cg_peak_reset(t, h);
 	}
-	t->base_cpu_ns = t->base_oom_kills = 0;
-	cg_task_counters(t, &st);
+	if (t->known_empty && t->last_final) {
+		/* read after the kill that found it empty: still true */
+		st.cpu_ns = t->last_cpu_ns;
+		st.oom_kills = t->last_oom_kills;
+	} else {
+		cg_task_counters(t, &st);
+	}
 	t->base_cpu_ns = st.cpu_ns > 0 ? st.cpu_ns : 0;
 	t->base_oom_kills = st.oom_kills > 0 ? st.oom_kills : 0;
+	t->known_empty = t->last_final = 0;
 	t->reuses++;
 	if (!t->nfd && (r = cg_task_open_fds(t, err, errlen)) < 0)
 		return r;

@@ -44,6 +44,7 @@
 #include "policy/preset.h"
 
 #define SCHED_CGROUP_MAX_HIER 8
+#define SCHED_CGROUP_TASK_NSTAT 5
 
 enum sched_cgroup_mode {
 	SCHED_CGROUP_NONE,	/* no usable cgroup file system */
@@ -99,9 +100,15 @@ struct sched_cgroup_task {
 	int64_t base_cpu_ns, base_oom_kills;
 	int peak_fd;		/* v2 memory.peak kept open after a reset */
 	unsigned reuses;	/* times reused since made */
-	int stat_fd[4];		/* figure files kept open while the
-				 * cgroup.procs files are (read again with
-				 * pread), else -1 */
+	int stat_fd[SCHED_CGROUP_TASK_NSTAT];	/* figure files (and v1's
+				 * memory.max_usage_in_bytes, written at
+				 * reuse) kept open while the cgroup.procs
+				 * files are (pread/pwrite again), else -1 */
+	int known_empty;	/* the last sched_cgroup_task_kill found
+				 * nothing running; cleared by reuse */
+	int last_final;		/* last_* were read while known_empty */
+	int64_t last_cpu_ns, last_oom_kills;	/* raw counters at the last
+						 * sched_cgroup_task_stats */
 };
 
 /* Create the batch's groups (and the base when missing) in every
@@ -194,11 +201,15 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
 
 /* Make a task's existing groups ready for the next process instead of
  * remove + create (a worker slot's next worker): kill whatever is left in
- * them (checked empty, as sched_cgroup_task_kill), write cpuset.cpus only
- * when lim->cpus differs from what they have (NULL: back to the batch's),
- * take the CPU time and OOM kills of now as the new zero of
- * sched_cgroup_task_stats and reset the peak memory where the kernel
- * allows (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak,
+ * them (checked empty, as sched_cgroup_task_kill; when the last
+ * sched_cgroup_task_kill since the previous reuse returned 0, that check
+ * stands: the caller must not have handed the cgroup.procs files to a
+ * process after that kill), write cpuset.cpus only when lim->cpus
+ * differs from what they have (NULL: back to the batch's), take the CPU
+ * time and OOM kills of now as the new zero of sched_cgroup_task_stats
+ * (the values its last call read, when that call came after such a kill:
+ * nothing ran since, so nothing is read again) and reset the peak memory
+ * where the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak,
  * kernel 6.12+, read back through the same file; on older v2 kernels the
  * peak stays the one since the groups were made), and reopen the
  * cgroup.procs files when sched_cgroup_task_forked closed them. The groups

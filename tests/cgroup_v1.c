@@ -595,6 +595,86 @@ static void reuse(const char *root, const char *label)
 	sched_cgroup_batch_close(b, err, sizeof(err));
 }
 
+/* A pool slot's way (its cgroup.procs files kept, sched_cgroup_task_forked
+ * never called): after a worker, kill (nothing left) and read the figures;
+ * the reuse then takes those as the zero (CPU time 0 at once, nothing read
+ * again), resets the peak memory through a file kept open, and the next
+ * child joins the same groups, alone there. */
+static void reuse_kept(const char *root, const char *label)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup_stats st;
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "", rel[300];
+	int fd[2], in[2], r;
+	pid_t c;
+
+	o.root = root;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s kept: batch opened (%s)", label, err);
+	if (r < 0)
+		return;
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "%s kept: task made (%s)", label, err);
+	if (r < 0) {
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	snprintf(rel, sizeof(rel), "/nicely/%s/task-1",
+		 sched_cgroup_batch_name(b));
+	for (int round = 0; round < 2; round++) {
+		if (pipe2(fd, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0)
+			tap_bail("pipe");
+		c = fork();
+		if (c == 0) {
+			if (sched_cgroup_child_join(&t) < 0)
+				_exit(120);
+			dup2(fd[1], 1);
+			dup2(in[0], 0);
+			execl("/bin/sh", "sh", "-c",
+			      "x=$(head -c 6000000 /dev/zero | tr '\\0' a); "
+			      "echo $$ ${#x}; read y",
+			      (char *)NULL);
+			_exit(127);
+		}
+		close(fd[1]);
+		close(in[0]);
+		track(c);
+		is_int(read_pid(fd[0]), c, "%s kept %d: a child ran", label,
+		       round);
+		close(fd[0]);
+		ok(in_group(c, ":cpu:", rel) && in_group(c, ":cpuset:", rel) &&
+			   in_group(c, ":memory:", rel),
+		   "%s kept %d: in the task's groups", label, round);
+		close(in[1]);	/* its read ends: it exits */
+		reap(c);
+		is_int(t.nfd > 0, 1, "%s kept %d: cgroup.procs files kept",
+		       label, round);
+		is_int(sched_cgroup_task_kill(&t, err, sizeof(err)), 0,
+		       "%s kept %d: kill finds it empty (%s)", label, round,
+		       err);
+		sched_cgroup_task_stats(&t, &st);
+		ok(st.cpu_ns > 0 && st.mem_peak >= 6000000,
+		   "%s kept %d: its figures (%lld ns, peak %lld bytes)", label,
+		   round, (long long)st.cpu_ns, (long long)st.mem_peak);
+		r = sched_cgroup_task_reuse(&t, NULL, err, sizeof(err));
+		is_int(r, 0, "%s kept %d: reused (%s)", label, round, err);
+		sched_cgroup_task_stats(&t, &st);
+		is_int(st.cpu_ns, 0,
+		       "%s kept %d: CPU time from the figures read after the "
+		       "kill", label, round);
+		ok(st.mem_peak >= 0 && st.mem_peak < (1 << 20),
+		   "%s kept %d: peak memory reset (%lld bytes)", label, round,
+		   (long long)st.mem_peak);
+	}
+	ok(t.stat_fd[SCHED_CGROUP_TASK_NSTAT - 1] >= 0,
+	   "%s kept: the reset went through a kept file", label);
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "%s kept: removed (%s)", label, err);
+	sched_cgroup_batch_close(b, err, sizeof(err));
+}
+
 int main(void)
 {
 	char tdir[64] = "/tmp/nicely-cgv1-XXXXXX", root[300], cmd[200];
@@ -623,9 +703,11 @@ int main(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	scenario(NULL, "machine", tdir);
 	reuse(NULL, "machine");
+	reuse_kept(NULL, "machine");
 	if (v1_only_root(root, sizeof(root), tdir) == 0) {
 		scenario(root, "v1-only", tdir);
 		reuse(root, "v1-only");
+		reuse_kept(root, "v1-only");
 	} else
 		ok(0, "could not build a v1-only root");
 	stale();

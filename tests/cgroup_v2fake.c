@@ -201,6 +201,30 @@ static void test_reuse(struct sched_cgroup_task *t, const char *rel,
 	is_str(take_trace(), want,
 	       "a process left: killed first, then the cpuset, the reset");
 	is_str(get(kf), "", "nothing left in the group");
+
+	/* a pool slot's order: kill (nothing left), read the figures, reuse:
+	 * the figures read after the kill are the new zero, nothing is read
+	 * or checked again (here cpu.stat moves on only to show that) */
+	snprintf(kf, sizeof(kf), "%s/cpu.stat", rel);
+	put(kf, "usage_usec 5000\n");
+	is_int(sched_cgroup_task_kill(t, err, sizeof(err)), 0,
+	       "kill of an empty group");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 2500000, "its CPU time since the last reuse");
+	put(kf, "usage_usec 7000\n");
+	take_trace();
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse after kill and figures (%s)", err);
+	snprintf(want, sizeof(want), "write %s/memory.peak reset\n", rel);
+	is_str(take_trace(), want, "no kill written, only the reset");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 2000000,
+	       "the zero is the figure read after the kill (5000 us)");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse again without a kill");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 0, "then the figures are read again (7000 us)");
+	take_trace();
 }
 
 /* The user's groups with weight idle: files, values, order. */
