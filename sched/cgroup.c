@@ -978,11 +978,48 @@ fail:
 	return r;
 }
 
+/* Hybrid trees: when the kernel's cgroup2 has its own freezer
+ * (cgroup.freeze, which only non-root groups show: looked for in the base,
+ * made here in the cgroup2 tree when missing), pause through it and leave
+ * the v1 freezer hierarchy out: a worker then joins one group fewer, and
+ * cgroup.kill needs no thaw. Else the v1 freezer stays. */
+static void cg_hybrid_freezer(struct sched_cgroup *b)
+{
+	struct cg_hier *u = NULL;
+	char path[PATH_MAX];
+	int i, r;
+
+	for (i = 0; i < b->t.nh; i++)
+		if (b->t.h[i].ctrls & CG_UNIFIED)
+			u = &b->t.h[i];
+	if (!u || b->t.mode != SCHED_CGROUP_HYBRID)
+		return;
+	r = cg_mkdir(&b->t, u, b->base, NULL, 0);
+	if ((r < 0 && r != -EEXIST) ||
+	    cg_path(path, sizeof(path), u, b->base, "cgroup.freeze") < 0 ||
+	    !cg_exists(path))
+		return;
+	u->ctrls |= CG_FREEZER;
+	for (i = 0; i < b->t.nh; i++) {
+		struct cg_hier *h = &b->t.h[i];
+
+		if (h == u || !(h->ctrls & CG_FREEZER))
+			continue;
+		h->ctrls &= ~(unsigned)CG_FREEZER;
+		if (h->ctrls)	/* co-mounted with another controller */
+			continue;
+		memmove(h, h + 1, (size_t)(b->t.nh - i - 1) * sizeof(*h));
+		b->t.nh--;
+		break;
+	}
+}
+
 /* Make the batch in every hierarchy; on failure undo all of it. */
 static int cg_batch_make(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	int i, r = 0;
 
+	cg_hybrid_freezer(b);
 	for (i = 0; i < b->t.nh; i++) {
 		r = cg_batch_make_one(b, &b->t.h[i], err, errlen);
 		if (r < 0)

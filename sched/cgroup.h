@@ -11,14 +11,16 @@
  * The kind of tree is detected from its files: <root>/cgroup.controllers
  * means cgroup v2; <root>/<ctrl>/cgroup.procs means a v1 controller
  * (cpu, cpuacct, cpuset, memory, freezer), and with <root>/unified/
- * cgroup.controllers as well, hybrid. A root that is not a cgroup file
- * system (a directory of plain files, for tests) is a "fake" tree: files are
- * created on write, a new group gets empty copies of its parent's file
- * names (as the kernel would give it its interface files), and removing a
- * group unlinks its files first. Every mkdir, write and rmdir the module
- * does can be logged, one line each, to opts.trace_path /
- * $NICELY_CGROUP_TRACE: "mkdir REL", "write REL VALUE", "rmdir REL", with
- * REL relative to the root.
+ * cgroup.controllers as well, hybrid. A hybrid tree whose cgroup2 groups
+ * have cgroup.freeze (kernel 5.2+) freezes through cgroup2 and makes no
+ * groups in the v1 freezer (a process joins one hierarchy fewer). A root
+ * that is not a cgroup file system (a directory of plain files, for tests)
+ * is a "fake" tree: files are created on write, a new group gets empty
+ * copies of its parent's file names (as the kernel would give it its
+ * interface files), and removing a group unlinks its files first. Every
+ * mkdir, write and rmdir the module does can be logged, one line each, to
+ * opts.trace_path / $NICELY_CGROUP_TRACE: "mkdir REL", "write REL VALUE",
+ * "rmdir REL", with REL relative to the root.
  *
  * Weight classes (policy/preset.h), written to the base, batch and task
  * groups (the base takes the most demanding class of its live batches,
@@ -209,13 +211,13 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
  * time and OOM kills of now as the new zero of sched_cgroup_task_stats
  * (the values its last call read, when that call came after such a kill:
  * nothing ran since, so nothing is read again) and reset the peak memory
- * where the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak,
- * kernel 6.12+, read back through the same file; on older v2 kernels the
- * peak stays the one since the groups were made), and reopen the
- * cgroup.procs files when sched_cgroup_task_forked closed them. The groups
- * keep their name, weight and memory limit: -ESTALE (nothing changed)
- * when lim asks for another memory limit, then the caller removes and
- * creates. Other -errno with err set: remove and create too. */
+ * where the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write
+ * to memory.peak, kernel 6.12+, read back through the same file; on older
+ * v2 kernels the peak stays the one since the groups were made), and
+ * reopen the cgroup.procs files when sched_cgroup_task_forked closed them.
+ * The groups keep their name, weight and memory limit: -ESTALE (nothing
+ * changed) when lim asks for another memory limit, then the caller
+ * removes and creates. Other -errno with err set: remove and create too. */
 int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			    const struct sched_cgroup_limits *lim, char *err,
 			    size_t errlen);

@@ -2,7 +2,8 @@
  * temporary directory of plain files. Checks which files are written, with
  * which values and in which order (through the module's trace), the child's
  * join, freeze, stats, kill through cgroup.kill (a helper plays the kernel),
- * the base's weight rule, stale clean-up and removal of every group. */
+ * the base's weight rule, stale clean-up and removal of every group; and a
+ * fake hybrid tree's choice of freezer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -497,6 +498,76 @@ static void test_errors(void)
 }
 
 /* Each scenario on its own fresh fake tree in a temporary directory. */
+/* A fake hybrid tree (v1 cpu and freezer, an empty cgroup2 at unified):
+ * when its cgroup2 groups have cgroup.freeze (v2freezer), pausing goes
+ * through it and the v1 freezer gets no group (a worker joins one
+ * hierarchy fewer); without it the v1 freezer is used as before. */
+static void test_hybrid(int v2freezer)
+{
+	static const char *files[] = {
+		"cpu/cgroup.procs", "cpu/cpu.shares", "freezer/cgroup.procs",
+		"freezer/freezer.state", "unified/cgroup.controllers",
+		"unified/cgroup.subtree_control", "unified/cgroup.procs",
+		"unified/cgroup.kill", "unified/cgroup.events",
+		"unified/cpu.stat",
+	};
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup *b = NULL;
+	const char *lab = v2freezer ? "hybrid, cgroup2 freezer"
+				    : "hybrid, v1 freezer";
+	char err[512] = "", cmd[700], p[600], want[600], brel[200];
+	size_t i;
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s/cpu' "
+		 "'%s/freezer' '%s/unified'", root, root, root, root);
+	if (system(cmd) != 0)
+		tap_bail("cannot make the fake hybrid tree");
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		put(files[i], "");
+	if (v2freezer)
+		put("unified/cgroup.freeze", "");
+	take_trace();
+	o.root = root;
+	o.user = "tester";
+	o.trace_path = trace;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s: batch opened (%s)", lab, err);
+	if (r < 0)
+		return;
+	is_int(sched_cgroup_mode(b), SCHED_CGROUP_HYBRID, "%s: mode", lab);
+	snprintf(brel, sizeof(brel), "nicely/%s", sched_cgroup_batch_name(b));
+	snprintf(want, sizeof(want), "%s/%s/%s", root,
+		 v2freezer ? "unified" : "freezer", brel);
+	is_str(sched_cgroup_batch_path(b, "freezer", p, sizeof(p)), want,
+	       "%s: the freezer's batch group", lab);
+	snprintf(p, sizeof(p), "freezer/%s", brel);
+	is_int(there(p), !v2freezer, "%s: a v1 freezer group %s", lab,
+	       v2freezer ? "not made" : "made");
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "%s: task made (%s)", lab, err);
+	if (r == 0) {
+		is_int(t.nfd, v2freezer ? 2 : 3,
+		       "%s: a worker joins %d groups", lab, v2freezer ? 2 : 3);
+		take_trace();
+		is_int(sched_cgroup_task_freeze(&t, 1, err, sizeof(err)), 0,
+		       "%s: task frozen (%s)", lab, err);
+		snprintf(want, sizeof(want), v2freezer
+			 ? "write unified/%s/task-1/cgroup.freeze 1\n"
+			 : "write freezer/%s/task-1/freezer.state FROZEN\n",
+			 brel);
+		is_str(take_trace(), want, "%s: through that freezer", lab);
+		is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+		       "%s: task removed (%s)", lab, err);
+	}
+	is_int(sched_cgroup_batch_close(b, err, sizeof(err)), 0,
+	       "%s: batch closed (%s)", lab, err);
+	ok(!there("cpu/nicely") && !there("unified/nicely") &&
+		   !there("freezer/nicely"),
+	   "%s: nothing of nicely left", lab);
+}
+
 int main(void)
 {
 	char cmd[400];
@@ -512,6 +583,8 @@ int main(void)
 	test_base_rule(0);
 	test_stale();
 	test_errors();
+	test_hybrid(1);
+	test_hybrid(0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);
