@@ -1552,12 +1552,74 @@ int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 	return 0;
 }
 
-/* New cpuset.cpus for a running task. */
+/* The v1 cpuset hierarchy when it is one of its own (no other
+ * controller mounted with it), else NULL. */
+static const struct cg_hier *cg_own_cpuset(const struct cg_tree *t)
+{
+	const struct cg_hier *h = cg_find(t, CG_CPUSET);
+
+	return h && !h->v2 && h->ctrls == CG_CPUSET ? h : NULL;
+}
+
+/* The cgroup.procs files a new process of the task joins. */
+int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const struct cg_hier *cs = t->has_cpus ? NULL : cg_own_cpuset(tr);
+	int i, n = 0;
+
+	t->cpuset_out = 0;
+	for (i = 0; i < t->nfd && i < tr->nh; i++) {
+		if (&tr->h[i] == cs) {
+			t->cpuset_out = 1;
+			continue;
+		}
+		fds[n++] = t->procs_fd[i];
+	}
+	return n;
+}
+
+/* Move every process of the task (its tracking group's cgroup.procs) into
+ * its group of hierarchy h. */
+static int cg_attach_all(struct sched_cgroup_task *t, const struct cg_hier *h,
+			 char *err, size_t errlen)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char buf[65536], val[24], *p, *end;
+	ssize_t n = cg_read(cg_tracker(tr), t->rel, "cgroup.procs", buf,
+			    sizeof(buf));
+	long pid;
+	int r;
+
+	if (n < 0) {
+		cg_err(err, errlen, "cannot read the processes of cgroup %s: %s",
+		       t->rel, strerror((int)-n));
+		return (int)n;
+	}
+	for (p = buf; *p; p = end) {
+		pid = strtol(p, &end, 10);
+		if (end == p) {
+			end = p + 1;
+			continue;
+		}
+		if (pid <= 0)
+			continue;
+		snprintf(val, sizeof(val), "%ld", pid);
+		r = cg_write(tr, h, t->rel, "cgroup.procs", val, err, errlen);
+		if (r < 0 && r != -ESRCH)	/* ESRCH: it just exited */
+			return r;
+	}
+	return 0;
+}
+
+/* New cpuset.cpus for a running task; a process left out of its cpuset
+ * group at the start (sched_cgroup_task_join_fds) is moved in. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen)
 {
 	const struct cg_hier *h = cg_find(&t->batch->t, CG_CPUSET);
 	char list[1024];
+	int r;
 
 	if (!h) {
 		cg_err(err, errlen, "no cpuset controller in the cgroup tree");
@@ -1567,8 +1629,16 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 		cg_err(err, errlen, "empty or too large CPU set");
 		return -EINVAL;
 	}
-	return cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
-			errlen);
+	r = cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
+		     errlen);
+	if (r < 0)
+		return r;
+	t->has_cpus = 1;	/* what the group has now, for the next reuse */
+	t->cpus = *cpus;
+	if (t->cpuset_out && (r = cg_attach_all(t, h, err, errlen)) < 0)
+		return r;
+	t->cpuset_out = 0;
+	return 0;
 }
 
 /* Freeze or thaw one task. */
@@ -1807,7 +1877,7 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	}
 	t->base_cpu_ns = st.cpu_ns > 0 ? st.cpu_ns : 0;
 	t->base_oom_kills = st.oom_kills > 0 ? st.oom_kills : 0;
-	t->known_empty = t->last_final = 0;
+	t->known_empty = t->last_final = t->cpuset_out = 0;
 	t->reuses++;
 	if (!t->nfd && (r = cg_task_open_fds(t, err, errlen)) < 0)
 		return r;

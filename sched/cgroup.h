@@ -106,6 +106,8 @@ struct sched_cgroup_task {
 				 * memory.max_usage_in_bytes, written at
 				 * reuse) kept open while the cgroup.procs
 				 * files are (pread/pwrite again), else -1 */
+	int cpuset_out;		/* its process was left out of the v1 cpuset
+				 * group (sched_cgroup_task_join_fds) */
 	int known_empty;	/* the last sched_cgroup_task_kill found
 				 * nothing running; cleared by reuse */
 	int last_final;		/* last_* were read while known_empty */
@@ -155,6 +157,16 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
  * or -errno of the first write that failed. */
 int sched_cgroup_child_join(const struct sched_cgroup_task *t);
 
+/* The cgroup.procs files (borrowed: still the task's) a new process of the
+ * task must join, copied to fds (room for SCHED_CGROUP_MAX_HIER); returns
+ * how many, to be passed to the child that joins them. All of them, but
+ * for a task without CPUs of its own (lim->cpus NULL) on a tree whose
+ * cpuset is a v1 hierarchy of its own: then the process stays in its
+ * parent's cpuset group (the parent's CPUs) and is spared a join, until
+ * sched_cgroup_task_set_cpus gives the task CPUs and moves it in. (A
+ * child that calls sched_cgroup_child_join joins them all.) */
+int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds);
+
 /* In the parent after fork: close the cgroup.procs files (the child has
  * its own copies) and the figure files kept with them. Safe to call twice.
  * A caller that does not call it (it reuses the groups for its next
@@ -167,7 +179,9 @@ void sched_cgroup_task_forked(struct sched_cgroup_task *t);
 int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 			     char *err, size_t errlen);
 
-/* Change the CPUs of a running task (policy's MOVE). */
+/* Change the CPUs of a running task (policy's MOVE): its cpuset.cpus,
+ * then, when sched_cgroup_task_join_fds left its process out of the
+ * cpuset group, every process of the task is moved in. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen);
 

@@ -866,10 +866,11 @@ static int pool_spawn(nicely_pool *p, int cpu)
 				    cpu, ep[1] >= 0 ? 3 : 2, 0, 0, 0 };
 	int fds[FORKSERVER_MAX_FDS] = { tv[1], rp[1], ep[1] };
 
-	if (cg) {	/* the child joins these before it runs anything */
-		m.ncg = cg->nfd;
-		memcpy(fds + m.nfds, cg->procs_fd, sizeof(int) * (size_t)cg->nfd);
-		m.nfds += cg->nfd;
+	if (cg) {	/* the child joins these before it runs anything
+			 * (an unpinned one stays in the fork server's v1
+			 * cpuset until it is moved) */
+		m.ncg = sched_cgroup_task_join_fds(cg, fds + m.nfds);
+		m.nfds += m.ncg;
 	}
 	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
 	/* a slot whose workers come and go keeps its group's files open for

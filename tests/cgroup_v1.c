@@ -622,6 +622,86 @@ static void reuse(const char *root, const char *label)
 	sched_cgroup_batch_close(b, err, sizeof(err));
 }
 
+/* An unpinned process joins what sched_cgroup_task_join_fds gives it (as a
+ * libnicely worker does): on a tree with a v1 cpuset of its own it stays
+ * in its parent's cpuset group, in all its other groups; a move gives the
+ * group its CPU and moves the process (and its child) in. */
+static void lazy_cpuset(const char *root, const char *label)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t, c_t;
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "", rel[300], want[16], self_cs[300], p[64];
+	int last_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1, fd[2], r, n;
+	cpu_set_t cpus, got;
+	pid_t c, gc;
+
+	o.root = root;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s lazy cpuset: batch opened (%s)", label, err);
+	if (r < 0)
+		return;
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "%s lazy cpuset: unpinned task made (%s)", label, err);
+	if (r < 0) {
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	snprintf(rel, sizeof(rel), "/nicely/%s/task-1",
+		 sched_cgroup_batch_name(b));
+	memset(&c_t, 0, sizeof(c_t));
+	c_t.trace_fd = -1;
+	n = sched_cgroup_task_join_fds(&t, c_t.procs_fd);
+	c_t.nfd = n;
+	is_int(n, t.nfd - 1, "%s lazy cpuset: one join fewer", label);
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		tap_bail("pipe");
+	c = fork();
+	if (c == 0) {
+		if (sched_cgroup_child_join(&c_t) < 0)
+			_exit(120);
+		dup2(fd[1], 1);
+		execl("/bin/sh", "sh", "-c",
+		      "(sleep 1000 & echo $!); exec sleep 1000", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	track(c);
+	gc = read_pid(fd[0]);
+	close(fd[0]);
+	track(gc);
+	snprintf(p, sizeof(p), "/proc/%ld/cgroup", (long)getpid());
+	{
+		const char *s = strstr(slurp(p), ":cpuset:");
+
+		snprintf(self_cs, sizeof(self_cs), "%.*s",
+			 s ? (int)strcspn(s + 8, "\n") : 0, s ? s + 8 : "");
+	}
+	ok(in_group(c, ":cpu:", rel) && in_group(c, ":memory:", rel) &&
+		   !in_group(c, ":cpuset:", rel) &&
+		   in_group(c, ":cpuset:", self_cs),
+	   "%s lazy cpuset: in its groups but its parent's cpuset (%s)",
+	   label, self_cs);
+	CPU_ZERO(&cpus);
+	CPU_SET(last_cpu, &cpus);
+	r = sched_cgroup_task_set_cpus(&t, &cpus, err, sizeof(err));
+	is_int(r, 0, "%s lazy cpuset: moved to CPU %d (%s)", label, last_cpu,
+	       err);
+	ok(in_group(c, ":cpuset:", rel) && in_group(gc, ":cpuset:", rel),
+	   "%s lazy cpuset: the process and its child now in the group",
+	   label);
+	snprintf(want, sizeof(want), "%d", last_cpu);
+	CPU_ZERO(&got);
+	ok(sched_getaffinity(gc, sizeof(got), &got) == 0 &&
+		   CPU_COUNT(&got) == 1 && CPU_ISSET(last_cpu, &got),
+	   "%s lazy cpuset: and on CPU %s", label, want);
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "%s lazy cpuset: removed (%s)", label, err);
+	reap(c);
+	sched_cgroup_batch_close(b, err, sizeof(err));
+	ok(dead(c) && dead(gc), "%s lazy cpuset: nothing left", label);
+}
+
 /* A pool slot's way (its cgroup.procs files kept, sched_cgroup_task_forked
  * never called): after a worker, kill (nothing left) and read the figures;
  * the reuse then takes those as the zero (CPU time 0 at once, nothing read
@@ -731,10 +811,12 @@ int main(void)
 	scenario(NULL, "machine", tdir);
 	reuse(NULL, "machine");
 	reuse_kept(NULL, "machine");
+	lazy_cpuset(NULL, "machine");
 	if (v1_only_root(root, sizeof(root), tdir) == 0) {
 		scenario(root, "v1-only", tdir);
 		reuse(root, "v1-only");
 		reuse_kept(root, "v1-only");
+		lazy_cpuset(root, "v1-only");
 	} else
 		ok(0, "could not build a v1-only root");
 	stale();

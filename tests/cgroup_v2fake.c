@@ -3,7 +3,7 @@
  * which values and in which order (through the module's trace), the child's
  * join, freeze, stats, kill through cgroup.kill (a helper plays the kernel),
  * the base's weight rule, stale clean-up and removal of every group; and a
- * fake hybrid tree's choice of freezer. */
+ * fake hybrid tree's choice of freezer and its unpinned processes' cpuset. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -498,10 +498,11 @@ static void test_errors(void)
 }
 
 /* Each scenario on its own fresh fake tree in a temporary directory. */
-/* A fake hybrid tree (v1 cpu and freezer, an empty cgroup2 at unified):
- * when its cgroup2 groups have cgroup.freeze (v2freezer), pausing goes
- * through it and the v1 freezer gets no group (a worker joins one
- * hierarchy fewer); without it the v1 freezer is used as before. */
+/* A fake hybrid tree (v1 cpu, cpuset and freezer, an empty cgroup2 at
+ * unified): when its cgroup2 groups have cgroup.freeze (v2freezer),
+ * pausing goes through it and the v1 freezer gets no group (a worker joins
+ * one hierarchy fewer); without it the v1 freezer is used as before. An
+ * unpinned process is spared the cpuset join until a move. */
 static void test_hybrid(int v2freezer)
 {
 	static const char *files[] = {
@@ -509,23 +510,26 @@ static void test_hybrid(int v2freezer)
 		"freezer/freezer.state", "unified/cgroup.controllers",
 		"unified/cgroup.subtree_control", "unified/cgroup.procs",
 		"unified/cgroup.kill", "unified/cgroup.events",
-		"unified/cpu.stat",
+		"unified/cpu.stat", "cpuset/cgroup.procs", "cpuset/cpuset.mems",
 	};
 	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
 	struct sched_cgroup_task t;
 	struct sched_cgroup *b = NULL;
 	const char *lab = v2freezer ? "hybrid, cgroup2 freezer"
 				    : "hybrid, v1 freezer";
-	char err[512] = "", cmd[700], p[600], want[600], brel[200];
+	char err[512] = "", cmd[700], p[600], want[1200], brel[200];
+	cpu_set_t one;
 	size_t i;
 	int r;
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s/cpu' "
-		 "'%s/freezer' '%s/unified'", root, root, root, root);
+		 "'%s/freezer' '%s/unified' '%s/cpuset'", root, root, root,
+		 root, root);
 	if (system(cmd) != 0)
 		tap_bail("cannot make the fake hybrid tree");
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		put(files[i], "");
+	put("cpuset/cpuset.cpus", "0-3\n");
 	if (v2freezer)
 		put("unified/cgroup.freeze", "");
 	take_trace();
@@ -548,9 +552,35 @@ static void test_hybrid(int v2freezer)
 	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
 	is_int(r, 0, "%s: task made (%s)", lab, err);
 	if (r == 0) {
-		is_int(t.nfd, v2freezer ? 2 : 3,
-		       "%s: a worker joins %d groups", lab, v2freezer ? 2 : 3);
+		int fds[SCHED_CGROUP_MAX_HIER], nh = v2freezer ? 3 : 4;
+
+		is_int(t.nfd, nh, "%s: the task has %d groups", lab, nh);
+		is_int(sched_cgroup_task_join_fds(&t, fds), nh - 1,
+		       "%s: an unpinned process joins all but the cpuset", lab);
 		take_trace();
+		snprintf(p, sizeof(p), "unified/%s/task-1/cgroup.procs", brel);
+		put(p, "4321\n4322\n");
+		CPU_ZERO(&one);
+		CPU_SET(2, &one);
+		is_int(sched_cgroup_task_set_cpus(&t, &one, err, sizeof(err)),
+		       0, "%s: moved to CPU 2 (%s)", lab, err);
+		snprintf(want, sizeof(want),
+			 "write cpuset/%s/task-1/cpuset.cpus 2\n"
+			 "write cpuset/%s/task-1/cgroup.procs 4321\n"
+			 "write cpuset/%s/task-1/cgroup.procs 4322\n",
+			 brel, brel, brel);
+		is_str(take_trace(), want,
+		       "%s: the move gives the group its CPU, then moves its "
+		       "processes in", lab);
+		CPU_SET(3, &one);
+		sched_cgroup_task_set_cpus(&t, &one, err, sizeof(err));
+		snprintf(want, sizeof(want),
+			 "write cpuset/%s/task-1/cpuset.cpus 2-3\n", brel);
+		is_str(take_trace(), want, "%s: moved again: only the CPUs",
+		       lab);
+		is_int(sched_cgroup_task_join_fds(&t, fds), nh,
+		       "%s: with CPUs of its own a process joins all", lab);
+		put(p, "");
 		is_int(sched_cgroup_task_freeze(&t, 1, err, sizeof(err)), 0,
 		       "%s: task frozen (%s)", lab, err);
 		snprintf(want, sizeof(want), v2freezer

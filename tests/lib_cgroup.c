@@ -445,8 +445,10 @@ static void reuse_slot(const char *conf)
 			snprintf(want, sizeof want, "%d", cpu);
 			is_str(cs, want, "task %d: cpuset.cpus is its CPU", i);
 		} else {
+			/* v1 cpuset: an unpinned worker stays in the fork
+			 * server's (the caller's) until it is moved */
 			ok(*cs && strpbrk(cs, "-,") != NULL,
-			   "task %d unpinned: the batch's cpuset (%s)", i, cs);
+			   "task %d unpinned: every allowed CPU (%s)", i, cs);
 		}
 	}
 	/* a slot's next worker may start while the old one exits, so the
