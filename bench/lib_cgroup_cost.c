@@ -129,27 +129,35 @@ static int pieces(int n)
 	printf("bare_fork_exit_us %.0f\n", bare / n * 1e6);
 	printf("group_remove_us %.0f\n", rm / n * 1e6);
 	/* what a lifespan-1 slot pays now: its group readied again
-	 * (sched_cgroup_task_reuse), a child joins it through the kept
-	 * cgroup.procs files and exits, the group emptied (checked) */
+	 * (sched_cgroup_task_reuse), an unpinned child joins it through the
+	 * kept cgroup.procs files and exits, the group emptied (checked) and
+	 * its figures read */
 	struct sched_cgroup_task t;
+	struct sched_cgroup_stats st;
 	double re = 0, rjoin = 0, empty = 0;
 
 	if (sched_cgroup_task_create(b, (uint64_t)n + 1, NULL, &t, err,
 				     sizeof err) == 0) {
 		for (int i = 0; i < n; i++) {
 			double a = now_s(), c, d;
+			struct sched_cgroup_task j = { 0 };
 			pid_t pid;
 
 			if (sched_cgroup_task_reuse(&t, NULL, err, sizeof err))
 				break;
+			/* the files a worker joins (unpinned: not the v1
+			 * cpuset), as the fork server hands them */
+			j.trace_fd = -1;
+			j.nfd = sched_cgroup_task_join_fds(&t, j.procs_fd);
 			c = now_s();
 			if ((pid = fork()) == 0) {
-				sched_cgroup_child_join(&t);
+				sched_cgroup_child_join(&j);
 				_exit(0);
 			}
 			waitpid(pid, NULL, 0);
 			d = now_s();
 			sched_cgroup_task_kill(&t, err, sizeof err);
+			sched_cgroup_task_stats(&t, &st);
 			re += c - a;
 			rjoin += d - c;
 			empty += now_s() - d;

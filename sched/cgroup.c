@@ -978,11 +978,48 @@ fail:
 	return r;
 }
 
+/* Hybrid trees: when the kernel's cgroup2 has its own freezer
+ * (cgroup.freeze, which only non-root groups show: looked for in the base,
+ * made here in the cgroup2 tree when missing), pause through it and leave
+ * the v1 freezer hierarchy out: a worker then joins one group fewer, and
+ * cgroup.kill needs no thaw. Else the v1 freezer stays. */
+static void cg_hybrid_freezer(struct sched_cgroup *b)
+{
+	struct cg_hier *u = NULL;
+	char path[PATH_MAX];
+	int i, r;
+
+	for (i = 0; i < b->t.nh; i++)
+		if (b->t.h[i].ctrls & CG_UNIFIED)
+			u = &b->t.h[i];
+	if (!u || b->t.mode != SCHED_CGROUP_HYBRID)
+		return;
+	r = cg_mkdir(&b->t, u, b->base, NULL, 0);
+	if ((r < 0 && r != -EEXIST) ||
+	    cg_path(path, sizeof(path), u, b->base, "cgroup.freeze") < 0 ||
+	    !cg_exists(path))
+		return;
+	u->ctrls |= CG_FREEZER;
+	for (i = 0; i < b->t.nh; i++) {
+		struct cg_hier *h = &b->t.h[i];
+
+		if (h == u || !(h->ctrls & CG_FREEZER))
+			continue;
+		h->ctrls &= ~(unsigned)CG_FREEZER;
+		if (h->ctrls)	/* co-mounted with another controller */
+			continue;
+		memmove(h, h + 1, (size_t)(b->t.nh - i - 1) * sizeof(*h));
+		b->t.nh--;
+		break;
+	}
+}
+
 /* Make the batch in every hierarchy; on failure undo all of it. */
 static int cg_batch_make(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	int i, r = 0;
 
+	cg_hybrid_freezer(b);
 	for (i = 0; i < b->t.nh; i++) {
 		r = cg_batch_make_one(b, &b->t.h[i], err, errlen);
 		if (r < 0)
@@ -1275,7 +1312,8 @@ static void cg_task_close_fds(struct sched_cgroup_task *t)
 		if (t->procs_fd[i] >= 0)
 			close(t->procs_fd[i]);
 	t->nfd = 0;
-	for (i = 0; t->live && i < 4; i++)	/* -1 or opened once live */
+	for (i = 0; t->live && i < SCHED_CGROUP_TASK_NSTAT; i++)
+		/* -1 or opened once live */
 		if (t->stat_fd[i] >= 0) {
 			close(t->stat_fd[i]);
 			t->stat_fd[i] = -1;
@@ -1391,7 +1429,7 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 	t->batch = b;
 	t->seq = seq;
 	t->peak_fd = -1;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < SCHED_CGROUP_TASK_NSTAT; i++)
 		t->stat_fd[i] = -1;
 	if (lim && lim->cpus) {
 		t->has_cpus = 1;
@@ -1503,6 +1541,7 @@ int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 	char val[24];
 	int i, r;
 
+	t->known_empty = 0;
 	snprintf(val, sizeof(val), "%ld", (long)pid);
 	for (i = 0; i < tr->nh; i++) {
 		r = cg_write(tr, &tr->h[i], t->rel, "cgroup.procs", val, err,
@@ -1513,12 +1552,74 @@ int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 	return 0;
 }
 
-/* New cpuset.cpus for a running task. */
+/* The v1 cpuset hierarchy when it is one of its own (no other
+ * controller mounted with it), else NULL. */
+static const struct cg_hier *cg_own_cpuset(const struct cg_tree *t)
+{
+	const struct cg_hier *h = cg_find(t, CG_CPUSET);
+
+	return h && !h->v2 && h->ctrls == CG_CPUSET ? h : NULL;
+}
+
+/* The cgroup.procs files a new process of the task joins. */
+int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const struct cg_hier *cs = t->has_cpus ? NULL : cg_own_cpuset(tr);
+	int i, n = 0;
+
+	t->cpuset_out = 0;
+	for (i = 0; i < t->nfd && i < tr->nh; i++) {
+		if (&tr->h[i] == cs) {
+			t->cpuset_out = 1;
+			continue;
+		}
+		fds[n++] = t->procs_fd[i];
+	}
+	return n;
+}
+
+/* Move every process of the task (its tracking group's cgroup.procs) into
+ * its group of hierarchy h. */
+static int cg_attach_all(struct sched_cgroup_task *t, const struct cg_hier *h,
+			 char *err, size_t errlen)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char buf[65536], val[24], *p, *end;
+	ssize_t n = cg_read(cg_tracker(tr), t->rel, "cgroup.procs", buf,
+			    sizeof(buf));
+	long pid;
+	int r;
+
+	if (n < 0) {
+		cg_err(err, errlen, "cannot read the processes of cgroup %s: %s",
+		       t->rel, strerror((int)-n));
+		return (int)n;
+	}
+	for (p = buf; *p; p = end) {
+		pid = strtol(p, &end, 10);
+		if (end == p) {
+			end = p + 1;
+			continue;
+		}
+		if (pid <= 0)
+			continue;
+		snprintf(val, sizeof(val), "%ld", pid);
+		r = cg_write(tr, h, t->rel, "cgroup.procs", val, err, errlen);
+		if (r < 0 && r != -ESRCH)	/* ESRCH: it just exited */
+			return r;
+	}
+	return 0;
+}
+
+/* New cpuset.cpus for a running task; a process left out of its cpuset
+ * group at the start (sched_cgroup_task_join_fds) is moved in. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen)
 {
 	const struct cg_hier *h = cg_find(&t->batch->t, CG_CPUSET);
 	char list[1024];
+	int r;
 
 	if (!h) {
 		cg_err(err, errlen, "no cpuset controller in the cgroup tree");
@@ -1528,8 +1629,16 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 		cg_err(err, errlen, "empty or too large CPU set");
 		return -EINVAL;
 	}
-	return cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
-			errlen);
+	r = cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
+		     errlen);
+	if (r < 0)
+		return r;
+	t->has_cpus = 1;	/* what the group has now, for the next reuse */
+	t->cpus = *cpus;
+	if (t->cpuset_out && (r = cg_attach_all(t, h, err, errlen)) < 0)
+		return r;
+	t->cpuset_out = 0;
+	return 0;
 }
 
 /* Freeze or thaw one task. */
@@ -1581,7 +1690,12 @@ int sched_cgroup_task_stats(const struct sched_cgroup_task *t,
 	char buf[64];
 	ssize_t n;
 
+	struct sched_cgroup_task *w = (struct sched_cgroup_task *)t;
+
 	cg_task_counters(t, st);
+	w->last_cpu_ns = st->cpu_ns;
+	w->last_oom_kills = st->oom_kills;
+	w->last_final = t->known_empty;
 	st->mem_peak = -1;
 	if ((h = cg_find(tr, CG_MEMORY)) && t->peak_fd >= 0 &&
 	    (n = pread(t->peak_fd, buf, sizeof(buf) - 1, 0)) > 0) {
@@ -1628,9 +1742,12 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig)
 int sched_cgroup_task_kill(struct sched_cgroup_task *t, char *err,
 			   size_t errlen)
 {
-	if (t->live && cg_task_empty(t))
-		return 0;
-	return cg_kill(&t->batch->t, t->rel, err, errlen);
+	int r = t->live && cg_task_empty(t)
+			? 0
+			: cg_kill(&t->batch->t, t->rel, err, errlen);
+
+	t->known_empty = r == 0 && t->live;
+	return r;
 }
 
 /* Kill every process of the batch. */
@@ -1665,6 +1782,32 @@ static void cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
 	}
 }
 
+/* v1: reset memory.max_usage_in_bytes, through a file kept open while
+ * the cgroup.procs files are (fake trees: an ordinary write). */
+static void cg_v1_peak_reset(struct sched_cgroup_task *t,
+			     const struct cg_hier *h)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const int k = SCHED_CGROUP_TASK_NSTAT - 1;
+	char path[PATH_MAX];
+
+	if (h->fake || !t->nfd ||
+	    cg_path(path, sizeof(path), h, t->rel,
+		    "memory.max_usage_in_bytes") < 0) {
+		cg_write(tr, h, t->rel, "memory.max_usage_in_bytes", "0", NULL,
+			 0);
+		return;
+	}
+	if (t->stat_fd[k] < 0 &&
+	    (t->stat_fd[k] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	cg_trace(tr, "write", path, "0");
+	if (pwrite(t->stat_fd[k], "0", 1, 0) < 0) {
+		close(t->stat_fd[k]);
+		t->stat_fd[k] = -1;
+	}
+}
+
 /* Ready a task's groups for the next process: empty, cpuset, new zero. */
 int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			    const struct sched_cgroup_limits *lim, char *err,
@@ -1687,7 +1830,8 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 		       (unsigned long long)t->seq);
 		return -EINVAL;
 	}
-	if (!cg_task_empty(t) && (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
+	if (!t->known_empty && !cg_task_empty(t) &&
+	    (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
 		return r;
 	if ((h = cg_find(&b->t, CG_CPUSET)) &&
 	    (want != t->has_cpus ||
@@ -1720,15 +1864,20 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	}
 	if ((h = cg_find(&b->t, CG_MEMORY))) {
 		if (!h->v2)
-			cg_write(&b->t, h, t->rel, "memory.max_usage_in_bytes",
-				 "0", NULL, 0);
+			cg_v1_peak_reset(t, h);
 		else
 			cg_peak_reset(t, h);
 	}
-	t->base_cpu_ns = t->base_oom_kills = 0;
-	cg_task_counters(t, &st);
+	if (t->known_empty && t->last_final) {
+		/* read after the kill that found it empty: still true */
+		st.cpu_ns = t->last_cpu_ns;
+		st.oom_kills = t->last_oom_kills;
+	} else {
+		cg_task_counters(t, &st);
+	}
 	t->base_cpu_ns = st.cpu_ns > 0 ? st.cpu_ns : 0;
 	t->base_oom_kills = st.oom_kills > 0 ? st.oom_kills : 0;
+	t->known_empty = t->last_final = t->cpuset_out = 0;
 	t->reuses++;
 	if (!t->nfd && (r = cg_task_open_fds(t, err, errlen)) < 0)
 		return r;

@@ -11,14 +11,16 @@
  * The kind of tree is detected from its files: <root>/cgroup.controllers
  * means cgroup v2; <root>/<ctrl>/cgroup.procs means a v1 controller
  * (cpu, cpuacct, cpuset, memory, freezer), and with <root>/unified/
- * cgroup.controllers as well, hybrid. A root that is not a cgroup file
- * system (a directory of plain files, for tests) is a "fake" tree: files are
- * created on write, a new group gets empty copies of its parent's file
- * names (as the kernel would give it its interface files), and removing a
- * group unlinks its files first. Every mkdir, write and rmdir the module
- * does can be logged, one line each, to opts.trace_path /
- * $NICELY_CGROUP_TRACE: "mkdir REL", "write REL VALUE", "rmdir REL", with
- * REL relative to the root.
+ * cgroup.controllers as well, hybrid. A hybrid tree whose cgroup2 groups
+ * have cgroup.freeze (kernel 5.2+) freezes through cgroup2 and makes no
+ * groups in the v1 freezer (a process joins one hierarchy fewer). A root
+ * that is not a cgroup file system (a directory of plain files, for tests)
+ * is a "fake" tree: files are created on write, a new group gets empty
+ * copies of its parent's file names (as the kernel would give it its
+ * interface files), and removing a group unlinks its files first. Every
+ * mkdir, write and rmdir the module does can be logged, one line each, to
+ * opts.trace_path / $NICELY_CGROUP_TRACE: "mkdir REL", "write REL VALUE",
+ * "rmdir REL", with REL relative to the root.
  *
  * Weight classes (policy/preset.h), written to the base, batch and task
  * groups (the base takes the most demanding class of its live batches,
@@ -44,6 +46,7 @@
 #include "policy/preset.h"
 
 #define SCHED_CGROUP_MAX_HIER 8
+#define SCHED_CGROUP_TASK_NSTAT 5
 
 enum sched_cgroup_mode {
 	SCHED_CGROUP_NONE,	/* no usable cgroup file system */
@@ -99,9 +102,17 @@ struct sched_cgroup_task {
 	int64_t base_cpu_ns, base_oom_kills;
 	int peak_fd;		/* v2 memory.peak kept open after a reset */
 	unsigned reuses;	/* times reused since made */
-	int stat_fd[4];		/* figure files kept open while the
-				 * cgroup.procs files are (read again with
-				 * pread), else -1 */
+	int stat_fd[SCHED_CGROUP_TASK_NSTAT];	/* figure files (and v1's
+				 * memory.max_usage_in_bytes, written at
+				 * reuse) kept open while the cgroup.procs
+				 * files are (pread/pwrite again), else -1 */
+	int cpuset_out;		/* its process was left out of the v1 cpuset
+				 * group (sched_cgroup_task_join_fds) */
+	int known_empty;	/* the last sched_cgroup_task_kill found
+				 * nothing running; cleared by reuse */
+	int last_final;		/* last_* were read while known_empty */
+	int64_t last_cpu_ns, last_oom_kills;	/* raw counters at the last
+						 * sched_cgroup_task_stats */
 };
 
 /* Create the batch's groups (and the base when missing) in every
@@ -146,6 +157,16 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
  * or -errno of the first write that failed. */
 int sched_cgroup_child_join(const struct sched_cgroup_task *t);
 
+/* The cgroup.procs files (borrowed: still the task's) a new process of the
+ * task must join, copied to fds (room for SCHED_CGROUP_MAX_HIER); returns
+ * how many, to be passed to the child that joins them. All of them, but
+ * for a task without CPUs of its own (lim->cpus NULL) on a tree whose
+ * cpuset is a v1 hierarchy of its own: then the process stays in its
+ * parent's cpuset group (the parent's CPUs) and is spared a join, until
+ * sched_cgroup_task_set_cpus gives the task CPUs and moves it in. (A
+ * child that calls sched_cgroup_child_join joins them all.) */
+int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds);
+
 /* In the parent after fork: close the cgroup.procs files (the child has
  * its own copies) and the figure files kept with them. Safe to call twice.
  * A caller that does not call it (it reuses the groups for its next
@@ -158,7 +179,9 @@ void sched_cgroup_task_forked(struct sched_cgroup_task *t);
 int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 			     char *err, size_t errlen);
 
-/* Change the CPUs of a running task (policy's MOVE). */
+/* Change the CPUs of a running task (policy's MOVE): its cpuset.cpus,
+ * then, when sched_cgroup_task_join_fds left its process out of the
+ * cpuset group, every process of the task is moved in. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen);
 
@@ -194,17 +217,21 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
 
 /* Make a task's existing groups ready for the next process instead of
  * remove + create (a worker slot's next worker): kill whatever is left in
- * them (checked empty, as sched_cgroup_task_kill), write cpuset.cpus only
- * when lim->cpus differs from what they have (NULL: back to the batch's),
- * take the CPU time and OOM kills of now as the new zero of
- * sched_cgroup_task_stats and reset the peak memory where the kernel
- * allows (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak,
- * kernel 6.12+, read back through the same file; on older v2 kernels the
- * peak stays the one since the groups were made), and reopen the
- * cgroup.procs files when sched_cgroup_task_forked closed them. The groups
- * keep their name, weight and memory limit: -ESTALE (nothing changed)
- * when lim asks for another memory limit, then the caller removes and
- * creates. Other -errno with err set: remove and create too. */
+ * them (checked empty, as sched_cgroup_task_kill; when the last
+ * sched_cgroup_task_kill since the previous reuse returned 0, that check
+ * stands: the caller must not have handed the cgroup.procs files to a
+ * process after that kill), write cpuset.cpus only when lim->cpus
+ * differs from what they have (NULL: back to the batch's), take the CPU
+ * time and OOM kills of now as the new zero of sched_cgroup_task_stats
+ * (the values its last call read, when that call came after such a kill:
+ * nothing ran since, so nothing is read again) and reset the peak memory
+ * where the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write
+ * to memory.peak, kernel 6.12+, read back through the same file; on older
+ * v2 kernels the peak stays the one since the groups were made), and
+ * reopen the cgroup.procs files when sched_cgroup_task_forked closed them.
+ * The groups keep their name, weight and memory limit: -ESTALE (nothing
+ * changed) when lim asks for another memory limit, then the caller
+ * removes and creates. Other -errno with err set: remove and create too. */
 int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			    const struct sched_cgroup_limits *lim, char *err,
 			    size_t errlen);

@@ -962,25 +962,29 @@ static struct sched_cgroup_task *pool_cg_worker(nicely_pool *p, int slot,
 	return NULL;
 }
 
-/* A worker is gone: keep its group's figures (since it was readied for
- * this worker) and empty the group (kill what is left in it, checked gone),
- * keeping it for the slot's next worker; remove it when it will not empty. */
+/* A worker is gone: empty its group (kill what is left in it, checked
+ * gone), then keep the group's figures (since it was readied for this
+ * worker, strays included; the slot's next reuse takes these same values
+ * as its zero without reading them again), keeping the group for the
+ * slot's next worker; remove it when it will not empty. */
 static void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w)
 {
 	struct sched_cgroup_stats cs;
 	char err[512];
+	int killed;
 
 	if (!w->cg)
 		return;
 	if (w->frozen)	/* the next worker must not join a frozen group */
 		sched_cgroup_task_freeze(w->cg, 0, NULL, 0);
+	killed = sched_cgroup_task_kill(w->cg, err, sizeof err);
 	if (!sched_cgroup_task_stats(w->cg, &cs)) {
 		if (cs.cpu_ns > 0)
 			p->cg_cpu_ns += cs.cpu_ns;
 		if (cs.mem_peak > p->cg_mem_peak)
 			p->cg_mem_peak = cs.mem_peak;
 	}
-	if (sched_cgroup_task_kill(w->cg, err, sizeof err) < 0) {
+	if (killed < 0) {
 		pool_log(p, NICELY_LOG_ERROR, -1, w->pid, "%s", err);
 		for (int i = 0; p->cg_slot && i < p->nw; i++)
 			if (p->cg_slot[i] == w->cg)
@@ -1027,10 +1031,11 @@ static int pool_spawn(nicely_pool *p, int cpu)
 				    cpu, ep[1] >= 0 ? 3 : 2, 0, 0, 0 };
 	int fds[FORKSERVER_MAX_FDS] = { tv[1], rp[1], ep[1] };
 
-	if (cg) {	/* the child joins these before it runs anything */
-		m.ncg = cg->nfd;
-		memcpy(fds + m.nfds, cg->procs_fd, sizeof(int) * (size_t)cg->nfd);
-		m.nfds += cg->nfd;
+	if (cg) {	/* the child joins these before it runs anything
+			 * (an unpinned one stays in the fork server's v1
+			 * cpuset until it is moved) */
+		m.ncg = sched_cgroup_task_join_fds(cg, fds + m.nfds);
+		m.nfds += m.ncg;
 	}
 	rc = forkserver_send(p->ctl, &m, fds, m.nfds);
 	/* a slot whose workers come and go keeps its group's files open for

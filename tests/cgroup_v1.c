@@ -61,6 +61,19 @@ static const char *val(const char *dir, const char *file)
 	return slurp(p);
 }
 
+/* The freezer state of group dir: its v1 freezer.state, or on cgroup2
+ * (a hybrid tree's own freezer) "FROZEN"/"THAWED" from cgroup.events. */
+static const char *freezer_state(const char *dir)
+{
+	const char *ev;
+
+	if (*val(dir, "freezer.state"))
+		return val(dir, "freezer.state");
+	ev = val(dir, "cgroup.events");
+	return strstr(ev, "frozen 1") ? "FROZEN"
+	       : strstr(ev, "frozen 0") ? "THAWED" : "";
+}
+
 /* 1 if the process is gone or a zombie (it can never run again). */
 static int dead(pid_t pid)
 {
@@ -167,6 +180,7 @@ static void scenario(const char *root, const char *label, const char *tdir)
 				       "freezer", "unified" };
 	char err[1024] = "", trace[400], want[400], dirs[6][600], p[700];
 	char task1[700], task2[700], rel[300];
+	const char *fzkey;
 	int64_t u1, u2, u3;
 	cpu_set_t cpus;
 	pid_t c1, c2, gc;
@@ -194,6 +208,18 @@ static void scenario(const char *root, const char *label, const char *tdir)
 			dirs[i][0] = 0;
 	ok(dirs[0][0] && dirs[2][0] && dirs[3][0] && dirs[4][0],
 	   "%s: cpu, cpuset, memory and freezer groups exist", label);
+	/* a hybrid tree's cgroup2 has its own freezer: the v1 one is left
+	 * out (a worker joins one group fewer) */
+	fzkey = ":freezer:";
+	if (m == SCHED_CGROUP_HYBRID) {
+		is_str(dirs[4], dirs[5],
+		       "%s: the freezer is cgroup2's (cgroup.freeze)", label);
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/freezer/nicely/%s",
+			 sched_cgroup_batch_name(b));
+		ok(access(p, F_OK) != 0, "%s: no group in the v1 freezer",
+		   label);
+		fzkey = "0::";
+	}
 	snprintf(rel, sizeof(rel), "/nicely/%s/task-1",
 		 sched_cgroup_batch_name(b));
 
@@ -262,9 +288,9 @@ static void scenario(const char *root, const char *label, const char *tdir)
 	is_str(val(p, "memory.limit_in_bytes"), "268435456",
 	       "%s: task memory limit 256 MiB", label);
 	ok(in_group(c1, ":cpu:", rel) && in_group(c1, ":memory:", rel) &&
-	   in_group(c1, ":cpuset:", rel) && in_group(c1, ":freezer:", rel),
+	   in_group(c1, ":cpuset:", rel) && in_group(c1, fzkey, rel),
 	   "%s: task 1 runs in its groups", label);
-	ok(in_group(gc, ":cpu:", rel) && in_group(gc, ":freezer:", rel),
+	ok(in_group(gc, ":cpu:", rel) && in_group(gc, fzkey, rel),
 	   "%s: its setsid grandchild too", label);
 	if (dirs[5][0])
 		ok(in_group(c1, "0::", rel) && in_group(gc, "0::", rel),
@@ -278,10 +304,11 @@ static void scenario(const char *root, const char *label, const char *tdir)
 	is_int(sched_cgroup_task_freeze(&t1, 1, err, sizeof(err)), 0,
 	       "%s: task 1 frozen (%s)", label, err);
 	snprintf(p, sizeof(p), "%s/task-1", dirs[4]);
-	is_str(val(p, "freezer.state"), "FROZEN", "%s: freezer.state FROZEN",
+	is_str(freezer_state(p), "FROZEN", "%s: its freezer says FROZEN",
 	       label);
 	is_int(sched_cgroup_task_freeze(&t1, 0, err, sizeof(err)), 0,
 	       "%s: task 1 thawed", label);
+	is_str(freezer_state(p), "THAWED", "%s: and THAWED", label);
 
 	is_int(sched_cgroup_batch_freeze(b, 1, err, sizeof(err)), 0,
 	       "%s: batch frozen (%s)", label, err);
@@ -595,6 +622,166 @@ static void reuse(const char *root, const char *label)
 	sched_cgroup_batch_close(b, err, sizeof(err));
 }
 
+/* An unpinned process joins what sched_cgroup_task_join_fds gives it (as a
+ * libnicely worker does): on a tree with a v1 cpuset of its own it stays
+ * in its parent's cpuset group, in all its other groups; a move gives the
+ * group its CPU and moves the process (and its child) in. */
+static void lazy_cpuset(const char *root, const char *label)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t, c_t;
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "", rel[300], want[16], self_cs[300], p[64];
+	int last_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1, fd[2], r, n;
+	cpu_set_t cpus, got;
+	pid_t c, gc;
+
+	o.root = root;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s lazy cpuset: batch opened (%s)", label, err);
+	if (r < 0)
+		return;
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "%s lazy cpuset: unpinned task made (%s)", label, err);
+	if (r < 0) {
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	snprintf(rel, sizeof(rel), "/nicely/%s/task-1",
+		 sched_cgroup_batch_name(b));
+	memset(&c_t, 0, sizeof(c_t));
+	c_t.trace_fd = -1;
+	n = sched_cgroup_task_join_fds(&t, c_t.procs_fd);
+	c_t.nfd = n;
+	is_int(n, t.nfd - 1, "%s lazy cpuset: one join fewer", label);
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		tap_bail("pipe");
+	c = fork();
+	if (c == 0) {
+		if (sched_cgroup_child_join(&c_t) < 0)
+			_exit(120);
+		dup2(fd[1], 1);
+		execl("/bin/sh", "sh", "-c",
+		      "(sleep 1000 & echo $!); exec sleep 1000", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	track(c);
+	gc = read_pid(fd[0]);
+	close(fd[0]);
+	track(gc);
+	snprintf(p, sizeof(p), "/proc/%ld/cgroup", (long)getpid());
+	{
+		const char *s = strstr(slurp(p), ":cpuset:");
+
+		snprintf(self_cs, sizeof(self_cs), "%.*s",
+			 s ? (int)strcspn(s + 8, "\n") : 0, s ? s + 8 : "");
+	}
+	ok(in_group(c, ":cpu:", rel) && in_group(c, ":memory:", rel) &&
+		   !in_group(c, ":cpuset:", rel) &&
+		   in_group(c, ":cpuset:", self_cs),
+	   "%s lazy cpuset: in its groups but its parent's cpuset (%s)",
+	   label, self_cs);
+	CPU_ZERO(&cpus);
+	CPU_SET(last_cpu, &cpus);
+	r = sched_cgroup_task_set_cpus(&t, &cpus, err, sizeof(err));
+	is_int(r, 0, "%s lazy cpuset: moved to CPU %d (%s)", label, last_cpu,
+	       err);
+	ok(in_group(c, ":cpuset:", rel) && in_group(gc, ":cpuset:", rel),
+	   "%s lazy cpuset: the process and its child now in the group",
+	   label);
+	snprintf(want, sizeof(want), "%d", last_cpu);
+	CPU_ZERO(&got);
+	ok(sched_getaffinity(gc, sizeof(got), &got) == 0 &&
+		   CPU_COUNT(&got) == 1 && CPU_ISSET(last_cpu, &got),
+	   "%s lazy cpuset: and on CPU %s", label, want);
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "%s lazy cpuset: removed (%s)", label, err);
+	reap(c);
+	sched_cgroup_batch_close(b, err, sizeof(err));
+	ok(dead(c) && dead(gc), "%s lazy cpuset: nothing left", label);
+}
+
+/* A pool slot's way (its cgroup.procs files kept, sched_cgroup_task_forked
+ * never called): after a worker, kill (nothing left) and read the figures;
+ * the reuse then takes those as the zero (CPU time 0 at once, nothing read
+ * again), resets the peak memory through a file kept open, and the next
+ * child joins the same groups, alone there. */
+static void reuse_kept(const char *root, const char *label)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup_stats st;
+	struct sched_cgroup *b = NULL;
+	char err[1024] = "", rel[300];
+	int fd[2], in[2], r;
+	pid_t c;
+
+	o.root = root;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s kept: batch opened (%s)", label, err);
+	if (r < 0)
+		return;
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "%s kept: task made (%s)", label, err);
+	if (r < 0) {
+		sched_cgroup_batch_close(b, err, sizeof(err));
+		return;
+	}
+	snprintf(rel, sizeof(rel), "/nicely/%s/task-1",
+		 sched_cgroup_batch_name(b));
+	for (int round = 0; round < 2; round++) {
+		if (pipe2(fd, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0)
+			tap_bail("pipe");
+		c = fork();
+		if (c == 0) {
+			if (sched_cgroup_child_join(&t) < 0)
+				_exit(120);
+			dup2(fd[1], 1);
+			dup2(in[0], 0);
+			execl("/bin/sh", "sh", "-c",
+			      "x=$(head -c 6000000 /dev/zero | tr '\\0' a); "
+			      "echo $$ ${#x}; read y",
+			      (char *)NULL);
+			_exit(127);
+		}
+		close(fd[1]);
+		close(in[0]);
+		track(c);
+		is_int(read_pid(fd[0]), c, "%s kept %d: a child ran", label,
+		       round);
+		close(fd[0]);
+		ok(in_group(c, ":cpu:", rel) && in_group(c, ":cpuset:", rel) &&
+			   in_group(c, ":memory:", rel),
+		   "%s kept %d: in the task's groups", label, round);
+		close(in[1]);	/* its read ends: it exits */
+		reap(c);
+		is_int(t.nfd > 0, 1, "%s kept %d: cgroup.procs files kept",
+		       label, round);
+		is_int(sched_cgroup_task_kill(&t, err, sizeof(err)), 0,
+		       "%s kept %d: kill finds it empty (%s)", label, round,
+		       err);
+		sched_cgroup_task_stats(&t, &st);
+		ok(st.cpu_ns > 0 && st.mem_peak >= 6000000,
+		   "%s kept %d: its figures (%lld ns, peak %lld bytes)", label,
+		   round, (long long)st.cpu_ns, (long long)st.mem_peak);
+		r = sched_cgroup_task_reuse(&t, NULL, err, sizeof(err));
+		is_int(r, 0, "%s kept %d: reused (%s)", label, round, err);
+		sched_cgroup_task_stats(&t, &st);
+		is_int(st.cpu_ns, 0,
+		       "%s kept %d: CPU time from the figures read after the "
+		       "kill", label, round);
+		ok(st.mem_peak >= 0 && st.mem_peak < (1 << 20),
+		   "%s kept %d: peak memory reset (%lld bytes)", label, round,
+		   (long long)st.mem_peak);
+	}
+	ok(t.stat_fd[SCHED_CGROUP_TASK_NSTAT - 1] >= 0,
+	   "%s kept: the reset went through a kept file", label);
+	is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+	       "%s kept: removed (%s)", label, err);
+	sched_cgroup_batch_close(b, err, sizeof(err));
+}
+
 int main(void)
 {
 	char tdir[64] = "/tmp/nicely-cgv1-XXXXXX", root[300], cmd[200];
@@ -623,9 +810,13 @@ int main(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	scenario(NULL, "machine", tdir);
 	reuse(NULL, "machine");
+	reuse_kept(NULL, "machine");
+	lazy_cpuset(NULL, "machine");
 	if (v1_only_root(root, sizeof(root), tdir) == 0) {
 		scenario(root, "v1-only", tdir);
 		reuse(root, "v1-only");
+		reuse_kept(root, "v1-only");
+		lazy_cpuset(root, "v1-only");
 	} else
 		ok(0, "could not build a v1-only root");
 	stale();

@@ -2,7 +2,8 @@
  * temporary directory of plain files. Checks which files are written, with
  * which values and in which order (through the module's trace), the child's
  * join, freeze, stats, kill through cgroup.kill (a helper plays the kernel),
- * the base's weight rule, stale clean-up and removal of every group. */
+ * the base's weight rule, stale clean-up and removal of every group; and a
+ * fake hybrid tree's choice of freezer and its unpinned processes' cpuset. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -201,6 +202,30 @@ static void test_reuse(struct sched_cgroup_task *t, const char *rel,
 	is_str(take_trace(), want,
 	       "a process left: killed first, then the cpuset, the reset");
 	is_str(get(kf), "", "nothing left in the group");
+
+	/* a pool slot's order: kill (nothing left), read the figures, reuse:
+	 * the figures read after the kill are the new zero, nothing is read
+	 * or checked again (here cpu.stat moves on only to show that) */
+	snprintf(kf, sizeof(kf), "%s/cpu.stat", rel);
+	put(kf, "usage_usec 5000\n");
+	is_int(sched_cgroup_task_kill(t, err, sizeof(err)), 0,
+	       "kill of an empty group");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 2500000, "its CPU time since the last reuse");
+	put(kf, "usage_usec 7000\n");
+	take_trace();
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse after kill and figures (%s)", err);
+	snprintf(want, sizeof(want), "write %s/memory.peak reset\n", rel);
+	is_str(take_trace(), want, "no kill written, only the reset");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 2000000,
+	       "the zero is the figure read after the kill (5000 us)");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse again without a kill");
+	sched_cgroup_task_stats(t, &st);
+	is_int(st.cpu_ns, 0, "then the figures are read again (7000 us)");
+	take_trace();
 }
 
 /* The user's groups with weight idle: files, values, order. */
@@ -473,6 +498,106 @@ static void test_errors(void)
 }
 
 /* Each scenario on its own fresh fake tree in a temporary directory. */
+/* A fake hybrid tree (v1 cpu, cpuset and freezer, an empty cgroup2 at
+ * unified): when its cgroup2 groups have cgroup.freeze (v2freezer),
+ * pausing goes through it and the v1 freezer gets no group (a worker joins
+ * one hierarchy fewer); without it the v1 freezer is used as before. An
+ * unpinned process is spared the cpuset join until a move. */
+static void test_hybrid(int v2freezer)
+{
+	static const char *files[] = {
+		"cpu/cgroup.procs", "cpu/cpu.shares", "freezer/cgroup.procs",
+		"freezer/freezer.state", "unified/cgroup.controllers",
+		"unified/cgroup.subtree_control", "unified/cgroup.procs",
+		"unified/cgroup.kill", "unified/cgroup.events",
+		"unified/cpu.stat", "cpuset/cgroup.procs", "cpuset/cpuset.mems",
+	};
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup_task t;
+	struct sched_cgroup *b = NULL;
+	const char *lab = v2freezer ? "hybrid, cgroup2 freezer"
+				    : "hybrid, v1 freezer";
+	char err[512] = "", cmd[700], p[600], want[1200], brel[200];
+	cpu_set_t one;
+	size_t i;
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s/cpu' "
+		 "'%s/freezer' '%s/unified' '%s/cpuset'", root, root, root,
+		 root, root);
+	if (system(cmd) != 0)
+		tap_bail("cannot make the fake hybrid tree");
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		put(files[i], "");
+	put("cpuset/cpuset.cpus", "0-3\n");
+	if (v2freezer)
+		put("unified/cgroup.freeze", "");
+	take_trace();
+	o.root = root;
+	o.user = "tester";
+	o.trace_path = trace;
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "%s: batch opened (%s)", lab, err);
+	if (r < 0)
+		return;
+	is_int(sched_cgroup_mode(b), SCHED_CGROUP_HYBRID, "%s: mode", lab);
+	snprintf(brel, sizeof(brel), "nicely/%s", sched_cgroup_batch_name(b));
+	snprintf(want, sizeof(want), "%s/%s/%s", root,
+		 v2freezer ? "unified" : "freezer", brel);
+	is_str(sched_cgroup_batch_path(b, "freezer", p, sizeof(p)), want,
+	       "%s: the freezer's batch group", lab);
+	snprintf(p, sizeof(p), "freezer/%s", brel);
+	is_int(there(p), !v2freezer, "%s: a v1 freezer group %s", lab,
+	       v2freezer ? "not made" : "made");
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "%s: task made (%s)", lab, err);
+	if (r == 0) {
+		int fds[SCHED_CGROUP_MAX_HIER], nh = v2freezer ? 3 : 4;
+
+		is_int(t.nfd, nh, "%s: the task has %d groups", lab, nh);
+		is_int(sched_cgroup_task_join_fds(&t, fds), nh - 1,
+		       "%s: an unpinned process joins all but the cpuset", lab);
+		take_trace();
+		snprintf(p, sizeof(p), "unified/%s/task-1/cgroup.procs", brel);
+		put(p, "4321\n4322\n");
+		CPU_ZERO(&one);
+		CPU_SET(2, &one);
+		is_int(sched_cgroup_task_set_cpus(&t, &one, err, sizeof(err)),
+		       0, "%s: moved to CPU 2 (%s)", lab, err);
+		snprintf(want, sizeof(want),
+			 "write cpuset/%s/task-1/cpuset.cpus 2\n"
+			 "write cpuset/%s/task-1/cgroup.procs 4321\n"
+			 "write cpuset/%s/task-1/cgroup.procs 4322\n",
+			 brel, brel, brel);
+		is_str(take_trace(), want,
+		       "%s: the move gives the group its CPU, then moves its "
+		       "processes in", lab);
+		CPU_SET(3, &one);
+		sched_cgroup_task_set_cpus(&t, &one, err, sizeof(err));
+		snprintf(want, sizeof(want),
+			 "write cpuset/%s/task-1/cpuset.cpus 2-3\n", brel);
+		is_str(take_trace(), want, "%s: moved again: only the CPUs",
+		       lab);
+		is_int(sched_cgroup_task_join_fds(&t, fds), nh,
+		       "%s: with CPUs of its own a process joins all", lab);
+		put(p, "");
+		is_int(sched_cgroup_task_freeze(&t, 1, err, sizeof(err)), 0,
+		       "%s: task frozen (%s)", lab, err);
+		snprintf(want, sizeof(want), v2freezer
+			 ? "write unified/%s/task-1/cgroup.freeze 1\n"
+			 : "write freezer/%s/task-1/freezer.state FROZEN\n",
+			 brel);
+		is_str(take_trace(), want, "%s: through that freezer", lab);
+		is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+		       "%s: task removed (%s)", lab, err);
+	}
+	is_int(sched_cgroup_batch_close(b, err, sizeof(err)), 0,
+	       "%s: batch closed (%s)", lab, err);
+	ok(!there("cpu/nicely") && !there("unified/nicely") &&
+		   !there("freezer/nicely"),
+	   "%s: nothing of nicely left", lab);
+}
+
 int main(void)
 {
 	char cmd[400];
@@ -488,6 +613,8 @@ int main(void)
 	test_base_rule(0);
 	test_stale();
 	test_errors();
+	test_hybrid(1);
+	test_hybrid(0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);

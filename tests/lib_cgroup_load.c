@@ -161,22 +161,17 @@ static int step_until(nicely_pool *pool, double secs,
 	return cond(arg);
 }
 
-/* Is the group's freezer FROZEN? arg: the cpu group path. */
+/* Is the group frozen (its freezer: cgroup2's on a hybrid tree, else
+ * v1's)? arg: the cpu group path. */
 static int is_frozen(const void *grp)
 {
-	char p[400], v[64];
-
-	snprintf(p, sizeof p, CG "/freezer%s/freezer.state", (const char *)grp);
-	return !strcmp(lib_slurp(p, v, sizeof v), "FROZEN");
+	return lib_cg_frozen(grp) == 1;
 }
 
 /* The opposite, for the thaw. */
 static int is_thawed(const void *grp)
 {
-	char p[400], v[64];
-
-	snprintf(p, sizeof p, CG "/freezer%s/freezer.state", (const char *)grp);
-	return !strcmp(lib_slurp(p, v, sizeof v), "THAWED");
+	return lib_cg_frozen(grp) == 0;
 }
 
 /* Is the worker (arg: its pid) pinned to CPU 0? */

@@ -183,4 +183,19 @@ __attribute__((unused)) static int lib_cg_usable(void)
 	       access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) == 0;
 }
 
+/* The freezer state of a worker's group grp ("/nicely/.../task-N"): 1
+ * frozen, 0 thawed, -1 unknown. A hybrid tree freezes through cgroup2
+ * (cgroup.events), a v1 tree through the v1 freezer (freezer.state). */
+__attribute__((unused)) static int lib_cg_frozen(const char *grp)
+{
+	char p[400], v[256];
+
+	snprintf(p, sizeof p, "/sys/fs/cgroup/unified%s/cgroup.events", grp);
+	if (*lib_slurp(p, v, sizeof v))
+		return strstr(v, "frozen 1") ? 1 : strstr(v, "frozen 0") ? 0 : -1;
+	snprintf(p, sizeof p, "/sys/fs/cgroup/freezer%s/freezer.state", grp);
+	lib_slurp(p, v, sizeof v);
+	return !strcmp(v, "FROZEN") ? 1 : !strcmp(v, "THAWED") ? 0 : -1;
+}
+
 #endif

@@ -59,8 +59,17 @@ cputime() {
 	done
 	echo $t
 }
-# the task groups of batch PID in the v1 freezer, if any
-freezer_groups() { ls -d $CG/freezer/nicely/*-"$1"-*/task-* 2>/dev/null; }
+# the task groups of batch PID in its freezer, if any: cgroup2's on a
+# hybrid tree, else the v1 freezer; freezer_state G prints FROZEN/THAWED
+freezer_groups() {
+	ls -d $CG/unified/nicely/*-"$1"-*/task-* 2>/dev/null ||
+		ls -d $CG/freezer/nicely/*-"$1"-*/task-* 2>/dev/null
+}
+freezer_state() {
+	if [ -e "$1/freezer.state" ]; then cat "$1/freezer.state"
+	elif grep -qx 'frozen 1' "$1/cgroup.events"; then echo FROZEN
+	else echo THAWED; fi
+}
 batch_groups() { ls -d $CG/*/nicely/*-"$1"-* $CG/nicely/*-"$1"-* 2>/dev/null; }
 json_statuses() { python3 -c '
 import json, sys
@@ -116,7 +125,7 @@ tasks=$(sort -u "$PIDS" | tr '\n' ' ')
 "$NICELY" pause >"$T/o" 2>&1
 is "$?" 0 "pause: exit 0 ($(cat "$T/o"))"
 if [ -n "$(freezer_groups $pid)" ]; then
-	st=$(for g in $(freezer_groups $pid); do cat $g/freezer.state; done | sort -u | tr '\n' ' ')
+	st=$(for g in $(freezer_groups $pid); do freezer_state $g; done | sort -u | tr '\n' ' ')
 	is "$st" "FROZEN " "pause: every task's freezer group is FROZEN"
 else
 	all_t() { [ "$(for p in $tasks; do pstate $p; done | sort -u | tr '\n' ' ')" = "T " ]; }
@@ -189,7 +198,7 @@ is_stopped() { [ "$(pstate $1)" = T ]; }
 wait_for is_stopped $pid
 is "$(pstate $pid)" T "SIGTSTP: nicely stops itself"
 if [ -n "$(freezer_groups $pid)" ]; then
-	st=$(for g in $(freezer_groups $pid); do cat $g/freezer.state; done | sort -u | tr '\n' ' ')
+	st=$(for g in $(freezer_groups $pid); do freezer_state $g; done | sort -u | tr '\n' ' ')
 	is "$st" "FROZEN " "SIGTSTP: every task's freezer group is FROZEN first"
 else
 	wait_for all_t

@@ -188,13 +188,19 @@ start_on_cpu1() {
 }
 
 # task_state PID: the process's state letter from /proc, T when it is
-# stopped or frozen by its cgroup's freezer (v1).
+# stopped or frozen by its cgroup's freezer (v1, or cgroup2's on hybrid
+# and v2 trees).
 task_state() {
-	local s fz
+	local s fz u
 	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
 	fz=$(grep -E '^[0-9]+:freezer:' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
+	u=$(grep -E '^0::' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
 	if [ -n "$fz" ] && [ "$fz" != / ] &&
 	   [ "$(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>/dev/null)" = FROZEN ]; then
+		s=T
+	elif [ -n "$u" ] && [ "$u" != / ] &&
+	     grep -qx 'frozen 1' "/sys/fs/cgroup/unified$u/cgroup.events" \
+		     "/sys/fs/cgroup$u/cgroup.events" 2>/dev/null; then
 		s=T
 	fi
 	echo "$s"
