@@ -6,7 +6,10 @@
  * Usage: lib_throughput [N [NFORK [BIG_MB [REPEATS]]]]; prints "name
  * us_per_call" lines. BIG_MB: the caller touches that much memory after
  * creating the lifespan-1 pool, before both fork measurements (fork server
- * vs caller). REPEATS (default 5): each map is timed that many times and
+ * vs caller). The two fork measurements alternate in 10 blocks (NFORK >=
+ * 200); each figure is the median of its blocks, and the ratio the median
+ * of the blocks' ratios (with min and max), so that load that changes
+ * during the run falls on both. REPEATS (default 5): each map is timed that many times and
  * the median printed (with min and max for the warm figures):
  *   warm: on one pool, after a first map of the same size (throughput, as
  *         a program that keeps its pool sees it);
@@ -166,7 +169,8 @@ int main(int argc, char **argv)
 	long big_mb = argc > 3 ? atol(argv[3]) : 0;
 	int reps = argc > 4 ? atoi(argv[4]) : 5;
 	double maps[64], mapcpu[64], intos[64], intocpu[64], colds[64];
-	double intocolds[64];
+	double intocolds[64], bares[10], lifes[10], ratios[10];
+	int nblk;
 	char *big = NULL;
 	int64_t *xs = malloc(sizeof *xs * (size_t)(n > nf ? n : nf));
 	nicely_pool *p;
@@ -183,25 +187,38 @@ int main(int argc, char **argv)
 	p = mkpool(1);
 	if (big_mb > 0 && (big = malloc((size_t)big_mb << 20)))
 		memset(big, 1, (size_t)big_mb << 20);
-	t = now_s();
-	for (long i = 0; i < nf; i++) {
-		pid_t pid = fork();
+	/* in alternating blocks, so that a change of load between the two
+	 * falls on both: the ratio is the median of the blocks' ratios */
+	nblk = nf >= 200 ? 10 : 1;
+	for (int k = 0; k < nblk; k++) {
+		long from = nf * k / nblk, to = nf * (k + 1) / nblk;
 
-		if (pid == 0) {
-			volatile int64_t y = xs[i] * xs[i];
+		t = now_s();
+		for (long i = from; i < to; i++) {
+			pid_t pid = fork();
 
-			(void)y;
-			_exit(0);
+			if (pid == 0) {
+				volatile int64_t y = xs[i] * xs[i];
+
+				(void)y;
+				_exit(0);
+			}
+			if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+				bad++;
 		}
-		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
-			bad++;
+		bares[k] = (now_s() - t) / (double)(to - from) * 1e6;
+		t = now_s();
+		for (long i = from; i < to; i++)
+			nicely_run(p, square, &xs[i], sizeof xs[i]);
+		nicely_wait_all(p);
+		lifes[k] = (now_s() - t) / (double)(to - from) * 1e6;
+		ratios[k] = lifes[k] / bares[k];
 	}
-	bare = (now_s() - t) / (double)nf * 1e6;
-	t = now_s();
-	for (long i = 0; i < nf; i++)
-		nicely_run(p, square, &xs[i], sizeof xs[i]);
-	nicely_wait_all(p);
-	life1 = (now_s() - t) / (double)nf * 1e6;
+	sort_d(bares, nblk);
+	sort_d(lifes, nblk);
+	sort_d(ratios, nblk);
+	bare = bares[nblk / 2];
+	life1 = lifes[nblk / 2];
 	bad += check(p, 0, nf);
 	nicely_pool_free(p);
 
@@ -261,7 +278,10 @@ int main(int argc, char **argv)
 	printf("one_message_per_task_us %.4f\n", single);
 	printf("lifespan1_us %.2f\n", life1);
 	printf("bare_fork_waitpid_us %.2f\n", bare);
-	printf("lifespan1_over_bare_fork %.2f\n", life1 / bare);
+	printf("lifespan1_over_bare_fork %.2f\n", ratios[nblk / 2]);
+	printf("lifespan1_over_bare_fork_min %.2f\nlifespan1_over_bare_fork_max "
+	       "%.2f\n",
+	       ratios[0], ratios[nblk - 1]);
 	printf("wrong_results %ld\n", bad);
 	free(xs);
 	return bad ? 1 : 0;

@@ -993,6 +993,26 @@ static void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w)
 	w->cg = NULL;
 }
 
+#define POOL_BUF_KEEP (1u << 20)
+
+/* Clear a worker slot but keep its buffers, emptied, for the slot's next
+ * worker (a lifespan-1 pool would otherwise grow and shrink its heap for
+ * every task); a buffer a big return grew past POOL_BUF_KEEP is freed. */
+static void pool_worker_clear(struct pool_worker *w)
+{
+	struct wire_buf b[3] = { w->out, w->in, w->err };
+
+	memset(w, 0, sizeof *w);
+	for (int i = 0; i < 3; i++) {
+		b[i].len = b[i].off = 0;
+		if (b[i].cap > POOL_BUF_KEEP)
+			wire_buf_free(&b[i]);
+	}
+	w->out = b[0];
+	w->in = b[1];
+	w->err = b[2];
+}
+
 /* Start a worker in a free slot, pinned to cpu (-1: not pinned). */
 static int pool_spawn(nicely_pool *p, int cpu)
 {
@@ -1052,7 +1072,7 @@ static int pool_spawn(nicely_pool *p, int cpu)
 		goto fail;
 	}
 	w = &p->w[slot];
-	memset(w, 0, sizeof *w);
+	pool_worker_clear(w);
 	w->st = PW_LIVE;
 	w->task_fd = tv[0];
 	w->res_fd = rp[0];
@@ -1938,12 +1958,9 @@ static void pool_worker_done(nicely_pool *p, int slot)
 	pool_close(&w->task_fd);
 	pool_close(&w->res_fd);
 	pool_close(&w->err_fd);
-	wire_buf_free(&w->out);
-	wire_buf_free(&w->in);
-	wire_buf_free(&w->err);
 	free(w->initfail);
 	pool_cg_worker_done(p, w);
-	memset(w, 0, sizeof *w);
+	pool_worker_clear(w);
 	w->task_fd = w->res_fd = w->err_fd = -1;
 	w->st = PW_FREE;
 	pool_arena_sweep(p);
@@ -2929,6 +2946,11 @@ static void pool_destroy(nicely_pool *p)
 	pool_gate_free(p->gate);
 	if (p->slots)
 		munmap(p->slots, p->slots_len);
+	for (int i = 0; p->w && i < p->nw; i++) {
+		wire_buf_free(&p->w[i].out);
+		wire_buf_free(&p->w[i].in);
+		wire_buf_free(&p->w[i].err);
+	}
 	free(p->w);
 	free(p->ans_cpus);
 	free(p->preset);
