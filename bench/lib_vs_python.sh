@@ -92,5 +92,5 @@ awk -v a="$(val py_map_default_cold_us)" -v b="$(val map_into_cold_us)" 'BEGIN {
 awk -v a="$(val py_map_default_cold_us)" -v b="$(val chunked_map_cold_us)" 'BEGIN { printf "nicely_map vs Pool.map (default), cold: %.1fx faster\n", a / b }'
 awk -v a="$py1" -v b="$single" 'BEGIN { printf "one message per task vs chunksize=1:    %.1fx faster\n", a / b }'
 awk -v b="$single" 'BEGIN { printf "one message per task:                   %.2f us (goal <= 10 us)\n", b }'
-awk -v a="$life1" -v b="$bare" 'BEGIN { printf "lifespan 1 / bare fork+waitpid:         %.2f (goal <= 1.5)\n", a / b }'
+echo "lifespan 1 / bare fork+waitpid:         $(val lifespan1_over_bare_fork) ($(val lifespan1_over_bare_fork_min)-$(val lifespan1_over_bare_fork_max) over 10 alternating blocks; goal <= 1.5)"
 echo "wrong results: $(val wrong_results)"
