@@ -71,7 +71,7 @@ $(CORE_A): $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(SHLIB): $(CORE_OBJ)
-	$(CC_ALL) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -Wl,-z,now -o $@ $^ $(LDFLAGS) $(LDLIBS)
 	ln -sf libnicely.so.$(VERSION) $(B)/libnicely.so.$(SOVERSION)
 	ln -sf libnicely.so.$(SOVERSION) $(B)/libnicely.so
 
