@@ -78,6 +78,9 @@ struct sched_cgroup {
 
 #define KILL_TIMEOUT_MS 5000
 #define FREEZE_TIMEOUT_MS 2000
+/* A reused task group holding less than this (kernel objects of the
+ * processes before) is not worth a reclaim: the next peak is off by less. */
+#define CG_DRAIN_MIN (1ll << 20)
 #define RMDIR_TIMEOUT_MS 2000
 
 /* Format an error into err (when given). */
@@ -1519,6 +1522,7 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 {
 	const struct cg_hier *h = cg_find(&t->batch->t, CG_CPUSET);
 	char list[1024];
+	int r;
 
 	if (!h) {
 		cg_err(err, errlen, "no cpuset controller in the cgroup tree");
@@ -1528,8 +1532,13 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 		cg_err(err, errlen, "empty or too large CPU set");
 		return -EINVAL;
 	}
-	return cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
-			errlen);
+	r = cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
+		     errlen);
+	if (r == 0) {	/* what sched_cgroup_task_reuse compares with */
+		t->has_cpus = 1;
+		t->cpus = *cpus;
+	}
+	return r;
 }
 
 /* Freeze or thaw one task. */
@@ -1640,29 +1649,55 @@ int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 }
 
 /* v2: reset memory.peak through a file kept open (the reset holds for
- * reads through that file only). Fake trees get the write alone. */
-static void cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
+ * reads through that file only). Fake trees get the write alone. Returns
+ * 0, or -errno when the kernel cannot reset it (before 6.12). */
+static int cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
 {
 	const struct cg_tree *tr = &t->batch->t;
 	char path[PATH_MAX];
-	int fd;
+	int fd, r;
 
-	if (h->fake) {
-		cg_write(tr, h, t->rel, "memory.peak", "reset", NULL, 0);
-		return;
-	}
-	if (cg_path(path, sizeof(path), h, t->rel, "memory.peak") < 0)
-		return;
+	if (h->fake)
+		return cg_write(tr, h, t->rel, "memory.peak", "reset", NULL, 0);
+	if ((r = cg_path(path, sizeof(path), h, t->rel, "memory.peak")) < 0)
+		return r;
 	if (t->peak_fd < 0) {
 		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
-			return;	/* before 6.12: read-only, the peak stays */
+			return -errno;	/* before 6.12: read-only */
 		t->peak_fd = fd;
 	}
 	cg_trace(tr, "write", path, "reset");
 	if (write(t->peak_fd, "reset", 5) < 0) {
+		r = -errno;
 		close(t->peak_fd);
 		t->peak_fd = -1;
+		return r;
 	}
+	return 0;
+}
+
+/* Give back what earlier processes left charged to a task's memory group
+ * (page cache of the files they wrote, kernel objects), so that the next
+ * process's peak starts from about nothing, as in a new group: v1
+ * memory.force_empty, v2 memory.reclaim of what it holds. Best effort. */
+static void cg_memory_drain(const struct sched_cgroup_task *t,
+			    const struct cg_hier *h)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char buf[64];
+	long long cur;
+
+	if (cg_read(h, t->rel, h->v2 ? "memory.current"
+				     : "memory.usage_in_bytes",
+		    buf, sizeof(buf)) <= 0 ||
+	    (cur = strtoll(buf, NULL, 10)) < CG_DRAIN_MIN)
+		return;
+	if (!h->v2) {
+		cg_write(tr, h, t->rel, "memory.force_empty", "0", NULL, 0);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lld", cur);
+	cg_write(tr, h, t->rel, "memory.reclaim", buf, NULL, 0);
 }
 
 /* Ready a task's groups for the next process: empty, cpuset, new zero. */
@@ -1718,12 +1753,15 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 		if (want)
 			t->cpus = *lim->cpus;
 	}
+	t->peak_stale = 0;
 	if ((h = cg_find(&b->t, CG_MEMORY))) {
+		cg_memory_drain(t, h);
 		if (!h->v2)
-			cg_write(&b->t, h, t->rel, "memory.max_usage_in_bytes",
-				 "0", NULL, 0);
+			t->peak_stale = cg_write(&b->t, h, t->rel,
+						 "memory.max_usage_in_bytes",
+						 "0", NULL, 0) < 0;
 		else
-			cg_peak_reset(t, h);
+			t->peak_stale = cg_peak_reset(t, h) < 0;
 	}
 	t->base_cpu_ns = t->base_oom_kills = 0;
 	cg_task_counters(t, &st);

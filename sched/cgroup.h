@@ -99,6 +99,9 @@ struct sched_cgroup_task {
 	int64_t base_cpu_ns, base_oom_kills;
 	int peak_fd;		/* v2 memory.peak kept open after a reset */
 	unsigned reuses;	/* times reused since made */
+	int peak_stale;		/* the last reuse could not reset the peak
+				 * memory (v2 before kernel 6.12): mem_peak
+				 * is the highest since the groups were made */
 	int stat_fd[4];		/* figure files kept open while the
 				 * cgroup.procs files are (read again with
 				 * pread), else -1 */
@@ -158,7 +161,8 @@ void sched_cgroup_task_forked(struct sched_cgroup_task *t);
 int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 			     char *err, size_t errlen);
 
-/* Change the CPUs of a running task (policy's MOVE). */
+/* Change the CPUs of a running task (policy's MOVE); remembered, so a
+ * later sched_cgroup_task_reuse knows what the group has. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen);
 
@@ -197,10 +201,13 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
  * them (checked empty, as sched_cgroup_task_kill), write cpuset.cpus only
  * when lim->cpus differs from what they have (NULL: back to the batch's),
  * take the CPU time and OOM kills of now as the new zero of
- * sched_cgroup_task_stats and reset the peak memory where the kernel
- * allows (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak,
- * kernel 6.12+, read back through the same file; on older v2 kernels the
- * peak stays the one since the groups were made), and reopen the
+ * sched_cgroup_task_stats, give back what the processes before left
+ * charged to the memory group when it is 1 MiB or more (v1
+ * memory.force_empty, v2 memory.reclaim) and reset the peak memory where
+ * the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write to
+ * memory.peak, kernel 6.12+, read back through the same file; on older v2
+ * kernels the peak stays the one since the groups were made, and
+ * t->peak_stale says so), and reopen the
  * cgroup.procs files when sched_cgroup_task_forked closed them. The groups
  * keep their name, weight and memory limit: -ESTALE (nothing changed)
  * when lim asks for another memory limit, then the caller removes and
