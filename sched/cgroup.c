@@ -1278,7 +1278,8 @@ static void cg_task_close_fds(struct sched_cgroup_task *t)
 		if (t->procs_fd[i] >= 0)
 			close(t->procs_fd[i]);
 	t->nfd = 0;
-	for (i = 0; t->live && i < 4; i++)	/* -1 or opened once live */
+	/* -1, or opened once live */
+	for (i = 0; t->live && i < SCHED_CGROUP_NSTAT; i++)
 		if (t->stat_fd[i] >= 0) {
 			close(t->stat_fd[i]);
 			t->stat_fd[i] = -1;
@@ -1394,7 +1395,7 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 	t->batch = b;
 	t->seq = seq;
 	t->peak_fd = -1;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < SCHED_CGROUP_NSTAT; i++)
 		t->stat_fd[i] = -1;
 	if (lim && lim->cpus) {
 		t->has_cpus = 1;
@@ -1687,9 +1688,9 @@ static void cg_memory_drain(const struct sched_cgroup_task *t,
 	char buf[64];
 	long long cur;
 
-	if (cg_read(h, t->rel, h->v2 ? "memory.current"
-				     : "memory.usage_in_bytes",
-		    buf, sizeof(buf)) <= 0 ||
+	if (cg_task_read(t, h, h->v2 ? "memory.current"
+				    : "memory.usage_in_bytes",
+			 4, buf, sizeof(buf)) <= 0 ||
 	    (cur = strtoll(buf, NULL, 10)) < CG_DRAIN_MIN)
 		return;
 	if (!h->v2) {

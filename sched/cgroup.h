@@ -44,6 +44,7 @@
 #include "policy/preset.h"
 
 #define SCHED_CGROUP_MAX_HIER 8
+#define SCHED_CGROUP_NSTAT 5	/* figure files a task keeps open */
 
 enum sched_cgroup_mode {
 	SCHED_CGROUP_NONE,	/* no usable cgroup file system */
@@ -102,9 +103,9 @@ struct sched_cgroup_task {
 	int peak_stale;		/* the last reuse could not reset the peak
 				 * memory (v2 before kernel 6.12): mem_peak
 				 * is the highest since the groups were made */
-	int stat_fd[4];		/* figure files kept open while the
-				 * cgroup.procs files are (read again with
-				 * pread), else -1 */
+	int stat_fd[SCHED_CGROUP_NSTAT]; /* figure files kept open while
+				 * the cgroup.procs files are (read again
+				 * with pread), else -1 */
 };
 
 /* Create the batch's groups (and the base when missing) in every
