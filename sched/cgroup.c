@@ -1680,25 +1680,28 @@ static int cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
 /* Give back what earlier processes left charged to a task's memory group
  * (page cache of the files they wrote, kernel objects), so that the next
  * process's peak starts from about nothing, as in a new group: v1
- * memory.force_empty, v2 memory.reclaim of what it holds. Best effort. */
-static void cg_memory_drain(const struct sched_cgroup_task *t,
-			    const struct cg_hier *h)
+ * memory.force_empty, v2 memory.reclaim of what it holds. Returns 1 when
+ * CG_DRAIN_MIN or more stays charged (tmpfs files without swap, say: the
+ * next process would find it counted against its limit), else 0. */
+static int cg_memory_drain(const struct sched_cgroup_task *t,
+			   const struct cg_hier *h)
 {
 	const struct cg_tree *tr = &t->batch->t;
+	const char *file = h->v2 ? "memory.current" : "memory.usage_in_bytes";
 	char buf[64];
 	long long cur;
 
-	if (cg_task_read(t, h, h->v2 ? "memory.current"
-				    : "memory.usage_in_bytes",
-			 4, buf, sizeof(buf)) <= 0 ||
+	if (cg_task_read(t, h, file, 4, buf, sizeof(buf)) <= 0 ||
 	    (cur = strtoll(buf, NULL, 10)) < CG_DRAIN_MIN)
-		return;
+		return 0;
 	if (!h->v2) {
 		cg_write(tr, h, t->rel, "memory.force_empty", "0", NULL, 0);
-		return;
+	} else {
+		snprintf(buf, sizeof(buf), "%lld", cur);
+		cg_write(tr, h, t->rel, "memory.reclaim", buf, NULL, 0);
 	}
-	snprintf(buf, sizeof(buf), "%lld", cur);
-	cg_write(tr, h, t->rel, "memory.reclaim", buf, NULL, 0);
+	return cg_task_read(t, h, file, 4, buf, sizeof(buf)) > 0 &&
+	       strtoll(buf, NULL, 10) >= CG_DRAIN_MIN;
 }
 
 /* Ready a task's groups for the next process: empty, cpuset, new zero. */
@@ -1725,6 +1728,8 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	}
 	if (!cg_task_empty(t) && (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
 		return r;
+	if ((h = cg_find(&b->t, CG_MEMORY)) && cg_memory_drain(t, h))
+		return -ESTALE;	/* memory that stays charged: new groups */
 	if ((h = cg_find(&b->t, CG_CPUSET)) &&
 	    (want != t->has_cpus ||
 	     (want && !CPU_EQUAL(lim->cpus, &t->cpus)))) {
@@ -1756,7 +1761,6 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	}
 	t->peak_stale = 0;
 	if ((h = cg_find(&b->t, CG_MEMORY))) {
-		cg_memory_drain(t, h);
 		if (!h->v2)
 			t->peak_stale = cg_write(&b->t, h, t->rel,
 						 "memory.max_usage_in_bytes",

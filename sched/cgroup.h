@@ -204,7 +204,9 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
  * take the CPU time and OOM kills of now as the new zero of
  * sched_cgroup_task_stats, give back what the processes before left
  * charged to the memory group when it is 1 MiB or more (v1
- * memory.force_empty, v2 memory.reclaim) and reset the peak memory where
+ * memory.force_empty, v2 memory.reclaim; -ESTALE when 1 MiB or more
+ * stays, tmpfs files say, which the next process would find counted
+ * against its limit) and reset the peak memory where
  * the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write to
  * memory.peak, kernel 6.12+, read back through the same file; on older v2
  * kernels the peak stays the one since the groups were made, and

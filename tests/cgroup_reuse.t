@@ -4,7 +4,8 @@
 # removing groups per task: a batch of 20 tasks with -j2 makes at most 2 task
 # groups per hierarchy (read from NICELY_CGROUP_TRACE), all removed at the
 # end. The figures stay per task in a reused group (peak memory, CPU time,
-# page cache a task left charged), what a task leaves behind is killed when
+# page cache a task left charged; memory that stays charged, a tmpfs file,
+# makes a new group), what a task leaves behind is killed when
 # it finishes, before the next task joins the group, a timed-out task's
 # group serves the next one, and after a SIGKILL of `nicely run` the next
 # run removes the kept groups too.
@@ -85,6 +86,24 @@ ok "$([ "$p6" -lt $((16 << 20)) ] 2>/dev/null && echo 0 || echo 1)" \
 grep -q "memory.force_empty" "$T/trace2"
 ok $? "the reused memory group was emptied with memory.force_empty"
 rm -f "$T/cache"
+
+# --- memory that stays charged (a tmpfs file, no swap): a new group -----
+if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] && [ -z "$(swapon --noheadings 2>/dev/null)" ]; then
+	shm=/dev/shm/nicely-reuse-test.$$
+	NICELY_CGROUP_TRACE="$T/trace4" "$NICELY" run -p cgtest -j1 --json ::: \
+		"dd if=/dev/zero of=$shm bs=1M count=8 status=none" true >"$T/json4" 2>"$T/err"
+	is "$?" 0 "tmpfs batch: exit 0 ($(head -c 300 "$T/err"))"
+	rm -f "$shm"
+	is "$(task_mkdirs "$T/trace4" | awk '$2 != 2')" "" \
+		"8 MiB of tmpfs left charged: the next task got a new group"
+	p2=$(jfield "$T/json4" mem_peak 2)
+	ok "$([ "$p2" -lt $((4 << 20)) ] 2>/dev/null && echo 0 || echo 1)" \
+		"and its peak is its own ($p2 bytes)"
+else
+	for n in "tmpfs batch" "tmpfs left charged: a new group" "and its peak is its own"; do
+		skip "$n" "no tmpfs /dev/shm, or swap is on"
+	done
+fi
 
 # --- what a task leaves behind dies when it ends, before the next joins --
 : >"$PIDS"
