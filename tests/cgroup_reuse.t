@@ -61,6 +61,17 @@ is "$(grep -cE '^rmdir [^ ]+/nicely/[^/]+/task-' "$T/trace")" \
 	"$(grep -cE '^mkdir [^ ]+/nicely/[^/]+/task-' "$T/trace")" "every task group made is removed"
 is "$(groups_of $npid)" "" "no group of the batch left afterwards"
 
+# --- -j40: as many task groups as tasks ran at once (the PUs say how many)
+seq 120 >"$T/list40"
+NICELY_CGROUP_TRACE="$T/trace40" "$NICELY" run -p cgtest -j40 'sleep 0.3; echo {}' <"$T/list40" >"$T/out" 2>"$T/err" &
+npid=$!
+wait $npid
+is "$?" 0 "120 tasks at -j40: exit 0 ($(head -c 300 "$T/err"))"
+is "$(sort -n "$T/out" | tr '\n' ' ')" "$(seq 120 | tr '\n' ' ')" "120 tasks: every output, once"
+mk=$(task_mkdirs "$T/trace40")
+is "$(echo "$mk" | awk '$2 < 1 || $2 > 40')" "" "at most 40 task groups per hierarchy for 120 tasks ($(echo $mk))"
+is "$(groups_of $npid)" "" "no group of the batch left afterwards"
+
 # --- figures per task in one reused group (-j1) --------------------------
 burn='i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
 printf '%s\n' "$MEMHOG 64" true "$burn" true \
