@@ -78,6 +78,9 @@ struct sched_cgroup {
 
 #define KILL_TIMEOUT_MS 5000
 #define FREEZE_TIMEOUT_MS 2000
+/* A reused task group holding less than this (kernel objects of the
+ * processes before) is not worth a reclaim: the next peak is off by less. */
+#define CG_DRAIN_MIN (1ll << 20)
 #define RMDIR_TIMEOUT_MS 2000
 
 /* Format an error into err (when given). */
@@ -1757,55 +1760,89 @@ int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 }
 
 /* v2: reset memory.peak through a file kept open (the reset holds for
- * reads through that file only). Fake trees get the write alone. */
-static void cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
+ * reads through that file only). Fake trees get the write alone. Returns
+ * 0, or -errno when the kernel cannot reset it (before 6.12). */
+static int cg_peak_reset(struct sched_cgroup_task *t, const struct cg_hier *h)
 {
 	const struct cg_tree *tr = &t->batch->t;
 	char path[PATH_MAX];
-	int fd;
+	int fd, r;
 
-	if (h->fake) {
-		cg_write(tr, h, t->rel, "memory.peak", "reset", NULL, 0);
-		return;
-	}
-	if (cg_path(path, sizeof(path), h, t->rel, "memory.peak") < 0)
-		return;
+	if (h->fake)
+		return cg_write(tr, h, t->rel, "memory.peak", "reset", NULL, 0);
+	if ((r = cg_path(path, sizeof(path), h, t->rel, "memory.peak")) < 0)
+		return r;
 	if (t->peak_fd < 0) {
 		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
-			return;	/* before 6.12: read-only, the peak stays */
+			return -errno;	/* before 6.12: read-only */
 		t->peak_fd = fd;
 	}
 	cg_trace(tr, "write", path, "reset");
 	if (write(t->peak_fd, "reset", 5) < 0) {
+		r = -errno;
 		close(t->peak_fd);
 		t->peak_fd = -1;
+		return r;
 	}
+	return 0;
+}
+
+/* Give back what earlier processes left charged to a task's memory group
+ * (page cache of the files they wrote, kernel objects), so that the next
+ * process's peak starts from about nothing, as in a new group: v1
+ * memory.force_empty, v2 memory.reclaim of what it holds. Returns 1 when
+ * CG_DRAIN_MIN or more stays charged (tmpfs files without swap, say: the
+ * next process would find it counted against its limit), else 0. */
+static int cg_memory_drain(const struct sched_cgroup_task *t,
+			   const struct cg_hier *h)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	const char *file = h->v2 ? "memory.current" : "memory.usage_in_bytes";
+	char buf[64];
+	long long cur;
+
+	if (cg_task_read(t, h, file, 4, buf, sizeof(buf)) <= 0 ||
+	    (cur = strtoll(buf, NULL, 10)) < CG_DRAIN_MIN)
+		return 0;
+	if (!h->v2) {
+		cg_write(tr, h, t->rel, "memory.force_empty", "0", NULL, 0);
+	} else {
+		snprintf(buf, sizeof(buf), "%lld", cur);
+		cg_write(tr, h, t->rel, "memory.reclaim", buf, NULL, 0);
+	}
+	return cg_task_read(t, h, file, 4, buf, sizeof(buf)) > 0 &&
+	       strtoll(buf, NULL, 10) >= CG_DRAIN_MIN;
 }
 
 /* v1: reset memory.max_usage_in_bytes, through a file kept open while
- * the cgroup.procs files are (fake trees: an ordinary write). */
-static void cg_v1_peak_reset(struct sched_cgroup_task *t,
-			     const struct cg_hier *h)
+ * the cgroup.procs files are (fake trees: an ordinary write). 0, or
+ * -errno when the peak could not be reset. */
+static int cg_v1_peak_reset(struct sched_cgroup_task *t,
+			    const struct cg_hier *h)
 {
 	const struct cg_tree *tr = &t->batch->t;
 	const int k = SCHED_CGROUP_TASK_NSTAT - 1;
 	char path[PATH_MAX];
+	int r;
 
 	if (h->fake || !t->nfd ||
 	    cg_path(path, sizeof(path), h, t->rel,
-		    "memory.max_usage_in_bytes") < 0) {
-		cg_write(tr, h, t->rel, "memory.max_usage_in_bytes", "0", NULL,
-			 0);
-		return;
-	}
+		    "memory.max_usage_in_bytes") < 0)
+		return cg_write(tr, h, t->rel, "memory.max_usage_in_bytes", "0",
+				NULL, 0) < 0
+			       ? -EIO
+			       : 0;
 	if (t->stat_fd[k] < 0 &&
 	    (t->stat_fd[k] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return;
+		return -errno;
 	cg_trace(tr, "write", path, "0");
 	if (pwrite(t->stat_fd[k], "0", 1, 0) < 0) {
+		r = -errno;
 		close(t->stat_fd[k]);
 		t->stat_fd[k] = -1;
+		return r;
 	}
+	return 0;
 }
 
 /* Ready a task's groups for the next process: empty, cpuset, new zero. */
@@ -1833,6 +1870,8 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	if (!t->known_empty && !cg_task_empty(t) &&
 	    (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
 		return r;
+	if ((h = cg_find(&b->t, CG_MEMORY)) && cg_memory_drain(t, h))
+		return -ESTALE;	/* memory that stays charged: new groups */
 	if ((h = cg_find(&b->t, CG_CPUSET)) &&
 	    (want != t->has_cpus ||
 	     (want && !CPU_EQUAL(lim->cpus, &t->cpus)))) {
@@ -1862,11 +1901,12 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 		if (want)
 			t->cpus = *lim->cpus;
 	}
+	t->peak_stale = 0;
 	if ((h = cg_find(&b->t, CG_MEMORY))) {
 		if (!h->v2)
-			cg_v1_peak_reset(t, h);
+			t->peak_stale = cg_v1_peak_reset(t, h) < 0;
 		else
-			cg_peak_reset(t, h);
+			t->peak_stale = cg_peak_reset(t, h) < 0;
 	}
 	if (t->known_empty && t->last_final) {
 		/* read after the kill that found it empty: still true */

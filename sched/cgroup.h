@@ -46,7 +46,7 @@
 #include "policy/preset.h"
 
 #define SCHED_CGROUP_MAX_HIER 8
-#define SCHED_CGROUP_TASK_NSTAT 5
+#define SCHED_CGROUP_TASK_NSTAT 6	/* figure files a task keeps open */
 
 enum sched_cgroup_mode {
 	SCHED_CGROUP_NONE,	/* no usable cgroup file system */
@@ -102,6 +102,9 @@ struct sched_cgroup_task {
 	int64_t base_cpu_ns, base_oom_kills;
 	int peak_fd;		/* v2 memory.peak kept open after a reset */
 	unsigned reuses;	/* times reused since made */
+	int peak_stale;		/* the last reuse could not reset the peak
+				 * memory (v2 before kernel 6.12): mem_peak
+				 * is the highest since the groups were made */
 	int stat_fd[SCHED_CGROUP_TASK_NSTAT];	/* figure files (and v1's
 				 * memory.max_usage_in_bytes, written at
 				 * reuse) kept open while the cgroup.procs
@@ -181,7 +184,8 @@ int sched_cgroup_task_attach(struct sched_cgroup_task *t, pid_t pid,
 
 /* Change the CPUs of a running task (policy's MOVE): its cpuset.cpus,
  * then, when sched_cgroup_task_join_fds left its process out of the
- * cpuset group, every process of the task is moved in. */
+ * cpuset group, every process of the task is moved in. Remembered, so a
+ * later sched_cgroup_task_reuse knows what the group has. */
 int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen);
 
@@ -224,14 +228,19 @@ int sched_cgroup_task_signal(const struct sched_cgroup_task *t, int sig);
  * differs from what they have (NULL: back to the batch's), take the CPU
  * time and OOM kills of now as the new zero of sched_cgroup_task_stats
  * (the values its last call read, when that call came after such a kill:
- * nothing ran since, so nothing is read again) and reset the peak memory
- * where the kernel allows (v1: memory.max_usage_in_bytes=0; v2: a write
- * to memory.peak, kernel 6.12+, read back through the same file; on older
- * v2 kernels the peak stays the one since the groups were made), and
- * reopen the cgroup.procs files when sched_cgroup_task_forked closed them.
- * The groups keep their name, weight and memory limit: -ESTALE (nothing
- * changed) when lim asks for another memory limit, then the caller
- * removes and creates. Other -errno with err set: remove and create too. */
+ * nothing ran since, so nothing is read again), give back what the
+ * processes before left charged to the memory group when it is 1 MiB or
+ * more (v1 memory.force_empty, v2 memory.reclaim; -ESTALE when 1 MiB or
+ * more stays, tmpfs files say, which the next process would find counted
+ * against its limit) and reset the peak memory where the kernel allows
+ * (v1: memory.max_usage_in_bytes=0; v2: a write to memory.peak, kernel
+ * 6.12+, read back through the same file; on older v2 kernels the peak
+ * stays the one since the groups were made, and t->peak_stale says so),
+ * and reopen the cgroup.procs files when sched_cgroup_task_forked closed
+ * them. The groups keep their name, weight and memory limit: -ESTALE
+ * (nothing changed) when lim asks for another memory limit, then the
+ * caller removes and creates. Other -errno with err set: remove and
+ * create too. */
 int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 			    const struct sched_cgroup_limits *lim, char *err,
 			    size_t errlen);

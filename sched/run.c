@@ -37,6 +37,9 @@
  * written in order, read ahead): with one very long task at the head and
  * -k, later ones wait instead of piling up without bound. */
 #define RUN_WINDOW_MAX 262144
+/* Slots up to this one keep their cgroups' files open between tasks
+ * (about ten each): 32 of them stay far below the usual 1024 fds. */
+#define RUN_CG_KEEP_FDS 32
 /* Values the input thread may read ahead of the loop. */
 #define RUN_FEED_AHEAD 1024
 
@@ -74,6 +77,13 @@ struct run {
 	size_t errlen;
 	int fatal;		/* -errno: the engine itself broke */
 	struct sched_cgroup *cg; /* the batch's cgroups, NULL without */
+	/* per {%} slot (index slot-1): the groups its last task left,
+	 * emptied, for its next task; NULL when none is kept */
+	struct sched_cgroup_task **slot_cg;
+	int nslot_cg;
+	uint64_t cg_made;	/* task groups made: the n of task-<n> */
+	int cg_fresh;		/* groups are never reused (their peak
+				 * memory cannot be reset on this kernel) */
 	int autogroup_restore;	/* session autogroup nice to put back, -1 */
 	struct sched_lease *lease; /* per-user [limits] max_pus, NULL: none */
 	int lease_said;		/* the wait for other batches was announced */
@@ -727,24 +737,109 @@ static void run_record(struct run *r, struct queue_task *t)
 	}
 }
 
+/* Remove groups kept for a slot's next task, and free them. */
+static void run_cgroup_drop(struct sched_cgroup_task *g)
+{
+	char err[512];
+
+	if (sched_cgroup_task_remove(g, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: %s\n", err);
+	free(g);
+}
+
+/* Keep emptied groups g for the next task of slot. 0, or -1 (then the
+ * caller removes them). */
+static int run_cgroup_park(struct run *r, int slot, struct sched_cgroup_task *g)
+{
+	if (slot < 1 || r->cg_fresh)
+		return -1;
+	if (slot > r->nslot_cg) {
+		int n = slot > r->nslots ? slot : r->nslots;
+		struct sched_cgroup_task **a =
+			realloc(r->slot_cg, (size_t)n * sizeof *a);
+
+		if (!a)
+			return -1;
+		memset(a + r->nslot_cg, 0,
+		       (size_t)(n - r->nslot_cg) * sizeof *a);
+		r->slot_cg = a;
+		r->nslot_cg = n;
+	}
+	if (r->slot_cg[slot - 1])	/* not expected: one task per slot */
+		run_cgroup_drop(r->slot_cg[slot - 1]);
+	r->slot_cg[slot - 1] = g;
+	return 0;
+}
+
+/* The groups of a task about to start in its slot: the ones the slot's
+ * last task left (emptied then), readied for it, or new ones. 0 with
+ * t->cg set, or -errno with err set. */
+static int run_cgroup_take(struct run *r, struct queue_task *t,
+			   const struct sched_cgroup_limits *lim, char *err,
+			   size_t errlen)
+{
+	struct sched_cgroup_task *g = NULL;
+	int e;
+
+	if (t->slot >= 1 && t->slot <= r->nslot_cg &&
+	    (g = r->slot_cg[t->slot - 1])) {
+		r->slot_cg[t->slot - 1] = NULL;
+		e = sched_cgroup_task_reuse(g, lim, err, errlen);
+		if (e == 0 && g->peak_stale) {
+			/* per-task peak memory needs new groups here */
+			r->cg_fresh = 1;
+			e = -ESTALE;
+		}
+		if (e == 0) {
+			t->cg = g;
+			return 0;
+		}
+		if (e != -ESTALE)
+			fprintf(stderr, "nicely: task %llu: cannot reuse the "
+				"cgroup of slot %d (%s); making a new one\n",
+				(unsigned long long)t->seq, t->slot, err);
+		run_cgroup_drop(g);
+	}
+	if (!(g = calloc(1, sizeof *g)))
+		return -ENOMEM;
+	e = sched_cgroup_task_create(r->cg, ++r->cg_made, lim, g, err, errlen);
+	if (e) {
+		free(g);
+		return e;
+	}
+	t->cg = g;
+	return 0;
+}
+
 /* A finished task's cgroups: keep its CPU time and peak memory, kill
- * whatever it left running, remove them. */
+ * whatever it left running (checked gone, as when the groups were removed
+ * per task), and keep the emptied groups for the next task of its slot;
+ * remove them when they would not empty or thaw. */
 static void run_cgroup_done(struct run *r, struct queue_task *t)
 {
 	struct sched_cgroup_stats cs;
 	char err[512];
+	int e;
 
-	(void)r;
 	if (!t->cg)
 		return;
 	sched_cgroup_task_stats(t->cg, &cs);
 	t->cpu_ns = cs.cpu_ns;
 	t->mem_peak = cs.mem_peak;
 	t->oom_kills = cs.oom_kills;
-	if (sched_cgroup_task_remove(t->cg, err, sizeof err) < 0)
+	e = sched_cgroup_task_kill(t->cg, err, sizeof err);
+	if (e < 0)
 		fprintf(stderr, "nicely: task %llu: %s\n",
 			(unsigned long long)t->seq, err);
-	free(t->cg);
+	/* frozen by a pause it exited under: the next task must not be */
+	if (e == 0 && (t->paused || r->paused))
+		e = sched_cgroup_task_freeze(t->cg, 0, NULL, 0);
+	if (e < 0 || run_cgroup_park(r, t->slot, t->cg) < 0) {
+		if (sched_cgroup_task_remove(t->cg, err, sizeof err) < 0)
+			fprintf(stderr, "nicely: task %llu: %s\n",
+				(unsigned long long)t->seq, err);
+		free(t->cg);
+	}
 	t->cg = NULL;
 }
 
@@ -1020,12 +1115,8 @@ static int run_start(struct run *r, int pu, int nice)
 						   o->preset->memory_max };
 		char cerr[512];
 
-		t->cg = calloc(1, sizeof *t->cg);
-		e = t->cg ? sched_cgroup_task_create(r->cg, t->seq, &lim, t->cg,
-						     cerr, sizeof cerr)
-			  : -ENOMEM;
+		e = run_cgroup_take(r, t, &lim, cerr, sizeof cerr);
 		if (e) {
-			free(t->cg);
 			t->cg = NULL;
 			free(argv);
 			close(po[0]);
@@ -1041,7 +1132,9 @@ static int run_start(struct run *r, int pu, int nice)
 	int pidfd = -1;
 	struct spawn_failure f;
 	e = spawn_start(&req, &t->pid, &pidfd, &f);
-	if (t->cg)
+	/* the groups of the first slots keep their files open for the
+	 * slot's next tasks (nothing opened per task); the others close */
+	if (t->cg && t->slot > RUN_CG_KEEP_FDS)
 		sched_cgroup_task_forked(t->cg);
 	if (e == 0 && f.stage != SPAWN_STAGE_NONE) {
 		char m[512];
@@ -1782,6 +1875,12 @@ static void run_fini(struct run *r)
 			free(t->cg);
 			t->cg = NULL;
 		}
+	for (int i = 0; i < r->nslot_cg; i++)
+		if (r->slot_cg[i])
+			run_cgroup_drop(r->slot_cg[i]);
+	free(r->slot_cg);
+	r->slot_cg = NULL;
+	r->nslot_cg = 0;
 	if (r->cg && sched_cgroup_batch_close(r->cg, err, sizeof err) < 0)
 		fprintf(stderr, "nicely: %s\n", err);
 	r->cg = NULL;

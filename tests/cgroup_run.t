@@ -1,6 +1,6 @@
 #!/bin/bash
 # `nicely run` with cgroups on this machine (as root): tasks run in
-# nicely/<user>-<pid>-<n>/task-<seq> with the preset's weight, their PU as
+# nicely/<user>-<pid>-<n>/task-<n> (one per {%} slot, reused) with the preset's weight, their PU as
 # cpuset and the memory limit, read back while they run; the groups are gone
 # afterwards. Kill-all reaches double-forked `setsid sleep`s on SIGINT, and
 # after a SIGKILL of `nicely run` the next run cleans up what was left. A

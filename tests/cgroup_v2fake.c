@@ -142,8 +142,8 @@ static void test_reuse(struct sched_cgroup_task *t, const char *rel,
 {
 	struct sched_cgroup_limits lim = { NULL, 64ull << 20 };
 	struct sched_cgroup_stats st;
-	char err[512] = "", want[1024], kf[400];
-	cpu_set_t one;
+	char err[512] = "", want[1024], kf[400], pk[700];
+	cpu_set_t one, moved;
 	int nfd = t->nfd ? t->nfd : 1;
 
 	take_trace();
@@ -173,6 +173,51 @@ static void test_reuse(struct sched_cgroup_task *t, const char *rel,
 	       "reuse on the same CPU");
 	snprintf(want, sizeof(want), "write %s/memory.peak reset\n", rel);
 	is_str(take_trace(), want, "same CPU: cpuset not rewritten");
+	is_int(t->peak_stale, 0, "the peak was reset: not stale");
+
+	/* a move while it ran: the reuse must know the group's cpuset */
+	CPU_ZERO(&moved);
+	CPU_SET(5, &moved);
+	is_int(sched_cgroup_task_set_cpus(t, &moved, err, sizeof(err)), 0,
+	       "moved to CPU 5 (%s)", err);
+	take_trace();
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse on CPU 2 after a move to 5");
+	snprintf(want, sizeof(want),
+		 "write %s/cpuset.cpus 2\nwrite %s/memory.peak reset\n", rel,
+		 rel);
+	is_str(take_trace(), want, "after a move: cpuset written back to 2");
+
+	/* memory its processes left charged: given back when 1 MiB or more;
+	 * what stays (the fake kernel reclaims nothing) asks for new groups */
+	snprintf(kf, sizeof(kf), "%s/memory.current", rel);
+	put(kf, "8388608\n");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), -ESTALE,
+	       "8 MiB charged that reclaim does not give back: -ESTALE");
+	snprintf(want, sizeof(want), "write %s/memory.reclaim 8388608\n",
+		 rel);
+	is_str(take_trace(), want, "8 MiB left: memory.reclaim of it, "
+	       "nothing after");
+	put(kf, "65536\n");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse with 64 KiB still charged");
+	snprintf(want, sizeof(want), "write %s/memory.peak reset\n", rel);
+	is_str(take_trace(), want, "64 KiB left: no reclaim");
+
+	/* a kernel that cannot reset memory.peak (before 6.12): said */
+	snprintf(pk, sizeof(pk), "%s/%s/memory.peak", root, rel);
+	ok(unlink(pk) == 0 && mkdir(pk, 0755) == 0,
+	   "memory.peak made unwritable (a directory)");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse where the peak cannot be reset");
+	is_int(t->peak_stale, 1, "peak_stale says the peak was not reset");
+	ok(rmdir(pk) == 0, "memory.peak a file again");
+	snprintf(kf, sizeof(kf), "%s/memory.peak", rel);
+	put(kf, "");
+	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
+	       "reuse again");
+	is_int(t->peak_stale, 0, "reset again: not stale");
+	take_trace();
 	lim.cpus = NULL;
 	is_int(sched_cgroup_task_reuse(t, &lim, err, sizeof(err)), 0,
 	       "reuse unpinned");
