@@ -621,8 +621,8 @@ static int sampler_read_usage(struct agent_sampler *s, char *err, size_t errlen)
  * the last part of one that exited) goes to the PUs the vanished processes
  * last ran on, in proportion to what each used in its last interval; with
  * none vanished, to the PUs the walk charged (a short-lived child runs
- * where its parent may run). Leftovers of less than a tick per process are
- * rounding of the per-PID figures and are not charged. */
+ * where its parent may run), but only beyond a tick per live process:
+ * less is rounding of the per-PID figures (truncated to ticks). */
 static int sampler_charge_usage(struct agent_sampler *s, char *err, size_t errlen)
 {
 	double left, walked = 0, wsum = 0;
@@ -646,7 +646,7 @@ static int sampler_charge_usage(struct agent_sampler *s, char *err, size_t errle
 		else if (c->gen && c->pu >= 0)
 			wsum += (double)c->last + 1;
 	}
-	if (left <= (double)nlive)
+	if (left <= 0 || (wsum == 0 && left <= (double)nlive))
 		return 0;
 	if (wsum > 0) {
 		for (size_t i = 0; i < s->ncgp; i++) {
