@@ -30,40 +30,57 @@ wait_idle() {
 	return 1
 }
 
+# cpu_ticks CPU: "BUSY TOTAL" clock ticks of Linux CPU number CPU so far
+cpu_ticks() {
+	awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat
+}
+
 # watch RUNNER_PID FILE: until RUNNER_PID ends, sample the processes named
-# in FILE ("PID..." on one line) every 0.1 s; prints "paused" when one was
-# stopped or frozen, "moved" when one's CPUs changed, else "quiet".
+# in FILE ("PID..." on one line) every 0.1 s. Prints what nicely did to
+# them, "paused" (one was stopped or frozen), "moved" (one's CPUs changed)
+# or "quiet", and the percent of their CPU's time that others used
+# meanwhile (its busy time less what the watched processes used).
 watch() {
-	local seen="" p s c first="" what=quiet
+	local seen=() p s c t first="" what=quiet c0="" c1 ours=0
+	local -A base=() last=()
 	while kill -0 "$1" 2>/dev/null; do
 		[ -s "$2" ] && read -r -a seen <"$2" 2>/dev/null
 		for p in "${seen[@]}"; do
 			s=$(task_state "$p")
 			[ "$s" = T ] && what=paused
+			t=$(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null)
+			if [ -n "$t" ]; then
+				[ -n "${base[$p]:-}" ] || base[$p]=$t
+				last[$p]=$t
+			fi
 			c=$(grep Cpus_allowed_list /proc/"$p"/status 2>/dev/null | cut -f2)
 			[ -n "$c" ] || continue
-			[ -z "$first" ] && first=$c
+			[ -z "$first" ] && first=$c && c0=$(cpu_ticks "${c%%[-,]*}")
 			[ "$c" != "$first" ] && [ "$what" = quiet ] && what=moved
 		done
 		sleep 0.1
 	done
-	echo "$what"
+	for p in "${!last[@]}"; do ours=$((ours + last[$p] - base[$p])); done
+	if [ -n "$c0" ]; then
+		c1=$(cpu_ticks "${first%%[-,]*}")
+		echo "$what $(echo "$c0 $c1 $ours" | awk '{t = $4 - $2; o = $3 - $1 - $5;
+			print (t > 0 && o > 0) ? int(100 * o / t) : 0}')"
+	else
+		echo "$what 0"
+	fi
 }
 
-# judge NAME WHAT: pass when WHAT is quiet; when nicely reacted, skip if
-# others made the machine busy meanwhile, else fail.
+# judge NAME "WHAT OTHERS%": pass when WHAT is quiet; when nicely reacted,
+# skip if others used 10% or more of the task's CPU meanwhile (reacting
+# was right), else fail.
 judge() {
-	local b0 b1
-	if [ "$2" = quiet ]; then
-		ok 0 "$1"
-		return
-	fi
-	b0=$(cpu_busy 0 2)
-	b1=$(cpu_busy 1 2)
-	if [ "$b0" -ge 25 ] || [ "$b1" -ge 25 ]; then
-		skip "$1" "the task was $2, but others came (CPU 0 ${b0}%, CPU 1 ${b1}%)"
+	local what=${2% *} others=${2#* }
+	if [ "$what" = quiet ]; then
+		ok 0 "$1 (others used ${others}% of its CPU)"
+	elif [ "$others" -ge 10 ]; then
+		skip "$1" "the task was $what, but others used ${others}% of its CPU meanwhile"
 	else
-		ok 1 "$1 (it was $2, with the machine otherwise idle)"
+		ok 1 "$1 (it was $what; others used only ${others}% of its CPU)"
 	fi
 }
 
