@@ -370,6 +370,33 @@ int procfs_parse_percpu(const char *buf, size_t len, uint64_t *ns, size_t max,
 	return 0;
 }
 
+/* Parse usage_usec out of a cgroup v2 cpu.stat; see procfs.h. */
+int procfs_parse_usage_usec(const char *buf, size_t len, uint64_t *usec,
+			    struct procfs_error *e)
+{
+	static const char key[] = "usage_usec ";
+	const char *p = buf, *end = buf + len;
+	int line = 0, rc = procfs_complete(buf, len, e);
+
+	if (rc < 0)
+		return rc;
+	while (p < end) {
+		const char *eol = procfs_eol(p, end);
+
+		line++;
+		if ((size_t)(eol - p) > sizeof key - 1 &&
+		    !memcmp(p, key, sizeof key - 1)) {
+			const char *q = procfs_counter(p + sizeof key - 1, eol, usec);
+
+			if (!q || q != eol)
+				return procfs_fail(e, line, "usage_usec is not a number (or too large)");
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return procfs_fail(e, line, "no usage_usec line");
+}
+
 /* Parse a cgroup.procs list, one PID a line. */
 int procfs_parse_pids(const char *buf, size_t len,
 		      int (*fn)(void *ctx, int pid), void *ctx,

@@ -43,6 +43,11 @@ int procfs_parse_pid_stat(const char *buf, size_t len, uint64_t *ticks,
  * number of values in the file (may exceed max: the rest are ignored). */
 int procfs_parse_percpu(const char *buf, size_t len, uint64_t *ns, size_t max,
 			size_t *n, struct procfs_error *e);
+/* Parse a cgroup v2 cpu.stat for its usage_usec line (CPU time of every
+ * process that ever ran in the group and its subtree, in us). A cpu.stat
+ * without that line (v1's cpu controller) is -EBADMSG too. */
+int procfs_parse_usage_usec(const char *buf, size_t len, uint64_t *usec,
+			    struct procfs_error *e);
 /* Parse a cgroup.procs list, one PID per line, calling fn for each. */
 int procfs_parse_pids(const char *buf, size_t len,
 		      int (*fn)(void *ctx, int pid), void *ctx,

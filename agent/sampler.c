@@ -35,6 +35,8 @@ struct sampler_cgpid {
 	int pid;
 	uint64_t ticks, next;
 	unsigned gen;
+	int pu;          /* PU it ran on at the last reading, -1 */
+	uint64_t last;   /* ticks it used in the last interval */
 };
 
 enum { CG_NONE, CG_CPUACCT, CG_WALK };
@@ -81,6 +83,13 @@ struct agent_sampler {
 	size_t ncgp, capcgp;
 	unsigned cg_gen;
 	int cg_started;  /* the baseline walk is done: newcomers start at 0 */
+	/* walk mode with a cgroup2 cpu.stat: the subtree's total, which keeps
+	 * the CPU time of processes that exited between two walks */
+	int cg_usage_fd; /* cpu.stat, -1 without usage_usec */
+	uint64_t cg_usage_prev, cg_usage_next;
+	int cg_usage_ok; /* cg_usage_prev is a baseline */
+	int cg_usage_next_ok;
+	double *cg_walked; /* ticks the walk charged per PU this sample */
 };
 
 /* Close fd if open and mark it closed. */
@@ -200,7 +209,7 @@ int agent_sampler_new(struct agent_sampler **out,
 	if (s->hz <= 0)
 		s->hz = 100;
 	s->rootfd = s->fd_stat = s->fd_load = s->fd_psi = s->fd_mem = -1;
-	s->cg_fd = -1;
+	s->cg_fd = s->cg_usage_fd = -1;
 	n = (size_t)s->npus;
 	s->cur_busy = calloc(n, sizeof *s->cur_busy);
 	s->cur_total = calloc(n, sizeof *s->cur_total);
@@ -211,9 +220,11 @@ int agent_sampler_new(struct agent_sampler **out,
 	s->ewma_ok = calloc(n, 1);
 	s->ours = calloc(n, sizeof *s->ours);
 	s->exited = calloc(n, sizeof *s->exited);
+	s->cg_walked = calloc(n, sizeof *s->cg_walked);
 	s->pu = calloc(n, sizeof *s->pu);
 	if (!s->cur_busy || !s->cur_total || !s->prev_busy || !s->prev_total ||
-	    !s->cur_seen || !s->prev_seen || !s->ewma_ok || !s->ours || !s->exited || !s->pu)
+	    !s->cur_seen || !s->prev_seen || !s->ewma_ok || !s->ours || !s->exited ||
+	    !s->cg_walked || !s->pu)
 		goto nomem;
 	rc = agent_sampler_set_procfs(s, opts ? opts->procfs : NULL);
 	if (rc < 0) {
@@ -241,6 +252,8 @@ void agent_sampler_free(struct agent_sampler *s)
 		return;
 	sampler_close_root(s);
 	sampler_close(&s->cg_fd);
+	sampler_close(&s->cg_usage_fd);
+	free(s->cg_walked);
 	free(s->root);
 	free(s->buf);
 	free(s->cur_busy);
@@ -363,11 +376,45 @@ int agent_sampler_set_workers(struct agent_sampler *s,
 	return 0;
 }
 
+/* A process of our walked cgroup was reaped and cgroup.procs no longer
+ * lists it: charge what it used since the last walk, but no more than it
+ * used in the interval before (wait4's figure includes the children it
+ * reaped, which the walk charged already), and forget it. */
+static int sampler_cg_exited(struct agent_sampler *s, pid_t pid, uint64_t cpu_ns)
+{
+	for (size_t i = 0; i < s->ncgp; i++) {
+		struct sampler_cgpid *c = &s->cgp[i];
+		double ticks = (double)cpu_ns * (double)s->hz / 1e9;
+
+		if (c->pid != pid || c->gen == 0)
+			continue;
+		if (c->pu >= 0 && ticks > (double)c->ticks) {
+			double d = ticks - (double)c->ticks;
+
+			s->exited[c->pu] += d < (double)c->last ? d : (double)c->last;
+		}
+		s->cgp[i] = s->cgp[--s->ncgp];
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* A declared worker was reaped: charge its CPU time since the last sample
- * to its PU at the next sample, and forget it. */
+ * to its PU at the next sample, and forget it. In cgroup mode cpuacct or
+ * cpu.stat keep its time; else the walk's table has it. */
 int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
 				uint64_t cpu_ns)
 {
+	if (s->cg_mode == CG_CPUACCT ||
+	    (s->cg_mode == CG_WALK && s->cg_usage_fd >= 0)) {
+		for (size_t i = 0; i < s->nw; i++)
+			if (s->w[i].pid == pid)
+				goto declared;
+		return 0;
+	}
+	if (s->cg_mode == CG_WALK && sampler_cg_exited(s, pid, cpu_ns) == 0)
+		return 0;
+declared:
 	for (size_t i = 0; i < s->nw; i++) {
 		struct sampler_worker *w = &s->w[i];
 
@@ -427,6 +474,8 @@ static struct sampler_cgpid *sampler_cgpid(struct agent_sampler *s, int pid)
 	c->ticks = 0;
 	c->next = 0;
 	c->gen = 0; /* not seen yet */
+	c->pu = -1;
+	c->last = 0;
 	return c;
 }
 
@@ -468,8 +517,13 @@ static int sampler_walk_pid(void *ctx, int pid)
 	c->next = ticks;
 	c->gen = s->cg_gen;
 	pu = agent_topology_pu_of_os(s->topo, cpu);
-	if (pu >= 0)
-		s->ours[pu] += (double)(ticks >= c->ticks ? ticks - c->ticks : ticks);
+	if (pu >= 0) {
+		double d = (double)(ticks >= c->ticks ? ticks - c->ticks : ticks);
+
+		s->ours[pu] += d;
+		s->cg_walked[pu] += d;
+		c->pu = pu;
+	}
 	return 0;
 }
 
@@ -540,6 +594,74 @@ static int sampler_read_cpuacct(struct agent_sampler *s, char *err, size_t errle
 	return 0;
 }
 
+/* Read usage_usec of the walked cgroup's cpu.stat into s->cg_usage_next. */
+static int sampler_read_usage(struct agent_sampler *s, char *err, size_t errlen)
+{
+	struct procfs_error e;
+	long len = procfs_pread_all(s->cg_usage_fd, &s->buf, &s->cap);
+
+	s->cg_usage_next_ok = 0;
+	if (len < 0) {
+		errmsg_set(err, errlen, "cannot read %s/cpu.stat: %s", s->cg_path,
+			   strerror((int)-len));
+		return (int)len;
+	}
+	if (procfs_parse_usage_usec(s->buf, (size_t)len, &s->cg_usage_next, &e) < 0) {
+		errmsg_set(err, errlen, "%s/cpu.stat line %d: %s", s->cg_path,
+			   e.line, e.why);
+		return -EBADMSG;
+	}
+	s->cg_usage_next_ok = 1;
+	return 0;
+}
+
+/* After a walk: the subtree's cpu.stat total says how much CPU its
+ * processes used, those that exited since the last walk included. What the
+ * walk did not find (a process that ran and exited between two walks, or
+ * the last part of one that exited) goes to the PUs the vanished processes
+ * last ran on, in proportion to what each used in its last interval; with
+ * none vanished, to the PUs the walk charged (a short-lived child runs
+ * where its parent may run), but only beyond a tick per live process:
+ * less is rounding of the per-PID figures (truncated to ticks). */
+static int sampler_charge_usage(struct agent_sampler *s, char *err, size_t errlen)
+{
+	double left, walked = 0, wsum = 0;
+	size_t nlive = 0;
+	int rc;
+
+	if (s->cg_usage_fd < 0)
+		return 0;
+	rc = sampler_read_usage(s, err, errlen);
+	if (rc < 0 || !s->cg_usage_ok || s->cg_usage_next < s->cg_usage_prev)
+		return rc;
+	for (int i = 0; i < s->npus; i++)
+		walked += s->cg_walked[i];
+	left = (double)(s->cg_usage_next - s->cg_usage_prev) * (double)s->hz / 1e6 -
+	       walked;
+	for (size_t i = 0; i < s->ncgp; i++) {
+		const struct sampler_cgpid *c = &s->cgp[i];
+
+		if (c->gen == s->cg_gen)
+			nlive++;
+		else if (c->gen && c->pu >= 0)
+			wsum += (double)c->last + 1;
+	}
+	if (left <= 0 || (wsum == 0 && left <= (double)nlive))
+		return 0;
+	if (wsum > 0) {
+		for (size_t i = 0; i < s->ncgp; i++) {
+			const struct sampler_cgpid *c = &s->cgp[i];
+
+			if (c->gen && c->gen != s->cg_gen && c->pu >= 0)
+				s->ours[c->pu] += left * ((double)c->last + 1) / wsum;
+		}
+	} else if (walked > 0) {
+		for (int i = 0; i < s->npus; i++)
+			s->ours[i] += left * s->cg_walked[i] / walked;
+	}
+	return 0;
+}
+
 /* Charge our cgroup's CPU time since the last sample into s->ours. */
 static int sampler_charge_cgroup(struct agent_sampler *s, char *err, size_t errlen)
 {
@@ -561,9 +683,14 @@ static int sampler_charge_cgroup(struct agent_sampler *s, char *err, size_t errl
 	}
 	if (s->cg_mode == CG_WALK) {
 		struct sampler_walk wk = { s, err, errlen, 0 };
+		int rc;
 
 		s->cg_gen = s->cg_gen + 1 ? s->cg_gen + 1 : 1;
-		return sampler_walk_dir(&wk, s->cg_path, 0);
+		memset(s->cg_walked, 0, (size_t)s->npus * sizeof *s->cg_walked);
+		rc = sampler_walk_dir(&wk, s->cg_path, 0);
+		if (rc < 0)
+			return rc;
+		return sampler_charge_usage(s, err, errlen);
 	}
 	return 0;
 }
@@ -579,11 +706,18 @@ static void sampler_commit_cgroup(struct agent_sampler *s)
 
 		for (size_t i = 0; i < s->ncgp; i++)
 			if (s->cgp[i].gen == s->cg_gen) {
+				s->cgp[i].last = s->cgp[i].next >= s->cgp[i].ticks
+						 ? s->cgp[i].next - s->cgp[i].ticks
+						 : s->cgp[i].next;
+				if (!s->cg_started)
+					s->cgp[i].last = 0;
 				s->cgp[i].ticks = s->cgp[i].next;
 				s->cgp[k++] = s->cgp[i];
 			}
 		s->ncgp = k;
 		s->cg_started = 1;
+		s->cg_usage_prev = s->cg_usage_next;
+		s->cg_usage_ok = s->cg_usage_next_ok;
 	}
 }
 
@@ -594,12 +728,14 @@ int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path)
 	int fd;
 
 	sampler_close(&s->cg_fd);
+	sampler_close(&s->cg_usage_fd);
 	free(s->cg_path);
 	s->cg_path = NULL;
 	s->cg_mode = CG_NONE;
 	s->cg_prev_ok = 0;
 	s->ncgp = 0;
 	s->cg_started = 0;
+	s->cg_usage_ok = s->cg_usage_next_ok = 0;
 	if (!path)
 		return 0;
 	if (path[0] != '/' || strlen(path) > 3000)
@@ -641,6 +777,10 @@ int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path)
 		return rc;
 	}
 	s->cg_mode = CG_WALK;
+	snprintf(file, sizeof file, "%s/cpu.stat", path);
+	s->cg_usage_fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (s->cg_usage_fd >= 0 && sampler_read_usage(s, NULL, 0) < 0)
+		sampler_close(&s->cg_usage_fd); /* v1 cpu.stat: no usage_usec */
 	/* Baseline walk: what is in the cgroup now is charged from now on.
 	 * Its charges land in ours[], which the next sample clears. */
 	if (sampler_charge_cgroup(s, NULL, 0) == 0)

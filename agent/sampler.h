@@ -86,7 +86,13 @@ int agent_sampler_set_workers(struct agent_sampler *s,
  * in ns). What it used since the last sample is charged to its PU at the
  * next sample, and the PID leaves the worker set. Without this, CPU a
  * worker used just before exiting counts as others' load for one sample.
- * -ENOENT when the PID was not declared. */
+ * (wait4's figure includes the children it reaped: by PID those were never
+ * charged, and the PU's own busy time caps the charge.) Under a cgroup:
+ * with cpuacct or a cgroup2 cpu.stat the group keeps the time of exited
+ * processes, so this does nothing and returns 0; a walked group without
+ * them charges a process it listed with at most what it used in its last
+ * interval (the rest is its reaped children, charged by the walk). -ENOENT
+ * when the PID was neither declared nor seen in the cgroup. */
 int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
 				uint64_t cpu_ns);
 /* Charge CPU time by cgroup instead of by PID: path of a cgroup directory
@@ -94,10 +100,15 @@ int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
  * NULL clears it. The path is absolute (not under the procfs root); with
  * cpuacct the whole subtree counts, without it cgroup.procs of the directory
  * and its subdirectories are walked each sample and PID/stat read under the
- * procfs root. Processes in it now are charged from now on; ones that join
- * later from their start. Returns 0, -EINVAL (relative path) or -ENOENT
- * (neither file exists). Do not also declare the same processes with
- * agent_sampler_set_workers: they would be charged twice. */
+ * procfs root, each process charged to the PU it last ran on. A walked
+ * group with a cgroup2 cpu.stat (usage_usec) also charges what the walk
+ * could not see, processes that exited or ran only between two samples:
+ * to the PUs the vanished processes last ran on (by their last interval's
+ * share), else to the PUs the walk charged. Processes in it now are
+ * charged from now on; ones that join later from their start. Returns 0,
+ * -EINVAL (relative path) or -ENOENT (neither file exists). Do not also
+ * declare the same processes with agent_sampler_set_workers: they would be
+ * charged twice. */
 int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path);
 /* Take a sample at monotonic time now_ns (0: read the clock). On success
  * *snap points into the sampler and stays valid until the next call.

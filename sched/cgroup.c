@@ -1300,6 +1300,19 @@ const char *sched_cgroup_batch_path(const struct sched_cgroup *b,
 	return buf;
 }
 
+/* The batch's directory that accounts its CPU time; see cgroup.h. */
+const char *sched_cgroup_batch_cpu_path(const struct sched_cgroup *b,
+					char *buf, size_t len)
+{
+	const struct cg_hier *h = cg_find(&b->t, CG_CPUACCT);
+
+	if (!h)
+		h = cg_tracker(&b->t);
+	if (cg_path(buf, len, h, b->rel, NULL) < 0)
+		return NULL;
+	return buf;
+}
+
 /* Whether the kernel offers cpu.idle here. */
 int sched_cgroup_has_idle(const struct sched_cgroup *b)
 {

@@ -143,6 +143,15 @@ const char *sched_cgroup_batch_name(const struct sched_cgroup *b);
  * the cgroup2 tree) written to buf, or NULL when none has it. */
 const char *sched_cgroup_batch_path(const struct sched_cgroup *b,
 				    const char *ctrl, char *buf, size_t len);
+/* Absolute path of the batch's group that accounts its CPU time, for
+ * agent_sampler_set_cgroup: the cpuacct hierarchy when the tree has one
+ * (v1: cpuacct.usage_percpu of the whole subtree; v2: the cgroup2 group,
+ * whose cpu.stat has the subtree's total), else the cgroup2 tree (hybrid),
+ * else the hierarchy that tracks the tasks (v1 freezer, else any). Every
+ * task and worker group is under it, and so is everything their processes
+ * fork. Written to buf; NULL when it does not fit. */
+const char *sched_cgroup_batch_cpu_path(const struct sched_cgroup *b,
+					char *buf, size_t len);
 /* 1 when the kernel has cpu.idle for the batch's cpu controller. */
 int sched_cgroup_has_idle(const struct sched_cgroup *b);
 

@@ -1303,7 +1303,8 @@ static size_t pool_gate_list(const nicely_pool *p, struct pool_gate_worker *gw)
 		    (p->w[i].st != PW_FREE && p->w[i].inflight > 0))
 			gw[n++] = (struct pool_gate_worker){ i, p->w[i].pid,
 							     p->w[i].cpu,
-							     p->w[i].paused };
+							     p->w[i].paused,
+							     p->w[i].cg != NULL };
 	return n;
 }
 
@@ -2796,8 +2797,15 @@ static int pool_cg_open(nicely_pool *p)
 	p->cg_weight = pr->weight;
 	err[0] = 0;
 	e = sched_cgroup_batch_open(&p->cg, &co, err, sizeof err);
-	if (e == 0)
+	if (e == 0) {	/* workers' children count as ours too */
+		if ((e = pool_gate_set_cgroup(p->gate, p->cg)) < 0)
+			pool_log(p, NICELY_LOG_WARNING, -1, 0,
+				 "cannot read the pool's CPU time from its "
+				 "cgroup (%s); the CPU time of processes that "
+				 "workers fork counts as others' load",
+				 strerror(-e));
 		return 0;
+	}
 	p->cg = NULL;
 	if (e == -EACCES || e == -EPERM || e == -EROFS)
 		snprintf(line, sizeof line, "%s", err);
@@ -2826,6 +2834,8 @@ static void pool_cg_close(nicely_pool *p)
 	char err[1024];
 
 	pool_cg_slots_drop(p);
+	if (p->gate)
+		pool_gate_set_cgroup(p->gate, NULL);
 	if (p->cg && sched_cgroup_batch_close(p->cg, err, sizeof err) < 0)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 	p->cg = NULL;

@@ -15,6 +15,7 @@
 #include "agent/topology.h"
 #include "policy/config.h"
 #include "policy/decide.h"
+#include "sched/cgroup.h"
 #include "sched/lease.h"
 #include "sched/pool_gate.h"
 #include "nicely.h"
@@ -43,6 +44,9 @@ struct pool_gate {
 	char warn_note[PATH_MAX + 512];	/* pending notes, "" = none */
 	char info_note[PATH_MAX + 256];
 	char note_out[PATH_MAX + 512];	/* what pool_gate_note returned */
+	int cg_charged;			/* the sampler charges by the batch
+					 * cgroup: its workers are not
+					 * declared by PID */
 };
 
 /* Read the config files and resolve the preset into g->preset. */
@@ -200,7 +204,26 @@ const char *pool_gate_warning(const struct pool_gate *g)
 	return g->warn;
 }
 
-/* Declare our workers to the sampler; fills g->pw too. */
+/* Charge by the batch cgroup; see pool_gate.h. */
+int pool_gate_set_cgroup(struct pool_gate *g, const struct sched_cgroup *cg)
+{
+	char path[4096];
+	int rc;
+
+	g->cg_charged = 0;
+	if (!cg) {
+		agent_sampler_set_cgroup(g->smp, NULL);
+		return 0;
+	}
+	if (!sched_cgroup_batch_cpu_path(cg, path, sizeof path))
+		return -ENAMETOOLONG;
+	rc = agent_sampler_set_cgroup(g->smp, path);
+	g->cg_charged = rc == 0;
+	return rc;
+}
+
+/* Declare our workers to the sampler (by PID only those outside the
+ * charged cgroup); fills g->pw, the policy's view of every worker, too. */
 static void gate_declare(struct pool_gate *g, const struct pool_gate_worker *w,
 			 size_t nw)
 {
@@ -211,7 +234,7 @@ static void gate_declare(struct pool_gate *g, const struct pool_gate_worker *w,
 				       : -1;
 
 		g->pw[i] = (struct policy_worker){ w[i].id, pu, w[i].paused };
-		if (w[i].pid > 0)
+		if (w[i].pid > 0 && !(g->cg_charged && w[i].in_cgroup))
 			g->refs[nref++] = (struct agent_worker_ref){ w[i].pid, pu };
 	}
 	agent_sampler_set_workers(g->smp, g->refs, nref);

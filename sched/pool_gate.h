@@ -12,6 +12,7 @@
 
 struct pool_gate;
 struct policy_preset;
+struct sched_cgroup;
 
 struct pool_gate_opts {
 	const char *preset;	/* NULL: the configured default */
@@ -26,6 +27,7 @@ struct pool_gate_worker {
 	pid_t pid;	/* 0 while not known yet */
 	int cpu;	/* Linux CPU it is pinned to, -1 if none */
 	int paused;
+	int in_cgroup;	/* it sits in a group under the pool's batch cgroup */
 };
 
 enum pool_gate_act { POOL_GATE_MOVE, POOL_GATE_PAUSE, POOL_GATE_RESUME,
@@ -67,6 +69,12 @@ int pool_gate_warmup_ms(const struct pool_gate *g);
 const struct policy_preset *pool_gate_preset(const struct pool_gate *g);
 /* A warning from resolving the preset (a clamp by [limits]), or "". */
 const char *pool_gate_warning(const struct pool_gate *g);
+/* Charge our CPU time by the pool's batch cgroup (NULL: stop): its whole
+ * subtree, the processes that workers fork included, counts as ours, and
+ * only workers outside it (in_cgroup 0) are declared by PID. Without it
+ * each worker's PID is declared and its children's CPU time is not seen.
+ * 0, or -errno when the sampler cannot read the group (then by PID). */
+int pool_gate_set_cgroup(struct pool_gate *g, const struct sched_cgroup *cg);
 /* Our live workers changed (one started): the sampler counts their CPU
  * time as ours from now on, not as others' load. */
 void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,

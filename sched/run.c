@@ -84,6 +84,8 @@ struct run {
 	uint64_t cg_made;	/* task groups made: the n of task-<n> */
 	int cg_fresh;		/* groups are never reused (their peak
 				 * memory cannot be reset on this kernel) */
+	int cg_charged;		/* the sampler charges our CPU by the batch
+				 * cgroup (tasks' children too), not by PID */
 	int autogroup_restore;	/* session autogroup nice to put back, -1 */
 	struct sched_lease *lease; /* per-user [limits] max_pus, NULL: none */
 	int lease_said;		/* the wait for other batches was announced */
@@ -1273,6 +1275,8 @@ static void run_tick(struct run *r)
 	for (struct queue_task *t = r->running; t; t = t->next) {
 		if (t->pid <= 0 || t->exited)
 			continue;
+		/* the policy still sees each task (where it runs, paused);
+		 * the sampler sees their PIDs only without the cgroup */
 		r->wr[n].pid = t->pid;
 		r->wr[n].pu = r->pin ? t->pu : -1;
 		r->pw[n].id = (int64_t)t->seq;
@@ -1280,7 +1284,7 @@ static void run_tick(struct run *r)
 		r->pw[n].paused = t->paused;
 		n++;
 	}
-	agent_sampler_set_workers(r->o->sampler, r->wr, n);
+	agent_sampler_set_workers(r->o->sampler, r->wr, r->cg_charged ? 0 : n);
 	if (agent_sampler_sample(r->o->sampler, 0, &snap, ebuf, sizeof ebuf) < 0
 	    || !snap) {
 		fprintf(stderr, "nicely: sampling the machine: %s\n", ebuf);
@@ -1784,6 +1788,28 @@ static void run_cgroup_open(struct run *r)
 	}
 }
 
+/* Our own CPU time for the sampler: with the batch's cgroups, the whole
+ * subtree (every task, and whatever its processes fork) counts as ours,
+ * so a task's children are not taken for others' load; without them (or
+ * when the sampler cannot read it) each task's PID is declared at every
+ * tick, and its children are not seen. */
+static void run_cgroup_charge(struct run *r)
+{
+	char path[4096];
+	int e;
+
+	r->cg_charged = 0;
+	if (!r->cg || !sched_cgroup_batch_cpu_path(r->cg, path, sizeof path))
+		return;
+	e = agent_sampler_set_cgroup(r->o->sampler, path);
+	if (e == 0)
+		r->cg_charged = 1;
+	else
+		fprintf(stderr, "nicely: cannot read the CPU time of %s (%s); "
+			"the CPU time of tasks' child processes counts as "
+			"others' load\n", path, strerror(-e));
+}
+
 /* Set up the loop, timers and policy memory. */
 static int run_init(struct run *r, const struct run_opts *o, char *err,
 		    size_t errlen)
@@ -1834,6 +1860,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 		return e;
 	}
 	run_cgroup_open(r);
+	run_cgroup_charge(r);
 	run_lease_open(r);
 	loop_add(&r->loop, &r->w_sig, r->sigfd, EPOLLIN, run_on_signal);
 	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
@@ -1881,6 +1908,9 @@ static void run_fini(struct run *r)
 	free(r->slot_cg);
 	r->slot_cg = NULL;
 	r->nslot_cg = 0;
+	if (r->cg_charged)
+		agent_sampler_set_cgroup(r->o->sampler, NULL);
+	r->cg_charged = 0;
 	if (r->cg && sched_cgroup_batch_close(r->cg, err, sizeof err) < 0)
 		fprintf(stderr, "nicely: %s\n", err);
 	r->cg = NULL;

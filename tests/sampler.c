@@ -260,6 +260,76 @@ static void test_cgroup(void)
 	ok(rmdir(dir) == 0, "temporary cgroup tree removed");
 }
 
+/* A walked cgroup without cpu.stat: a reaped process hands its rusage
+ * over, but never more than it used in its last interval (wait4 counts the
+ * children it reaped, which the walk charged already). With a cgroup2
+ * cpu.stat, the subtree's total charges what vanished processes used. */
+static void test_cgroup_exit(void)
+{
+	char dir[] = "/tmp/nicely-sampler-cgx.XXXXXX", path[PATH_MAX + 32];
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick_ns = 1000000000ull / (uint64_t)hz;
+	const struct agent_snapshot *snap;
+	struct agent_sampler *s;
+
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp");
+	put(dir, "cgroup.procs", "4242\n");
+	for (int round = 0; round < 2; round++) {
+		/* 4242 used 30 ticks on CPU 0 from workers/t0 to t1 (180 then) */
+		s = new_sampler(1);
+		step_ok(s, "workers", 0);
+		is_int(agent_sampler_set_cgroup(s, dir), 0, "walked cgroup, no cpu.stat");
+		step_ok(s, "workers", 1);
+		/* reaped: 20 ticks of its own since t1 plus 40 of a reaped child
+		 * (round 0), or only 10 of its own (round 1) */
+		uint64_t more = round == 0 ? 60 : 10;
+
+		put(dir, "cgroup.procs", "");
+		is_int(agent_sampler_worker_exited(s, 4242, (180 + more) * tick_ns), 0,
+		       "a reaped process of the walked cgroup is known");
+		is_int(agent_sampler_worker_exited(s, 4242, 0), -ENOENT, "... once");
+		snap = step_ok(s, "basic", 2);
+		is_near(snap->pu[0].busy_ours, round == 0 ? 0.30 : 0.10, EPS,
+			round == 0 ? "rusage with reaped children: capped at its last interval's 30 ticks"
+				   : "rusage within its last interval: all of it");
+		agent_sampler_free(s);
+		put(dir, "cgroup.procs", "4242\n");
+	}
+	/* cpu.stat: 4242 vanishes without a reap (a grandchild); the total
+	 * grew by 50 ticks: charged where 4242 last ran (PU 0) */
+	snprintf(path, sizeof path, "%s/cpu.stat", dir);
+	put(dir, "cpu.stat", "usage_usec 1000000\nuser_usec 0\n");
+	s = new_sampler(1);
+	step_ok(s, "workers", 0);
+	is_int(agent_sampler_set_cgroup(s, dir), 0, "walked cgroup with cpu.stat");
+	char val[64];
+
+	snprintf(val, sizeof val, "usage_usec %llu\n",
+		 1000000ull + 30ull * 1000000ull / (unsigned long long)hz);
+	put(dir, "cpu.stat", val);
+	snap = step_ok(s, "workers", 1);
+	is_near(snap->pu[0].busy_ours, 0.30, EPS, "cpu.stat agrees with the walk: 30 ticks");
+	put(dir, "cgroup.procs", "");
+	snprintf(val, sizeof val, "usage_usec %llu\n",
+		 1000000ull + 80ull * 1000000ull / (unsigned long long)hz);
+	put(dir, "cpu.stat", val);
+	is_int(agent_sampler_worker_exited(s, 4242, 0), 0, "with cpu.stat a reap needs no figure");
+	snap = step_ok(s, "basic", 2);
+	is_near(snap->pu[0].busy_ours, 0.50, EPS, "vanished: cpu.stat's 50 more ticks on its PU");
+	is_near(snap->pu[2].busy_ours, 0, EPS, "... and nowhere else");
+	put(dir, "cpu.stat", "usage_usec x\n");
+	char err[512] = "";
+
+	is_int(step(s, "basic", 2, &snap, err, sizeof err), -EBADMSG, "garbage cpu.stat is -EBADMSG");
+	ok(strstr(err, "cpu.stat line 1"), "error names the cgroup file: %s", err);
+	agent_sampler_free(s);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	unlink(path);
+	ok(rmdir(dir) == 0, "temporary cgroup removed");
+}
+
 /* Counters of ours that go back are not a huge charge: a cpuacct cgroup
  * made anew, and a PID in a walked cgroup reused by a new process (its
  * ticks since start are all new). */
@@ -498,6 +568,7 @@ int main(int argc, char **argv)
 	test_basic();
 	test_workers();
 	test_cgroup();
+	test_cgroup_exit();
 	test_ours_back();
 	test_offline();
 	test_backwards();

@@ -1,6 +1,6 @@
 /* libFuzzer target for agent/procfs: the first byte picks a parser (stat,
- * loadavg, pressure/cpu, meminfo, PID/stat, usage_percpu, cgroup.procs), the
- * rest is the file. Parsers must never read past the buffer, crash, or hand
+ * loadavg, pressure/cpu, meminfo, PID/stat, usage_percpu, cgroup.procs,
+ * cgroup2 cpu.stat), the rest is the file. Parsers must never read past the buffer, crash, or hand
  * back numbers that break their invariants (busy <= total). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0:
 		procfs_parse_stat(buf, size - 1, fuzz_cpu, NULL, &running, &e);
 		break;
@@ -71,6 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 6:
 		procfs_parse_pids(buf, size - 1, fuzz_pid, NULL, &e);
+		break;
+	case 7:
+		if (procfs_parse_usage_usec(buf, size - 1, &a, &e) == 0 &&
+		    a >= (1ULL << 58))
+			abort();
 		break;
 	}
 	free(buf);
