@@ -521,11 +521,27 @@ static int cg_rmtree(const struct cg_tree *t, const struct cg_hier *h,
 	return r < 0 ? r : cg_rmtree_path(t, h, path, err, errlen);
 }
 
+/* The next PID of a cgroup.procs text from *p on (*p is moved past it),
+ * or 0 at the end. */
+static long cg_next_pid(char **p)
+{
+	char *end;
+	long pid;
+
+	while (**p) {
+		pid = strtol(*p, &end, 10);
+		*p = end == *p ? *p + 1 : end;
+		if (pid > 0)
+			return pid;
+	}
+	return 0;
+}
+
 /* Count the pids in path/cgroup.procs and below; when sig, send it to each
  * (never to ourselves). Returns the count or -errno. */
 static int cg_procs_walk(const char *path, int sig)
 {
-	char f[PATH_MAX], buf[65536], *p, *end;
+	char f[PATH_MAX], buf[65536], *p;
 	struct dirent *de;
 	int n = 0, r;
 	ssize_t len;
@@ -537,14 +553,7 @@ static int cg_procs_walk(const char *path, int sig)
 	len = cg_read_path(f, buf, sizeof(buf));
 	if (len < 0)
 		return len == -ENOENT ? 0 : (int)len;
-	for (p = buf; *p; p = end) {
-		pid = strtol(p, &end, 10);
-		if (end == p) {
-			end = p + 1;
-			continue;
-		}
-		if (pid <= 0)
-			continue;
+	for (p = buf; (pid = cg_next_pid(&p)) > 0;) {
 		n++;
 		if (sig && pid != getpid())
 			kill((pid_t)pid, sig);
@@ -1601,7 +1610,7 @@ static int cg_attach_all(struct sched_cgroup_task *t, const struct cg_hier *h,
 			 char *err, size_t errlen)
 {
 	const struct cg_tree *tr = &t->batch->t;
-	char buf[65536], val[24], *p, *end;
+	char buf[65536], val[24], *p;
 	ssize_t n = cg_read(cg_tracker(tr), t->rel, "cgroup.procs", buf,
 			    sizeof(buf));
 	long pid;
@@ -1612,14 +1621,7 @@ static int cg_attach_all(struct sched_cgroup_task *t, const struct cg_hier *h,
 		       t->rel, strerror((int)-n));
 		return (int)n;
 	}
-	for (p = buf; *p; p = end) {
-		pid = strtol(p, &end, 10);
-		if (end == p) {
-			end = p + 1;
-			continue;
-		}
-		if (pid <= 0)
-			continue;
+	for (p = buf; (pid = cg_next_pid(&p)) > 0;) {
 		snprintf(val, sizeof(val), "%ld", pid);
 		r = cg_write(tr, h, t->rel, "cgroup.procs", val, err, errlen);
 		if (r < 0 && r != -ESRCH)	/* ESRCH: it just exited */

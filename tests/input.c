@@ -13,27 +13,12 @@
 #include <unistd.h>
 
 #include "sched/input.h"
+#include "tests/proc_status.h"
 #include "tests/tap.h"
 
 #define NBIG 1000000
 
 static char tmpdir[] = "/tmp/nicely-input-XXXXXX";
-
-/* Resident memory of this process in KiB, from /proc/self/status. */
-static long vmrss_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* Write data to a new file in the temp dir; returns its path (static). */
 static const char *write_file(const char *name, const char *data, size_t len)
@@ -314,7 +299,7 @@ static long stream_check(struct input *in, long n, const char *what)
 {
 	const char *const *v;
 	char err[256], want[32];
-	long before = vmrss_kb(), peak = before, got = 0, bad = 0;
+	long before = proc_status_kb("VmRSS"), peak = before, got = 0, bad = 0;
 	int r;
 
 	while ((r = input_next(in, &v, err, sizeof err)) == 1) {
@@ -324,7 +309,7 @@ static long stream_check(struct input *in, long n, const char *what)
 			bad += strcmp(v[0], want) != 0;
 		}
 		if (got % 100000 == 0) {
-			long now = vmrss_kb();
+			long now = proc_status_kb("VmRSS");
 
 			if (now > peak)
 				peak = now;

@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "lib_util.h"
+#include "proc_status.h"
 
 /* x*x; the element's value picks how it is returned (see below). */
 static int t_shapes(const void *arg, size_t len, nicely_out *out, void *st)
@@ -48,22 +49,6 @@ static int t_slow_square(const void *arg, size_t len, nicely_out *out,
 {
 	lib_sleep_ms(2);
 	return lib_square(arg, len, out, st);
-}
-
-/* RssShmem of this process in KiB (-1 when unknown). */
-static long rss_shmem_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "RssShmem: %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* A pool of 2 workers, with the arena size env set to mb ("" unsets). */
@@ -327,7 +312,7 @@ int main(void)
 		int64_t *xs = malloc(sizeof *xs * (size_t)n);
 		int64_t *out = calloc((size_t)n, sizeof *out);
 		int64_t first;
-		long kb0 = rss_shmem_kb(), kb1, kb2, done = 0;
+		long kb0 = proc_status_kb("RssShmem"), kb1, kb2, done = 0;
 		uint8_t *st = malloc((size_t)n);
 
 		for (long i = 0; i < n; i++)
@@ -336,10 +321,10 @@ int main(void)
 					 (size_t)n, 0, out, sizeof *out, st,
 					 &first),
 		   "a map_into of 3,000,000 elements (46 MiB in the arena)");
-		kb1 = rss_shmem_kb();
+		kb1 = proc_status_kb("RssShmem");
 		ok(p && !nicely_wait_all(p) && !wrong(out, n, 0),
 		   "its results are right");
-		kb2 = rss_shmem_kb();
+		kb2 = proc_status_kb("RssShmem");
 		if (kb0 < 0)
 			ok(1, "arena memory given back # SKIP no RssShmem in "
 			      "/proc/self/status");
