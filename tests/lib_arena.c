@@ -1,7 +1,8 @@
 /* libnicely's map arena (arguments and nicely_map_into results in shared
  * memory instead of the pipes): returns written in place in pieces, too
  * long, too short or with an error text; the caller changing its buffer
- * after the call; maps too big for the arena (NICELY_MAP_ARENA_MB) next to
+ * after the call; elements without arguments (only their results in the
+ * arena); maps too big for the arena (NICELY_MAP_ARENA_MB) next to
  * ones that fit; bad values of the variable; many maps queued at once;
  * kill_all and reset in the middle and the next map's results; the
  * arena's memory given back once it empties (RssShmem). */
@@ -49,6 +50,15 @@ static int t_slow_square(const void *arg, size_t len, nicely_out *out,
 {
 	lib_sleep_ms(2);
 	return lib_square(arg, len, out, st);
+}
+
+/* No argument (elem_size 0): 42 as 8 bytes, or -1 if handed one. */
+static int t_noarg(const void *arg, size_t len, nicely_out *out, void *st)
+{
+	int64_t v = arg || len ? -1 : 42;
+
+	(void)st;
+	return nicely_out_write(out, &v, sizeof v);
 }
 
 /* A pool of 2 workers, with the arena size env set to mb ("" unsets). */
@@ -188,7 +198,7 @@ static void check_bad_env(const char *val)
 int main(void)
 {
 	lib_env_setup();
-	tap_plan(25);
+	tap_plan(27);
 
 	check_shapes("", 20000);
 	check_shapes("0", 20000);	/* no arena: everything through pipes */
@@ -261,6 +271,24 @@ int main(void)
 		free(ob);
 		free(o1);
 		free(o2);
+	}
+
+	/* elements without arguments: only their results are in the arena */
+	{
+		nicely_pool *p = mkpool("");
+		int64_t out[3000], first;
+		long bad = 0;
+
+		memset(out, 0, sizeof out);
+		ok(p && !nicely_map_into(p, t_noarg, NULL, 0, 3000, 0, out,
+					 sizeof out[0], NULL, &first) &&
+			   !nicely_wait_all(p),
+		   "a map_into of 3,000 elements of no bytes runs");
+		for (int i = 0; i < 3000; i++)
+			bad += out[i] != 42;
+		ok(!bad, "each got no argument and its result is in the array "
+			 "(%ld wrong)", bad);
+		nicely_pool_free(p);
 	}
 
 	check_bad_env("abc");
