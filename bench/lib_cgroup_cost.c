@@ -13,29 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "nicely.h"
 #include "sched/cgroup.h"
-
-/* Monotonic seconds. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The task: x*x. */
-static int square(const void *arg, size_t len, nicely_out *out, void *st)
-{
-	int64_t x;
-
-	(void)len;
-	(void)st;
-	memcpy(&x, arg, sizeof x);
-	x *= x;
-	return nicely_out_write(out, &x, sizeof x);
-}
 
 /* Microseconds per task of a lifespan-1 map of n tasks, 2 workers; -1 when
  * the pool cannot be made (or has no cgroups while they were asked for). */

@@ -32,16 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "nicely.h"
-
-/* Monotonic seconds. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* CPU seconds of this process (the caller; workers not included). */
 static double cpu_s(void)
@@ -51,18 +43,6 @@ static double cpu_s(void)
 	getrusage(RUSAGE_SELF, &u);
 	return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
 	       (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
-}
-
-/* The task: x*x. */
-static int square(const void *arg, size_t len, nicely_out *out, void *st)
-{
-	int64_t x;
-
-	(void)len;
-	(void)st;
-	memcpy(&x, arg, sizeof x);
-	x *= x;
-	return nicely_out_write(out, &x, sizeof x);
 }
 
 /* Check every result; returns the number of wrong ones. */

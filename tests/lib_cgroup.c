@@ -280,6 +280,20 @@ static void in_groups(const char *conf)
 	unlink(path);
 }
 
+/* Step an idle pool until its last worker has exited (5 s at most), then
+ * read its counters into st. */
+static void workers_gone(nicely_pool *pool, nicely_stats *st)
+{
+	for (int i = 0; i < 100; i++) {
+		nicely_stats_get(pool, st);
+		if (!st->workers)
+			break;
+		lib_sleep_ms(50);	/* an idle pool's step does not wait */
+		nicely_step(pool, 0);
+	}
+	nicely_stats_get(pool, st);
+}
+
 /* Figures from exited workers' groups; reset removes the groups. */
 static void stats_reset(const char *conf)
 {
@@ -294,14 +308,7 @@ static void stats_reset(const char *conf)
 	is_int(nicely_pool_new(&pool, &o), 0, "pool with lifespan 1");
 	nicely_run(pool, t_mem, NULL, 0);
 	nicely_wait_all(pool);
-	for (int i = 0; i < 100; i++) {
-		nicely_stats_get(pool, &st);
-		if (!st.workers)
-			break;
-		lib_sleep_ms(50);	/* an idle pool's step does not wait */
-		nicely_step(pool, 0);
-	}
-	nicely_stats_get(pool, &st);
+	workers_gone(pool, &st);
 	ok(st.cgroup_cpu_ns > 0, "CPU time of the exited worker's group: %lld ns",
 	   (long long)st.cgroup_cpu_ns);
 	ok(st.cgroup_mem_peak >= (32 << 20),
@@ -468,26 +475,12 @@ static void reuse_slot(const char *conf)
 	nbatch = lib_cg_count(getpid());
 	nicely_run(pool, t_mem, NULL, 0);
 	nicely_wait_all(pool);
-	for (int i = 0; i < 100; i++) {
-		nicely_stats_get(pool, &st);
-		if (!st.workers)
-			break;
-		lib_sleep_ms(50);
-		nicely_step(pool, 0);
-	}
-	nicely_stats_get(pool, &st);
+	workers_gone(pool, &st);
 	one_ns = st.cgroup_cpu_ns;
 	for (int i = 0; i < 4; i++)
 		nicely_run(pool, t_mem, NULL, 0);
 	nicely_wait_all(pool);
-	for (int i = 0; i < 100; i++) {
-		nicely_stats_get(pool, &st);
-		if (!st.workers)
-			break;
-		lib_sleep_ms(50);
-		nicely_step(pool, 0);
-	}
-	nicely_stats_get(pool, &st);
+	workers_gone(pool, &st);
 	/* counted again at each reuse it would be 1+2+3+4+5 = 15 times one */
 	ok(one_ns > 0 && st.cgroup_cpu_ns > 3 * one_ns &&
 		   st.cgroup_cpu_ns < 8 * one_ns,

@@ -71,6 +71,18 @@ freezer_state() {
 	else echo THAWED; fi
 }
 batch_groups() { ls -d $CG/*/nicely/*-"$1"-* $CG/nicely/*-"$1"-* 2>/dev/null; }
+# A batch of two tasks that spin until $T/stop exists, both running: sets
+# pid (nicely's) and tasks (the two shells' PIDs).
+start_spinners() {
+	: >"$PIDS"
+	rm -f "$T/stop"
+	"$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; while [ ! -e '"$T"'/stop ]; do :; done; echo {}' \
+		::: 1 2 >"$T/out" 2>"$T/err" &
+	pid=$!
+	killme="$killme $pid"
+	wait_for lines_ge "$PIDS" 2
+	tasks=$(sort -u "$PIDS" | tr '\n' ' ')
+}
 json_statuses() { python3 -c '
 import json, sys
 print(" ".join(json.loads(l)["status"] for l in open(sys.argv[1])))' "$1"; }
@@ -114,14 +126,7 @@ grep -q "no running batch '$pid'" "$T/e"; ok $? "... naming it ($(cat "$T/e"))"
 no_survivors "status"
 
 # --- pause / resume: frozen, CPU time stands still, then all results ----
-: >"$PIDS"
-rm -f "$T/stop"
-"$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; while [ ! -e '"$T"'/stop ]; do :; done; echo {}' \
-	::: 1 2 >"$T/out" 2>"$T/err" &
-pid=$!
-killme="$killme $pid"
-wait_for lines_ge "$PIDS" 2
-tasks=$(sort -u "$PIDS" | tr '\n' ' ')
+start_spinners
 "$NICELY" pause >"$T/o" 2>&1
 is "$?" 0 "pause: exit 0 ($(cat "$T/o"))"
 if [ -n "$(freezer_groups $pid)" ]; then
@@ -185,14 +190,7 @@ no_survivors "no cgroups"
 
 # Ctrl-Z (SIGTSTP) pauses the batch before nicely stops itself; SIGCONT
 # (fg, bg) resumes it
-: >"$PIDS"
-rm -f "$T/stop"
-"$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; while [ ! -e '"$T"'/stop ]; do :; done; echo {}' \
-	::: 1 2 >"$T/out" 2>"$T/err" &
-pid=$!
-killme="$killme $pid"
-wait_for lines_ge "$PIDS" 2
-tasks=$(sort -u "$PIDS" | tr '\n' ' ')
+start_spinners
 kill -TSTP $pid
 is_stopped() { [ "$(pstate $1)" = T ]; }
 wait_for is_stopped $pid
