@@ -1,7 +1,9 @@
 # nicely: one plain Makefile. `make`, `make check`, `make demo`,
 # `make sanitize`, `make install` (PREFIX, DESTDIR), `make bench`, `make fuzz`.
-# Every C file under agent/ policy/ sched/ is part of the core; files named
-# main_*.c are programs. Every tests/*.c is one TAP test program, every
+# The C files under agent/ policy/ sched/ (not its subfolders) are the core
+# every face shares; sched/lib/ is libnicely's own (with the core it makes
+# libnicely.so, which links no CLI code); sched/cli/ is the `nicely`
+# command's. Files named main_*.c are programs. Every tests/*.c is one TAP test program, every
 # tests/helpers/*.c a helper program tests run, every bench/*.c a benchmark.
 
 PREFIX    ?= /usr/local
@@ -33,9 +35,13 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 # B is the build directory of a variant: build (default) or build/asan.
 B         ?= build
 
-CORE_SRC  := $(filter-out %/main_nicely.c %/main_agent.c,\
+CORE_SRC  := $(filter-out %/main_agent.c,\
              $(wildcard agent/*.c policy/*.c sched/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/obj/%.o)
+LIB_SRC   := $(wildcard sched/lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+CLI_SRC   := $(filter-out %/main_nicely.c,$(wildcard sched/cli/*.c))
+CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_SRC  := $(wildcard tests/*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
 HELP_SRC  := $(wildcard tests/helpers/*.c)
@@ -46,12 +52,16 @@ EX_SRC    := $(wildcard examples/*.c)
 EXAMPLES  := $(EX_SRC:examples/%.c=$(B)/examples/%)
 PROGS     := $(B)/nicely $(if $(wildcard agent/main_agent.c),$(B)/nicely-agent)
 CORE_A    := $(B)/libnicely_core.a
+LIB_A     := $(B)/libnicely_lib.a
+CLI_A     := $(B)/libnicely_cli.a
+# what the tests, helpers and benchmarks link: every face and the core
+ALL_A     := $(CLI_A) $(LIB_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
         bench fuzz fuzz-smoke
 
-all: $(PROGS) $(CORE_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
+all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
 
 # pkg-config file of libnicely, for the installed paths (install writes it
@@ -70,12 +80,20 @@ $(CORE_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SHLIB): $(CORE_OBJ)
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI_A): $(CLI_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHLIB): $(LIB_OBJ) $(CORE_OBJ)
 	$(CC_ALL) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -Wl,-z,now -o $@ $^ $(LDFLAGS) $(LDLIBS)
 	ln -sf libnicely.so.$(VERSION) $(B)/libnicely.so.$(SOVERSION)
 	ln -sf libnicely.so.$(SOVERSION) $(B)/libnicely.so
 
-$(B)/nicely: $(B)/obj/sched/main_nicely.o $(CORE_A)
+$(B)/nicely: $(B)/obj/sched/cli/main_nicely.o $(CLI_A) $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
@@ -83,19 +101,19 @@ $(B)/nicely-agent: $(B)/obj/agent/main_agent.o $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(B)/tests/%.t: $(B)/obj/tests/%.o $(CORE_A)
+$(B)/tests/%.t: $(B)/obj/tests/%.o $(ALL_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(CORE_A)
+$(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(ALL_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(B)/bench/%: $(B)/obj/bench/%.o $(CORE_A)
+$(B)/bench/%: $(B)/obj/bench/%.o $(ALL_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(B)/examples/%: $(B)/obj/examples/%.o $(CORE_A)
+$(B)/examples/%: $(B)/obj/examples/%.o $(LIB_A) $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 

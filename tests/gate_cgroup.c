@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "sched/cgroup.h"
-#include "sched/pool_gate.h"
+#include "sched/lib/pool_gate.h"
 #include "tests/tap.h"
 
 /* Paths here are short temporary names; GCC cannot know that. */

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sched/input.h"
+#include "sched/cli/input.h"
 #include "tests/proc_status.h"
 #include "tests/tap.h"
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sched/joblog.h"
+#include "sched/cli/joblog.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/nicely-joblog-XXXXXX";

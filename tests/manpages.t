@@ -87,7 +87,7 @@ for h in $(grep -E '^\.SS "nicely [a-z\\-]+"$' "$MAN1" | sed 's/^\.SS "nicely \(
 done
 
 # every environment variable the sources read
-envs=$(cd "$top" && cat agent/*.c policy/*.c sched/*.c 2>/dev/null | grep -oE 'getenv\("[A-Z_]+"\)' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+envs=$(cd "$top" && cat agent/*.c policy/*.c sched/*.c sched/*/*.c 2>/dev/null | grep -oE 'getenv\("[A-Z_]+"\)' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
 [ -n "$envs" ]; ok $? "the sources read environment variables ($(echo $envs))"
 doc=$(section "$MAN1" ".SH ENVIRONMENT" | awk 'prev == ".TP" { print $2 } { prev = $1 }' | sort -u)
 missing=$(comm -23 <(printf '%s\n' "$envs") <(printf '%s\n' "$doc"))

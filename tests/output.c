@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sched/output.h"
+#include "sched/cli/output.h"
 #include "tests/tap.h"
 
 /* Read everything written to a temp fd back into a malloc'd string. */

@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "sched/progress.h"
+#include "sched/cli/progress.h"
 #include "tests/tap.h"
 
 /* Format st at width and return a static copy. */

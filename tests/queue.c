@@ -3,7 +3,7 @@
  * tasks in front. No processes. */
 #include <errno.h>
 
-#include "sched/queue.h"
+#include "sched/cli/queue.h"
 #include "tests/tap.h"
 
 /* Every (state, event) pair: allowed ones move, the others are refused. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched/template.h"
+#include "sched/cli/template.h"
 #include "tests/tap.h"
 
 #define MAXW 16

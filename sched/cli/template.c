@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "agent/errmsg.h"
-#include "sched/template.h"
+#include "sched/cli/template.h"
 
 enum template_kind {
 	TEMPLATE_LIT,	/* text[off .. off+len) as it is */

@@ -14,9 +14,9 @@
 #include "agent/topology.h"
 #include "policy/config.h"
 #include "policy/preset.h"
-#include "sched/input.h"
-#include "sched/queue.h"
-#include "sched/template.h"
+#include "sched/cli/input.h"
+#include "sched/cli/queue.h"
+#include "sched/cli/template.h"
 
 enum run_halt_when { RUN_HALT_NEVER, RUN_HALT_NOW, RUN_HALT_SOON };
 enum run_halt_what { RUN_HALT_FAIL, RUN_HALT_SUCCESS, RUN_HALT_DONE };

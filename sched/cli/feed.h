@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "sched/input.h"
+#include "sched/cli/input.h"
 
 struct feed;
 

@@ -18,14 +18,14 @@
 #include "agent/sampler.h"
 #include "agent/topology.h"
 #include "policy/config.h"
-#include "sched/cli.h"
-#include "sched/input.h"
-#include "sched/joblog.h"
-#include "sched/output.h"
-#include "sched/progress.h"
-#include "sched/run.h"
+#include "sched/cli/cli.h"
+#include "sched/cli/input.h"
+#include "sched/cli/joblog.h"
+#include "sched/cli/output.h"
+#include "sched/cli/progress.h"
+#include "sched/cli/run.h"
 #include "sched/rundir.h"
-#include "sched/template.h"
+#include "sched/cli/template.h"
 
 #define CLI_RUN_USAGE_EXIT 255
 

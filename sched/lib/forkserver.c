@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sched/forkserver.h"
-#include "sched/wire.h"
+#include "sched/lib/forkserver.h"
+#include "sched/lib/wire.h"
 
 struct fs_state {
 	int sock, sigfd;

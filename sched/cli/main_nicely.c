@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sched/cli.h"
+#include "sched/cli/cli.h"
 
 struct command {
 	const char *name;

@@ -17,7 +17,7 @@
 
 #include "agent/sampler.h"
 #include "agent/topology.h"
-#include "sched/cli.h"
+#include "sched/cli/cli.h"
 
 struct top_opts {
 	int once, json;

@@ -25,11 +25,11 @@
 #include "sched/cgroup.h"
 #include "sched/ctl.h"
 #include "sched/ctl_proto.h"
-#include "sched/feed.h"
+#include "sched/cli/feed.h"
 #include "sched/lease.h"
 #include "sched/loop.h"
-#include "sched/output.h"
-#include "sched/run.h"
+#include "sched/cli/output.h"
+#include "sched/cli/run.h"
 #include "sched/spawn.h"
 
 #define RUN_FIRST_TICK_NS 100000000ull /* second sample: first deltas */

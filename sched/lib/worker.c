@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sched/wire.h"
-#include "sched/worker.h"
+#include "sched/lib/wire.h"
+#include "sched/lib/worker.h"
 
 #define WK_NO_FRAME ((size_t)-1)
 #define WK_FLUSH_AT (64u * 1024)

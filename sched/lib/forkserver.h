@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "sched/cgroup.h"
-#include "sched/worker.h"
+#include "sched/lib/worker.h"
 
 /* Most fds on one message: task, result, stderr, then one cgroup.procs
  * file per hierarchy of the worker's cgroup. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sched/output.h"
+#include "sched/cli/output.h"
 
 static size_t output_budget = 32u * 1024 * 1024;
 static size_t output_in_mem;

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "sched/progress.h"
+#include "sched/cli/progress.h"
 
 #define PROGRESS_MIN_WIDTH 20
 #define PROGRESS_MIN_BAR 10

@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "sched/cli.h"
-#include "sched/ctl_client.h"
+#include "sched/cli/cli.h"
+#include "sched/cli/ctl_client.h"
 #include "sched/ctl_proto.h"
 #include "sched/rundir.h"
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sched/ctl_client.h"
+#include "sched/cli/ctl_client.h"
 #include "sched/ctl_proto.h"
 
 /* A whole non-negative decimal number (a pid). */

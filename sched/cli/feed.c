@@ -12,7 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "sched/feed.h"
+#include "sched/cli/feed.h"
 
 struct feed_item {
 	struct feed_item *next;

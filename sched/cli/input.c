@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "agent/errmsg.h"
-#include "sched/input.h"
+#include "sched/cli/input.h"
 
 #define INPUT_BUF_START (64 * 1024)
 /* A regular first file up to this size is counted at open for input_total. */

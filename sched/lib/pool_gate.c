@@ -17,7 +17,7 @@
 #include "policy/decide.h"
 #include "sched/cgroup.h"
 #include "sched/lease.h"
-#include "sched/pool_gate.h"
+#include "sched/lib/pool_gate.h"
 #include "nicely.h"
 
 struct pool_gate {

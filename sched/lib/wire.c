@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sched/wire.h"
+#include "sched/lib/wire.h"
 
 /* Make room for n more bytes after len. */
 int wire_buf_reserve(struct wire_buf *b, size_t n)

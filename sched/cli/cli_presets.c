@@ -14,7 +14,7 @@
 
 #include "policy/config.h"
 #include "policy/presets.h"
-#include "sched/cli.h"
+#include "sched/cli/cli.h"
 
 /* Problems collected while loading, printed or put in JSON afterwards. */
 struct cli_problems {

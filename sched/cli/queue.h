@@ -13,7 +13,7 @@
 
 #include "sched/cgroup.h"
 #include "sched/loop.h"
-#include "sched/output.h"
+#include "sched/cli/output.h"
 
 enum queue_state {
 	QUEUE_WAITING,	/* read, not running (first time or requeued) */

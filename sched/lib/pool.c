@@ -23,10 +23,10 @@
 
 #include "nicely.h"
 #include "sched/cgroup.h"
-#include "sched/forkserver.h"
-#include "sched/pool_gate.h"
-#include "sched/wire.h"
-#include "sched/worker.h"
+#include "sched/lib/forkserver.h"
+#include "sched/lib/pool_gate.h"
+#include "sched/lib/wire.h"
+#include "sched/lib/worker.h"
 
 #define POOL_BLOCK_SHIFT 12
 #define POOL_BLOCK (1 << POOL_BLOCK_SHIFT)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched/queue.h"
+#include "sched/cli/queue.h"
 
 /* Next state for every (state, event); QUEUE_NSTATES = not allowed. */
 static const enum queue_state queue_next[QUEUE_NSTATES][QUEUE_NEVENTS] = {

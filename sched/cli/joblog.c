@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "agent/errmsg.h"
-#include "sched/joblog.h"
+#include "sched/cli/joblog.h"
 
 #define JOBLOG_HEADER \
 	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
