@@ -332,8 +332,9 @@ const char *presets_politer_name(enum presets_politer w)
 {
 	switch (w) {
 	case PRESETS_LOWER:
-	case PRESETS_CAP:
 		return "lower";
+	case PRESETS_CAP:
+		return "lower cap";
 	case PRESETS_HIGHER:
 		return "higher";
 	case PRESETS_FREE:

@@ -87,7 +87,7 @@ struct presets_knob {
 
 /* Row k of the table, or NULL when k is not a knob. */
 const struct presets_knob *presets_knob(int k);
-/* "free", "lower" or "higher" (a cap is "lower"). */
+/* "free", "lower", "higher" or "lower cap". */
 const char *presets_politer_name(enum presets_politer w);
 
 /* The built-in presets, least to most aggressive: generous, normal,
