@@ -109,7 +109,6 @@ static const struct policy_preset presets_builtins[] = {
 	},
 };
 
-
 #define NBUILTIN (sizeof presets_builtins / sizeof presets_builtins[0])
 
 /* A field of struct policy_preset, for a row of the table. */
@@ -298,7 +297,6 @@ _Static_assert(sizeof(enum policy_weight) == sizeof(int) &&
 	       "the enums of struct policy_preset are ints");
 /* config.c keeps the knobs a file set in an unsigned bit mask */
 _Static_assert(PRESETS_NKNOBS <= 32, "a knob mask is an unsigned");
-
 
 /* Number of built-in presets. */
 size_t presets_builtin_count(void)
@@ -502,7 +500,6 @@ static int presets_duration(const char *s, double *ms)
 	return 0;
 }
 
-
 /* The number of words in a NULL-ended list. */
 static int presets_nwords(const char *const *words)
 {
@@ -519,8 +516,8 @@ static int presets_off_word(const struct presets_knob *kn, const char *value)
 	return presets_enum(value, kn->words, presets_nwords(kn->words)) >= 0;
 }
 
-/* A number with a '%' at its end, without it, in [0, 100]; why says what
- * was wrong (the lower bound is the caller's). */
+/* The number before value's final '%', at most 100, in *out. Returns NULL
+ * or what is wrong (the lower bound is the caller's to check). */
 static const char *presets_percent(const char *value, double *out)
 {
 	char num[64];
@@ -546,7 +543,7 @@ static int presets_is_percent(const char *value)
 }
 
 /* Parse value into q's field of row kn. Returns NULL, or why it is not a
- * value of that knob (in why's buffer when the row's words make it). */
+ * value of that knob (written into buf when made from the row's noun). */
 static const char *presets_parse_value(const struct presets_knob *kn,
 				       struct policy_preset *q,
 				       const char *value, char *buf, size_t len)
@@ -701,7 +698,6 @@ static void presets_format_ms(int ms, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%dms", ms);
 }
-
 
 /* The int at offset off of p. */
 static int presets_get_int(const struct policy_preset *p, size_t off)
