@@ -351,6 +351,22 @@ static char *config_reader(char *str, int num, void *stream)
 	return str;
 }
 
+/* Append formatted text to buf at *off, truncating quietly. */
+__attribute__((format(printf, 4, 5))) static void
+config_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
+}
+
 /* Parse a [limits] max_pus value: a count or a percent. */
 static int config_limit_max_pus(struct config_limits *lim, const char *value,
 				char *why, size_t whylen)
@@ -462,8 +478,8 @@ static void config_key(struct config_parse *ps, const char *name,
 					       sizeof why) < 0) {
 				config_error(cfg, ps->file, ps->line,
 					     "bad value '%.60s' for min_nice "
-					     "(accepted: an integer 0..19)",
-					     value);
+					     "(accepted: %s)",
+					     value, presets_knob_accepts(PRESETS_NICE));
 				return;
 			}
 			cfg->lim.min_nice = tmp.nice;
@@ -494,16 +510,17 @@ static void config_key(struct config_parse *ps, const char *name,
 		}
 		int k = presets_knob_lookup(name);
 		if (k < 0) {
+			char keys[400];
+			size_t off = 0;
+
+			config_append(keys, sizeof keys, &off, "base");
+			for (k = 0; k < PRESETS_NKNOBS; k++)
+				config_append(keys, sizeof keys, &off, ", %s",
+					      presets_knob_name(k));
 			config_error(cfg, ps->file, ps->line,
 				     "unknown key '%.64s' in [preset %s] "
-				     "(accepted: base, description, "
-				     "idle_threshold, max_pus, reserve_pus, "
-				     "reserve_min_pus, load_ceiling, "
-				     "pressure_ceiling, mem_floor, nice, "
-				     "cpu_weight, ramp_up, force_one, on_return, "
-				     "smt_avoid, placement, interval, hysteresis, "
-				     "ignore_others, memory_max)",
-				     name, p->name);
+				     "(accepted: %s)",
+				     name, p->name, keys);
 			return;
 		}
 		if (config_twice(ps, p->set_in[k], &p->origin[k], name, sec))
@@ -961,22 +978,6 @@ int policy_config_load(struct policy_config **out,
 	return 0;
 }
 
-/* Append formatted text to buf at *off, truncating quietly. */
-__attribute__((format(printf, 4, 5))) static void
-config_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
-}
-
 /* "file:line" or "built-in". */
 void policy_origin_format(const struct policy_origin *o, char *buf, size_t len)
 {
@@ -1021,8 +1022,10 @@ int policy_config_resolve(const struct policy_config *cfg,
 		return -EINVAL;
 	}
 	p = cp->eff;
-	if (flags->nice != -1 && (flags->nice < 0 || flags->nice > 19)) {
-		snprintf(err, errlen, "bad nice %d (accepted: 0..19)", flags->nice);
+	const struct presets_knob *nk = presets_knob(PRESETS_NICE);
+	if (flags->nice != -1 && (flags->nice < nk->lo || flags->nice > nk->hi)) {
+		snprintf(err, errlen, "bad nice %d (accepted: %g..%g)", flags->nice,
+			 nk->lo, nk->hi);
 		return -EINVAL;
 	}
 	if (flags->jobs < 0) {

@@ -1,10 +1,13 @@
 /* policy/presets: the five built-in presets (after DummyMP's priority
- * modes) and the knob table: parsing a config value into a preset, printing
- * it back, and clamping a preset to the admin's limit. Pure functions on
- * plain data; called by config.c while reading files and by the CLI. */
+ * modes) and the knob table, one row per knob; parsing a config value into
+ * a preset, printing it back, copying it and clamping a preset to the
+ * admin's limit all read a knob's row, never a switch on knobs. Pure
+ * functions on plain data; called by config.c while reading files and by
+ * the CLI. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,56 +111,192 @@ static const struct policy_preset presets_builtins[] = {
 
 #define NBUILTIN (sizeof presets_builtins / sizeof presets_builtins[0])
 
-static const char *const presets_names[PRESETS_NKNOBS] = {
-	[PRESETS_DESCRIPTION] = "description",
-	[PRESETS_IDLE_THRESHOLD] = "idle_threshold",
-	[PRESETS_MAX_PUS] = "max_pus",
-	[PRESETS_RESERVE_PUS] = "reserve_pus",
-	[PRESETS_RESERVE_MIN_PUS] = "reserve_min_pus",
-	[PRESETS_LOAD_CEILING] = "load_ceiling",
-	[PRESETS_PRESSURE_CEILING] = "pressure_ceiling",
-	[PRESETS_MEM_FLOOR] = "mem_floor",
-	[PRESETS_NICE] = "nice",
-	[PRESETS_CPU_WEIGHT] = "cpu_weight",
-	[PRESETS_RAMP_UP] = "ramp_up",
-	[PRESETS_FORCE_ONE] = "force_one",
-	[PRESETS_ON_RETURN] = "on_return",
-	[PRESETS_SMT_AVOID] = "smt_avoid",
-	[PRESETS_PLACEMENT] = "placement",
-	[PRESETS_INTERVAL] = "interval",
-	[PRESETS_HYSTERESIS] = "hysteresis",
-	[PRESETS_IGNORE_OTHERS] = "ignore_others",
-	[PRESETS_MEMORY_MAX] = "memory_max",
+/* A field of struct policy_preset, for a row of the table. */
+#define KNOB_FIELD(f)                                                        \
+	.offset = offsetof(struct policy_preset, f),                         \
+	.size = sizeof(((struct policy_preset *)0)->f)
+/* A NULL-ended list of words. */
+#define KNOB_WORDS(...) (const char *const[]){ __VA_ARGS__, NULL }
+
+/* The knobs: one row each, in enum presets_knob_id order. Parsing,
+ * printing, copying, clamping to [limits] and the messages of check-config
+ * read these rows; tests/manpages.t checks nicely.conf(5) against them
+ * through `nicely presets --knobs`. */
+static const struct presets_knob presets_knobs[PRESETS_NKNOBS] = {
+	[PRESETS_DESCRIPTION] = {
+		.name = "description", .type = PRESETS_TEXT,
+		KNOB_FIELD(description),
+		.accepts = "any text up to 159 characters",
+		.help = "one line that nicely presets shows",
+	},
+	[PRESETS_IDLE_THRESHOLD] = {
+		.name = "idle_threshold", .type = PRESETS_SHARE,
+		KNOB_FIELD(idle_threshold), .lo = 0, .hi = 1,
+		.politer = PRESETS_LOWER,
+		.accepts = "a share 0..1 or a percent 0%..100%",
+		.help = "a PU is free when others use less than this share of it",
+	},
+	[PRESETS_MAX_PUS] = {
+		.name = "max_pus", .type = PRESETS_PUS,
+		KNOB_FIELD(max_pus), .lo = 1, .hi = 100000,
+		.offset2 = offsetof(struct policy_preset, max_pus_pct),
+		.words = KNOB_WORDS("none", "all", "0"),
+		.politer = PRESETS_CAP,
+		.accepts = "a count 1..100000, a percent 1%..100% of the "
+			   "allowed PUs, or none",
+		.help = "at most this many PUs for one batch",
+	},
+	[PRESETS_RESERVE_PUS] = {
+		.name = "reserve_pus", .type = PRESETS_INT,
+		KNOB_FIELD(reserve_pus), .lo = 0, .hi = 100000,
+		.what = "a count", .politer = PRESETS_HIGHER,
+		.accepts = "a count 0..100000",
+		.help = "PUs left free for others",
+	},
+	[PRESETS_RESERVE_MIN_PUS] = {
+		.name = "reserve_min_pus", .type = PRESETS_INT,
+		KNOB_FIELD(reserve_min_pus), .lo = 0, .hi = 100000,
+		.what = "a count", .politer = PRESETS_LOWER,
+		.only_if = "reserve_pus",
+		.accepts = "a count 0..100000",
+		.help = "keep reserve_pus only on machines with more allowed PUs "
+			"than this",
+	},
+	[PRESETS_LOAD_CEILING] = {
+		.name = "load_ceiling", .type = PRESETS_CEILING,
+		KNOB_FIELD(load_ceiling), .lo = 0, .hi = 1000,
+		.words = KNOB_WORDS("off", "no", "false"),
+		.politer = PRESETS_CAP,
+		.accepts = "a load per allowed PU 0..1000, or off",
+		.help = "nothing new starts while the 1-minute load of others per "
+			"allowed PU is above this",
+	},
+	[PRESETS_PRESSURE_CEILING] = {
+		.name = "pressure_ceiling", .type = PRESETS_CEILING,
+		KNOB_FIELD(pressure_ceiling), .lo = 0, .hi = 100, .percent = 1,
+		.words = KNOB_WORDS("off", "no", "false"),
+		.politer = PRESETS_CAP,
+		.accepts = "a percent 0..100 (PSI cpu some avg10), or off",
+		.help = "nothing new starts while CPU pressure (PSI some avg10) "
+			"is above this",
+	},
+	[PRESETS_MEM_FLOOR] = {
+		.name = "mem_floor", .type = PRESETS_SIZE,
+		KNOB_FIELD(mem_floor_kb), .unit = 1024,
+		.words = KNOB_WORDS("off", "none"),
+		.politer = PRESETS_HIGHER,
+		.accepts = "a size such as 512M or 2G (K, M, G, T), or off",
+		.help = "nothing new starts while MemAvailable is below this",
+	},
+	[PRESETS_NICE] = {
+		.name = "nice", .type = PRESETS_INT,
+		KNOB_FIELD(nice), .lo = 0, .hi = 19,
+		.what = "an integer", .politer = PRESETS_HIGHER,
+		.accepts = "an integer 0..19",
+		.help = "the workers' nice value",
+	},
+	[PRESETS_CPU_WEIGHT] = {
+		.name = "cpu_weight", .type = PRESETS_WORD,
+		KNOB_FIELD(weight),
+		.words = KNOB_WORDS("idle", "low", "normal"),
+		.what = "weight class", .politer = PRESETS_LOWER,
+		.accepts = "idle, low or normal",
+		.help = "the CPU weight class of the workers' cgroups",
+	},
+	[PRESETS_RAMP_UP] = {
+		.name = "ramp_up", .type = PRESETS_INT,
+		KNOB_FIELD(ramp_up), .lo = 0, .hi = 100000,
+		.what = "a count", .politer = PRESETS_CAP,
+		.accepts = "starts per tick 1..100000, or 0 for no limit",
+		.help = "at most this many starts per tick",
+	},
+	[PRESETS_FORCE_ONE] = {
+		.name = "force_one", .type = PRESETS_BOOL,
+		KNOB_FIELD(force_one), .politer = PRESETS_LOWER,
+		.accepts = "yes or no",
+		.help = "start one task when none of ours runs, even when no PU "
+			"is free",
+	},
+	[PRESETS_ON_RETURN] = {
+		.name = "on_return", .type = PRESETS_WORD,
+		KNOB_FIELD(on_return),
+		.words = KNOB_WORDS("keep", "move", "pause", "stop"),
+		.what = "reaction", .politer = PRESETS_HIGHER,
+		.accepts = "keep, move, pause or stop",
+		.help = "what a worker does when others come back to its PU",
+	},
+	[PRESETS_SMT_AVOID] = {
+		.name = "smt_avoid", .type = PRESETS_BOOL,
+		KNOB_FIELD(smt_avoid), .politer = PRESETS_HIGHER,
+		.accepts = "yes or no",
+		.help = "a PU whose SMT sibling is busy with others' work counts "
+			"as busy",
+	},
+	[PRESETS_PLACEMENT] = {
+		.name = "placement", .type = PRESETS_WORD,
+		KNOB_FIELD(placement),
+		.words = KNOB_WORDS("spread", "compact"),
+		.what = "placement",
+		.accepts = "spread or compact",
+		.help = "across packages and L3 caches first, or fill one first",
+	},
+	[PRESETS_INTERVAL] = {
+		.name = "interval", .type = PRESETS_DURATION,
+		KNOB_FIELD(interval_ms), .lo = 10, .hi = 60000,
+		.politer = PRESETS_HIGHER,
+		.accepts = "a duration 10ms..60s (500ms, 1s; a bare number "
+			   "is milliseconds)",
+		.help = "how often the machine is sampled",
+	},
+	[PRESETS_HYSTERESIS] = {
+		.name = "hysteresis", .type = PRESETS_DURATION,
+		KNOB_FIELD(hysteresis_ms), .lo = 0, .hi = 600000,
+		.accepts = "a duration 0..600s (2s, 500ms; a bare number "
+			   "is milliseconds)",
+		.help = "how long a PU must stay free or busy before nicely acts "
+			"on it",
+	},
+	[PRESETS_IGNORE_OTHERS] = {
+		.name = "ignore_others", .type = PRESETS_BOOL,
+		KNOB_FIELD(ignore_others), .politer = PRESETS_LOWER,
+		.accepts = "yes or no",
+		.help = "use every allowed PU, whatever others' load, the "
+			"ceilings and the reserve say",
+	},
+	[PRESETS_MEMORY_MAX] = {
+		.name = "memory_max", .type = PRESETS_SIZE,
+		KNOB_FIELD(memory_max),
+		.words = KNOB_WORDS("none", "off"),
+		.politer = PRESETS_CAP,
+		.accepts = "a size such as 4G (K, M, G, T), or none",
+		.help = "a memory limit for each task (its cgroup's)",
+	},
 };
 
-static const char *const presets_accepts_text[PRESETS_NKNOBS] = {
-	[PRESETS_DESCRIPTION] = "any text up to 159 characters",
-	[PRESETS_IDLE_THRESHOLD] = "a share 0..1 or a percent 0%..100%",
-	[PRESETS_MAX_PUS] = "a count 1..100000, a percent 1%..100% of the "
-			    "allowed PUs, or none",
-	[PRESETS_RESERVE_PUS] = "a count 0..100000",
-	[PRESETS_RESERVE_MIN_PUS] = "a count 0..100000",
-	[PRESETS_LOAD_CEILING] = "a load per allowed PU 0..1000, or off",
-	[PRESETS_PRESSURE_CEILING] = "a percent 0..100 (PSI cpu some avg10), or off",
-	[PRESETS_MEM_FLOOR] = "a size such as 512M or 2G (K, M, G, T), or off",
-	[PRESETS_NICE] = "an integer 0..19",
-	[PRESETS_CPU_WEIGHT] = "idle, low or normal",
-	[PRESETS_RAMP_UP] = "starts per tick 1..100000, or 0 for no limit",
-	[PRESETS_FORCE_ONE] = "yes or no",
-	[PRESETS_ON_RETURN] = "keep, move, pause or stop",
-	[PRESETS_SMT_AVOID] = "yes or no",
-	[PRESETS_PLACEMENT] = "spread or compact",
-	[PRESETS_INTERVAL] = "a duration 10ms..60s (500ms, 1s; a bare number "
-			     "is milliseconds)",
-	[PRESETS_HYSTERESIS] = "a duration 0..600s (2s, 500ms; a bare number "
-			       "is milliseconds)",
-	[PRESETS_IGNORE_OTHERS] = "yes or no",
-	[PRESETS_MEMORY_MAX] = "a size such as 4G (K, M, G, T), or none",
+/* The C type of a field, by knob type: what fields are compared and
+ * copied as. */
+enum presets_ctype { CTYPE_TEXT, CTYPE_INT, CTYPE_DOUBLE, CTYPE_U64 };
+
+static const enum presets_ctype presets_ctypes[] = {
+	[PRESETS_TEXT] = CTYPE_TEXT,	[PRESETS_SHARE] = CTYPE_DOUBLE,
+	[PRESETS_PUS] = CTYPE_INT,	[PRESETS_INT] = CTYPE_INT,
+	[PRESETS_CEILING] = CTYPE_DOUBLE, [PRESETS_SIZE] = CTYPE_U64,
+	[PRESETS_BOOL] = CTYPE_INT,	[PRESETS_WORD] = CTYPE_INT,
+	[PRESETS_DURATION] = CTYPE_INT,
 };
 
-static const char *const presets_weights[] = { "idle", "low", "normal" };
-static const char *const presets_reactions[] = { "keep", "move", "pause", "stop" };
-static const char *const presets_placements[] = { "spread", "compact" };
+static const size_t presets_csizes[] = {
+	[CTYPE_TEXT] = 0, [CTYPE_INT] = sizeof(int),
+	[CTYPE_DOUBLE] = sizeof(double), [CTYPE_U64] = sizeof(uint64_t),
+};
+
+/* enum fields are read and written as int */
+_Static_assert(sizeof(enum policy_weight) == sizeof(int) &&
+	       sizeof(enum policy_reaction) == sizeof(int) &&
+	       sizeof(enum policy_placement) == sizeof(int),
+	       "the enums of struct policy_preset are ints");
+/* config.c keeps the knobs a file set in an unsigned bit mask */
+_Static_assert(PRESETS_NKNOBS <= 32, "a knob mask is an unsigned");
 
 /* Number of built-in presets. */
 size_t presets_builtin_count(void)
@@ -180,17 +319,39 @@ const struct policy_preset *presets_find(const char *name)
 	return NULL;
 }
 
+/* Row k of the knob table, or NULL. */
+const struct presets_knob *presets_knob(int k)
+{
+	return k >= 0 && k < PRESETS_NKNOBS ? &presets_knobs[k] : NULL;
+}
+
+/* The word for a direction of politeness. */
+const char *presets_politer_name(enum presets_politer w)
+{
+	switch (w) {
+	case PRESETS_LOWER:
+		return "lower";
+	case PRESETS_CAP:
+		return "lower cap";
+	case PRESETS_HIGHER:
+		return "higher";
+	case PRESETS_FREE:
+		break;
+	}
+	return "free";
+}
+
 /* The config-file name of knob k. */
 const char *presets_knob_name(int k)
 {
-	return k >= 0 && k < PRESETS_NKNOBS ? presets_names[k] : "?";
+	return k >= 0 && k < PRESETS_NKNOBS ? presets_knobs[k].name : "?";
 }
 
 /* The knob named key, or -1. */
 int presets_knob_lookup(const char *key)
 {
 	for (int k = 0; key && k < PRESETS_NKNOBS; k++)
-		if (!strcmp(presets_names[k], key))
+		if (!strcmp(presets_knobs[k].name, key))
 			return k;
 	return -1;
 }
@@ -198,7 +359,7 @@ int presets_knob_lookup(const char *key)
 /* What knob k accepts. */
 const char *presets_knob_accepts(int k)
 {
-	return k >= 0 && k < PRESETS_NKNOBS ? presets_accepts_text[k] : "";
+	return k >= 0 && k < PRESETS_NKNOBS ? presets_knobs[k].accepts : "";
 }
 
 /* 1 when name is 1-63 characters of [A-Za-z0-9_.-]. */
@@ -339,198 +500,174 @@ static int presets_duration(const char *s, double *ms)
 	return 0;
 }
 
-/* Parse value into knob k of p; see presets.h. */
-int presets_knob_parse(struct policy_preset *p, int k, const char *value,
-		       char *err, size_t errlen)
+/* The number of words in a NULL-ended list. */
+static int presets_nwords(const char *const *words)
 {
-	struct policy_preset q = *p;
-	const char *why = NULL;
+	int n = 0;
+
+	while (words && words[n])
+		n++;
+	return n;
+}
+
+/* 1 when value is one of the row's off words (any case). */
+static int presets_off_word(const struct presets_knob *kn, const char *value)
+{
+	return presets_enum(value, kn->words, presets_nwords(kn->words)) >= 0;
+}
+
+/* The number before value's final '%', at most 100, in *out. Returns NULL
+ * or what is wrong (the lower bound is the caller's to check). */
+static const char *presets_percent(const char *value, double *out)
+{
+	char num[64];
+	size_t vlen = strlen(value);
+
+	if (vlen >= sizeof num)
+		return "not a number";
+	memcpy(num, value, vlen - 1);
+	num[vlen - 1] = 0;
+	if (presets_number(num, out) < 0)
+		return "not a number";
+	if (*out > 100)
+		return "percent over 100";
+	return NULL;
+}
+
+/* 1 when value ends in '%'. */
+static int presets_is_percent(const char *value)
+{
+	size_t vlen = strlen(value);
+
+	return vlen && value[vlen - 1] == '%';
+}
+
+/* Parse value into q's field of row kn. Returns NULL, or why it is not a
+ * value of that knob (written into buf when made from the row's noun). */
+static const char *presets_parse_value(const struct presets_knob *kn,
+				       struct policy_preset *q,
+				       const char *value, char *buf, size_t len)
+{
+	char *f = (char *)q + kn->offset;
 	double d;
 	long l;
 	int b;
 	uint64_t sz;
-	size_t vlen = strlen(value);
+	const char *why;
 
-	switch (k) {
-	case PRESETS_DESCRIPTION:
-		if (vlen >= sizeof q.description)
-			why = "too long";
-		else
-			memcpy(q.description, value, vlen + 1);
-		break;
-	case PRESETS_IDLE_THRESHOLD:
-		if (vlen && value[vlen - 1] == '%') {
-			char num[64];
-			if (vlen >= sizeof num) {
-				why = "not a number";
-				break;
-			}
-			memcpy(num, value, vlen - 1);
-			num[vlen - 1] = 0;
-			if (presets_number(num, &d) < 0)
-				why = "not a number";
-			else if (d > 100)
-				why = "percent over 100";
-			else if (d < 0)
-				why = "negative";
-			else
-				q.idle_threshold = d / 100;
+	switch (kn->type) {
+	case PRESETS_TEXT:
+		if (strlen(value) >= kn->size)
+			return "too long";
+		memcpy(f, value, strlen(value) + 1);
+		return NULL;
+	case PRESETS_SHARE:
+		if (presets_is_percent(value)) {
+			if ((why = presets_percent(value, &d)))
+				return why;
+			if (d < kn->lo * 100)
+				return "negative";
+			d /= 100;
 		} else if (presets_number(value, &d) < 0) {
-			why = "not a number";
-		} else if (d < 0 || d > 1) {
-			why = "out of range";
+			return "not a number";
+		} else if (d < kn->lo || d > kn->hi) {
+			return "out of range";
+		}
+		memcpy(f, &d, sizeof d);
+		return NULL;
+	case PRESETS_PUS: {
+		int count = 0;
+		double pct = 0;
+		if (presets_off_word(kn, value)) {
+			;
+		} else if (presets_is_percent(value)) {
+			if ((why = presets_percent(value, &pct)))
+				return why;
+			if (pct <= 0)
+				return "percent must be above 0";
+		} else if (presets_int(value, (long)kn->lo, (long)kn->hi, &l) < 0) {
+			return "not a count";
 		} else {
-			q.idle_threshold = d;
+			count = (int)l;
 		}
-		break;
-	case PRESETS_MAX_PUS:
-		if (!strcasecmp(value, "none") || !strcasecmp(value, "all") ||
-		    !strcmp(value, "0")) {
-			q.max_pus = 0;
-			q.max_pus_pct = 0;
-		} else if (vlen && value[vlen - 1] == '%') {
-			char num[64];
-			if (vlen >= sizeof num) {
-				why = "not a number";
-				break;
-			}
-			memcpy(num, value, vlen - 1);
-			num[vlen - 1] = 0;
-			if (presets_number(num, &d) < 0)
-				why = "not a number";
-			else if (d > 100)
-				why = "percent over 100";
-			else if (d <= 0)
-				why = "percent must be above 0";
-			else {
-				q.max_pus_pct = d;
-				q.max_pus = 0;
-			}
-		} else if (presets_int(value, 1, 100000, &l) < 0) {
-			why = "not a count";
-		} else {
-			q.max_pus = (int)l;
-			q.max_pus_pct = 0;
-		}
-		break;
-	case PRESETS_RESERVE_PUS:
-	case PRESETS_RESERVE_MIN_PUS:
-		if (presets_int(value, 0, 100000, &l) < 0)
-			why = "not a count in range";
-		else if (k == PRESETS_RESERVE_PUS)
-			q.reserve_pus = (int)l;
-		else
-			q.reserve_min_pus = (int)l;
-		break;
-	case PRESETS_LOAD_CEILING:
-	case PRESETS_PRESSURE_CEILING: {
-		double hi = k == PRESETS_LOAD_CEILING ? 1000 : 100;
-		if (presets_bool(value) == 0 && strcmp(value, "0")) {
-			d = -1;	/* "off", "no", "false" */
-		} else if (presets_number(value, &d) < 0) {
-			why = "not a number";
-			break;
-		} else if (d < 0) {
-			why = "negative";
-			break;
-		} else if (d > hi) {
-			why = k == PRESETS_PRESSURE_CEILING ? "percent over 100"
-							     : "out of range";
-			break;
-		}
-		if (k == PRESETS_LOAD_CEILING)
-			q.load_ceiling = d;
-		else
-			q.pressure_ceiling = d;
-		break;
+		memcpy(f, &count, sizeof count);
+		memcpy((char *)q + kn->offset2, &pct, sizeof pct);
+		return NULL;
 	}
-	case PRESETS_MEM_FLOOR:
-	case PRESETS_MEMORY_MAX:
-		if (!strcasecmp(value, "off") || !strcasecmp(value, "none"))
+	case PRESETS_INT:
+		if (presets_int(value, (long)kn->lo, (long)kn->hi, &l) < 0) {
+			snprintf(buf, len, "not %s in range", kn->what);
+			return buf;
+		}
+		b = (int)l;
+		memcpy(f, &b, sizeof b);
+		return NULL;
+	case PRESETS_CEILING:
+		if (presets_off_word(kn, value))
+			d = -1;
+		else if (presets_number(value, &d) < 0)
+			return "not a number";
+		else if (d < kn->lo)
+			return "negative";
+		else if (d > kn->hi)
+			return kn->percent ? "percent over 100" : "out of range";
+		memcpy(f, &d, sizeof d);
+		return NULL;
+	case PRESETS_SIZE: {
+		uint64_t unit = kn->unit ? kn->unit : 1;
+		if (presets_off_word(kn, value))
 			sz = 0;
-		else if (presets_size(value, &sz) < 0) {
-			why = "not a size";
-			break;
+		else if (presets_size(value, &sz) < 0)
+			return "not a size";
+		if (unit == 1024 && sz > 0 && sz < unit)
+			/* kept in kB: rounding down would turn it off */
+			return "below 1K (a bare number is bytes)";
+		sz /= unit;
+		memcpy(f, &sz, sizeof sz);
+		return NULL;
+	}
+	case PRESETS_BOOL:
+		if ((b = presets_bool(value)) < 0)
+			return "not yes or no";
+		memcpy(f, &b, sizeof b);
+		return NULL;
+	case PRESETS_WORD:
+		b = presets_enum(value, kn->words, presets_nwords(kn->words));
+		if (b < 0) {
+			snprintf(buf, len, "unknown %s", kn->what);
+			return buf;
 		}
-		if (k == PRESETS_MEM_FLOOR && sz > 0 && sz < 1024) {
-			/* kept in kB: rounding down would turn the floor off */
-			why = "below 1K (a bare number is bytes)";
-			break;
-		}
-		if (k == PRESETS_MEM_FLOOR)
-			q.mem_floor_kb = sz / 1024;
-		else
-			q.memory_max = sz;
-		break;
-	case PRESETS_NICE:
-		if (presets_int(value, 0, 19, &l) < 0)
-			why = "not an integer in range";
-		else
-			q.nice = (int)l;
-		break;
-	case PRESETS_CPU_WEIGHT:
-		b = presets_enum(value, presets_weights, 3);
-		if (b < 0)
-			why = "unknown weight class";
-		else
-			q.weight = (enum policy_weight)b;
-		break;
-	case PRESETS_RAMP_UP:
-		if (presets_int(value, 0, 100000, &l) < 0)
-			why = "not a count in range";
-		else
-			q.ramp_up = (int)l;
-		break;
-	case PRESETS_FORCE_ONE:
-	case PRESETS_SMT_AVOID:
-	case PRESETS_IGNORE_OTHERS:
-		b = presets_bool(value);
-		if (b < 0)
-			why = "not yes or no";
-		else if (k == PRESETS_FORCE_ONE)
-			q.force_one = b;
-		else if (k == PRESETS_SMT_AVOID)
-			q.smt_avoid = b;
-		else
-			q.ignore_others = b;
-		break;
-	case PRESETS_ON_RETURN:
-		b = presets_enum(value, presets_reactions, 4);
-		if (b < 0)
-			why = "unknown reaction";
-		else
-			q.on_return = (enum policy_reaction)b;
-		break;
-	case PRESETS_PLACEMENT:
-		b = presets_enum(value, presets_placements, 2);
-		if (b < 0)
-			why = "unknown placement";
-		else
-			q.placement = (enum policy_placement)b;
-		break;
-	case PRESETS_INTERVAL:
-	case PRESETS_HYSTERESIS:
-		if (presets_duration(value, &d) < 0) {
-			why = "not a duration";
-		} else if (k == PRESETS_INTERVAL) {
-			if (d < 10 || d > 60000)
-				why = "out of range";
-			else
-				q.interval_ms = (int)d;
-		} else {
-			if (d > 600000)
-				why = "out of range";
-			else
-				q.hysteresis_ms = (int)d;
-		}
-		break;
-	default:
+		memcpy(f, &b, sizeof b);
+		return NULL;
+	case PRESETS_DURATION:
+		if (presets_duration(value, &d) < 0)
+			return "not a duration";
+		if (d < kn->lo || d > kn->hi)
+			return "out of range";
+		b = (int)d;
+		memcpy(f, &b, sizeof b);
+		return NULL;
+	}
+	return "unknown type";
+}
+
+/* Parse value into knob k of p; see presets.h. */
+int presets_knob_parse(struct policy_preset *p, int k, const char *value,
+		       char *err, size_t errlen)
+{
+	const struct presets_knob *kn = presets_knob(k);
+	struct policy_preset q = *p;
+	char buf[80];
+	const char *why;
+
+	if (!kn) {
 		snprintf(err, errlen, "unknown knob");
 		return -EINVAL;
 	}
+	why = presets_parse_value(kn, &q, value, buf, sizeof buf);
 	if (why) {
 		snprintf(err, errlen, "bad value '%.60s' for %s: %s (accepted: %s)",
-			 value, presets_names[k], why, presets_accepts_text[k]);
+			 value, kn->name, why, kn->accepts);
 		return -EINVAL;
 	}
 	*p = q;
@@ -562,108 +699,179 @@ static void presets_format_ms(int ms, char *buf, size_t len)
 		snprintf(buf, len, "%dms", ms);
 }
 
+/* The int at offset off of p. */
+static int presets_get_int(const struct policy_preset *p, size_t off)
+{
+	int v;
+
+	memcpy(&v, (const char *)p + off, sizeof v);
+	return v;
+}
+
+/* The double at offset off of p. */
+static double presets_get_double(const struct policy_preset *p, size_t off)
+{
+	double v;
+
+	memcpy(&v, (const char *)p + off, sizeof v);
+	return v;
+}
+
+/* The uint64_t at offset off of p. */
+static uint64_t presets_get_u64(const struct policy_preset *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)p + off, sizeof v);
+	return v;
+}
+
 /* Knob k of p spelled as a config value. */
 void presets_knob_format(const struct policy_preset *p, int k, char *buf,
 			 size_t len)
 {
-	switch (k) {
-	case PRESETS_DESCRIPTION:
-		snprintf(buf, len, "%s", p->description);
-		break;
-	case PRESETS_IDLE_THRESHOLD:
-		snprintf(buf, len, "%g%%", p->idle_threshold * 100);
-		break;
-	case PRESETS_MAX_PUS:
-		if (p->max_pus > 0)
-			snprintf(buf, len, "%d", p->max_pus);
-		else if (p->max_pus_pct > 0)
-			snprintf(buf, len, "%g%%", p->max_pus_pct);
-		else
-			snprintf(buf, len, "none");
-		break;
-	case PRESETS_RESERVE_PUS:
-		snprintf(buf, len, "%d", p->reserve_pus);
-		break;
-	case PRESETS_RESERVE_MIN_PUS:
-		snprintf(buf, len, "%d", p->reserve_min_pus);
-		break;
-	case PRESETS_LOAD_CEILING:
-		if (p->load_ceiling < 0)
-			snprintf(buf, len, "off");
-		else
-			snprintf(buf, len, "%g", p->load_ceiling);
-		break;
-	case PRESETS_PRESSURE_CEILING:
-		if (p->pressure_ceiling < 0)
-			snprintf(buf, len, "off");
-		else
-			snprintf(buf, len, "%g", p->pressure_ceiling);
-		break;
-	case PRESETS_MEM_FLOOR:
-		if (!p->mem_floor_kb)
-			snprintf(buf, len, "off");
-		else
-			presets_format_size(p->mem_floor_kb * 1024, buf, len);
-		break;
-	case PRESETS_NICE:
-		snprintf(buf, len, "%d", p->nice);
-		break;
-	case PRESETS_CPU_WEIGHT:
-		snprintf(buf, len, "%s", presets_weights[p->weight % 3]);
-		break;
-	case PRESETS_RAMP_UP:
-		snprintf(buf, len, "%d", p->ramp_up);
-		break;
-	case PRESETS_FORCE_ONE:
-		snprintf(buf, len, "%s", p->force_one ? "yes" : "no");
-		break;
-	case PRESETS_ON_RETURN:
-		snprintf(buf, len, "%s", presets_reactions[p->on_return % 4]);
-		break;
-	case PRESETS_SMT_AVOID:
-		snprintf(buf, len, "%s", p->smt_avoid ? "yes" : "no");
-		break;
-	case PRESETS_PLACEMENT:
-		snprintf(buf, len, "%s", presets_placements[p->placement % 2]);
-		break;
-	case PRESETS_INTERVAL:
-		presets_format_ms(p->interval_ms, buf, len);
-		break;
-	case PRESETS_HYSTERESIS:
-		presets_format_ms(p->hysteresis_ms, buf, len);
-		break;
-	case PRESETS_IGNORE_OTHERS:
-		snprintf(buf, len, "%s", p->ignore_others ? "yes" : "no");
-		break;
-	case PRESETS_MEMORY_MAX:
-		if (!p->memory_max)
-			snprintf(buf, len, "none");
-		else
-			presets_format_size(p->memory_max, buf, len);
-		break;
-	default:
+	const struct presets_knob *kn = presets_knob(k);
+	const char *off = kn && kn->words ? kn->words[0] : "";
+	double d;
+	int i;
+	uint64_t u;
+
+	if (!kn) {
 		snprintf(buf, len, "?");
+		return;
 	}
+	switch (kn->type) {
+	case PRESETS_TEXT:
+		snprintf(buf, len, "%s", (const char *)p + kn->offset);
+		return;
+	case PRESETS_SHARE:
+		snprintf(buf, len, "%g%%", presets_get_double(p, kn->offset) * 100);
+		return;
+	case PRESETS_PUS:
+		i = presets_get_int(p, kn->offset);
+		d = presets_get_double(p, kn->offset2);
+		if (i > 0)
+			snprintf(buf, len, "%d", i);
+		else if (d > 0)
+			snprintf(buf, len, "%g%%", d);
+		else
+			snprintf(buf, len, "%s", off);
+		return;
+	case PRESETS_INT:
+		snprintf(buf, len, "%d", presets_get_int(p, kn->offset));
+		return;
+	case PRESETS_CEILING:
+		d = presets_get_double(p, kn->offset);
+		if (d < 0)
+			snprintf(buf, len, "%s", off);
+		else
+			snprintf(buf, len, "%g", d);
+		return;
+	case PRESETS_SIZE:
+		u = presets_get_u64(p, kn->offset);
+		if (!u)
+			snprintf(buf, len, "%s", off);
+		else
+			presets_format_size(u * (kn->unit ? kn->unit : 1), buf, len);
+		return;
+	case PRESETS_BOOL:
+		snprintf(buf, len, "%s", presets_get_int(p, kn->offset) ? "yes" : "no");
+		return;
+	case PRESETS_WORD:
+		i = presets_get_int(p, kn->offset);
+		snprintf(buf, len, "%s",
+			 kn->words[(unsigned)i % (unsigned)presets_nwords(kn->words)]);
+		return;
+	case PRESETS_DURATION:
+		presets_format_ms(presets_get_int(p, kn->offset), buf, len);
+		return;
+	}
+	snprintf(buf, len, "?");
 }
 
-/* Clamp an "upper cap where 0 = no cap" field to lim's cap. */
-static int presets_clamp_cap_int(int *v, int lim)
+/* Copy knob k from src to dst. */
+void presets_knob_copy(struct policy_preset *dst, const struct policy_preset *src,
+		       int k)
 {
-	if (lim > 0 && (*v == 0 || *v > lim)) {
-		*v = lim;
-		return 1;
+	const struct presets_knob *kn = presets_knob(k);
+
+	if (!kn)
+		return;
+	memcpy((char *)dst + kn->offset, (const char *)src + kn->offset, kn->size);
+	if (kn->type == PRESETS_PUS)
+		memcpy((char *)dst + kn->offset2, (const char *)src + kn->offset2,
+		       sizeof(double));
+}
+
+/* Compare the fields of C type t at off in a and b: -1, 0 or 1. */
+static int presets_cmp(const struct policy_preset *a,
+		       const struct policy_preset *b, size_t off,
+		       enum presets_ctype t)
+{
+	switch (t) {
+	case CTYPE_INT: {
+		int x = presets_get_int(a, off), y = presets_get_int(b, off);
+		return (x > y) - (x < y);
+	}
+	case CTYPE_DOUBLE: {
+		double x = presets_get_double(a, off), y = presets_get_double(b, off);
+		return (x > y) - (x < y);
+	}
+	case CTYPE_U64: {
+		uint64_t x = presets_get_u64(a, off), y = presets_get_u64(b, off);
+		return (x > y) - (x < y);
+	}
+	case CTYPE_TEXT:
+		break;
 	}
 	return 0;
 }
 
-/* Clamp a ceiling where < 0 = off to lim's ceiling. */
-static int presets_clamp_ceiling(double *v, double lim)
+/* 1 when the field of C type t at off of p means off: below 0 for a
+ * ceiling, 0 for the rest. */
+static int presets_is_off(const struct policy_preset *p, size_t off,
+			  enum presets_ctype t, enum presets_type type)
 {
-	if (lim >= 0 && (*v < 0 || *v > lim)) {
-		*v = lim;
-		return 1;
+	switch (t) {
+	case CTYPE_INT:
+		return presets_get_int(p, off) == 0;
+	case CTYPE_DOUBLE:
+		return type == PRESETS_CEILING ? presets_get_double(p, off) < 0
+					       : presets_get_double(p, off) == 0;
+	case CTYPE_U64:
+		return presets_get_u64(p, off) == 0;
+	case CTYPE_TEXT:
+		break;
 	}
 	return 0;
+}
+
+/* Make the field at off of p (C type t) at most as bold as lim's, the way
+ * the row says; 1 when it changed. */
+static int presets_clamp_field(struct policy_preset *p,
+			       const struct policy_preset *lim,
+			       const struct presets_knob *kn, size_t off,
+			       enum presets_ctype t)
+{
+	int cmp = presets_cmp(p, lim, off, t), bolder = 0;
+
+	switch (kn->politer) {
+	case PRESETS_LOWER:
+		bolder = cmp > 0;
+		break;
+	case PRESETS_HIGHER:
+		bolder = cmp < 0;
+		break;
+	case PRESETS_CAP:
+		bolder = !presets_is_off(lim, off, t, kn->type) &&
+			 (presets_is_off(p, off, t, kn->type) || cmp > 0);
+		break;
+	case PRESETS_FREE:
+		break;
+	}
+	if (bolder)
+		memcpy((char *)p + off, (const char *)lim + off, presets_csizes[t]);
+	return bolder;
 }
 
 /* Make p at most as aggressive as lim; see presets.h. */
@@ -671,102 +879,26 @@ unsigned presets_clamp(struct policy_preset *p, const struct policy_preset *lim)
 {
 	unsigned m = 0;
 
-	if (p->idle_threshold > lim->idle_threshold) {
-		p->idle_threshold = lim->idle_threshold;
-		m |= 1u << PRESETS_IDLE_THRESHOLD;
-	}
-	if (presets_clamp_cap_int(&p->max_pus, lim->max_pus))
-		m |= 1u << PRESETS_MAX_PUS;
-	if (lim->max_pus_pct > 0 &&
-	    (p->max_pus_pct == 0 || p->max_pus_pct > lim->max_pus_pct)) {
-		p->max_pus_pct = lim->max_pus_pct;
-		m |= 1u << PRESETS_MAX_PUS;
-	}
-	if (p->reserve_pus < lim->reserve_pus) {
-		p->reserve_pus = lim->reserve_pus;
-		m |= 1u << PRESETS_RESERVE_PUS;
-	}
-	if (lim->reserve_pus > 0 && p->reserve_min_pus > lim->reserve_min_pus) {
-		p->reserve_min_pus = lim->reserve_min_pus;
-		m |= 1u << PRESETS_RESERVE_MIN_PUS;
-	}
-	if (presets_clamp_ceiling(&p->load_ceiling, lim->load_ceiling))
-		m |= 1u << PRESETS_LOAD_CEILING;
-	if (presets_clamp_ceiling(&p->pressure_ceiling, lim->pressure_ceiling))
-		m |= 1u << PRESETS_PRESSURE_CEILING;
-	if (p->mem_floor_kb < lim->mem_floor_kb) {
-		p->mem_floor_kb = lim->mem_floor_kb;
-		m |= 1u << PRESETS_MEM_FLOOR;
-	}
-	if (p->nice < lim->nice) {
-		p->nice = lim->nice;
-		m |= 1u << PRESETS_NICE;
-	}
-	if (p->weight > lim->weight) {
-		p->weight = lim->weight;
-		m |= 1u << PRESETS_CPU_WEIGHT;
-	}
-	if (presets_clamp_cap_int(&p->ramp_up, lim->ramp_up))
-		m |= 1u << PRESETS_RAMP_UP;
-	if (p->force_one && !lim->force_one) {
-		p->force_one = 0;
-		m |= 1u << PRESETS_FORCE_ONE;
-	}
-	/* keep < move < pause, stop: how soon others get their PU back */
-	if (p->on_return < lim->on_return) {
-		p->on_return = lim->on_return;
-		m |= 1u << PRESETS_ON_RETURN;
-	}
-	if (!p->smt_avoid && lim->smt_avoid) {
-		p->smt_avoid = 1;
-		m |= 1u << PRESETS_SMT_AVOID;
-	}
-	/* sampling more often than the limit costs everyone CPU */
-	if (p->interval_ms < lim->interval_ms) {
-		p->interval_ms = lim->interval_ms;
-		m |= 1u << PRESETS_INTERVAL;
-	}
-	if (p->ignore_others && !lim->ignore_others) {
-		p->ignore_others = 0;
-		m |= 1u << PRESETS_IGNORE_OTHERS;
-	}
-	if (lim->memory_max > 0 &&
-	    (p->memory_max == 0 || p->memory_max > lim->memory_max)) {
-		p->memory_max = lim->memory_max;
-		m |= 1u << PRESETS_MEMORY_MAX;
+	for (int k = 0; k < PRESETS_NKNOBS; k++) {
+		const struct presets_knob *kn = &presets_knobs[k];
+		enum presets_ctype t = presets_ctypes[kn->type];
+		int changed;
+
+		if (kn->politer == PRESETS_FREE)
+			continue;
+		if (kn->only_if) {
+			const struct presets_knob *c =
+				presets_knob(presets_knob_lookup(kn->only_if));
+			if (!c || presets_is_off(lim, c->offset,
+						 presets_ctypes[c->type], c->type))
+				continue;
+		}
+		changed = presets_clamp_field(p, lim, kn, kn->offset, t);
+		if (kn->type == PRESETS_PUS)
+			changed |= presets_clamp_field(p, lim, kn, kn->offset2,
+						       CTYPE_DOUBLE);
+		if (changed)
+			m |= 1u << k;
 	}
 	return m;
-}
-
-/* Copy knob k from src to dst. */
-void presets_knob_copy(struct policy_preset *dst, const struct policy_preset *src,
-		       int k)
-{
-	switch (k) {
-	case PRESETS_DESCRIPTION:
-		memcpy(dst->description, src->description, sizeof dst->description);
-		break;
-	case PRESETS_IDLE_THRESHOLD: dst->idle_threshold = src->idle_threshold; break;
-	case PRESETS_MAX_PUS:
-		dst->max_pus = src->max_pus;
-		dst->max_pus_pct = src->max_pus_pct;
-		break;
-	case PRESETS_RESERVE_PUS: dst->reserve_pus = src->reserve_pus; break;
-	case PRESETS_RESERVE_MIN_PUS: dst->reserve_min_pus = src->reserve_min_pus; break;
-	case PRESETS_LOAD_CEILING: dst->load_ceiling = src->load_ceiling; break;
-	case PRESETS_PRESSURE_CEILING: dst->pressure_ceiling = src->pressure_ceiling; break;
-	case PRESETS_MEM_FLOOR: dst->mem_floor_kb = src->mem_floor_kb; break;
-	case PRESETS_NICE: dst->nice = src->nice; break;
-	case PRESETS_CPU_WEIGHT: dst->weight = src->weight; break;
-	case PRESETS_RAMP_UP: dst->ramp_up = src->ramp_up; break;
-	case PRESETS_FORCE_ONE: dst->force_one = src->force_one; break;
-	case PRESETS_ON_RETURN: dst->on_return = src->on_return; break;
-	case PRESETS_SMT_AVOID: dst->smt_avoid = src->smt_avoid; break;
-	case PRESETS_PLACEMENT: dst->placement = src->placement; break;
-	case PRESETS_INTERVAL: dst->interval_ms = src->interval_ms; break;
-	case PRESETS_HYSTERESIS: dst->hysteresis_ms = src->hysteresis_ms; break;
-	case PRESETS_IGNORE_OTHERS: dst->ignore_others = src->ignore_others; break;
-	case PRESETS_MEMORY_MAX: dst->memory_max = src->memory_max; break;
-	default: break;
-	}
 }

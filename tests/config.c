@@ -204,6 +204,9 @@ static void test_errors(void)
 	snprintf(want, sizeof want, "%s:2: ", s);
 	ok(load(&cfg, err, sizeof err) == -EINVAL && starts(err, want) &&
 	   strstr(err, "min_nice"), "bad min_nice: file:line");
+	ok(strstr(err, "bad value '-1' for min_nice (accepted: an integer "
+		  "0..19)") != NULL,
+	   "  and nice's range, from the knob table");
 }
 
 /* Collects reported problems. */
@@ -462,6 +465,10 @@ static void test_limits(void)
 	f.nice = 12;
 	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) == 0 &&
 	   p.nice == 12, "--nice 12: allowed");
+	f.nice = 20;
+	ok(policy_config_resolve(cfg, &f, &p, w, sizeof w, err, sizeof err) ==
+		   -EINVAL && !strcmp(err, "bad nice 20 (accepted: 0..19)"),
+	   "--nice 20: outside nice's range in the knob table");
 	policy_config_describe_limits(cfg, w, sizeof w);
 	ok(strstr(w, "max_preset = aggressive") && strstr(w, "min_nice = 5") &&
 	   strstr(w, "max_pus = 8"), "limits described");

@@ -4,7 +4,8 @@
 # (and nothing there is gone from the code); every environment variable the
 # sources read is in nicely(1); every key the config parser accepts, in every
 # section, is described in nicely.conf(5), whose table of built-in presets
-# matches `nicely presets NAME --json`; every function include/nicely.h
+# matches `nicely presets NAME --json` and whose knobs and max_preset's
+# directions match the knob table (`nicely presets --knobs`); every function include/nicely.h
 # exports is in libnicely(3), whose example compiles and runs; and all three
 # pages render without a groff warning. Prints TAP.
 set -u
@@ -160,6 +161,50 @@ done
 # the knob names of presets --json are the keys [preset] accepts, less base
 [ "$(printf '%s\n' "$knobs" description | sort)" = "$(printf '%s\n' "${preset_keys:-}" | grep -vx base | sort)" ]
 ok $? "the parser's [preset] keys are exactly the knobs nicely presets shows, and base"
+
+# the knob table (policy/presets.c, listed by nicely presets --knobs) against
+# the page: each knob described, nothing described that is not a knob, and
+# [limits] max_preset's account of which way each knob is clamped
+"$NICELY" presets --knobs --json >"$T/knobs.json"
+ok $? "nicely presets --knobs --json"
+perl -MJSON::PP -0777 -ne 'print "$_->{name}\t$_->{politer}\n" for @{decode_json($_)->{knobs}}' \
+	"$T/knobs.json" >"$T/knobs.tsv"
+table_knobs=$(cut -f1 "$T/knobs.tsv")
+[ "$(printf '%s\n' "$table_knobs" | sort)" = "$(printf '%s\n' "$knobs" description | sort)" ]
+ok $? "the knob table has the knobs nicely presets NAME shows ($(echo $table_knobs | wc -w))"
+knob_items=$(section "$MAN5" ".SH KNOBS" | awk '(prev == ".TP" || prev == ".TQ") && /^\.B[IR]? / { print $2 } { prev = $1 }' | tr -d '"' | sort -u)
+preset_items=$(section "$MAN5" '.SS "[preset NAME]"' | awk '(prev == ".TP" || prev == ".TQ") && /^\.B[IR]? / { print $2 } { prev = $1 }' | tr -d '"' | sort -u)
+missing=$(comm -23 <(printf '%s\n' "$table_knobs" | sort) <(printf '%s\n' "$knob_items" "$preset_items" | sort -u))
+[ -z "$missing" ]; ok $? "nicely.conf(5) describes every knob of the table${missing:+ (missing: $(echo $missing))}"
+gone=$(comm -13 <(printf '%s\n' "$table_knobs" | sort) <(printf '%s\n' "$knob_items"))
+[ -z "$gone" ]; ok $? "every knob nicely.conf(5) describes is in the table${gone:+ (not knobs: $(echo $gone))}"
+# max_preset's paragraph as plain text, without its parentheses, cut at
+# "no higher", "no lower", "no bolder" and "are free"
+section "$MAN5" ".SS [limits]" | awk '/^\.BI max_preset/ { on = 1; next } on && /^\.(TP|PP)/ { exit } on' |
+	sed -E 's/^\.(B|I|BR|IR|RB|RI|BI|IB) //; s/" "//g; s/"//g; s/\\-/-/g' | tr '\n' ' ' |
+	sed -E 's/ ([,.;:)])/\1/g; s/\([^)]*\)//g' >"$T/max_preset.txt"
+bad=$(perl -e '
+	my %pol = map { chomp; split /\t/ } do { open my $f, "<", $ARGV[0] or die; <$f> };
+	local $/; open my $t, "<", $ARGV[1] or die; my $text = <$t>;
+	my (%said, @bad);
+	while ($text =~ /(.*?)\b(no higher|no lower|no bolder|are free)\b/gs) {
+		my ($part, $how) = ($1, $2);
+		for my $w ($part =~ /([a-z_]+)/g) {
+			next unless exists $pol{$w};
+			$said{$w} = exists $said{$w} && $said{$w} ne $how ? "both $said{$w} and $how" : $how;
+		}
+	}
+	for my $k (sort keys %pol) {
+		next if $k eq "description";
+		my ($p, $s) = ($pol{$k}, $said{$k} // "nothing");
+		push @bad, "$k ($p): $s" unless
+			($s eq "are free" && $p eq "free") ||
+			($s eq "no higher" && $p =~ /^lower/) ||
+			($s eq "no lower" && $p eq "higher") ||
+			($s eq "no bolder" && $p ne "free");
+	}
+	print join(", ", @bad);' "$T/knobs.tsv" "$T/max_preset.txt")
+[ -z "$bad" ]; ok $? "nicely.conf(5)'s max_preset says which way each knob is clamped, as the table does${bad:+ (differ: $bad)}"
 
 # --- libnicely(3) ----------------------------------------------------------
 funcs=$(perl -0777 -ne 'print "$1\n" while /NICELY_EXTERN\b[^;(]*?\b(nicely_\w+)\s*\(/g' "$top/include/nicely.h" 2>/dev/null | sort -u)

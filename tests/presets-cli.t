@@ -68,6 +68,27 @@ check "presets --json: valid JSON with the default" \
 	perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
 		exit !($d->{default} eq "normal" && @{$d->{presets}} == 6)' <<<"$out"
 
+run presets --knobs
+check "presets --knobs: exit 0" [ "$rc" = 0 ]
+check "presets --knobs: a knob, what it does, what it accepts, which way is politer" \
+	bash -c 'grep -qE "^nice +the workers. nice value$" <<<"$0" &&
+		grep -qE "^ +accepts: an integer 0..19; politer: higher$" <<<"$0"' "$out"
+check "presets --knobs: every knob nicely presets NAME shows, in its order" \
+	bash -c '[ "$(grep -oE "^[a-z_]+" <<<"$0" | tail -n +2)" = \
+		"$(sed -n "/^KNOB/,\$p" <<<"$1" | tail -n +2 | grep -oE "^[a-z_]+")" ]' \
+	"$out" "$("$N" presets normal)"
+run presets --knobs --json
+check "presets --knobs --json: the table with each knob's fields" \
+	perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>); my @k = @{$d->{knobs}};
+		my ($ramp) = grep { $_->{name} eq "ramp_up" } @k;
+		exit !(@k == 19 && $k[0]{name} eq "description" &&
+		       $ramp->{politer} eq "lower cap" && $ramp->{help} && $ramp->{accepts})' <<<"$out"
+run presets --knobs normal
+check "presets --knobs NAME: exit 2" [ "$rc" = 2 ]
+printf '[preset normal]\nfoo = 1\n' >"$t/bad.conf"
+out=$(NICELY_CONFIG=$t/bad.conf "$N" presets --knobs 2>&1); rc=$?
+check "presets --knobs: a bad config does not matter (the table is built in)" [ "$rc" = 0 ]
+
 run presets nosuch
 check "presets unknown: exit 1" [ "$rc" = 1 ]
 check "presets unknown: says so, lists known" grep -q "unknown preset 'nosuch' (known: generous" <<<"$err"

@@ -1,8 +1,12 @@
-/* Tests of the knob table: every built-in knob prints and parses back to
- * the same value, the accepted spellings (percents, sizes, durations,
- * off/none, yes/no), rejected values with their messages, and the
+/* Tests of the knob table: every row is whole and fits its field, every
+ * built-in knob prints and parses back to the same value, the accepted
+ * spellings (percents, sizes, durations, off/none, yes/no) and the rows'
+ * ranges and words, rejected values with their messages, and the
  * direction presets_clamp moves each knob. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/presets.h"
@@ -47,6 +51,141 @@ static void test_roundtrip(void)
 	is_str(presets_builtin(4)->name, "nuclear", "most aggressive last");
 	ok(presets_knob_lookup("nope") < 0 && presets_knob_lookup("nice") ==
 	   PRESETS_NICE, "knob lookup");
+}
+
+/* The size a field of a knob of type t has (0: any, text). */
+static size_t field_size(enum presets_type t)
+{
+	switch (t) {
+	case PRESETS_TEXT:
+		return 0;
+	case PRESETS_SHARE:
+	case PRESETS_CEILING:
+		return sizeof(double);
+	case PRESETS_SIZE:
+		return sizeof(uint64_t);
+	case PRESETS_PUS:
+	case PRESETS_INT:
+	case PRESETS_BOOL:
+	case PRESETS_WORD:
+	case PRESETS_DURATION:
+		return sizeof(int);
+	}
+	return 1;
+}
+
+/* Every row is whole: a name, text for messages and help, a field of the
+ * size its type stores, the words and nouns its type needs; and the table
+ * is the only list: rows in enum order, names unique. */
+static void test_table(void)
+{
+	int bad = 0;
+
+	for (int k = 0; k < PRESETS_NKNOBS; k++) {
+		const struct presets_knob *kn = presets_knob(k);
+		const char *why = NULL;
+		size_t want = field_size(kn->type);
+
+		if (!kn->name || !kn->accepts || !kn->help)
+			why = "name, accepts or help missing";
+		else if (presets_knob_lookup(kn->name) != k)
+			why = "name not unique";
+		else if (want ? kn->size != want
+			      : kn->offset + kn->size > sizeof(struct policy_preset))
+			why = "field size does not fit the type";
+		else if (kn->type == PRESETS_PUS &&
+			 (!kn->offset2 || kn->offset2 == kn->offset))
+			why = "count or percent without a percent field";
+		else if (kn->lo > kn->hi)
+			why = "range upside down";
+		else if ((kn->type == PRESETS_WORD && (!kn->words || !kn->what)) ||
+			 (kn->type == PRESETS_INT && !kn->what))
+			why = "words or noun missing";
+		else if ((kn->type == PRESETS_CEILING || kn->type == PRESETS_SIZE ||
+			  kn->type == PRESETS_PUS) && (!kn->words || !kn->words[0]))
+			why = "no word for off";
+		else if (kn->only_if && presets_knob_lookup(kn->only_if) < 0)
+			why = "only_if names no knob";
+		if (why) {
+			tap_diag("knob %d (%s): %s", k, kn->name ? kn->name : "?", why);
+			bad++;
+		}
+	}
+	is_int(bad, 0, "every row of the knob table is whole (%d knobs)",
+	       PRESETS_NKNOBS);
+	ok(presets_knob(-1) == NULL && presets_knob(PRESETS_NKNOBS) == NULL &&
+	   !strcmp(presets_knob_name(PRESETS_NKNOBS), "?"), "no row past the table");
+	ok(presets_knob(PRESETS_NICE)->politer == PRESETS_HIGHER &&
+	   !strcmp(presets_politer_name(PRESETS_HIGHER), "higher") &&
+	   !strcmp(presets_politer_name(PRESETS_CAP), "lower cap") &&
+	   !strcmp(presets_politer_name(PRESETS_FREE), "free"),
+	   "which way is politer, in words");
+}
+
+/* Each knob takes what its row says: the ends of its range and no further,
+ * each of its words (in any case, printed back as the row spells it), and
+ * the accepts text names that range's top and those words. */
+static void test_rows(void)
+{
+	struct policy_preset p;
+	char v[64], out[200], err[300];
+	int bad = 0, n = 0;
+
+	for (int k = 0; k < PRESETS_NKNOBS; k++) {
+		const struct presets_knob *kn = presets_knob(k);
+		const char *unit = kn->type == PRESETS_DURATION ? "ms" : "";
+		int ends = kn->type == PRESETS_INT || kn->type == PRESETS_DURATION ||
+			   kn->type == PRESETS_PUS || kn->type == PRESETS_CEILING;
+
+		if (ends) {
+			snprintf(v, sizeof v, "%g%s", kn->lo, unit);
+			bad += parse(kn->name, v, &p, err, sizeof err) != 0;
+			snprintf(v, sizeof v, "%g%s", kn->hi, unit);
+			bad += parse(kn->name, v, &p, err, sizeof err) != 0;
+			snprintf(v, sizeof v, "%g%s", kn->hi + 1, unit);
+			bad += parse(kn->name, v, &p, err, sizeof err) != -EINVAL;
+			if (kn->type == PRESETS_DURATION && (int)kn->hi % 1000 == 0)
+				snprintf(v, sizeof v, "..%gs", kn->hi / 1000);
+			else
+				snprintf(v, sizeof v, "..%g%s", kn->hi, unit);
+			if (!strstr(kn->accepts, v)) {
+				tap_diag("%s: accepts does not say %s", kn->name, v);
+				bad++;
+			}
+			if (kn->lo > 0) {
+				snprintf(v, sizeof v, "%g%s", kn->lo - 1, unit);
+				bad += parse(kn->name, v, &p, err, sizeof err) !=
+				       -EINVAL && kn->type != PRESETS_PUS;
+			}
+			n++;
+		}
+		for (int i = 0; kn->words && kn->words[i]; i++) {
+			char upper[32];
+			size_t j;
+			for (j = 0; kn->words[i][j] && j < sizeof upper - 1; j++)
+				upper[j] = (char)toupper((unsigned char)kn->words[i][j]);
+			upper[j] = 0;
+			if (parse(kn->name, upper, &p, err, sizeof err) != 0) {
+				tap_diag("%s = %s: %s", kn->name, upper, err);
+				bad++;
+			}
+			presets_knob_format(&p, k, out, sizeof out);
+			if (strcmp(out, kn->type == PRESETS_WORD ? kn->words[i]
+								  : kn->words[0]) &&
+			    strcmp(kn->words[i], "0")) {
+				tap_diag("%s = %s prints as %s", kn->name, upper, out);
+				bad++;
+			}
+			if (kn->type == PRESETS_WORD && !strstr(kn->accepts, kn->words[i])) {
+				tap_diag("%s: accepts does not name %s", kn->name,
+					 kn->words[i]);
+				bad++;
+			}
+			n++;
+		}
+	}
+	is_int(bad, 0, "each knob takes the ends of its range and its words "
+	       "(%d checks)", n);
 }
 
 /* Accepted spellings. */
@@ -194,11 +333,42 @@ static void test_clamp(void)
 	   m == ((1u << PRESETS_RESERVE_MIN_PUS) | (1u << PRESETS_INTERVAL)),
 	   "reserve only on machines above 8 PUs, sampling every 100 ms: "
 	   "clamped to the limit's 2 PUs and 500 ms");
+	p = *presets_find("normal");
+	p.reserve_min_pus = 8;
+	m = presets_clamp(&p, presets_find("aggressive"));
+	ok(p.reserve_min_pus == 8 && !(m & (1u << PRESETS_RESERVE_MIN_PUS)),
+	   "reserve_min_pus is left alone under a limit that reserves nothing");
+	p = *presets_find("nuclear");
+	p.placement = POLICY_PLACE_COMPACT;
+	p.hysteresis_ms = 0;
+	m = presets_clamp(&p, presets_find("generous"));
+	ok(p.placement == POLICY_PLACE_COMPACT && p.hysteresis_ms == 0 &&
+	   !strcmp(p.description, presets_find("nuclear")->description) &&
+	   !(m & ((1u << PRESETS_PLACEMENT) | (1u << PRESETS_HYSTERESIS) |
+		  (1u << PRESETS_DESCRIPTION))),
+	   "free knobs (placement, hysteresis, description) are left alone");
+	p = *presets_find("normal");
+	p.max_pus = 0;
+	p.max_pus_pct = 80;
+	lim = *presets_find("normal");
+	lim.max_pus = 4;
+	lim.max_pus_pct = 50;
+	lim.load_ceiling = -1;
+	lim.memory_max = 1ULL << 30;
+	p.memory_max = 0;
+	m = presets_clamp(&p, &lim);
+	ok(p.max_pus == 4 && p.max_pus_pct == 50 && p.load_ceiling == 1.0 &&
+	   p.memory_max == 1ULL << 30 &&
+	   m == ((1u << PRESETS_MAX_PUS) | (1u << PRESETS_MEMORY_MAX)),
+	   "caps: both of max_pus's count and percent, none under a cap is "
+	   "capped, a ceiling under no ceiling stays");
 }
 
 /* Run the preset knob tests. */
 int main(void)
 {
+	test_table();
+	test_rows();
 	test_roundtrip();
 	test_accepted();
 	test_rejected();

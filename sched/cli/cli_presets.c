@@ -1,8 +1,9 @@
 /* sched/cli_presets: `nicely presets` (the presets with one-line
- * descriptions, or one preset's effective knobs and the file:line each
- * came from) and `nicely check-config` (validate the config chain or given
- * files, every problem as file:line: message). Text or JSON (jansson).
- * Runs in the CLI process; reads config files only. */
+ * descriptions, one preset's effective knobs and the file:line each came
+ * from, or with --knobs the knob table of policy/presets.c) and `nicely
+ * check-config` (validate the config chain or given files, every problem as
+ * file:line: message). Text or JSON (jansson). Runs in the CLI process;
+ * reads config files only. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -55,13 +56,15 @@ static void cli_print_json(json_t *doc)
 static void presets_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nicely presets [--json] [NAME]\n"
+		"usage: nicely presets [--json] [--knobs | NAME]\n"
 		"\n"
 		"Without NAME, list the presets (built-in and from config files)\n"
 		"with a one-line description; '*' marks the default. With NAME,\n"
 		"show every knob of that preset, its value, and the file:line it\n"
 		"came from (or 'built-in'), then what the admin's [limits] change.\n"
 		"\n"
+		"  --knobs  list the knobs a preset has: what each does, what it\n"
+		"           accepts, and which way is politer under [limits]\n"
 		"  --json   print JSON\n"
 		"  --help   this text\n"
 		"\n"
@@ -72,13 +75,15 @@ static void presets_usage(FILE *f)
 		"preset, 2 bad arguments.\n");
 }
 
-/* Parse --json/--help; returns 0, 1 after --help, 2 on a usage error. */
+/* Parse --json/--help and, where the pointer is given, --system or
+ * --knobs; returns 0, 1 after --help, 2 on a usage error. */
 static int cli_parse_common(const char *cmd, int argc, char **argv, int *json,
-			    int *system, void (*usage)(FILE *))
+			    int *system, int *knobs, void (*usage)(FILE *))
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "system", no_argument, NULL, 's' },
+		{ "knobs", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,6 +100,11 @@ static int cli_parse_common(const char *cmd, int argc, char **argv, int *json,
 			if (!system)
 				goto bad;
 			*system = 1;
+			break;
+		case 'k':
+			if (!knobs)
+				goto bad;
+			*knobs = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -207,7 +217,35 @@ static int presets_show(const struct policy_config *cfg, const char *name,
 	return 0;
 }
 
-/* `nicely presets [--json] [NAME]`. */
+/* `nicely presets --knobs`: the knob table, one knob after another. */
+static int presets_knobs(int json)
+{
+	if (json) {
+		json_t *arr = json_array();
+		for (int k = 0; k < PRESETS_NKNOBS; k++) {
+			const struct presets_knob *kn = presets_knob(k);
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
+					       kn->name, "accepts", kn->accepts,
+					       "politer",
+					       presets_politer_name(kn->politer),
+					       "help", kn->help));
+		}
+		json_t *doc = json_pack("{s:o}", "knobs", arr);
+		cli_print_json(doc);
+		json_decref(doc);
+		return 0;
+	}
+	for (int k = 0; k < PRESETS_NKNOBS; k++) {
+		const struct presets_knob *kn = presets_knob(k);
+		printf("%-18s %s\n%-18s accepts: %s; politer: %s\n", kn->name,
+		       kn->help, "", kn->accepts,
+		       presets_politer_name(kn->politer));
+	}
+	return 0;
+}
+
+/* `nicely presets [--json] [--knobs | NAME]`. */
 int cli_presets(int argc, char **argv)
 {
 	struct cli_problems pr = { json_array(), stderr };
@@ -215,18 +253,25 @@ int cli_presets(int argc, char **argv)
 					   .report_arg = &pr };
 	struct policy_config *cfg;
 	char err[512];
-	int json = 0, r;
+	int json = 0, knobs = 0, r;
 
-	r = cli_parse_common("presets", argc, argv, &json, NULL, presets_usage);
+	r = cli_parse_common("presets", argc, argv, &json, NULL, &knobs,
+			     presets_usage);
 	if (r) {
 		json_decref(pr.list);
 		return r == 1 ? 0 : 2;
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "nicely presets: one preset name at most\n");
+	if (argc - optind > (knobs ? 0 : 1)) {
+		fprintf(stderr, knobs ? "nicely presets: --knobs takes no preset "
+					"name\n"
+				      : "nicely presets: one preset name at most\n");
 		presets_usage(stderr);
 		json_decref(pr.list);
 		return 2;
+	}
+	if (knobs) {
+		json_decref(pr.list);
+		return presets_knobs(json);
 	}
 	if (policy_config_load(&cfg, &opts, err, sizeof err) < 0) {
 		if (!json_array_size(pr.list))
@@ -273,7 +318,7 @@ int cli_check_config(int argc, char **argv)
 	struct policy_preset p;
 	char err[512], warn[1024];
 
-	r = cli_parse_common("check-config", argc, argv, &json, &system,
+	r = cli_parse_common("check-config", argc, argv, &json, &system, NULL,
 			     check_usage);
 	if (r) {
 		json_decref(pr.list);
