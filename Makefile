@@ -26,7 +26,7 @@ CFLAGS    ?= -O2 -g
 NICELY_CPPFLAGS := -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
              -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
 NICELY_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
-LDLIBS    += -lhwloc -lcgroup -linih -ljansson -lm -lpthread
+LDLIBS    += -lhwloc -linih -ljansson -lm -lpthread
 CC_ALL     = $(CC) $(NICELY_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(NICELY_CFLAGS)
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
