@@ -174,9 +174,17 @@ bench: all
 deb:
 	prove -v -e '' packaging/check-deb.sh
 
+# The README's first command: what is missing, a quiet build (its log in
+# build/demo-build.log, the end of it shown if it fails), then the demo.
 demo:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory all
+	@mkdir -p build
+	@echo "== building nicely: make all (the compiler's lines go to build/demo-build.log)"
+	@$(MAKE) --no-print-directory all >build/demo-build.log 2>&1 || { \
+		tail -n 40 build/demo-build.log; \
+		echo "make demo: the build failed; the whole log is build/demo-build.log" >&2; \
+		exit 1; }
+	@echo
 	@scripts/demo.sh $(CURDIR)/build
 
 install: $(B)/nicely $(SHLIB)
