@@ -34,7 +34,7 @@ awk -v idle="${idle%\%}" -v lc="$load_ceiling" -v pc="$psi_ceiling" '
 	/^CPU pressure: some avg10/ { psi = $5; sub(/%,?$/, "", psi); psi += 0; has_psi = 1 }
 	/^ *PU +CPU/ { table = 1; next }
 	table && $7 == "yes" && $8 != "offline" { if ($8 + 0 < idle) free++; npu++ }
-	function verdict(v, c) { return c == "off" ? "off" : v > c + 0 ? "above it, nothing new starts" : "below it" }
+	function verdict(v, c) { return c == "off" ? "no ceiling" : v > c + 0 ? "above it, nothing new starts" : "below it" }
 	END {
 		per = allowed ? load / allowed : 0
 		printf "   load average (1 min) %.2f over %d allowed PUs = %.2f per PU, load_ceiling %s: %s\n",
