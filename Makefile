@@ -26,7 +26,7 @@ CFLAGS    ?= -O2 -g
 NICELY_CPPFLAGS := -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
              -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
 NICELY_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
-LDLIBS    += -lhwloc -lcgroup -linih -ljansson -lm -lpthread
+LDLIBS    += -lhwloc -linih -ljansson -lm -lpthread
 CC_ALL     = $(CC) $(NICELY_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(NICELY_CFLAGS)
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -174,9 +174,17 @@ bench: all
 deb:
 	prove -v -e '' packaging/check-deb.sh
 
+# The README's first command: what is missing, a quiet build (its log in
+# build/demo-build.log, the end of it shown if it fails), then the demo.
 demo:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory all
+	@mkdir -p build
+	@echo "== building nicely: make all (the compiler's lines go to build/demo-build.log)"
+	@$(MAKE) --no-print-directory all >build/demo-build.log 2>&1 || { \
+		tail -n 40 build/demo-build.log; \
+		echo "make demo: the build failed; the whole log is build/demo-build.log" >&2; \
+		exit 1; }
+	@echo
 	@scripts/demo.sh $(CURDIR)/build
 
 install: $(B)/nicely $(SHLIB)

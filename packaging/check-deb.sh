@@ -53,6 +53,22 @@ debs=("$scratch/nicely_${version}_$arch.deb" "$scratch/libnicely0_${version}_$ar
       "$scratch/libnicely-dev_${version}_$arch.deb")
 ls "${debs[@]}" >/dev/null 2>&1; ok $? "the three .deb files are there"
 
+# Depend on what is called, nothing else: dpkg-shlibdeps warns about a
+# library linked in vain (as libcgroup was), and the binary packages depend
+# on the three libraries nicely calls.
+useless=$(grep 'useless dependency' "$scratch/build.log")
+[ -z "$useless" ]; ok $? "dpkg-shlibdeps finds no library linked but unused"
+[ -z "$useless" ] || echo "$useless" | sed 's/^/# /'
+for d in "${debs[0]}" "${debs[1]}"; do
+	deps=$(dpkg-deb -f "$d" Depends)
+	case $deps in
+	*libcgroup*) rc=1 ;;
+	*libhwloc*) case $deps in *libinih*) case $deps in *libjansson*) rc=0 ;; *) rc=1 ;; esac ;; *) rc=1 ;; esac ;;
+	*) rc=1 ;;
+	esac
+	ok $rc "$(basename "${d%%_*}") depends on libhwloc, libinih and libjansson, not libcgroup ($deps)"
+done
+
 t0=$(date +%s)
 lintian --fail-on error,warning --suppress-tags-from-file "$top/packaging/lintian-suppressed" \
 	"$scratch/nicely_${version}_$arch.changes" >"$scratch/lintian.log" 2>&1

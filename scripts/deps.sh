@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|check|package|bench]
 set -eu
 kind=${1:-build}
-pkgs="build-essential pkgconf libhwloc-dev hwloc libcgroup-dev libinih-dev libjansson-dev"
+pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev"
 case "$kind" in
 build) ;;
 check) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux time passwd" ;;
