@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/builtins.h"
 #include "policy/config_priv.h"
 
 /* Record a problem at file:line and pass it to the report callback. */

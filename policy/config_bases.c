@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/builtins.h"
 #include "policy/config_bases.h"
 
 /* Describe the cycle of bases through p: "a -> b -> a". */
