@@ -12,7 +12,7 @@
 
 #include "agent/topology.h"
 #include "policy/decide.h"
-#include "policy/presets.h"
+#include "policy/builtins.h"
 
 #define CALLS 3001	/* calls per preset unless argv[1] says otherwise */
 #define SPEC "synthetic:pack:4 l3:2 core:64 pu:2"

@@ -1,7 +1,12 @@
 /* policy/config: presets from built-ins and INI files (libinih), in the
  * documented order, with the file:line every value came from, and the
  * [limits] an admin sets in /etc. Called once at start (and on reset) by
- * the CLI and the library; never from a worker. */
+ * the CLI and the library; never from a worker. The module's one public
+ * header; its files: config.c (the object, accessors, origins),
+ * config_read.c (the files in order, the line-counting reader),
+ * config_sections.c (what each section's keys set), config_bases.c (base
+ * chains, the limit preset, finish) and config_resolve.c (flags and
+ * [limits] on a preset, the per-user limit). */
 #ifndef POLICY_CONFIG_H
 #define POLICY_CONFIG_H
 

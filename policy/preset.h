@@ -1,6 +1,6 @@
 /* policy/preset: one aggression preset as plain data: the knobs that say how
- * polite a batch is. Filled from built-ins and config files (config.c),
- * read by decide.c and by sched/ when it starts a worker. */
+ * polite a batch is. Filled from built-ins and config files (builtins.c,
+ * config_*.c), read by decide.c and by sched/ when it starts a worker. */
 #ifndef POLICY_PRESET_H
 #define POLICY_PRESET_H
 

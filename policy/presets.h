@@ -1,8 +1,8 @@
-/* policy/presets: the built-in presets and the table of knobs a preset
- * has (one row each: name, field, type, range, words, which way is politer,
- * what it accepts and a line of help), and the functions that parse, print,
- * copy and clamp a knob by reading its row. Used by config.c, decide's
- * tests, `nicely presets` and `nicely check-config`. */
+/* policy/presets: the table of knobs a preset has (one row each: name,
+ * field, type, range, words, which way is politer, what it accepts and a
+ * line of help), and the functions that parse, print, copy and clamp a
+ * knob by reading its row. Used by config_*.c, decide's tests, `nicely
+ * presets` and `nicely check-config`. The built-in presets: builtins.h. */
 #ifndef POLICY_PRESETS_H
 #define POLICY_PRESETS_H
 
@@ -89,15 +89,6 @@ struct presets_knob {
 const struct presets_knob *presets_knob(int k);
 /* "free", "lower", "higher" or "lower cap". */
 const char *presets_politer_name(enum presets_politer w);
-
-/* The built-in presets, least to most aggressive: generous, normal,
- * aggressive, extreme, nuclear. The returned pointers are static. */
-size_t presets_builtin_count(void);
-const struct policy_preset *presets_builtin(size_t i);
-/* A built-in preset by name, or NULL. */
-const struct policy_preset *presets_find(const char *name);
-/* The preset used when no config file chooses one. */
-#define PRESETS_DEFAULT "normal"
 
 /* Knob k's name as written in a config file ("idle_threshold"). */
 const char *presets_knob_name(int k);

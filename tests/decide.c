@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/builtins.h"
 #include "policy/decide.h"
 #include "policy/presets.h"
 #include "tests/fixture_dir.h"

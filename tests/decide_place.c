@@ -11,7 +11,7 @@
 
 #include "agent/topology.h"
 #include "policy/decide.h"
-#include "policy/presets.h"
+#include "policy/builtins.h"
 #include "tests/tap.h"
 
 #define MAXN 1024

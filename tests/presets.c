@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/builtins.h"
 #include "policy/presets.h"
 #include "tests/tap.h"
 
