@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	printf("%-11s %8s %8s %8s %7s\n", "preset", "median", "p99", "max",
 	       "starts");
 	for (size_t pi = 0; pi < sizeof names / sizeof names[0]; pi++) {
-		struct policy_preset p = *presets_find(names[pi]);
+		struct policy_preset p = *builtins_find(names[pi]);
 		p.load_ceiling = -1;	/* the synthetic load is not the point */
 		struct policy_state *st = policy_state_new(n);
 		struct policy_decision *d = policy_decision_new(n, nrun);

@@ -104,19 +104,19 @@ static const struct policy_preset presets_builtins[] = {
 #define NBUILTIN (sizeof presets_builtins / sizeof presets_builtins[0])
 
 /* Number of built-in presets. */
-size_t presets_builtin_count(void)
+size_t builtins_count(void)
 {
 	return NBUILTIN;
 }
 
 /* The i-th built-in preset, or NULL past the end. */
-const struct policy_preset *presets_builtin(size_t i)
+const struct policy_preset *builtins_get(size_t i)
 {
 	return i < NBUILTIN ? &presets_builtins[i] : NULL;
 }
 
 /* A built-in preset by name. */
-const struct policy_preset *presets_find(const char *name)
+const struct policy_preset *builtins_find(const char *name)
 {
 	for (size_t i = 0; name && i < NBUILTIN; i++)
 		if (!strcmp(presets_builtins[i].name, name))

@@ -8,11 +8,11 @@
 
 /* The built-in presets, least to most aggressive: generous, normal,
  * aggressive, extreme, nuclear. The returned pointers are static. */
-size_t presets_builtin_count(void);
-const struct policy_preset *presets_builtin(size_t i);
+size_t builtins_count(void);
+const struct policy_preset *builtins_get(size_t i);
 /* A built-in preset by name, or NULL. */
-const struct policy_preset *presets_find(const char *name);
+const struct policy_preset *builtins_find(const char *name);
 /* The preset used when no config file chooses one. */
-#define PRESETS_DEFAULT "normal"
+#define BUILTINS_DEFAULT "normal"
 
 #endif

@@ -77,9 +77,9 @@ int policy_config_new(struct policy_config **out)
 	cfg->lim.min_nice = -1;
 	snprintf(cfg->sysdir, sizeof cfg->sysdir, "%s/nicely", NICELY_SYSCONFDIR);
 	snprintf(cfg->default_name, sizeof cfg->default_name, "%s",
-		 PRESETS_DEFAULT);
-	for (size_t i = 0; i < presets_builtin_count(); i++) {
-		long idx = config_add_preset(cfg, presets_builtin(i)->name);
+		 BUILTINS_DEFAULT);
+	for (size_t i = 0; i < builtins_count(); i++) {
+		long idx = config_add_preset(cfg, builtins_get(i)->name);
 		if (idx < 0) {
 			policy_config_free(cfg);
 			return -ENOMEM;

@@ -26,7 +26,7 @@ static void config_cycle(const struct policy_config *cfg,
 		if (steps && q == p)
 			return;
 		q = config_find(cfg, q->base[0] ? q->base
-				: (q->builtin ? "" : PRESETS_DEFAULT));
+				: (q->builtin ? "" : BUILTINS_DEFAULT));
 	}
 }
 
@@ -48,7 +48,7 @@ static int config_bases_resolve(struct policy_config *cfg,
 		return -2;
 	p->state = 1;
 	if (p->base[0] || !p->builtin) {
-		const char *bname = p->base[0] ? p->base : PRESETS_DEFAULT;
+		const char *bname = p->base[0] ? p->base : BUILTINS_DEFAULT;
 		const struct policy_origin *at =
 			p->base[0] ? &p->base_origin : &p->defined;
 		b = config_find(cfg, bname);
@@ -72,7 +72,7 @@ static int config_bases_resolve(struct policy_config *cfg,
 					     "cycle of base presets: %s ([preset "
 					     "%s] has no base, so it starts from "
 					     "'%s'; give it a base)",
-					     cyc, p->name, PRESETS_DEFAULT);
+					     cyc, p->name, BUILTINS_DEFAULT);
 		}
 		if (r < 0) {
 			p->state = 3;
@@ -86,7 +86,7 @@ static int config_bases_resolve(struct policy_config *cfg,
 			p->eff_origin[PRESETS_DESCRIPTION] = *at;
 		}
 	} else {
-		p->eff = *presets_find(p->name);
+		p->eff = *builtins_find(p->name);
 		memset(p->eff_origin, 0, sizeof p->eff_origin);
 	}
 	for (int k = 0; k < PRESETS_NKNOBS; k++)
@@ -125,7 +125,7 @@ void config_seal(struct policy_config *cfg)
 			     "(known: %s)",
 			     cfg->default_name, known);
 		snprintf(cfg->default_name, sizeof cfg->default_name, "%s",
-			 PRESETS_DEFAULT);
+			 BUILTINS_DEFAULT);
 		cfg->default_origin.file = NULL;
 	}
 	if (!lim->max_preset[0])

@@ -154,7 +154,7 @@ static int starts_on(const struct policy_decision *d, int pu)
 /* The built-in preset name, copied so a test can change it. */
 static struct policy_preset preset(const char *name)
 {
-	const struct policy_preset *p = presets_find(name);
+	const struct policy_preset *p = builtins_find(name);
 
 	if (!p)
 		tap_bail("built-in preset missing");
@@ -404,7 +404,7 @@ static void test_limit(void)
 	m.nrun = 1;
 	struct policy_decision *d = machine_tick(&m, &p, 100);
 	is_int(d->nstart, 15, "extreme counts 60%% busy PUs as free");
-	unsigned mask = presets_clamp(&p, presets_find("aggressive"));
+	unsigned mask = presets_clamp(&p, builtins_find("aggressive"));
 	ok(mask & (1u << PRESETS_IDLE_THRESHOLD), "clamped to aggressive");
 	d = machine_tick(&m, &p, 100);
 	is_int(d->nstart, 0, "  then nothing is free");

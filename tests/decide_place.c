@@ -411,7 +411,7 @@ static void test_escape_waiting(void)
 		.t_ns = 100000000000ULL, .interval_ns = 500000000ULL,
 		.valid = 1, .npus = 3, .pu = load,
 	};
-	struct policy_preset pr = *presets_find("normal");
+	struct policy_preset pr = *builtins_find("normal");
 	struct policy_input in = {
 		.snap = &snap, .pus = pus, .preset = &pr, .running = run,
 		.nrunning = 1, .queued = 5,

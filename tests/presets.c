@@ -17,7 +17,7 @@
 static int parse(const char *key, const char *value, struct policy_preset *p,
 		 char *err, size_t errlen)
 {
-	*p = *presets_find("normal");
+	*p = *builtins_find("normal");
 	err[0] = 0;
 	return presets_knob_parse(p, presets_knob_lookup(key), value, err, errlen);
 }
@@ -28,8 +28,8 @@ static void test_roundtrip(void)
 	int bad = 0, total = 0;
 	char a[200], b[200], err[300];
 
-	for (size_t i = 0; i < presets_builtin_count(); i++) {
-		const struct policy_preset *p = presets_builtin(i);
+	for (size_t i = 0; i < builtins_count(); i++) {
+		const struct policy_preset *p = builtins_get(i);
 		struct policy_preset q;
 		memset(&q, 0, sizeof q);
 		for (int k = 0; k < PRESETS_NKNOBS; k++) {
@@ -46,10 +46,10 @@ static void test_roundtrip(void)
 	}
 	is_int(total, 5 * PRESETS_NKNOBS, "every knob of the five built-ins");
 	is_int(bad, 0, "  prints and parses back unchanged");
-	ok(presets_find("nuclear") && presets_find("generous") &&
-	   !presets_find("Normal") && !presets_find(NULL), "presets_find");
-	is_str(presets_builtin(0)->name, "generous", "least aggressive first");
-	is_str(presets_builtin(4)->name, "nuclear", "most aggressive last");
+	ok(builtins_find("nuclear") && builtins_find("generous") &&
+	   !builtins_find("Normal") && !builtins_find(NULL), "builtins_find");
+	is_str(builtins_get(0)->name, "generous", "least aggressive first");
+	is_str(builtins_get(4)->name, "nuclear", "most aggressive last");
 	ok(presets_knob_lookup("nope") < 0 && presets_knob_lookup("nice") ==
 	   PRESETS_NICE, "knob lookup");
 }
@@ -288,7 +288,7 @@ static void test_rejected(void)
 		if (r != -EINVAL || strncmp(err, want, strlen(want)))
 			tap_diag("got %d '%s'", r, err);
 	}
-	struct policy_preset before = *presets_find("normal");
+	struct policy_preset before = *builtins_find("normal");
 	parse("nice", "99", &p, err, sizeof err);
 	ok(!memcmp(&p, &before, sizeof p), "a rejected value leaves the preset alone");
 	ok(presets_valid_name("night-2.x_y") && !presets_valid_name("") &&
@@ -299,8 +299,8 @@ static void test_rejected(void)
 /* presets_clamp moves each knob toward politeness only. */
 static void test_clamp(void)
 {
-	struct policy_preset p = *presets_find("nuclear");
-	const struct policy_preset *g = presets_find("generous");
+	struct policy_preset p = *builtins_find("nuclear");
+	const struct policy_preset *g = builtins_find("generous");
 	unsigned m = presets_clamp(&p, g);
 
 	ok(p.idle_threshold == g->idle_threshold && !p.ignore_others &&
@@ -313,12 +313,12 @@ static void test_clamp(void)
 	   !(m & (1u << PRESETS_PLACEMENT)) && !(m & (1u << PRESETS_MAX_PUS)),
 	   "the mask names what changed");
 	p = *g;
-	is_int(presets_clamp(&p, presets_find("nuclear")), 0,
+	is_int(presets_clamp(&p, builtins_find("nuclear")), 0,
 	       "generous under a nuclear limit: unchanged");
-	p = *presets_find("normal");
+	p = *builtins_find("normal");
 	p.on_return = POLICY_REACT_STOP;
 	p.max_pus = 4;
-	struct policy_preset lim = *presets_find("normal");
+	struct policy_preset lim = *builtins_find("normal");
 	lim.max_pus = 8;
 	m = presets_clamp(&p, &lim);
 	ok(m == 0 && p.on_return == POLICY_REACT_STOP && p.max_pus == 4,
@@ -326,32 +326,32 @@ static void test_clamp(void)
 	p.max_pus = 0;
 	presets_clamp(&p, &lim);
 	is_int(p.max_pus, 8, "no cap under a capped limit: capped");
-	p = *presets_find("normal");
+	p = *builtins_find("normal");
 	p.reserve_min_pus = 8;
 	p.interval_ms = 100;
-	m = presets_clamp(&p, presets_find("normal"));
+	m = presets_clamp(&p, builtins_find("normal"));
 	ok(p.reserve_min_pus == 2 && p.interval_ms == 500 &&
 	   m == ((1u << PRESETS_RESERVE_MIN_PUS) | (1u << PRESETS_INTERVAL)),
 	   "reserve only on machines above 8 PUs, sampling every 100 ms: "
 	   "clamped to the limit's 2 PUs and 500 ms");
-	p = *presets_find("normal");
+	p = *builtins_find("normal");
 	p.reserve_min_pus = 8;
-	m = presets_clamp(&p, presets_find("aggressive"));
+	m = presets_clamp(&p, builtins_find("aggressive"));
 	ok(p.reserve_min_pus == 8 && !(m & (1u << PRESETS_RESERVE_MIN_PUS)),
 	   "reserve_min_pus is left alone under a limit that reserves nothing");
-	p = *presets_find("nuclear");
+	p = *builtins_find("nuclear");
 	p.placement = POLICY_PLACE_COMPACT;
 	p.hysteresis_ms = 0;
-	m = presets_clamp(&p, presets_find("generous"));
+	m = presets_clamp(&p, builtins_find("generous"));
 	ok(p.placement == POLICY_PLACE_COMPACT && p.hysteresis_ms == 0 &&
-	   !strcmp(p.description, presets_find("nuclear")->description) &&
+	   !strcmp(p.description, builtins_find("nuclear")->description) &&
 	   !(m & ((1u << PRESETS_PLACEMENT) | (1u << PRESETS_HYSTERESIS) |
 		  (1u << PRESETS_DESCRIPTION))),
 	   "free knobs (placement, hysteresis, description) are left alone");
-	p = *presets_find("normal");
+	p = *builtins_find("normal");
 	p.max_pus = 0;
 	p.max_pus_pct = 80;
-	lim = *presets_find("normal");
+	lim = *builtins_find("normal");
 	lim.max_pus = 4;
 	lim.max_pus_pct = 50;
 	lim.load_ceiling = -1;

@@ -8,7 +8,7 @@ int cli_top(int argc, char **argv);
 /* `nicely run`: a batch of commands (sched/cli_run.c). */
 int cli_run(int argc, char **argv);
 /* `nicely presets [--json] [NAME]` and `nicely check-config [--json]
- * [--system] [FILE...]` (sched/cli_presets.c). */
+ * [--system] [FILE...]` (sched/cli/cli_presets.c). */
 int cli_presets(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
 /* `nicely status`, `kill`, `reset`, `pause`, `resume`: the whole-batch
