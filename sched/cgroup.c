@@ -14,7 +14,6 @@
 #include <linux/magic.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,8 @@
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "agent/errmsg.h"
 
 /* Every path built here is checked for truncation by snprintf's return
  * value; GCC cannot see that through the helpers. */
@@ -82,19 +83,6 @@ struct sched_cgroup {
  * processes before) is not worth a reclaim: the next peak is off by less. */
 #define CG_DRAIN_MIN (1ll << 20)
 #define RMDIR_TIMEOUT_MS 2000
-
-/* Format an error into err (when given). */
-__attribute__((format(printf, 3, 4))) static void
-cg_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Sleep ms milliseconds. */
 static void cg_sleep_ms(int ms)
@@ -218,8 +206,8 @@ static int cg_write(const struct cg_tree *t, const struct cg_hier *h,
 
 	r = cg_path(path, sizeof(path), h, rel, file);
 	if (r < 0) {
-		cg_err(err, errlen, "cgroup path too long: %s/%s/%s", h->path,
-		       rel, file);
+		errmsg_set(err, errlen, "cgroup path too long: %s/%s/%s", h->path,
+			   rel, file);
 		return r;
 	}
 	if (h->fake)
@@ -228,7 +216,7 @@ static int cg_write(const struct cg_tree *t, const struct cg_hier *h,
 	fd = open(path, flags, 0644);
 	if (fd < 0) {
 		r = -errno;
-		cg_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
+		errmsg_set(err, errlen, "cannot open %s: %s", path, strerror(-r));
 		return r;
 	}
 	do
@@ -237,8 +225,8 @@ static int cg_write(const struct cg_tree *t, const struct cg_hier *h,
 	r = w < 0 ? -errno : 0;
 	close(fd);
 	if (r < 0)
-		cg_err(err, errlen, "cannot write \"%s\" to %s: %s", value,
-		       path, strerror(-r));
+		errmsg_set(err, errlen, "cannot write \"%s\" to %s: %s", value,
+			   path, strerror(-r));
 	return r;
 }
 
@@ -300,7 +288,7 @@ static int cg_detect(struct cg_tree *t, const char *root, char *err,
 	t->trace_fd = -1;
 	if (snprintf(t->root, sizeof(t->root), "%s", root) >=
 	    (int)sizeof(t->root)) {
-		cg_err(err, errlen, "cgroup root too long: %s", root);
+		errmsg_set(err, errlen, "cgroup root too long: %s", root);
 		return -ENAMETOOLONG;
 	}
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
@@ -327,9 +315,9 @@ static int cg_detect(struct cg_tree *t, const char *root, char *err,
 		h->ctrls |= cg_v1_ctrls[i].bit;
 	}
 	if (t->nh == 0) {
-		cg_err(err, errlen,
-		       "no cgroup file system at %s (neither cgroup v2 nor v1 "
-		       "controllers found)", root);
+		errmsg_set(err, errlen,
+			   "no cgroup file system at %s (neither cgroup v2 nor v1 "
+			   "controllers found)", root);
 		return -ENOENT;
 	}
 	t->mode = SCHED_CGROUP_V1;
@@ -423,14 +411,14 @@ static int cg_mkdir(const struct cg_tree *t, const struct cg_hier *h,
 	int r = cg_path(path, sizeof(path), h, rel, NULL);
 
 	if (r < 0) {
-		cg_err(err, errlen, "cgroup path too long: %s/%s", h->path, rel);
+		errmsg_set(err, errlen, "cgroup path too long: %s/%s", h->path, rel);
 		return r;
 	}
 	if (mkdir(path, 0755) < 0) {
 		r = -errno;
 		if (r != -EEXIST)
-			cg_err(err, errlen, "cannot create cgroup %s: %s", path,
-			       strerror(-r));
+			errmsg_set(err, errlen, "cannot create cgroup %s: %s", path,
+				   strerror(-r));
 		return r;
 	}
 	cg_trace(t, "mkdir", path, NULL);
@@ -471,14 +459,14 @@ static int cg_rmdir_one(const struct cg_tree *t, const struct cg_hier *h,
 		if (r == -ENOENT)
 			break;
 		if (r != -EBUSY || cg_now_ms() > deadline) {
-			cg_err(err, errlen, "cannot remove cgroup %s: %s", path,
-			       strerror(-r));
+			errmsg_set(err, errlen, "cannot remove cgroup %s: %s", path,
+				   strerror(-r));
 			return r;
 		}
 		cg_sleep_ms(5);
 	}
 	if (stat(path, &st) == 0) {
-		cg_err(err, errlen, "cgroup %s still exists after rmdir", path);
+		errmsg_set(err, errlen, "cgroup %s still exists after rmdir", path);
 		return -EBUSY;
 	}
 	return 0;
@@ -587,8 +575,8 @@ static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 	int r;
 
 	if (!h) {
-		cg_err(err, errlen, "no freezer in the cgroup tree at %s",
-		       t->root);
+		errmsg_set(err, errlen, "no freezer in the cgroup tree at %s",
+			   t->root);
 		return -ENOTSUP;
 	}
 	if (h->v2)
@@ -610,8 +598,8 @@ static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 			break;
 		cg_sleep_ms(2);
 	}
-	cg_err(err, errlen, "cgroup %s/%s did not become %s within %d ms",
-	       h->path, rel, frozen ? "frozen" : "thawed", FREEZE_TIMEOUT_MS);
+	errmsg_set(err, errlen, "cgroup %s/%s did not become %s within %d ms",
+		   h->path, rel, frozen ? "frozen" : "thawed", FREEZE_TIMEOUT_MS);
 	return -ETIMEDOUT;
 }
 
@@ -693,9 +681,9 @@ static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 			cg_freeze(t, rel, 0, NULL, 0);
 		cg_sleep_ms(2);
 	}
-	cg_err(err, errlen,
-	       "cgroup %s still holds %d process(es) after %d ms of killing",
-	       path, n, KILL_TIMEOUT_MS);
+	errmsg_set(err, errlen,
+		   "cgroup %s still holds %d process(es) after %d ms of killing",
+		   path, n, KILL_TIMEOUT_MS);
 	return -EBUSY;
 }
 
@@ -813,8 +801,8 @@ static int cg_cpuset_inherit(const struct cg_tree *t, const struct cg_hier *h,
 			continue;
 		n = cg_read(h, parent_rel, files[i], buf, sizeof(buf));
 		if (n < 0) {
-			cg_err(err, errlen, "cannot read %s/%s/%s: %s", h->path,
-			       parent_rel, files[i], strerror((int)-n));
+			errmsg_set(err, errlen, "cannot read %s/%s/%s: %s", h->path,
+				   parent_rel, files[i], strerror((int)-n));
 			return (int)n;
 		}
 		while (n > 0 && buf[n - 1] == '\n')
@@ -858,12 +846,12 @@ static int cg_cpulist(const cpu_set_t *set, char *buf, size_t len)
 /* The message for a tree where we may not make groups. */
 static void cg_perm_msg(char *err, size_t errlen, const char *path, int r)
 {
-	cg_err(err, errlen,
-	       "cannot create cgroup %s: %s. Tasks run without cgroups (nice "
-	       "and CPU pinning only). To run them in cgroups, start "
-	       "nicely-agent as root, or run inside a delegated cgroup "
-	       "subtree (e.g. systemd-run --user --scope nicely ...)",
-	       path, strerror(-r));
+	errmsg_set(err, errlen,
+		   "cannot create cgroup %s: %s. Tasks run without cgroups (nice "
+		   "and CPU pinning only). To run them in cgroups, start "
+		   "nicely-agent as root, or run inside a delegated cgroup "
+		   "subtree (e.g. systemd-run --user --scope nicely ...)",
+		   path, strerror(-r));
 }
 
 /* v2: enable the controllers the parent offers in rel's subtree_control
@@ -1082,8 +1070,8 @@ static int cg_setup(struct cg_tree *t, char *base, char *user,
 		cg_username(user, 64);
 	if (!*base || strchr(base, '/') || base[0] == '.' || !*user ||
 	    strchr(user, '/') || user[0] == '.') {
-		cg_err(err, errlen, "bad cgroup base \"%s\" or user \"%s\"",
-		       base, user);
+		errmsg_set(err, errlen, "bad cgroup base \"%s\" or user \"%s\"",
+			   base, user);
 		return -EINVAL;
 	}
 	r = cg_detect(t, root, err, errlen);
@@ -1094,8 +1082,8 @@ static int cg_setup(struct cg_tree *t, char *base, char *user,
 					   O_CLOEXEC, 0644);
 		if (t->trace_fd < 0) {
 			r = -errno;
-			cg_err(err, errlen, "cannot open cgroup trace %s: %s",
-			       trace, strerror(-r));
+			errmsg_set(err, errlen, "cannot open cgroup trace %s: %s",
+				   trace, strerror(-r));
 			return r;
 		}
 	}
@@ -1201,7 +1189,7 @@ int sched_cgroup_batch_open(struct sched_cgroup **out,
 	*out = NULL;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
-		cg_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	r = cg_setup(&b->t, b->base, b->user, opts, err, errlen);
@@ -1223,8 +1211,8 @@ int sched_cgroup_batch_open(struct sched_cgroup **out,
 	}
 	if (r < 0) {
 		if (r == -EEXIST)
-			cg_err(err, errlen, "cannot find a free batch name "
-			       "under %s/%s", b->t.root, b->base);
+			errmsg_set(err, errlen, "cannot find a free batch name "
+				   "under %s/%s", b->t.root, b->base);
 		if (b->t.trace_fd >= 0)
 			close(b->t.trace_fd);
 		free(b);
@@ -1430,8 +1418,8 @@ static int cg_task_open_fds(struct sched_cgroup_task *t, char *err,
 		t->procs_fd[i] = open(path, flags, 0644);
 		if (t->procs_fd[i] < 0) {
 			r = -errno;
-			cg_err(err, errlen, "cannot open %s: %s", path,
-			       strerror(-r));
+			errmsg_set(err, errlen, "cannot open %s: %s", path,
+				   strerror(-r));
 			cg_task_close_fds(t);
 			return r;
 		}
@@ -1465,14 +1453,14 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 	snprintf(t->rel, sizeof(t->rel), "%s/task-%llu", b->rel,
 		 (unsigned long long)seq);
 	if (lim && lim->memory_max && !cg_find(&b->t, CG_MEMORY)) {
-		cg_err(err, errlen,
-		       "a memory limit was asked but the cgroup tree at %s has "
-		       "no memory controller", b->t.root);
+		errmsg_set(err, errlen,
+			   "a memory limit was asked but the cgroup tree at %s has "
+			   "no memory controller", b->t.root);
 		return -ENOTSUP;
 	}
 	if (lim && lim->cpus && cg_cpulist(lim->cpus, cpus, sizeof(cpus)) < 0) {
-		cg_err(err, errlen, "empty or too large CPU set for task %llu",
-		       (unsigned long long)seq);
+		errmsg_set(err, errlen, "empty or too large CPU set for task %llu",
+			   (unsigned long long)seq);
 		return -EINVAL;
 	}
 	for (i = 0; i < b->t.nh; i++) {
@@ -1480,8 +1468,8 @@ int sched_cgroup_task_create(struct sched_cgroup *b, uint64_t seq,
 		r = cg_mkdir(&b->t, h, t->rel, err, errlen);
 		if (r < 0) {
 			if (r == -EEXIST)
-				cg_err(err, errlen, "cgroup %s/%s exists already",
-				       h->path, t->rel);
+				errmsg_set(err, errlen, "cgroup %s/%s exists already",
+					   h->path, t->rel);
 			goto fail;
 		}
 		made = i + 1;
@@ -1617,8 +1605,8 @@ static int cg_attach_all(struct sched_cgroup_task *t, const struct cg_hier *h,
 	int r;
 
 	if (n < 0) {
-		cg_err(err, errlen, "cannot read the processes of cgroup %s: %s",
-		       t->rel, strerror((int)-n));
+		errmsg_set(err, errlen, "cannot read the processes of cgroup %s: %s",
+			   t->rel, strerror((int)-n));
 		return (int)n;
 	}
 	for (p = buf; (pid = cg_next_pid(&p)) > 0;) {
@@ -1640,11 +1628,11 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 	int r;
 
 	if (!h) {
-		cg_err(err, errlen, "no cpuset controller in the cgroup tree");
+		errmsg_set(err, errlen, "no cpuset controller in the cgroup tree");
 		return -ENOTSUP;
 	}
 	if (cg_cpulist(cpus, list, sizeof(list)) < 0) {
-		cg_err(err, errlen, "empty or too large CPU set");
+		errmsg_set(err, errlen, "empty or too large CPU set");
 		return -EINVAL;
 	}
 	r = cg_write(&t->batch->t, h, t->rel, "cpuset.cpus", list, err,
@@ -1872,14 +1860,14 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	char list[1024];
 
 	if (!t->live || !b) {
-		cg_err(err, errlen, "cgroup task was never made or is removed");
+		errmsg_set(err, errlen, "cgroup task was never made or is removed");
 		return -EINVAL;
 	}
 	if ((lim ? lim->memory_max : 0) != t->memory_max)
 		return -ESTALE;
 	if (want && cg_cpulist(lim->cpus, list, sizeof(list)) < 0) {
-		cg_err(err, errlen, "empty or too large CPU set for task %llu",
-		       (unsigned long long)t->seq);
+		errmsg_set(err, errlen, "empty or too large CPU set for task %llu",
+			   (unsigned long long)t->seq);
 		return -EINVAL;
 	}
 	if (!t->known_empty && !cg_task_empty(t) &&
@@ -1906,9 +1894,9 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 					     list, err, errlen)
 				  : (int)(n < 0 ? n : -EINVAL);
 			if (r < 0 && n <= 0)
-				cg_err(err, errlen,
-				       "cannot read the batch's cpuset.cpus "
-				       "in %s", h->path);
+				errmsg_set(err, errlen,
+					   "cannot read the batch's cpuset.cpus "
+					   "in %s", h->path);
 		}
 		if (r < 0)
 			return r;
