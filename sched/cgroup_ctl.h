@@ -48,9 +48,10 @@ int cg_set_memory(const struct cg_tree *t, const struct cg_hier *h,
 		  const char *rel, uint64_t max, char *err,
 		  size_t errlen);
 
-/* The figures of a task group, read through the files the task keeps open
- * while it keeps its cgroup.procs files (t->stat_fd), else opened for the
- * read. */
+/* A task group's figures below are read through the files the task keeps
+ * open while it keeps its cgroup.procs files (t->stat_fd), else through
+ * files opened for the read. */
+
 /* 1 when the kernel says nothing runs in the task's groups (cgroup2's
  * cgroup.events, one read), 0 when it cannot tell so. */
 int cg_task_empty(const struct sched_cgroup_task *t);
