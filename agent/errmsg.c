@@ -1,5 +1,6 @@
-/* agent/errmsg: formats error messages into the caller's buffer for the
- * topology, sampler, template, input and joblog modules. Plain library
+/* agent/errmsg: formats error messages into the caller's "char *err,
+ * size_t errlen" buffer, for every module of the core and the faces
+ * (topology, sampler, cgroups, template, input, joblog...). Plain library
  * code, no state; safe from any thread (not after fork: vsnprintf). */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* agent/sampler: turns /proc (or a fixture tree) into snapshots of how busy
- * each PU is with other people's work. Called once per scheduler tick from
- * the loop; the hot path preads kept fds into buffers sized on the first
- * tick and allocates nothing. Our workers' CPU time (by PID or by cgroup) is
- * subtracted from the PU it ran on before smoothing. */
-#include <dirent.h>
+ * each PU is with other people's work: /proc/stat deltas, PSI, load
+ * average, meminfo. Called once per scheduler tick from the loop; the hot
+ * path preads kept fds into buffers sized on the first tick and allocates
+ * nothing. Our workers' CPU time, which agent/charge measures (by PID or
+ * by cgroup), is subtracted from the PU it ran on before smoothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,41 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/charge.h"
 #include "agent/errmsg.h"
 #include "agent/procfs.h"
 #include "agent/sampler.h"
 #include "agent/topology.h"
 
-/* One declared worker: its kept /proc/PID/stat fd and CPU ticks so far. */
-struct sampler_worker {
-	pid_t pid;
-	int pu;
-	int fd;          /* -1: (re)open on the next sample */
-	int gone;        /* the process is gone: stop reading */
-	int have;        /* ticks holds a baseline */
-	uint64_t ticks;  /* utime+stime at the last good sample */
-	uint64_t next;   /* reading of the sample in progress */
-	int next_ok;
-	int last_cpu;    /* processor field of the last reading, -1 */
-};
-
-/* A process seen in our cgroup tree (walk mode). */
-struct sampler_cgpid {
-	int pid;
-	uint64_t ticks, next;
-	unsigned gen;
-	int pu;          /* PU it ran on at the last reading, -1 */
-	uint64_t last;   /* ticks it used in the last interval */
-};
-
-enum { CG_NONE, CG_CPUACCT, CG_WALK };
-
 struct agent_sampler {
 	const struct agent_topology *topo;
 	int npus;
-	const struct agent_pu *pus;
 	double alpha;    /* EWMA weight of the newest sample */
-	long hz;         /* USER_HZ: unit of /proc/stat and PID/stat */
 
 	char *root;
 	int rootfd;
@@ -58,9 +33,6 @@ struct agent_sampler {
 	/* Per PU index: counters of the sample in progress and the last. */
 	uint64_t *cur_busy, *cur_total, *prev_busy, *prev_total;
 	unsigned char *cur_seen, *prev_seen, *ewma_ok;
-	double *ours;    /* our ticks on each PU in the sample in progress */
-	double *exited;  /* our ticks not charged yet: workers reaped since the
-			  * last sample, or a PU's interval that was skipped */
 	int have_prev;   /* a good sample exists: deltas are possible */
 
 	struct agent_pu_load *pu;
@@ -70,26 +42,7 @@ struct agent_sampler {
 	uint64_t psi_total;
 	int psi_total_ok;
 
-	struct sampler_worker *w;
-	size_t nw;
-
-	int cg_mode;
-	char *cg_path;
-	int cg_fd;
-	uint64_t *cg_prev, *cg_cur; /* per os index, ns */
-	size_t cg_len;   /* entries of cg_prev/cg_cur */
-	int cg_prev_ok;
-	struct sampler_cgpid *cgp;
-	size_t ncgp, capcgp;
-	unsigned cg_gen;
-	int cg_started;  /* the baseline walk is done: newcomers start at 0 */
-	/* walk mode with a cgroup2 cpu.stat: the subtree's total, which keeps
-	 * the CPU time of processes that exited between two walks */
-	int cg_usage_fd; /* cpu.stat, -1 without usage_usec */
-	uint64_t cg_usage_prev, cg_usage_next;
-	int cg_usage_ok; /* cg_usage_prev is a baseline */
-	int cg_usage_next_ok;
-	double *cg_walked; /* ticks the walk charged per PU this sample */
+	struct agent_charge *charge; /* our own CPU time */
 };
 
 /* Close fd if open and mark it closed. */
@@ -107,8 +60,6 @@ static void sampler_close_root(struct agent_sampler *s)
 	sampler_close(&s->fd_load);
 	sampler_close(&s->fd_psi);
 	sampler_close(&s->fd_mem);
-	for (size_t i = 0; i < s->nw; i++)
-		sampler_close(&s->w[i].fd);
 	sampler_close(&s->rootfd);
 	s->psi_absent = 0;
 }
@@ -137,8 +88,7 @@ int agent_sampler_set_procfs(struct agent_sampler *s, const char *root)
 	free(s->root);
 	s->root = copy;
 	s->rootfd = fd;
-	for (size_t i = 0; i < s->nw; i++)
-		s->w[i].gone = 0;
+	agent_charge_set_root(s->charge, fd, copy);
 	return 0;
 }
 
@@ -188,6 +138,7 @@ int agent_sampler_new(struct agent_sampler **out,
 	struct agent_sampler *s;
 	double window = opts ? opts->smooth_window : 0;
 	size_t n;
+	long hz;
 	int rc;
 
 	*out = NULL;
@@ -203,13 +154,13 @@ int agent_sampler_new(struct agent_sampler **out,
 		goto nomem;
 	s->topo = topo;
 	s->npus = agent_topology_npus(topo);
-	s->pus = agent_topology_pus(topo);
 	s->alpha = 2.0 / (window + 1.0);
-	s->hz = sysconf(_SC_CLK_TCK);
-	if (s->hz <= 0)
-		s->hz = 100;
+	hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0)
+		hz = 100;
 	s->rootfd = s->fd_stat = s->fd_load = s->fd_psi = s->fd_mem = -1;
-	s->cg_fd = s->cg_usage_fd = -1;
+	if (agent_charge_new(&s->charge, topo, hz) < 0)
+		goto nomem;
 	n = (size_t)s->npus;
 	s->cur_busy = calloc(n, sizeof *s->cur_busy);
 	s->cur_total = calloc(n, sizeof *s->cur_total);
@@ -218,13 +169,9 @@ int agent_sampler_new(struct agent_sampler **out,
 	s->cur_seen = calloc(n, 1);
 	s->prev_seen = calloc(n, 1);
 	s->ewma_ok = calloc(n, 1);
-	s->ours = calloc(n, sizeof *s->ours);
-	s->exited = calloc(n, sizeof *s->exited);
-	s->cg_walked = calloc(n, sizeof *s->cg_walked);
 	s->pu = calloc(n, sizeof *s->pu);
 	if (!s->cur_busy || !s->cur_total || !s->prev_busy || !s->prev_total ||
-	    !s->cur_seen || !s->prev_seen || !s->ewma_ok || !s->ours || !s->exited ||
-	    !s->cg_walked || !s->pu)
+	    !s->cur_seen || !s->prev_seen || !s->ewma_ok || !s->pu)
 		goto nomem;
 	rc = agent_sampler_set_procfs(s, opts ? opts->procfs : NULL);
 	if (rc < 0) {
@@ -251,9 +198,7 @@ void agent_sampler_free(struct agent_sampler *s)
 	if (!s)
 		return;
 	sampler_close_root(s);
-	sampler_close(&s->cg_fd);
-	sampler_close(&s->cg_usage_fd);
-	free(s->cg_walked);
+	agent_charge_free(s->charge);
 	free(s->root);
 	free(s->buf);
 	free(s->cur_busy);
@@ -263,530 +208,28 @@ void agent_sampler_free(struct agent_sampler *s)
 	free(s->cur_seen);
 	free(s->prev_seen);
 	free(s->ewma_ok);
-	free(s->ours);
-	free(s->exited);
 	free(s->pu);
-	free(s->w);
-	free(s->cg_path);
-	free(s->cg_prev);
-	free(s->cg_cur);
-	free(s->cgp);
 	free(s);
 }
 
-/* Read one PID's utime+stime and processor through a kept fd (opened under
- * the root when fd is -1). Returns 0, -ESRCH when the process is gone, or
- * -EBADMSG with err set. */
-static int sampler_pid_ticks(struct agent_sampler *s, pid_t pid, int *fd,
-			     uint64_t *ticks, int *cpu, char *err,
-			     size_t errlen)
-{
-	char rel[32], text[2048];
-	struct procfs_error e;
-	ssize_t n;
-
-	snprintf(rel, sizeof rel, "%d/stat", (int)pid);
-	if (*fd < 0) {
-		*fd = openat(s->rootfd, rel, O_RDONLY | O_CLOEXEC);
-		if (*fd < 0)
-			return -ESRCH;
-	}
-	n = pread(*fd, text, sizeof text - 1, 0);
-	if (n <= 0)
-		return -ESRCH; /* reaped: the kept fd reads ESRCH, never a new PID */
-	text[n] = 0;
-	if (procfs_parse_pid_stat(text, (size_t)n, ticks, cpu, &e) < 0)
-		return sampler_bad(s, rel, &e, err, errlen);
-	return 0;
-}
-
-/* Read a worker's current ticks into w->next (w->next_ok says if it could). */
-static int sampler_read_worker(struct agent_sampler *s, struct sampler_worker *w,
-			       int *cpu, char *err, size_t errlen)
-{
-	int rc;
-
-	w->next_ok = 0;
-	if (w->gone)
-		return 0;
-	rc = sampler_pid_ticks(s, w->pid, &w->fd, &w->next, cpu, err, errlen);
-	if (rc == -ESRCH) {
-		w->gone = 1;
-		sampler_close(&w->fd);
-		return 0;
-	}
-	if (rc < 0)
-		return rc;
-	w->next_ok = 1;
-	w->last_cpu = *cpu;
-	return 0;
-}
-
-/* Replace the set of our workers, keeping baselines of kept PIDs. */
+/* Replace the set of our workers; see sampler.h. */
 int agent_sampler_set_workers(struct agent_sampler *s,
 			      const struct agent_worker_ref *w, size_t n)
 {
-	struct sampler_worker *nw = NULL;
-
-	for (size_t i = 0; i < n; i++)
-		if (w[i].pid <= 0 || w[i].pu < -1 || w[i].pu >= s->npus)
-			return -EINVAL;
-	if (n) {
-		nw = calloc(n, sizeof *nw);
-		if (!nw)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct sampler_worker *o = NULL;
-
-		for (size_t j = 0; j < s->nw; j++)
-			if (s->w[j].pid == w[i].pid && s->w[j].fd != -2) {
-				o = &s->w[j];
-				break;
-			}
-		nw[i].pid = w[i].pid;
-		nw[i].pu = w[i].pu;
-		nw[i].last_cpu = -1;
-		if (o) {
-			/* Still ours: keep its fd and baseline. */
-			nw[i].fd = o->fd;
-			nw[i].gone = o->gone;
-			nw[i].have = o->have;
-			nw[i].ticks = o->ticks;
-			nw[i].last_cpu = o->last_cpu;
-			o->fd = -2; /* moved */
-		} else {
-			int cpu;
-
-			/* Newly declared: charged from now on. */
-			nw[i].fd = -1;
-			if (sampler_read_worker(s, &nw[i], &cpu, NULL, 0) == 0 &&
-			    nw[i].next_ok) {
-				nw[i].ticks = nw[i].next;
-				nw[i].have = 1;
-			}
-		}
-	}
-	for (size_t j = 0; j < s->nw; j++)
-		if (s->w[j].fd >= 0)
-			close(s->w[j].fd);
-	free(s->w);
-	s->w = nw;
-	s->nw = n;
-	return 0;
+	return agent_charge_set_workers(s->charge, w, n);
 }
 
-/* A process of our walked cgroup was reaped and cgroup.procs no longer
- * lists it: charge what it used since the last walk, but no more than it
- * used in the interval before (wait4's figure includes the children it
- * reaped, which the walk charged already), and forget it. */
-static int sampler_cg_exited(struct agent_sampler *s, pid_t pid, uint64_t cpu_ns)
-{
-	for (size_t i = 0; i < s->ncgp; i++) {
-		struct sampler_cgpid *c = &s->cgp[i];
-		double ticks = (double)cpu_ns * (double)s->hz / 1e9;
-
-		if (c->pid != pid || c->gen == 0)
-			continue;
-		if (c->pu >= 0 && ticks > (double)c->ticks) {
-			double d = ticks - (double)c->ticks;
-
-			s->exited[c->pu] += d < (double)c->last ? d : (double)c->last;
-		}
-		s->cgp[i] = s->cgp[--s->ncgp];
-		return 0;
-	}
-	return -ENOENT;
-}
-
-/* A declared worker was reaped: charge its CPU time since the last sample
- * to its PU at the next sample, and forget it. In cgroup mode cpuacct or
- * cpu.stat keep its time; else the walk's table has it. */
+/* A declared worker was reaped; see sampler.h. */
 int agent_sampler_worker_exited(struct agent_sampler *s, pid_t pid,
 				uint64_t cpu_ns)
 {
-	if (s->cg_mode == CG_CPUACCT ||
-	    (s->cg_mode == CG_WALK && s->cg_usage_fd >= 0)) {
-		for (size_t i = 0; i < s->nw; i++)
-			if (s->w[i].pid == pid)
-				goto declared;
-		return 0;
-	}
-	if (s->cg_mode == CG_WALK && sampler_cg_exited(s, pid, cpu_ns) == 0)
-		return 0;
-declared:
-	for (size_t i = 0; i < s->nw; i++) {
-		struct sampler_worker *w = &s->w[i];
-
-		if (w->pid != pid)
-			continue;
-		double ticks = (double)cpu_ns * (double)s->hz / 1e9;
-		int pu = w->pu >= 0 ? w->pu : agent_topology_pu_of_os(s->topo, w->last_cpu);
-
-		if (w->have && pu >= 0 && ticks > (double)w->ticks)
-			s->exited[pu] += ticks - (double)w->ticks;
-		sampler_close(&w->fd);
-		s->w[i] = s->w[--s->nw];
-		return 0;
-	}
-	return -ENOENT;
+	return agent_charge_worker_exited(s->charge, pid, cpu_ns);
 }
 
-/* Collect the CPU ticks of declared workers since the last sample into
- * s->ours, charged to their pinned PU or the PU they last ran on. */
-static int sampler_charge_workers(struct agent_sampler *s, char *err,
-				  size_t errlen)
-{
-	for (size_t i = 0; i < s->nw; i++) {
-		struct sampler_worker *w = &s->w[i];
-		int cpu = -1, pu;
-		int rc = sampler_read_worker(s, w, &cpu, err, errlen);
-
-		if (rc < 0)
-			return rc;
-		if (!w->next_ok || !w->have || w->next < w->ticks)
-			continue;
-		pu = w->pu >= 0 ? w->pu : agent_topology_pu_of_os(s->topo, cpu);
-		if (pu >= 0)
-			s->ours[pu] += (double)(w->next - w->ticks);
-	}
-	return 0;
-}
-
-/* Find or add a PID in the cgroup-walk table; NULL when out of memory. */
-static struct sampler_cgpid *sampler_cgpid(struct agent_sampler *s, int pid)
-{
-	for (size_t i = 0; i < s->ncgp; i++)
-		if (s->cgp[i].pid == pid)
-			return &s->cgp[i];
-	if (s->ncgp == s->capcgp) {
-		size_t cap = s->capcgp ? s->capcgp * 2 : 64;
-		struct sampler_cgpid *b = realloc(s->cgp, cap * sizeof *b);
-
-		if (!b)
-			return NULL;
-		s->cgp = b;
-		s->capcgp = cap;
-	}
-	struct sampler_cgpid *c = &s->cgp[s->ncgp++];
-
-	c->pid = pid;
-	c->ticks = 0;
-	c->next = 0;
-	c->gen = 0; /* not seen yet */
-	c->pu = -1;
-	c->last = 0;
-	return c;
-}
-
-struct sampler_walk {
-	struct agent_sampler *s;
-	char *err;
-	size_t errlen;
-	int rc;
-};
-
-/* cgroup.procs callback: read one PID's ticks and charge the delta. */
-static int sampler_walk_pid(void *ctx, int pid)
-{
-	struct sampler_walk *wk = ctx;
-	struct agent_sampler *s = wk->s;
-	struct sampler_cgpid *c;
-	uint64_t ticks;
-	int cpu, fd = -1, rc, pu;
-
-	rc = sampler_pid_ticks(s, pid, &fd, &ticks, &cpu, wk->err, wk->errlen);
-	if (fd >= 0)
-		close(fd);
-	if (rc == -ESRCH)
-		return 0;
-	if (rc < 0) {
-		wk->rc = rc;
-		return rc;
-	}
-	c = sampler_cgpid(s, pid);
-	if (!c) {
-		wk->rc = -ENOMEM;
-		return -ENOMEM;
-	}
-	if (c->gen == 0) {
-		/* First sight: after the baseline walk it joined since the
-		 * last sample (we put it there), so all its time is new. */
-		c->ticks = s->cg_started ? 0 : ticks;
-	}
-	c->next = ticks;
-	c->gen = s->cg_gen;
-	pu = agent_topology_pu_of_os(s->topo, cpu);
-	if (pu >= 0) {
-		double d = (double)(ticks >= c->ticks ? ticks - c->ticks : ticks);
-
-		s->ours[pu] += d;
-		s->cg_walked[pu] += d;
-		c->pu = pu;
-	}
-	return 0;
-}
-
-/* Walk a cgroup directory tree, charging every process in it. */
-static int sampler_walk_dir(struct sampler_walk *wk, const char *dir, int depth)
-{
-	char path[4096];
-	int fd, rc;
-	long n;
-	DIR *d;
-	struct dirent *de;
-	struct procfs_error e;
-	struct agent_sampler *s = wk->s;
-
-	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* removed meanwhile */
-	n = procfs_pread_all(fd, &s->buf, &s->cap);
-	close(fd);
-	if (n < 0)
-		return 0;
-	rc = procfs_parse_pids(s->buf, (size_t)n, sampler_walk_pid, wk, &e);
-	if (rc < 0) {
-		if (wk->rc)
-			return wk->rc;
-		errmsg_set(wk->err, wk->errlen, "%s line %d: %s", path, e.line, e.why);
-		return -EBADMSG;
-	}
-	if (depth >= 16)
-		return 0;
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		rc = sampler_walk_dir(wk, path, depth + 1);
-		if (rc < 0) {
-			closedir(d);
-			return rc;
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
-/* Read cpuacct.usage_percpu into s->cg_cur. */
-static int sampler_read_cpuacct(struct agent_sampler *s, char *err, size_t errlen)
-{
-	struct procfs_error e;
-	size_t n;
-	long len = procfs_pread_all(s->cg_fd, &s->buf, &s->cap);
-
-	if (len < 0) {
-		errmsg_set(err, errlen, "cannot read %s/cpuacct.usage_percpu: %s",
-			   s->cg_path, strerror((int)-len));
-		return (int)len;
-	}
-	if (procfs_parse_percpu(s->buf, (size_t)len, s->cg_cur, s->cg_len, &n, &e) < 0) {
-		errmsg_set(err, errlen, "%s/cpuacct.usage_percpu line %d: %s",
-			   s->cg_path, e.line, e.why);
-		return -EBADMSG;
-	}
-	for (size_t i = n; i < s->cg_len; i++)
-		s->cg_cur[i] = 0;
-	return 0;
-}
-
-/* Read usage_usec of the walked cgroup's cpu.stat into s->cg_usage_next. */
-static int sampler_read_usage(struct agent_sampler *s, char *err, size_t errlen)
-{
-	struct procfs_error e;
-	long len = procfs_pread_all(s->cg_usage_fd, &s->buf, &s->cap);
-
-	s->cg_usage_next_ok = 0;
-	if (len < 0) {
-		errmsg_set(err, errlen, "cannot read %s/cpu.stat: %s", s->cg_path,
-			   strerror((int)-len));
-		return (int)len;
-	}
-	if (procfs_parse_usage_usec(s->buf, (size_t)len, &s->cg_usage_next, &e) < 0) {
-		errmsg_set(err, errlen, "%s/cpu.stat line %d: %s", s->cg_path,
-			   e.line, e.why);
-		return -EBADMSG;
-	}
-	s->cg_usage_next_ok = 1;
-	return 0;
-}
-
-/* After a walk: the subtree's cpu.stat total says how much CPU its
- * processes used, those that exited since the last walk included. What the
- * walk did not find (a process that ran and exited between two walks, or
- * the last part of one that exited) goes to the PUs the vanished processes
- * last ran on, in proportion to what each used in its last interval; with
- * none vanished, to the PUs the walk charged (a short-lived child runs
- * where its parent may run), but only beyond a tick per live process:
- * less is rounding of the per-PID figures (truncated to ticks). */
-static int sampler_charge_usage(struct agent_sampler *s, char *err, size_t errlen)
-{
-	double left, walked = 0, wsum = 0;
-	size_t nlive = 0;
-	int rc;
-
-	if (s->cg_usage_fd < 0)
-		return 0;
-	rc = sampler_read_usage(s, err, errlen);
-	if (rc < 0 || !s->cg_usage_ok || s->cg_usage_next < s->cg_usage_prev)
-		return rc;
-	for (int i = 0; i < s->npus; i++)
-		walked += s->cg_walked[i];
-	left = (double)(s->cg_usage_next - s->cg_usage_prev) * (double)s->hz / 1e6 -
-	       walked;
-	for (size_t i = 0; i < s->ncgp; i++) {
-		const struct sampler_cgpid *c = &s->cgp[i];
-
-		if (c->gen == s->cg_gen)
-			nlive++;
-		else if (c->gen && c->pu >= 0)
-			wsum += (double)c->last + 1;
-	}
-	if (left <= 0 || (wsum == 0 && left <= (double)nlive))
-		return 0;
-	if (wsum > 0) {
-		for (size_t i = 0; i < s->ncgp; i++) {
-			const struct sampler_cgpid *c = &s->cgp[i];
-
-			if (c->gen && c->gen != s->cg_gen && c->pu >= 0)
-				s->ours[c->pu] += left * ((double)c->last + 1) / wsum;
-		}
-	} else if (walked > 0) {
-		for (int i = 0; i < s->npus; i++)
-			s->ours[i] += left * s->cg_walked[i] / walked;
-	}
-	return 0;
-}
-
-/* Charge our cgroup's CPU time since the last sample into s->ours. */
-static int sampler_charge_cgroup(struct agent_sampler *s, char *err, size_t errlen)
-{
-	if (s->cg_mode == CG_CPUACCT) {
-		int rc = sampler_read_cpuacct(s, err, errlen);
-
-		if (rc < 0)
-			return rc;
-		if (!s->cg_prev_ok)
-			return 0;
-		for (size_t os = 0; os < s->cg_len; os++) {
-			int pu = agent_topology_pu_of_os(s->topo, (int)os);
-
-			if (pu >= 0 && s->cg_cur[os] > s->cg_prev[os])
-				s->ours[pu] += (double)(s->cg_cur[os] - s->cg_prev[os]) *
-					       (double)s->hz / 1e9;
-		}
-		return 0;
-	}
-	if (s->cg_mode == CG_WALK) {
-		struct sampler_walk wk = { s, err, errlen, 0 };
-		int rc;
-
-		s->cg_gen = s->cg_gen + 1 ? s->cg_gen + 1 : 1;
-		memset(s->cg_walked, 0, (size_t)s->npus * sizeof *s->cg_walked);
-		rc = sampler_walk_dir(&wk, s->cg_path, 0);
-		if (rc < 0)
-			return rc;
-		return sampler_charge_usage(s, err, errlen);
-	}
-	return 0;
-}
-
-/* Make the readings of the sample in progress the cgroup baseline. */
-static void sampler_commit_cgroup(struct agent_sampler *s)
-{
-	if (s->cg_mode == CG_CPUACCT) {
-		memcpy(s->cg_prev, s->cg_cur, s->cg_len * sizeof *s->cg_prev);
-		s->cg_prev_ok = 1;
-	} else if (s->cg_mode == CG_WALK) {
-		size_t k = 0;
-
-		for (size_t i = 0; i < s->ncgp; i++)
-			if (s->cgp[i].gen == s->cg_gen) {
-				s->cgp[i].last = s->cgp[i].next >= s->cgp[i].ticks
-						 ? s->cgp[i].next - s->cgp[i].ticks
-						 : s->cgp[i].next;
-				if (!s->cg_started)
-					s->cgp[i].last = 0;
-				s->cgp[i].ticks = s->cgp[i].next;
-				s->cgp[k++] = s->cgp[i];
-			}
-		s->ncgp = k;
-		s->cg_started = 1;
-		s->cg_usage_prev = s->cg_usage_next;
-		s->cg_usage_ok = s->cg_usage_next_ok;
-	}
-}
-
-/* Charge by cgroup (cpuacct, else a cgroup.procs walk); see sampler.h. */
+/* Charge by cgroup instead of by PID; see sampler.h. */
 int agent_sampler_set_cgroup(struct agent_sampler *s, const char *path)
 {
-	char file[4096];
-	int fd;
-
-	sampler_close(&s->cg_fd);
-	sampler_close(&s->cg_usage_fd);
-	free(s->cg_path);
-	s->cg_path = NULL;
-	s->cg_mode = CG_NONE;
-	s->cg_prev_ok = 0;
-	s->ncgp = 0;
-	s->cg_started = 0;
-	s->cg_usage_ok = s->cg_usage_next_ok = 0;
-	if (!path)
-		return 0;
-	if (path[0] != '/' || strlen(path) > 3000)
-		return -EINVAL;
-	s->cg_path = strdup(path);
-	if (!s->cg_path)
-		return -ENOMEM;
-	snprintf(file, sizeof file, "%s/cpuacct.usage_percpu", path);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		int maxos = 0;
-
-		for (int i = 0; i < s->npus; i++)
-			if (s->pus[i].os_index > maxos)
-				maxos = s->pus[i].os_index;
-		free(s->cg_prev);
-		free(s->cg_cur);
-		s->cg_len = (size_t)maxos + 1;
-		s->cg_prev = calloc(s->cg_len, sizeof *s->cg_prev);
-		s->cg_cur = calloc(s->cg_len, sizeof *s->cg_cur);
-		if (!s->cg_prev || !s->cg_cur) {
-			close(fd);
-			return -ENOMEM;
-		}
-		s->cg_fd = fd;
-		s->cg_mode = CG_CPUACCT;
-		if (sampler_read_cpuacct(s, NULL, 0) == 0) {
-			memcpy(s->cg_prev, s->cg_cur, s->cg_len * sizeof *s->cg_prev);
-			s->cg_prev_ok = 1;
-		}
-		return 0;
-	}
-	snprintf(file, sizeof file, "%s/cgroup.procs", path);
-	if (access(file, R_OK) < 0) {
-		int rc = -errno;
-
-		free(s->cg_path);
-		s->cg_path = NULL;
-		return rc;
-	}
-	s->cg_mode = CG_WALK;
-	snprintf(file, sizeof file, "%s/cpu.stat", path);
-	s->cg_usage_fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (s->cg_usage_fd >= 0 && sampler_read_usage(s, NULL, 0) < 0)
-		sampler_close(&s->cg_usage_fd); /* v1 cpu.stat: no usage_usec */
-	/* Baseline walk: what is in the cgroup now is charged from now on.
-	 * Its charges land in ours[], which the next sample clears. */
-	if (sampler_charge_cgroup(s, NULL, 0) == 0)
-		sampler_commit_cgroup(s);
-	s->cg_started = 1;
-	return 0;
+	return agent_charge_set_cgroup(s->charge, path);
 }
 
 /* procfs_parse_stat callback: store one CPU's counters by PU index. */
@@ -821,8 +264,9 @@ static double sampler_unit(double x)
 	return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
-/* Turn the counters of the sample in progress into per-PU loads. */
-static void sampler_update_pus(struct agent_sampler *s)
+/* Turn the counters of the sample in progress into per-PU loads, ours_pu
+ * being our ticks on each PU in it. */
+static void sampler_update_pus(struct agent_sampler *s, const double *ours_pu)
 {
 	for (int i = 0; i < s->npus; i++) {
 		struct agent_pu_load *l = &s->pu[i];
@@ -854,7 +298,7 @@ static void sampler_update_pus(struct agent_sampler *s)
 			 * ticks) so the next sample measures both intervals. */
 			s->cur_busy[i] = s->prev_busy[i];
 			s->cur_total[i] = s->prev_total[i];
-			s->exited[i] = s->ours[i];
+			agent_charge_defer(s->charge, i);
 			continue;
 		}
 		uint64_t dt = s->cur_total[i] - s->prev_total[i];
@@ -862,7 +306,7 @@ static void sampler_update_pus(struct agent_sampler *s)
 
 		if (dt == 0)
 			continue; /* no tick elapsed: nothing new to say */
-		double ours = s->ours[i] < db ? s->ours[i] : db;
+		double ours = ours_pu[i] < db ? ours_pu[i] : db;
 
 		l->busy_ours = sampler_unit(ours / (double)dt);
 		l->busy_raw = sampler_unit((db - ours) / (double)dt);
@@ -882,6 +326,7 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 			 size_t errlen)
 {
 	struct procfs_error e;
+	const double *ours;
 	double la[3];
 	double avg10 = 0;
 	uint64_t psi_total = 0, mem_total = 0, mem_avail = 0;
@@ -926,17 +371,13 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 		return (int)n;
 	if (procfs_parse_meminfo(s->buf, (size_t)n, &mem_total, &mem_avail, &e) < 0)
 		return sampler_bad(s, "meminfo", &e, err, errlen);
-	memcpy(s->ours, s->exited, (size_t)s->npus * sizeof *s->ours);
-	rc = sampler_charge_workers(s, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = sampler_charge_cgroup(s, err, errlen);
+	rc = agent_charge_read(s->charge, &ours, err, errlen);
 	if (rc < 0)
 		return rc;
 
 	/* Commit. */
-	memset(s->exited, 0, (size_t)s->npus * sizeof *s->exited);
-	sampler_update_pus(s);
+	agent_charge_commit(s->charge);
+	sampler_update_pus(s, ours);
 	s->snap.valid = s->have_prev;
 	s->snap.interval_ns = s->have_prev && now_ns > s->prev_t_ns ? now_ns - s->prev_t_ns : 0;
 	s->snap.t_ns = now_ns;
@@ -953,12 +394,6 @@ int agent_sampler_sample(struct agent_sampler *s, uint64_t now_ns,
 	s->psi_total_ok = has_psi;
 	s->snap.mem_total_kb = mem_total;
 	s->snap.mem_available_kb = mem_avail;
-	for (size_t i = 0; i < s->nw; i++)
-		if (s->w[i].next_ok) {
-			s->w[i].ticks = s->w[i].next;
-			s->w[i].have = 1;
-		}
-	sampler_commit_cgroup(s);
 	{
 		uint64_t *t;
 		unsigned char *c;

@@ -1,13 +1,17 @@
 /* agent/sampler: what the machine looks like right now. Reads /proc (or a
  * fixture tree: NICELY_PROCFS) each tick and turns deltas into a snapshot of
  * how busy each PU is with *other people's* work, after subtracting the CPU
- * time of our own workers. Called from the scheduler loop once per tick. */
+ * time of our own workers (measured by agent/charge, set up through the
+ * agent_sampler_set_workers / _worker_exited / _set_cgroup calls below).
+ * Called from the scheduler loop once per tick. */
 #ifndef AGENT_SAMPLER_H
 #define AGENT_SAMPLER_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "agent/charge.h"
 
 struct agent_topology;
 
@@ -40,14 +44,6 @@ struct agent_snapshot {
 	double psi_some_recent; /* stall share in the last interval, 0..1, from total= */
 	uint64_t mem_total_kb;
 	uint64_t mem_available_kb;
-};
-
-/* Our own workers: their CPU time is not others' load. A worker pinned to a
- * PU is charged to that PU; an unpinned one (pu < 0) to the PUs it ran on
- * in proportion to what /proc/PID/stat's processor field says last. */
-struct agent_worker_ref {
-	pid_t pid;
-	int pu; /* PU index it is pinned to, or -1 */
 };
 
 /* Hot path: with a fixed root, a sample preads kept fds (stat, loadavg,

@@ -1,0 +1,432 @@
+/* sched/cgroup_batch: a batch's groups (one per hierarchy, under the base
+ * every batch of the machine shares, whose weight class follows its most
+ * demanding live batch) and the clean-up of the groups of dead owners.
+ * Called by the batch engines from their loop, through the shim
+ * (cgroup_fs, cgroup_ctl, cgroup_freeze). */
+#include "sched/cgroup_batch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "agent/errmsg.h"
+#include "sched/cgroup_batch_int.h"
+#include "sched/cgroup_ctl.h"
+#include "sched/cgroup_freeze.h"
+
+/* Every path built here is checked for truncation by snprintf's return
+ * value; GCC cannot see that through the helpers. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+/* Weight class rank: higher is more demanding. */
+static int cg_rank(enum policy_weight w)
+{
+	return w == POLICY_WEIGHT_NORMAL ? 2 : w == POLICY_WEIGHT_LOW ? 1 : 0;
+}
+
+/* Set the base's class to the most demanding of its live batches (plus
+ * extra, when >= 0), under an flock on the base directory. */
+static void cg_base_class(const struct sched_cgroup *b, int extra)
+{
+	const struct cg_hier *h = cg_find(&b->t, CG_CPU);
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	int best = extra, fd;
+	enum policy_weight w, cur;
+	DIR *d;
+
+	if (!h || cg_path(path, sizeof(path), h, b->base, NULL) < 0)
+		return;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	flock(fd, LOCK_EX);
+	if ((d = opendir(path))) {
+		while ((de = readdir(d))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", b->base, de->d_name);
+			w = cg_class_of(h, sub);
+			if (cg_rank(w) > best)
+				best = cg_rank(w);
+		}
+		closedir(d);
+	}
+	if (best >= 0) {
+		w = best == 2 ? POLICY_WEIGHT_NORMAL
+		  : best == 1 ? POLICY_WEIGHT_LOW : POLICY_WEIGHT_IDLE;
+		cur = cg_class_of(h, b->base);
+		if (cur != w)
+			cg_set_class(&b->t, h, b->base, w, b->has_idle, 0, NULL,
+				     0);
+	}
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+/* The message for a tree where we may not make groups. */
+static void cg_perm_msg(char *err, size_t errlen, const char *path, int r)
+{
+	errmsg_set(err, errlen,
+		   "cannot create cgroup %s: %s. Tasks run without cgroups (nice "
+		   "and CPU pinning only). To run them in cgroups, start "
+		   "nicely-agent as root, or run inside a delegated cgroup "
+		   "subtree (e.g. systemd-run --user --scope nicely ...)",
+		   path, strerror(-r));
+}
+
+/* Make the base (when missing) and the batch group in hierarchy h, with
+ * the controllers enabled (v2), cpus/mems (v1 cpuset) and the class. */
+static int cg_batch_make_one(struct sched_cgroup *b, struct cg_hier *h,
+			     char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int r, attempt;
+
+	for (attempt = 0;; attempt++) {
+		r = cg_mkdir(&b->t, h, b->base, err, errlen);
+		if (r < 0 && r != -EEXIST)
+			goto fail;
+		r = cg_parent_setup(&b->t, h, b->base, "", err, errlen);
+		if (r < 0)
+			goto fail;
+		r = cg_mkdir(&b->t, h, b->rel, err, errlen);
+		/* the base may vanish between the two mkdirs when its last
+		 * batch ends: make it again */
+		if (r == -ENOENT && attempt < 3)
+			continue;
+		if (r < 0)
+			goto fail;
+		break;
+	}
+	r = cg_parent_setup(&b->t, h, b->rel, b->base, err, errlen);
+	if (r < 0)
+		goto fail_made;
+	if (h->ctrls & CG_CPU) {
+		cg_path(path, sizeof(path), h, b->base, "cpu.idle");
+		b->has_idle = cg_exists(path);
+		r = cg_set_class(&b->t, h, b->rel, b->weight, b->has_idle, 1,
+				 err, errlen);
+		if (r < 0)
+			goto fail_made;
+	}
+	return 0;
+fail_made:
+	cg_rmtree(&b->t, h, b->rel, NULL, 0);
+fail:
+	if (r == -EACCES || r == -EPERM || r == -EROFS) {
+		cg_path(path, sizeof(path), h, b->rel, NULL);
+		cg_perm_msg(err, errlen, path, r);
+	}
+	return r;
+}
+
+/* Make the batch in every hierarchy; on failure undo all of it. */
+static int cg_batch_make(struct sched_cgroup *b, char *err, size_t errlen)
+{
+	int i, r = 0;
+
+	cg_hybrid_freezer(&b->t, b->base);
+	for (i = 0; i < b->t.nh; i++) {
+		r = cg_batch_make_one(b, &b->t.h[i], err, errlen);
+		if (r < 0)
+			break;
+	}
+	if (r == 0) {
+		cg_base_class(b, cg_rank(b->weight));
+		return 0;
+	}
+	while (--i >= 0)
+		cg_rmtree(&b->t, &b->t.h[i], b->rel, NULL, 0);
+	cg_base_try_remove(&b->t, b->base);
+	return r;
+}
+
+/* The effective user's name, or its uid in decimal (getpwuid_r: pools of
+ * libnicely may be made in several threads at once). */
+static void cg_username(char *buf, size_t len)
+{
+	struct passwd pwd, *pw = NULL;
+	char tmp[4096];
+
+	if (getpwuid_r(geteuid(), &pwd, tmp, sizeof(tmp), &pw) != 0)
+		pw = NULL;
+
+	if (pw && pw->pw_name[0] && !strchr(pw->pw_name, '/'))
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)geteuid());
+}
+
+/* Resolve the options shared by open and clean_stale. */
+static int cg_setup(struct cg_tree *t, char *base, char *user,
+		    const struct sched_cgroup_options *o, char *err,
+		    size_t errlen)
+{
+	const char *root = o && o->root ? o->root : getenv("NICELY_CGROUP_ROOT");
+	const char *trace = o && o->trace_path ? o->trace_path
+					       : getenv("NICELY_CGROUP_TRACE");
+	int r;
+
+	if (!root || !*root)
+		root = "/sys/fs/cgroup";
+	snprintf(base, 64, "%s", o && o->base ? o->base : "nicely");
+	if (o && o->user)
+		snprintf(user, 64, "%s", o->user);
+	else
+		cg_username(user, 64);
+	if (!*base || strchr(base, '/') || base[0] == '.' || !*user ||
+	    strchr(user, '/') || user[0] == '.') {
+		errmsg_set(err, errlen, "bad cgroup base \"%s\" or user \"%s\"",
+			   base, user);
+		return -EINVAL;
+	}
+	r = cg_detect(t, root, err, errlen);
+	if (r < 0)
+		return r;
+	if (trace && *trace) {
+		t->trace_fd = open(trace, O_WRONLY | O_CREAT | O_APPEND |
+					   O_CLOEXEC, 0644);
+		if (t->trace_fd < 0) {
+			r = -errno;
+			errmsg_set(err, errlen, "cannot open cgroup trace %s: %s",
+				   trace, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Parse "<user>-<pid>-<n>"; returns the pid, or 0 when name is not one
+ * of user's batches. */
+static pid_t cg_batch_owner(const char *name, const char *user)
+{
+	size_t ul = strlen(user);
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, user, ul) || name[ul] != '-')
+		return 0;
+	p = name + ul + 1;
+	if (*p < '0' || *p > '9')
+		return 0;
+	pid = strtol(p, &end, 10);
+	if (*end != '-' || end[1] < '0' || end[1] > '9' || pid <= 0 ||
+	    pid > INT_MAX)
+		return 0;
+	strtol(end + 1, &end, 10);
+	return *end ? 0 : (pid_t)pid;
+}
+
+/* Remove user's batches with a dead owner in tree t. */
+static int cg_clean(const struct cg_tree *t, const char *base,
+		    const char *user, char *err, size_t errlen)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+	struct dirent *de;
+	int i, j, removed = 0, r, ret = 0, seen;
+	pid_t pid;
+	DIR *d;
+
+	for (i = 0; i < t->nh; i++) {
+		cg_path(path, sizeof(path), &t->h[i], base, NULL);
+		if (!(d = opendir(path)))
+			continue;
+		while ((de = readdir(d))) {
+			if (de->d_type != DT_DIR ||
+			    !(pid = cg_batch_owner(de->d_name, user)))
+				continue;
+			if (kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", base, de->d_name);
+			r = cg_kill(t, rel, err, errlen);
+			for (j = 0; j < t->nh; j++) {
+				int r2 = cg_rmtree(t, &t->h[j], rel,
+						   r < 0 ? NULL : err, errlen);
+				if (r2 < 0 && r >= 0)
+					r = r2;
+			}
+			/* count each batch once: in the first hierarchy
+			 * that still had it */
+			seen = 0;
+			for (j = 0; j < i; j++) {
+				cg_path(path, sizeof(path), &t->h[j], rel, NULL);
+				seen |= cg_exists(path);
+			}
+			if (r < 0 && !ret)
+				ret = r;
+			else if (!seen)
+				removed++;
+			cg_path(path, sizeof(path), &t->h[i], base, NULL);
+		}
+		closedir(d);
+	}
+	if (removed)
+		cg_base_try_remove(t, base);
+	return ret < 0 ? ret : removed;
+}
+
+/* Remove dead batches of the user (see cgroup.h). */
+int sched_cgroup_clean_stale(const struct sched_cgroup_options *opts,
+			     char *err, size_t errlen)
+{
+	char base[64], user[64];
+	struct cg_tree t;
+	int r = cg_setup(&t, base, user, opts, err, errlen);
+
+	if (r < 0)
+		return r;
+	r = cg_clean(&t, base, user, err, errlen);
+	if (t.trace_fd >= 0)
+		close(t.trace_fd);
+	return r;
+}
+
+/* Detect the tree, clean stale batches, make this batch's groups. */
+int sched_cgroup_batch_open(struct sched_cgroup **out,
+			    const struct sched_cgroup_options *opts,
+			    char *err, size_t errlen)
+{
+	static unsigned counter;
+	struct sched_cgroup *b;
+	unsigned n;
+	int r = -EEXIST, attempt;
+
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		errmsg_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = cg_setup(&b->t, b->base, b->user, opts, err, errlen);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	b->weight = opts ? opts->weight : POLICY_WEIGHT_NORMAL;
+	if (!opts || opts->clean_stale)
+		cg_clean(&b->t, b->base, b->user, NULL, 0);
+	for (attempt = 0; attempt < 100; attempt++) {
+		n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+		snprintf(b->name, sizeof(b->name), "%s-%ld-%u", b->user,
+			 (long)getpid(), n);
+		snprintf(b->rel, sizeof(b->rel), "%s/%s", b->base, b->name);
+		r = cg_batch_make(b, err, errlen);
+		if (r != -EEXIST)
+			break;
+	}
+	if (r < 0) {
+		if (r == -EEXIST)
+			errmsg_set(err, errlen, "cannot find a free batch name "
+				   "under %s/%s", b->t.root, b->base);
+		if (b->t.trace_fd >= 0)
+			close(b->t.trace_fd);
+		free(b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+/* Kill what is left, remove the batch's groups and the empty base, free. */
+int sched_cgroup_batch_close(struct sched_cgroup *b, char *err, size_t errlen)
+{
+	int i, r, ret;
+
+	if (!b)
+		return 0;
+	ret = cg_kill(&b->t, b->rel, err, errlen);
+	for (i = 0; i < b->t.nh; i++) {
+		r = cg_rmtree(&b->t, &b->t.h[i], b->rel, ret < 0 ? NULL : err,
+			      errlen);
+		if (r < 0 && ret >= 0)
+			ret = r;
+	}
+	cg_base_class(b, -1);
+	cg_base_try_remove(&b->t, b->base);
+	if (b->t.trace_fd >= 0)
+		close(b->t.trace_fd);
+	free(b);
+	return ret;
+}
+
+/* The kind of tree the batch lives in. */
+enum sched_cgroup_mode sched_cgroup_mode(const struct sched_cgroup *b)
+{
+	return b->t.mode;
+}
+
+/* "v1", "v2", "hybrid" or "none". */
+const char *sched_cgroup_mode_name(enum sched_cgroup_mode m)
+{
+	switch (m) {
+	case SCHED_CGROUP_V1:
+		return "v1";
+	case SCHED_CGROUP_V2:
+		return "v2";
+	case SCHED_CGROUP_HYBRID:
+		return "hybrid";
+	case SCHED_CGROUP_NONE:
+		break;
+	}
+	return "none";
+}
+
+/* The batch group's name, <user>-<pid>-<n>. */
+const char *sched_cgroup_batch_name(const struct sched_cgroup *b)
+{
+	return b->name;
+}
+
+/* The batch's directory in the hierarchy that has ctrl. */
+const char *sched_cgroup_batch_path(const struct sched_cgroup *b,
+				    const char *ctrl, char *buf, size_t len)
+{
+	unsigned bit = cg_ctrl_bit(ctrl);
+	const struct cg_hier *h = bit ? cg_find(&b->t, bit) : NULL;
+
+	if (!h || cg_path(buf, len, h, b->rel, NULL) < 0)
+		return NULL;
+	return buf;
+}
+
+/* The batch's directory that accounts its CPU time; see cgroup.h. */
+const char *sched_cgroup_batch_cpu_path(const struct sched_cgroup *b,
+					char *buf, size_t len)
+{
+	const struct cg_hier *h = cg_find(&b->t, CG_CPUACCT);
+
+	if (!h)
+		h = cg_tracker(&b->t);
+	if (cg_path(buf, len, h, b->rel, NULL) < 0)
+		return NULL;
+	return buf;
+}
+
+/* Whether the kernel offers cpu.idle here. */
+int sched_cgroup_has_idle(const struct sched_cgroup *b)
+{
+	return b->has_idle;
+}
+
+/* Freeze or thaw the whole batch. */
+int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
+			      size_t errlen)
+{
+	return cg_freeze(&b->t, b->rel, frozen, err, errlen);
+}
+
+/* Kill every process of the batch. */
+int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
+{
+	return cg_kill(&b->t, b->rel, err, errlen);
+}

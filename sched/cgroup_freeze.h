@@ -1,0 +1,22 @@
+/* sched/cgroup_freeze: freeze, thaw and kill what runs in a group of the
+ * cgroup module (a task's or a batch's, in every hierarchy). Part of the
+ * shim; only the module's own files include it. */
+#ifndef SCHED_CGROUP_FREEZE_H
+#define SCHED_CGROUP_FREEZE_H
+
+#include <stddef.h>
+
+#include "sched/cgroup_fs.h"
+
+/* Freeze (frozen=1) or thaw (0) group rel: v1 freezer when the tree has
+ * one, else cgroup.freeze; waits until the kernel says it is done (not on
+ * fakes). 0, -ENOTSUP without a freezer, -ETIMEDOUT after 2 s, other
+ * -errno; err set. */
+int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
+	      char *err, size_t errlen);
+/* Kill every process in group rel and below until none is left (bounded,
+ * about 5 s: then -EBUSY with err set). 0 or -errno. */
+int cg_kill(const struct cg_tree *t, const char *rel, char *err,
+	    size_t errlen);
+
+#endif
