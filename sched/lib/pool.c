@@ -7,6 +7,7 @@
  * for foreign PIDs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +41,7 @@
 #define POOL_ARENA_KEEP (16u << 20)	/* arena bytes kept when it empties */
 #define POOL_ARENA_ALIGN 64
 #define POOL_INPLACE_MAX (64u << 10)	/* largest in-place result */
+#define POOL_EXIT_GRACE_MS 2000	/* options.exit_grace_ms 0 */
 
 enum { EV_CTL = 1, EV_RES, EV_TASK, EV_ERR, EV_TIMER };
 
@@ -219,9 +221,12 @@ struct nicely_pool {
 	size_t nareg, aregcap;
 };
 
-/* Messages for the error codes. */
+/* Messages for the error codes: ours, else the errno's (strerrordesc_np
+ * is strerror's untranslated text, and NULL for what is no errno). */
 const char *nicely_strerror(int err)
 {
+	const char *s;
+
 	switch (err) {
 	case 0:
 		return "success";
@@ -231,6 +236,8 @@ const char *nicely_strerror(int err)
 		NICELY_ERRNO_MAP(NICELY_STRERROR_)
 #undef NICELY_STRERROR_
 	}
+	if (err < 0 && err != INT_MIN && (s = strerrordesc_np(-err)))
+		return s;
 	return "unknown error";
 }
 
@@ -251,15 +258,11 @@ const char *nicely_status_name(nicely_status st)
 							     : "unknown";
 }
 
-/* Defaults. */
+/* Defaults: every field's 0. */
 void nicely_options_init(nicely_options *o)
 {
-	if (!o)
-		return;
-	memset(o, 0, sizeof *o);
-	o->nice = -1;
-	o->pin = 1;
-	o->exit_grace_ms = 2000;
+	if (o)
+		memset(o, 0, sizeof *o);
 }
 
 /* Hand a line to the log callback (the library's own lines: pid 0). */
@@ -276,7 +279,7 @@ pool_log(nicely_pool *p, int level, int64_t id, pid_t pid, const char *fmt,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	p->in_cb++;
-	p->o.on_log(p->o.log_user, level, id, pid, msg);
+	p->o.on_log(level, id, pid, msg, p->o.log_user);
 	p->in_cb--;
 }
 
@@ -736,8 +739,8 @@ static void pool_finish(nicely_pool *p, struct pool_task *t,
 		pool_into_mark(p, t);
 	if (p->o.on_finish) {
 		p->in_cb++;
-		p->o.on_finish(p->o.cb_user, t->res.id, p->completed,
-			       p->running, p->total);
+		p->o.on_finish(t->res.id, p->completed, p->running, p->total,
+			       p->o.cb_user);
 		p->in_cb--;
 	}
 }
@@ -754,8 +757,8 @@ static void pool_into_cb(nicely_pool *p, struct pool_into *in, int64_t i,
 	p->in_cb++;
 	for (int64_t j = 0; j < k; j++) {
 		p->completed++;
-		p->o.on_finish(p->o.cb_user, in->first + i + j, p->completed,
-			       p->running, p->total);
+		p->o.on_finish(in->first + i + j, p->completed, p->running,
+			       p->total, p->o.cb_user);
 	}
 	p->in_cb--;
 }
@@ -1043,7 +1046,7 @@ static int pool_spawn(nicely_pool *p, int cpu)
 		fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
-	cpu = p->o.pin ? cpu : -1;
+	cpu = p->o.no_pin ? -1 : cpu;
 	cg = pool_cg_worker(p, slot, cpu, &rc);
 	if (rc)
 		goto fail;
@@ -1253,9 +1256,9 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 				      NICELY_RUNNING);
 			for (int64_t i = 0; i < k && p->o.on_start; i++) {
 				p->in_cb++;
-				p->o.on_start(p->o.cb_user, first + i,
-					      p->completed, p->running,
-					      p->total);
+				p->o.on_start(first + i, p->completed,
+					      p->running, p->total,
+					      p->o.cb_user);
 				p->in_cb--;
 			}
 			continue;
@@ -1267,9 +1270,9 @@ static void pool_feed(nicely_pool *p, int slot, int maxmsg)
 			u->worker = (int16_t)slot;
 			if (p->o.on_start) {
 				p->in_cb++;
-				p->o.on_start(p->o.cb_user, first + i,
-					      p->completed, p->running,
-					      p->total);
+				p->o.on_start(first + i, p->completed,
+					      p->running, p->total,
+					      p->o.cb_user);
 				p->in_cb--;
 			}
 		}
@@ -1359,7 +1362,8 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 		w = &p->w[act->id];
 		if (w->st == PW_FREE || w->pid <= 0)
 			continue;
-		if (act->kind == POOL_GATE_MOVE && p->o.pin && act->cpu >= 0) {
+		if (act->kind == POOL_GATE_MOVE && !p->o.no_pin &&
+		    act->cpu >= 0) {
 			cpu_set_t set;
 
 			CPU_ZERO(&set);
@@ -1766,8 +1770,8 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 			msg[n] = 0;
 			if (p->o.on_log) {
 				p->in_cb++;
-				p->o.on_log(p->o.log_user, l.level, l.id,
-					    l.pid, msg);
+				p->o.on_log(l.level, l.id, l.pid, msg,
+					    p->o.log_user);
 				p->in_cb--;
 			}
 			break;
@@ -2994,12 +2998,19 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		p->o = *opts;
 	else
 		nicely_options_init(&p->o);
-	if (p->o.max_workers < 0 || p->o.nice > 19 || p->o.nice < -1 ||
+	if (p->o.max_workers < 0 ||
+	    ((p->o.nice < 0 || p->o.nice > 19) &&
+	     p->o.nice != NICELY_NICE_ZERO) ||
 	    p->o.cgroups < NICELY_CGROUPS_AUTO ||
 	    p->o.cgroups > NICELY_CGROUPS_REQUIRED) {
 		rc = NICELY_EINVAL;
 		goto fail;
 	}
+	/* the zeros that mean a default, made explicit */
+	if (!p->o.exit_grace_ms)
+		p->o.exit_grace_ms = POOL_EXIT_GRACE_MS;
+	else if (p->o.exit_grace_ms == NICELY_GRACE_NONE)
+		p->o.exit_grace_ms = 0;
 	if ((p->o.preset && !(p->preset = strdup(p->o.preset))) ||
 	    (p->o.config_file && !(p->config_file = strdup(p->o.config_file)))) {
 		rc = NICELY_ENOMEM;
@@ -3009,7 +3020,10 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	p->o.config_file = p->config_file;
 	go.preset = p->preset;
 	go.max_workers = p->o.max_workers;
-	go.nice = p->o.nice;
+	if (p->o.nice == 0)
+		go.nice = -1;	/* the preset's */
+	else
+		go.nice = p->o.nice == NICELY_NICE_ZERO ? 0 : p->o.nice;
 	go.config_file = p->config_file;
 	err[0] = 0;
 	if ((rc = pool_gate_new(&p->gate, &go, err, sizeof err))) {
