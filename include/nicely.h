@@ -248,7 +248,8 @@ typedef struct nicely_options {
 	int max_workers;	/* cap on workers at once; 0: as the preset
 				 * allows (up to every allowed CPU) */
 	int nice;		/* workers' nice: 0: the preset's; 1..19: that
-				 * nice; NICELY_NICE_ZERO: nice 0 */
+				 * nice; NICELY_NICE_ZERO: nice 0; anything
+				 * else: nicely_pool_new says NICELY_EINVAL */
 	int no_pin;		/* 0: pin each worker to the CPU the preset
 				 * chose; 1: leave affinity alone */
 	unsigned lifespan;	/* tasks per worker: 0: persistent; 1: a fresh
