@@ -56,11 +56,10 @@ static void pool_read_ctl(nicely_pool *p)
 
 		if (m.type == FORKSERVER_SPAWNED) {
 			struct pool_gate_worker gw[p->nw];
-			size_t ngw;
 
 			w->pid = m.pid;
-			ngw = pool_dispatch_list(p, gw);
-			pool_gate_workers(p->gate, gw, ngw);
+			pool_gate_workers(p->gate, gw,
+					  pool_dispatch_list(p, gw));
 			if (w->st == PW_DYING)
 				pool_worker_kill(p, w, w->kill_reason,
 						 w->kill_task);
