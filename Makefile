@@ -15,8 +15,8 @@ MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR   ?=
 
-VERSION   := 0.1.0
-SOVERSION := 0
+VERSION   := 0.2.0
+SOVERSION := 1
 
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

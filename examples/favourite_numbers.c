@@ -26,8 +26,8 @@ static int favourite(const void *arg, size_t len, nicely_out *out, void *state)
 }
 
 /* Print what finishes, as it finishes. */
-static void on_log(void *user, int level, int64_t id, pid_t pid,
-		   const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg,
+		   void *user)
 {
 	(void)user;
 	(void)level;

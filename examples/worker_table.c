@@ -13,7 +13,7 @@
 #define LIMIT (1u << 22)
 
 /* worker_init: a sieve of LIMIT bytes, built once in each worker. */
-static int load_table(void *arg, void **state)
+static int load_table(void **state, void *arg)
 {
 	unsigned char *composite = calloc(LIMIT, 1);
 
@@ -30,7 +30,7 @@ static int load_table(void *arg, void **state)
 }
 
 /* worker_exit: free the table. */
-static void free_table(void *arg, void *state)
+static void free_table(void *state, void *arg)
 {
 	(void)arg;
 	free(state);
@@ -52,8 +52,8 @@ static int count_primes(const void *arg, size_t len, nicely_out *out,
 }
 
 /* Show which worker loaded a table. */
-static void on_log(void *user, int level, int64_t id, pid_t pid,
-		   const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg,
+		   void *user)
 {
 	(void)user;
 	(void)level;

@@ -48,8 +48,8 @@
  * removes every group of the pool. If the owner dies, the
  * fork server kills everything in the pool's groups and removes them; what
  * is left when it could not (it was killed too), nicely_pool_new removes
- * for dead pools of the same user. The groups belong to the pool: do not move processes into or out of
- * them. Without permission (not root, no delegated subtree) the pool logs one
+ * for dead pools of the same user. The groups belong to the pool: do not
+ * move processes into or out of them. Without permission (not root, no delegated subtree) the pool logs one
  * line (level WARNING) saying what is missing and how to get it, and workers
  * run with nice and CPU pinning only; NICELY_CGROUPS_REQUIRED makes
  * nicely_pool_new fail with NICELY_ECGROUP instead, NICELY_CGROUPS_OFF never
@@ -70,10 +70,11 @@
  * PR_SET_PDEATHSIG). Different pools may live in different threads. Callbacks
  * run in the owner thread, inside nicely_step() and the calls that step; they
  * must not call back into the same pool except nicely_result_get(),
- * nicely_stats() and nicely_strerror() (others return NICELY_EBUSY).
+ * nicely_stats_get() and nicely_strerror() (others return NICELY_EBUSY).
  *
  * Errors. Calls return 0 (or a count / an id) on success and a negative
- * NICELY_E* code on failure; nicely_strerror() names it. The library never
+ * NICELY_E* code on failure (see NICELY_ERRNO_MAP); nicely_strerror() names
+ * it. The library never
  * prints and never exits: its own log lines go to the log callback. A task
  * that fails, crashes or times out is data (a status in its result), never a
  * failed call.
@@ -98,7 +99,12 @@ extern "C" {
 
 #define NICELY_EXTERN __attribute__((visibility("default")))
 
-/* Errors: name, value, message. One list makes the enum and the strings. */
+/* Errors: name, value, message. One list makes the enum and the strings.
+ * Every code is distinct. All but two are the negated Linux errno of the
+ * same name (NICELY_EINVAL is -EINVAL, NICELY_ENOMEM -ENOMEM, ...), with a
+ * message about the pool; NICELY_ECONFIG and NICELY_ECGROUP are the
+ * library's own, below -4095 (the kernel's MAX_ERRNO), so that no errno
+ * value is ever one of them. */
 #define NICELY_ERRNO_MAP(X)                                                    \
 	X(EINVAL, -22, "invalid argument")                                     \
 	X(ENOMEM, -12, "out of memory")                                        \
@@ -108,9 +114,10 @@ extern "C" {
 	X(ECHILD, -10, "the pool's fork server is gone")                       \
 	X(E2BIG, -7, "argument too large (at most 1 GiB per message)")         \
 	X(EIO, -5, "input/output error talking to the pool's processes")       \
-	X(ECONFIG, -74, "bad nicely configuration or unknown preset (see log)") \
 	X(EMFILE, -24, "too many open files")                                  \
-	X(ECGROUP, -13,                                                        \
+	X(ECONFIG, -4097,                                                      \
+	  "bad nicely configuration or unknown preset (see log)")              \
+	X(ECGROUP, -4098,                                                      \
 	  "cgroups were required but cannot be made here (see log)")
 
 enum nicely_errno {
@@ -119,9 +126,12 @@ enum nicely_errno {
 #undef NICELY_ERRNO_ENUM_
 };
 
-/* A message for a NICELY_E* code (or any negative errno); never NULL. */
+/* A message for err: a NICELY_E* code gets its text above; any other
+ * negative errno value -E gets strerror(E)'s text (untranslated); 0 gets
+ * "success"; anything else "unknown error". Never NULL; the string is
+ * static (safe from any thread). */
 NICELY_EXTERN const char *nicely_strerror(int err);
-/* The library's version, e.g. "0.1.0". */
+/* The library's version, e.g. "0.2.0". */
 NICELY_EXTERN const char *nicely_version(void);
 
 /* What became of a task. QUEUED and RUNNING only while it is not finished. */
@@ -161,6 +171,11 @@ typedef struct nicely_result {
 /* Inside a worker: the task's output. Opaque; valid during the call only. */
 typedef struct nicely_out nicely_out;
 
+/* Callbacks take their user pointer last: the pointer given in the
+ * options (init_arg, cb_user, log_user) for worker_init, worker_exit and
+ * the parent's callbacks; for a task, which has none, the worker's state
+ * that worker_init made from init_arg. */
+
 /* A task. arg/len: the copied argument (for nicely_map: one element).
  * worker_state: what worker_init stored, or NULL. Return 0 for success. */
 typedef int (*nicely_task_fn)(const void *arg, size_t len, nicely_out *out,
@@ -193,20 +208,21 @@ NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
  * Store anything in *worker_state; it is handed to every task and to
  * worker_exit. Non-zero return: the worker is unusable, the tasks given to
  * it become NICELY_FAILED with error "worker init failed: ...". */
-typedef int (*nicely_init_fn)(void *init_arg, void **worker_state);
+typedef int (*nicely_init_fn)(void **worker_state, void *init_arg);
 /* Per-worker teardown, run when a worker retires normally (lifespan
  * reached, idle at nicely_pool_free(), or idle with nothing queued under
  * a per-user [limits] max_pus); not after a kill or crash. */
-typedef void (*nicely_exit_fn)(void *init_arg, void *worker_state);
+typedef void (*nicely_exit_fn)(void *worker_state, void *init_arg);
 /* Start/finish callback: the task, and counts after the event. "Start"
  * is the moment the task is handed to a worker; running counts tasks
- * handed over and not finished. */
-typedef void (*nicely_progress_fn)(void *user, int64_t id, int64_t completed,
-				   int64_t running, int64_t total);
+ * handed over and not finished. user: options.cb_user. */
+typedef void (*nicely_progress_fn)(int64_t id, int64_t completed,
+				   int64_t running, int64_t total, void *user);
 /* Log callback. id: the task (-1: none), pid: the worker (0: the library
- * itself in the parent). msg has no trailing newline. */
-typedef void (*nicely_log_fn)(void *user, int level, int64_t id, pid_t pid,
-			      const char *msg);
+ * itself in the parent). msg has no trailing newline. user:
+ * options.log_user. */
+typedef void (*nicely_log_fn)(int level, int64_t id, pid_t pid,
+			      const char *msg, void *user);
 
 /* options.cgroups: whether workers run in cgroups (see Cgroups above). */
 enum nicely_cgroups {
@@ -216,42 +232,56 @@ enum nicely_cgroups {
 					 * NICELY_ECGROUP */
 };
 
+/* options.nice: run the workers at nice 0 (a nice of 0 means the
+ * preset's). Not a nice value. */
+#define NICELY_NICE_ZERO 100
+/* options.exit_grace_ms: no grace, idle workers are killed at once (0
+ * means the default, 2000 ms). */
+#define NICELY_GRACE_NONE (~0u)
+
+/* Options of a pool. Every field's 0 (NULL) is its default, so a
+ * zero-filled struct ({0}, or nicely_options_init) asks for the defaults;
+ * the value a field takes for 0 is given after "0:". */
 typedef struct nicely_options {
-	const char *preset;	/* preset name (copied); NULL: the configured
+	const char *preset;	/* preset name (copied); 0: the configured
 				 * default. "nuclear" ignores others' load. */
 	int max_workers;	/* cap on workers at once; 0: as the preset
 				 * allows (up to every allowed CPU) */
-	int nice;		/* worker nice 0..19; -1: the preset's */
-	int pin;		/* 1 (default): pin each worker to the CPU the
-				 * preset chose; 0: leave affinity alone */
-	unsigned lifespan;	/* tasks per worker: 0 = persistent, 1 = a fresh
-				 * process per task, N = replaced after N */
-	unsigned timeout_ms;	/* per task; 0 = none */
-	size_t max_queued;	/* tasks waiting to start; 0 = unbounded */
-	int run_nonblock;	/* when max_queued is reached: 0 (default):
-				 * nicely_run/nicely_map step the pool until
-				 * there is room; 1: return NICELY_EAGAIN */
-	int capture_stderr;	/* 1: workers' stderr lines go to the log
-				 * callback (level WARNING) instead of fd 2,
-				 * with the worker's PID and the id of the
-				 * task it runs when the line is read (-1
-				 * when that task has already finished) */
-	unsigned exit_grace_ms;	/* nicely_pool_free: how long idle workers get
-				 * to run worker_exit; default 2000 */
-	nicely_init_fn worker_init;
-	nicely_exit_fn worker_exit;
+	int nice;		/* workers' nice: 0: the preset's; 1..19: that
+				 * nice; NICELY_NICE_ZERO: nice 0; anything
+				 * else: nicely_pool_new says NICELY_EINVAL */
+	int no_pin;		/* 0: pin each worker to the CPU the preset
+				 * chose; 1: leave affinity alone */
+	unsigned lifespan;	/* tasks per worker: 0: persistent; 1: a fresh
+				 * process per task; N: replaced after N */
+	unsigned timeout_ms;	/* per task; 0: none */
+	size_t max_queued;	/* tasks waiting to start; 0: unbounded */
+	int run_nonblock;	/* when max_queued is reached: 0: nicely_run /
+				 * nicely_map step the pool until there is
+				 * room; 1: they return NICELY_EAGAIN */
+	int capture_stderr;	/* 0: workers' stderr is the caller's fd 2;
+				 * 1: its lines go to the log callback (level
+				 * WARNING), with the worker's PID and the id
+				 * of the task it runs when the line is read
+				 * (-1 when that task has already finished) */
+	unsigned exit_grace_ms;	/* nicely_pool_free, nicely_reset: how long
+				 * idle workers get to run worker_exit;
+				 * 0: 2000 ms; NICELY_GRACE_NONE: none */
+	nicely_init_fn worker_init;	/* 0: none (worker_state NULL) */
+	nicely_exit_fn worker_exit;	/* 0: none */
 	void *init_arg;		/* given to worker_init / worker_exit */
-	nicely_progress_fn on_start;	/* a task was handed to a worker */
-	nicely_progress_fn on_finish;	/* a task's result is in */
+	nicely_progress_fn on_start;	/* a task was handed to a worker;
+					 * 0: not told */
+	nicely_progress_fn on_finish;	/* a task's result is in; 0: not told */
 	void *cb_user;		/* given to on_start / on_finish */
-	nicely_log_fn on_log;
-	void *log_user;
+	nicely_log_fn on_log;	/* 0: log lines are dropped */
+	void *log_user;		/* given to on_log */
 	const char *config_file;	/* extra config file read last (like
-					 * $NICELY_CONFIG); NULL: none */
-	int cgroups;		/* enum nicely_cgroups; default AUTO */
+					 * $NICELY_CONFIG); 0: none */
+	int cgroups;		/* enum nicely_cgroups; 0: NICELY_CGROUPS_AUTO */
 } nicely_options;
 
-/* Fill opts with the defaults above. */
+/* Fill opts with the defaults: all zero, as a zero-filled struct. */
 NICELY_EXTERN void nicely_options_init(nicely_options *opts);
 
 typedef struct nicely_pool nicely_pool;
@@ -368,6 +398,7 @@ typedef struct nicely_stats {
 					 * worker's group (bytes); -1 when
 					 * unknown or without cgroups */
 } nicely_stats;
+/* Fill st with the pool's counters. 0, or NICELY_EINVAL. */
 NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
 
 /* Kill every running task's cgroup or process group (the task each worker was

@@ -20,7 +20,11 @@ bail() { echo "Bail out! $*"; exit 1; }
 stop_here() { echo "1..$n"; exit 1; }
 
 if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root to install packages"; exit 0; fi
-for p in nicely libnicely0 libnicely-dev; do
+# the library's package is named for its soname: libnicely$SOVERSION
+sover=$(sed -n 's/^SOVERSION *:= *//p' "$top/Makefile")
+[ -n "$sover" ] || bail "no SOVERSION in the Makefile"
+libpkg=libnicely$sover
+for p in nicely "$libpkg" libnicely-dev; do
 	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		echo "1..0 # SKIP package $p is already installed on this machine; not touching it"
 		exit 0
@@ -31,7 +35,7 @@ done
 scratch=$(mktemp -d /tmp/nicely-deb.XXXXXX)
 # Purge what this script installed and remove the scratch copy.
 cleanup() {
-	dpkg -P nicely libnicely-dev libnicely0 >/dev/null 2>&1
+	dpkg -P nicely libnicely-dev "$libpkg" >/dev/null 2>&1
 	[ -n "${KEEP:-}" ] || rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -46,10 +50,10 @@ cp -r "$top/packaging/debian" "$src/debian"
 
 t0=$(date +%s)
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$scratch/build.log" 2>&1
-rc=$?; ok $rc "dpkg-buildpackage builds nicely, libnicely0, libnicely-dev ($(($(date +%s) - t0)) s)"
+rc=$?; ok $rc "dpkg-buildpackage builds nicely, $libpkg, libnicely-dev ($(($(date +%s) - t0)) s)"
 [ $rc = 0 ] || { diag_file "$scratch/build.log"; stop_here; }
 arch=$(dpkg --print-architecture)
-debs=("$scratch/nicely_${version}_$arch.deb" "$scratch/libnicely0_${version}_$arch.deb"
+debs=("$scratch/nicely_${version}_$arch.deb" "$scratch/${libpkg}_${version}_$arch.deb"
       "$scratch/libnicely-dev_${version}_$arch.deb")
 ls "${debs[@]}" >/dev/null 2>&1; ok $? "the three .deb files are there"
 
@@ -76,16 +80,16 @@ rc=$?; ok $rc "lintian reports no error or warning ($(($(date +%s) - t0)) s)"
 [ $rc = 0 ] || diag_file "$scratch/lintian.log"
 
 # what each package holds
-dpkg-deb -I "${debs[1]}" shlibs 2>/dev/null | grep -qx "libnicely 0 libnicely0 (>= $upstream)"
-ok $? "libnicely0 ships shlibs for libnicely.so.0"
+dpkg-deb -I "${debs[1]}" shlibs 2>/dev/null | grep -qx "libnicely $sover $libpkg (>= $upstream)"
+ok $? "$libpkg ships shlibs for libnicely.so.$sover"
 dpkg-deb -I "${debs[1]}" symbols 2>/dev/null | grep -qx '\* Build-Depends-Package: libnicely-dev'
-ok $? "libnicely0 ships its symbols file, naming libnicely-dev"
+ok $? "$libpkg ships its symbols file, naming libnicely-dev"
 dpkg-deb -c "${debs[2]}" | grep -q '/pkgconfig/nicely\.pc$'
 ok $? "libnicely-dev ships nicely.pc"
 dpkg-deb -I "${debs[0]}" conffiles 2>/dev/null | grep -qx /etc/nicely/nicely.conf
 ok $? "/etc/nicely/nicely.conf is a conffile"
 # (control-flow protection is not among Debian 12's hardening flags)
-hardening-check -q --nocfprotection "$src/debian/nicely/usr/bin/nicely" "$src"/debian/libnicely0/usr/lib/*/libnicely.so.* \
+hardening-check -q --nocfprotection "$src/debian/nicely/usr/bin/nicely" "$src/debian/$libpkg"/usr/lib/*/libnicely.so.* \
 	>"$scratch/hardening.log" 2>&1
 rc=$?; ok $rc "the binary and the library are built hardened (PIE, stack protector, fortify, relro, bindnow)"
 [ $rc = 0 ] || diag_file "$scratch/hardening.log"
@@ -123,8 +127,8 @@ cc -Wall -Wextra -Werror -o "$scratch/example" "$scratch/example.c" $(pkg-config
 	>"$scratch/cc.log" 2>&1
 rc=$?; ok $rc "the libnicely(3) example compiles against the installed library through pkg-config"
 [ $rc = 0 ] || diag_file "$scratch/cc.log"
-objdump -p "$scratch/example" 2>/dev/null | grep -q 'NEEDED *libnicely\.so\.0$'
-ok $? "the example links to libnicely.so.0"
+objdump -p "$scratch/example" 2>/dev/null | grep -q "NEEDED *libnicely\\.so\\.$sover\$"
+ok $? "the example links to libnicely.so.$sover"
 out=$(as_user timeout 20 "$scratch/example" 2>&1)
 [ "$out" = $'task 0 returned 6\ntask 1 returned 4\ntask 2 returned 2' ]; rc=$?
 ok $rc "the example runs and prints its results in call order"
@@ -142,7 +146,7 @@ rc=$?; ok $rc "the packages upgrade over themselves without a prompt"
 grep -q '^# a local change an admin made' /etc/nicely/nicely.conf; ok $? "the changed conffile is kept"
 as_user nicely check-config >/dev/null 2>&1; ok $? "the configuration is still valid after the upgrade"
 
-dpkg -P nicely libnicely-dev libnicely0 >"$scratch/purge.log" 2>&1
+dpkg -P nicely libnicely-dev "$libpkg" >"$scratch/purge.log" 2>&1
 rc=$?; ok $rc "the packages purge"
 [ $rc = 0 ] || diag_file "$scratch/purge.log"
 left=$(ls -d /etc/nicely /usr/bin/nicely /usr/include/nicely.h /usr/lib/*/libnicely* \

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The shared library's ABI surface: SONAME libnicely.so.0 (matching the
-# Makefile's SOVERSION and the libnicely0 package), only nicely_* symbols
+# The shared library's ABI surface: SONAME libnicely.so.N (N: the
+# Makefile's SOVERSION, matching the libnicelyN package), only nicely_* symbols
 # exported, exactly the functions include/nicely.h marks NICELY_EXTERN, and
 # exactly those listed in the Debian symbols file. Prints TAP.
 set -u

@@ -163,8 +163,7 @@ static void check_shapes(const char *mb, long n)
 static char logbuf[2048];
 
 /* on_log: append. */
-static void keep_log(void *u, int level, int64_t id, pid_t pid,
-		     const char *msg)
+static void keep_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	(void)u;
 	(void)level;

@@ -54,7 +54,7 @@ static int t_bytes(const void *arg, size_t len, nicely_out *out, void *st)
 }
 
 /* Note the order tasks finish in. */
-static void on_finish(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
+static void on_finish(int64_t id, int64_t c, int64_t r, int64_t t, void *u)
 {
 	(void)u;
 	(void)c;

@@ -24,7 +24,7 @@ static char logs[8][600];
 static int nlogs;
 
 /* Keep the library's own log lines (pid 0). */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	(void)u;
 	(void)id;

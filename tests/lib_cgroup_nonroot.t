@@ -21,7 +21,7 @@ as_user() {
 }
 
 out=$(as_user required cgtest)
-check "required as $user: NICELY_ECGROUP (-13)" 'grep -qx "new -13" <<<"$out"'
+check "required as $user: NICELY_ECGROUP" 'grep -qx "new NICELY_ECGROUP" <<<"$out"'
 check "one log line says cgroups are required and why" \
 	'[ "$(grep -c "^log cgroups are required.*cannot create cgroup" <<<"$out")" = 1 ]'
 

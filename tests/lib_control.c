@@ -22,7 +22,7 @@ static int t_sleeper(const void *arg, size_t len, nicely_out *out, void *st)
 }
 
 /* Remember each worker that said it started. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	(void)u;
 	(void)level;

@@ -63,7 +63,7 @@ static int t_hang(const void *arg, size_t len, nicely_out *out, void *st)
 }
 
 /* Catch the hanging task's report of its child. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	int c;
 

@@ -14,7 +14,7 @@ static nicely_pool *cur;
 static int max_workers_seen;
 
 /* Note how many workers are alive whenever a task starts. */
-static void on_start(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
+static void on_start(int64_t id, int64_t c, int64_t r, int64_t t, void *u)
 {
 	nicely_stats st;
 
@@ -52,7 +52,7 @@ static int t_where(const void *arg, size_t len, nicely_out *out, void *st)
 }
 
 /* Keep the last log line. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	(void)u;
 	(void)level;

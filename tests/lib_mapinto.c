@@ -119,8 +119,8 @@ struct counts {
 };
 
 /* on_finish. */
-static void on_fin(void *u, int64_t id, int64_t completed, int64_t running,
-		   int64_t total)
+static void on_fin(int64_t id, int64_t completed, int64_t running,
+		   int64_t total, void *u)
 {
 	struct counts *c = u;
 
@@ -132,8 +132,8 @@ static void on_fin(void *u, int64_t id, int64_t completed, int64_t running,
 }
 
 /* on_start. */
-static void on_sta(void *u, int64_t id, int64_t completed, int64_t running,
-		   int64_t total)
+static void on_sta(int64_t id, int64_t completed, int64_t running,
+		   int64_t total, void *u)
 {
 	(void)id;
 	(void)completed;

@@ -25,7 +25,7 @@ static int t_sleeper(const void *arg, size_t len, nicely_out *out, void *st)
 }
 
 /* In the doomed owner: pass each started worker's PID to the test. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	int v = (int)pid;
 

@@ -16,7 +16,7 @@ static int waits_logged, other_logs;
 static char wait_line[512];
 
 /* Count the pool's log lines: the per-user wait, and anything else. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	(void)u;
 	(void)id;

@@ -12,6 +12,8 @@ struct table {
 	pid_t loaded_by;
 };
 
+/* what cb_user and log_user point at */
+static int cb_token, log_token;
 static int64_t cb_bad, cb_starts, cb_finishes, max_queued_seen;
 static int nlogs, exit_logs;
 static int64_t log_ids[16];
@@ -19,7 +21,7 @@ static pid_t log_pids[16];
 static nicely_pool *cur_pool;
 
 /* worker_init: build the "table" once per worker. */
-static int w_init(void *arg, void **state)
+static int w_init(void **state, void *arg)
 {
 	struct table *t = malloc(sizeof *t);
 
@@ -32,11 +34,16 @@ static int w_init(void *arg, void **state)
 	return 0;
 }
 
-/* worker_exit: say goodbye through the log, free the table. */
-static void w_exit(void *arg, void *state)
+/* worker_exit: say goodbye through the log (only when it got the
+ * worker's table first and init_arg last), free the table. */
+static void w_exit(void *state, void *arg)
 {
-	(void)arg;
-	nicely_log(NICELY_LOG_DEBUG, "exit");
+	const struct table *t = state;
+
+	if (t && t->loaded_by == getpid() && arg && *(int *)arg == t->magic)
+		nicely_log(NICELY_LOG_DEBUG, "exit");
+	else
+		nicely_log(NICELY_LOG_DEBUG, "exit with its arguments swapped");
 	free(state);
 }
 
@@ -89,22 +96,21 @@ static int t_nap(const void *arg, size_t len, nicely_out *out, void *state)
 }
 
 /* Check counters at every callback. */
-static void on_start(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
+static void on_start(int64_t id, int64_t c, int64_t r, int64_t t, void *u)
 {
-	(void)u;
 	cb_starts++;
-	if (id < 0 || id >= t || r < 1 || c + r > t)
+	if (id < 0 || id >= t || r < 1 || c + r > t || u != &cb_token)
 		cb_bad++;
 }
 
 /* Check counters when a task finishes. */
-static void on_finish(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
+static void on_finish(int64_t id, int64_t c, int64_t r, int64_t t, void *u)
 {
 	nicely_stats st;
 
-	(void)u;
 	cb_finishes++;
-	if (id < 0 || id >= t || c < 1 || c + r > t || c != cb_finishes)
+	if (id < 0 || id >= t || c < 1 || c + r > t || c != cb_finishes ||
+	    u != &cb_token)
 		cb_bad++;
 	if (nicely_stats_get(cur_pool, &st) == 0 && st.queued > max_queued_seen)
 		max_queued_seen = st.queued;
@@ -113,10 +119,11 @@ static void on_finish(void *u, int64_t id, int64_t c, int64_t r, int64_t t)
 }
 
 /* Collect log lines. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
-	(void)u;
 	(void)level;
+	if (u != &log_token)
+		cb_bad++;
 	if (!strcmp(msg, "exit"))
 		exit_logs++;
 	/* stderr lines name the task only if it still runs when they are
@@ -131,7 +138,7 @@ static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
 }
 
 /* worker_init that refuses. */
-static int w_init_fail(void *arg, void **state)
+static int w_init_fail(void **state, void *arg)
 {
 	(void)arg;
 	(void)state;
@@ -155,6 +162,8 @@ int main(void)
 	o.on_start = on_start;
 	o.on_finish = on_finish;
 	o.on_log = on_log;
+	o.cb_user = &cb_token;
+	o.log_user = &log_token;
 	o.capture_stderr = 1;
 	if (nicely_pool_new(&pool, &o))
 		tap_bail("no pool");
@@ -186,7 +195,8 @@ int main(void)
 	is_int(bad, 0, "every task saw its own worker's state from worker_init");
 	is_int(cb_starts, 42, "42 start callbacks");
 	is_int(cb_finishes, 42, "42 finish callbacks");
-	is_int(cb_bad, 0, "callback counters consistent; no re-entry");
+	is_int(cb_bad, 0, "callback counters consistent; no re-entry; "
+	       "cb_user and log_user come last");
 	is_int(nlogs, 4, "two log lines and two stderr lines forwarded");
 	int ids_ok = 1;
 
@@ -201,8 +211,8 @@ int main(void)
 	int started = (int)st.workers_started;
 
 	nicely_pool_free(pool);
-	is_int(exit_logs, started, "worker_exit ran in each of the %d workers",
-	       started);
+	is_int(exit_logs, started, "worker_exit ran in each of the %d workers, "
+	       "with the worker's state first and init_arg last", started);
 
 	/* lifespan 1 */
 	lib_opts(&o, 2);
@@ -281,6 +291,7 @@ int main(void)
 	lib_opts(&o, 1);
 	o.max_queued = 3;
 	o.on_finish = on_finish;
+	o.cb_user = &cb_token;
 	if (nicely_pool_new(&pool, &o))
 		tap_bail("no pool");
 	cur_pool = pool;

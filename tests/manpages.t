@@ -220,6 +220,22 @@ done
 [ -z "$undescribed" ]; ok $? "libnicely(3) describes every exported function${undescribed:+ (missing:$undescribed)}"
 extra=$(printf '%s\n' "$syn" | grep -oE 'nicely_[a-z_]+\(' | tr -d '(' | sort -u | comm -23 - <(printf '%s\n' "$funcs"))
 [ -z "$extra" ]; ok $? "every function libnicely(3) SYNOPSIS shows exists${extra:+ (not exported: $(echo $extra))}"
+# the names the header's comments and the page use exist: every nicely_x()
+# is an exported function; every NICELY_X of the page is a constant of
+# nicely.h (a #define, an enum member, a NICELY_ERRNO_MAP row) or an
+# environment variable the sources read
+called=$( { grep -oE 'nicely_[a-z_]+\(\)' "$top/include/nicely.h"
+	    sed -n 's/^\.BR* \(nicely_[a-z_]*\) ().*/\1()/p' "$MAN3"; } | tr -d '()' | sort -u)
+unknown=$(comm -23 <(printf '%s\n' "$called") <(printf '%s\n' "$funcs"))
+[ -z "$unknown" ]; ok $? "every nicely_*() that nicely.h and libnicely(3) name exists${unknown:+ (not exported: $(echo $unknown))}"
+consts=$( { perl -0777 -ne 'print "$1\n" while /^#define (NICELY_\w+)/mg;
+		print "$1\n" while /^\s+(NICELY_\w+)\s*[=,]/mg;
+		print "NICELY_$1\n" while /^\s*X\((\w+),/mg' "$top/include/nicely.h"
+	    grep -rhoE 'getenv\("NICELY_[A-Z0-9_]+"' "$top/agent" "$top/policy" "$top/sched" |
+		grep -oE 'NICELY_[A-Z0-9_]+'; } | sort -u)
+used=$(grep -oE 'NICELY_[A-Z0-9_]+\*?' "$MAN3" | grep -v '\*$' | sort -u)
+unknown=$(comm -23 <(printf '%s\n' "$used") <(printf '%s\n' "$consts"))
+[ -z "$unknown" ]; ok $? "every NICELY_* libnicely(3) names is in nicely.h or read from the environment${unknown:+ (unknown: $(echo $unknown))}"
 
 # the example: extract, compile against the built library, run
 section "$MAN3" ".SH EXAMPLES" | awk '/^\.EX/ { on = 1; next } /^\.EE/ { if (on) exit } on' |

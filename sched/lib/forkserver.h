@@ -1,7 +1,7 @@
 /* sched/forkserver: the small helper process libnicely forks when a pool is
  * created. It forks every worker on request (so forks never copy the
  * caller's later memory), reports their exits, kills their process groups,
- * and takes them all down when the pool's owner dies. pool.c talks to it
+ * and takes them all down when the pool's owner dies. The pool talks to it
  * over one SOCK_SEQPACKET socket with the messages below. */
 #ifndef SCHED_FORKSERVER_H
 #define SCHED_FORKSERVER_H

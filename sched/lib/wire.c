@@ -1,5 +1,5 @@
 /* sched/wire: byte buffers and frame parsing for libnicely's pipes. Used by
- * the parent (pool.c, non-blocking fds, inside nicely_step) and by workers
+ * the parent (pool_*.c, non-blocking fds, inside nicely_step) and by workers
  * (worker.c, blocking fds). No allocation beyond the buffers themselves. */
 #include <errno.h>
 #include <stdlib.h>

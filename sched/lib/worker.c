@@ -247,7 +247,7 @@ __attribute__((noreturn)) static void wk_finish(struct wk *w)
 {
 	wk_flush(w);
 	if (w->cfg->exit)
-		w->cfg->exit(w->cfg->init_arg, w->state);
+		w->cfg->exit(w->state, w->cfg->init_arg);
 	wk_flush(w);
 	fflush(NULL);
 	_exit(0);
@@ -487,7 +487,7 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 
 		__atomic_store_n(&w.slot->running, WORKER_INIT,
 				 __ATOMIC_RELEASE);
-		rc = cfg->init(cfg->init_arg, &w.state);
+		rc = cfg->init(&w.state, cfg->init_arg);
 		__atomic_store_n(&w.slot->running, WORKER_IDLE,
 				 __ATOMIC_RELEASE);
 		if (rc) {

@@ -1,7 +1,7 @@
 /* sched/worker: the loop that runs inside each libnicely worker process:
  * read task frames, call the functions, send results, logs and streamed
  * return bytes back. Entered by forkserver.c in the child after fork; never
- * returns. Also declares the per-worker shared-memory slot pool.c reads. */
+ * returns. Also declares the per-worker shared-memory slot the pool reads. */
 #ifndef SCHED_WORKER_H
 #define SCHED_WORKER_H
 

@@ -1,6 +1,7 @@
 /* lib_probe: a test helper that makes one libnicely pool and says what it
  * got, for tests run as another user (tests/lib_cgroup_nonroot.t).
- * `lib_probe auto|required|off [PRESET]` prints "new RC", each library log
+ * `lib_probe auto|required|off [PRESET]` prints "new 0" or "new NICELY_E..."
+ * (the code nicely_pool_new returned, by name), each library log
  * line of level WARNING or worse as "log MSG", "cgroups N" and, when the
  * pool was made, the one task's "task AUTOGROUP|sid-own" (or sid-shared).
  * Exit 0 unless the arguments are wrong. */
@@ -12,7 +13,7 @@
 #include "nicely.h"
 
 /* Print the library's own warnings and errors. */
-static void on_log(void *u, int level, int64_t id, pid_t pid, const char *msg)
+static void on_log(int level, int64_t id, pid_t pid, const char *msg, void *u)
 {
 	(void)u;
 	(void)id;
@@ -40,6 +41,19 @@ static int t_where(const void *arg, size_t len, nicely_out *out, void *st)
 	return nicely_out_write(out, res, strlen(res) + 1);
 }
 
+/* The name of a NICELY_E* code, or NULL. */
+static const char *code_name(int rc)
+{
+	switch (rc) {
+#define NAME_(name, val, msg)                                                  \
+	case NICELY_##name:                                                    \
+		return "NICELY_" #name;
+		NICELY_ERRNO_MAP(NAME_)
+#undef NAME_
+	}
+	return NULL;
+}
+
 /* Make the pool, run one task, report. */
 int main(int argc, char **argv)
 {
@@ -65,7 +79,10 @@ int main(int argc, char **argv)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = nicely_pool_new(&pool, &o);
-	printf("new %d\n", rc);
+	if (code_name(rc))
+		printf("new %s\n", code_name(rc));
+	else
+		printf("new %d\n", rc);
 	if (rc)
 		return 0;
 	nicely_stats_get(pool, &st);

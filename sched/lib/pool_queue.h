@@ -1,0 +1,21 @@
+/* sched/lib/pool_queue: queueing tasks, the queue of id ranges. */
+#ifndef SCHED_LIB_POOL_QUEUE_H
+#define SCHED_LIB_POOL_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/lib/pool_state.h"
+
+/* Add a range at the back (merging) or front of the queue. */
+int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
+		    int front);
+/* Queue one call per element; in: the map_into call they belong to, or
+ * NULL. */
+int pool_queue_map(nicely_pool *p, nicely_task_fn fn, const void *base,
+		   size_t elem_size, size_t n, size_t chunk, int64_t *first_id,
+		   struct pool_into *in);
+/* Cancel everything queued. */
+int pool_queue_cancel(nicely_pool *p);
+
+#endif
