@@ -72,7 +72,14 @@ $(B)/nicely.pc: nicely.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(PC_SED) $< >$@
 
-$(B)/obj/%.o: %.c
+# Objects are rebuilt when what is compiled into them changes (the version,
+# the config directory, the flags): $(B)/flags holds them and is rewritten
+# only when they differ from the last build's.
+BUILD_ID  := $(VERSION) $(SYSCONFDIR) $(CC) $(CPPFLAGS) $(CFLAGS)
+$(shell mkdir -p $(B) && { [ "$$(cat $(B)/flags 2>/dev/null)" = '$(BUILD_ID)' ] || \
+	echo '$(BUILD_ID)' >$(B)/flags; })
+
+$(B)/obj/%.o: %.c $(B)/flags
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -MMD -MP -c -o $@ $<
 
