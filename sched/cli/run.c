@@ -26,7 +26,7 @@
 #include "sched/ctl.h"
 #include "sched/ctl_proto.h"
 #include "sched/cli/feed.h"
-#include "sched/lease.h"
+#include "sched/gate.h"
 #include "sched/loop.h"
 #include "sched/cli/output.h"
 #include "sched/cli/run.h"
@@ -54,14 +54,9 @@ struct run {
 	struct feed *feed;	/* input read in a thread, or NULL */
 	int *pending_pu;	/* PUs granted while no input had arrived */
 	int npending, pending_nice;
-	size_t max_running;	/* what the decision's arrays are sized for */
-	struct policy_state *pst;
-	struct policy_decision *dec;
-	struct policy_worker *pw;
-	struct agent_worker_ref *wr;
-	size_t wcap;
-	unsigned char *pu_ok;	/* hand-off allowed on this PU */
-	const struct agent_pu *pus;
+	size_t max_running;	/* what the gate's tables are sized for */
+	struct gate *gate;	/* sample, allowance, decide (sched/gate.c) */
+	struct gate_worker *gw;	/* the running tasks as the gate sees them */
 	int npus;
 	int pin;		/* topology is this machine: bind */
 	unsigned char *slots;	/* slot i+1 in use */
@@ -84,12 +79,7 @@ struct run {
 	uint64_t cg_made;	/* task groups made: the n of task-<n> */
 	int cg_fresh;		/* groups are never reused (their peak
 				 * memory cannot be reset on this kernel) */
-	int cg_charged;		/* the sampler charges our CPU by the batch
-				 * cgroup (tasks' children too), not by PID */
 	int autogroup_restore;	/* session autogroup nice to put back, -1 */
-	struct sched_lease *lease; /* per-user [limits] max_pus, NULL: none */
-	int lease_said;		/* the wait for other batches was announced */
-	int lease_failed;	/* a lease error was reported */
 	/* whole-batch controls from the control socket (run_ctl_*) */
 	struct ctl *ctl;	/* NULL without a socket */
 	double start_real;	/* when the batch started, epoch seconds */
@@ -855,64 +845,23 @@ static int run_live(const struct run *r)
 	return n;
 }
 
-/* Say once what went wrong with the lease file, and any note of it. */
-static void run_lease_report(struct run *r, int e, const char *err)
+/* Print the gate's notes (lease file trouble, the wait for the user's
+ * other batches), each once. */
+static void run_gate_notes(struct run *r)
 {
-	const char *note = lease_note(r->lease);
+	enum gate_level l;
+	const char *n;
 
-	if (note)
-		fprintf(stderr, "nicely: %s\n", note);
-	if (e < 0 && e != -EAGAIN && !r->lease_failed) {
-		r->lease_failed = 1;
-		fprintf(stderr, "nicely: per-user limit: %s\n", err);
-	}
+	while ((n = gate_note(r->gate, &l)))
+		fprintf(stderr, "nicely: %s\n", n);
 }
 
 /* Tasks ended: give the PUs we no longer use back to the user's other
  * batches (the holding only goes down here; ticks raise it). */
 static void run_lease_sync(struct run *r)
 {
-	char err[512];
-	int h, e;
-
-	if (!r->lease)
-		return;
-	h = run_live(r) + r->npending;
-	if (h >= lease_held(r->lease))
-		return;
-	e = lease_set(r->lease, h, err, sizeof err);
-	run_lease_report(r, e, err);
-}
-
-/* The lease file shared with the user's other batches, when the admin
- * set a per-user limit. Without it the batch still keeps to the limit on
- * its own (the preset's max_pus is capped by it); say so once. */
-static void run_lease_open(struct run *r)
-{
-	const struct policy_user_limit *ul = r->o->user_limit;
-	struct lease_opts lo = LEASE_OPTS_INIT;
-	char err[1024];
-
-	lo.limit = ul ? policy_user_limit_pus(ul, agent_topology_nallowed(r->o->topo))
-		      : 0;
-	if (lo.limit <= 0)
-		return;
-	if (lease_open(&r->lease, &lo, err, sizeof err) < 0) {
-		r->lease = NULL;
-		fprintf(stderr, "nicely: per-user limit max_pus = %d cannot be "
-			"shared with your other batches (%s); this batch keeps "
-			"to it on its own\n", lo.limit, err);
-	}
-}
-
-/* After a reset: the config read again may set another per-user limit;
- * leave the lease file and take it anew with the new limit. */
-static void run_lease_reopen(struct run *r)
-{
-	lease_close(r->lease);
-	r->lease = NULL;
-	r->lease_said = r->lease_failed = 0;
-	run_lease_open(r);
+	gate_hold(r->gate, run_live(r) + r->npending);
+	run_gate_notes(r);
 }
 
 /* Both the exit and EOF on every pipe arrived: the task is finished. */
@@ -949,11 +898,12 @@ static void run_task_done_maybe(struct run *r, struct queue_task *t)
 	 * and this was the last: the next tick would start one anyway */
 	handoff = !t->policy_touched && !t->policy_stop && pu >= 0 &&
 		  pu < r->npus &&
-		  (r->pu_ok[pu] ||
+		  (gate_pu_free(r->gate, pu) ||
 		   (r->o->preset->force_one && r->st.running == 0));
 	/* under the per-user limit the next task may only take a PU this
 	 * batch still holds in the lease file */
-	if (handoff && r->lease && run_live(r) + 1 > lease_held(r->lease))
+	if (handoff && gate_shared(r->gate) &&
+	    run_live(r) + 1 > gate_held(r->gate))
 		handoff = 0;
 	t->pid = -1;
 
@@ -1212,8 +1162,8 @@ static void run_repin_group(pid_t pgid, const cpu_set_t *cpus)
 	closedir(d);
 }
 
-/* Apply one policy action to the running task it names. */
-static void run_act(struct run *r, const struct policy_action *a)
+/* Apply one of the gate's actions to the running task it names. */
+static void run_act(struct run *r, const struct gate_action *a)
 {
 	struct queue_task *t = queue_get(&r->q, (uint64_t)a->id);
 	cpu_set_t cpus;
@@ -1221,7 +1171,7 @@ static void run_act(struct run *r, const struct policy_action *a)
 	if (!t || t->state != QUEUE_RUNNING || t->pid <= 0 || t->kill_stage)
 		return;
 	switch (a->kind) {
-	case POLICY_MOVE:
+	case GATE_MOVE:
 		if (a->pu < 0 || a->pu >= r->npus)
 			return;
 		t->pu = a->pu;
@@ -1233,18 +1183,18 @@ static void run_act(struct run *r, const struct policy_action *a)
 			run_repin_group(t->pid, &cpus);
 		}
 		break;
-	case POLICY_PAUSE:
+	case GATE_PAUSE:
 		if (!t->paused)
 			run_signal_task(t, SIGSTOP);
 		t->paused = 1;
 		t->policy_touched = 1;
 		break;
-	case POLICY_RESUME:
+	case GATE_RESUME:
 		if (t->paused)
 			run_signal_task(t, SIGCONT);
 		t->paused = 0;
 		break;
-	case POLICY_STOP:
+	case GATE_STOP:
 		t->policy_stop = 1;
 		t->policy_touched = 1;
 		run_signal_task(t, SIGKILL);
@@ -1253,101 +1203,37 @@ static void run_act(struct run *r, const struct policy_action *a)
 	}
 }
 
-/* One tick: sample, tell the sampler who our workers are, decide, act. */
+/* One tick: the gate samples (our tasks declared as ours), takes the
+ * user's allowance and decides; we act on its answer. */
 static void run_tick(struct run *r)
 {
 	const struct agent_snapshot *snap = NULL;
+	struct gate_answer ans;
 	char ebuf[256];
-	size_t n = 0;
+	size_t n = 0, queued;
 
-	if (r->st.running > r->wcap) {
-		size_t c = r->st.running * 2;
-		void *a = realloc(r->pw, c * sizeof *r->pw);
-		if (a)
-			r->pw = a;
-		void *b = realloc(r->wr, c * sizeof *r->wr);
-		if (b)
-			r->wr = b;
-		if (!a || !b)
-			return;
-		r->wcap = c;
-	}
 	for (struct queue_task *t = r->running; t; t = t->next) {
-		if (t->pid <= 0 || t->exited)
+		if (t->pid <= 0 || t->exited || n >= r->max_running)
 			continue;
-		/* the policy still sees each task (where it runs, paused);
-		 * the sampler sees their PIDs only without the cgroup */
-		r->wr[n].pid = t->pid;
-		r->wr[n].pu = r->pin ? t->pu : -1;
-		r->pw[n].id = (int64_t)t->seq;
-		r->pw[n].pu = t->pu;
-		r->pw[n].paused = t->paused;
-		n++;
+		r->gw[n++] = (struct gate_worker){ (int64_t)t->seq, t->pid,
+						   t->pu, t->paused,
+						   t->cg != NULL };
 	}
-	agent_sampler_set_workers(r->o->sampler, r->wr, r->cg_charged ? 0 : n);
-	if (agent_sampler_sample(r->o->sampler, 0, &snap, ebuf, sizeof ebuf) < 0
-	    || !snap) {
+	if (gate_sample(r->gate, r->gw, n, &snap, ebuf, sizeof ebuf) < 0) {
 		fprintf(stderr, "nicely: sampling the machine: %s\n", ebuf);
 		return;
 	}
 	r->npending = 0; /* this decision replaces older grants */
 	if (run_fill_ready(r, (size_t)r->npus) < 0)
 		return;
-	struct policy_input in = {
-		.snap = snap,
-		.pus = r->pus,
-		.preset = r->o->preset,
-		.running = r->pw,
-		.nrunning = n,
-		.queued = r->q.nready + (r->input_eof ? 0 : (size_t)r->npus),
-	};
-	if (r->stopping)
-		in.queued = 0;
-	int leased = 0;
-
-	if (r->lease && in.queued) {
-		int room, e = lease_begin(r->lease, &room, ebuf, sizeof ebuf);
-
-		run_lease_report(r, e, ebuf);
-		in.user_capped = 1;
-		/* lock busy or file unreadable: no growth this tick */
-		in.user_cap = e == 0 ? room : (int)n;
-		leased = e == 0;
-	}
-	policy_decide(&in, r->pst, r->dec);
-	if (leased) {
-		int e = lease_commit(r->lease, (int)n + r->dec->nstart, ebuf,
-				     sizeof ebuf);
-
-		run_lease_report(r, e, ebuf);
-		if (!r->lease_said && lease_others(r->lease) > 0 &&
-		    !strcmp(r->dec->reason, POLICY_REASON_USER_LIMIT)) {
-			char at[PATH_MAX + 16];
-
-			policy_origin_format(&r->o->user_limit->origin, at,
-					     sizeof at);
-			fprintf(stderr, "nicely: per-user limit: your other nicely "
-				"batches hold %d of the %d PUs you may use at "
-				"once ([limits] max_pus set at %s); %s\n",
-				lease_others(r->lease), lease_limit(r->lease), at,
-				n + (size_t)r->dec->nstart
-					? "more tasks start as they give PUs back"
-					: "this batch waits until they give PUs "
-					  "back");
-			r->lease_said = 1;
-		}
-	} else if (!in.queued) {
-		run_lease_sync(r);
-	}
-	for (int p = 0; p < r->npus && p < snap->npus; p++)
-		r->pu_ok[p] = r->o->preset->ignore_others ||
-			      (snap->valid &&
-			       snap->pu[p].busy_others <
-				       r->o->preset->idle_threshold);
-	for (size_t i = 0; i < r->dec->nactions; i++)
-		run_act(r, &r->dec->actions[i]);
-	for (int i = 0; i < r->dec->nstart && !r->stopping; i++)
-		if (!run_start(r, r->dec->start_pus[i], r->dec->nice))
+	queued = r->stopping ? 0
+		 : r->q.nready + (r->input_eof ? 0 : (size_t)r->npus);
+	gate_decide(r->gate, snap, r->gw, n, queued, queued, &ans);
+	run_gate_notes(r);
+	for (size_t i = 0; i < ans.nactions; i++)
+		run_act(r, &ans.actions[i]);
+	for (int i = 0; i < ans.nstart && !r->stopping; i++)
+		if (!run_start(r, ans.pus[i], ans.nice))
 			break;
 	run_flush(r, 0);
 }
@@ -1713,7 +1599,11 @@ static void run_ctl_poll(struct run *r)
 			    (json_int_t)r->reset_cancelled, "preset",
 			    r->o->preset->name));
 	r->pend_reset = NULL;
-	run_lease_reopen(r);
+	/* the preset and per-user limit the reset read (the lease file is
+	 * taken anew with a new limit) */
+	gate_reload(r->gate, r->o->preset, r->o->user_limit);
+	gate_lease_open(r->gate);
+	run_gate_notes(r);
 	if (!r->stopping) {
 		uint64_t iv = (uint64_t)(r->o->preset->interval_ms > 10
 					 ? r->o->preset->interval_ms : 10) *
@@ -1798,13 +1688,10 @@ static void run_cgroup_charge(struct run *r)
 	char path[4096];
 	int e;
 
-	r->cg_charged = 0;
 	if (!r->cg || !sched_cgroup_batch_cpu_path(r->cg, path, sizeof path))
 		return;
-	e = agent_sampler_set_cgroup(r->o->sampler, path);
-	if (e == 0)
-		r->cg_charged = 1;
-	else
+	e = gate_set_cgroup(r->gate, r->cg);
+	if (e < 0)
 		fprintf(stderr, "nicely: cannot read the CPU time of %s (%s); "
 			"the CPU time of tasks' child processes counts as "
 			"others' load\n", path, strerror(-e));
@@ -1829,19 +1716,26 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	r->grace_ns = o->grace_ns ? o->grace_ns : 1000000000ull;
 	queue_init(&r->q);
 	r->npus = agent_topology_npus(o->topo);
-	r->pus = agent_topology_pus(o->topo);
 	r->pin = agent_topology_is_thissystem(o->topo);
-	r->pu_ok = calloc((size_t)(r->npus > 0 ? r->npus : 1), 1);
 	r->pending_pu = calloc((size_t)(r->npus > 0 ? r->npus : 1), sizeof(int));
-	r->pst = policy_state_new(r->npus);
-	/* decide answers for at most this many running workers */
+	/* the gate answers for at most this many running tasks */
 	r->max_running = (size_t)(o->jobs > 0 ? o->jobs : 0) +
 			 4 * (size_t)(r->npus > 0 ? r->npus : 1) + 64;
-	r->dec = policy_decision_new(r->npus, r->max_running);
-	if (!r->pu_ok || !r->pending_pu || !r->pst || !r->dec) {
+	r->gw = calloc(r->max_running, sizeof *r->gw);
+	if (!r->pending_pu || !r->gw) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	struct gate_opts go = {
+		.preset = o->preset,
+		.user_limit = o->user_limit,
+		.topo = (struct agent_topology *)o->topo,
+		.sampler = o->sampler,
+		.max_declared = r->max_running,
+		.words = { "tasks", "this batch", "this batch" },
+	};
+	if ((e = gate_new(&r->gate, &go, err, errlen)) < 0)
+		return e;
 	if ((e = loop_init(&r->loop)) < 0 ||
 	    (r->sigfd = loop_signalfd(sigs, 6)) < 0 ||
 	    (r->tickfd = loop_timerfd()) < 0 ||
@@ -1861,7 +1755,8 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	}
 	run_cgroup_open(r);
 	run_cgroup_charge(r);
-	run_lease_open(r);
+	gate_lease_open(r->gate);
+	run_gate_notes(r);
 	loop_add(&r->loop, &r->w_sig, r->sigfd, EPOLLIN, run_on_signal);
 	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
 	loop_add(&r->loop, &r->w_timer, r->timerfd, EPOLLIN, run_on_timer);
@@ -1908,17 +1803,15 @@ static void run_fini(struct run *r)
 	free(r->slot_cg);
 	r->slot_cg = NULL;
 	r->nslot_cg = 0;
-	if (r->cg_charged)
-		agent_sampler_set_cgroup(r->o->sampler, NULL);
-	r->cg_charged = 0;
+	/* the gate stops charging by the batch cgroup before it goes */
+	gate_free(r->gate);
+	r->gate = NULL;
 	if (r->cg && sched_cgroup_batch_close(r->cg, err, sizeof err) < 0)
 		fprintf(stderr, "nicely: %s\n", err);
 	r->cg = NULL;
 	if (r->autogroup_restore >= 0)
 		sched_cgroup_autogroup_restore(r->autogroup_restore);
 	r->autogroup_restore = -1;
-	lease_close(r->lease);
-	r->lease = NULL;
 	queue_free(&r->q);
 	loop_close(&r->loop);
 	if (r->sigfd >= 0)
@@ -1933,13 +1826,9 @@ static void run_fini(struct run *r)
 	for (int i = 0; i < 6; i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	policy_state_free(r->pst);
-	policy_decision_free(r->dec);
-	free(r->pu_ok);
 	free(r->pending_pu);
 	free(r->slots);
-	free(r->pw);
-	free(r->wr);
+	free(r->gw);
 }
 
 /* Run the batch to its end. */
