@@ -28,9 +28,10 @@ struct gate_note_slot {
 
 struct gate {
 	struct gate_words words;
-	struct agent_topology *topo;
+	const struct agent_topology *topo;
+	struct agent_topology *own_topo;	/* made here: freed here */
 	struct agent_sampler *smp;
-	int own_topo, own_smp;		/* made here: freed here */
+	int own_smp;			/* made here: freed here */
 	const struct agent_pu *pus;
 	int npus, nallowed, cap, pin;
 	struct policy_preset preset;
@@ -114,9 +115,9 @@ int gate_new(struct gate **out, const struct gate_opts *o, char *err,
 	g->preset = *o->preset;
 	g->topo = o->topo;
 	if (!g->topo) {
-		if (agent_topology_load(&g->topo, NULL, err, errlen) < 0)
+		if (agent_topology_load(&g->own_topo, NULL, err, errlen) < 0)
 			goto fail;
-		g->own_topo = 1;
+		g->topo = g->own_topo;
 	}
 	g->pus = agent_topology_pus(g->topo);
 	g->npus = agent_topology_npus(g->topo);
@@ -170,8 +171,7 @@ void gate_free(struct gate *g)
 		agent_sampler_free(g->smp);
 	else if (g->cg_charged)
 		agent_sampler_set_cgroup(g->smp, NULL);
-	if (g->own_topo)
-		agent_topology_free(g->topo);
+	agent_topology_free(g->own_topo);
 	policy_state_free(g->st);
 	policy_decision_free(g->dec);
 	free(g->pus_out);

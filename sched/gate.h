@@ -38,7 +38,7 @@ struct gate_opts {
 	/* the machine: kept by the caller and outliving the gate, or NULL for
 	 * the gate's own (then the gate also takes the first sample at once,
 	 * so its first tick already sees deltas) */
-	struct agent_topology *topo;
+	const struct agent_topology *topo;
 	struct agent_sampler *sampler;
 	/* most workers the face runs at once, 0: one per allowed PU. Above
 	 * the allowed PUs (a preset that ignores others) the extra starts run

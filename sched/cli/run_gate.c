@@ -22,14 +22,14 @@
 #include "sched/cli/run_task.h"
 
 /* Make the batch's gate on the caller's topology, sampler, preset and
- * per-user limit. 0, or -errno with r->err set. */
+ * per-user limit. 0, or -errno with err set. */
 int run_gate_open(struct run *r, char *err, size_t errlen)
 {
 	const struct run_opts *o = r->o;
 	struct gate_opts go = {
 		.preset = o->preset,
 		.user_limit = o->user_limit,
-		.topo = (struct agent_topology *)o->topo,
+		.topo = o->topo,
 		.sampler = o->sampler,
 		.max_declared = r->max_running,
 		.words = { "tasks", "this batch", "this batch" },
