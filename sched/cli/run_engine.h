@@ -20,6 +20,7 @@ struct gate_worker;
 struct sched_cgroup;
 struct sched_cgroup_task;
 
+/* One batch, from run_init to run_fini (run.c). */
 struct run {
 	const struct run_opts *o;
 	struct loop loop;
