@@ -1,7 +1,7 @@
 /* sched/lease: the per-user lease file of [limits] max_pus (see lease.h).
  * All the kernel and file details live here: flock with a bounded wait,
  * liveness from /proc/PID/stat (PID plus start time), in-place rewrites.
- * Called by run.c and pool_gate.c in their loop thread, never after fork
+ * Called by sched/gate.c in the face's loop thread, never after fork
  * in a child. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,10 @@
 /* sched/lease: the PUs one user's nicely batches hold together, for the
  * admin's per-user [limits] max_pus. A small text file in the user's
  * runtime directory (sched/rundir.h), read and rewritten under flock by
- * every batch of that user: the CLI's run.c and libnicely's pool_gate.c,
- * once per tick and when tasks finish. Cooperative accounting between
- * nicely's batches, no daemon; never used in a child after fork. */
+ * every batch of that user: the shared gate (sched/gate.c) of `nicely run`
+ * and of libnicely, once per tick and when tasks finish. Cooperative
+ * accounting between nicely's batches, no daemon; never used in a child
+ * after fork. */
 #ifndef SCHED_LEASE_H
 #define SCHED_LEASE_H
 

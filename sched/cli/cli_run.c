@@ -127,6 +127,7 @@ struct cli_run_ctx {
 	const struct policy_flags *flags;
 	struct policy_preset *preset;
 	struct policy_user_limit *ulimit;	/* [limits] max_pus per user */
+	char ulimit_file[PATH_MAX];	/* its origin's file after a reset */
 };
 
 /* A usage error: message naming the problem, and the exit status. */
@@ -437,6 +438,12 @@ static int cli_run_reload(void *ctx, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	policy_config_user_limit(cfg, c->ulimit);
+	/* the limit's origin names a file of cfg, which goes now */
+	if (c->ulimit->origin.file) {
+		snprintf(c->ulimit_file, sizeof c->ulimit_file, "%s",
+			 c->ulimit->origin.file);
+		c->ulimit->origin.file = c->ulimit_file;
+	}
 	policy_config_free(cfg);
 	if (warn[0])
 		fprintf(stderr, "nicely run: %s\n", warn);

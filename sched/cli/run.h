@@ -1,9 +1,10 @@
-/* sched/run: one batch from start to end. Each tick: sample (agent), decide
+/* sched/cli/run: one batch from start to end. Each tick: sample (agent), decide
  * (policy), act (start tasks on the decided PUs at the decided nice, move,
  * pause, resume, stop); between ticks a finished task hands its PU to the
  * next queued one at once. Output is captured per task and written in
  * submission order (or as finished), results go to the hooks (joblog,
- * progress). Called by `nicely run` (sched/cli_run.c). */
+ * progress). Called by `nicely run` (sched/cli/cli_run.c); the engine is
+ * sched/cli/run.c and its siblings run_*.c. */
 #ifndef SCHED_RUN_H
 #define SCHED_RUN_H
 
@@ -96,10 +97,5 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
  * ...,success=N halt. Tasks killed by a reset count as failed, those it
  * cancelled do not count. */
 int run_exit_status(const struct run_stats *st);
-/* The values joined by tabs and a final tab (the --tag prefix); malloc'd. */
-char *run_tag_of(const struct queue_task *t);
-/* Write one task as a JSON object line (--json). 0 or -errno. */
-int run_write_json(int fd, const struct queue_task *t,
-		   const struct agent_topology *topo);
 
 #endif

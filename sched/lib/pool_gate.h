@@ -1,8 +1,9 @@
-/* sched/pool_gate: the load-aware gate of a libnicely pool. Wraps agent/
- * (topology, sampler) and policy/ (config, decide) the way the CLI uses
- * them: once per tick, how many more workers may start, on which CPUs, at
- * which nice, and what to do with running ones. Called by pool.c only, in
- * the pool's owner thread. */
+/* sched/lib/pool_gate: a libnicely pool's adapter over the shared gate
+ * (sched/gate.h): the pool's config (preset, max_workers, nice), its
+ * worker slots as the gate's workers, Linux CPUs for starts and moves, the
+ * gate's notes as log levels. Once per tick, how many more workers may
+ * start, on which CPUs, at which nice, and what to do with running ones.
+ * Called by pool.c only, in the pool's owner thread. */
 #ifndef SCHED_POOL_GATE_H
 #define SCHED_POOL_GATE_H
 

@@ -1,0 +1,451 @@
+/* sched/cli/run_task: one task of `nicely run` from start to result:
+ * its {%} slot, command, pipes, spawn request (nice, CPU, cgroup), the
+ * running list, signals to its process tree, and at its end the hand-off
+ * of its PU, a retry or the result (--halt). Called by the engine
+ * (run.c) and the tick (run_gate.c) in the loop thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include "agent/topology.h"
+#include "policy/preset.h"
+#include "sched/cgroup.h"
+#include "sched/gate.h"
+#include "sched/loop.h"
+#include "sched/spawn.h"
+#include "sched/cli/output.h"
+#include "sched/cli/run_cgroup.h"
+#include "sched/cli/run_emit.h"
+#include "sched/cli/run_engine.h"
+#include "sched/cli/run_gate.h"
+#include "sched/cli/run_task.h"
+
+/* Slots up to this one keep their cgroups' files open between tasks
+ * (about ten each): 32 of them stay far below the usual 1024 fds. */
+#define RUN_CG_KEEP_FDS 32
+
+/* Lowest free {%} slot, marking it used. */
+static int run_slot_take(struct run *r)
+{
+	for (int i = 0; i < r->nslots; i++)
+		if (!r->slots[i]) {
+			r->slots[i] = 1;
+			return i + 1;
+		}
+	int old = r->nslots, n = old ? old * 2 : 16;
+	unsigned char *s = realloc(r->slots, (size_t)n);
+	if (!s)
+		return -1;
+	memset(s + old, 0, (size_t)(n - old));
+	r->slots = s;
+	s[old] = 1;
+	r->nslots = n;
+	return old + 1;
+}
+
+/* Return a slot. */
+static void run_slot_put(struct run *r, int slot)
+{
+	if (slot >= 1 && slot <= r->nslots)
+		r->slots[slot - 1] = 0;
+}
+
+/* Link a task into the running list. */
+static void run_link(struct run *r, struct queue_task *t)
+{
+	t->prev = NULL;
+	t->next = r->running;
+	if (r->running)
+		r->running->prev = t;
+	r->running = t;
+	r->st.running++;
+}
+
+/* Unlink a task from the running list. */
+static void run_unlink(struct run *r, struct queue_task *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		r->running = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+	r->st.running--;
+}
+
+/* Signal a task's whole process tree (and wake it if stopped). With a
+ * cgroup, STOP/CONT freeze and thaw it, TERM reaches every process in it
+ * (grandchildren that left the process group too) and KILL is the
+ * cgroup's kill-all; without, its process group. */
+void run_signal_task(struct queue_task *t, int sig)
+{
+	char err[512];
+
+	if (t->pid <= 0)
+		return;
+	if (t->cg && (sig == SIGSTOP || sig == SIGCONT)) {
+		if (sched_cgroup_task_freeze(t->cg, sig == SIGSTOP, err,
+					     sizeof err) == 0)
+			return;
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	}
+	killpg(t->pid, sig);
+	if (t->cg && sig == SIGKILL &&
+	    sched_cgroup_task_kill(t->cg, err, sizeof err) < 0)
+		fprintf(stderr, "nicely: task %llu: %s\n",
+			(unsigned long long)t->seq, err);
+	else if (t->cg && sig != SIGKILL)
+		sched_cgroup_task_signal(t->cg, sig);
+	if (sig == SIGTERM || sig == SIGKILL) {
+		if (t->cg && t->paused)
+			sched_cgroup_task_freeze(t->cg, 0, NULL, 0);
+		killpg(t->pid, SIGCONT);
+	}
+}
+
+/* Start killing one task: TERM now, KILL after the grace. */
+void run_kill_task(struct run *r, struct queue_task *t, uint64_t now)
+{
+	if (t->kill_stage > 0)
+		return;
+	run_signal_task(t, SIGTERM);
+	t->kill_stage = 1;
+	t->deadline_ns = now + r->grace_ns;
+}
+
+/* Does the result of t meet the --halt condition? */
+static int run_halt_reached(struct run *r)
+{
+	const struct run_opts *o = r->o;
+	double count, base;
+
+	if (o->halt_when == RUN_HALT_NEVER)
+		return 0;
+	count = o->halt_what == RUN_HALT_FAIL ? (double)r->st.failed
+		: o->halt_what == RUN_HALT_SUCCESS ? (double)r->st.succeeded
+						   : (double)r->st.finished;
+	if (!o->halt_pct)
+		return count >= o->halt_n;
+	/* a percentage of the whole batch, once its size is known; before
+	 * that, of what finished (at least 3 tasks, as GNU parallel does) */
+	base = r->st.total >= 0 ? (double)r->st.total : (double)r->st.finished;
+	if (r->st.total < 0 && r->st.finished < 3)
+		return 0;
+	return base > 0 && count * 100.0 >= o->halt_n * base;
+}
+
+/* A task's final result: hooks, --results, stats, --halt, output. */
+static void run_record(struct run *r, struct queue_task *t)
+{
+	queue_task_event(t, QUEUE_EV_FINISH);
+	run_results_close(r, t, 1);
+	r->st.finished++;
+	if (t->failed)
+		r->st.failed++;
+	else
+		r->st.succeeded++;
+	if (t->errmsg)
+		fputs(t->errmsg, stderr);
+	if (t->timed_out)
+		fprintf(stderr, "nicely: task %llu: timed out, killed: %s\n",
+			(unsigned long long)t->seq, t->cmd ? t->cmd : "");
+	if (r->o->on_result)
+		r->o->on_result(r->o->ctx, t);
+	/* tasks that `nicely kill` or a reset killed do not trip --halt */
+	if (!r->stopping && !t->ctl_killed && run_halt_reached(r)) {
+		r->st.halted = 1;
+		r->st.halt_success = r->o->halt_what == RUN_HALT_SUCCESS;
+		r->stopping = 1;
+		fprintf(stderr, "nicely: halting after task %llu %s%s\n",
+			(unsigned long long)t->seq,
+			t->failed ? "failed: " : "finished: ",
+			t->cmd ? t->cmd : "");
+		if (r->o->halt_when == RUN_HALT_NOW)
+			run_kill_all(r);
+	}
+	if (r->o->unordered || r->o->line_buffer) {
+		run_emit(r, t);
+	} else if (!r->o->json && !r->o->tag) {
+		/* waiting for its turn, it needs only its output */
+		free(t->cmd);
+		free(t->values);
+		free(t->errmsg);
+		t->cmd = t->values = t->errmsg = NULL;
+		t->nvalues = 0;
+	}
+}
+
+/* Our tasks that hold a PU now: started, not yet exited. */
+int run_live(const struct run *r)
+{
+	int n = 0;
+
+	for (const struct queue_task *t = r->running; t; t = t->next)
+		n += t->pid > 0 && !t->exited;
+	return n;
+}
+
+/* Both the exit and EOF on every pipe arrived: the task is finished. */
+void run_task_done_maybe(struct run *r, struct queue_task *t)
+{
+	int pu = t->pu, nice = t->nice, handoff;
+
+	if (!t->exited || t->open_pipes > 0)
+		return;
+	run_cgroup_done(r, t);
+	run_unlink(r, t);
+	run_slot_put(r, t->slot);
+	if (WIFEXITED(t->wstatus)) {
+		t->exitval = WEXITSTATUS(t->wstatus);
+		t->signal = 0;
+	} else {
+		t->exitval = 0;
+		t->signal = WIFSIGNALED(t->wstatus) ? WTERMSIG(t->wstatus) : 0;
+	}
+	if (t->timed_out)
+		t->exitval = -1;
+	t->failed = t->exitval != 0 || t->signal != 0;
+	if (t->signal == SIGKILL && t->oom_kills > 0 && !t->errmsg) {
+		char m[512];
+		snprintf(m, sizeof m, "nicely: task %llu: killed by the memory "
+			 "limit (memory_max %llu bytes): %s\n",
+			 (unsigned long long)t->seq,
+			 (unsigned long long)r->o->preset->memory_max,
+			 t->cmd ? t->cmd : "");
+		t->errmsg = strdup(m);
+	}
+	/* the next task may take this PU now if the last sample found it
+	 * free, or if the preset always keeps one task running (force_one)
+	 * and this was the last: the next tick would start one anyway */
+	handoff = !t->policy_touched && !t->policy_stop && pu >= 0 &&
+		  pu < r->npus &&
+		  (gate_pu_free(r->gate, pu) ||
+		   (r->o->preset->force_one && r->st.running == 0));
+	/* under the per-user limit the next task may only take a PU this
+	 * batch still holds in the lease file */
+	if (handoff && gate_shared(r->gate) &&
+	    run_live(r) + 1 > gate_held(r->gate))
+		handoff = 0;
+	t->pid = -1;
+
+	if (t->halted && !t->timed_out) {
+		/* killed by --halt now or a signal: not a result */
+		run_results_close(r, t, 0);
+		queue_task_event(t, QUEUE_EV_FINISH);
+		queue_task_event(t, QUEUE_EV_EMIT);
+		queue_task_release(t);
+	} else if (t->policy_stop ||
+		   (t->failed && t->attempts < r->o->retries && !r->stopping &&
+		    !t->ctl_killed)) {
+		/* back to the queue: output of this attempt is dropped */
+		if (t->policy_stop)
+			t->attempts--;
+		run_results_close(r, t, 0);
+		output_reset(&t->out);
+		output_reset(&t->err);
+		free(t->errmsg);
+		free(t->cmd);
+		t->errmsg = t->cmd = NULL;
+		t->policy_stop = t->policy_touched = t->timed_out = 0;
+		t->kill_stage = 0;
+		t->deadline_ns = 0;
+		t->lb_start[0] = t->lb_start[1] = 1;
+		queue_task_event(t, QUEUE_EV_REQUEUE);
+		queue_ready_front(&r->q, t);
+	} else {
+		run_record(r, t);
+	}
+	run_progress(r);
+	run_flush(r, 0);
+	if (handoff && !r->stopping)
+		run_start(r, pu, nice);
+	run_gate_hold(r);
+	run_arm_deadlines(r);
+}
+
+/* Make a pipe, both ends close-on-exec. The read end stays blocking: it
+ * is read once per level-triggered epoll event, so a read never waits. */
+static int run_pipe(int p[2])
+{
+	return pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+/* A task that could not be started at all (pipes, fork): a failed result
+ * with a clear message, not a crash. */
+static void run_start_failed(struct run *r, struct queue_task *t, int e,
+			     const char *detail)
+{
+	char m[1024];
+
+	snprintf(m, sizeof m, "nicely: task %llu: cannot start '%s': %s\n",
+		 (unsigned long long)t->seq, t->cmd ? t->cmd : "",
+		 detail ? detail : strerror(-e));
+	t->errmsg = strdup(m);
+	t->exited = 1;
+	t->wstatus = 255 << 8;
+	t->start_ns = t->end_ns = loop_now_ns();
+	t->open_pipes = 0;
+	t->pu = -1; /* no hand-off: the next start waits for a tick */
+	run_link(r, t);
+	run_task_done_maybe(r, t);
+}
+
+/* Start the next ready task on PU pu at nice. Returns 1 when a task was
+ * started (or failed to start, which is a result), 0 when none may. */
+int run_start(struct run *r, int pu, int nice)
+{
+	const struct run_opts *o = r->o;
+	struct spawn_req req = SPAWN_REQ_INIT;
+	struct queue_task *t;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, e;
+	cpu_set_t cpus;
+	char **argv;
+	struct timeval tv;
+
+	if (r->stopping || r->paused || r->resetting ||
+	    (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
+	    r->st.running >= r->max_running)
+		return 0;
+	if (run_fill_ready(r, 1) < 0)
+		return 0;
+	if (!(t = queue_ready_take(&r->q))) {
+		/* input may still come: keep the grant for when it does */
+		if (!r->input_eof && pu >= 0 && r->npending < r->npus) {
+			r->pending_pu[r->npending++] = pu;
+			r->pending_nice = nice;
+		}
+		return 0;
+	}
+	queue_task_event(t, QUEUE_EV_START);
+	t->attempts++;
+	t->slot = run_slot_take(r);
+	t->pu = pu;
+	t->nice = nice;
+	t->exited = 0;
+	t->halted = 0;
+	t->paused = 0;
+	if (!t->cmd) {
+		const char *vals[t->nvalues ? t->nvalues : 1];
+		queue_values(t, vals);
+		t->cmd = template_expand(o->tmpl, vals, t->nvalues, t->seq,
+					 t->slot);
+		if (!t->cmd) {
+			run_start_failed(r, t, -ENOMEM, NULL);
+			return 1;
+		}
+	}
+	gettimeofday(&tv, NULL);
+	t->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	t->start_ns = loop_now_ns();
+	t->deadline_ns = o->timeout_ns ? t->start_ns + o->timeout_ns : 0;
+	if (o->results_dir)
+		run_results_open(r, t);
+	e = run_pipe(po);
+	if (!e)
+		e = run_pipe(pe);
+	if (e) {
+		if (po[0] >= 0) {
+			close(po[0]);
+			close(po[1]);
+		}
+		run_start_failed(r, t, e, NULL);
+		return 1;
+	}
+	/* no shell when none is needed: one fork+exec per task */
+	if (!template_needs_shell(o->tmpl)) {
+		const char *vals[t->nvalues ? t->nvalues : 1];
+		queue_values(t, vals);
+		argv = template_expand_argv(o->tmpl, vals, t->nvalues, t->seq,
+					    t->slot);
+	} else {
+		argv = spawn_split_simple(t->cmd);
+	}
+	req.cmd = t->cmd;
+	req.direct = argv != NULL;
+	req.argv = argv;
+	if (argv) {
+		/* one PATH search per program name, not one per task */
+		if (strcmp(r->exe_name, argv[0])) {
+			r->exe_ok = strlen(argv[0]) < sizeof r->exe_name &&
+				    spawn_resolve(argv[0], r->exe_path,
+						  sizeof r->exe_path) == 0;
+			snprintf(r->exe_name, sizeof r->exe_name, "%s",
+				 r->exe_ok ? argv[0] : "");
+		}
+		req.path = r->exe_ok ? r->exe_path : NULL;
+	}
+	req.nice = nice;
+	if (r->pin && pu >= 0) {
+		agent_topology_cpuset(o->topo, &pu, 1, &cpus);
+		req.cpus = &cpus;
+	}
+	req.stdin_fd = r->devnull;
+	req.stdout_fd = po[1];
+	req.stderr_fd = pe[1];
+	if (r->cg) {
+		/* the child joins it before exec: no instant outside it */
+		struct sched_cgroup_limits lim = { req.cpus,
+						   o->preset->memory_max };
+		char cerr[512];
+
+		e = run_cgroup_take(r, t, &lim, cerr, sizeof cerr);
+		if (e) {
+			t->cg = NULL;
+			free(argv);
+			close(po[0]);
+			close(po[1]);
+			close(pe[0]);
+			close(pe[1]);
+			run_start_failed(r, t, e, e == -ENOMEM ? NULL : cerr);
+			return 1;
+		}
+		req.cgroup_fds = t->cg->procs_fd;
+		req.ncgroup_fds = (size_t)t->cg->nfd;
+	}
+	int pidfd = -1;
+	struct spawn_failure f;
+	e = spawn_start(&req, &t->pid, &pidfd, &f);
+	/* the groups of the first slots keep their files open for the
+	 * slot's next tasks (nothing opened per task); the others close */
+	if (t->cg && t->slot > RUN_CG_KEEP_FDS)
+		sched_cgroup_task_forked(t->cg);
+	if (e == 0 && f.stage != SPAWN_STAGE_NONE) {
+		char m[512];
+		snprintf(m, sizeof m, "nicely: task %llu: %s '%s': %s\n",
+			 (unsigned long long)t->seq, spawn_stage_text(f.stage),
+			 t->cmd, strerror(f.err));
+		t->errmsg = strdup(m);
+	}
+	free(argv);
+	close(po[1]);
+	close(pe[1]);
+	if (e) {
+		close(po[0]);
+		close(pe[0]);
+		t->pid = -1;
+		run_cgroup_done(r, t);
+		run_start_failed(r, t, e, NULL);
+		return 1;
+	}
+	r->st.started++;
+	t->open_pipes = 2;
+	loop_add(&r->loop, &t->w_out, po[0], EPOLLIN, run_on_out);
+	loop_add(&r->loop, &t->w_err, pe[0], EPOLLIN, run_on_err);
+	loop_add(&r->loop, &t->w_pid, pidfd, EPOLLIN, run_on_pid);
+	run_link(r, t);
+	if (t->deadline_ns)
+		run_arm_deadlines(r);
+	run_progress(r);
+	return 1;
+}
