@@ -575,10 +575,16 @@ static int cg_procs_walk(const char *path, int sig)
 	return n;
 }
 
-/* Freeze or thaw group rel. v1 freezer when the tree has one, else
- * cgroup.freeze; waits until the kernel says it is done (not on fakes). */
+/* Freeze or thaw group rel: v1 freezer when the tree has one, else
+ * cgroup.freeze. The write is the pause: from it on, no process of the
+ * group (nor a child it forks) runs another user-space instruction; each
+ * is trapped the next time it gets a CPU. The kernel confirms (cgroup.events
+ * "frozen 1", freezer.state FROZEN) only once every process got there, and
+ * a process of an idle-weight group on a CPU that others keep busy may not
+ * get there for seconds. So wait_ms 0 returns at once; wait_ms > 0 waits
+ * (not on fakes) that long for the confirmation, and -ETIMEDOUT without. */
 static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
-		     char *err, size_t errlen)
+		     int wait_ms, char *err, size_t errlen)
 {
 	const struct cg_hier *h = cg_find(t, CG_FREEZER);
 	const char *want;
@@ -597,11 +603,11 @@ static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 	else
 		r = cg_write(t, h, rel, "freezer.state",
 			     frozen ? "FROZEN" : "THAWED", err, errlen);
-	if (r < 0 || h->fake)
+	if (r < 0 || h->fake || wait_ms <= 0)
 		return r;
 	want = h->v2 ? (frozen ? "frozen 1" : "frozen 0")
 		     : (frozen ? "FROZEN" : "THAWED");
-	deadline = cg_now_ms() + FREEZE_TIMEOUT_MS;
+	deadline = cg_now_ms() + wait_ms;
 	for (;;) {
 		if (cg_read(h, rel, h->v2 ? "cgroup.events" : "freezer.state",
 			    buf, sizeof(buf)) > 0 && strstr(buf, want))
@@ -611,7 +617,7 @@ static int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 		cg_sleep_ms(2);
 	}
 	cg_err(err, errlen, "cgroup %s/%s did not become %s within %d ms",
-	       h->path, rel, frozen ? "frozen" : "thawed", FREEZE_TIMEOUT_MS);
+	       h->path, rel, frozen ? "frozen" : "thawed", wait_ms);
 	return -ETIMEDOUT;
 }
 
@@ -685,12 +691,12 @@ static int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 			continue;
 		}
 		if (have_freezer)
-			cg_freeze(t, rel, 1, NULL, 0);
+			cg_freeze(t, rel, 1, FREEZE_TIMEOUT_MS, NULL, 0);
 		cg_procs_walk(path, SIGKILL);
 		if (have_freezer && !fz->v2)
 			cg_thaw_tree(t, fz, rel);
 		else if (have_freezer)
-			cg_freeze(t, rel, 0, NULL, 0);
+			cg_freeze(t, rel, 0, 0, NULL, 0);
 		cg_sleep_ms(2);
 	}
 	cg_err(err, errlen,
@@ -1659,18 +1665,18 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 	return 0;
 }
 
-/* Freeze or thaw one task. */
+/* Freeze or thaw one task, without waiting for the kernel's word. */
 int sched_cgroup_task_freeze(struct sched_cgroup_task *t, int frozen,
 			     char *err, size_t errlen)
 {
-	return cg_freeze(&t->batch->t, t->rel, frozen, err, errlen);
+	return cg_freeze(&t->batch->t, t->rel, frozen, 0, err, errlen);
 }
 
-/* Freeze or thaw the whole batch. */
+/* Freeze or thaw the whole batch, without waiting for the kernel's word. */
 int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 			      size_t errlen)
 {
-	return cg_freeze(&b->t, b->rel, frozen, err, errlen);
+	return cg_freeze(&b->t, b->rel, frozen, 0, err, errlen);
 }
 
 /* The task's CPU time and memory-limit kills as the kernel counts them
