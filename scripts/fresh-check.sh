@@ -46,6 +46,7 @@ cache=$top/build/fresh/$suite-minbase.tgz
 log=$top/build/fresh/fresh-check.log
 mkdir -p "$top/build/fresh"
 root=$(mktemp -d "$top/build/fresh/root.XXXXXX")
+chmod 755 "$root"	# its / : the tests' throwaway users must get in
 mounts=()
 t_start=$(date +%s)
 
