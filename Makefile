@@ -59,7 +59,7 @@ ALL_A     := $(CLI_A) $(LIB_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
-        bench fuzz fuzz-smoke
+        bench fuzz fuzz-smoke fresh-check
 
 all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
@@ -193,6 +193,12 @@ demo:
 		exit 1; }
 	@echo
 	@scripts/demo.sh $(CURDIR)/build
+
+# What a new machine sees: a clean Debian 12 root (debootstrap minbase plus
+# make) runs `make demo` and `make check` (about half an hour; not part of
+# check). Run it after changing what the build or the tests need.
+fresh-check:
+	@scripts/fresh-check.sh
 
 install: $(B)/nicely $(SHLIB)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

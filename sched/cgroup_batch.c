@@ -422,7 +422,7 @@ int sched_cgroup_has_idle(const struct sched_cgroup *b)
 int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 			      size_t errlen)
 {
-	return cg_freeze(&b->t, b->rel, frozen, err, errlen);
+	return cg_freeze(&b->t, b->rel, frozen, 0, err, errlen);
 }
 
 /* Kill every process of the batch. */

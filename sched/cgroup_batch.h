@@ -70,8 +70,8 @@ const char *sched_cgroup_batch_cpu_path(const struct sched_cgroup *b,
 int sched_cgroup_has_idle(const struct sched_cgroup *b);
 
 /* Freeze (frozen=1) or thaw (0) the whole batch. Returns 0 or -errno;
- * -ENOTSUP when the tree has no freezer. Waits (bounded, 2 s) until the
- * kernel reports the group frozen. */
+ * -ENOTSUP when the tree has no freezer. Does not wait for the kernel's
+ * word, as sched_cgroup_task_freeze (cgroup_task.h). */
 int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 			      size_t errlen);
 

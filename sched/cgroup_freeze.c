@@ -18,10 +18,16 @@
 #define KILL_TIMEOUT_MS 5000
 #define FREEZE_TIMEOUT_MS 2000
 
-/* Freeze or thaw group rel. v1 freezer when the tree has one, else
- * cgroup.freeze; waits until the kernel says it is done (not on fakes). */
+/* Freeze or thaw group rel: v1 freezer when the tree has one, else
+ * cgroup.freeze. The write is the pause: from it on, no process of the
+ * group (nor a child it forks) runs another user-space instruction; each
+ * is trapped the next time it gets a CPU. The kernel confirms (cgroup.events
+ * "frozen 1", freezer.state FROZEN) only once every process got there, and
+ * a process of an idle-weight group on a CPU that others keep busy may not
+ * get there for seconds. So wait_ms 0 returns at once; wait_ms > 0 waits
+ * (not on fakes) that long for the confirmation, and -ETIMEDOUT without. */
 int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
-	      char *err, size_t errlen)
+	      int wait_ms, char *err, size_t errlen)
 {
 	const struct cg_hier *h = cg_find(t, CG_FREEZER);
 	const char *want;
@@ -40,11 +46,11 @@ int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 	else
 		r = cg_write(t, h, rel, "freezer.state",
 			     frozen ? "FROZEN" : "THAWED", err, errlen);
-	if (r < 0 || h->fake)
+	if (r < 0 || h->fake || wait_ms <= 0)
 		return r;
 	want = h->v2 ? (frozen ? "frozen 1" : "frozen 0")
 		     : (frozen ? "FROZEN" : "THAWED");
-	deadline = cg_now_ms() + FREEZE_TIMEOUT_MS;
+	deadline = cg_now_ms() + wait_ms;
 	for (;;) {
 		if (cg_read(h, rel, h->v2 ? "cgroup.events" : "freezer.state",
 			    buf, sizeof(buf)) > 0 && strstr(buf, want))
@@ -54,7 +60,7 @@ int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
 		cg_sleep_ms(2);
 	}
 	errmsg_set(err, errlen, "cgroup %s/%s did not become %s within %d ms",
-		   h->path, rel, frozen ? "frozen" : "thawed", FREEZE_TIMEOUT_MS);
+		   h->path, rel, frozen ? "frozen" : "thawed", wait_ms);
 	return -ETIMEDOUT;
 }
 
@@ -128,12 +134,12 @@ int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 			continue;
 		}
 		if (have_freezer)
-			cg_freeze(t, rel, 1, NULL, 0);
+			cg_freeze(t, rel, 1, FREEZE_TIMEOUT_MS, NULL, 0);
 		cg_procs_walk(path, SIGKILL);
 		if (have_freezer && !fz->v2)
 			cg_thaw_tree(t, fz, rel);
 		else if (have_freezer)
-			cg_freeze(t, rel, 0, NULL, 0);
+			cg_freeze(t, rel, 0, 0, NULL, 0);
 		cg_sleep_ms(2);
 	}
 	errmsg_set(err, errlen,

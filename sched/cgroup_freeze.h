@@ -9,11 +9,13 @@
 #include "sched/cgroup_fs.h"
 
 /* Freeze (frozen=1) or thaw (0) group rel: v1 freezer when the tree has
- * one, else cgroup.freeze; waits until the kernel says it is done (not on
- * fakes). 0, -ENOTSUP without a freezer, -ETIMEDOUT after 2 s, other
- * -errno; err set. */
+ * one, else cgroup.freeze. The write is the pause (no process of the group
+ * runs user code after it); wait_ms > 0 also waits that long for the
+ * kernel to report it done (not on fakes), wait_ms 0 does not. 0, -ENOTSUP
+ * without a freezer, -ETIMEDOUT when the wait ran out, other -errno; err
+ * set. */
 int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
-	      char *err, size_t errlen);
+	      int wait_ms, char *err, size_t errlen);
 /* Kill every process in group rel and below until none is left (bounded,
  * about 5 s: then -EBUSY with err set). 0 or -errno. */
 int cg_kill(const struct cg_tree *t, const char *rel, char *err,

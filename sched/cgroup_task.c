@@ -259,7 +259,7 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 int sched_cgroup_task_freeze(struct sched_cgroup_task *t, int frozen,
 			     char *err, size_t errlen)
 {
-	return cg_freeze(&t->batch->t, t->rel, frozen, err, errlen);
+	return cg_freeze(&t->batch->t, t->rel, frozen, 0, err, errlen);
 }
 
 /* CPU time, peak memory and memory-limit kills of a task. */

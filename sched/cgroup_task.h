@@ -108,8 +108,11 @@ int sched_cgroup_task_set_cpus(struct sched_cgroup_task *t,
 			       const cpu_set_t *cpus, char *err, size_t errlen);
 
 /* Freeze (frozen=1) or thaw (0) a task. Returns 0 or -errno; -ENOTSUP
- * when the tree has no freezer. Waits (bounded, 2 s) until the kernel
- * reports the group frozen. */
+ * when the tree has no freezer. Does not wait: once the freezer file is
+ * written no process of the group runs user code again until the thaw,
+ * though the kernel reports the group frozen (cgroup.events "frozen 1",
+ * freezer.state FROZEN) only when each got a CPU to stop on, which an
+ * idle-weight task on a CPU others keep busy may not for seconds. */
 int sched_cgroup_task_freeze(struct sched_cgroup_task *t, int frozen,
 			     char *err, size_t errlen);
 

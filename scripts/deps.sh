@@ -1,16 +1,30 @@
 #!/bin/sh
 # Install the Debian packages nicely needs to build and test, only those
 # that are missing. Run as root on Debian 12; a no-op when all are present.
-# Usage: scripts/deps.sh [build|check|package|bench]
+# Usage: scripts/deps.sh [build|check|package|bench|fresh]
+# The lists are checked against a `debootstrap --variant=minbase bookworm`
+# root plus make (`make fresh-check`): what such a root has (coreutils,
+# util-linux, findutils, diffutils, mawk, sed, grep, tar, passwd, perl-base,
+# ncurses-bin) is not named unless a test needs a version of it that minbase
+# lacks. What the tests, packaging/check-deb.sh and scripts/demo.sh call:
+#   check:   perl (prove, JSON::PP), python3 (cgroup_reuse.t, run_ctl.t,
+#            run_output.t), bc (run_timeout.t), man-db + groff-base +
+#            bsdextrautils (manpages.t: man, groff, col), procps (pgrep),
+#            time (/usr/bin/time, run_big.t), valgrind, clang and its
+#            runtime (fuzz-smoke), binutils (nm, objdump: build-essential)
+#   package: the check tools, dpkg-buildpackage, lintian, man (installed pages)
+#   fresh:   debootstrap, for `make fresh-check`
 set -eu
 kind=${1:-build}
 pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev"
+tests="perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux time passwd" ;;
-package) pkgs="$pkgs perl clang libclang-rt-14-dev valgrind procps util-linux debhelper devscripts lintian fakeroot dpkg-dev" ;;
+check) pkgs="$pkgs $tests" ;;
+package) pkgs="$pkgs $tests debhelper devscripts lintian fakeroot dpkg-dev" ;;
 bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
-*) echo "deps.sh: unknown kind '$kind' (build, check, package, bench)" >&2; exit 2 ;;
+fresh) pkgs="debootstrap" ;;
+*) echo "deps.sh: unknown kind '$kind' (build, check, package, bench, fresh)" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -198,4 +198,34 @@ __attribute__((unused)) static int lib_cg_frozen(const char *grp)
 	return !strcmp(v, "FROZEN") ? 1 : !strcmp(v, "THAWED") ? 0 : -1;
 }
 
+/* Whether grp's freeze is requested: cgroup.freeze 1 (cgroup2) or
+ * freezer.state FREEZING/FROZEN (v1). From the request on no process of the
+ * group runs user code; the kernel says frozen once each got a CPU. */
+__attribute__((unused)) static int lib_cg_freeze_requested(const char *grp)
+{
+	char p[400], v[256];
+
+	snprintf(p, sizeof p, "/sys/fs/cgroup/unified%s/cgroup.freeze", grp);
+	if (*lib_slurp(p, v, sizeof v))
+		return !strcmp(v, "1");
+	snprintf(p, sizeof p, "/sys/fs/cgroup/freezer%s/freezer.state", grp);
+	lib_slurp(p, v, sizeof v);
+	return !strcmp(v, "FREEZING") || !strcmp(v, "FROZEN");
+}
+
+/* CPU time of group grp in microseconds (cgroup2's cpu.stat, there on
+ * hybrid trees too, else v1 cpuacct), -1 when neither is readable. */
+__attribute__((unused)) static long long lib_cg_cpu_us(const char *grp)
+{
+	char p[400], v[1024], *u;
+
+	snprintf(p, sizeof p, "/sys/fs/cgroup/unified%s/cpu.stat", grp);
+	if ((u = strstr(lib_slurp(p, v, sizeof v), "usage_usec ")))
+		return atoll(u + 11);
+	snprintf(p, sizeof p, "/sys/fs/cgroup/cpuacct%s/cpuacct.usage", grp);
+	if (*lib_slurp(p, v, sizeof v))
+		return atoll(v) / 1000;
+	return -1;
+}
+
 #endif

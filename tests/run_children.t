@@ -47,7 +47,7 @@ watch() {
 		[ -s "$2" ] && read -r -a seen <"$2" 2>/dev/null
 		for p in "${seen[@]}"; do
 			s=$(task_state "$p")
-			[ "$s" = T ] && what=paused
+			[ "$s" = T ] || [ "$s" = F ] && what=paused
 			t=$(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null)
 			if [ -n "$t" ]; then
 				[ -n "${base[$p]:-}" ] || base[$p]=$t

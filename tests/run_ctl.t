@@ -70,6 +70,11 @@ freezer_state() {
 	elif grep -qx 'frozen 1' "$1/cgroup.events"; then echo FROZEN
 	else echo THAWED; fi
 }
+# all_frozen PID: every task group of batch PID says FROZEN (the pause is
+# requested at once; the kernel says FROZEN when each task got there)
+all_frozen() {
+	[ "$(for g in $(freezer_groups $1); do freezer_state $g; done | sort -u | tr '\n' ' ')" = "FROZEN " ]
+}
 batch_groups() { ls -d $CG/*/nicely/*-"$1"-* $CG/nicely/*-"$1"-* 2>/dev/null; }
 # A batch of two tasks that spin until $T/stop exists, both running: sets
 # pid (nicely's) and tasks (the two shells' PIDs).
@@ -130,6 +135,7 @@ start_spinners
 "$NICELY" pause >"$T/o" 2>&1
 is "$?" 0 "pause: exit 0 ($(cat "$T/o"))"
 if [ -n "$(freezer_groups $pid)" ]; then
+	wait_for all_frozen $pid
 	st=$(for g in $(freezer_groups $pid); do freezer_state $g; done | sort -u | tr '\n' ' ')
 	is "$st" "FROZEN " "pause: every task's freezer group is FROZEN"
 else
@@ -196,6 +202,7 @@ is_stopped() { [ "$(pstate $1)" = T ]; }
 wait_for is_stopped $pid
 is "$(pstate $pid)" T "SIGTSTP: nicely stops itself"
 if [ -n "$(freezer_groups $pid)" ]; then
+	wait_for all_frozen $pid
 	st=$(for g in $(freezer_groups $pid); do freezer_state $g; done | sort -u | tr '\n' ' ')
 	is "$st" "FROZEN " "SIGTSTP: every task's freezer group is FROZEN first"
 else

@@ -187,23 +187,87 @@ start_on_cpu1() {
 	[ -n "$task" ] || skip_unless_started "$nicely" "$spin0"
 }
 
-# task_state PID: the process's state letter from /proc, T when it is
+# task_state PID: the process's state letter from /proc; T when it is
 # stopped or frozen by its cgroup's freezer (v1, or cgroup2's on hybrid
-# and v2 trees).
+# and v2 trees); F when its group's freeze is requested (freezer.state
+# FREEZING, cgroup.freeze 1) but not yet done: from the request on, no
+# process of the group runs user code, yet each must get a CPU once to be
+# counted frozen, which an idle-weight task on a CPU others keep busy may
+# not for seconds.
 task_state() {
-	local s fz u
+	local s fz u fs
 	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
 	fz=$(grep -E '^[0-9]+:freezer:' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
 	u=$(grep -E '^0::' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
-	if [ -n "$fz" ] && [ "$fz" != / ] &&
-	   [ "$(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>/dev/null)" = FROZEN ]; then
+	[ -n "$fz" ] && [ "$fz" != / ] &&
+		fs=$(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>/dev/null)
+	if [ "${fs:-}" = FROZEN ]; then
 		s=T
 	elif [ -n "$u" ] && [ "$u" != / ] &&
 	     grep -qx 'frozen 1' "/sys/fs/cgroup/unified$u/cgroup.events" \
 		     "/sys/fs/cgroup$u/cgroup.events" 2>/dev/null; then
 		s=T
+	elif [ "$s" != T ] && { [ "${fs:-}" = FREEZING ] ||
+		{ [ -n "$u" ] && [ "$u" != / ] &&
+		  grep -qx 1 "/sys/fs/cgroup/unified$u/cgroup.freeze" \
+			  "/sys/fs/cgroup$u/cgroup.freeze" 2>/dev/null; }; }; then
+		s=F
 	fi
 	echo "$s"
+}
+
+# task_cpu_us PID: CPU time (microseconds) of the task group PID runs in:
+# cgroup2's cpu.stat (there on hybrid trees too), else v1 cpuacct.
+task_cpu_us() {
+	local u a
+	u=$(grep -E '^0::' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
+	if [ -n "$u" ] && [ "$u" != / ]; then
+		awk '$1 == "usage_usec" {print $2; f = 1} END {exit !f}' \
+			"/sys/fs/cgroup/unified$u/cpu.stat" 2>/dev/null && return
+		awk '$1 == "usage_usec" {print $2; f = 1} END {exit !f}' \
+			"/sys/fs/cgroup$u/cpu.stat" 2>/dev/null && return
+	fi
+	a=$(grep -E '^[0-9]+:([^:]*,)?cpuacct(,[^:]*)?:' "/proc/$1/cgroup" 2>/dev/null | cut -d: -f3)
+	if [ -n "$a" ] && [ -r "/sys/fs/cgroup/cpuacct$a/cpuacct.usage" ]; then
+		echo $(($(cat "/sys/fs/cgroup/cpuacct$a/cpuacct.usage") / 1000))
+		return
+	fi
+	echo 0
+}
+
+# paused_or_skip NAME [SECONDS]: $task must be paused (state T) within
+# SECONDS (15). A task whose freeze was requested (F) but which got no
+# more than 20 ms of CPU since cannot show that it stops: the check is
+# skipped with the reason. F with more CPU than that, or no request at
+# all, fails.
+paused_or_skip() {
+	local i s="" us0="" us
+	for i in $(seq $((${2:-15} * 10))); do
+		s=$(task_state "$task")
+		[ "$s" = T ] && break
+		[ "$s" = F ] && [ -z "$us0" ] && us0=$(task_cpu_us "$task")
+		sleep 0.1
+	done
+	if [ "$s" = T ]; then
+		ok 0 "$1 (state T)"
+	elif [ "$s" = F ] && [ -n "$us0" ]; then
+		us=$(( $(task_cpu_us "$task") - us0 ))
+		if [ "$us" -le 20000 ]; then
+			skip "$1" "freeze requested, but others left the task $((us / 1000)) ms of CPU in ${2:-15} s to reach the freeze point"
+		else
+			ok 1 "$1 (freeze requested, the task had $((us / 1000)) ms of CPU since, still not frozen)"
+		fi
+	else
+		ok 1 "$1 (state ${s:-gone}: not paused)"
+	fi
+}
+
+# is_paused NAME: $task is paused now, or its freeze is requested.
+is_paused() {
+	local s
+	s=$(task_state "$task")
+	[ "$s" = T ] || [ "$s" = F ]
+	ok $? "$1 (state ${s:-gone})"
 }
 
 # resumed_or_skip NAME: others left CPU 1, so the preset must resume the
@@ -212,14 +276,14 @@ task_state() {
 # test ends there with a skip.
 resumed_or_skip() {
 	local i s busy1
-	for i in $(seq 300); do s=$(task_state "$task"); [ "$s" != T ] && break; sleep 0.1; done
-	if [ "$s" != T ]; then
+	for i in $(seq 300); do s=$(task_state "$task"); [ "$s" != T ] && [ "$s" != F ] && break; sleep 0.1; done
+	if [ "$s" != T ] && [ "$s" != F ]; then
 		ok 0 "$1 (state ${s:-gone})"
 		return
 	fi
 	busy1=$(cpu_busy 1 3)
 	if [ "$busy1" -lt 60 ]; then
-		ok 1 "$1 (CPU 1 only ${busy1}% busy, still state T)"
+		ok 1 "$1 (CPU 1 only ${busy1}% busy, still state $s)"
 		return
 	fi
 	skip "$1" "others keep CPU 1 ${busy1}% busy: it rightly stays paused"
