@@ -1,7 +1,7 @@
 /* sched/ctl: the server side of a batch's control socket (sched/ctl.h,
  * protocol in sched/ctl_proto.h). Every socket is non-blocking and watched
  * by the batch's epoll loop: a peer that sends nothing, or reads its answer
- * slowly, only holds its own buffer. Called from sched/run.c's loop
+ * slowly, only holds its own buffer. Called from sched/cli/run.c's loop
  * callbacks; single-threaded. */
 #include <errno.h>
 #include <stdarg.h>

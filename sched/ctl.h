@@ -3,7 +3,7 @@
  * the same uid or root (SO_PEERCRED), reads one request line per peer
  * without ever blocking, and hands it to the owner's callback, which
  * answers at once or later (kill, reset). Served from the batch's loop
- * (sched/loop.h) by sched/run.c; single-threaded. */
+ * (sched/loop.h) by sched/cli/run.c; single-threaded. */
 #ifndef SCHED_CTL_H
 #define SCHED_CTL_H
 

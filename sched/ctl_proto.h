@@ -1,5 +1,5 @@
 /* sched/ctl_proto: the control protocol between `nicely status / kill /
- * reset / pause / resume` (sched/cli_ctl.c, sched/ctl_client.c) and a
+ * reset / pause / resume` (sched/cli/cli_ctl.c, sched/cli/ctl_client.c) and a
  * running `nicely run` (sched/ctl.c, served by the run's loop). The one
  * place that defines it.
  *

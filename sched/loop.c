@@ -1,4 +1,4 @@
-/* sched/loop: a thin epoll loop for the scheduler (sched/run.c): watches
+/* sched/loop: a thin epoll loop for the scheduler (sched/cli/run.c): watches
  * carry their callback, signals arrive through a signalfd and ticks through
  * timerfds, so nothing runs in signal context. Single-threaded. */
 #include <errno.h>

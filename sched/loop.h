@@ -1,7 +1,7 @@
 /* sched/loop: the scheduler's event loop: one epoll set watching output
  * pipes, pidfds, a signalfd (SIGINT SIGTERM SIGHUP SIGCHLD) and timerfds.
  * A watch is embedded in its owner's struct; its callback gets the events.
- * Used by sched/run.c; single-threaded. */
+ * Used by sched/cli/run.c; single-threaded. */
 #ifndef SCHED_LOOP_H
 #define SCHED_LOOP_H
 

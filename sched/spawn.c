@@ -1,7 +1,7 @@
 /* sched/spawn: vfork and exec one task. spawn_child runs in the child,
  * sharing the parent's memory until exec, and makes system calls only;
  * a step that fails writes (stage, errno) into the parent's memory, which
- * the parent reads when vfork returns. Called by sched/run.c in the loop. */
+ * the parent reads when vfork returns. Called by sched/cli/run.c in the loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

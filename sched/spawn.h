@@ -3,7 +3,7 @@
  * CPU affinity, the task's cgroups, stdio on the given pipes, every other
  * fd closed, SIGPIPE and the signal mask back to default, exec. A failure
  * in the child is handed back to the parent and becomes part of the task's
- * result, never a crash of the batch. Called by sched/run.c in the loop. */
+ * result, never a crash of the batch. Called by sched/cli/run.c in the loop. */
 #ifndef SCHED_SPAWN_H
 #define SCHED_SPAWN_H
 

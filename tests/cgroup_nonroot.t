@@ -1,5 +1,5 @@
 #!/bin/bash
-# sched/cgroup.c run by a user without cgroup permission (a user made for
+# The cgroup module (sched/cgroup.h) run by a user without cgroup permission (a user made for
 # this test and removed after): the batch open fails with one message that
 # says what is missing and how to get it, nothing is left in the cgroup
 # tree, and the fallback task runs in its own session at autogroup nice 19.

@@ -1,4 +1,4 @@
-/* sched/cgroup.c on this machine's real cgroup v1 controllers: twice, once
+/* The cgroup module (sched/cgroup.h) on this machine's real cgroup v1 controllers: twice, once
  * as the machine is (hybrid when it has an empty cgroup2 as well, killing
  * through cgroup.kill) and once on a root that shows only the v1
  * controllers (killing by freeze, SIGKILL, thaw). Real children join in the

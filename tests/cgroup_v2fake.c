@@ -1,4 +1,4 @@
-/* The cgroup v2 code path of sched/cgroup.c against a fake cgroupfs: a
+/* The cgroup v2 code path of the cgroup module (sched/cgroup.h) against a fake cgroupfs: a
  * temporary directory of plain files. Checks which files are written, with
  * which values and in which order (through the module's trace), the child's
  * join, freeze, stats, kill through cgroup.kill (a helper plays the kernel),

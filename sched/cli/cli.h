@@ -5,14 +5,14 @@
 #define SCHED_CLI_H
 
 int cli_top(int argc, char **argv);
-/* `nicely run`: a batch of commands (sched/cli_run.c). */
+/* `nicely run`: a batch of commands (sched/cli/cli_run.c). */
 int cli_run(int argc, char **argv);
 /* `nicely presets [--json] [NAME]` and `nicely check-config [--json]
  * [--system] [FILE...]` (sched/cli/cli_presets.c). */
 int cli_presets(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
 /* `nicely status`, `kill`, `reset`, `pause`, `resume`: the whole-batch
- * controls of running batches (sched/cli_ctl.c). */
+ * controls of running batches (sched/cli/cli_ctl.c). */
 int cli_status(int argc, char **argv);
 int cli_kill(int argc, char **argv);
 int cli_reset(int argc, char **argv);

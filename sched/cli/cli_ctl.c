@@ -1,6 +1,6 @@
 /* sched/cli_ctl: `nicely status`, `kill`, `reset`, `pause` and `resume`:
  * the whole-batch controls of running `nicely run`s, reached over their
- * control sockets in the user's runtime directory (sched/ctl_client.c,
+ * control sockets in the user's runtime directory (sched/cli/ctl_client.c,
  * protocol in sched/ctl_proto.h). One function per subcommand, dispatched
  * from main_nicely.c; each prints its own messages and exit status. */
 #include <errno.h>

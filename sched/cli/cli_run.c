@@ -1,5 +1,5 @@
 /* sched/cli_run: `nicely run`, GNU parallel's command line on top of the
- * batch engine (sched/run.c): parses the options and the ::: / :::: / -a
+ * batch engine (sched/cli/run.c): parses the options and the ::: / :::: / -a
  * inputs, loads config, preset, topology and sampler once, wires the joblog,
  * --resume and the progress bar into the engine's hooks, and turns the
  * result into the exit status. Called from main_nicely.c. */

@@ -1,5 +1,5 @@
 /* sched/ctl_client: find and talk to running batches over their control
- * sockets (sched/ctl_client.h). Plain blocking calls bounded by poll(); run
+ * sockets (sched/cli/ctl_client.h). Plain blocking calls bounded by poll(); run
  * by the CLI, never inside a batch's loop. */
 #include <dirent.h>
 #include <errno.h>

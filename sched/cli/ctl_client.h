@@ -1,7 +1,7 @@
 /* sched/ctl_client: the client side of the control protocol
  * (sched/ctl_proto.h): find the user's running batches in the runtime
  * directory, send one request to one of them and read its answer. Used by
- * `nicely status / kill / reset / pause / resume` (sched/cli_ctl.c). */
+ * `nicely status / kill / reset / pause / resume` (sched/cli/cli_ctl.c). */
 #ifndef SCHED_CTL_CLIENT_H
 #define SCHED_CTL_CLIENT_H
 

@@ -2,7 +2,7 @@
  * (standard input or a pipe: `tail -f log | nicely run ...`), so the loop
  * keeps reaping tasks, writing output and answering Ctrl-C while no input
  * comes. Keeps at most max_ahead values read ahead (bounded memory). The
- * loop watches feed_fd and takes values with feed_next. Used by sched/run.c. */
+ * loop watches feed_fd and takes values with feed_next. Used by sched/cli/run.c. */
 #ifndef SCHED_FEED_H
 #define SCHED_FEED_H
 

@@ -2,7 +2,7 @@
  * memory up to a per-buffer limit (and a batch-wide budget), then spilled to
  * an unlinked temporary file, so a task printing gigabytes costs disk, not
  * RAM. Also the writers that copy a buffer out whole, with a --tag prefix on
- * every line, or as a JSON string. Used by sched/run.c in the loop. */
+ * every line, or as a JSON string. Used by sched/cli/run.c in the loop. */
 #ifndef SCHED_OUTPUT_H
 #define SCHED_OUTPUT_H
 

@@ -1,6 +1,6 @@
 /* sched/queue: tasks in submission order in a ring-buffer window, a FIFO of
  * tasks ready to start, and the task lifecycle as a (state, event) table.
- * Called by sched/run.c from the scheduler loop. */
+ * Called by sched/cli/run.c from the scheduler loop. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * from the input (so memory follows what ordered output still needs, not
  * the batch size); a FIFO of tasks ready to start (new ones and requeued
  * ones, which go first). Each task moves through an explicit lifecycle.
- * Owned by sched/run.c; not thread-safe. */
+ * Owned by sched/cli/run.c; not thread-safe. */
 #ifndef SCHED_QUEUE_H
 #define SCHED_QUEUE_H
 

@@ -1,4 +1,4 @@
-/* sched/lib/pool_cg: the pool's cgroups (through sched/cgroup.c): one
+/* sched/lib/pool_cg: the pool's cgroups (through sched/cgroup.h): one
  * batch group with the preset's weight class, and one group per worker
  * slot, emptied when its worker exits and kept for the slot's next one;
  * without permission, one log line and nice + pinning only. */

@@ -1,4 +1,4 @@
-/* Test driver for sched/cgroup.c as whatever user runs it: opens a batch
+/* Test driver for the cgroup module (sched/cgroup.h) as whatever user runs it: opens a batch
  * on the machine's cgroup tree with idle weight and reports the outcome.
  * Without permission it prints the module's message and shows the fallback
  * a task gets: its own session with autogroup nice 19. */
