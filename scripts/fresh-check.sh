@@ -15,6 +15,9 @@
 # FRESH_CMD replaces the two commands (e.g. FRESH_CMD='make demo' for a
 # quick look); FRESH_KEEP=1 keeps the root after the run (unmounted).
 set -u
+# one compound command: bash reads it whole before running it, so editing
+# this file while a run goes on cannot change what that run does
+{
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "fresh-check: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
 
@@ -126,3 +129,4 @@ else
 	say "FAIL: '$cmd' exited $rc in a fresh Debian 12 root ($(($(date +%s) - t0)) s); log: ${log#"$top"/}"
 fi
 exit "$rc"
+}

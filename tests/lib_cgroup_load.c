@@ -212,9 +212,11 @@ static void frozen_or_skip(nicely_pool *pool, const char *grp,
 		snprintf(why, sizeof why, "freeze requested, but others left "
 			 "the group %lld ms of CPU in 20 s", u / 1000);
 		skip(what, why);
+	} else if (u0 >= 0) {
+		ok(0, "%s (freeze requested, %lld ms of CPU since)", what,
+		   u / 1000);
 	} else {
-		ok(0, "%s (freeze %s, %lld ms of CPU since)", what,
-		   u0 >= 0 ? "requested" : "not requested", u / 1000);
+		ok(0, "%s (freeze not requested)", what);
 	}
 }
 
