@@ -54,6 +54,8 @@ struct queue_task {
 	int exited;
 	int wstatus;
 	int paused;
+	int sigstopped;		/* paused by SIGSTOP because the freezer
+				 * write failed: resume sends SIGCONT too */
 	int policy_stop;	/* killed by a STOP action: requeue */
 	int policy_touched;	/* moved/paused since start: no hand-off */
 	int kill_stage;		/* 0, 1 TERM sent, 2 KILL sent */

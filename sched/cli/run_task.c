@@ -95,10 +95,19 @@ void run_signal_task(struct queue_task *t, int sig)
 		return;
 	if (t->cg && (sig == SIGSTOP || sig == SIGCONT)) {
 		if (sched_cgroup_task_freeze(t->cg, sig == SIGSTOP, err,
-					     sizeof err) == 0)
+					     sizeof err) == 0) {
+			/* a pause that fell back to SIGSTOP is not undone by
+			 * the thaw: the task would stop for good */
+			if (sig == SIGCONT && t->sigstopped) {
+				killpg(t->pid, SIGCONT);
+				sched_cgroup_task_signal(t->cg, SIGCONT);
+				t->sigstopped = 0;
+			}
 			return;
+		}
 		fprintf(stderr, "nicely: task %llu: %s\n",
 			(unsigned long long)t->seq, err);
+		t->sigstopped = sig == SIGSTOP;
 	}
 	killpg(t->pid, sig);
 	if (t->cg && sig == SIGKILL &&
