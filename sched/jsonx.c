@@ -142,8 +142,11 @@ static int jsonx_feed(struct jsonx_enc *e, const unsigned char *p, size_t n,
 			i += len > 0 ? (size_t)len : 1;
 			continue;
 		}
-		if (!e->json) {		/* control bytes kept for people */
+		if (!e->json && (c == '\n' || c == '\t')) {
 			r = jsonx_put(e, (const char *)&c, 1);
+		} else if (!e->json) {	/* no raw control bytes for people */
+			snprintf(esc, sizeof esc, "\\x%02X", c);
+			r = jsonx_put(e, esc, 4);
 		} else {
 			switch (c) {
 			case '"': r = jsonx_put(e, "\\\"", 2); break;
@@ -419,6 +422,69 @@ char *jsonx_visible(const char *s, size_t n)
 	size_t len;
 
 	return jsonx_recode(s, n, 0, &len);
+}
+
+/* The value of one base64 character, -1 for another. */
+static int jsonx_b64_val(unsigned char c)
+{
+	const char *p = c ? strchr(jsonx_b64, c) : NULL;
+
+	return p ? (int)(p - jsonx_b64) : -1;
+}
+
+/* Decode base64. */
+char *jsonx_unbase64(const char *s, size_t len, size_t *n)
+{
+	char *out;
+	size_t o = 0;
+	unsigned v = 0;
+	int bits = 0;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return NULL;
+	out = malloc(len / 4 * 3 + 3);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		int d = jsonx_b64_val((unsigned char)s[i]);
+		if (d < 0) {
+			free(out);
+			return NULL;
+		}
+		v = (v << 6 | (unsigned)d) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)(v >> bits & 0xff);
+		}
+	}
+	out[o] = 0;
+	*n = o;
+	return out;
+}
+
+/* obj[key] for people, exact bytes from key_base64 when there. */
+char *jsonx_get_visible(const json_t *obj, const char *key)
+{
+	const json_t *t = json_object_get(obj, key), *b;
+	char k64[256], *raw, *v;
+	size_t n;
+
+	if (jsonx_b64_key(k64, sizeof k64, key) == 0 &&
+	    json_is_string(b = json_object_get(obj, k64))) {
+		raw = jsonx_unbase64(json_string_value(b),
+				     json_string_length(b), &n);
+		if (raw) {
+			v = jsonx_visible(raw, n);
+			free(raw);
+			return v;
+		}
+	}
+	if (!json_is_string(t))
+		return strdup("");
+	return jsonx_visible(json_string_value(t), json_string_length(t));
 }
 
 /* Write all of p to the fd in ctx, through EINTR and short writes. */

@@ -32,8 +32,17 @@ int jsonx_sets(json_t *obj, const char *key, const char *s);
 int jsonx_set_array(json_t *obj, const char *key, const char *const *v,
 		    size_t n);
 /* The n bytes at s for a person to read: valid UTF-8 kept, every invalid
- * byte as \xHH (malloc'd, NUL-terminated; NULL when out of memory). */
+ * byte and every control byte but tab and newline as \xHH (malloc'd, NUL-terminated; NULL when out of memory). */
 char *jsonx_visible(const char *s, size_t n);
+
+/* Decode base64 text (RFC 4648, padding optional, no whitespace) into a
+ * malloc'd buffer with a NUL after it, *n its length. NULL for text that
+ * is not base64 (or out of memory). */
+char *jsonx_unbase64(const char *s, size_t len, size_t *n);
+/* obj[key] for a person to read (malloc'd): the exact bytes from
+ * obj[key "_base64"] when that is there, every byte that is not UTF-8 as
+ * \xHH; "" when key is missing; NULL when out of memory. */
+char *jsonx_get_visible(const json_t *obj, const char *key);
 
 /* Writing long byte streams (task output) straight to a fd. A source is
  * walked by an each function that hands its bytes to fn in chunks, and may
