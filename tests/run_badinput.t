@@ -6,7 +6,8 @@
 # a crash: check-config with bytes >= 0x80 in a value, key or section
 # (text and --json), `nicely status` of a batch whose command line holds
 # such bytes or is 100 KiB long, and run --json of such output (U+FFFD in
-# KEY, the exact bytes in KEY_base64).
+# KEY, the exact bytes in KEY_base64), and top --json of a topology file
+# so named.
 . "$(dirname "$0")/lib/run-common.sh"
 killme=""
 trap 'for p in $killme; do kill -KILL $p 2>/dev/null; done' EXIT
@@ -137,4 +138,12 @@ R --json 'echo $$ >>"$PIDS"; cat {}' ::: "$T/rand" >"$T/j" 2>"$T/err"
 is "$(jhex "$T/j" stdout)" "$(od -An -tx1 -v "$T/rand" | tr -d ' \n')" \
 	"300 KB of random bytes (spilled to a file) come back exactly"
 no_survivors "run --json"
+
+# --- top --json: a topology file whose name is not UTF-8 -------------------
+xml=$(ls "$(dirname "$0")"/fixtures/topology/*.xml | head -1)
+cp "$xml" "$T/t$(printf '\377').xml"
+"$NICELY" top --once --json --topology "xml:$T/t$(printf '\377').xml" >"$T/j" 2>"$T/err"
+is "$?" 0 "top --json with a file name holding 0xFF: exit 0"
+is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["topology"]["source"])' "$T/j" >/dev/null 2>&1; echo $?):$(jhex "$T/j" topology source)" \
+	"0:$(printf "xml:$T/t\377.xml" | od -An -tx1 | tr -d ' \n')" "... topology.source_base64 names it exactly (it was dropped)"
 finish
