@@ -140,7 +140,6 @@ static void test_errors(void)
 	char missing[600], err[512];
 	struct input_source src = { .kind = INPUT_FILE, .path = missing };
 	struct input *in = (struct input *)1;
-	const char *const *v;
 	const char *nul = write_file("nul", "ok\nbad\0x\n", 9);
 	int r;
 
@@ -196,9 +195,6 @@ static void test_errors(void)
 		dup2(saved, 0);
 		close(saved);
 	}
-	(void)v;
-	(void)r;
-
 	/* a later source is read at open: its read error comes from open */
 	{
 		char *a[] = { "x" };
