@@ -16,6 +16,7 @@
 
 #include "sched/ctl.h"
 #include "sched/ctl_proto.h"
+#include "sched/jsonx.h"
 
 /* Peers connected at once; more are answered "busy" and closed. */
 #define CTL_PEERS_MAX 64
@@ -92,13 +93,22 @@ void ctl_reply(struct ctl_req *q, json_t *obj)
 		json_decref(obj);
 		return;
 	}
-	if (!obj)
-		obj = json_object();
-	if (!json_object_get(obj, "ok"))
+	if (obj && !json_object_get(obj, "ok"))
 		json_object_set_new(obj, "ok", json_true());
-	json_object_set_new(obj, "v", json_integer(CTL_PROTO_VERSION));
-	s = json_dumps(obj, JSON_COMPACT);
+	if (obj)
+		json_object_set_new(obj, "v", json_integer(CTL_PROTO_VERSION));
+	s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
+	if (!s || strlen(s) + 1 > CTL_LINE_MAX) {
+		/* never an empty "ok", never a line the peer cannot take */
+		char e[160];
+
+		snprintf(e, sizeof e, "{\"v\":%d,\"ok\":false,\"error\":"
+			 "\"%s\"}", CTL_PROTO_VERSION, s ? "answer too long"
+			 : "cannot build the answer (out of memory)");
+		free(s);
+		s = strdup(e);
+	}
 	q->state = CTL_WRITING;
 	if (!s || q->w.fd < 0) {
 		free(s);
@@ -132,8 +142,27 @@ void ctl_reply_error(struct ctl_req *q, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	json_object_set_new(o, "ok", json_false());
-	json_object_set_new(o, "error", json_string(msg));
+	jsonx_sets(o, "error", msg);
 	ctl_reply(q, o);
+}
+
+/* User text into an answer, cut to max bytes with key_cut. */
+int ctl_put_text(json_t *obj, const char *key, const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	char k[256];
+
+	if (s && max && n > max) {
+		n = max;
+		/* back to a character boundary: no valid sequence is split */
+		for (size_t b = 0; b < 3 && n > 0 &&
+		     ((unsigned char)s[n] & 0xc0) == 0x80; b++)
+			n--;
+		snprintf(k, sizeof k, "%s_cut", key);
+		if (json_object_set_new(obj, k, json_true()) < 0)
+			return -ENOMEM;
+	}
+	return jsonx_set(obj, key, s, n);
 }
 
 /* A whole request line: check the version, hand it to the owner. */

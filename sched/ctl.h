@@ -35,12 +35,18 @@ struct ctl_options {
 int ctl_open(struct ctl **out, struct loop *l, const struct ctl_options *o,
 	     char *err, size_t errlen);
 /* Answer req with obj (ownership taken; "v" and "ok":true are added when
- * missing), write it without blocking and close the peer after it. */
+ * missing), write it without blocking and close the peer after it. A NULL
+ * obj (it could not be built), or one longer than CTL_LINE_MAX, is
+ * answered with an error instead. */
 void ctl_reply(struct ctl_req *req, json_t *obj);
 /* Answer req with {"ok":false,"error":msg}. */
 __attribute__((format(printf, 2, 3))) void ctl_reply_error(struct ctl_req *req,
 							   const char *fmt,
 							   ...);
+/* Put user text s into an answer as obj[key] (sched/jsonx.h: KEY_base64
+ * too when it is not UTF-8), cut to its first max bytes at a character
+ * boundary and then with key_cut: true (0: no cut). 0 or -ENOMEM. */
+int ctl_put_text(json_t *obj, const char *key, const char *s, size_t max);
 /* Free what answered peers left; call between loop rounds (never from a
  * loop callback: an event of the same round may still name them). */
 void ctl_reap(struct ctl *c);

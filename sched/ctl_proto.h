@@ -17,9 +17,15 @@
  *           {"v":VERSION,"ok":false,"error":"what went wrong"}
  * A reply to "status" carries "batch": {
  *   "id":"PID", "pid":PID, "start":EPOCH_SECONDS, "command":"...",
+ *   ["command_cut":true,] ["command_base64":"...",]
  *   "preset":"NAME", "total":N (-1 while unknown), "queued":N,
  *   "running":N, "done":N, "failed":N, "cancelled":N, "paused":BOOL,
  *   "resets":N }
+ * User text (the command line, preset names, messages) follows
+ * sched/jsonx.h: valid UTF-8 as it is, each other byte as U+FFFD, and then
+ * KEY_base64 beside KEY with the exact bytes. The command line is cut to
+ * its first CTL_COMMAND_MAX bytes (at a character boundary), and then
+ * "command_cut":true, so that a reply always fits in CTL_LINE_MAX.
  * "pause"/"resume" reply once every task is frozen/thawed, with "tasks":N.
  * "kill" replies once nothing of the batch runs any more: "killed":N.
  * "reset" reloads the config first; on a config error it replies ok:false
@@ -30,10 +36,13 @@
 #ifndef SCHED_CTL_PROTO_H
 #define SCHED_CTL_PROTO_H
 
-#define CTL_PROTO_VERSION 1
+#define CTL_PROTO_VERSION 2
 
 /* Longest line either side sends or accepts, "\n" included. */
 #define CTL_LINE_MAX 65536
+/* Most bytes of the command line a status reply carries: escaped (up to 6
+ * bytes a byte) and in base64 it stays well inside CTL_LINE_MAX. */
+#define CTL_COMMAND_MAX 4096
 
 /* Socket file name of a batch: CTL_SOCK_PREFIX <pid> CTL_SOCK_SUFFIX. */
 #define CTL_SOCK_PREFIX "run-"

@@ -1,6 +1,8 @@
 /* Tests for sched/input: `:::` groups and their cross product (last source
  * fastest), -a files (empty lines, "\r", no final newline, a long line),
- * stdin through a pipe, errors naming the file and line, and 1,000,000
+ * stdin through a pipe, errors naming the file and line (a NUL byte, a
+ * directory or a stdin not open for reading refused at open where that
+ * can be known, mid-stream otherwise), and 1,000,000
  * lines streamed from a file and from a pipe with bounded memory (VmRSS
  * growth from /proc/self/status). Temp files are removed, children reaped. */
 #include <errno.h>
@@ -138,7 +140,6 @@ static void test_errors(void)
 	char missing[600], err[512];
 	struct input_source src = { .kind = INPUT_FILE, .path = missing };
 	struct input *in = (struct input *)1;
-	const char *const *v;
 	const char *nul = write_file("nul", "ok\nbad\0x\n", 9);
 	int r;
 
@@ -148,32 +149,52 @@ static void test_errors(void)
 	ok(in == NULL, "no input on error");
 	ok(strstr(err, missing) != NULL, "the error names the file: %s", err);
 
+	/* a regular file is scanned at open: the NUL line is refused before
+	 * any value is handed out (nothing starts) */
 	src.path = nul;
-	is_int(input_open(&in, &src, 1, err, sizeof err), 0, "open NUL file");
-	is_int(input_next(in, &v, err, sizeof err), 1, "line 1 fine");
-	r = input_next(in, &v, err, sizeof err);
-	ok(r < 0, "a NUL byte is an error");
+	in = (struct input *)1;
+	is_int(input_open(&in, &src, 1, err, sizeof err), -EINVAL,
+	       "a regular file with a NUL byte fails at open");
+	ok(in == NULL, "... with no input");
 	{
 		char want[600];
 
-		snprintf(want, sizeof want, "%s:2:", nul);
+		snprintf(want, sizeof want, "%s:2: the line holds a NUL byte",
+			 nul);
 		ok(strstr(err, want) != NULL, "it names file:line: %s", err);
 	}
-	input_free(in);
 
-	src.path = tmpdir;	/* a directory opens but cannot be read */
-	is_int(input_open(&in, &src, 1, err, sizeof err), 0, "open a dir");
-	r = input_next(in, &v, err, sizeof err);
-	is_int(r, -EISDIR, "reading it fails");
+	/* a directory is refused at open, first source or later */
+	src.path = tmpdir;
+	is_int(input_open(&in, &src, 1, err, sizeof err), -EISDIR,
+	       "a directory as the first source fails at open");
+	ok(strstr(err, tmpdir) != NULL && strstr(err, "is a directory"),
+	   "naming it: %s", err);
+
+	/* stdin: a directory, closed, write-only: refused at open */
 	{
-		char want[600];
+		struct input_source sin = { .kind = INPUT_STDIN };
+		int saved = dup(0), fd = open(tmpdir, O_RDONLY | O_DIRECTORY);
 
-		snprintf(want, sizeof want, "%s:1: read error", tmpdir);
-		ok(strstr(err, want) != NULL, "read error names file:line: %s",
+		dup2(fd, 0);
+		close(fd);
+		is_int(input_open(&in, &sin, 1, err, sizeof err), -EISDIR,
+		       "a directory on stdin fails at open");
+		ok(strstr(err, "standard input is a directory") != NULL,
+		   "saying so: %s", err);
+		close(0);
+		is_int(input_open(&in, &sin, 1, err, sizeof err), -EBADF,
+		       "a closed stdin fails at open");
+		fd = open(write_file("wo", "x\n", 2), O_WRONLY);
+		dup2(fd, 0);
+		close(fd);
+		is_int(input_open(&in, &sin, 1, err, sizeof err), -EBADF,
+		       "a write-only stdin fails at open");
+		ok(strstr(err, "not open for reading") != NULL, "saying so: %s",
 		   err);
+		dup2(saved, 0);
+		close(saved);
 	}
-	input_free(in);
-
 	/* a later source is read at open: its read error comes from open */
 	{
 		char *a[] = { "x" };
@@ -294,6 +315,47 @@ static void test_stdin(void)
 	is_int(restore_stdin(pid, saved), 0, "writer exited cleanly");
 }
 
+/* A NUL byte mid-stream (a pipe cannot be scanned ahead): the lines
+ * before it are values, then an error naming standard input:line that
+ * input_error keeps, and the input ends there. */
+static void test_nul_stream(void)
+{
+	struct input_source src = { .kind = INPUT_STDIN };
+	struct input *in;
+	const char *const *v;
+	const char *msg = NULL;
+	char err[256];
+	int fds[2], saved = dup(0);
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		tap_bail("pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		ssize_t w = write(fds[1], "ok\nbad\0x\nlater\n", 15);
+		_exit(w == 15 ? 0 : 1);
+	}
+	close(fds[1]);
+	dup2(fds[0], 0);
+	close(fds[0]);
+	is_int(input_open(&in, &src, 1, err, sizeof err), 0, "open the pipe");
+	is_int(input_error(in, &msg), 0, "no error yet");
+	is_int(input_next(in, &v, err, sizeof err), 1, "line 1 is a value");
+	is_str(v[0], "ok", "... ok");
+	is_int(input_next(in, &v, err, sizeof err), -EINVAL,
+	       "the NUL line is an error");
+	ok(strstr(err, "standard input:2: the line holds a NUL byte") != NULL,
+	   "naming standard input:2: %s", err);
+	is_int(input_error(in, &msg), -EINVAL, "input_error keeps it");
+	ok(msg && strstr(msg, "standard input:2:") != NULL, "with its message");
+	is_int(input_next(in, &v, err, sizeof err), 0, "the input ends there");
+	input_free(in);
+	dup2(saved, 0);
+	close(saved);
+	waitpid(pid, NULL, 0);
+}
+
 /* Stream n lines, checking each and the peak RSS growth; returns growth. */
 static long stream_check(struct input *in, long n, const char *what)
 {
@@ -383,6 +445,7 @@ int main(void)
 	test_errors();
 	test_long_line();
 	test_stdin();
+	test_nul_stream();
 	test_big();
 	return tap_done();
 }

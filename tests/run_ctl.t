@@ -330,6 +330,8 @@ is "$?" 1 "... and the batch ends, exit 1 (the killed task)"
 no_survivors "reset of ::: input"
 
 # --- peers: another uid, another protocol version ------------------------
+V=$(sed -n 's/^#define CTL_PROTO_VERSION //p' "$(dirname "$0")/../sched/ctl_proto.h")
+W=$((V + 1))
 : >"$PIDS"
 "$NICELY" run -p nuclear 'echo $$ >>"$PIDS"; sleep 1000' ::: 1 >"$T/out" 2>"$T/err" &
 pid=$!
@@ -338,17 +340,17 @@ wait_for lines_ge "$PIDS" 1
 sock="$NICELY_RUNTIME_DIR/run-$pid.sock"
 is "$(stat -c %a "$sock")" 600 "the socket is private (0600)"
 got=$("$PEER" "$sock" '{"v":999,"cmd":"status"}')
-grep -q '"ok":false' <<<"$got" && grep -q "version mismatch" <<<"$got" && grep -q "version 999" <<<"$got" && grep -q "version 1 " <<<"$got"
+grep -q '"ok":false' <<<"$got" && grep -q "version mismatch" <<<"$got" && grep -q "version 999" <<<"$got" && grep -q "version $V " <<<"$got"
 ok $? "a client of protocol version 999 is refused naming both versions ($got)"
 got=$("$PEER" "$sock" 'not json')
 grep -q '"ok":false' <<<"$got"; ok $? "a line that is not JSON is refused ($got)"
-got=$("$PEER" "$sock" '{"v":1,"cmd":"status"}')
+got=$("$PEER" "$sock" '{"v":'$V',"cmd":"status"}')
 grep -q '"ok":true' <<<"$got"; ok $? "root may ask"
 if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null; then
 	user=nicelyc$$
 	if useradd --system --no-create-home --shell /usr/sbin/nologin "$user"; then
 		uid=$(id -u "$user")
-		got=$("$PEER" "$sock" '{"v":1,"cmd":"kill"}' "$uid")
+		got=$("$PEER" "$sock" '{"v":'$V',"cmd":"kill"}' "$uid")
 		grep -q '"ok":false' <<<"$got" && grep -q "refused: you are uid $uid" <<<"$got"
 		ok $? "uid $uid is refused with a clear message ($got)"
 		is "$(field $pid running state)" "1 running" "... and the batch goes on"
@@ -362,11 +364,11 @@ else
 	skip "another uid is refused" "needs root and useradd"
 fi
 # silent peers (one says nothing, one half a line) stall nothing
-python3 - "$sock" >"$T/silent" <<'EOF' &
+python3 - "$sock" "$V" >"$T/silent" <<'EOF' &
 import socket, sys, time
 a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.connect(sys.argv[1])
 b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); b.connect(sys.argv[1])
-b.sendall(b'{"v":1,"cmd":')
+b.sendall(b'{"v":%s,"cmd":' % sys.argv[2].encode())
 print("connected", flush=True)
 time.sleep(30)
 EOF
@@ -375,7 +377,7 @@ killme="$killme $silent"
 wait_for test -s "$T/silent"
 is "$(field $pid running state)" "1 running" "status answers while two silent peers hold connections"
 # a batch speaking another version: the client says so
-python3 - "$NICELY_RUNTIME_DIR" >"$T/fake.pid" <<'EOF' &
+python3 - "$NICELY_RUNTIME_DIR" "$W" >"$T/fake.pid" <<'EOF' &
 import os, socket, sys
 p = os.path.join(sys.argv[1], "run-%d.sock" % os.getpid())
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -388,7 +390,7 @@ try:
         c.settimeout(5)
         try:
             if c.recv(4096):
-                c.sendall(b'{"v":2,"ok":true,"batch":{}}\n')
+                c.sendall(b'{"v":%s,"ok":true,"batch":{}}\n' % sys.argv[2].encode())
         except OSError:
             pass
         c.close()
@@ -400,8 +402,8 @@ killme="$killme $fake"
 wait_for test -s "$T/fake.pid"
 "$NICELY" status "$(cat "$T/fake.pid")" >/dev/null 2>"$T/e"
 rc=$?
-is "$rc" 1 "status of a batch speaking version 2: exit 1"
-grep -q "protocol version mismatch: batch $(cat "$T/fake.pid") speaks version 2, this nicely speaks version 1" "$T/e"
+is "$rc" 1 "status of a batch speaking version $W: exit 1"
+grep -q "protocol version mismatch: batch $(cat "$T/fake.pid") speaks version $W, this nicely speaks version $V" "$T/e"
 ok $? "... naming both versions ($(cat "$T/e"))"
 kill $fake 2>/dev/null
 wait $fake 2>/dev/null

@@ -16,6 +16,7 @@
 #include "sched/cli/cli.h"
 #include "sched/cli/ctl_client.h"
 #include "sched/ctl_proto.h"
+#include "sched/jsonx.h"
 #include "sched/rundir.h"
 
 /* Exit statuses of the control commands (nicely(1), EXIT STATUS). */
@@ -27,6 +28,9 @@
 /* How long `status` waits for a batch's answer (a stopped batch does not
  * answer); the other commands wait as long as their work takes. */
 #define CLI_CTL_STATUS_MS 3000
+
+#define CLI_CTL_STR(x) #x
+#define CLI_CTL_XSTR(x) CLI_CTL_STR(x)
 
 static const char cli_status_help[] =
 "usage: nicely status [--json] [BATCH]\n"
@@ -233,10 +237,10 @@ static int cli_ctl_call(const char *name, const struct ctl_batch *b,
 	}
 	ok = json_object_get(*reply, "ok");
 	if (!json_is_true(ok)) {
-		const char *m = json_string_value(json_object_get(*reply,
-								  "error"));
+		char *m = jsonx_get_visible(*reply, "error");
 		fprintf(stderr, "nicely %s: batch %s: %s\n", name, b->id,
-			m ? m : "refused");
+			m && *m ? m : "refused");
+		free(m);
 		json_decref(*reply);
 		*reply = NULL;
 		return CLI_CTL_REFUSED;
@@ -286,7 +290,12 @@ static void cli_ctl_detail(const json_t *b)
 	printf("batch:     %s\n", cli_ctl_str(b, "id"));
 	printf("pid:       %lld\n", cli_ctl_int(b, "pid"));
 	printf("started:   %s\n", when);
-	printf("command:   %s\n", cli_ctl_str(b, "command"));
+	char *cmd = jsonx_get_visible(b, "command");
+	printf("command:   %s%s\n", cmd ? cmd : "?",
+	       json_is_true(json_object_get(b, "command_cut"))
+		       ? " [cut: longer than " CLI_CTL_XSTR(CTL_COMMAND_MAX)
+			 " bytes]" : "");
+	free(cmd);
 	printf("preset:    %s\n", cli_ctl_str(b, "preset"));
 	printf("state:     %s\n", cli_ctl_str(b, "state"));
 	printf("paused:    %s\n",
@@ -319,11 +328,14 @@ static void cli_ctl_line(const json_t *b)
 			 cli_ctl_int(b, "done"), t);
 	else
 		snprintf(done, sizeof done, "%lld/?", cli_ctl_int(b, "done"));
-	printf("%-8s %-19s %-9s %-11s %7lld %7lld %6lld  %-10s %s\n",
+	char *cmd = jsonx_get_visible(b, "command");
+	printf("%-8s %-19s %-9s %-11s %7lld %7lld %6lld  %-10s %s%s\n",
 	       cli_ctl_str(b, "id"), when, cli_ctl_str(b, "state"), done,
 	       cli_ctl_int(b, "running"), cli_ctl_int(b, "queued"),
 	       cli_ctl_int(b, "failed"), cli_ctl_str(b, "preset"),
-	       cli_ctl_str(b, "command"));
+	       cmd ? cmd : "?",
+	       json_is_true(json_object_get(b, "command_cut")) ? " [cut]" : "");
+	free(cmd);
 }
 
 /* `nicely status [--json] [BATCH]`. */
@@ -348,6 +360,12 @@ int cli_status(int argc, char **argv)
 				       CLI_CTL_STATUS_MS, &reply)))
 			return rc;
 		json_t *bo = json_object_get(reply, "batch");
+		if (!json_is_object(bo)) {
+			fprintf(stderr, "nicely status: batch %s answered "
+				"without its status\n", b.id);
+			json_decref(reply);
+			return CLI_CTL_REFUSED;
+		}
 		if (json) {
 			json_dumpf(bo, stdout, JSON_COMPACT);
 			putchar('\n');
@@ -381,11 +399,16 @@ int cli_status(int argc, char **argv)
 			continue;
 		}
 		json_t *bo = json_object_get(reply, "batch");
-		if (json_is_true(json_object_get(reply, "ok")) && bo)
+		if (json_is_true(json_object_get(reply, "ok")) &&
+		    json_is_object(bo)) {
 			json_array_append(all, bo);
-		else
+		} else {
+			char *m = jsonx_get_visible(reply, "error");
 			fprintf(stderr, "nicely status: batch %s: %s\n",
-				v[i].id, cli_ctl_str(reply, "error"));
+				v[i].id, m && *m ? m : "answered without "
+				"its status");
+			free(m);
+		}
 		json_decref(reply);
 	}
 	free(v);

@@ -16,29 +16,55 @@
 #include "policy/config.h"
 #include "policy/presets.h"
 #include "sched/cli/cli.h"
+#include "sched/jsonx.h"
 
 /* Problems collected while loading, printed or put in JSON afterwards. */
 struct cli_problems {
 	json_t *list;		/* array of {file, line, message} */
+	size_t n;		/* problems seen (counted even when the JSON
+				   could not be built) */
 	FILE *echo;		/* print each as it comes, or NULL */
 };
 
-/* The report callback: keep (and maybe print) one problem. */
+/* The report callback: keep (and maybe print) one problem. File names and
+ * messages may quote bytes that are not UTF-8: printed as \xHH, in JSON as
+ * sched/jsonx.h says. */
 static void cli_collect(void *arg, const char *file, int line, const char *msg)
 {
 	struct cli_problems *p = arg;
+	json_t *o = json_object();
 
+	p->n++;
 	if (p->echo) {
+		char *f = file ? jsonx_visible(file, strlen(file)) : NULL;
+		char *m = jsonx_visible(msg, strlen(msg));
+		const char *fs = f ? f : file, *ms = m ? m : msg;
+
 		if (file && line > 0)
-			fprintf(p->echo, "%s:%d: %s\n", file, line, msg);
+			fprintf(p->echo, "%s:%d: %s\n", fs, line, ms);
 		else if (file)
-			fprintf(p->echo, "%s: %s\n", file, msg);
+			fprintf(p->echo, "%s: %s\n", fs, ms);
 		else
-			fprintf(p->echo, "%s\n", msg);
+			fprintf(p->echo, "%s\n", ms);
+		free(f);
+		free(m);
 	}
-	json_array_append_new(p->list,
-			      json_pack("{s:s?, s:i, s:s}", "file", file, "line",
-					line, "message", msg));
+	if (jsonx_sets(o, "file", file) < 0 ||
+	    json_object_set_new(o, "line", json_integer(line)) < 0 ||
+	    jsonx_sets(o, "message", msg) < 0) {
+		json_decref(o);
+		return;
+	}
+	json_array_append_new(p->list, o);
+}
+
+/* Print what, then s for people (bytes that are not UTF-8 as \\xHH). */
+static void cli_print_visible(const char *what, const char *s)
+{
+	char *v = jsonx_visible(s, strlen(s));
+
+	printf("%s%s\n", what, v ? v : s);
+	free(v);
 }
 
 /* Print a JSON document on stdout. */
@@ -137,14 +163,18 @@ static int presets_list(const struct policy_config *cfg, int json)
 			const char *name = policy_config_preset_name(cfg, i);
 			if (policy_config_preset(cfg, name, &p, NULL) < 0)
 				continue;
-			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:b}", "name", name,
-					       "description", p.description,
-					       "default", !strcmp(name, def)));
+			json_t *o = json_object();
+			jsonx_sets(o, "name", name);
+			jsonx_sets(o, "description", p.description);
+			json_object_set_new(o, "default",
+					    json_boolean(!strcmp(name, def)));
+			json_array_append_new(arr, o);
 		}
-		json_t *doc = json_pack("{s:o, s:s, s:s, s:s}", "presets", arr,
-					"default", def, "default_from", from,
-					"limits", limits);
+		json_t *doc = json_object();
+		json_object_set_new(doc, "presets", arr);
+		jsonx_sets(doc, "default", def);
+		jsonx_sets(doc, "default_from", from);
+		jsonx_sets(doc, "limits", limits);
 		cli_print_json(doc);
 		json_decref(doc);
 		return 0;
@@ -188,16 +218,18 @@ static int presets_show(const struct policy_config *cfg, const char *name,
 		for (int k = 0; k < PRESETS_NKNOBS; k++) {
 			presets_knob_format(&p, k, val, sizeof val);
 			policy_origin_format(&o[k], from, sizeof from);
-			json_t *kv = json_pack("{s:s, s:s}", "value", val, "from",
-					       from);
+			json_t *kv = json_object();
+			jsonx_sets(kv, "value", val);
+			jsonx_sets(kv, "from", from);
 			presets_knob_format(&eff, k, from, sizeof from);
 			if (strcmp(from, val))
-				json_object_set_new(kv, "with_limits",
-						    json_string(from));
+				jsonx_sets(kv, "with_limits", from);
 			json_object_set_new(knobs, presets_knob_name(k), kv);
 		}
-		json_t *doc = json_pack("{s:s, s:o, s:s}", "name", name, "knobs",
-					knobs, "limits_warning", warn);
+		json_t *doc = json_object();
+		jsonx_sets(doc, "name", name);
+		json_object_set_new(doc, "knobs", knobs);
+		jsonx_sets(doc, "limits_warning", warn);
 		cli_print_json(doc);
 		json_decref(doc);
 		return 0;
@@ -248,7 +280,7 @@ static int presets_knobs(int json)
 /* `nicely presets [--json] [--knobs | NAME]`. */
 int cli_presets(int argc, char **argv)
 {
-	struct cli_problems pr = { json_array(), stderr };
+	struct cli_problems pr = { .list = json_array(), .echo = stderr };
 	struct policy_config_opts opts = { .report = cli_collect,
 					   .report_arg = &pr };
 	struct policy_config *cfg;
@@ -311,7 +343,7 @@ static void check_usage(FILE *f)
 int cli_check_config(int argc, char **argv)
 {
 	int json = 0, system = 0, r;
-	struct cli_problems pr = { json_array(), NULL };
+	struct cli_problems pr = { .list = json_array() };
 	struct policy_config_opts opts = { .report = cli_collect,
 					   .report_arg = &pr };
 	struct policy_config *cfg = NULL;
@@ -331,38 +363,51 @@ int cli_check_config(int argc, char **argv)
 	opts.files_system = system;
 	warn[0] = 0;
 	r = policy_config_load(&cfg, &opts, err, sizeof err);
-	if (r < 0 && !json_array_size(pr.list))
+	if (r < 0 && !pr.n)
 		cli_collect(&pr, NULL, 0, err);
 	if (r == 0 && policy_config_resolve(cfg, NULL, &p, warn, sizeof warn, err,
 					    sizeof err) < 0)
 		cli_collect(&pr, NULL, 0, err);
-	size_t nprob = json_array_size(pr.list);
+	/* a configuration that did not load is never "ok", whatever the
+	 * problem list could hold */
+	size_t nprob = pr.n ? pr.n : r < 0;
 	if (json) {
-		json_t *files = json_array();
-		for (size_t i = 0; cfg && i < policy_config_nfiles(cfg); i++)
-			json_array_append_new(
-				files, json_string(policy_config_file(cfg, i)));
-		json_t *doc = json_pack("{s:b, s:o, s:O, s:s?, s:s}", "ok",
-					nprob == 0, "files", files, "problems",
-					pr.list,
-					"default", cfg ? policy_config_default(cfg, NULL)
-						       : NULL,
-					"warning", warn);
-		cli_print_json(doc);
+		json_t *doc = json_object();
+		size_t nf = cfg ? policy_config_nfiles(cfg) : 0;
+		const char **fv = calloc(nf ? nf : 1, sizeof *fv);
+
+		for (size_t i = 0; fv && i < nf; i++)
+			fv[i] = policy_config_file(cfg, i);
+		json_object_set_new(doc, "ok", json_boolean(nprob == 0));
+		if (!fv || jsonx_set_array(doc, "files", fv, nf) < 0 ||
+		    json_object_set(doc, "problems", pr.list) < 0 ||
+		    jsonx_sets(doc, "default", cfg ? policy_config_default(cfg,
+								      NULL)
+						   : NULL) < 0 ||
+		    jsonx_sets(doc, "warning", warn) < 0) {
+			fprintf(stderr, "nicely check-config: out of memory\n");
+			nprob = nprob ? nprob : 1;
+		} else {
+			cli_print_json(doc);
+		}
+		free(fv);
 		json_decref(doc);
 	} else if (nprob) {
 		printf("%zu problem%s: nothing will start with this configuration\n",
 		       nprob, nprob == 1 ? "" : "s");
 	} else {
 		for (size_t i = 0; i < policy_config_nfiles(cfg); i++)
-			printf("read %s\n", policy_config_file(cfg, i));
+			cli_print_visible("read ", policy_config_file(cfg, i));
 		if (warn[0])
-			printf("warning: %s\n", warn);
+			cli_print_visible("warning: ", warn);
+		char *d = jsonx_visible(policy_config_default(cfg, NULL),
+					strlen(policy_config_default(cfg, NULL)));
 		printf("ok: %zu file%s, %zu presets, default preset %s\n",
 		       policy_config_nfiles(cfg),
 		       policy_config_nfiles(cfg) == 1 ? "" : "s",
 		       policy_config_npresets(cfg),
-		       policy_config_default(cfg, NULL));
+		       d ? d : policy_config_default(cfg, NULL));
+		free(d);
 	}
 	json_decref(pr.list);
 	policy_config_free(cfg);

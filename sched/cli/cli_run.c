@@ -647,7 +647,16 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: %s\n", err);
 		rc = CLI_RUN_USAGE_EXIT;
 	} else {
+		const char *why;
+
 		rc = run_exit_status(&st);
+		if (input_error(in, &why) < 0) {
+			/* never a quiet 0 when values were left unread */
+			fprintf(stderr, "nicely run: the input ended in an "
+				"error, so not every value ran (exit 255): "
+				"%s\n", why);
+			rc = CLI_RUN_USAGE_EXIT;
+		}
 	}
 	if (c.bar) {
 		struct progress_state ps = { st.finished, st.failed, 0,

@@ -18,6 +18,7 @@
 #include "agent/sampler.h"
 #include "agent/topology.h"
 #include "sched/cli/cli.h"
+#include "sched/jsonx.h"
 
 struct top_opts {
 	int once, json;
@@ -111,7 +112,8 @@ static json_t *top_json(const struct agent_topology *t,
 	json_t *root = json_object(), *topo = json_object();
 	json_t *pairs = json_array(), *arr = json_array();
 
-	json_object_set_new(topo, "source", json_string(agent_topology_source(t)));
+	/* the source names a user's file (xml:FILE): any bytes */
+	jsonx_sets(topo, "source", agent_topology_source(t));
 	json_object_set_new(topo, "thissystem",
 			    json_boolean(agent_topology_is_thissystem(t)));
 	json_object_set_new(topo, "packages", json_integer(agent_topology_npackages(t)));

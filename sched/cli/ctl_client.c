@@ -253,6 +253,12 @@ int ctl_client_request(const struct ctl_batch *b, const char *cmd,
 			 "an answer (it ended)", b->id);
 		return -ECONNREFUSED;
 	}
+	if (!memchr(buf, '\n', len) && len > CTL_LINE_MAX) {
+		free(buf);
+		snprintf(err, errlen, "batch %s: answer longer than the "
+			 "protocol's %d bytes", b->id, CTL_LINE_MAX);
+		return -EPROTO;
+	}
 	o = json_loads(buf, JSON_DISABLE_EOF_CHECK, &je);
 	free(buf);
 	if (!o || !json_is_object(o)) {

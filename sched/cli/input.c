@@ -41,6 +41,8 @@ struct input {
 	int started, done;
 	long long first_count;	/* the first source's values, -1 unknown */
 	long long rest;		/* product of the other sources' counts */
+	int error;		/* -errno the input ended with, 0 none */
+	char errmsg[512];	/* ... and its message */
 };
 
 /* Double a streamed source's buffer. Returns 0 or -ENOMEM. */
@@ -95,7 +97,8 @@ static int input_stream_line(struct input_src *s, const char **line,
 				   s->end - s->start;
 			if (memchr(s->buf + s->start, '\0', len)) {
 				errmsg_set(err, errlen,
-					   "%s:%llu: the line holds a NUL byte",
+					   "%s:%llu: the line holds a NUL byte "
+					   "(no command can take it)",
 					   s->name, s->line + 1);
 				return -EINVAL;
 			}
@@ -130,8 +133,10 @@ static int input_stream_line(struct input_src *s, const char **line,
 }
 
 /* Count the lines of a regular file without keeping them (for the total);
- * -1 when it is not a regular file, too big, or unreadable. */
-static long long input_precount(int fd)
+ * -1 when it is not a regular file, too big, or unreadable. A line holding
+ * a NUL byte is found here, before anything starts: -2 with *bad its line
+ * number. */
+static long long input_precount(int fd, unsigned long long *bad)
 {
 	struct stat st;
 	char buf[65536];
@@ -144,14 +149,38 @@ static long long input_precount(int fd)
 	    st.st_size - off > INPUT_PRECOUNT_MAX)
 		return -1;
 	while ((r = pread(fd, buf, sizeof buf, off)) > 0) {
-		for (ssize_t i = 0; i < r; i++)
+		for (ssize_t i = 0; i < r; i++) {
+			if (buf[i] == '\0') {
+				*bad = (unsigned long long)lines + 1;
+				return -2;
+			}
 			lines += buf[i] == '\n';
+		}
 		last = (unsigned char)buf[r - 1];
 		off += r;
 	}
 	if (r < 0)
 		return -1;
 	return lines + (last != '\n');
+}
+
+/* Refuse at open what can never be read as lines: a directory, a
+ * descriptor not open for reading (stdin closed, or write-only). */
+static int input_check_fd(struct input_src *s, char *err, size_t errlen)
+{
+	struct stat st;
+	int fl = fcntl(s->fd, F_GETFL);
+
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY) {
+		errmsg_set(err, errlen, "%s is not open for reading", s->name);
+		return -EBADF;
+	}
+	if (fstat(s->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errmsg_set(err, errlen, "%s is a directory, not a file of "
+			   "values", s->name);
+		return -EISDIR;
+	}
+	return 0;
 }
 
 /* Open a file or stdin for a source; fills fd and name. */
@@ -178,7 +207,7 @@ static int input_open_fd(struct input_src *s, const char *path, char *err,
 		errmsg_set(err, errlen, "out of memory opening the input");
 		return -ENOMEM;
 	}
-	return 0;
+	return input_check_fd(s, err, errlen);
 }
 
 /* Read a whole source into vals (a later source of the product). */
@@ -309,7 +338,16 @@ int input_open(struct input **out, const struct input_source *src, size_t n,
 				s->buf = malloc(s->cap);
 				if (!s->buf)
 					goto nomem;
-				in->first_count = input_precount(s->fd);
+				unsigned long long bad = 0;
+				in->first_count = input_precount(s->fd, &bad);
+				if (in->first_count == -2) {
+					errmsg_set(err, errlen, "%s:%llu: the "
+						   "line holds a NUL byte (no "
+						   "command can take it)",
+						   s->name, bad);
+					r = -EINVAL;
+					goto fail;
+				}
 				break;
 			}
 			r = input_read_whole(s, err, errlen);
@@ -405,6 +443,11 @@ int input_next(struct input *in, const char *const **values, char *err,
 		r = input_next_first(in, err, errlen);
 		if (r <= 0) {
 			in->done = 1;
+			if (r < 0) {
+				in->error = r;
+				snprintf(in->errmsg, sizeof in->errmsg, "%s",
+					 err);
+			}
 			return r;
 		}
 		in->started = 1;
@@ -423,4 +466,12 @@ long long input_total(const struct input *in)
 	if (in->first_count < 0)
 		return -1;
 	return in->first_count * in->rest;
+}
+
+/* The error the input ended with, 0 when none (yet). */
+int input_error(const struct input *in, const char **msg)
+{
+	if (msg)
+		*msg = in->errmsg;
+	return in->error;
 }

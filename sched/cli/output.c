@@ -121,7 +121,7 @@ void output_reset(struct output_buf *b)
 }
 
 /* Call fn on the buffer's bytes chunk by chunk (memory or spill file). */
-static int output_each(const struct output_buf *b,
+int output_each(const struct output_buf *b,
 		       int (*fn)(void *ctx, const char *p, size_t n), void *ctx)
 {
 	char chunk[65536];

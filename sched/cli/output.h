@@ -31,6 +31,10 @@ void output_reset(struct output_buf *b);
 /* Copy the whole buffer to fd. With a non-NULL tag, every line (and a last
  * line without newline) is prefixed by tag. Returns 0 or -errno. */
 int output_write(const struct output_buf *b, int fd, const char *tag);
+/* Call fn on the buffer's bytes in chunks, from memory or the spill file
+ * (it may be walked again); 0, fn's first negative return, or -errno. */
+int output_each(const struct output_buf *b,
+		int (*fn)(void *ctx, const char *p, size_t n), void *ctx);
 /* Write `bytes` as a JSON string (quotes included) to fd; bytes that are
  * not valid UTF-8 are written as \u00XX (their Latin-1 reading). */
 int output_write_json(const struct output_buf *b, int fd);

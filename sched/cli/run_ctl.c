@@ -169,12 +169,12 @@ static json_t *run_ctl_status(struct run *r)
 		queued = (long long)r->q.nready +
 			 (r->feed ? (long long)feed_ahead(r->feed) : 0);
 	}
-	return json_pack("{s:s,s:i,s:f,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	/* user text (command line, preset name) goes in through ctl_put_text:
+	 * json_pack refuses bytes that are not UTF-8 */
+	json_t *b = json_pack("{s:s,s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 			 "s:b,s:s,s:I}",
 			 "id", ctl_id(r->ctl), "pid", (int)getpid(),
 			 "start", r->start_real,
-			 "command", r->o->ctl_command ? r->o->ctl_command : "",
-			 "preset", r->o->preset->name,
 			 "total", (json_int_t)st->total,
 			 "queued", (json_int_t)queued,
 			 "running", (json_int_t)st->running,
@@ -187,6 +187,13 @@ static json_t *run_ctl_status(struct run *r)
 				  : r->resetting ? "resetting"
 				  : r->paused ? "paused" : "running",
 			 "resets", (json_int_t)st->resets);
+	if (b && (ctl_put_text(b, "command", r->o->ctl_command ?
+			       r->o->ctl_command : "", CTL_COMMAND_MAX) < 0 ||
+		  ctl_put_text(b, "preset", r->o->preset->name, 0) < 0)) {
+		json_decref(b);
+		b = NULL;
+	}
+	return b;
 }
 
 /* `nicely reset`: read the config again first (an error changes

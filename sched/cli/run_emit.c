@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "agent/topology.h"
+#include "sched/jsonx.h"
 #include "sched/loop.h"
 #include "sched/cli/output.h"
 #include "sched/cli/run_emit.h"
@@ -66,32 +67,55 @@ __attribute__((format(printf, 2, 3))) static int run_fdprintf(int fd,
 							      : sizeof buf - 1);
 }
 
-/* One JSON object line for a finished task. */
+/* The each function of an output buffer, for sched/jsonx.h. */
+static int run_json_each(const void *src, jsonx_chunk_fn fn, void *ctx)
+{
+	return output_each(src, fn, ctx);
+}
+
+/* One JSON object line for a finished task. User text (command, values,
+ * output, error) follows sched/jsonx.h: bytes that are not UTF-8 become
+ * U+FFFD and the exact bytes go into KEY_base64 beside KEY. */
 int run_write_json(int fd, const struct queue_task *t,
 		   const struct agent_topology *topo)
 {
 	const char *cmd = t->cmd ? t->cmd : "";
 	const char *p = t->values;
-	int cpu = -1, e;
+	int cpu = -1, e, bad = 0;
 
 	if (topo && t->pu >= 0 && t->pu < agent_topology_npus(topo))
 		cpu = agent_topology_pus(topo)[t->pu].os_index;
-	e = run_fdprintf(fd, "{\"seq\":%llu,\"command\":",
-			 (unsigned long long)t->seq);
+	e = run_fdprintf(fd, "{\"seq\":%llu,", (unsigned long long)t->seq);
 	if (!e)
-		e = output_json_string(fd, cmd, strlen(cmd));
+		e = jsonx_fd_field_mem(fd, "command", cmd, strlen(cmd));
 	if (!e)
 		e = output_full_write(fd, ",\"values\":[", 11);
-	for (size_t i = 0; !e && i < t->nvalues; i++) {
+	for (size_t i = 0; e >= 0 && i < t->nvalues; i++) {
 		size_t l = strlen(p);
-		if (i)
-			e = output_full_write(fd, ",", 1);
-		if (!e)
-			e = output_json_string(fd, p, l);
+		e = i ? output_full_write(fd, ",", 1) : 0;
+		if (!e && (e = jsonx_fd_string(fd, p, l)) > 0)
+			bad = 1;
 		p += l + 1;
 	}
+	if (e >= 0)
+		e = output_full_write(fd, "]", 1);
+	if (!e && bad) {	/* values_base64: null or the exact bytes */
+		e = output_full_write(fd, ",\"values_base64\":[", 18);
+		p = t->values;
+		for (size_t i = 0; !e && i < t->nvalues; i++) {
+			size_t l = strlen(p);
+			e = i ? output_full_write(fd, ",", 1) : 0;
+			if (!e)
+				e = jsonx_valid(p, l)
+					? output_full_write(fd, "null", 4)
+					: jsonx_fd_base64(fd, p, l);
+			p += l + 1;
+		}
+		if (!e)
+			e = output_full_write(fd, "]", 1);
+	}
 	if (!e)
-		e = run_fdprintf(fd, "],\"status\":\"%s\"",
+		e = run_fdprintf(fd, ",\"status\":\"%s\"",
 				 t->cancelled ? "cancelled"
 				 : t->ctl_killed ? "killed"
 				 : t->timed_out ? "timeout"
@@ -99,15 +123,15 @@ int run_write_json(int fd, const struct queue_task *t,
 	if (!e)
 		e = run_fdprintf(fd,
 				 ",\"exit\":%d,\"signal\":%d,\"start\":%.3f,"
-				 "\"runtime\":%.3f,\"stdout\":",
+				 "\"runtime\":%.3f,",
 				 t->exitval, t->signal, t->start_real,
 				 (double)(t->end_ns - t->start_ns) / 1e9);
 	if (!e)
-		e = output_write_json(&t->out, fd);
+		e = jsonx_fd_field(fd, "stdout", run_json_each, &t->out);
 	if (!e)
-		e = output_full_write(fd, ",\"stderr\":", 10);
+		e = output_full_write(fd, ",", 1);
 	if (!e)
-		e = output_write_json(&t->err, fd);
+		e = jsonx_fd_field(fd, "stderr", run_json_each, &t->err);
 	if (!e)
 		e = run_fdprintf(fd, ",\"pu\":%d,\"cpu\":%d", t->pu, cpu);
 	/* resource figures from the task's cgroup, null without one */
@@ -130,9 +154,9 @@ int run_write_json(int fd, const struct queue_task *t,
 			m += 8, l -= 8;
 		if (l && m[l - 1] == '\n')
 			l--;
-		e = output_full_write(fd, ",\"error\":", 9);
+		e = output_full_write(fd, ",", 1);
 		if (!e)
-			e = output_json_string(fd, m, l);
+			e = jsonx_fd_field_mem(fd, "error", m, l);
 	}
 	if (!e)
 		e = output_full_write(fd, "}\n", 2);
