@@ -165,10 +165,13 @@ int joblog_open(struct joblog **out, const char *path, int append,
 				    (append ? O_RDWR | O_APPEND : O_WRONLY),
 			      0600);
 		if (jl->fd < 0) {
+			/* a symlink gives ELOOP, or EACCES in a sticky dir */
 			r = -errno;
 			errmsg_set(err, errlen, "cannot open joblog %s: %s",
-				   path, r == -ELOOP ? "it is a symlink"
-						     : strerror(-r));
+				   path, r == -ELOOP ||
+				   (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+				   ? "it is a symlink (not followed)"
+				   : strerror(-r));
 			goto fail;
 		}
 		jl->own_fd = 1;
