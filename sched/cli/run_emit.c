@@ -493,7 +493,7 @@ out:
 	t->lb_start[which] = upto > 0 && b->mem[upto - 1] == '\n';
 	memmove(b->mem, b->mem + upto, b->len - upto);
 	b->len -= upto;
-	b->total = b->len;
+	b->total = b->len + b->lost; /* lost bytes stay counted */
 	if (e < 0)
 		run_output_failed(r, e);
 }
