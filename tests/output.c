@@ -1,6 +1,7 @@
 /* Unit tests for sched/output: capture buffers that spill to a temp file,
  * writing them out whole and --tag'ged, and the JSON string writer
  * (escapes, UTF-8 kept, invalid bytes as \u00XX, also across chunks). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,43 @@ static void test_json(void)
 }
 
 /* Run every group of checks; the exit status counts failures. */
+/* No spill file (TMPDIR missing): what does not fit is counted as lost,
+ * what is kept is a whole prefix, and a reset starts afresh. */
+static void test_lost(void)
+{
+	struct output_buf b = OUTPUT_BUF_INIT;
+	char chunk[1000];
+	size_t len;
+	int fd = tmpfd(), r = 0, first = -1;
+
+	setenv("TMPDIR", "/nonexistent/nicely-output-test", 1);
+	for (int i = 0; i < 100; i++) {
+		memset(chunk, 'a' + i % 26, sizeof chunk);
+		int e = output_append(&b, chunk, sizeof chunk);
+		if (e < 0 && first < 0)
+			first = i, r = e;
+	}
+	is_int(r, -ENOENT, "append says the bytes were lost, and why");
+	is_int(b.lost_err, ENOENT, "the first error is kept");
+	is_int(b.total, 100000, "every byte received is counted");
+	is_int(output_kept(&b), (long long)first * 1000, "kept: the chunks before the first loss");
+	is_int(b.lost + output_kept(&b), 100000, "lost + kept = received");
+	output_write(&b, fd, NULL);
+	char *s = slurp(fd, &len);
+	is_int(len, output_kept(&b), "written: exactly what was kept");
+	ok(len > 0 && s[0] == 'a' && s[len - 1] == 'a' + (first - 1) % 26,
+	   "a whole prefix, no hole");
+	free(s);
+	close(fd);
+	output_reset(&b);
+	ok(b.lost == 0 && b.lost_err == 0 && b.total == 0, "reset clears the loss");
+	unsetenv("TMPDIR");
+}
+
 int main(void)
 {
 	test_spill();
+	test_lost();
 	test_tag();
 	test_json();
 	return tap_done();

@@ -24,6 +24,7 @@
 #include "sched/cli/output.h"
 #include "sched/cli/progress.h"
 #include "sched/cli/run.h"
+#include "sched/cli/run_emit.h"
 #include "sched/rundir.h"
 #include "sched/cli/template.h"
 
@@ -57,12 +58,12 @@ static const char cli_run_help[] =
 "      --resume-failed   with --joblog: skip tasks that succeeded\n"
 "      --retries N       run a failing task up to N times in all\n"
 "      --timeout SECONDS kill a task's whole tree after SECONDS (TERM, 1 s,\n"
-"                        KILL); it counts as failed\n"
+"                        KILL; at least 0.001); it counts as failed\n"
 "      --halt WHEN,WHAT=N  WHEN: now (kill running tasks) or soon (let them\n"
 "                        finish); WHAT: fail, success or done; N a count or\n"
 "                        a percentage (fail=10%%); also 'never'\n"
 "      --bar             progress bar with ETA on stderr (a terminal)\n"
-"      --results DIR     write DIR/<seq>/stdout, stderr and exitval\n"
+"      --results DIR     write DIR/<seq>/stdout, stderr and exitval (0600)\n"
 "      --dry-run         print the commands, run nothing\n"
 "      --json            one JSON object per finished task instead of output\n"
 "  -a, --arg-file FILE   read values from FILE (may be repeated)\n"
@@ -290,6 +291,11 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 				return cli_run_usage("--timeout: '%s' is not a "
 						     "number of seconds > 0",
 						     optarg);
+			/* a timeout that would round to none is refused */
+			if (s < 0.001)
+				return cli_run_usage("--timeout: '%s' is below "
+						     "the smallest timeout, "
+						     "0.001 s", optarg);
 			a->ro.timeout_ns = (uint64_t)(s * 1e9);
 			break;
 		}
@@ -512,26 +518,6 @@ static int cli_run_may_block(const struct input_source *src)
 	return stat(src->path, &st) < 0 || !S_ISREG(st.st_mode);
 }
 
-/* Make DIR and its parents (mkdir -p). */
-static int cli_run_mkdirs(const char *dir)
-{
-	char p[4096];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof p)
-		return -ENAMETOOLONG;
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i <= n; i++)
-		if (p[i] == '/' || p[i] == 0) {
-			char ch = p[i];
-			p[i] = 0;
-			if (mkdir(p, 0777) < 0 && errno != EEXIST)
-				return -errno;
-			p[i] = ch;
-		}
-	return 0;
-}
-
 /* `nicely run`. */
 int cli_run(int argc, char **argv)
 {
@@ -604,11 +590,16 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: sampler: %s\n", err);
 		goto out;
 	}
-	if (a.ro.results_dir && (e = cli_run_mkdirs(a.ro.results_dir)) < 0) {
-		fprintf(stderr, "nicely run: --results: cannot create %s: %s\n",
-			a.ro.results_dir, strerror(-e));
+	/* a results directory we may not or cannot write in is a usage
+	 * error: nothing starts */
+	if (a.ro.results_dir &&
+	    (e = run_results_dir_open(a.ro.results_dir, 1, err,
+				      sizeof err)) < 0) {
+		fprintf(stderr, "nicely run: --results: %s\n", err);
 		goto out;
 	}
+	if (a.ro.results_dir)
+		close(e);
 	if (a.joblog_path &&
 	    joblog_open(&c.jl, a.joblog_path, a.resume || a.resume_failed, err,
 			sizeof err) < 0) {

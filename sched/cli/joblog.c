@@ -156,17 +156,45 @@ int joblog_open(struct joblog **out, const char *path, int append,
 	if (!strcmp(path, "-")) {
 		jl->fd = STDOUT_FILENO;
 	} else {
-		/* read-write on append: a partial last line is looked for */
-		jl->fd = open(path, O_CREAT | O_CLOEXEC |
-				    (append ? O_RDWR | O_APPEND :
-					      O_WRONLY | O_TRUNC), 0644);
+		/* read-write on append: a partial last line is looked for.
+		 * Never through a symlink (one planted in /tmp would make
+		 * us overwrite the file it names), new files 0600; the
+		 * file is truncated only once it is known to be ours. */
+		struct stat st;
+		jl->fd = open(path, O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+				    (append ? O_RDWR | O_APPEND : O_WRONLY),
+			      0600);
 		if (jl->fd < 0) {
+			/* a symlink gives ELOOP, or EACCES in a sticky dir */
 			r = -errno;
 			errmsg_set(err, errlen, "cannot open joblog %s: %s",
-				   path, strerror(-r));
+				   path, r == -ELOOP ||
+				   (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+				   ? "it is a symlink (not followed)"
+				   : strerror(-r));
 			goto fail;
 		}
 		jl->own_fd = 1;
+		if (fstat(jl->fd, &st) < 0) {
+			r = -errno;
+			errmsg_set(err, errlen, "joblog %s: %s", path,
+				   strerror(-r));
+			goto fail;
+		}
+		if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+			r = -EPERM;
+			errmsg_set(err, errlen, "joblog %s is owned by another "
+				   "user (uid %u); not writing to it", path,
+				   (unsigned)st.st_uid);
+			goto fail;
+		}
+		if (!append && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    ftruncate(jl->fd, 0) < 0) {
+			r = -errno;
+			errmsg_set(err, errlen, "joblog %s: %s", path,
+				   strerror(-r));
+			goto fail;
+		}
 		if (append) {
 			kept = joblog_cut_partial(jl->fd);
 			if (kept < 0) {

@@ -36,15 +36,22 @@ int output_full_write(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Open an unlinked temporary file in $TMPDIR (or /tmp). */
-static int output_tmpfile(void)
+/* Where spill files go: $TMPDIR, or /tmp. */
+const char *output_tmpdir(void)
 {
 	const char *dir = getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+/* Open an unlinked temporary file in $TMPDIR (or /tmp), 0600: O_TMPFILE
+ * has no name to plant a symlink on; mkostemp creates with O_EXCL. */
+static int output_tmpfile(void)
+{
+	const char *dir = output_tmpdir();
 	char path[4096];
 	int fd;
 
-	if (!dir || !*dir)
-		dir = "/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
@@ -56,32 +63,66 @@ static int output_tmpfile(void)
 	return fd;
 }
 
-/* Move what is in memory to a new spill file. */
+/* Write bytes to the spill file, counting in flen what reached it (a
+ * full disk takes part of a write, then fails). */
+static int output_file_write(struct output_buf *b, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(b->fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+		b->flen += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Move what is in memory to a new spill file. On failure the memory stays
+ * as it was (nothing of it is lost) and no file is kept. */
 static int output_spill(struct output_buf *b)
 {
 	int fd = output_tmpfile(), r;
 
 	if (fd < 0)
 		return fd;
-	r = output_full_write(fd, b->mem, b->len);
+	b->fd = fd;
+	b->flen = 0;
+	r = output_file_write(b, b->mem, b->len);
 	if (r < 0) {
 		close(fd);
+		b->fd = -1;
+		b->flen = 0;
 		return r;
 	}
 	output_in_mem -= b->cap;
 	free(b->mem);
 	b->mem = NULL;
 	b->len = b->cap = 0;
-	b->fd = fd;
 	return 0;
 }
 
-/* Append bytes, spilling when the buffer or the budget is full. */
+/* n bytes could not be kept (error r): count them; the first error stays. */
+static int output_lose(struct output_buf *b, size_t n, int r)
+{
+	b->lost += n;
+	if (!b->lost_err)
+		b->lost_err = -r;
+	return r;
+}
+
+/* Append bytes, spilling when the buffer or the budget is full. After a
+ * loss nothing more is kept, so what is kept is a whole prefix. */
 int output_append(struct output_buf *b, const char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
 	b->total += n;
+	if (b->lost_err)
+		return output_lose(b, n, -b->lost_err);
 	if (b->fd < 0 && b->len + n > b->cap) {
 		size_t want = b->cap ? b->cap * 2 : 64;
 		while (want < b->len + n)
@@ -90,21 +131,32 @@ int output_append(struct output_buf *b, const char *p, size_t n)
 		    output_in_mem - b->cap + want > output_budget) {
 			int r = output_spill(b);
 			if (r < 0)
-				return r;
+				return output_lose(b, n, r);
 		} else {
 			char *m = realloc(b->mem, want);
 			if (!m)
-				return -ENOMEM;
+				return output_lose(b, n, -ENOMEM);
 			output_in_mem += want - b->cap;
 			b->mem = m;
 			b->cap = want;
 		}
 	}
-	if (b->fd >= 0)
-		return output_full_write(b->fd, p, n);
+	if (b->fd >= 0) {
+		uint64_t before = b->flen;
+		int r = output_file_write(b, p, n);
+		if (r < 0)
+			return output_lose(b, n - (size_t)(b->flen - before), r);
+		return 0;
+	}
 	memcpy(b->mem + b->len, p, n);
 	b->len += n;
 	return 0;
+}
+
+/* Bytes kept of those received. */
+uint64_t output_kept(const struct output_buf *b)
+{
+	return b->total - b->lost;
 }
 
 /* Free the buffer's memory and spill file. */
@@ -117,7 +169,8 @@ void output_reset(struct output_buf *b)
 	b->mem = NULL;
 	b->len = b->cap = 0;
 	b->fd = -1;
-	b->total = 0;
+	b->total = b->flen = b->lost = 0;
+	b->lost_err = 0;
 }
 
 /* Call fn on the buffer's bytes chunk by chunk (memory or spill file). */
@@ -129,7 +182,7 @@ int output_each(const struct output_buf *b,
 
 	if (b->fd < 0)
 		return b->len ? fn(ctx, b->mem, b->len) : 0;
-	while ((uint64_t)off < b->total) {
+	while ((uint64_t)off < b->flen) {
 		ssize_t r = pread(b->fd, chunk, sizeof chunk, off);
 		if (r < 0) {
 			if (errno == EINTR)

@@ -16,15 +16,25 @@ struct output_buf {
 	size_t len, cap;
 	int fd;		/* spill file holding everything, -1 when none */
 	uint64_t total;	/* bytes received */
+	uint64_t flen;	/* bytes in the spill file */
+	uint64_t lost;	/* bytes received but not kept (total - kept) */
+	int lost_err;	/* errno of the first loss, 0 when none */
 };
 
-#define OUTPUT_BUF_INIT { NULL, 0, 0, -1, 0 }
+#define OUTPUT_BUF_INIT { NULL, 0, 0, -1, 0, 0, 0, 0 }
 
+/* The directory spill files go to ($TMPDIR, else /tmp), for messages. */
+const char *output_tmpdir(void);
 /* Batch-wide budget of bytes held in memory by all buffers together; past
  * it new data spills at once. Default 32 MiB. */
 void output_set_budget(size_t bytes);
-/* Append n bytes. Returns 0 or -errno (spill file could not be written). */
+/* Append n bytes. Returns 0, or -errno when bytes were lost: the spill
+ * file could not be made or written (full or missing $TMPDIR). From the
+ * first loss on the buffer keeps what it had (a whole prefix, never a hole)
+ * and only counts what follows in lost; output_reset starts afresh. */
 int output_append(struct output_buf *b, const char *p, size_t n);
+/* Bytes kept: what output_write copies out (total - lost). */
+uint64_t output_kept(const struct output_buf *b);
 /* Drop the contents and free everything; the buffer is reusable after. */
 void output_reset(struct output_buf *b);
 

@@ -67,6 +67,8 @@ struct queue_task {
 	double start_real;	/* epoch seconds, for the joblog */
 	char lb_start[2];	/* --line-buffer: stdout/stderr at line start */
 	int res_fd[2];		/* --results: stdout/stderr files, -1 */
+	int res_failed;		/* --results files could not be written */
+	int lost;		/* output or --results not kept whole */
 
 	/* result */
 	struct sched_cgroup_task *cg; /* its cgroups while running, or NULL */

@@ -119,6 +119,7 @@ int run_write_json(int fd, const struct queue_task *t,
 				 t->cancelled ? "cancelled"
 				 : t->ctl_killed ? "killed"
 				 : t->timed_out ? "timeout"
+				 : t->lost ? "lost"
 				 : t->failed ? "failed" : "ok");
 	if (!e)
 		e = run_fdprintf(fd,
@@ -220,54 +221,249 @@ void run_flush(struct run *r, int final)
 	}
 }
 
+/* Add a line to the task's message (errmsg), keeping what is there. */
+static void run_errmsg_add(struct queue_task *t, const char *m)
+{
+	size_t old = t->errmsg ? strlen(t->errmsg) : 0, l = strlen(m);
+	char *s = realloc(t->errmsg, old + l + 1);
+
+	if (!s)
+		return;
+	memcpy(s + old, m, l + 1);
+	t->errmsg = s;
+}
+
+/* The task did not keep all it made: a failure (exit value -1 when its
+ * command exited 0, as for a timeout, so --resume-failed reruns it). */
+void run_task_mark_lost(struct queue_task *t)
+{
+	t->lost = 1;
+	t->failed = 1;
+	if (t->exitval == 0 && t->signal == 0)
+		t->exitval = -1;
+}
+
+/* At a task's end: output that could not be kept whole (spill file not
+ * made or full) or --results not written make it fail, and the message
+ * says what was lost and why. */
+void run_task_losses(struct queue_task *t)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct output_buf *b = i ? &t->err : &t->out;
+		char m[1024];
+
+		if (!b->lost)
+			continue;
+		snprintf(m, sizeof m, "nicely: task %llu: %s lost: %llu of "
+			 "%llu bytes not kept (kept the first %llu; spill file "
+			 "in %s: %s)\n", (unsigned long long)t->seq,
+			 i ? "stderr" : "stdout", (unsigned long long)b->lost,
+			 (unsigned long long)b->total,
+			 (unsigned long long)output_kept(b), output_tmpdir(),
+			 strerror(b->lost_err));
+		run_errmsg_add(t, m);
+		run_task_mark_lost(t);
+	}
+	if (t->res_failed)
+		run_task_mark_lost(t);
+}
+
+/* An open directory results may go into: owned by us or root (a
+ * directory of another user is theirs to swap under us), and not writable
+ * by others unless sticky (then they cannot rename or remove our entries). */
+static int run_results_dir_check(int fd, const char *path, char *err,
+				 size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot stat %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen, "%s is owned by another user (uid %u); "
+			 "not writing results there", path,
+			 (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "%s is writable by others (mode %04o, no "
+			 "sticky bit); not writing results there", path,
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Open the --results directory, making it and missing parents (0700) when
+ * make is set. A symlink on the way owned by someone else than us or root
+ * is refused (one planted in /tmp would send our files elsewhere); so is
+ * a directory run_results_dir_check refuses. Returns an O_DIRECTORY fd or
+ * -errno with err saying why. */
+int run_results_dir_open(const char *dir, int make, char *err, size_t errlen)
+{
+	char p[4096];
+	size_t n = strlen(dir);
+	struct stat st;
+	int fd;
+
+	if (n == 0 || n >= sizeof p) {
+		snprintf(err, errlen, "'%.64s': %s", dir, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != 0)
+			continue;
+		char ch = p[i];
+		p[i] = 0;
+		if (lstat(p, &st) < 0) {
+			if (errno != ENOENT || !make || mkdir(p, 0700) < 0) {
+				int e = errno;
+				snprintf(err, errlen, "cannot create %s: %s", p,
+					 strerror(e));
+				return -e;
+			}
+		} else if (S_ISLNK(st.st_mode) && st.st_uid != geteuid() &&
+			   st.st_uid != 0) {
+			snprintf(err, errlen, "%s is a symlink owned by another "
+				 "user (uid %u); not following it", p,
+				 (unsigned)st.st_uid);
+			return -EPERM;
+		}
+		p[i] = ch;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open %s: %s", dir, strerror(e));
+		return -e;
+	}
+	int e = run_results_dir_check(fd, dir, err, errlen);
+	if (e == 0 && faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot write in %s: %s", dir,
+			 strerror(-e));
+	}
+	if (e < 0) {
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* --results of a task could not be written: say so; the task fails. */
+__attribute__((format(printf, 2, 3))) static void
+run_results_failed(struct queue_task *t, const char *fmt, ...)
+{
+	char m[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "nicely: task %llu: --results: %s\n",
+		(unsigned long long)t->seq, m);
+	t->res_failed = 1;
+}
+
+/* Open DIR/<seq> (made 0700, or an existing one that passes the checks). */
+static int run_results_seq_dir(struct run *r, struct queue_task *t, int make)
+{
+	char err[1024], name[32], path[4200];
+	int dfd, sfd;
+
+	dfd = run_results_dir_open(r->o->results_dir, 0, err, sizeof err);
+	if (dfd < 0) {
+		run_results_failed(t, "%s", err);
+		return -1;
+	}
+	snprintf(name, sizeof name, "%llu", (unsigned long long)t->seq);
+	snprintf(path, sizeof path, "%s/%s", r->o->results_dir, name);
+	if (make && mkdirat(dfd, name, 0700) < 0 && errno != EEXIST) {
+		run_results_failed(t, "cannot create %s: %s", path,
+				   strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (sfd < 0) {
+		run_results_failed(t, "cannot open %s: %s", path,
+				   errno == ELOOP ? "a symlink" : strerror(errno));
+		return -1;
+	}
+	if (run_results_dir_check(sfd, path, err, sizeof err) < 0) {
+		run_results_failed(t, "%s", err);
+		close(sfd);
+		return -1;
+	}
+	return sfd;
+}
+
+/* Open a file in the task's results directory: never through a symlink,
+ * 0600 when new. */
+static int run_results_file(struct queue_task *t, int sfd, const char *dir,
+			    const char *name)
+{
+	int fd = openat(sfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				   O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		run_results_failed(t, "cannot write %s/%llu/%s: %s", dir,
+				   (unsigned long long)t->seq, name,
+				   errno == ELOOP ? "a symlink" : strerror(errno));
+	return fd;
+}
+
 /* Create DIR/<seq>/ and open its stdout/stderr files for a starting task. */
 void run_results_open(struct run *r, struct queue_task *t)
 {
-	char path[4096];
-	int n;
+	int sfd = run_results_seq_dir(r, t, 1);
 
-	n = snprintf(path, sizeof path, "%s/%llu", r->o->results_dir,
-		     (unsigned long long)t->seq);
-	if (n < 0 || (size_t)n >= sizeof path - 16)
+	if (sfd < 0)
 		return;
-	if (mkdir(path, 0777) < 0 && errno != EEXIST) {
-		fprintf(stderr, "nicely: task %llu: cannot create %s: %s\n",
-			(unsigned long long)t->seq, path, strerror(errno));
-		return;
-	}
-	for (int i = 0; i < 2; i++) {
-		snprintf(path + n, sizeof path - (size_t)n, "/%s",
-			 i ? "stderr" : "stdout");
-		t->res_fd[i] = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-					  O_CLOEXEC, 0666);
-		if (t->res_fd[i] < 0)
-			fprintf(stderr,
-				"nicely: task %llu: cannot write %s: %s\n",
-				(unsigned long long)t->seq, path,
-				strerror(errno));
-	}
+	for (int i = 0; i < 2; i++)
+		t->res_fd[i] = run_results_file(t, sfd, r->o->results_dir,
+						i ? "stderr" : "stdout");
+	close(sfd);
 }
 
-/* Close the --results files and write exitval for a finished task. */
+/* Close the --results files and write exitval for a finished task; a
+ * failure there makes the task fail (exit value -1 when it was 0). */
 void run_results_close(struct run *r, struct queue_task *t, int final)
 {
 	for (int i = 0; i < 2; i++)
 		if (t->res_fd[i] >= 0) {
-			close(t->res_fd[i]);
+			if (close(t->res_fd[i]) < 0 && final)
+				run_results_failed(t, "cannot write %s: %s",
+						   i ? "stderr" : "stdout",
+						   strerror(errno));
 			t->res_fd[i] = -1;
 		}
 	if (!final || !r->o->results_dir)
 		return;
-	char path[4096], val[32];
-	snprintf(path, sizeof path, "%s/%llu/exitval", r->o->results_dir,
-		 (unsigned long long)t->seq);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	char val[32];
+	int sfd = run_results_seq_dir(r, t, 0), fd = -1;
+	if (sfd >= 0) {
+		if (t->res_failed || t->lost)
+			run_task_mark_lost(t);
+		fd = run_results_file(t, sfd, r->o->results_dir, "exitval");
+		close(sfd);
+	}
 	int n = snprintf(val, sizeof val, "%d\n", t->exitval);
-	if (fd < 0 || output_full_write(fd, val, (size_t)n) < 0)
-		fprintf(stderr, "nicely: task %llu: cannot write %s: %s\n",
-			(unsigned long long)t->seq, path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	int we = fd >= 0 ? output_full_write(fd, val, (size_t)n) : 0;
+	if (we < 0)
+		run_results_failed(t, "cannot write %s/%llu/exitval: %s",
+				   r->o->results_dir,
+				   (unsigned long long)t->seq, strerror(-we));
+	if (fd >= 0 && close(fd) < 0)
+		run_results_failed(t, "cannot write %s/%llu/exitval: %s",
+				   r->o->results_dir,
+				   (unsigned long long)t->seq, strerror(errno));
+	if (t->res_failed)
+		run_task_mark_lost(t);
 }
 
 /* --line-buffer: write the complete lines in buf now, keep the rest. */
@@ -321,7 +517,7 @@ out:
 	t->lb_start[which] = upto > 0 && b->mem[upto - 1] == '\n';
 	memmove(b->mem, b->mem + upto, b->len - upto);
 	b->len -= upto;
-	b->total = b->len;
+	b->total = b->len + b->lost; /* lost bytes stay counted */
 	if (e < 0)
 		run_output_failed(r, e);
 }
@@ -345,20 +541,18 @@ void run_on_pipe(struct queue_task *t, int which, struct run *r)
 		run_task_done_maybe(r, t);
 		return;
 	}
-	if (t->res_fd[which] >= 0 &&
-	    output_full_write(t->res_fd[which], buf, (size_t)n) < 0) {
-		fprintf(stderr, "nicely: task %llu: cannot write results: %s\n",
-			(unsigned long long)t->seq, strerror(errno));
+	int e = t->res_fd[which] >= 0 ?
+		output_full_write(t->res_fd[which], buf, (size_t)n) : 0;
+	if (e < 0) {
+		run_results_failed(t, "cannot write %s/%llu/%s: %s",
+				   r->o->results_dir,
+				   (unsigned long long)t->seq,
+				   which ? "stderr" : "stdout", strerror(-e));
 		close(t->res_fd[which]);
 		t->res_fd[which] = -1;
 	}
-	int e = output_append(which ? &t->err : &t->out, buf, (size_t)n);
-	if (e < 0 && !t->errmsg) {
-		char m[256];
-		snprintf(m, sizeof m, "nicely: task %llu: output lost: %s\n",
-			 (unsigned long long)t->seq, strerror(-e));
-		t->errmsg = strdup(m);
-	}
+	/* bytes that cannot be kept are counted; run_task_losses says */
+	(void)output_append(which ? &t->err : &t->out, buf, (size_t)n);
 	if (r->o->line_buffer && !r->o->json)
 		run_line_flush(r, t, which, 0);
 }

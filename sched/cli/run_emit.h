@@ -3,6 +3,8 @@
 #ifndef SCHED_CLI_RUN_EMIT_H
 #define SCHED_CLI_RUN_EMIT_H
 
+#include <stddef.h>
+
 struct agent_topology;
 struct queue_task;
 struct run;
@@ -17,8 +19,19 @@ void run_emit(struct run *r, struct queue_task *t);
 /* Write every finished task at the head of the window, in order; at the
  * end (final) skip tasks that never finished. */
 void run_flush(struct run *r, int final);
-/* --results: open DIR/<seq>/{stdout,stderr} for a starting task; close
- * them, and with final write exitval. */
+/* --results DIR: open it (O_DIRECTORY fd), making it and its parents 0700
+ * when make is set; refuses a symlink on the way owned by another user
+ * (not root), a directory owned by another user or writable by others
+ * without the sticky bit, and one we cannot write in. -errno and err. */
+int run_results_dir_open(const char *dir, int make, char *err, size_t errlen);
+/* The task lost output or --results: mark it failed (exitval -1 if 0). */
+void run_task_mark_lost(struct queue_task *t);
+/* At a task's end, before its result counts: lost output or --results
+ * make it fail, with a message saying what was lost. */
+void run_task_losses(struct queue_task *t);
+/* --results: open DIR/<seq>/{stdout,stderr} for a starting task (new
+ * files 0600, never through a symlink); close them, and with final write
+ * exitval. A failure is said at once and makes the task fail. */
 void run_results_open(struct run *r, struct queue_task *t);
 void run_results_close(struct run *r, struct queue_task *t, int final);
 /* A task's stdout (which 0) or stderr (1) pipe has data or hung up. */

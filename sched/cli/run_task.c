@@ -133,6 +133,30 @@ void run_kill_task(struct run *r, struct queue_task *t, uint64_t now)
 	t->deadline_ns = now + r->grace_ns;
 }
 
+/* Commands longer than this are cut in messages, with their length. */
+#define RUN_MSG_CMD_MAX 256
+
+/* Set the task's message "nicely: task N: WHAT 'COMMAND': WHY" and a
+ * newline; a long command is cut, marked "... (N bytes)". */
+static void run_task_msg(struct queue_task *t, const char *what,
+			 const char *why)
+{
+	const char *cmd = t->cmd ? t->cmd : "";
+	size_t len = strlen(cmd);
+	int show = len > RUN_MSG_CMD_MAX ? RUN_MSG_CMD_MAX : (int)len;
+	char more[64] = "";
+	char *m;
+
+	if (len > RUN_MSG_CMD_MAX)
+		snprintf(more, sizeof more, "... (%zu bytes)", len);
+	if (asprintf(&m, "nicely: task %llu: %s '%.*s'%s: %s\n",
+		     (unsigned long long)t->seq, what, show, cmd, more,
+		     why) < 0)
+		return;
+	free(t->errmsg);
+	t->errmsg = m;
+}
+
 /* Does the result of t meet the --halt condition? */
 static int run_halt_reached(struct run *r)
 {
@@ -226,14 +250,13 @@ void run_task_done_maybe(struct run *r, struct queue_task *t)
 		t->exitval = -1;
 	t->failed = t->exitval != 0 || t->signal != 0;
 	if (t->signal == SIGKILL && t->oom_kills > 0 && !t->errmsg) {
-		char m[512];
-		snprintf(m, sizeof m, "nicely: task %llu: killed by the memory "
-			 "limit (memory_max %llu bytes): %s\n",
-			 (unsigned long long)t->seq,
-			 (unsigned long long)r->o->preset->memory_max,
-			 t->cmd ? t->cmd : "");
-		t->errmsg = strdup(m);
+		char why[128];
+		snprintf(why, sizeof why, "memory_max %llu bytes",
+			 (unsigned long long)r->o->preset->memory_max);
+		run_task_msg(t, "killed by the memory limit", why);
 	}
+	/* output or --results not kept whole: a failure, said how much */
+	run_task_losses(t);
 	/* the next task may take this PU now if the last sample found it
 	 * free, or if the preset always keeps one task running (force_one)
 	 * and this was the last: the next tick would start one anyway */
@@ -267,6 +290,7 @@ void run_task_done_maybe(struct run *r, struct queue_task *t)
 		free(t->cmd);
 		t->errmsg = t->cmd = NULL;
 		t->policy_stop = t->policy_touched = t->timed_out = 0;
+		t->res_failed = t->lost = 0;
 		t->kill_stage = 0;
 		t->deadline_ns = 0;
 		t->lb_start[0] = t->lb_start[1] = 1;
@@ -295,12 +319,7 @@ static int run_pipe(int p[2])
 static void run_start_failed(struct run *r, struct queue_task *t, int e,
 			     const char *detail)
 {
-	char m[1024];
-
-	snprintf(m, sizeof m, "nicely: task %llu: cannot start '%s': %s\n",
-		 (unsigned long long)t->seq, t->cmd ? t->cmd : "",
-		 detail ? detail : strerror(-e));
-	t->errmsg = strdup(m);
+	run_task_msg(t, "cannot start", detail ? detail : strerror(-e));
 	t->exited = 1;
 	t->wstatus = 255 << 8;
 	t->start_ns = t->end_ns = loop_now_ns();
@@ -429,13 +448,8 @@ int run_start(struct run *r, int pu, int nice)
 	 * slot's next tasks (nothing opened per task); the others close */
 	if (t->cg && t->slot > RUN_CG_KEEP_FDS)
 		sched_cgroup_task_forked(t->cg);
-	if (e == 0 && f.stage != SPAWN_STAGE_NONE) {
-		char m[512];
-		snprintf(m, sizeof m, "nicely: task %llu: %s '%s': %s\n",
-			 (unsigned long long)t->seq, spawn_stage_text(f.stage),
-			 t->cmd, strerror(f.err));
-		t->errmsg = strdup(m);
-	}
+	if (e == 0 && f.stage != SPAWN_STAGE_NONE)
+		run_task_msg(t, spawn_stage_text(f.stage), strerror(f.err));
 	free(argv);
 	close(po[1]);
 	close(pe[1]);
