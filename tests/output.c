@@ -1,6 +1,6 @@
-/* Unit tests for sched/output: capture buffers that spill to a temp file,
- * writing them out whole and --tag'ged, and the JSON string writer
- * (escapes, UTF-8 kept, invalid bytes as \u00XX, also across chunks). */
+/* Unit tests for sched/cli/output: capture buffers that spill to a temp
+ * file, writing them out whole and --tag'ged, and what is lost when a spill
+ * file cannot be kept (JSON strings are tests/jsonx.c's). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -89,49 +89,6 @@ static void test_tag(void)
 	output_reset(&b);
 }
 
-/* Write a buffer made of the given chunks as JSON and return the text. */
-static char *json_of(const char *const *chunks, int n, int spill)
-{
-	struct output_buf b = OUTPUT_BUF_INIT;
-	size_t len;
-	int fd = tmpfd();
-
-	if (spill)
-		output_set_budget(0);
-	for (int i = 0; i < n; i++)
-		output_append(&b, chunks[i], strlen(chunks[i]));
-	output_set_budget(32u * 1024 * 1024);
-	output_write_json(&b, fd);
-	output_reset(&b);
-	char *s = slurp(fd, &len);
-	close(fd);
-	return s;
-}
-
-/* JSON escapes, UTF-8 and invalid bytes. */
-static void test_json(void)
-{
-	const char *c1[] = { "a\"b\\c\n\t\x01 é€😀" };
-	char *s = json_of(c1, 1, 0);
-	is_str(s, "\"a\\\"b\\\\c\\n\\t\\u0001 é€😀\"", "escapes, UTF-8 kept");
-	free(s);
-	const char *c2[] = { "x\xff\xc3(y\xe2\x82" };
-	s = json_of(c2, 1, 0);
-	is_str(s, "\"x\\u00ff\\u00c3(y\\u00e2\\u0082\"",
-	       "invalid and truncated UTF-8 as \\u00XX");
-	free(s);
-	/* a 4-byte character split over a spill file's chunk boundary */
-	static char big[65536 + 8];
-	memset(big, 'a', 65535);
-	memcpy(big + 65535, "\xf0\x9f\x98\x80!", 6);
-	const char *c3[] = { big };
-	s = json_of(c3, 1, 1);
-	size_t l = strlen(s);
-	ok(l == 65535 + 2 + 5 && !strcmp(s + l - 6, "😀!\""),
-	   "a character split across chunks stays whole");
-	free(s);
-}
-
 /* Run every group of checks; the exit status counts failures. */
 /* No spill file (TMPDIR missing): what does not fit is counted as lost,
  * what is kept is a whole prefix, and a reset starts afresh. */
@@ -171,6 +128,5 @@ int main(void)
 	test_spill();
 	test_lost();
 	test_tag();
-	test_json();
 	return tap_done();
 }

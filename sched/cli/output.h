@@ -1,8 +1,9 @@
-/* sched/output: one task's captured stdout or stderr. Bytes are kept in
+/* sched/cli/output: one task's captured stdout or stderr. Bytes are kept in
  * memory up to a per-buffer limit (and a batch-wide budget), then spilled to
  * an unlinked temporary file, so a task printing gigabytes costs disk, not
- * RAM. Also the writers that copy a buffer out whole, with a --tag prefix on
- * every line, or as a JSON string. Used by sched/cli/run.c in the loop. */
+ * RAM. Also the writers that copy a buffer out whole or with a --tag prefix
+ * on every line (as JSON: sched/jsonx.c over output_each). Used by
+ * sched/cli/run.c in the loop. */
 #ifndef SCHED_OUTPUT_H
 #define SCHED_OUTPUT_H
 
@@ -45,10 +46,6 @@ int output_write(const struct output_buf *b, int fd, const char *tag);
  * (it may be walked again); 0, fn's first negative return, or -errno. */
 int output_each(const struct output_buf *b,
 		int (*fn)(void *ctx, const char *p, size_t n), void *ctx);
-/* Write `bytes` as a JSON string (quotes included) to fd; bytes that are
- * not valid UTF-8 are written as \u00XX (their Latin-1 reading). */
-int output_write_json(const struct output_buf *b, int fd);
-int output_json_string(int fd, const char *s, size_t n);
 
 /* Write all of p to fd, retrying on EINTR and short writes. 0 or -errno. */
 int output_full_write(int fd, const char *p, size_t n);
