@@ -389,6 +389,7 @@ static void nproc_child(int fd)
 	int good = 1;
 	struct timespec t0, t1;
 
+	alarm(50);	/* (alarms are not inherited) */
 	if (setgroups(0, NULL) || setresgid(54321, 54321, 54321) ||
 	    setresuid(54321, 54321, 54321) || setrlimit(RLIMIT_NPROC, &rl)) {
 		put(fd, 0, "become uid 54321 with RLIMIT_NPROC 2");
