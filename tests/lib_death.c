@@ -46,8 +46,8 @@ static void close_all(unsigned from)
 }
 
 /* A task of about 3 ms (long enough that no task is handed out ahead of
- * time), which closes every fd when its int argument is 5 and dies of
- * SIGSEGV when it is 105. Returns the argument. */
+ * time), which closes every fd when its int argument is 5, dies of
+ * SIGSEGV when it is 105 and hangs for 20 s at 206. Returns the argument. */
 static int t_elem(const void *arg, size_t len, nicely_out *out, void *st)
 {
 	int v = 0;
@@ -58,6 +58,8 @@ static int t_elem(const void *arg, size_t len, nicely_out *out, void *st)
 	lib_sleep_ms(3);
 	if (v == 5)
 		close_all(0);
+	if (v == 206)
+		lib_sleep_ms(20000);
 	if (v == 105) {
 		signal(SIGSEGV, SIG_DFL);
 		raise(SIGSEGV);
@@ -197,6 +199,34 @@ static void test_map_chunks(void)
 		if (i != 4 && i != 5)
 			good &= res_is(p, first + i, NICELY_OK, NULL);
 	ok(good, "crash map: elements 6 and 7 (never begun) ran again, OK");
+	nicely_pool_free(p);
+}
+
+/* A timeout inside a chunk: the elements that ran before it lose their
+ * results (FAILED, saying so), the one after it runs again. */
+static void test_timeout_chunk(void)
+{
+	nicely_options o;
+	nicely_pool *p;
+	int v[8], good = 1;
+	int64_t first;
+
+	for (int i = 0; i < 8; i++)
+		v[i] = 200 + i;
+	lib_opts(&o, 1);
+	o.timeout_ms = 400;
+	p = mkpool(1, &o);
+	ok(nicely_map(p, t_elem, v, sizeof v[0], 8, 4, &first) == 0 &&
+		   nicely_wait_all(p) == 0,
+	   "map of 8, chunks of 4, element 6 times out: wait_all returns");
+	good &= res_is(p, first + 4, NICELY_FAILED, "timed out after running");
+	good &= res_is(p, first + 5, NICELY_FAILED, "timed out after running");
+	good &= res_is(p, first + 6, NICELY_TIMEOUT, NULL);
+	for (int i = 0; i < 8; i++)
+		if (i < 4 || i == 7)
+			good &= res_is(p, first + i, NICELY_OK, NULL);
+	ok(good, "timeout in a chunk: 4 and 5 lost with the reason, 6 TIMEOUT, "
+	   "7 ran again");
 	nicely_pool_free(p);
 }
 
@@ -492,6 +522,7 @@ static const struct {
 } tests[] = {
 	{ "run_closefds", test_run_closefds },
 	{ "map_chunks", test_map_chunks },
+	{ "timeout_chunk", test_timeout_chunk },
 	{ "map_into", test_map_into },
 	{ "init_crash", test_init_crash },
 	{ "die_at_start", test_die_at_start },

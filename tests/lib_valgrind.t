@@ -15,7 +15,7 @@ esac
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind missing"; exit 0; }
 progs="lib_control lib_mapchunks lib_mapinto lib_arena lib_death"
 # arguments of a program, where it takes some
-args_lib_death="run_closefds map_chunks map_into init_crash die_at_start free_in_callback"
+args_lib_death="run_closefds map_chunks timeout_chunk map_into init_crash die_at_start free_in_callback"
 for p in $progs; do
 	[ -x "$build/tests/$p.t" ] || { echo "1..0 # SKIP $build/tests/$p.t not built"; exit 0; }
 done

@@ -185,7 +185,8 @@ static void pool_describe(int st, char *buf, size_t len)
 			 WEXITSTATUS(st));
 }
 
-/* How a worker that was not asked to leave ended, as "its worker ...". */
+/* How a worker that was not asked to leave (or was killed for a timeout)
+ * ended, as "its worker ...". */
 static void pool_end(const struct pool_worker *w, char *buf, size_t len)
 {
 	int st = w->wstatus;
@@ -193,6 +194,9 @@ static void pool_end(const struct pool_worker *w, char *buf, size_t len)
 	if (w->garbled)
 		snprintf(buf, len, "sent data the pool could not read and was "
 				   "killed");
+	else if (w->kill_reason == NICELY_TIMEOUT)
+		snprintf(buf, len, "was killed when task %lld timed out",
+			 (long long)w->kill_task);
 	else if (w->exited != 1)
 		snprintf(buf, len, "was lost with the fork server");
 	else if (WIFSIGNALED(st))
@@ -285,7 +289,9 @@ void pool_worker_done(nicely_pool *p, int slot)
 	int st = w->wstatus, first_open = 1, nfail = 0;
 	/* it ended on its own (or broke its channel), not asked to */
 	int died = (w->exited == 1 && !w->kill_reason) || w->garbled;
-	int lost = died || w->exited == 2;	/* began tasks lose results */
+	/* tasks that began lose their results (a timeout's kill too; a
+	 * kill_all cancels them, a gate STOP runs them again) */
+	int lost = died || w->exited == 2 || w->kill_reason == NICELY_TIMEOUT;
 	int early = died && !w->garbled && last == WORKER_IDLE &&
 		    (w->initfail || st || w->inflight);
 	int64_t nbegun = lost ? pool_begun(w, last) : 0, pos = 0;
@@ -391,13 +397,14 @@ void pool_worker_done(nicely_pool *p, int slot)
 					 ? "while running the task"
 					 : "after running the task, before its "
 					   "result reached the pool");
-				int sig = w->exited == 1 && !w->garbled &&
-					  WIFSIGNALED(st);
+				int sig = died && !w->garbled &&
+					  w->exited == 1 && WIFSIGNALED(st);
 
 				pool_task_finish(
 					p, t, sig ? NICELY_SIGNALED : NICELY_FAILED,
 					sig ? WTERMSIG(st)
-					    : w->exited == 1 && !w->garbled
+					    : died && !w->garbled &&
+							      w->exited == 1
 						      ? WEXITSTATUS(st)
 						      : 0,
 					why);
