@@ -70,7 +70,8 @@
  * PR_SET_PDEATHSIG). Different pools may live in different threads. Callbacks
  * run in the owner thread, inside nicely_step() and the calls that step; they
  * must not call back into the same pool except nicely_result_get(),
- * nicely_stats_get() and nicely_strerror() (others return NICELY_EBUSY).
+ * nicely_stats_get() and nicely_strerror() (others return NICELY_EBUSY;
+ * nicely_pool_free is refused with a log line).
  *
  * Errors. Calls return 0 (or a count / an id) on success and a negative
  * NICELY_E* code on failure (see NICELY_ERRNO_MAP); nicely_strerror() names
@@ -78,6 +79,25 @@
  * prints and never exits: its own log lines go to the log callback. A task
  * that fails, crashes or times out is data (a status in its result), never a
  * failed call.
+ *
+ * Workers that die. A worker that ends on its own (a task crashed or
+ * called exit, closed the worker's pipes, or worker_init failed) settles
+ * every task it held: the one it was running is SIGNALED or FAILED (code:
+ * the signal or exit status); tasks it had run whose results had not
+ * reached the pool yet are FAILED (or SIGNALED) with an error saying how
+ * the worker ended ("its worker lost its pipe to the pool (exit status
+ * 126 ...) after running the task, ..."); a task that began is never run
+ * again. Tasks it had not begun go back to the queue, for the next worker.
+ * When 5 workers in a row die before beginning any task (and no result
+ * arrives meanwhile: worker_init crashing, an environment where workers
+ * cannot live), an error line is logged and every queued task fails
+ * ("not run: 5 workers in a row died before beginning a task; the last:
+ * ..."); tasks queued later get 5 tries of their own. When a worker
+ * cannot be forked (EAGAIN under RLIMIT_NPROC, ...), the pool logs a
+ * warning and tries again after 100 ms, doubling up to 1.6 s; after 8
+ * failures in a row (about 8 s) with no worker of the pool alive, the
+ * queued tasks fail ("not run: cannot fork a worker: ..."). The pool
+ * stays usable in every case.
  *
  * Ownership. The pool owns every result, its bytes and its error text; the
  * pointers stay valid until nicely_result_drop() of that task,
@@ -137,8 +157,11 @@ NICELY_EXTERN const char *nicely_version(void);
 /* What became of a task. QUEUED and RUNNING only while it is not finished. */
 typedef enum nicely_status {
 	NICELY_OK = 0,	   /* the function returned 0 */
-	NICELY_FAILED,	   /* it returned non-zero (code), or called exit(code) */
-	NICELY_SIGNALED,   /* the worker died of signal `code` during the task */
+	NICELY_FAILED,	   /* it returned non-zero (code), or called exit(code),
+			    * or could not run or report (see "Workers that
+			    * die"; code: the worker's exit status or 0) */
+	NICELY_SIGNALED,   /* the worker died of signal `code` during the task
+			    * or before sending its result */
 	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its worker's
 			    * cgroup (or process group) was killed */
 	NICELY_KILLED,	   /* it was running when nicely_kill_all() was called */
@@ -293,7 +316,10 @@ NICELY_EXTERN int nicely_pool_new(nicely_pool **pool,
 				  const nicely_options *opts);
 /* Kill running tasks' workers, let idle ones run worker_exit (up to
  * exit_grace_ms), reap everything including the fork server, free all
- * results. Nothing is left running afterwards. NULL is a no-op. */
+ * results. Nothing is left running afterwards. NULL is a no-op. From a
+ * callback it is refused (the call that ran the callback still uses the
+ * pool): nothing is freed and an error line goes to the log callback;
+ * free the pool after that call returns. */
 NICELY_EXTERN void nicely_pool_free(nicely_pool *pool);
 
 /* Queue fn(arg, len). The argument is copied now. Returns the task id
@@ -311,10 +337,10 @@ NICELY_EXTERN int64_t nicely_run(nicely_pool *pool, nicely_task_fn fn,
  * NICELY_EAGAIN with run_nonblock, else queued as room appears).
  * Returns 0 or a negative error (then no task of this call was queued, or,
  * for a blocking map interrupted by an error, only those before it).
- * A worker that crashes inside a chunk: the element it was running gets
- * its status (SIGNALED, ...); the chunk's elements whose results it had
- * not sent yet are queued again and run a second time, so map functions
- * should be safe to repeat. */
+ * A worker that dies inside a chunk: the element it was running gets its
+ * status (SIGNALED, ...), the elements it ran before whose results it had
+ * not sent yet fail saying so (see "Workers that die"), and the elements
+ * it never began are queued again; no element runs twice. */
 NICELY_EXTERN int nicely_map(nicely_pool *pool, nicely_task_fn fn,
 			     const void *base, size_t elem_size, size_t n,
 			     size_t chunk, int64_t *first_id);
@@ -323,7 +349,7 @@ NICELY_EXTERN int nicely_map(nicely_pool *pool, nicely_task_fn fn,
  * bytes are copied to out + i*out_size by the parent as results arrive
  * (a chunk of equal small returns is one memcpy), and no per-element
  * result record is kept for elements that succeed cleanly. Arguments,
- * chunk, ids, first_id, back-pressure and the repeat after a worker crash
+ * chunk, ids, first_id, back-pressure and what a worker's death does
  * are as for nicely_map; n = 0 queues nothing.
  * out (n*out_size bytes; may be NULL when out_size is 0) and status (n
  * bytes, or NULL) are the caller's: they must stay valid, and are written

@@ -1,9 +1,11 @@
 #!/bin/bash
-# libnicely under valgrind: run four library test programs (kill_all, reset
+# libnicely under valgrind: run five library test programs (kill_all, reset
 # and pool_free paths; map results of every size, chunks broken by odd
 # elements, reset with unsent tasks; map_into with failures, kill_all and
 # reset in the middle; the map arena's in-place results, fallback and
-# reuse) and require no leak and no error in the parent.
+# reuse; workers that die on their own and pool_free from a callback; its
+# RLIMIT_NPROC case is left out: it changes uid and waits 8 s) and require
+# no leak and no error in the parent.
 # Forked processes are silenced (--child-silent-after-fork): workers leave
 # with _exit and are not the parent's memory.
 build=${NICELY_BUILD:-$(dirname "$0")/../build}
@@ -11,11 +13,13 @@ case "$build" in
 *asan*) echo "1..0 # SKIP valgrind runs on the plain build only"; exit 0 ;;
 esac
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind missing"; exit 0; }
-progs="lib_control lib_mapchunks lib_mapinto lib_arena"
+progs="lib_control lib_mapchunks lib_mapinto lib_arena lib_death"
+# arguments of a program, where it takes some
+args_lib_death="run_closefds map_chunks timeout_chunk map_into init_crash die_at_start free_in_callback"
 for p in $progs; do
 	[ -x "$build/tests/$p.t" ] || { echo "1..0 # SKIP $build/tests/$p.t not built"; exit 0; }
 done
-echo "1..8"
+echo "1..10"
 log=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$log" "$out"' EXIT
@@ -26,7 +30,7 @@ for p in $progs; do
 	# Linux sysfs gives the same topology here.
 	HWLOC_COMPONENTS=-x86 valgrind --suppressions="$(dirname "$0")/lib_valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
-		--child-silent-after-fork=yes --log-file="$log" "$prog" >"$out" 2>&1
+		--child-silent-after-fork=yes --log-file="$log" "$prog" $(eval echo "\$args_$p") >"$out" 2>&1
 	rc=$?
 	n=$((n + 1))
 	if [ $rc -eq 0 ] && ! grep -q '^not ok' "$out"; then

@@ -236,11 +236,13 @@ static void fs_request(struct fs_state *fs, const struct forkserver_msg *m,
 	pid = fork();
 	if (pid == 0)
 		fs_child(fs, m, fds, self);
+	int e = errno;
+
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	if (pid < 0) {
 		r.type = FORKSERVER_SPAWNFAIL;
-		r.val = errno;
+		r.val = e;
 	} else {
 		setpgid(pid, pid);
 		fs->pids[m->slot] = pid;

@@ -299,9 +299,17 @@ static void pool_destroy(nicely_pool *p)
 	free(p);
 }
 
-/* Free a pool. */
+/* Free a pool; refused from a callback (the call that ran the callback
+ * still uses the pool when the callback returns). */
 void nicely_pool_free(nicely_pool *p)
 {
+	if (p && p->in_cb) {
+		pool_log(p, NICELY_LOG_ERROR, -1, 0,
+			 "nicely_pool_free called from a callback: refused "
+			 "(NICELY_EBUSY); free the pool after the call that "
+			 "ran the callback has returned");
+		return;
+	}
 	if (p)
 		pool_destroy(p);
 }

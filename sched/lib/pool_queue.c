@@ -246,8 +246,9 @@ int nicely_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 	return pool_queue_map(p, fn, base, elem_size, n, chunk, first_id, NULL);
 }
 
-/* Cancel everything queued. */
-int pool_queue_cancel(nicely_pool *p)
+/* End everything queued with status st (CANCELLED, or FAILED when no
+ * worker can run them) and the error text why. */
+int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why)
 {
 	int n = 0;
 
@@ -269,6 +270,18 @@ int pool_queue_cancel(nicely_pool *p)
 				 * pool_task_forget) */
 				if (id + k > p->inited)
 					pool_task_init(p, id + k - 1);
+				for (int64_t j = id - in->first;
+				     st != NICELY_CANCELLED &&
+				     j < id - in->first + k; j++) {
+					/* a failure has a text: a record */
+					struct pool_task *t;
+
+					if (in->st[j] != NICELY_QUEUED ||
+					    !(t = pool_into_rec(in, j, -1)))
+						continue;
+					pool_task_finish(p, t, st, 0, why);
+					n++;
+				}
 				n += pool_into_cancel(p, in, id - in->first, k);
 				id += k - 1;
 				continue;
@@ -276,11 +289,17 @@ int pool_queue_cancel(nicely_pool *p)
 			struct pool_task *t = pool_task_get(p, id);
 
 			if (t && t->res.status == NICELY_QUEUED) {
-				pool_task_finish(p, t, NICELY_CANCELLED, 0,
-						 "cancelled by nicely_kill_all");
+				pool_task_finish(p, t, st, 0, why);
 				n++;
 			}
 		}
 	}
 	return n;
+}
+
+/* Cancel everything queued. */
+int pool_queue_cancel(nicely_pool *p)
+{
+	return pool_queue_fail(p, NICELY_CANCELLED,
+			       "cancelled by nicely_kill_all");
 }

@@ -15,6 +15,8 @@ int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 int pool_queue_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 		   size_t elem_size, size_t n, size_t chunk, int64_t *first_id,
 		   struct pool_into *in);
+/* End everything queued with status st and error text why. */
+int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why);
 /* Cancel everything queued. */
 int pool_queue_cancel(nicely_pool *p);
 

@@ -174,6 +174,7 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 
 	if (len < sizeof r)
 		return NICELY_EIO;
+	p->early_deaths = 0;	/* workers get somewhere */
 	memcpy(&r, body, sizeof r);
 	if (!r.count)
 		return 0;
@@ -355,8 +356,10 @@ void pool_recv_results(nicely_pool *p, int slot)
 			continue;
 		/* EOF, a read error or a malformed stream: this channel is
 		 * over; the worker is killed if it still runs. */
-		if (n != 0)
+		if (n != 0) {
+			w->garbled = 1;
 			pool_worker_kill(p, w, 0, -1);
+		}
 		pool_ep(p, EPOLL_CTL_DEL, w->res_fd, 0, EV_RES, slot);
 		pool_close(&w->res_fd);
 		w->eof = 1;

@@ -90,8 +90,10 @@ struct pool_bstart {
  *             channel (pool_worker_kill: KILL to the fork server)-> DYING
  *   any but FREE --exit reported by the fork server and EOF on the
  *             result channel (pool_reap -> pool_worker_done)----> FREE
- * pool_worker_done settles what the worker held: finished, requeued, or
- * given the status its end explains (SIGNALED, FAILED, TIMEOUT, KILLED). */
+ * pool_worker_done settles what the worker held: tasks that began get the
+ * status its end explains (SIGNALED, FAILED, TIMEOUT, KILLED); tasks that
+ * never began go back to the queue front, unless workers keep dying before
+ * they begin anything (then the queue fails, see POOL_EARLY_DEATHS). */
 enum pool_wstate {
 	PW_FREE,	/* unused */
 	PW_LIVE,	/* spawned; takes tasks */
@@ -115,6 +117,8 @@ struct pool_worker {
 				 * NICELY_QUEUED (stopped by the gate) */
 	int64_t kill_task;
 	char *initfail;		/* worker_init's failure, if any */
+	int garbled;		/* killed for a broken result channel */
+	int forkerr;		/* its fork failed with this errno */
 	struct sched_cgroup_task *cg;	/* its cgroup, NULL without */
 	int frozen;		/* paused by freezing cg (not SIGSTOP) */
 };
@@ -172,6 +176,13 @@ struct nicely_pool {
 	int *ans_cpus;
 	int ans_ncpus, ans_used;
 	uint64_t next_tick_ns, backoff_ns;
+	/* workers in a row that died on their own before beginning a task
+	 * (reset by any result); at POOL_EARLY_DEATHS the queue fails */
+	int early_deaths;
+	/* worker forks in a row that failed (reset by one that works) and
+	 * since when; each doubles the backoff, see pool_worker_forkfail */
+	int spawn_fails;
+	uint64_t spawn_fail_ns;
 	const char *last_reason;	/* the gate's last "why not", logged once */
 	uint64_t tfd_armed;	/* deadline the timerfd is set to (0: none) */
 	/* cgroups */

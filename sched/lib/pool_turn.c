@@ -58,17 +58,17 @@ static void pool_read_ctl(nicely_pool *p)
 			struct pool_gate_worker gw[p->nw];
 
 			w->pid = m.pid;
+			p->spawn_fails = 0;
 			pool_gate_workers(p->gate, gw,
 					  pool_dispatch_list(p, gw));
 			if (w->st == PW_DYING)
 				pool_worker_kill(p, w, w->kill_reason,
 						 w->kill_task);
 		} else if (m.type == FORKSERVER_SPAWNFAIL) {
-			pool_log(p, NICELY_LOG_ERROR, -1, 0,
-				 "fork of a worker failed: %s",
-				 strerror(m.val));
-			w->exited = 2;	/* no process: requeue its tasks */
-			p->backoff_ns = worker_now_ns() + 100000000u;
+			/* no process: its tasks go back to the queue, and
+			 * pool_worker_done backs off (pool_worker_forkfail) */
+			w->exited = 2;
+			w->forkerr = m.val ? m.val : EAGAIN;
 		} else if (m.type == FORKSERVER_AUTOGROUP) {
 			if (m.val && m.val != ENOENT)
 				pool_log(p, NICELY_LOG_WARNING, -1, 0,

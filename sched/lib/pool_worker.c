@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,6 +115,7 @@ int pool_worker_spawn(nicely_pool *p, int cpu)
 		fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
+	p->slots[slot].last = WORKER_IDLE;
 	cpu = p->o.no_pin ? -1 : cpu;
 	cg = pool_cg_worker(p, slot, cpu, &rc);
 	if (rc)
@@ -167,6 +169,11 @@ fail:
 	return rc;
 }
 
+/* Workers in a row that may die on their own before beginning any task
+ * (worker_init crashing or failing, a broken environment) before the
+ * queued tasks fail instead of being handed to the next one. */
+#define POOL_EARLY_DEATHS 5
+
 /* Describe a wait status for an error message. */
 static void pool_describe(int st, char *buf, size_t len)
 {
@@ -178,18 +185,140 @@ static void pool_describe(int st, char *buf, size_t len)
 			 WEXITSTATUS(st));
 }
 
+/* How a worker that was not asked to leave (or was killed for a timeout)
+ * ended, as "its worker ...". */
+static void pool_end(const struct pool_worker *w, char *buf, size_t len)
+{
+	int st = w->wstatus;
+
+	if (w->garbled)
+		snprintf(buf, len, "sent data the pool could not read and was "
+				   "killed");
+	else if (w->kill_reason == NICELY_TIMEOUT)
+		snprintf(buf, len, "was killed when task %lld timed out",
+			 (long long)w->kill_task);
+	else if (w->exited != 1)
+		snprintf(buf, len, "was lost with the fork server");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else if (WEXITSTATUS(st) == WORKER_EXIT_PIPE)
+		snprintf(buf, len, "lost its pipe to the pool (exit status %d; "
+				   "did the task close file descriptors it did "
+				   "not open?)", WORKER_EXIT_PIPE);
+	else if (WEXITSTATUS(st) == WORKER_EXIT_NOMEM)
+		snprintf(buf, len, "ran out of memory (exit status %d)",
+			 WORKER_EXIT_NOMEM);
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+}
+
+/* How many of the tasks a worker holds (in the order sent) began: those
+ * up to the last one it began. */
+static int64_t pool_begun(const struct pool_worker *w, int64_t last)
+{
+	int64_t pos = 0;
+
+	if (last < 0)
+		return 0;
+	for (int k = 0; k < w->fl_n; k++) {
+		struct pool_range r = w->fl[(w->fl_head + k) % POOL_FLIGHT];
+
+		if (last >= r.first && last < r.first + r.count)
+			return pos + (last - r.first) + 1;
+		pos += r.count;
+	}
+	return 0;
+}
+
+/* Forks of a worker that may fail in a row (each waiting twice as long
+ * as the one before, from 100 ms up to 1.6 s: about 8 s in all) before
+ * the queued tasks fail, when no worker of the pool is left to run them. */
+#define POOL_SPAWN_TRIES 8
+
+/* A worker's fork failed with errno err (EAGAIN: the per-user process
+ * limit, or the kernel's): back off and try again, bounded. */
+static void pool_worker_forkfail(nicely_pool *p, int slot, int err)
+{
+	uint64_t now = worker_now_ns();
+	struct rlimit rl;
+	char hint[96] = "", why[256];
+	int others = 0;
+
+	if (now < p->backoff_ns)	/* one failure per wait counts */
+		return;
+	if (!p->spawn_fails++)
+		p->spawn_fail_ns = now;
+	int shift = p->spawn_fails - 1 < 4 ? p->spawn_fails - 1 : 4;
+	uint64_t wait_ns = 100000000ull << shift;
+
+	if (err == EAGAIN && !getrlimit(RLIMIT_NPROC, &rl) &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		snprintf(hint, sizeof hint, " (your processes are limited to "
+			 "%llu: RLIMIT_NPROC)", (unsigned long long)rl.rlim_cur);
+	for (int i = 0; i < p->nw; i++)
+		others += i != slot && p->w[i].st != PW_FREE;
+	if (p->spawn_fails < POOL_SPAWN_TRIES || others) {
+		pool_log(p, NICELY_LOG_WARNING, -1, 0,
+			 "cannot fork a worker: %s%s; trying again in %llu ms",
+			 strerror(err), hint,
+			 (unsigned long long)(wait_ns / 1000000u));
+		p->backoff_ns = now + wait_ns;
+		return;
+	}
+	snprintf(why, sizeof why, "not run: cannot fork a worker: %s%s "
+		 "(%d tries over %.1f s)", strerror(err), hint,
+		 p->spawn_fails, (double)(now - p->spawn_fail_ns) / 1e9);
+	pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s; failing the %lld queued "
+		 "tasks", why + 9, (long long)p->queued);
+	p->spawn_fails = 0;
+	pool_queue_fail(p, NICELY_FAILED, why);
+}
+
 /* A worker is gone (exit reported and channel closed): settle its tasks
- * and free the slot. Tasks it never started go back to the queue front. */
+ * and free the slot. Tasks that began and have no result get one saying
+ * how the worker ended (never run twice); tasks it never began go back to
+ * the queue front, unless POOL_EARLY_DEATHS workers in a row died before
+ * beginning anything: then they and the whole queue fail. */
 void pool_worker_done(nicely_pool *p, int slot)
 {
 	struct pool_worker *w = &p->w[slot];
 	int64_t victim = __atomic_load_n(&p->slots[slot].running,
 					 __ATOMIC_ACQUIRE);
-	int st = w->wstatus, first_open = 1;
+	int64_t last = __atomic_load_n(&p->slots[slot].last, __ATOMIC_ACQUIRE);
+	int st = w->wstatus, first_open = 1, nfail = 0;
+	/* it ended on its own (or broke its channel), not asked to */
+	int died = (w->exited == 1 && !w->kill_reason) || w->garbled;
+	/* tasks that began lose their results (a timeout's kill too; a
+	 * kill_all cancels them, a gate STOP runs them again) */
+	int lost = died || w->exited == 2 || w->kill_reason == NICELY_TIMEOUT;
+	int early = died && !w->garbled && last == WORKER_IDLE &&
+		    (w->initfail || st || w->inflight);
+	int64_t nbegun = lost ? pool_begun(w, last) : 0, pos = 0;
 	struct pool_range rq[POOL_FLIGHT + 1];	/* the victim splits one */
-	int nrq = 0;
-	char why[160];
+	int nrq = 0, giveup = 0;
+	char why[512], end[160], gone[720];
 
+	pool_end(w, end, sizeof end);
+	if (early)
+		p->early_deaths++;
+	else if (last != WORKER_IDLE)
+		p->early_deaths = 0;
+	if (early && p->early_deaths >= POOL_EARLY_DEATHS) {
+		giveup = 1;
+		if (w->initfail)
+			snprintf(why, sizeof why, "worker init failed: %s",
+				 w->initfail);
+		else if (victim == WORKER_INIT)
+			snprintf(why, sizeof why, "its worker %s in worker_init",
+				 end);
+		else
+			snprintf(why, sizeof why, "its worker %s before "
+				 "beginning a task", end);
+		snprintf(gone, sizeof gone, "not run: %d workers in a row died "
+			 "before beginning a task; the last: %s",
+			 POOL_EARLY_DEATHS, why);
+	}
 	pool_recv_stderr(p, slot, 1);
 	for (int k = 0; k < w->fl_n; k++) {
 		struct pool_range r = w->fl[(w->fl_head + k) % POOL_FLIGHT];
@@ -198,6 +327,7 @@ void pool_worker_done(nicely_pool *p, int slot)
 			struct pool_task *t = pool_task_get(p, id);
 			struct pool_into *in =
 				p->ninto ? pool_into_of(p, id) : NULL;
+			int begun = pos++ < nbegun;
 
 			if (in && !t && in->st[id - in->first] == NICELY_RUNNING &&
 			    !(t = pool_into_rec(in, id - in->first, slot))) {
@@ -244,7 +374,7 @@ void pool_worker_done(nicely_pool *p, int slot)
 					 w->cg ? "worker's cgroup"
 					       : "process group");
 				pool_task_finish(p, t, NICELY_TIMEOUT, 0, why);
-			} else if (w->exited == 1 && !w->kill_reason &&
+			} else if (died && !w->garbled &&
 				   (id == victim ||
 				    (victim == WORKER_INIT && is_first))) {
 				pool_describe(st, why, sizeof why);
@@ -258,6 +388,30 @@ void pool_worker_done(nicely_pool *p, int slot)
 					WIFSIGNALED(st) ? WTERMSIG(st)
 							: WEXITSTATUS(st),
 					why);
+				nfail++;
+			} else if (begun && lost) {
+				/* it ran (or was running): its result is lost,
+				 * and running it again could do its work twice */
+				snprintf(why, sizeof why, "its worker %s %s",
+					 end, id == victim
+					 ? "while running the task"
+					 : "after running the task, before its "
+					   "result reached the pool");
+				int sig = died && !w->garbled &&
+					  w->exited == 1 && WIFSIGNALED(st);
+
+				pool_task_finish(
+					p, t, sig ? NICELY_SIGNALED : NICELY_FAILED,
+					sig ? WTERMSIG(st)
+					    : died && !w->garbled &&
+							      w->exited == 1
+						      ? WEXITSTATUS(st)
+						      : 0,
+					why);
+				nfail++;
+			} else if (giveup) {
+				pool_task_finish(p, t, NICELY_FAILED, 0, gone);
+				nfail++;
 			} else {
 				t->res.status = NICELY_QUEUED;
 				t->worker = -1;
@@ -281,11 +435,21 @@ void pool_worker_done(nicely_pool *p, int slot)
 		if (pool_queue_push(&p->q, rq[i].first, rq[i].count, 1))
 			pool_log(p, NICELY_LOG_ERROR, -1, 0,
 				 "out of memory requeueing tasks");
-	if (w->exited == 1 && !w->kill_reason && !w->initfail &&
-	    (WIFSIGNALED(st) || WEXITSTATUS(st)))
+	if (died && !w->initfail && (st || w->garbled || nfail))
 		pool_log(p, NICELY_LOG_WARNING, victim >= 0 ? victim : -1,
-			 w->pid, "worker %d died (%s); replaced", (int)w->pid,
-			 WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exit");
+			 w->pid, "worker %d %s; %d of its tasks failed, %d "
+			 "went back to the queue", (int)w->pid, end, nfail,
+			 (int)(w->inflight - nfail));
+	if (giveup) {
+		pool_log(p, NICELY_LOG_ERROR, -1, w->pid,
+			 "%d workers in a row died before beginning a task "
+			 "(the last: %s); failing the %lld queued tasks",
+			 POOL_EARLY_DEATHS, why, (long long)p->queued);
+		pool_queue_fail(p, NICELY_FAILED, gone);
+		p->early_deaths = 0;
+	}
+	if (w->forkerr)
+		pool_worker_forkfail(p, slot, w->forkerr);
 	if (w->pollout)
 		pool_ep(p, EPOLL_CTL_DEL, w->task_fd, 0, EV_TASK, slot);
 	pool_close(&w->task_fd);

@@ -69,10 +69,17 @@ static uint64_t wk_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Give up: the parent is gone or memory ran out. */
+/* Give up: memory ran out. */
 __attribute__((noreturn)) static void wk_die(void)
 {
-	_exit(126);
+	_exit(WORKER_EXIT_NOMEM);
+}
+
+/* Give up: a channel to the parent broke (closed, by the parent or by a
+ * task that closed fds it did not own) or carried garbage. */
+__attribute__((noreturn)) static void wk_lost(void)
+{
+	_exit(WORKER_EXIT_PIPE);
 }
 
 /* Start a WIRE_RES frame whose first entry is task first_id. */
@@ -127,7 +134,7 @@ static void wk_flush(struct wk *w)
 	if (w->out.len > w->out.off &&
 	    wire_write_all(w->res_fd, w->out.p + w->out.off,
 			   w->out.len - w->out.off))
-		wk_die();
+		wk_lost();
 	w->out.len = w->out.off = 0;
 }
 
@@ -368,23 +375,23 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 	char *res = NULL;
 
 	if (len < sizeof t)
-		wk_die();
+		wk_lost();
 	memcpy(&t, body, sizeof t);
 	if (t.flags & WIRE_TASK_ARENA) {
 		if (len != sizeof t ||
 		    !wk_in_arena(w, t.arg_off, t.count, t.elem_size))
-			wk_die();
+			wk_lost();
 		arg = w->cfg->arena + t.arg_off;
 	} else {
 		if (t.count && t.elem_size > (len - sizeof t) / t.count)
-			wk_die();
+			wk_lost();
 		arg = body + sizeof t;
 	}
 	if (t.flags & WIRE_TASK_INPLACE) {
 		if (!(t.flags & WIRE_TASK_ARENA) || !t.res_size ||
 		    t.res_size > WIRE_STREAM_CHUNK / 2 ||
 		    !wk_in_arena(w, t.res_off, t.count, t.res_size))
-			wk_die();
+			wk_lost();
 		res = w->cfg->arena + t.res_off;
 	}
 	if (t.flags & WIRE_TASK_ARENA) {
@@ -421,6 +428,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		if (timed)
 			__atomic_store_n(&slot->start_ns, worker_now_ns(),
 					 __ATOMIC_RELAXED);
+		__atomic_store_n(&slot->last, id, __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->running, id, __ATOMIC_RELEASE);
 		rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
 			w->state);
@@ -505,7 +513,7 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 		int r = wire_next(&w.in, &h, &body);
 
 		if (r < 0 || (r > 0 && h.type != WIRE_TASK))
-			wk_die();
+			wk_lost();
 		if (r > 0) {
 			wk_run_frame(&w, body, h.len);
 			continue;
@@ -515,7 +523,9 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 
 		if (n == 0)
 			wk_finish(&w);
-		if (n < 0)
+		if (n == -ENOMEM)
 			wk_die();
+		if (n < 0)
+			wk_lost();
 	}
 }

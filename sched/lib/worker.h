@@ -12,10 +12,13 @@
 /* One per worker slot, in a MAP_SHARED mapping made before the fork server
  * is forked. The worker writes, the parent reads (after the worker died, or
  * to check a timeout). running: the task id now executing, WORKER_IDLE
- * between tasks, WORKER_INIT during worker_init. */
+ * between tasks, WORKER_INIT during worker_init. last: the last task the
+ * worker began (never reset; WORKER_IDLE before its first), so that after
+ * its death the pool knows which of the tasks it held began. */
 struct worker_slot {
 	int64_t running;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC start of `running` */
+	int64_t last;
 } __attribute__((aligned(64)));	/* a cache line each: every worker writes
 					 * its slot twice a task */
 #define WORKER_IDLE (-1)
@@ -36,9 +39,13 @@ struct worker_cfg {
 	size_t arena_len;
 };
 
+/* Exit codes of a worker that gives up (a task's own exit() keeps its). */
+#define WORKER_EXIT_PIPE 126	/* its channels to the pool broke */
+#define WORKER_EXIT_NOMEM 125	/* out of memory */
+
 /* Run tasks from task_fd, results to res_fd, until EOF or the lifespan is
- * reached; then worker_exit and _exit(0). Exit codes: 0 normal, 126 when
- * the parent's pipe broke or memory ran out. */
+ * reached; then worker_exit and _exit(0). Exit codes: 0 normal, else
+ * WORKER_EXIT_PIPE or WORKER_EXIT_NOMEM. */
 __attribute__((noreturn)) void worker_main(const struct worker_cfg *cfg,
 					   int slot, int task_fd, int res_fd);
 
