@@ -18,11 +18,13 @@
 #include "agent/sampler.h"
 #include "agent/topology.h"
 #include "sched/cli/cli.h"
+#include "sched/cli/run_cgroup.h"
 
 struct top_opts {
 	int once, json;
 	long interval_ms; /* 0: 1000 when refreshing, 200 between --once's samples */
 	const char *topology;
+	char mode[2048];	/* how `nicely run` would run now */
 };
 
 /* Print the help text. */
@@ -250,6 +252,10 @@ static int top_print(const struct top_opts *o, const struct agent_topology *t,
 {
 	if (o->json) {
 		json_t *doc = top_json(t, snap);
+		json_t *mode = json_string(o->mode);
+
+		if (mode)
+			json_object_set_new(doc, "mode", mode);
 		int rc = json_dumpf(doc, stdout, (o->once ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6));
 
 		json_decref(doc);
@@ -261,6 +267,7 @@ static int top_print(const struct top_opts *o, const struct agent_topology *t,
 			fputs("\033[H\033[J", stdout);
 		else if (!o->once)
 			fputc('\n', stdout);
+		fprintf(stdout, "mode: %s\n", o->mode);
 		top_text(stdout, t, snap);
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
@@ -313,6 +320,7 @@ int cli_top(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	if (!o.interval_ms)
 		o.interval_ms = o.once ? 200 : 1000;
+	run_cgroup_mode(o.mode, sizeof o.mode);
 	rc = agent_topology_load(&topo, o.topology, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "nicely top: %s\n", err);
