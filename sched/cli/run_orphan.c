@@ -282,12 +282,17 @@ size_t run_orphan_signal(struct run *r, int sig)
 	return n;
 }
 
-/* Signal pid's whole tree. */
+/* Signal pid's whole tree. The tree is read before anything of it
+ * dies (a child whose parent is gone no longer shows whose it was); the
+ * process group is signalled first and at once, so that a shell does
+ * not see its child stop or die before it does itself. */
 void run_orphan_signal_tree(pid_t pid, int sig)
 {
 	struct proctree pt = { 0 };
+	int e = proctree_read(&pt);
 
-	if (proctree_read(&pt) == 0) {
+	killpg(pid, sig);
+	if (e == 0) {
 		proctree_mark_tree(&pt, pid);
 		proctree_kill_marked(&pt, geteuid(), sig);
 	}

@@ -40,8 +40,8 @@ void run_orphan_task_started(struct run *r, pid_t pid);
 void run_orphan_poll(struct run *r);
 /* Send sig to every orphan and its descendants. Returns how many. */
 size_t run_orphan_signal(struct run *r, int sig);
-/* Send sig to pid, its process group and all its descendants (setsid
- * ones too), those of our user. */
+/* Send sig to pid's process group, then to all its descendants (setsid
+ * ones too) of our user, as they were just before. */
 void run_orphan_signal_tree(pid_t pid, int sig);
 /* Kill (SIGKILL) the processes of ours holding pipe fd fd open. Returns
  * how many. */

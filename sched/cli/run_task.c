@@ -103,11 +103,10 @@ void run_signal_task(struct queue_task *t, int sig)
 		fprintf(stderr, "nicely: task %llu: %s\n",
 			(unsigned long long)t->seq, err);
 	}
-	/* the tree is read before anything of it dies: a child whose
-	 * parent is gone no longer shows whose it was */
-	if (!t->cg)
+	if (t->cg)
+		killpg(t->pid, sig);
+	else
 		run_orphan_signal_tree(t->pid, sig);
-	killpg(t->pid, sig);
 	if (t->cg && sig == SIGKILL &&
 	    sched_cgroup_task_kill(t->cg, err, sizeof err) < 0)
 		fprintf(stderr, "nicely: task %llu: %s\n",
