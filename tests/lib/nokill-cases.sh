@@ -22,10 +22,13 @@ N=("${runas[@]}" env "${nkenv[@]}" NICELY_RUNTIME_DIR="$tmp/rt"
 # stdout, a plain child
 task="(setsid $S 300 >/dev/null 2>&1 &); setsid $S 301 & $S 302; echo done"
 
-# left: how many of this test's sleeps run
-left() { pgrep -u "$who" -f "nkslp$$" | wc -l; }
+# left: how many of this test's sleeps run (zombies waiting for init to
+# reap them are gone already)
+left() { ps -u "$who" -o stat=,args= | awk -v p=$$ '$1 !~ /^Z/ && index($0, "nkslp" p)' | wc -l; }
 # sweep: kill (by PID) whatever a failed case left, so the next starts clean
 sweep() { local p; for p in $(pgrep -u "$who" -f "nkslp$$"); do kill -9 "$p" 2>/dev/null; done; sleep 0.2; }
+# what is left, for a failure's diagnosis
+leftps() { ps -u "$who" -o pid=,ppid=,stat=,args= | awk -v p=$$ 'index($0, "nkslp" p)'; }
 # nicely_pid: the batch's nicely process
 nicely_pid() { pgrep -u "$who" -f "^$tmp/nicely run" | head -1; }
 # wait_until SECONDS COMMAND...: 0 once COMMAND succeeds, 1 at the timeout
@@ -59,7 +62,7 @@ for sig in INT TERM; do
 	wait_until 15 gone
 	dt=$(( $(ms) - t0 ))
 	wait_until 2 none
-	out="left: $(pgrep -a -u "$who" -f "nkslp$$"); err: $(cat "$tmp/err")"
+	out="left: $(leftps); err: $(cat "$tmp/err")"
 	check "SIG$sig: nicely ends within 6 s ($dt ms)" '[ $dt -lt 6000 ]'
 	check "SIG$sig: no process of the tasks is left, double-forked ones included" '[ "$(left)" = 0 ]'
 	check "SIG$sig: the record file is gone" '[ -z "$(ls "$tmp/rt" | grep procs-)" ]'
@@ -74,7 +77,7 @@ t0=$(ms)
 krc=$?
 dt=$(( $(ms) - t0 ))
 wait_until 15 gone
-out="rc $krc; $(cat "$tmp/kout"); left: $(pgrep -a -u "$who" -f "nkslp$$"); err: $(cat "$tmp/err")"
+out="rc $krc; $(cat "$tmp/kout"); left: $(leftps); err: $(cat "$tmp/err")"
 check "nicely kill returns 0 within 6 s ($dt ms)" '[ $krc = 0 ] && [ $dt -lt 6000 ]'
 check "nicely kill: no process of the tasks is left once it returned" '[ "$(left)" = 0 ]'
 check "nicely kill: the batch ended" 'gone'
@@ -113,7 +116,7 @@ rec=$(ls "$tmp/rt" | grep procs-)
 out=$("${N[@]}" run -p nk true ::: 1 2>&1)
 rc=$?
 wait_until 3 none
-out="before $before, record '$rec', rc $rc: $out; left: $(pgrep -a -u "$who" -f "nkslp$$")"
+out="before $before, record '$rec', rc $rc: $out; left: $(leftps)"
 check "SIGKILL: the dead run left its record and processes" '[ -n "$rec" ] && [ "$before" -gt 0 ]'
 check "SIGKILL: the next run kills them all and says so" '[ $rc = 0 ] && none && grep -q "left by batch" <<<"$out"'
 check "SIGKILL: the next run removed the stale record" '[ -z "$(ls "$tmp/rt" | grep procs-)" ]'
@@ -146,5 +149,5 @@ check "a record whose run is alive is kept and its processes live" '[ -e "$rec" 
 rm -f "$rec"
 kill -9 "$p1" 2>/dev/null
 sweep
-out="left: $(pgrep -a -u "$who" -f "nkslp$$")"
+out="left: $(leftps)"
 check "nothing this test started is left" 'none && [ -z "$(pgrep -u "$who" -f "^$tmp/nicely")" ]'
