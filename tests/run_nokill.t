@@ -20,4 +20,6 @@ out=$("${N[@]}" run -p nk true ::: 1 2>&1 >/dev/null)
 check "nicely run says the mode in one line" '[ "$(grep -c "^nicely: no cgroups (" <<<"$out")" = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "subreaper" <<<"$out"'
 out=$("${N[@]}" top --once 2>&1)
 check "nicely top --once shows the same mode line" 'grep -q "^mode: no cgroups (no cgroup file system at $tmp/no-cgroups" <<<"$out"'
+out=$("${N[@]}" top --once --json 2>&1)
+check "nicely top --once --json has the mode" 'grep -q "\"mode\": \"no cgroups (no cgroup file system at $tmp/no-cgroups" <<<"$out"'
 echo "1..$n"
