@@ -2,6 +2,7 @@
  * rundir.h). Called at start by the CLI and libnicely; plain file-system
  * calls, no state. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,4 +69,26 @@ int rundir_get(char *buf, size_t len, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	}
 	return rundir_make(buf, err, errlen);
+}
+
+/* Create a new private file in dir. */
+int rundir_create(const char *dir, const char *name, char *path,
+		  size_t pathlen)
+{
+	int n = snprintf(path, pathlen, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= pathlen)
+		return -ENAMETOOLONG;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					    O_CLOEXEC | O_APPEND, 0600);
+
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST || attempt)
+			return -errno;
+		if (unlink(path) < 0)
+			return -errno;
+	}
+	return -EEXIST;
 }

@@ -14,5 +14,11 @@
  * (-EPERM) rather than used. Returns 0, or -errno with err naming the path
  * and what is wrong. */
 int rundir_get(char *buf, size_t len, char *err, size_t errlen);
+/* Create the file name in dir for writing, new (an old one of that name
+ * is replaced), mode 0600, never through a symlink (O_NOFOLLOW, O_EXCL),
+ * close-on-exec and O_APPEND; its path into path. Returns the fd (the
+ * caller closes it), or -errno. */
+int rundir_create(const char *dir, const char *name, char *path,
+		  size_t pathlen);
 
 #endif

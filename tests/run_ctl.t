@@ -164,10 +164,12 @@ is "$(cat "$T/out" | tr '\n' ' ')" "1 2 " "... with every result"
 no_survivors "pause"
 
 # without cgroups: SIGSTOP/SIGCONT of each task's process group, and kill
-# through the process groups
+# through the process groups (the shell waits for its child: a task whose
+# own process ended is recorded at the batch's end after the grace, even
+# while its child holds the output)
 : >"$PIDS"
 NICELY_CGROUP_ROOT="$T/no-cgroups" "$NICELY" run -p nuclear -j2 \
-	'echo $$ >>"$PIDS"; sh -c "while :; do :; done" & echo $! >>"$PIDS"; wait' \
+	'echo $$ >>"$PIDS"; sh -c "while :; do :; done" & echo $! >>"$PIDS"; wait $!; : {}' \
 	::: 1 2 >"$T/out" 2>"$T/err" </dev/null &
 pid=$!
 killme="$killme $pid"

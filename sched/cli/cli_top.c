@@ -18,12 +18,14 @@
 #include "agent/sampler.h"
 #include "agent/topology.h"
 #include "sched/cli/cli.h"
+#include "sched/cli/run_cgroup.h"
 #include "sched/jsonx.h"
 
 struct top_opts {
 	int once, json;
 	long interval_ms; /* 0: 1000 when refreshing, 200 between --once's samples */
 	const char *topology;
+	char mode[2048];	/* how `nicely run` would run now */
 };
 
 /* Print the help text. */
@@ -34,7 +36,9 @@ static void top_usage(FILE *f)
 		"\n"
 		"Show the machine as nicely sees it: packages, cores, PUs and SMT\n"
 		"siblings, then per PU how busy it is with other people's work,\n"
-		"plus load average, CPU pressure and available memory.\n"
+		"plus load average, CPU pressure and available memory. The first\n"
+		"line (\"mode\" in JSON) says how nicely run would run now: with\n"
+		"cgroups, or without them and why.\n"
 		"\n"
 		"  --once           take two samples (--interval apart, default 200 ms),\n"
 		"                   print once and exit\n"
@@ -252,6 +256,8 @@ static int top_print(const struct top_opts *o, const struct agent_topology *t,
 {
 	if (o->json) {
 		json_t *doc = top_json(t, snap);
+
+		jsonx_sets(doc, "mode", o->mode);
 		int rc = json_dumpf(doc, stdout, (o->once ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6));
 
 		json_decref(doc);
@@ -263,6 +269,7 @@ static int top_print(const struct top_opts *o, const struct agent_topology *t,
 			fputs("\033[H\033[J", stdout);
 		else if (!o->once)
 			fputc('\n', stdout);
+		fprintf(stdout, "mode: %s\n", o->mode);
 		top_text(stdout, t, snap);
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
@@ -315,6 +322,7 @@ int cli_top(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	if (!o.interval_ms)
 		o.interval_ms = o.once ? 200 : 1000;
+	run_cgroup_mode(o.mode, sizeof o.mode);
 	rc = agent_topology_load(&topo, o.topology, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "nicely top: %s\n", err);

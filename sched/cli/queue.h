@@ -64,6 +64,9 @@ struct queue_task {
 	int ctl_killed;		/* killed by `nicely kill` or reset: a result */
 	int cancelled;		/* dropped from the queue by a reset */
 	uint64_t start_ns, end_ns, deadline_ns;
+	/* its process exited and a descendant holds its output: when the
+	 * grace ends, that holder is killed and the pipes closed (0: none) */
+	uint64_t pipe_deadline_ns;
 	double start_real;	/* epoch seconds, for the joblog */
 	char lb_start[2];	/* --line-buffer: stdout/stderr at line start */
 	int res_fd[2];		/* --results: stdout/stderr files, -1 */

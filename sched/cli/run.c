@@ -28,6 +28,7 @@
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
 #include "sched/cli/run_gate.h"
+#include "sched/cli/run_orphan.h"
 #include "sched/cli/run_task.h"
 
 #define RUN_FIRST_TICK_NS 100000000ull /* second sample: first deltas */
@@ -116,11 +117,15 @@ void run_arm_deadlines(struct run *r)
 {
 	uint64_t min = 0;
 
-	for (struct queue_task *t = r->running; t; t = t->next)
+	for (struct queue_task *t = r->running; t; t = t->next) {
 		if (t->deadline_ns && t->kill_stage < 2 &&
 		    !(r->paused && t->kill_stage == 0) &&
 		    (!min || t->deadline_ns < min))
 			min = t->deadline_ns;
+		if (t->pipe_deadline_ns &&
+		    (!min || t->pipe_deadline_ns < min))
+			min = t->pipe_deadline_ns;
+	}
 	if (min != r->armed_ns)
 		loop_timer_at(r->timerfd, min);
 	r->armed_ns = min;
@@ -140,6 +145,8 @@ void run_kill_all(struct run *r)
 		t->halted = 1;
 		run_kill_task(r, t, now);
 	}
+	/* double-forked descendants whose parents are gone are ours now */
+	run_orphan_signal(r, SIGTERM);
 	run_arm_deadlines(r);
 }
 
@@ -199,6 +206,7 @@ static void run_on_tick(struct loop_watch *w, uint32_t ev)
 {
 	(void)ev;
 	loop_timer_ack(w->fd);
+	run_orphan_poll(run_self);
 	if (run_self->paused || run_self->resetting)
 		return; /* nothing starts, moves or resumes meanwhile */
 	run_gate_tick(run_self);
@@ -224,6 +232,17 @@ static void run_on_timer(struct loop_watch *w, uint32_t ev)
 			run_signal_task(t, SIGKILL);
 			t->kill_stage = 2;
 		}
+	}
+	/* exited tasks whose output a descendant still holds: one at a
+	 * time from the head, since ending one changes the list */
+	for (;;) {
+		struct queue_task *t = r->running;
+
+		while (t && !(t->pipe_deadline_ns && t->pipe_deadline_ns <= now))
+			t = t->next;
+		if (!t)
+			break;
+		run_pipes_end(r, t);
 	}
 	run_arm_deadlines(r);
 }
@@ -252,8 +271,12 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 
 	(void)ev;
 	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (si.ssi_signo == SIGCHLD)
-			continue; /* pidfds tell us about exits */
+		if (si.ssi_signo == SIGCHLD) {
+			/* pidfds tell us about tasks' exits; orphans are
+			 * reaped here */
+			run_orphan_poll(r);
+			continue;
+		}
 		if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGCONT) {
 			run_ctl_job_control(r, (int)si.ssi_signo);
 			continue;
@@ -263,6 +286,7 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 				run_signal_task(t, SIGKILL);
 				t->kill_stage = 2;
 			}
+			run_orphan_signal(r, SIGKILL);
 			continue;
 		}
 		r->st.signal = (int)si.ssi_signo;
@@ -285,6 +309,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	r->errlen = errlen;
 	r->sigfd = r->tickfd = r->timerfd = r->devnull = -1;
 	r->autogroup_restore = -1;
+	r->orph.rec_fd = -1;
 	r->loop.epfd = -1;
 	r->st.total = input_total(o->input);
 	r->grace_ns = o->grace_ns ? o->grace_ns : 1000000000ull;
@@ -320,6 +345,7 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 		return e;
 	}
 	run_cgroup_open(r);
+	run_orphan_open(r);
 	run_cgroup_charge(r);
 	gate_lease_open(r->gate);
 	run_gate_notes(r);
@@ -354,6 +380,7 @@ static void run_fini(struct run *r)
 
 	ctl_close(r->ctl);
 	r->ctl = NULL;
+	run_orphan_close(r);
 	feed_stop(r->feed);
 	/* the gate stops charging by the batch cgroup before it goes */
 	gate_free(r->gate);
@@ -395,6 +422,7 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 		run_gate_tick(&r);
 		for (;;) {
 			run_ctl_poll(&r);
+			run_pipes_arm(&r);
 			if (r.st.running == 0 &&
 			    (r.stopping || (r.input_eof && r.q.nready == 0)))
 				break;
@@ -414,6 +442,8 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 		}
 		run_flush(&r, 1);
 	}
+	/* `nicely kill` is answered once nothing of the batch is left */
+	run_orphan_close(&r);
 	run_ctl_end(&r);
 	*st = r.st;
 	if (!r.input_eof && st->total < 0 && !r.stopping)

@@ -120,6 +120,47 @@ void run_cgroup_done(struct run *r, struct queue_task *t)
 	t->cg = NULL;
 }
 
+/* The one line that says how tasks run when the batch got no cgroups
+ * (error e, message err from sched_cgroup_batch_open): why, what tasks
+ * get instead, and how to get cgroups. */
+static void run_cgroup_mode_nocg(int e, const char *err, int memory_max,
+				 char *buf, size_t len)
+{
+	/* the permission message says what tasks get and how to get
+	 * cgroups in sentences of its own: the reason and the hint are
+	 * taken apart, so the line says each once */
+	const char *cut = strstr(err, ". Tasks run without cgroups");
+	const char *hint = strstr(err, "To run them in cgroups");
+	int rlen = cut ? (int)(cut - err) : (int)strlen(err);
+
+	(void)e;
+	snprintf(buf, len, "no cgroups (%.*s): tasks run with nice and CPU "
+		 "pinning only; setsid descendants are tracked, nicely being "
+		 "their subreaper%s%s%s", rlen, err,
+		 memory_max ? "; memory_max is not enforced" : "",
+		 hint ? ". " : "", hint ? hint : "");
+}
+
+/* How a batch would run now, for `nicely top`: a batch group is made
+ * and removed again to find out. */
+void run_cgroup_mode(char *buf, size_t len)
+{
+	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup *cg = NULL;
+	char err[1024];
+	int e;
+
+	co.clean_stale = 0;
+	e = sched_cgroup_batch_open(&cg, &co, err, sizeof err);
+	if (e < 0) {
+		run_cgroup_mode_nocg(e, err, 0, buf, len);
+		return;
+	}
+	sched_cgroup_batch_close(cg, err, sizeof err);
+	snprintf(buf, len, "cgroups: a group per batch and per task (CPU "
+		 "class, cpuset, memory, kill-all)");
+}
+
 /* The batch's cgroups (after removing stale ones of this user's dead
  * batches). Without them, say once what is missing; tasks then run with
  * nice and pinning, and our session's autogroup takes the preset's weight
@@ -138,14 +179,13 @@ void run_cgroup_open(struct run *r)
 	if (e == 0)
 		return;
 	r->cg = NULL;
-	if (e == -EACCES || e == -EPERM || e == -EROFS)
-		fprintf(stderr, "nicely: %s\n", err);
-	else
-		fprintf(stderr, "nicely: no cgroups (%s); tasks run with nice "
-			"and CPU pinning only\n", err);
-	if (p->memory_max)
-		fprintf(stderr, "nicely: memory_max is not enforced without "
-			"cgroups\n");
+	{
+		char line[2048];
+
+		run_cgroup_mode_nocg(e, err, p->memory_max != 0, line,
+				     sizeof line);
+		fprintf(stderr, "nicely: %s\n", line);
+	}
 	if (p->weight != POLICY_WEIGHT_NORMAL) {
 		int old = sched_cgroup_autogroup_nice();
 

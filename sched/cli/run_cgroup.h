@@ -12,6 +12,10 @@ struct sched_cgroup_limits;
 /* Open the batch's cgroups; without them say once what is missing and
  * give the session's autogroup the preset's weight class. */
 void run_cgroup_open(struct run *r);
+/* The mode a batch would run in now, as the one line `nicely run` says
+ * without cgroups ("no cgroups (why): ..."; "cgroups: ..." with them),
+ * for `nicely top`. Makes and removes a batch group to find out. */
+void run_cgroup_mode(char *buf, size_t len);
 /* Charge our CPU time by the batch group (say so when it cannot be). */
 void run_cgroup_charge(struct run *r);
 /* The groups of a task about to start: its slot's kept ones or new ones.

@@ -11,6 +11,7 @@
 #include "sched/loop.h"
 #include "sched/cli/queue.h"
 #include "sched/cli/run.h"
+#include "sched/cli/run_orphan.h"
 
 struct ctl;
 struct ctl_req;
@@ -70,6 +71,7 @@ struct run {
 	struct ctl_req *pend_kill[8]; /* `nicely kill`s waiting for the end */
 	int npend_kill;
 	uint64_t ctl_nkilled;	/* tasks that kill killed */
+	struct run_orphans orph; /* without cgroups: subreaper, record */
 };
 
 /* Report the progress hook. */

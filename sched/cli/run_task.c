@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sched.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -27,6 +28,7 @@
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
 #include "sched/cli/run_gate.h"
+#include "sched/cli/run_orphan.h"
 #include "sched/cli/run_task.h"
 
 /* Slots up to this one keep their cgroups' files open between tasks
@@ -86,7 +88,8 @@ static void run_unlink(struct run *r, struct queue_task *t)
 /* Signal a task's whole process tree (and wake it if stopped). With a
  * cgroup, STOP/CONT freeze and thaw it, TERM reaches every process in it
  * (grandchildren that left the process group too) and KILL is the
- * cgroup's kill-all; without, its process group. */
+ * cgroup's kill-all; without, its process group and every descendant
+ * (setsid ones too, found in /proc). */
 void run_signal_task(struct queue_task *t, int sig)
 {
 	char err[512];
@@ -109,7 +112,10 @@ void run_signal_task(struct queue_task *t, int sig)
 			(unsigned long long)t->seq, err);
 		t->sigstopped = sig == SIGSTOP;
 	}
-	killpg(t->pid, sig);
+	if (t->cg)
+		killpg(t->pid, sig);
+	else
+		run_orphan_signal_tree(t->pid, sig);
 	if (t->cg && sig == SIGKILL &&
 	    sched_cgroup_task_kill(t->cg, err, sizeof err) < 0)
 		fprintf(stderr, "nicely: task %llu: %s\n",
@@ -307,6 +313,74 @@ void run_task_done_maybe(struct run *r, struct queue_task *t)
 	run_arm_deadlines(r);
 }
 
+/* Start the grace of the tasks whose process exited while something it
+ * left holds their output, once waiting longer could be for ever: the
+ * task was killed or timed out, the batch is stopping, or nothing else
+ * runs and nothing is left to start. */
+void run_pipes_arm(struct run *r)
+{
+	int ending = r->stopping ||
+		     (r->input_eof && r->q.nready == 0 && run_live(r) == 0);
+	uint64_t now = 0;
+
+	for (struct queue_task *t = r->running; t; t = t->next) {
+		if (!t->exited || t->open_pipes <= 0 || t->pipe_deadline_ns ||
+		    !(ending || t->kill_stage > 0 || t->timed_out))
+			continue;
+		if (!now)
+			now = loop_now_ns();
+		t->pipe_deadline_ns = now + r->grace_ns;
+	}
+	if (now)
+		run_arm_deadlines(r);
+}
+
+/* The grace of t's pipes ended: kill what holds them (and what is left
+ * of its process group and tree), keep what output already arrived,
+ * close them and record the task. */
+void run_pipes_end(struct run *r, struct queue_task *t)
+{
+	struct loop_watch *w[2] = { &t->w_out, &t->w_err };
+	int fds[2] = { t->w_out.fd, t->w_err.fd };
+	size_t held;
+
+	t->pipe_deadline_ns = 0;
+	held = run_orphan_kill_pipe_holders(fds, 2);
+	run_signal_task(t, SIGKILL);
+	for (int which = 0; which < 2; which++) {
+		int avail = 0, fl;
+
+		if (w[which]->fd < 0)
+			continue;
+		/* what is in the pipe now is read (never waiting), then it
+		 * is closed: no read here reaches EOF, so t stays ours */
+		fl = fcntl(w[which]->fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(w[which]->fd, F_SETFL, fl | O_NONBLOCK);
+		while (w[which]->fd >= 0 &&
+		       ioctl(w[which]->fd, FIONREAD, &avail) == 0 && avail > 0)
+			run_on_pipe(t, which, r);
+		if (w[which]->fd >= 0) {
+			loop_del(&r->loop, w[which]);
+			close(w[which]->fd);
+			w[which]->fd = -1;
+			t->open_pipes--;
+		}
+	}
+	if (!t->errmsg) {
+		char m[512];
+
+		snprintf(m, sizeof m, "nicely: task %llu: ended, but %zu "
+			 "process%s it left held its output %.1f s later; "
+			 "killed, output closed: %s\n",
+			 (unsigned long long)t->seq, held,
+			 held == 1 ? "" : "es", (double)r->grace_ns / 1e9,
+			 t->cmd ? t->cmd : "");
+		t->errmsg = strdup(m);
+	}
+	run_task_done_maybe(r, t);
+}
+
 /* Make a pipe, both ends close-on-exec. The read end stays blocking: it
  * is read once per level-triggered epoll event, so a read never waits. */
 static int run_pipe(int p[2])
@@ -377,6 +451,7 @@ int run_start(struct run *r, int pu, int nice)
 	t->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 	t->start_ns = loop_now_ns();
 	t->deadline_ns = o->timeout_ns ? t->start_ns + o->timeout_ns : 0;
+	t->pipe_deadline_ns = 0;
 	if (o->results_dir)
 		run_results_open(r, t);
 	e = run_pipe(po);
@@ -462,6 +537,7 @@ int run_start(struct run *r, int pu, int nice)
 		return 1;
 	}
 	r->st.started++;
+	run_orphan_task_started(r, t->pid);
 	t->open_pipes = 2;
 	loop_add(&r->loop, &t->w_out, po[0], EPOLLIN, run_on_out);
 	loop_add(&r->loop, &t->w_err, pe[0], EPOLLIN, run_on_err);
