@@ -17,11 +17,10 @@
 set -eu
 kind=${1:-build}
 pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev"
-tests="perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs $tests" ;;
-package) pkgs="$pkgs $tests debhelper devscripts lintian fakeroot dpkg-dev" ;;
+check) pkgs="$pkgs perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd" ;;
+package) pkgs="$pkgs perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd debhelper devscripts lintian fakeroot dpkg-dev" ;;
 bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
 fresh) pkgs="debootstrap" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench, fresh)" >&2; exit 2 ;;
