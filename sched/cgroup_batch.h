@@ -25,10 +25,18 @@ struct sched_cgroup_options {
 	const char *trace_path;	/* NULL: $NICELY_CGROUP_TRACE, unset = none */
 	enum policy_weight weight;	/* CPU weight class of the batch */
 	int clean_stale;	/* 1: remove dead batches of this user at open */
+	/* NULL: make the batch's groups; else the batch group nicely-agent
+	 * made and delegated (sched/cgroup_agent.h), relative to the root's
+	 * hierarchies ("nicely/user-1000/alice-123-1"): adopt it in every
+	 * hierarchy. Its class, memory limit and cpus are the agent's (not
+	 * written); task groups are made under it as usual; close removes
+	 * only the task groups (the agent removes the batch when its owner
+	 * exits); no stale batches are cleaned. */
+	const char *group;
 };
 
 #define SCHED_CGROUP_OPTIONS_INIT                                              \
-	{ NULL, NULL, NULL, NULL, POLICY_WEIGHT_NORMAL, 1 }
+	{ NULL, NULL, NULL, NULL, POLICY_WEIGHT_NORMAL, 1, NULL }
 
 struct sched_cgroup;		/* a batch */
 

@@ -1,0 +1,138 @@
+/* sched/agent_proto: the protocol between nicely-agent (sched/agentd/)
+ * and its clients (sched/agent_client.c: `nicely run`, libnicely's pool,
+ * `nicely status --all / kill --user / top`). The one place that defines
+ * it.
+ *
+ * BUMP AGENT_PROTO_VERSION ON ANY CHANGE to what is sent or understood: a
+ * peer speaking another version is refused with a message naming both
+ * versions, and the client then runs without the agent (never half
+ * understood).
+ *
+ * Transport: a Unix stream socket, AGENT_SOCK_DEFAULT or
+ * $NICELY_AGENT_SOCKET (for the agent and its clients alike), mode 0666 in
+ * a directory of root's (0755). Messages are JSON objects, one per line
+ * ("\n"-terminated, at most AGENT_LINE_MAX bytes). A connection carries
+ * any number of requests; each is answered in order before the next is
+ * read. Every request has "v":AGENT_PROTO_VERSION and "cmd"; every answer
+ * has "v" and "ok", and "error" (one line, what went wrong) when ok is
+ * false. A request of another version is answered
+ * {"v":AGENT_PROTO_VERSION,"ok":false,"error":"..."} naming both versions
+ * and the connection is closed. The peer is who SO_PEERCRED says (uid,
+ * gid, pid at connect); nothing else it sends is trusted: names, sizes and
+ * PIDs are checked, and processes come as pidfds, never as bare PIDs.
+ *
+ * Requests and answers:
+ *
+ * "hello": {} -> {"agent":"VERSION","mode":"v1|v2|hybrid|fake",
+ *     "root":"/sys/fs/cgroup","base":"nicely","uid":PEER_UID,
+ *     "admin":BOOL, "tick_ms":N, "snapshot":"PATH"}
+ *   The first request of a client; "admin" says whether this peer may act
+ *   on every user's batches (root, or a member of a group named in the
+ *   system config's [agent] admins).
+ *
+ * "open": {"preset":"NAME","weight":"idle|low|normal","nice":N,
+ *     "memory_max":BYTES (0: none), "cpus":"LIST" (optional: the PUs the
+ *     batch may use, Linux CPU list), "command":"TEXT" (optional, for the
+ *     admin view, cut to AGENT_TEXT_MAX)}
+ *   with SCM_RIGHTS carrying exactly one pidfd: the process to place (the
+ *   batch's owner: `nicely run` itself, or a pool's fork server). It must
+ *   be alive and belong to the peer's uid (root may place any). The agent
+ *   makes <base>/user-<uid>/<batch> in every hierarchy with the class and
+ *   limits the admin's [limits] allow (a more demanding weight is lowered
+ *   to the cap, said in "note"), delegates it to the peer's user, and
+ *   moves the process into its leaf <batch>/AGENT_OWNER_LEAF.
+ *   -> {"batch":"NAME","group":"<base>/user-<uid>/NAME",
+ *       "weight":"idle|low|normal" (what was set), "note":"..." (optional)}
+ *   One open per connection. The batch lives as long as its owner
+ *   process: when the owner exits the agent kills what is left in the
+ *   batch's groups and removes them, whether or not the connection is
+ *   still open. A connection closing does not end the batch (the client
+ *   reconnects after an agent restart with "adopt").
+ *
+ * "adopt": {"batch":"NAME"} with SCM_RIGHTS carrying the owner's pidfd:
+ *   after an agent restart, take up a batch the agent found again in the
+ *   cgroup tree. -> as "open".
+ *
+ * "lease": {"want":N (PUs the batch could use now: its running tasks plus
+ *     those waiting), "holding":N (PUs it holds now), "done":N,
+ *     "total":N (-1 while unknown), "running":N}
+ *   Only after "open"/"adopt" on the same connection.
+ *   -> {"grant":N (PUs the batch may hold until its next lease),
+ *       "users":N (users with batches that want PUs),
+ *       "killed":BOOL (an admin or the user ended the batch: stop
+ *       starting, the tasks were killed)}
+ *   The agent splits the PUs that others (everything outside its subtree)
+ *   leave idle between users, not batches: each user wanting PUs gets an
+ *   equal share (max-min: what one user does not want goes to the
+ *   others), capped by [limits] max_pus, then split among that user's
+ *   batches the same way. Grants are recomputed once per tick; a grant
+ *   never drops below what the batch holds in the answer itself (tasks
+ *   running are not taken back by a lease; the fence is the user group's
+ *   weight and quota).
+ *
+ * "list": {"all":BOOL} -> {"batches":[{"user":"NAME","uid":N,
+ *     "batch":"NAME","pid":OWNER_PID,"preset":"NAME","weight":"...",
+ *     "grant":N,"holding":N,"cpu_share":FRACTION (of the machine, last
+ *     tick),"done":N,"total":N,"running":N,"command":"TEXT"}, ...]}
+ *   "all" is for admins; others get their own batches only (all:true from
+ *   a non-admin is ok:false).
+ *
+ * "kill": {"batch":"NAME"} or {"user":"NAME"}: kill the tasks of one batch
+ *   or of all batches of a user (everything in their groups but the
+ *   owner's leaf; the owner learns it from its next lease, "killed":true,
+ *   and ends as `nicely kill` ends a batch). A user may kill their own
+ *   batches; "user" naming another user needs an admin.
+ *   -> {"killed":N (batches)}
+ *
+ * The snapshot: once per tick the agent samples the machine and writes
+ * (write to a temporary name, then rename) AGENT_SNAPSHOT_DEFAULT, or the
+ * file named beside the socket when $NICELY_AGENT_SOCKET is set
+ * (<socket path>.snapshot), mode 0644, one JSON line:
+ *   {"v":AGENT_PROTO_VERSION,"seq":N,"t_ms":CLOCK_MONOTONIC_MS,
+ *    "tick_ms":N,"cpus":[{"cpu":LINUX_CPU,"busy":FRACTION,"online":BOOL},
+ *    ...],"loadavg":[L1,L5,L15],"psi_some_avg10":PCT,"psi_recent":FRACTION,
+ *    "mem_total_kb":N,"mem_available_kb":N}
+ *   "busy" is the smoothed share of the CPU used by others: everything
+ *   outside the agent's subtree (every user's nicely batches are left out:
+ *   the grants split those). A client uses it while it is fresh (t_ms
+ *   within 3 ticks of now) and samples by itself otherwise.
+ *
+ * Limits on peers: at most AGENT_CONN_PER_UID connections per uid (root's
+ * not counted), AGENT_CONN_MAX in all; a connection that sends nothing
+ * for AGENT_IDLE_MS while a line is half read, or sends a line longer
+ * than AGENT_LINE_MAX, is closed; one that holds a batch may stay silent
+ * for ever. At most AGENT_REQ_PER_SEC requests a second per connection
+ * (more wait). */
+#ifndef SCHED_AGENT_PROTO_H
+#define SCHED_AGENT_PROTO_H
+
+#define AGENT_PROTO_VERSION 1
+
+#define AGENT_SOCK_DEFAULT "/run/nicely/agent.sock"
+#define AGENT_SOCK_ENV "NICELY_AGENT_SOCKET"
+#define AGENT_SNAPSHOT_DEFAULT "/run/nicely/snapshot"
+#define AGENT_SNAPSHOT_SUFFIX ".snapshot"
+
+/* Longest line either side sends or accepts, "\n" included. */
+#define AGENT_LINE_MAX 65536
+/* Most bytes of user text (a command line) the agent keeps per batch. */
+#define AGENT_TEXT_MAX 1024
+
+/* The leaf of a batch group its owner process is moved into. */
+#define AGENT_OWNER_LEAF "owner"
+/* Per-user group under the base: AGENT_USER_PREFIX <uid>. */
+#define AGENT_USER_PREFIX "user-"
+
+#define AGENT_CONN_PER_UID 64
+#define AGENT_CONN_MAX 1024
+#define AGENT_IDLE_MS 5000
+#define AGENT_REQ_PER_SEC 100
+
+#define AGENT_CMD_HELLO "hello"
+#define AGENT_CMD_OPEN "open"
+#define AGENT_CMD_ADOPT "adopt"
+#define AGENT_CMD_LEASE "lease"
+#define AGENT_CMD_LIST "list"
+#define AGENT_CMD_KILL "kill"
+
+#endif
