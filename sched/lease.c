@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sched/lease.h"
+#include "sched/proctree.h"
 #include "sched/rundir.h"
 
 #define LEASE_MAGIC "nicely-lease 1"
@@ -45,42 +46,6 @@ struct sched_lease {
 	int has_note;
 };
 
-/* Process start time from /proc/PID/stat; see lease.h. */
-int lease_proc_start(pid_t pid, unsigned long long *start)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -ESRCH;
-	buf[n] = 0;
-	/* comm may hold spaces and parentheses: fields follow the last ')' */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -EIO;
-	p += 2;
-	if (*p == 'Z' || *p == 'X')
-		return -ESRCH;
-	/* p is at field 3 (state); the start time is field 22 */
-	for (field = 3; field < 22 && *p; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	if (field != 22)
-		return -EIO;
-	*start = strtoull(p, NULL, 10);
-	return 0;
-}
-
 /* 1 when the entry's process is alive and is the one that wrote it. */
 static int lease_alive(const struct sched_lease *l, const struct lease_entry *e)
 {
@@ -88,7 +53,7 @@ static int lease_alive(const struct sched_lease *l, const struct lease_entry *e)
 
 	if (e->pid == l->pid)
 		return e->start == l->start;	/* another pool of ours */
-	if (e->pid <= 0 || lease_proc_start(e->pid, &st) < 0)
+	if (e->pid <= 0 || proctree_start(e->pid, &st) < 0)
 		return 0;
 	return st == e->start;
 }
@@ -154,7 +119,7 @@ int lease_open(struct sched_lease **out, const struct lease_opts *o, char *err,
 		goto fail;
 	}
 	l->pid = getpid();
-	if ((rc = lease_proc_start(l->pid, &l->start)) < 0) {
+	if ((rc = proctree_start(l->pid, &l->start)) < 0) {
 		snprintf(err, errlen, "cannot read our own start time from "
 			 "/proc/%d/stat: %s", (int)l->pid, strerror(-rc));
 		goto fail;

@@ -62,9 +62,4 @@ const char *lease_note(struct sched_lease *l);
  * opened the lease (a child after fork) only the fd is closed. */
 void lease_close(struct sched_lease *l);
 
-/* The start time of process pid (field 22 of /proc/PID/stat, clock ticks
- * since boot) in *start. Returns 0; -ESRCH when there is no such process
- * or it is a zombie; other -errno. */
-int lease_proc_start(pid_t pid, unsigned long long *start);
-
 #endif

@@ -30,11 +30,11 @@ static pid_t proctree_pid_of(const char *name)
 	return (pid_t)v;
 }
 
-/* Read /proc/PID/stat of pid: parent, process group, start time. */
-int proctree_stat(pid_t pid, pid_t *ppid, pid_t *pgid,
-		  unsigned long long *start)
+/* Read /proc/PID/stat of pid: state, parent, process group, start time. */
+static int proctree_stat_state(pid_t pid, char *state, pid_t *ppid,
+			       pid_t *pgid, unsigned long long *start)
 {
-	char path[64], buf[1024], *s;
+	char path[64], buf[1024], *s, st_c;
 	long pp, pg;
 	unsigned long long st;
 	ssize_t n;
@@ -47,17 +47,19 @@ int proctree_stat(pid_t pid, pid_t *ppid, pid_t *pgid,
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
-		return -ESRCH;
+		return n < 0 ? -errno : -ESRCH;
 	buf[n] = 0;
 	/* the command may hold ')' and spaces: fields follow the last ')' */
 	s = strrchr(buf, ')');
 	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
 	 * cmajflt utime stime cutime cstime priority nice threads
 	 * itrealvalue starttime */
-	if (!s || sscanf(s + 1, " %*c %ld %ld %*d %*d %*d %*u %*u %*u %*u %*u "
+	if (!s || sscanf(s + 1, " %c %ld %ld %*d %*d %*d %*u %*u %*u %*u %*u "
 			 "%*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 &pp, &pg, &st) != 3)
+			 &st_c, &pp, &pg, &st) != 4)
 		return -EBADMSG;
+	if (state)
+		*state = st_c;
 	if (ppid)
 		*ppid = (pid_t)pp;
 	if (pgid)
@@ -65,6 +67,23 @@ int proctree_stat(pid_t pid, pid_t *ppid, pid_t *pgid,
 	if (start)
 		*start = st;
 	return 0;
+}
+
+int proctree_stat(pid_t pid, pid_t *ppid, pid_t *pgid,
+		  unsigned long long *start)
+{
+	return proctree_stat_state(pid, NULL, ppid, pgid, start);
+}
+
+/* Start time of a live process; see proctree.h. */
+int proctree_start(pid_t pid, unsigned long long *start)
+{
+	char state;
+	int e = proctree_stat_state(pid, &state, NULL, NULL, start);
+
+	if (e == 0 && (state == 'Z' || state == 'X'))
+		return -ESRCH;
+	return e;
 }
 
 /* Snapshot every process. */

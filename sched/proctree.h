@@ -29,6 +29,10 @@ struct proctree {
  * gone). */
 int proctree_stat(pid_t pid, pid_t *ppid, pid_t *pgid,
 		  unsigned long long *start);
+/* The start time of a live process pid (field 22 of /proc/PID/stat) in
+ * *start: 0; -ESRCH when there is no such process or it is a zombie
+ * (its PID may be taken by the next one); other -errno. */
+int proctree_start(pid_t pid, unsigned long long *start);
 /* Snapshot every process into pt (emptied first). 0, or -errno. */
 int proctree_read(struct proctree *pt);
 /* Free a snapshot. */

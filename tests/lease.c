@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sched/lease.h"
+#include "sched/proctree.h"
 #include "tests/tap.h"
 
 static char dir[64], file[128];
@@ -140,9 +141,9 @@ static void test_holders(void)
 
 	/* a zombie (killed, not reaped yet) is gone too */
 	kill(b, SIGKILL);
-	for (int i = 0; i < 200 && lease_proc_start(b, &start) == 0; i++)
+	for (int i = 0; i < 200 && proctree_start(b, &start) == 0; i++)
 		usleep(5000);
-	ok(lease_proc_start(b, &start) == -ESRCH, "a zombie has no start time");
+	ok(proctree_start(b, &start) == -ESRCH, "a zombie has no start time");
 	ok(lease_set(l, 1, err, sizeof err) == 0 && lease_nothers(l) == 0 &&
 	   !has_pid(b), "a zombie holder is dropped");
 	waitpid(b, NULL, 0);
@@ -150,7 +151,7 @@ static void test_holders(void)
 	/* a live PID whose start time is not the recorded one: reused */
 	pid_t c = holder(4, 3);
 
-	ok(lease_proc_start(c, &start) == 0, "the holder's start time is read");
+	ok(proctree_start(c, &start) == 0, "the holder's start time is read");
 	snprintf(buf, sizeof buf, "nicely-lease 1\n%d %llu 7 3\nend\n", (int)c,
 		 start + 1);
 	put(buf);
@@ -240,7 +241,7 @@ static void test_damaged(void)
 	/* the entries before the damage are kept */
 	pid_t c = holder(2, 1);
 
-	lease_proc_start(c, &start);
+	proctree_start(c, &start);
 	snprintf(buf, sizeof buf, "nicely-lease 1\n%d %llu 1 1\ngarbage\n",
 		 (int)c, start);
 	put(buf);

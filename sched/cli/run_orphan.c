@@ -410,7 +410,7 @@ static size_t run_orphan_clean_one(int dfd, const char *name,
 	if (!buf)
 		return 0;
 	if (sscanf(buf, "nicely %d %llu", &owner, &start) != 2 ||
-	    (owner > 0 && proctree_stat(owner, NULL, NULL, &now) == 0 &&
+	    (owner > 0 && proctree_start(owner, &now) == 0 &&
 	     now == start)) {
 		free(buf); /* alive, or not a record: leave it */
 		return 0;
