@@ -72,6 +72,10 @@ struct run {
 	int npend_kill;
 	uint64_t ctl_nkilled;	/* tasks that kill killed */
 	struct run_orphans orph; /* without cgroups: subreaper, record */
+	/* the open-file budget (run_fds.c) */
+	size_t fd_cap;		/* tasks that fit at once, 0 = no cap */
+	long fd_per_task;	/* fds each holds */
+	int fd_said;		/* the cap was said */
 };
 
 /* Report the progress hook. */

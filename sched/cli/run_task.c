@@ -27,6 +27,7 @@
 #include "sched/cli/run_cgroup.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
+#include "sched/cli/run_fds.h"
 #include "sched/cli/run_gate.h"
 #include "sched/cli/run_orphan.h"
 #include "sched/cli/run_task.h"
@@ -418,6 +419,8 @@ int run_start(struct run *r, int pu, int nice)
 	if (r->stopping || r->paused || r->resetting ||
 	    (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
 	    r->st.running >= r->max_running)
+		return 0;
+	if (!run_fds_room(r))
 		return 0;
 	if (run_fill_ready(r, 1) < 0)
 		return 0;
