@@ -289,7 +289,13 @@ Tmp() { local t=$1; shift; TMPDIR=$t R root "$@"; }
 # Cfg FILE ARGS...: nicely run as root with NICELY_CONFIG=FILE
 Cfg() { local c=$1; shift; as root env NICELY_CONFIG="$c" "$W/nicely" run "$@"; }
 # ulim OPT N WHO ARGS...: nicely run as WHO under ulimit OPT N
-ulim() { local o=$1 n=$2; shift 2; ulimit "$o" "$n" && R "$@"; }
+# (LeakSanitizer needs a thread at exit, which RLIMIT_NPROC may refuse)
+ulim() {
+	local o=$1 n=$2
+	shift 2
+	[ "$o" = -u ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+	ulimit "$o" "$n" && R "$@"
+}
 
 kind_badinput() {
 	local d=$W/bad
@@ -513,31 +519,36 @@ kind_fuzz() {
 }
 
 # --- run -------------------------------------------------------------------
-[ -x "$B/nicely" ] || { echo "torture: no $B/nicely (make all first)" >&2; exit 2; }
-cfg
-for k in $KINDS; do
-	case $k in
-	kill|badinput|rlimit|peers|fuzz) "kind_$k" ;;
-	*) echo "torture: unknown kind $k" >&2; exit 2 ;;
-	esac
-done
+# (one function, read whole before it runs: editing the file meanwhile
+# cannot change a run in progress)
+main() {
+	[ -x "$B/nicely" ] || { echo "torture: no $B/nicely (make all first)" >&2; exit 2; }
+	cfg
+	for k in $KINDS; do
+		case $k in
+		kill|badinput|rlimit|peers|fuzz) "kind_$k" ;;
+		*) echo "torture: unknown kind $k" >&2; exit 2 ;;
+		esac
+	done
 
-bad_total=0
-printf '%-28s | %6s | %9s | %5s | %12s | %7s\n' kind trials survivors hangs "lost outputs" crashes
-printf '%s\n' "-----------------------------+--------+-----------+-------+--------------+--------"
-for k in "${order[@]}"; do
-	if [ -n "${SK[$k]+x}" ]; then
-		printf '%-28s | skipped: %s\n' "$k" "${SK[$k]}"
-		continue
+	bad_total=0
+	printf '%-28s | %6s | %9s | %5s | %12s | %7s\n' kind trials survivors hangs "lost outputs" crashes
+	printf '%s\n' "-----------------------------+--------+-----------+-------+--------------+--------"
+	for k in "${order[@]}"; do
+		if [ -n "${SK[$k]+x}" ]; then
+			printf '%-28s | skipped: %s\n' "$k" "${SK[$k]}"
+			continue
+		fi
+		[ -z "${TR[$k]+x}" ] && continue
+		printf '%-28s | %6d | %9d | %5d | %12d | %7d\n' "$k" "${TR[$k]}" "${SV[$k]}" \
+			"${HG[$k]}" "${LO[$k]}" "${CR[$k]}"
+		bad_total=$((bad_total + SV[$k] + HG[$k] + LO[$k] + CR[$k]))
+	done
+	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+	if [ -s "$LOG" ]; then
+		echo "what went wrong:"
+		sed 's/^/  /' "$LOG"
 	fi
-	[ -z "${TR[$k]+x}" ] && continue
-	printf '%-28s | %6d | %9d | %5d | %12d | %7d\n' "$k" "${TR[$k]}" "${SV[$k]}" \
-		"${HG[$k]}" "${LO[$k]}" "${CR[$k]}"
-	bad_total=$((bad_total + SV[$k] + HG[$k] + LO[$k] + CR[$k]))
-done
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -s "$LOG" ]; then
-	echo "what went wrong:"
-	sed 's/^/  /' "$LOG"
-fi
-[ $bad_total = 0 ]
+	[ $bad_total = 0 ]
+}
+main "$@"; exit $?
