@@ -485,12 +485,12 @@ int run_start(struct run *r, int pu, int nice)
 	    (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
 	    r->st.running >= r->max_running)
 		return 0;
-	if (!run_fds_room(r))
-		return 0;
 	if (r->nproc_until_ns && loop_now_ns() < r->nproc_until_ns)
 		return 0; /* forks were refused: wait for processes to end */
 	if (run_fill_ready(r, 1) < 0)
 		return 0;
+	if (r->q.nready > 0 && !run_fds_room(r))
+		return 0; /* no fds for one more (said once) */
 	if (!(t = queue_ready_take(&r->q))) {
 		/* input may still come: keep the grant for when it does */
 		if (!r->input_eof && pu >= 0 && r->npending < r->npus) {
