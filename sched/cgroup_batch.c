@@ -317,20 +317,6 @@ int sched_cgroup_clean_stale(const struct sched_cgroup_options *opts,
 	return r;
 }
 
-/* How many hierarchies a batch would have (see cgroup_batch.h). */
-int sched_cgroup_tree_hierarchies(const struct sched_cgroup_options *opts)
-{
-	const char *root = opts && opts->root ? opts->root
-					      : getenv("NICELY_CGROUP_ROOT");
-	struct cg_tree t;
-
-	if (!root || !*root)
-		root = "/sys/fs/cgroup";
-	if (cg_detect(&t, root, NULL, 0) < 0)
-		return 0;
-	return t.nh;
-}
-
 /* Detect the tree, clean stale batches, make this batch's groups. */
 int sched_cgroup_batch_open(struct sched_cgroup **out,
 			    const struct sched_cgroup_options *opts,
@@ -469,4 +455,18 @@ int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	return cg_kill(&b->t, b->rel, err, errlen);
+}
+
+/* How many hierarchies a batch would have (see cgroup_batch.h). */
+int sched_cgroup_tree_hierarchies(const struct sched_cgroup_options *opts)
+{
+	const char *root = opts && opts->root ? opts->root
+					      : getenv("NICELY_CGROUP_ROOT");
+	struct cg_tree t;
+
+	if (!root || !*root)
+		root = "/sys/fs/cgroup";
+	if (cg_detect(&t, root, NULL, 0) < 0)
+		return 0;
+	return t.nh;
 }
