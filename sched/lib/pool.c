@@ -489,10 +489,11 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		goto fail;
 	}
 	p->fs_pid = pid;
-	if ((rc = pool_fds_cap(p)))
-		goto fail;
 	p->next_tick_ns = worker_now_ns() +
 			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
+	/* what is open now: how many workers fit at once */
+	if ((rc = pool_fds_cap(p)))
+		goto fail;
 	pool_ep(p, EPOLL_CTL_ADD, p->ctl, EPOLLIN, EV_CTL, 0);
 	pool_ep(p, EPOLL_CTL_ADD, p->tfd, EPOLLIN, EV_TIMER, 0);
 	*out = p;
