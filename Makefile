@@ -1,5 +1,6 @@
 # nicely: one plain Makefile. `make`, `make check`, `make demo`,
-# `make sanitize`, `make install` (PREFIX, DESTDIR), `make bench`, `make fuzz`.
+# `make sanitize`, `make install` (PREFIX, DESTDIR), `make bench`, `make fuzz`,
+# `make torture`.
 # The C files under agent/ policy/ sched/ (not its subfolders) are the core
 # every face shares; sched/lib/ is libnicely's own (with the core it makes
 # libnicely.so, which links no CLI code); sched/cli/ is the `nicely`
@@ -59,7 +60,7 @@ ALL_A     := $(CLI_A) $(LIB_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
-        bench fuzz fuzz-smoke fresh-check
+        bench fuzz fuzz-smoke fresh-check torture
 
 all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
@@ -173,6 +174,14 @@ fuzz-smoke: $(FUZZERS)
 
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=60
+
+# The attack run of issue 15 (scripts/torture.sh): kill trials, bad input,
+# resource limits, hostile control-socket peers and a fuzz campaign whose
+# corpus grows in tests/fuzz/corpus/; minutes, so not part of check
+# (tests/torture.t runs its quick cases there). TORTURE_TRIALS (20),
+# TORTURE_FUZZ_SECONDS (60), TORTURE_KINDS.
+torture: all $(FUZZERS)
+	NICELY_BUILD=$(CURDIR)/build scripts/torture.sh
 
 bench: all
 	@scripts/deps.sh bench

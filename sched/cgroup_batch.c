@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/errmsg.h"
@@ -150,20 +151,32 @@ static int cg_batch_make(struct sched_cgroup *b, char *err, size_t errlen)
 	return r;
 }
 
-/* The effective user's name, or its uid in decimal (getpwuid_r: pools of
- * libnicely may be made in several threads at once). */
-static void cg_username(char *buf, size_t len)
+/* The effective user's name, or its uid in decimal when the user has no
+ * name (getpwuid_r: pools of libnicely may be made in several threads at
+ * once). A lookup that failed (no fd left for /etc/passwd, an NSS error)
+ * is an error: a group named by the uid would not be the user's next
+ * time, and the clean-up of stale batches matches by name. */
+static int cg_username(char *buf, size_t len, char *err, size_t errlen)
 {
 	struct passwd pwd, *pw = NULL;
 	char tmp[4096];
+	int e;
 
-	if (getpwuid_r(geteuid(), &pwd, tmp, sizeof(tmp), &pw) != 0)
-		pw = NULL;
-
+	do
+		e = getpwuid_r(geteuid(), &pwd, tmp, sizeof(tmp), &pw);
+	while (e == EINTR);
+	/* these mean "no such user" (getpwuid_r(3)) */
+	if (e && e != ENOENT && e != ESRCH && e != EBADF && e != EPERM) {
+		errmsg_set(err, errlen, "cannot look up the name of uid %u "
+			   "(for the batch's cgroup name): %s",
+			   (unsigned)geteuid(), strerror(e));
+		return -e;
+	}
 	if (pw && pw->pw_name[0] && !strchr(pw->pw_name, '/'))
 		snprintf(buf, len, "%s", pw->pw_name);
 	else
 		snprintf(buf, len, "%u", (unsigned)geteuid());
+	return 0;
 }
 
 /* Resolve the options shared by open and clean_stale. */
@@ -181,8 +194,8 @@ static int cg_setup(struct cg_tree *t, char *base, char *user,
 	snprintf(base, 64, "%s", o && o->base ? o->base : "nicely");
 	if (o && o->user)
 		snprintf(user, 64, "%s", o->user);
-	else
-		cg_username(user, 64);
+	else if ((r = cg_username(user, 64, err, errlen)) < 0)
+		return r;
 	if (!*base || strchr(base, '/') || base[0] == '.' || !*user ||
 	    strchr(user, '/') || user[0] == '.') {
 		errmsg_set(err, errlen, "bad cgroup base \"%s\" or user \"%s\"",
@@ -231,19 +244,32 @@ static pid_t cg_batch_owner(const char *name, const char *user)
 static int cg_clean(const struct cg_tree *t, const char *base,
 		    const char *user, char *err, size_t errlen)
 {
-	char path[PATH_MAX], rel[PATH_MAX];
+	char path[PATH_MAX], rel[PATH_MAX], uid[16];
 	struct dirent *de;
+	struct stat st;
 	int i, j, removed = 0, r, ret = 0, seen;
 	pid_t pid;
 	DIR *d;
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
 
 	for (i = 0; i < t->nh; i++) {
 		cg_path(path, sizeof(path), &t->h[i], base, NULL);
 		if (!(d = opendir(path)))
 			continue;
 		while ((de = readdir(d))) {
-			if (de->d_type != DT_DIR ||
-			    !(pid = cg_batch_owner(de->d_name, user)))
+			if (de->d_type != DT_DIR)
+				continue;
+			pid = cg_batch_owner(de->d_name, user);
+			/* a group named by our uid (left by a run whose
+			 * name lookup failed) is ours when we own it */
+			if (!pid && strcmp(user, uid) &&
+			    (pid = cg_batch_owner(de->d_name, uid)) &&
+			    (fstatat(dirfd(d), de->d_name, &st,
+				     AT_SYMLINK_NOFOLLOW) < 0 ||
+			     st.st_uid != geteuid()))
+				pid = 0;
+			if (!pid)
 				continue;
 			if (kill(pid, 0) == 0 || errno != ESRCH)
 				continue;
@@ -429,4 +455,18 @@ int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 {
 	return cg_kill(&b->t, b->rel, err, errlen);
+}
+
+/* How many hierarchies a batch would have (see cgroup_batch.h). */
+int sched_cgroup_tree_hierarchies(const struct sched_cgroup_options *opts)
+{
+	const char *root = opts && opts->root ? opts->root
+					      : getenv("NICELY_CGROUP_ROOT");
+	struct cg_tree t;
+
+	if (!root || !*root)
+		root = "/sys/fs/cgroup";
+	if (cg_detect(&t, root, NULL, 0) < 0)
+		return 0;
+	return t.nh;
 }

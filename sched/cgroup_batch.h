@@ -87,6 +87,11 @@ int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
  * task (cgroup_task.h). */
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen);
 
+/* How many hierarchies a batch's groups would span in the tree opts
+ * names (0: no cgroup tree there), for counting the fds its tasks keep
+ * (SCHED_CGROUP_TASK_FDS). Detection only: nothing is made or opened. */
+int sched_cgroup_tree_hierarchies(const struct sched_cgroup_options *opts);
+
 /* Remove the batches of user (NULL: the effective user) under the base of
  * the tree at root (NULL: default) whose owner pid is dead: kill what runs
  * in them, then rmdir. Batches of live owners and other users are never

@@ -446,9 +446,10 @@ static int cg_rmtree_path(const struct cg_tree *t, const struct cg_hier *h,
 	int r, ret = 0;
 	DIR *d = opendir(path);
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
+	if (!d && errno == ENOENT)
+		return 0;
+	/* unlisted (no fd left, say): a group without children still goes */
+	while (d && (de = readdir(d))) {
 		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") ||
 		    !strcmp(de->d_name, ".."))
 			continue;
@@ -459,7 +460,8 @@ static int cg_rmtree_path(const struct cg_tree *t, const struct cg_hier *h,
 		if (r < 0 && !ret)
 			ret = r;
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
 	r = cg_rmdir_one(t, h, path, ret ? NULL : err, errlen);
 	return ret ? ret : r;
 }

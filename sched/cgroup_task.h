@@ -14,6 +14,9 @@
 #include "sched/cgroup_batch.h"
 
 #define SCHED_CGROUP_TASK_NSTAT 6	/* figure files a task keeps open */
+/* The most fds one task's groups keep open in a tree of nh hierarchies:
+ * its cgroup.procs files, figure files and the v2 memory.peak. */
+#define SCHED_CGROUP_TASK_FDS(nh) ((nh) + SCHED_CGROUP_TASK_NSTAT + 1)
 
 /* What one task may use. cpus NULL = the batch's (all the parent allows);
  * memory_max 0 = no limit. */

@@ -27,6 +27,7 @@
 #include "sched/cli/run_ctl.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
+#include "sched/cli/run_fds.h"
 #include "sched/cli/run_gate.h"
 #include "sched/cli/run_orphan.h"
 #include "sched/cli/run_task.h"
@@ -325,6 +326,10 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* too few fds: say so before a sampler file, a cgroup or the
+	 * socket fails on the way (nothing made yet) */
+	if ((e = run_fds_check_start(r, err, errlen)) < 0)
+		return e;
 	if ((e = run_gate_open(r, err, errlen)) < 0)
 		return e;
 	if ((e = loop_init(&r->loop)) < 0 ||
@@ -368,7 +373,8 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	r->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 	if (o->ctl_dir)
 		run_ctl_open(r);
-	return 0;
+	/* what is open now: how many tasks fit at once */
+	return run_fds_check_setup(r, err, errlen);
 }
 
 /* Free everything the engine made (tasks still in the window included). */

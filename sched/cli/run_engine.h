@@ -72,6 +72,17 @@ struct run {
 	int npend_kill;
 	uint64_t ctl_nkilled;	/* tasks that kill killed */
 	struct run_orphans orph; /* without cgroups: subreaper, record */
+	/* the open-file budget (run_fds.c) */
+	size_t fd_cap;		/* tasks that fit at once, 0 = no cap */
+	long fd_per_task;	/* fds each holds */
+	int fd_said;		/* the cap was said */
+	/* forks refused (EAGAIN: RLIMIT_NPROC or the kernel's limit):
+	 * run_task.c puts the task back and backs off */
+	int nproc_fails;	/* refusals in a row */
+	uint64_t nproc_until_ns;	/* no start before this */
+	uint64_t nproc_since_ns;	/* the first refusal of the row */
+	int nproc_said;		/* the hold-back was said */
+	int nproc_hopeless;	/* gave a task up: nothing of ours ran */
 };
 
 /* Report the progress hook. */

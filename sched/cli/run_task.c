@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -27,6 +28,7 @@
 #include "sched/cli/run_cgroup.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
+#include "sched/cli/run_fds.h"
 #include "sched/cli/run_gate.h"
 #include "sched/cli/run_orphan.h"
 #include "sched/cli/run_task.h"
@@ -403,6 +405,70 @@ static void run_start_failed(struct run *r, struct queue_task *t, int e,
 	run_task_done_maybe(r, t);
 }
 
+/* Backoff after a refused fork: 100 ms doubling up to this. */
+#define RUN_NPROC_WAIT_MAX_NS 3200000000ull
+/* With nothing of the batch running, forks refused this long mean the
+ * limit leaves no room for a task at all: the task fails. */
+#define RUN_NPROC_GIVEUP_NS 10000000000ull
+
+/* The soft RLIMIT_NPROC as text for messages ("" when unlimited). */
+static void run_nproc_hint(char *buf, size_t len)
+{
+	struct rlimit rl;
+
+	buf[0] = 0;
+	if (!getrlimit(RLIMIT_NPROC, &rl) && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(buf, len, " (RLIMIT_NPROC, ulimit -u: %llu processes "
+			 "of your user at once)", (unsigned long long)rl.rlim_cur);
+}
+
+/* t's fork was refused for lack of processes (EAGAIN): put it back at the
+ * head of the queue, not started and not failed, and hold starts back
+ * (100 ms, doubling to 3.2 s); the first time say so. Returns 0 when it
+ * was put back; -1 when it cannot ever start (nothing of the batch has
+ * run for RUN_NPROC_GIVEUP_NS of refusals, or since an earlier give-up):
+ * then the caller fails it, with why set to the reason. */
+static int run_nproc_hold(struct run *r, struct queue_task *t, char *why,
+			  size_t whylen)
+{
+	uint64_t now = loop_now_ns(), wait;
+	char hint[160];
+
+	run_nproc_hint(hint, sizeof hint);
+	if (!r->nproc_fails++)
+		r->nproc_since_ns = now;
+	if (r->st.running == 0 &&
+	    (r->nproc_hopeless ||
+	     now - r->nproc_since_ns >= RUN_NPROC_GIVEUP_NS)) {
+		snprintf(why, whylen, "no process can be made: fork refused "
+			 "for %.1f s with no task of the batch running%s",
+			 (double)(now - r->nproc_since_ns) / 1e9, hint);
+		r->nproc_hopeless = 1;
+		return -1;
+	}
+	wait = 100000000ull << (r->nproc_fails - 1 < 5 ? r->nproc_fails - 1 : 5);
+	if (wait > RUN_NPROC_WAIT_MAX_NS)
+		wait = RUN_NPROC_WAIT_MAX_NS;
+	r->nproc_until_ns = now + wait;
+	if (!r->nproc_said) {
+		r->nproc_said = 1;
+		fprintf(stderr, "nicely: the process limit holds tasks back%s: "
+			"a fork was refused (%s); tasks start as processes "
+			"end\n", hint, strerror(EAGAIN));
+	}
+	/* undo the start: the task waits at the head of the queue */
+	t->attempts--;
+	run_slot_put(r, t->slot);
+	t->slot = 0;
+	run_results_close(r, t, 0);
+	free(t->cmd);
+	t->cmd = NULL;
+	t->pu = -1;
+	queue_task_event(t, QUEUE_EV_REQUEUE);
+	queue_ready_front(&r->q, t);
+	return 0;
+}
+
 /* Start the next ready task on PU pu at nice. Returns 1 when a task was
  * started (or failed to start, which is a result), 0 when none may. */
 int run_start(struct run *r, int pu, int nice)
@@ -419,8 +485,12 @@ int run_start(struct run *r, int pu, int nice)
 	    (o->jobs > 0 && r->st.running >= (size_t)o->jobs) ||
 	    r->st.running >= r->max_running)
 		return 0;
+	if (r->nproc_until_ns && loop_now_ns() < r->nproc_until_ns)
+		return 0; /* forks were refused: wait for processes to end */
 	if (run_fill_ready(r, 1) < 0)
 		return 0;
+	if (r->q.nready > 0 && !run_fds_room(r))
+		return 0; /* no fds for one more (said once) */
 	if (!(t = queue_ready_take(&r->q))) {
 		/* input may still come: keep the grant for when it does */
 		if (!r->input_eof && pu >= 0 && r->npending < r->npus) {
@@ -529,13 +599,24 @@ int run_start(struct run *r, int pu, int nice)
 	close(po[1]);
 	close(pe[1]);
 	if (e) {
+		char why[320];
+
 		close(po[0]);
 		close(pe[0]);
 		t->pid = -1;
 		run_cgroup_done(r, t);
+		if (e == -EAGAIN) {
+			if (run_nproc_hold(r, t, why, sizeof why) == 0)
+				return 0;
+			run_start_failed(r, t, e, why);
+			return 1;
+		}
 		run_start_failed(r, t, e, NULL);
 		return 1;
 	}
+	r->nproc_fails = 0;
+	r->nproc_until_ns = 0;
+	r->nproc_hopeless = 0;
 	r->st.started++;
 	run_orphan_task_started(r, t->pid);
 	t->open_pipes = 2;

@@ -32,6 +32,9 @@
 #include "sched/lib/pool_worker.h"
 #include "sched/lib/wire.h"
 #include "sched/lib/worker.h"
+#include "sched/cgroup_batch.h"
+#include "sched/cgroup_task.h"
+#include "sched/fds.h"
 
 #define POOL_EXIT_GRACE_MS 2000	/* options.exit_grace_ms 0 */
 
@@ -315,6 +318,68 @@ void nicely_pool_free(nicely_pool *p)
 }
 
 /* Create a pool. */
+/* The fd budget of a pool. What it opens for itself: the sampler's procfs
+ * root and 4 files, epoll, timerfd, the forkserver's socket, the arena,
+ * the batch group's CPU-time file and a cgroup trace file. */
+#define POOL_FDS_SETUP 11
+/* Open for a moment: the other ends of a starting worker's channels, the
+ * user-name lookup and the cgroup files written at worker setup. */
+#define POOL_FDS_SLACK 6
+/* Each live worker: its task socket, result and stderr pipes. */
+#define POOL_FDS_WORKER 3
+
+/* fds one worker holds in the parent, with its cgroup files in a tree of
+ * nh hierarchies (0: none). */
+static long pool_fds_worker(int nh)
+{
+	return POOL_FDS_WORKER + (nh > 0 ? SCHED_CGROUP_TASK_FDS(nh) : 0);
+}
+
+/* Before the pool opens anything: NICELY_EMFILE (logged) when the open-file
+ * limit leaves no room for the pool's own files and one worker. */
+static int pool_fds_check_new(nicely_pool *p)
+{
+	long limit = fds_limit(), need;
+
+	if (limit < 0)
+		return 0;
+	need = fds_open_now(limit) + POOL_FDS_SETUP + POOL_FDS_SLACK +
+	       pool_fds_worker(p->o.cgroups == NICELY_CGROUPS_OFF ? 0 :
+			       sched_cgroup_tree_hierarchies(NULL));
+	if (limit >= need)
+		return 0;
+	pool_log(p, NICELY_LOG_ERROR, -1, 0, "too few open files allowed: a "
+		 "pool needs at least %ld (its own files and one worker's) "
+		 "but the limit (RLIMIT_NOFILE) is %ld", need, limit);
+	return NICELY_EMFILE;
+}
+
+/* After setup: as many workers at once as the fds left allow (said once
+ * when fewer than the pool would run), NICELY_EMFILE when not one. */
+static int pool_fds_cap(nicely_pool *p)
+{
+	long limit = fds_limit(), per, room;
+
+	if (limit < 0)
+		return 0;
+	per = pool_fds_worker(p->cg ? sched_cgroup_tree_hierarchies(NULL) : 0);
+	room = limit - fds_open_now(limit) - POOL_FDS_SLACK;
+	if (room < per) {
+		pool_log(p, NICELY_LOG_ERROR, -1, 0, "too few open files "
+			 "allowed: a pool needs at least %ld (its own files and "
+			 "one worker's) but the limit (RLIMIT_NOFILE) is %ld",
+			 limit - room + per, limit);
+		return NICELY_EMFILE;
+	}
+	if (room / per < p->cap) {
+		pool_log(p, NICELY_LOG_WARNING, -1, 0, "the open-file limit "
+			 "(RLIMIT_NOFILE %ld) lets %ld workers run at once (each "
+			 "holds %ld fds), not %d", limit, room / per, per, p->cap);
+		p->cap = (int)(room / per);
+	}
+	return 0;
+}
+
 int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 {
 	struct pool_gate_opts go = { 0 };
@@ -360,6 +425,9 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	else
 		go.nice = p->o.nice == NICELY_NICE_ZERO ? 0 : p->o.nice;
 	go.config_file = p->config_file;
+	/* too few fds: say so before a sampler file or a cgroup fails */
+	if ((rc = pool_fds_check_new(p)))
+		goto fail;
 	err[0] = 0;
 	if ((rc = pool_gate_new(&p->gate, &go, err, sizeof err))) {
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
@@ -423,6 +491,9 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	p->fs_pid = pid;
 	p->next_tick_ns = worker_now_ns() +
 			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
+	/* what is open now: how many workers fit at once */
+	if ((rc = pool_fds_cap(p)))
+		goto fail;
 	pool_ep(p, EPOLL_CTL_ADD, p->ctl, EPOLLIN, EV_CTL, 0);
 	pool_ep(p, EPOLL_CTL_ADD, p->tfd, EPOLLIN, EV_TIMER, 0);
 	*out = p;

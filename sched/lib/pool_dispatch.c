@@ -2,6 +2,7 @@
  * (pool_gate.c) once per tick how many workers may run, applies its moves,
  * pauses, resumes and stops, starts the workers it allows and feeds them;
  * an idle pool under a per-user limit lets its workers go. */
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -177,10 +178,9 @@ void pool_dispatch(nicely_pool *p, uint64_t now)
 		if (rc == 0)	/* no free slot: an exit will wake us */
 			break;
 		if (rc < 0) {
-			pool_log(p, NICELY_LOG_ERROR, -1, 0,
-				 "cannot start a worker: %s",
-				 nicely_strerror(rc));
-			p->backoff_ns = now + 100000000u;
+			/* no fd left (say): back off; with no worker left to
+			 * run them, the queued tasks fail after a few tries */
+			pool_worker_startfail(p, -1, -rc, "start");
 			break;
 		}
 		p->ans_used++;

@@ -66,7 +66,7 @@ static void pool_read_ctl(nicely_pool *p)
 						 w->kill_task);
 		} else if (m.type == FORKSERVER_SPAWNFAIL) {
 			/* no process: its tasks go back to the queue, and
-			 * pool_worker_done backs off (pool_worker_forkfail) */
+			 * pool_worker_done backs off (pool_worker_startfail) */
 			w->exited = 2;
 			w->forkerr = m.val ? m.val : EAGAIN;
 		} else if (m.type == FORKSERVER_AUTOGROUP) {

@@ -236,9 +236,9 @@ static int64_t pool_begun(const struct pool_worker *w, int64_t last)
  * the queued tasks fail, when no worker of the pool is left to run them. */
 #define POOL_SPAWN_TRIES 8
 
-/* A worker's fork failed with errno err (EAGAIN: the per-user process
- * limit, or the kernel's): back off and try again, bounded. */
-static void pool_worker_forkfail(nicely_pool *p, int slot, int err)
+/* A worker could not be started (see pool_worker.h): back off and try
+ * again, bounded. */
+void pool_worker_startfail(nicely_pool *p, int slot, int err, const char *what)
 {
 	uint64_t now = worker_now_ns();
 	struct rlimit rl;
@@ -256,18 +256,22 @@ static void pool_worker_forkfail(nicely_pool *p, int slot, int err)
 	    rl.rlim_cur != RLIM_INFINITY)
 		snprintf(hint, sizeof hint, " (your processes are limited to "
 			 "%llu: RLIMIT_NPROC)", (unsigned long long)rl.rlim_cur);
+	if ((err == EMFILE || err == ENFILE) &&
+	    !getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(hint, sizeof hint, " (open files are limited to "
+			 "%llu: RLIMIT_NOFILE)", (unsigned long long)rl.rlim_cur);
 	for (int i = 0; i < p->nw; i++)
 		others += i != slot && p->w[i].st != PW_FREE;
 	if (p->spawn_fails < POOL_SPAWN_TRIES || others) {
 		pool_log(p, NICELY_LOG_WARNING, -1, 0,
-			 "cannot fork a worker: %s%s; trying again in %llu ms",
-			 strerror(err), hint,
+			 "cannot %s a worker: %s%s; trying again in %llu ms",
+			 what, strerror(err), hint,
 			 (unsigned long long)(wait_ns / 1000000u));
 		p->backoff_ns = now + wait_ns;
 		return;
 	}
-	snprintf(why, sizeof why, "not run: cannot fork a worker: %s%s "
-		 "(%d tries over %.1f s)", strerror(err), hint,
+	snprintf(why, sizeof why, "not run: cannot %s a worker: %s%s "
+		 "(%d tries over %.1f s)", what, strerror(err), hint,
 		 p->spawn_fails, (double)(now - p->spawn_fail_ns) / 1e9);
 	pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s; failing the %lld queued "
 		 "tasks", why + 9, (long long)p->queued);
@@ -449,7 +453,7 @@ void pool_worker_done(nicely_pool *p, int slot)
 		p->early_deaths = 0;
 	}
 	if (w->forkerr)
-		pool_worker_forkfail(p, slot, w->forkerr);
+		pool_worker_startfail(p, slot, w->forkerr, "fork");
 	if (w->pollout)
 		pool_ep(p, EPOLL_CTL_DEL, w->task_fd, 0, EV_TASK, slot);
 	pool_close(&w->task_fd);

@@ -14,5 +14,11 @@ int pool_worker_spawn(nicely_pool *p, int cpu);
 /* A worker is gone (exit reported and channel closed): settle its tasks
  * and free the slot. Tasks it never started go back to the queue front. */
 void pool_worker_done(nicely_pool *p, int slot);
+/* A worker of slot (-1: none yet) could not be started, what "fork" or
+ * "start", errno err (EAGAIN: the per-user process limit; EMFILE: no fd
+ * left): back off (100 ms doubling to 1.6 s) and try again; after
+ * POOL_SPAWN_TRIES failures in a row with no worker of the pool left, the
+ * queued tasks fail with the reason. */
+void pool_worker_startfail(nicely_pool *p, int slot, int err, const char *what);
 
 #endif
