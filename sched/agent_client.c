@@ -19,6 +19,7 @@
 
 #include "agent/sampler.h"
 #include "agent/topology.h"
+#include "policy/preset.h"
 #include "sched/agent_client.h"
 #include "sched/agent_proto.h"
 
@@ -474,6 +475,34 @@ oom:
 	json_decref(m);
 	snprintf(err, errlen, "out of memory");
 	return -ENOMEM;
+}
+
+/* Connect and open for a preset. */
+int agent_client_place(struct agent_client **out,
+		       const struct agent_client_opts *o, pid_t owner,
+		       const struct policy_preset *p, const char *command,
+		       char *err, size_t errlen)
+{
+	static const char *const wname[] = { "idle", "low", "normal" };
+	struct agent_open_req rq = { 0 };
+	int e;
+
+	if ((e = agent_client_connect(out, o, err, errlen)) < 0)
+		return e;
+	rq.preset = p->name;
+	rq.weight = (unsigned)p->weight < 3 ? wname[p->weight] : "normal";
+	rq.nice = p->nice;
+	/* the preset's memory_max is per task: the face writes it in the
+	 * task groups it makes inside the delegated batch group; the batch
+	 * group itself gets no limit of ours (the user's group has the
+	 * admin's) */
+	rq.memory_max = 0;
+	rq.command = command;
+	if ((e = agent_client_open(*out, owner, &rq, err, errlen)) < 0) {
+		agent_client_free(*out);
+		*out = NULL;
+	}
+	return e;
 }
 
 /* Connect again and adopt the batch. */

@@ -20,6 +20,7 @@
 struct agent_client;
 struct agent_snapshot;
 struct agent_topology;
+struct policy_preset;
 
 /* How long one request may take, connect included, unless set. */
 #define AGENT_CLIENT_TIMEOUT_MS 1000
@@ -84,6 +85,15 @@ const char *agent_client_batch(const struct agent_client *c);
 const char *agent_client_group(const struct agent_client *c);
 const char *agent_client_weight(const struct agent_client *c);
 const char *agent_client_note(const struct agent_client *c);
+
+/* Connect and open a batch for owner as preset p asks (its weight class
+ * and nice; its memory_max is per task, for the face's task groups),
+ * command (NULL or text) for the admin view: the face's one call. 0 with *out set (the group in agent_client_group), else what
+ * agent_client_connect or _open return with err set and *out NULL. */
+int agent_client_place(struct agent_client **out,
+		       const struct agent_client_opts *o, pid_t owner,
+		       const struct policy_preset *p, const char *command,
+		       char *err, size_t errlen);
 
 /* After a failed request: connect again, hello, and adopt the batch
  * opened before with the kept owner pidfd. 0, or -errno with err set (the
