@@ -477,18 +477,14 @@ oom:
 	return -ENOMEM;
 }
 
-/* Connect and open for a preset. */
-int agent_client_place(struct agent_client **out,
-		       const struct agent_client_opts *o, pid_t owner,
-		       const struct policy_preset *p, const char *command,
-		       char *err, size_t errlen)
+/* Open for a preset. */
+int agent_client_open_preset(struct agent_client *c, pid_t owner,
+			     const struct policy_preset *p,
+			     const char *command, char *err, size_t errlen)
 {
 	static const char *const wname[] = { "idle", "low", "normal" };
 	struct agent_open_req rq = { 0 };
-	int e;
 
-	if ((e = agent_client_connect(out, o, err, errlen)) < 0)
-		return e;
 	rq.preset = p->name;
 	rq.weight = (unsigned)p->weight < 3 ? wname[p->weight] : "normal";
 	rq.nice = p->nice;
@@ -498,7 +494,21 @@ int agent_client_place(struct agent_client **out,
 	 * admin's) */
 	rq.memory_max = 0;
 	rq.command = command;
-	if ((e = agent_client_open(*out, owner, &rq, err, errlen)) < 0) {
+	return agent_client_open(c, owner, &rq, err, errlen);
+}
+
+/* Connect and open for a preset. */
+int agent_client_place(struct agent_client **out,
+		       const struct agent_client_opts *o, pid_t owner,
+		       const struct policy_preset *p, const char *command,
+		       char *err, size_t errlen)
+{
+	int e;
+
+	if ((e = agent_client_connect(out, o, err, errlen)) < 0)
+		return e;
+	if ((e = agent_client_open_preset(*out, owner, p, command, err,
+					  errlen)) < 0) {
 		agent_client_free(*out);
 		*out = NULL;
 	}

@@ -86,6 +86,10 @@ const char *agent_client_group(const struct agent_client *c);
 const char *agent_client_weight(const struct agent_client *c);
 const char *agent_client_note(const struct agent_client *c);
 
+/* Open a batch for owner as preset p asks (see agent_client_place). */
+int agent_client_open_preset(struct agent_client *c, pid_t owner,
+			     const struct policy_preset *p,
+			     const char *command, char *err, size_t errlen);
 /* Connect and open a batch for owner as preset p asks (its weight class
  * and nice; its memory_max is per task, for the face's task groups),
  * command (NULL or text) for the admin view: the face's one call. 0 with *out set (the group in agent_client_group), else what

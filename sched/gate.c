@@ -473,7 +473,7 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 	}
 	if (an.killed)
 		g->agent_killed = 1;
-	*cap = an.killed ? 0 : an.grant;
+	*cap = g->agent_killed ? 0 : an.grant;
 	return 1;
 }
 
