@@ -271,10 +271,33 @@ static int cg_group_ok(const char *g)
 	return 1;
 }
 
+/* Group rel of h is there and ours to write (its directory and its
+ * cgroup.procs): 0, or -ENOENT / -EACCES with err naming it. */
+static int cg_adopt_check(const struct cg_hier *h, const char *rel,
+			  char *err, size_t errlen)
+{
+	char path[PATH_MAX], procs[PATH_MAX];
+
+	cg_path(path, sizeof(path), h, rel, NULL);
+	cg_path(procs, sizeof(procs), h, rel, "cgroup.procs");
+	if (!cg_exists(path) && errno == ENOENT) {
+		errmsg_set(err, errlen, "the batch group %s that nicely-agent "
+			   "gave is missing", path);
+		return -ENOENT;
+	}
+	if (access(path, W_OK | X_OK) < 0 || access(procs, W_OK) < 0) {
+		errmsg_set(err, errlen, "the batch group %s that nicely-agent "
+			   "gave is not writable by uid %u: %s", path,
+			   (unsigned)geteuid(), strerror(errno));
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* Adopt the group nicely-agent made and delegated to us in every
- * hierarchy: it must be there and ours to write (its directory and
- * cgroup.procs); v2 groups get the controllers enabled in its
- * subtree_control, the class is the agent's (only read, for has_idle). */
+ * hierarchy: it must be there and ours to write; v2 groups get the
+ * controllers enabled in its subtree_control, the class is the agent's
+ * (only read, for has_idle). */
 static int cg_adopt(struct sched_cgroup *b, const char *group, char *err,
 		    size_t errlen)
 {
@@ -282,7 +305,7 @@ static int cg_adopt(struct sched_cgroup *b, const char *group, char *err,
 	char path[PATH_MAX];
 	const char *slash;
 	struct cg_hier *h;
-	int i;
+	int i, r;
 
 	if (!cg_group_ok(group) ||
 	    snprintf(b->rel, sizeof(b->rel), "%s", group) >=
@@ -294,24 +317,17 @@ static int cg_adopt(struct sched_cgroup *b, const char *group, char *err,
 	slash = strrchr(group, '/');
 	snprintf(b->name, sizeof(b->name), "%s", slash ? slash + 1 : group);
 	b->delegated = 1;
+	/* the cgroup2 tree's first: cg_hybrid_freezer would make it (and
+	 * may then drop the v1 freezer from the tree) */
+	for (i = 0; i < b->t.nh; i++)
+		if (b->t.h[i].v2 &&
+		    (r = cg_adopt_check(&b->t.h[i], b->rel, err, errlen)) < 0)
+			return r;
 	cg_hybrid_freezer(&b->t, b->rel);
 	for (i = 0; i < b->t.nh; i++) {
 		h = &b->t.h[i];
-		cg_path(path, sizeof(path), h, b->rel, NULL);
-		if (!cg_exists(path)) {
-			errmsg_set(err, errlen, "the batch group %s that "
-				   "nicely-agent gave is missing", path);
-			return -ENOENT;
-		}
-		if (access(path, W_OK | X_OK) < 0 ||
-		    (cg_path(path, sizeof(path), h, b->rel, "cgroup.procs"),
-		     access(path, W_OK) < 0)) {
-			errmsg_set(err, errlen, "the batch group %s that "
-				   "nicely-agent gave is not writable by uid "
-				   "%u: %s", path, (unsigned)geteuid(),
-				   strerror(errno));
-			return -EACCES;
-		}
+		if ((r = cg_adopt_check(h, b->rel, err, errlen)) < 0)
+			return r;
 		if (h->v2)
 			h->ctrls = (h->ctrls & ~ctl) | cg_v2_enabled(h, b->rel);
 		if (h->ctrls & CG_CPU) {
