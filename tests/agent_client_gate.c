@@ -2,9 +2,9 @@
  * (tests/agent_peer.h), on a recorded idle /proc and a synthetic 2-PU
  * topology: the allowance is the agent's lease grant; the snapshot is the
  * agent's file while fresh (it says busy, the own sample says idle: no
- * start) and the gate's own when stale; a grant with "killed" stops
- * starts and is kept; the agent gone mid-batch is said once and the gate
- * goes on without it; back again, the batch is adopted and leases again. */
+ * start) and the gate's own when stale; the agent gone mid-batch is said
+ * once and the gate goes on without it; back again, the batch is adopted
+ * and leases again; a grant with "killed" stops starts for good. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,9 +167,7 @@ int main(void)
 		{ "hello", 0, hello }, { "open", 1, OPENED },
 		{ "lease", 0, GRANT(1) }, { "lease", 0, GRANT(2) },
 		{ "lease", 0, GRANT(2) }, { "lease", 0, GRANT(2) },
-		{ "lease", 0, "{\"v\":1,\"ok\":true,\"grant\":2,"
-			      "\"killed\":true}" },
-		{ "lease", 0, "CLOSE" },
+		{ "lease", 0, GRANT(2) }, { "lease", 0, "CLOSE" },
 	};
 	pid_t peer_pid = peer_start(s1, 8);
 
@@ -200,8 +198,8 @@ int main(void)
 	       "sample, grant 2: two starts");
 	ok(!gate_agent_snapshot(g), "... and it says so");
 	put_snap(0, 0);
-	is_int(tick(g, 0, 5, &a), 0, "killed: no start");
-	ok(gate_agent_killed(g), "the kill is kept for the face");
+	is_int(tick(g, 1, 5, &a), 1, "grant 2, one running, fresh idle "
+	       "snapshot: one start");
 	notes(g, text, sizeof text);
 	is_str(text, "", "no note while the agent answers");
 	tick(g, 0, 5, &a);
@@ -220,13 +218,22 @@ int main(void)
 	const struct step s2[] = {
 		{ "hello", 0, hello }, { "adopt", 1, OPENED },
 		{ "lease", 0, GRANT(1) },
+		{ "lease", 0, "{\"v\":1,\"ok\":true,\"grant\":2,"
+			      "\"killed\":true}" },
+		{ "lease", 0, GRANT(2) },
 	};
-	peer_pid = peer_start(s2, 3);
+	peer_pid = peer_start(s2, 5);
 	usleep((GATE_AGENT_RETRY_MS + 200) * 1000);
+	put_snap(0, 0);
 	is_int(tick(g, 0, 5, &a), 1, "back: adopted, leases again (grant 1)");
 	ok(gate_agent_leased(g), "the allowance is the agent's again");
 	notes(g, text, sizeof text);
 	ok(strstr(text, "nicely-agent is back") != NULL, "said: %s", text);
+	ok(!gate_agent_killed(g), "not killed");
+	is_int(tick(g, 0, 5, &a), 0, "killed: no start");
+	ok(gate_agent_killed(g), "the kill is kept for the face");
+	is_int(tick(g, 0, 5, &a), 0, "and holds: a later grant of 2 starts "
+	       "nothing");
 	is_int(peer_end(peer_pid), 0, "the second agent got adopt with the "
 	       "owner's pidfd");
 
