@@ -118,9 +118,10 @@ static int client(const char *group, const char *cl, int leave)
 		_exit(127);
 	}
 	sched_cgroup_task_forked(&t);
-	if (leave) {
+	if (leave) {	/* gone without a word, as if SIGKILLed */
 		printf("left %ld\n", (long)pid);
-		return 0;
+		fflush(stdout);
+		_exit(0);
 	}
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0)
