@@ -473,7 +473,22 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 	}
 	if (an.killed)
 		g->agent_killed = 1;
-	*cap = g->agent_killed ? 0 : an.grant;
+	*cap = an.grant;
+	/* the grant splits the PUs others leave idle; a preset that ignores
+	 * others still gets its user's even share of every allowed PU (the
+	 * user group's weight is the fence), and one that starts one task
+	 * even when nothing is free, that one */
+	if (g->preset.ignore_others) {
+		int users = an.users > 0 ? an.users : 1;
+		int fair = (g->nallowed + users - 1) / users;
+
+		if (*cap < fair)
+			*cap = fair;
+	}
+	if (g->preset.force_one && *cap < 1)
+		*cap = 1;
+	if (g->agent_killed)
+		*cap = 0;
 	return 1;
 }
 

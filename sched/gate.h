@@ -137,7 +137,9 @@ void gate_hold(struct gate *g, int holding);
 /* Take allowances and the snapshot from nicely-agent through client c
  * (the face's, opened on the batch: it outlives the gate or is unset
  * first; NULL: none). While the agent answers, each decide asks it for a
- * lease (the per-user lease file is not used) and each sample uses its
+ * lease (the per-user lease file is not used; a preset that ignores
+ * others gets at least its user's even share of the allowed PUs, one with
+ * force_one at least one) and each sample uses its
  * snapshot file while fresh (the gate's own sample otherwise). When it
  * stops answering the gate says so once and goes on as without it,
  * trying to reconnect and adopt the batch every GATE_AGENT_RETRY_MS. */

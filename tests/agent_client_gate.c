@@ -70,7 +70,8 @@ static void put_snap(double b, long age_ms)
 }
 
 /* The test preset from the config file. */
-static void preset_load(const char *conf, struct policy_preset *p)
+static void preset_load(const char *conf, const char *name,
+			struct policy_preset *p)
 {
 	struct policy_config_opts co = { 0 };
 	struct policy_flags fl = POLICY_FLAGS_INIT;
@@ -78,7 +79,7 @@ static void preset_load(const char *conf, struct policy_preset *p)
 	char err[1024], warn[512];
 
 	co.extra_file = conf;
-	fl.preset = "gatetest";
+	fl.preset = name;
 	if (policy_config_load(&cfg, &co, err, sizeof err) < 0 ||
 	    policy_config_resolve(cfg, &fl, p, warn, sizeof warn, err,
 				  sizeof err) < 0) {
@@ -152,7 +153,8 @@ int main(void)
 	put(tmp, "test.conf",
 	    "[preset gatetest]\nbase = normal\nidle_threshold = 25%\n"
 	    "reserve_pus = 0\non_return = pause\nhysteresis = 0\n"
-	    "smt_avoid = no\nramp_up = 0\nmax_pus = 100%\nnice = 17\nforce_one = no\n");
+	    "smt_avoid = no\nramp_up = 0\nmax_pus = 100%\nnice = 17\nforce_one = no\n"
+	    "[preset gatenuc]\nbase = gatetest\nignore_others = yes\n");
 	setenv("NICELY_PROCFS", proc, 1);
 	setenv("NICELY_TOPOLOGY", "synthetic:pack:1 core:2 pu:1", 1);
 	setenv("NICELY_SYSCONFDIR", d, 1);
@@ -160,7 +162,7 @@ int main(void)
 	setenv("NICELY_RUNTIME_DIR", run, 1);
 	unsetenv("NICELY_CONFIG");
 	signal(SIGPIPE, SIG_IGN);
-	preset_load(conf, &p);
+	preset_load(conf, "gatetest", &p);
 
 	snprintf(hello, sizeof hello, HELLO_FMT, snap);
 	const struct step s1[] = {
@@ -237,6 +239,33 @@ int main(void)
 	is_int(peer_end(peer_pid), 0, "the second agent got adopt with the "
 	       "owner's pidfd");
 
+	gate_free(g);
+	agent_client_free(c);
+
+	/* a preset that ignores others: at least its user's even share of
+	 * the allowed PUs whatever the grant of idle ones */
+	struct policy_preset nuc;
+	const struct step s3[] = {
+		{ "hello", 0, hello }, { "open", 1, OPENED },
+		{ "lease", 0, "{\"v\":1,\"ok\":true,\"grant\":0,"
+			      "\"users\":2}" },
+		{ "lease", 0, "{\"v\":1,\"ok\":true,\"grant\":0,"
+			      "\"users\":1}" },
+	};
+	preset_load(conf, "gatenuc", &nuc);
+	peer_pid = peer_start(s3, 4);
+	if (agent_client_connect(&c, &ao, err, sizeof err) < 0 ||
+	    agent_client_open(c, getpid(), &rq, err, sizeof err) < 0)
+		tap_bail("cannot open a batch with the scripted agent");
+	go.preset = &nuc;
+	if (gate_new(&g, &go, err, sizeof err) < 0)
+		tap_bail("cannot make a gate");
+	gate_set_agent(g, c);
+	put_snap(1.0, 0);
+	is_int(tick(g, 0, 5, &a), 1, "ignores others, grant 0 of 2 users' "
+	       "idle PUs: its even share, 1");
+	is_int(tick(g, 0, 5, &a), 2, "... alone: both PUs");
+	is_int(peer_end(peer_pid), 0, "the third agent's checks");
 	gate_free(g);
 	agent_client_free(c);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
