@@ -534,11 +534,17 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	 * grant is what we hold until the next tick */
 	if (in.user_capped && (size_t)ans->nstart > need)
 		ans->nstart = (int)need;
-	/* a synthetic or XML topology is not this machine: do not pin */
+	/* a synthetic or XML topology is not this machine: do not pin; nor
+	 * a preset that ignores others under the agent: its picture leaves
+	 * every user's batches out, so each batch would pin to the same first
+	 * PUs, and the kernel spreads them better by the user groups'
+	 * weights */
+	int pin = g->pin && !(g->agent_leased && g->preset.ignore_others);
+
 	for (int i = 0; i < ans->nstart; i++) {
 		g->pus_out[i] = g->dec->start_pus[i];
-		g->cpus_out[i] = g->pin ? g->pus[g->dec->start_pus[i]].os_index
-					: -1;
+		g->cpus_out[i] = pin ? g->pus[g->dec->start_pus[i]].os_index
+				     : -1;
 	}
 	/* a preset that ignores others with more workers asked than CPUs:
 	 * the rest run unpinned */
