@@ -66,8 +66,8 @@ mkdir -p "$CG/nicely/user-0/$batch/task-1"
 echo $task >"$CG/nicely/user-0/$batch/task-1/cgroup.procs"
 a=$("$CLIENT" "$SOCK" "$(req kill "\"batch\":\"$batch\"")")
 is "$(field "$a" ok killed)" "true 1" "kill the batch: one batch"
-wait_for eval "! kill -0 $task 2>/dev/null"
-! kill -0 $task 2>/dev/null; ok $? "its task was killed"
+wait_for gone $task
+gone $task; ok $? "its task was killed"
 kill -0 $owner 2>/dev/null; ok $? "its owner was not"
 a=$("$CLIENT" --pidfd $owner "$SOCK" "$(req adopt "\"batch\":\"$batch\"")" "$(req lease '"want":1,"holding":0')")
 is "$(field "$(sed -n 2p <<<"$a")" ok killed)" "true true" "the next lease says killed"

@@ -489,6 +489,14 @@ static void v2_delegated(void)
 	r = sched_cgroup_task_create(b, 2, &tl, &t, err, sizeof(err));
 	ok(r == 0, "delegated: another task group (%s)", err);
 	take_trace();
+	r = sched_cgroup_batch_freeze(b, 1, err, sizeof(err));
+	tr = take_trace();
+	ok(r == 0 && strstr(tr, "/me-77-1/task-2/cgroup.freeze 1\n") &&
+		   !strstr(tr, "/owner/") && !strstr(tr, "me-77-1/cgroup.freeze"),
+	   "delegated: batch freeze freezes the task groups, not the owner "
+	   "nor the batch group");
+	sched_cgroup_batch_freeze(b, 0, err, sizeof(err));
+	take_trace();
 	r = sched_cgroup_batch_close(b, err, sizeof(err));
 	is_int(r, 0, "delegated: close (%s)", err);
 	tr = take_trace();

@@ -167,8 +167,9 @@ int main(int argc, char **argv)
 			continue;
 		}
 		int with = strstr(l, "\"open\"") || strstr(l, "\"adopt\"");
-		if (send_line(s, l, 0, with ? pidfd : -1, nfd) < 0 ||
-		    read_line(s) < 0) {
+		/* a refusal may be waiting even when the send failed */
+		send_line(s, l, 0, with ? pidfd : -1, nfd);
+		if (read_line(s) < 0) {
 			printf("no answer\n");
 			rc = 1;
 		}

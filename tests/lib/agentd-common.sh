@@ -58,9 +58,16 @@ wait_for() {
 }
 ms() { date +%s%3N; }
 
-# The kernel's part on a fake tree: exited processes leave cgroup.procs.
+# The kernel's part on a fake tree: "1" in a group's cgroup.kill kills
+# every process listed in it and below; exited processes leave
+# cgroup.procs.
 play_kernel() {
 	while :; do
+		find "$CG" -name cgroup.kill -size +0 2>/dev/null | while read -r k; do
+			: >"$k"
+			find "${k%/cgroup.kill}" -name cgroup.procs -exec cat {} + 2>/dev/null |
+				while read -r p || [ -n "$p" ]; do kill -KILL "$p" 2>/dev/null; done
+		done
 		find "$CG" -name cgroup.procs -size +0 2>/dev/null | while read -r f; do
 			keep=$(while read -r p || [ -n "$p" ]; do [ -d "/proc/$p" ] && echo "$p"; done <"$f")
 			[ "$keep" = "$(cat "$f")" ] || printf '%s' "${keep:+$keep
@@ -73,11 +80,19 @@ play_kernel &
 kernel_pid=$!
 
 # start_agent [ARGS]: the agent in the foreground, its log in $T/agent.log;
-# waits for its socket.
+# waits until it answers (it accepts once the earlier batches are known).
+agent_answers() { "$CLIENT" "$SOCK" "$(req hello)" 2>/dev/null | grep -q '"ok":true'; }
 start_agent() {
 	"$AGENT" --foreground --cgroup-root "$CG" --tick 100 "$@" >>"$T/agent.log" 2>&1 &
 	agent_pid=$!
-	wait_for test -S "$SOCK"
+	wait_for agent_answers
+}
+# 0 when the process can never run again: gone, or a zombie
+gone() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	s=${s##*) }
+	[ "${s%% *}" = Z ] || [ "${s%% *}" = X ]
 }
 stop_agent() { [ -n "$agent_pid" ] && kill -TERM "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null; agent_pid=""; }
 
