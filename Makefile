@@ -4,7 +4,7 @@
 # The C files under agent/ policy/ sched/ (not its subfolders) are the core
 # every face shares; sched/lib/ is libnicely's own (with the core it makes
 # libnicely.so, which links no CLI code); sched/cli/ is the `nicely`
-# command's. Files named main_*.c are programs. Every tests/*.c is one TAP test program, every
+# command's; sched/agentd/ is nicely-agent's. Files named main_*.c are programs. Every tests/*.c is one TAP test program, every
 # tests/helpers/*.c a helper program tests run, every bench/*.c a benchmark.
 
 PREFIX    ?= /usr/local
@@ -43,6 +43,8 @@ LIB_SRC   := $(wildcard sched/lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_SRC   := $(filter-out %/main_nicely.c,$(wildcard sched/cli/*.c))
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
+AGENTD_SRC := $(filter-out %/main_agent.c,$(wildcard sched/agentd/*.c))
+AGENTD_OBJ := $(AGENTD_SRC:%.c=$(B)/obj/%.o)
 TEST_SRC  := $(wildcard tests/*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%.t)
 HELP_SRC  := $(wildcard tests/helpers/*.c)
@@ -51,12 +53,13 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 EX_SRC    := $(wildcard examples/*.c)
 EXAMPLES  := $(EX_SRC:examples/%.c=$(B)/examples/%)
-PROGS     := $(B)/nicely $(if $(wildcard agent/main_agent.c),$(B)/nicely-agent)
+PROGS     := $(B)/nicely $(if $(wildcard sched/agentd/main_agent.c),$(B)/nicely-agent)
 CORE_A    := $(B)/libnicely_core.a
 LIB_A     := $(B)/libnicely_lib.a
 CLI_A     := $(B)/libnicely_cli.a
+AGENTD_A  := $(B)/libnicely_agentd.a
 # what the tests, helpers and benchmarks link: every face and the core
-ALL_A     := $(CLI_A) $(LIB_A) $(CORE_A)
+ALL_A     := $(CLI_A) $(LIB_A) $(AGENTD_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
@@ -96,6 +99,10 @@ $(CLI_A): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(AGENTD_A): $(AGENTD_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(SHLIB): $(LIB_OBJ) $(CORE_OBJ)
 	$(CC_ALL) -shared -Wl,-soname,libnicely.so.$(SOVERSION) -Wl,-z,now -o $@ $^ $(LDFLAGS) $(LDLIBS)
 	ln -sf libnicely.so.$(VERSION) $(B)/libnicely.so.$(SOVERSION)
@@ -105,7 +112,7 @@ $(B)/nicely: $(B)/obj/sched/cli/main_nicely.o $(CLI_A) $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(B)/nicely-agent: $(B)/obj/agent/main_agent.o $(CORE_A)
+$(B)/nicely-agent: $(B)/obj/sched/agentd/main_agent.o $(AGENTD_A) $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 

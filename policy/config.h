@@ -96,6 +96,25 @@ void policy_config_user_limit(const struct policy_config *cfg,
  * percent gives at least 1); 0 when there is no limit. */
 int policy_user_limit_pus(const struct policy_user_limit *l, int nallowed);
 
+/* The system config's [agent] section, for nicely-agent. */
+struct policy_agent_conf {
+	const char *admins;	/* group names ("a, b c"), "" = none; lives
+				 * as long as the config */
+	struct policy_origin admins_origin;
+	int tick_ms;		/* 0 = the agent's default */
+};
+void policy_config_agent(const struct policy_config *cfg,
+			 struct policy_agent_conf *out);
+/* The [limits] the agent enforces on a batch's group: the most demanding
+ * weight class allowed (max_preset's cpu_weight; NORMAL when there is no
+ * max_preset) and min_nice (-1: none; max_preset's nice counts too). */
+struct policy_fence {
+	enum policy_weight max_weight;
+	int min_nice;
+};
+void policy_config_fence(const struct policy_config *cfg,
+			 struct policy_fence *out);
+
 /* Lower-level steps of policy_config_load, used by tests and the fuzz
  * target to parse buffers through the same code as files. System buffers
  * (where [limits] is honoured) must all come before user ones. */

@@ -41,6 +41,15 @@ struct config_limits {
 	int set_in[3];			/* parse that set max_preset, max_pus, min_nice */
 };
 
+/* The agent's [agent] section (system files only), each with its origin. */
+struct config_agent {
+	char admins[256];		/* group names as written; "" = none */
+	struct policy_origin admins_origin;
+	int tick_ms;			/* 0 = the agent's default */
+	struct policy_origin tick_origin;
+	int set_in[2];			/* parse that set admins, tick_ms */
+};
+
 /* What struct policy_config (opaque in config.h) holds. */
 struct policy_config {
 	struct config_preset *presets;
@@ -52,6 +61,7 @@ struct policy_config {
 	int default_set_in;		/* parse that set [defaults] preset */
 	int nparses;			/* buffers parsed so far: the current one's id */
 	struct config_limits lim;
+	struct config_agent agent;
 	int sealed;			/* system files done, limit preset taken */
 	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
 	int nerrors;

@@ -215,3 +215,25 @@ int policy_user_limit_pus(const struct policy_user_limit *l, int nallowed)
 	}
 	return 0;
 }
+
+/* The [agent] section. */
+void policy_config_agent(const struct policy_config *cfg,
+			 struct policy_agent_conf *out)
+{
+	out->admins = cfg->agent.admins;
+	out->admins_origin = cfg->agent.admins_origin;
+	out->tick_ms = cfg->agent.tick_ms;
+}
+
+/* What the agent fences a batch's group with. */
+void policy_config_fence(const struct policy_config *cfg,
+			 struct policy_fence *out)
+{
+	const struct config_limits *lim = &cfg->lim;
+
+	out->max_weight = lim->have_limit ? lim->limit.weight
+					  : POLICY_WEIGHT_NORMAL;
+	out->min_nice = lim->min_nice;
+	if (lim->have_limit && lim->limit.nice > out->min_nice)
+		out->min_nice = lim->limit.nice;
+}

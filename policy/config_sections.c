@@ -1,10 +1,12 @@
 /* policy/config_sections: what each line of a config file means once the
- * reader (config_read.c) has it: a header opens [defaults], [limits] (only
- * in the system files) or [preset NAME]; a key = value line sets the
- * default preset, a limit, a preset's base or one of its knobs (parsed by
- * presets.c's knob table), each remembering its file:line. */
+ * reader (config_read.c) has it: a header opens [defaults], [limits] or
+ * [agent] (both only in the system files) or [preset NAME]; a key = value
+ * line sets the default preset, a limit, an agent setting, a preset's base
+ * or one of its knobs (parsed by presets.c's knob table), each remembering
+ * its file:line. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/config_sections.h"
@@ -42,6 +44,16 @@ void config_open_section(struct config_parse *ps, char *name)
 			return;
 		}
 		ps->sec = SEC_LIMITS;
+	} else if (!strcmp(name, "agent")) {
+		if (!ps->system) {
+			config_error(cfg, ps->file, ps->line,
+				     "[agent] is honoured only in the system "
+				     "files (%s/nicely.conf and presets.d/); "
+				     "remove it from this file",
+				     cfg->sysdir);
+			return;
+		}
+		ps->sec = SEC_AGENT;
 	} else if (!strncmp(name, "preset", 6) &&
 		   (name[6] == ' ' || name[6] == '\t')) {
 		char *pname = config_trim(name + 7);
@@ -74,7 +86,7 @@ void config_open_section(struct config_parse *ps, char *name)
 	} else {
 		config_error(cfg, ps->file, ps->line,
 			     "unknown section [%.64s] (accepted: [defaults], "
-			     "[limits], [preset NAME])",
+			     "[limits], [agent], [preset NAME])",
 			     name);
 	}
 }
@@ -124,6 +136,66 @@ static int config_name_value(struct config_parse *ps, const char *key,
 	return 0;
 }
 
+/* 1 when s is a list of group names (letters, digits, '_', '-', '.',
+ * separated by commas and/or blanks). */
+static int config_group_list(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_-., \t", *s)))
+			return 0;
+	return 1;
+}
+
+/* A key = value line in [agent]: admins (group names), tick_ms. */
+static void config_agent_key(struct config_parse *ps, const char *name,
+			     const char *value)
+{
+	struct policy_config *cfg = ps->cfg;
+	struct config_agent *ag = &cfg->agent;
+	struct policy_origin here = { ps->file, ps->line };
+
+	if (!strcmp(name, "admins")) {
+		if (config_twice(ps, ag->set_in[0], &ag->admins_origin, name,
+				 "agent"))
+			return;
+		if (strlen(value) >= sizeof ag->admins ||
+		    !config_group_list(value)) {
+			config_error(cfg, ps->file, ps->line,
+				     "bad value '%.64s' for admins (accepted: "
+				     "group names separated by commas or "
+				     "spaces, at most %zu bytes)",
+				     value, sizeof ag->admins - 1);
+			return;
+		}
+		snprintf(ag->admins, sizeof ag->admins, "%s", value);
+		ag->admins_origin = here;
+		ag->set_in[0] = cfg->nparses;
+	} else if (!strcmp(name, "tick_ms")) {
+		char *end;
+		long v;
+
+		if (config_twice(ps, ag->set_in[1], &ag->tick_origin, name,
+				 "agent"))
+			return;
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || end == value || *end || v < 50 || v > 10000) {
+			config_error(cfg, ps->file, ps->line,
+				     "bad value '%.64s' for tick_ms (accepted: "
+				     "50..10000 milliseconds)", value);
+			return;
+		}
+		ag->tick_ms = (int)v;
+		ag->tick_origin = here;
+		ag->set_in[1] = cfg->nparses;
+	} else {
+		config_error(cfg, ps->file, ps->line,
+			     "unknown key '%.64s' in [agent] (accepted: "
+			     "admins, tick_ms)", name);
+	}
+}
+
 /* A key = value line in the current section. */
 static void config_key(struct config_parse *ps, const char *name,
 		       const char *value)
@@ -138,7 +210,7 @@ static void config_key(struct config_parse *ps, const char *name,
 	case SEC_NONE:
 		config_error(cfg, ps->file, ps->line,
 			     "key '%.64s' outside any section (accepted sections: "
-			     "[defaults], [limits], [preset NAME])",
+			     "[defaults], [limits], [agent], [preset NAME])",
 			     name);
 		return;
 	case SEC_DEFAULTS:
@@ -203,6 +275,9 @@ static void config_key(struct config_parse *ps, const char *name,
 				     "max_preset, max_pus, min_nice)",
 				     name);
 		}
+		return;
+	case SEC_AGENT:
+		config_agent_key(ps, name, value);
 		return;
 	case SEC_PRESET: {
 		struct config_preset *p = &cfg->presets[ps->preset];

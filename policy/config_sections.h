@@ -9,7 +9,8 @@
 
 #include "policy/config_priv.h"
 
-enum config_section { SEC_NONE, SEC_DEFAULTS, SEC_LIMITS, SEC_PRESET, SEC_BAD };
+enum config_section { SEC_NONE, SEC_DEFAULTS, SEC_LIMITS, SEC_AGENT,
+		      SEC_PRESET, SEC_BAD };
 
 /* The state of parsing one buffer: the reader's position and line, and
  * the section the last header opened. */

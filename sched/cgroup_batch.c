@@ -27,50 +27,11 @@
  * value; GCC cannot see that through the helpers. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-/* Weight class rank: higher is more demanding. */
-static int cg_rank(enum policy_weight w)
-{
-	return w == POLICY_WEIGHT_NORMAL ? 2 : w == POLICY_WEIGHT_LOW ? 1 : 0;
-}
-
 /* Set the base's class to the most demanding of its live batches (plus
- * extra, when >= 0), under an flock on the base directory. */
+ * extra, a rank, when >= 0). */
 static void cg_base_class(const struct sched_cgroup *b, int extra)
 {
-	const struct cg_hier *h = cg_find(&b->t, CG_CPU);
-	char path[PATH_MAX], sub[PATH_MAX];
-	struct dirent *de;
-	int best = extra, fd;
-	enum policy_weight w, cur;
-	DIR *d;
-
-	if (!h || cg_path(path, sizeof(path), h, b->base, NULL) < 0)
-		return;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	flock(fd, LOCK_EX);
-	if ((d = opendir(path))) {
-		while ((de = readdir(d))) {
-			if (de->d_type != DT_DIR || de->d_name[0] == '.')
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", b->base, de->d_name);
-			w = cg_class_of(h, sub);
-			if (cg_rank(w) > best)
-				best = cg_rank(w);
-		}
-		closedir(d);
-	}
-	if (best >= 0) {
-		w = best == 2 ? POLICY_WEIGHT_NORMAL
-		  : best == 1 ? POLICY_WEIGHT_LOW : POLICY_WEIGHT_IDLE;
-		cur = cg_class_of(h, b->base);
-		if (cur != w)
-			cg_set_class(&b->t, h, b->base, w, b->has_idle, 0, NULL,
-				     0);
-	}
-	flock(fd, LOCK_UN);
-	close(fd);
+	cg_base_reclass(&b->t, b->base, b->has_idle, extra);
 }
 
 /* The message for a tree where we may not make groups. */
@@ -317,7 +278,156 @@ int sched_cgroup_clean_stale(const struct sched_cgroup_options *opts,
 	return r;
 }
 
-/* Detect the tree, clean stale batches, make this batch's groups. */
+/* The leaf of a delegated batch group that holds its owner (the agent's,
+ * sched/cgroup_agent.h): never ours to kill, freeze or remove. */
+#define CG_OWNER_LEAF "owner"
+
+/* A group path from nicely-agent: components that are not empty, ".",
+ * ".." or hidden, single slashes, no leading slash. */
+static int cg_group_ok(const char *g)
+{
+	const char *p = g;
+
+	if (!*g || *g == '/')
+		return 0;
+	for (; *p; p++)
+		if ((*p == '/' && (p[1] == '/' || !p[1] || p[1] == '.')) ||
+		    (p == g && *p == '.'))
+			return 0;
+	return 1;
+}
+
+/* Group rel of h is there and ours to write (its directory and its
+ * cgroup.procs): 0, or -ENOENT / -EACCES with err naming it. */
+static int cg_adopt_check(const struct cg_hier *h, const char *rel,
+			  char *err, size_t errlen)
+{
+	char path[PATH_MAX], procs[PATH_MAX];
+
+	cg_path(path, sizeof(path), h, rel, NULL);
+	cg_path(procs, sizeof(procs), h, rel, "cgroup.procs");
+	if (!cg_exists(path) && errno == ENOENT) {
+		errmsg_set(err, errlen, "the batch group %s that nicely-agent "
+			   "gave is missing", path);
+		return -ENOENT;
+	}
+	if (access(path, W_OK | X_OK) < 0 || access(procs, W_OK) < 0) {
+		errmsg_set(err, errlen, "the batch group %s that nicely-agent "
+			   "gave is not writable by uid %u: %s", path,
+			   (unsigned)geteuid(), strerror(errno));
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* Adopt the group nicely-agent made and delegated to us in every
+ * hierarchy: it must be there and ours to write; v2 groups get the
+ * controllers enabled in its subtree_control, the class is the agent's
+ * (only read, for has_idle). */
+static int cg_adopt(struct sched_cgroup *b, const char *group, char *err,
+		    size_t errlen)
+{
+	const unsigned ctl = CG_CPU | CG_CPUSET | CG_MEMORY;
+	char path[PATH_MAX];
+	const char *slash;
+	struct cg_hier *h;
+	int i, r;
+
+	if (!cg_group_ok(group) ||
+	    snprintf(b->rel, sizeof(b->rel), "%s", group) >=
+		    (int)sizeof(b->rel)) {
+		errmsg_set(err, errlen, "bad cgroup group \"%s\" from "
+			   "nicely-agent", group);
+		return -EINVAL;
+	}
+	slash = strrchr(group, '/');
+	snprintf(b->name, sizeof(b->name), "%s", slash ? slash + 1 : group);
+	b->delegated = 1;
+	/* the cgroup2 tree's first: cg_hybrid_freezer would make it (and
+	 * may then drop the v1 freezer from the tree) */
+	for (i = 0; i < b->t.nh; i++)
+		if (b->t.h[i].v2 &&
+		    (r = cg_adopt_check(&b->t.h[i], b->rel, err, errlen)) < 0)
+			return r;
+	cg_hybrid_freezer(&b->t, b->rel);
+	for (i = 0; i < b->t.nh; i++) {
+		h = &b->t.h[i];
+		if ((r = cg_adopt_check(h, b->rel, err, errlen)) < 0)
+			return r;
+		if (h->v2)
+			h->ctrls = (h->ctrls & ~ctl) | cg_v2_enabled(h, b->rel);
+		if (h->ctrls & CG_CPU) {
+			cg_path(path, sizeof(path), h, b->rel, "cpu.idle");
+			b->has_idle = cg_exists(path);
+		}
+	}
+	return 0;
+}
+
+/* Kill (and with rm, remove) the groups in the delegated batch group but
+ * its owner leaf: the task groups. 0 or the first -errno. */
+static int cg_delegated_tasks(struct sched_cgroup *b, int rm, char *err,
+			      size_t errlen)
+{
+	const struct cg_hier *tr = cg_tracker(&b->t);
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	int i, r, ret = 0;
+	DIR *d;
+
+	if (cg_path(path, sizeof(path), tr, b->rel, NULL) < 0 ||
+	    !(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    !strcmp(de->d_name, CG_OWNER_LEAF))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", b->rel, de->d_name);
+		r = cg_kill(&b->t, sub, ret < 0 ? NULL : err, errlen);
+		if (r < 0 && !ret)
+			ret = r;
+		for (i = 0; rm && i < b->t.nh; i++) {
+			r = cg_rmtree(&b->t, &b->t.h[i], sub,
+				      ret < 0 ? NULL : err, errlen);
+			if (r < 0 && !ret)
+				ret = r;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Freeze or thaw the task groups of a delegated batch (not its owner). */
+static int cg_delegated_freeze(struct sched_cgroup *b, int frozen, char *err,
+			       size_t errlen)
+{
+	const struct cg_hier *h = cg_find(&b->t, CG_FREEZER);
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	int r, ret = 0;
+	DIR *d;
+
+	if (!h)
+		return cg_freeze(&b->t, b->rel, frozen, 0, err, errlen);
+	if (cg_path(path, sizeof(path), h, b->rel, NULL) < 0 ||
+	    !(d = opendir(path)))
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    !strcmp(de->d_name, CG_OWNER_LEAF))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", b->rel, de->d_name);
+		r = cg_freeze(&b->t, sub, frozen, 0, ret < 0 ? NULL : err,
+			      errlen);
+		if (r < 0 && !ret)
+			ret = r;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Detect the tree, clean stale batches, make this batch's groups (or
+ * adopt the agent's). */
 int sched_cgroup_batch_open(struct sched_cgroup **out,
 			    const struct sched_cgroup_options *opts,
 			    char *err, size_t errlen)
@@ -339,6 +449,17 @@ int sched_cgroup_batch_open(struct sched_cgroup **out,
 		return r;
 	}
 	b->weight = opts ? opts->weight : POLICY_WEIGHT_NORMAL;
+	if (opts && opts->group) {
+		r = cg_adopt(b, opts->group, err, errlen);
+		if (r < 0) {
+			if (b->t.trace_fd >= 0)
+				close(b->t.trace_fd);
+			free(b);
+			return r;
+		}
+		*out = b;
+		return 0;
+	}
 	if (!opts || opts->clean_stale)
 		cg_clean(&b->t, b->base, b->user, NULL, 0);
 	for (attempt = 0; attempt < 100; attempt++) {
@@ -370,6 +491,13 @@ int sched_cgroup_batch_close(struct sched_cgroup *b, char *err, size_t errlen)
 
 	if (!b)
 		return 0;
+	if (b->delegated) {
+		ret = cg_delegated_tasks(b, 1, err, errlen);
+		if (b->t.trace_fd >= 0)
+			close(b->t.trace_fd);
+		free(b);
+		return ret;
+	}
 	ret = cg_kill(&b->t, b->rel, err, errlen);
 	for (i = 0; i < b->t.nh; i++) {
 		r = cg_rmtree(&b->t, &b->t.h[i], b->rel, ret < 0 ? NULL : err,
@@ -448,12 +576,16 @@ int sched_cgroup_has_idle(const struct sched_cgroup *b)
 int sched_cgroup_batch_freeze(struct sched_cgroup *b, int frozen, char *err,
 			      size_t errlen)
 {
+	if (b->delegated)
+		return cg_delegated_freeze(b, frozen, err, errlen);
 	return cg_freeze(&b->t, b->rel, frozen, 0, err, errlen);
 }
 
 /* Kill every process of the batch. */
 int sched_cgroup_batch_kill(struct sched_cgroup *b, char *err, size_t errlen)
 {
+	if (b->delegated)
+		return cg_delegated_tasks(b, 0, err, errlen);
 	return cg_kill(&b->t, b->rel, err, errlen);
 }
 

@@ -31,7 +31,10 @@ struct sched_cgroup_options {
 	 * hierarchy. Its class, memory limit and cpus are the agent's (not
 	 * written); task groups are made under it as usual; close removes
 	 * only the task groups (the agent removes the batch when its owner
-	 * exits); no stale batches are cleaned. */
+	 * exits); no stale batches are cleaned. Batch kill and freeze reach
+	 * the task groups only, not the owner leaf that holds the caller.
+	 * Open fails with -ENOENT or -EACCES, err naming the group, when it
+	 * is missing or not ours to write in some hierarchy. */
 	const char *group;
 };
 

@@ -12,10 +12,12 @@ struct sched_cgroup {
 	char base[64];
 	char user[64];
 	char name[128];		/* <user>-<pid>-<n> */
-	char rel[200];		/* <base>/<name> */
+	char rel[200];		/* <base>/<name>, or the agent's group */
 	enum policy_weight weight;
 	int has_idle;
 	int own_trace;		/* trace_fd opened here */
+	int delegated;		/* rel is nicely-agent's (opts->group): only
+				 * the task groups in it are ours */
 };
 
 #endif

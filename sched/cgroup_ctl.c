@@ -6,12 +6,14 @@
  * cgroup_task.c from the loop. */
 #include "sched/cgroup_ctl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "agent/errmsg.h"
@@ -92,6 +94,84 @@ int cg_set_class(const struct cg_tree *t, const struct cg_hier *h,
 	return cg_write(t, h, rel, "cpu.idle", "1", err, errlen);
 }
 
+/* Weight class rank: higher is more demanding. */
+int cg_rank(enum policy_weight w)
+{
+	return w == POLICY_WEIGHT_NORMAL ? 2 : w == POLICY_WEIGHT_LOW ? 1 : 0;
+}
+
+/* "user-<digits>": a user's group of nicely-agent under the base. */
+static int cg_is_user_group(const char *name)
+{
+	const char *p = name + 5;
+
+	if (strncmp(name, "user-", 5) || !*p)
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return !*p;
+}
+
+/* The highest rank among the batch groups in directory rel of h (with
+ * users: descend one level into the agent's user groups); -1 if none. */
+static int cg_live_rank(const struct cg_hier *h, const char *rel, int users)
+{
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	int best = -1, r;
+	DIR *d;
+
+	if (cg_path(path, sizeof(path), h, rel, NULL) < 0 ||
+	    !(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) >=
+		    (int)sizeof(sub))
+			continue;
+		if (users && cg_is_user_group(de->d_name))
+			r = cg_live_rank(h, sub, 0);
+		else
+			r = cg_rank(cg_class_of(h, sub));
+		if (r > best)
+			best = r;
+	}
+	closedir(d);
+	return best;
+}
+
+/* Set base's class to the most demanding of its live batches (plus
+ * extra, a rank, when >= 0), under an flock on the base directory. */
+void cg_base_reclass(const struct cg_tree *t, const char *base, int has_idle,
+		     int extra)
+{
+	const struct cg_hier *h = cg_find(t, CG_CPU);
+	char path[PATH_MAX];
+	enum policy_weight w, cur;
+	int best, fd, r;
+
+	if (!h || cg_path(path, sizeof(path), h, base, NULL) < 0)
+		return;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	flock(fd, LOCK_EX);
+	best = extra;
+	r = cg_live_rank(h, base, 1);
+	if (r > best)
+		best = r;
+	if (best >= 0) {
+		w = best == 2 ? POLICY_WEIGHT_NORMAL
+		  : best == 1 ? POLICY_WEIGHT_LOW : POLICY_WEIGHT_IDLE;
+		cur = cg_class_of(h, base);
+		if (cur != w)
+			cg_set_class(t, h, base, w, has_idle, 0, NULL, 0);
+	}
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
 /* v1 cpuset: a group needs cpus and mems before it may hold tasks; copy
  * whichever is empty from the parent. */
 static int cg_cpuset_inherit(const struct cg_tree *t, const struct cg_hier *h,
@@ -153,40 +233,68 @@ int cg_cpulist(const cpu_set_t *set, char *buf, size_t len)
 }
 
 /* v2: enable the controllers the parent offers in rel's subtree_control
- * (only ever on groups nicely made); returns the bits enabled. */
+ * (only ever on groups nicely made; pids too when with_pids); returns the
+ * bits enabled. */
 static unsigned cg_v2_enable(const struct cg_tree *t, const struct cg_hier *h,
-			     const char *rel)
+			     const char *rel, int with_pids)
 {
 	static const struct { const char *n; unsigned bit; } c[] = {
 		{ "cpu", CG_CPU }, { "cpuset", CG_CPUSET },
-		{ "memory", CG_MEMORY },
+		{ "memory", CG_MEMORY }, { "pids", 0 },
 	};
 	char buf[512], all[64] = "", val[32];
 	unsigned got = 0, want = 0;
-	size_t i;
+	size_t i, nc = sizeof(c) / sizeof(c[0]) - (with_pids ? 0 : 1);
+	int any = 0;
 
 	if (cg_read(h, rel, "cgroup.controllers", buf, sizeof(buf)) < 0)
 		return 0;
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	for (i = 0; i < nc; i++) {
 		if (!cg_has_word(buf, c[i].n))
 			continue;
 		want |= c[i].bit;
+		any = 1;
 		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s+%s",
 			 *all ? " " : "", c[i].n);
 	}
-	if (!want)
+	if (!any)
 		return 0;
 	if (cg_write(t, h, rel, "cgroup.subtree_control", all, NULL, 0) == 0)
 		return want;
 	/* one of them was refused: enable what can be, one at a time */
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		if (!(want & c[i].bit))
+	for (i = 0; i < nc; i++) {
+		if (!cg_has_word(buf, c[i].n))
 			continue;
 		snprintf(val, sizeof(val), "+%s", c[i].n);
 		if (cg_write(t, h, rel, "cgroup.subtree_control", val, NULL,
 			     0) == 0)
 			got |= c[i].bit;
 	}
+	return got;
+}
+
+/* v2: enable in rel's subtree_control every controller of cpu, cpuset,
+ * memory and pids it is offered; the CG_* bits of those enabled. */
+unsigned cg_v2_enable_all(const struct cg_tree *t, const struct cg_hier *h,
+			  const char *rel)
+{
+	return cg_v2_enable(t, h, rel, 1);
+}
+
+/* v2: the CG_* bits of the controllers enabled in rel's subtree_control
+ * (what groups made under rel get), read without writing. */
+unsigned cg_v2_enabled(const struct cg_hier *h, const char *rel)
+{
+	char buf[512];
+	unsigned got = 0;
+
+	if (cg_read(h, rel, "cgroup.subtree_control", buf, sizeof(buf)) < 0)
+		return 0;
+	got |= cg_has_word(buf, "cpu") || cg_has_word(buf, "+cpu") ? CG_CPU : 0;
+	got |= cg_has_word(buf, "cpuset") || cg_has_word(buf, "+cpuset")
+		       ? CG_CPUSET : 0;
+	got |= cg_has_word(buf, "memory") || cg_has_word(buf, "+memory")
+		       ? CG_MEMORY : 0;
 	return got;
 }
 
@@ -203,7 +311,7 @@ int cg_parent_setup(const struct cg_tree *t, struct cg_hier *h,
 
 	if (h->v2 && (*parent_rel ? (h->ctrls & ctl) != 0
 				  : h->ctrls != CG_UNIFIED))
-		h->ctrls = (h->ctrls & ~ctl) | cg_v2_enable(t, h, rel);
+		h->ctrls = (h->ctrls & ~ctl) | cg_v2_enable(t, h, rel, 0);
 	if ((h->ctrls & CG_CPUSET) && !h->v2)
 		return cg_cpuset_inherit(t, h, rel, parent_rel, 0, err,
 					 errlen);
@@ -255,6 +363,91 @@ int cg_cpuset_set(const struct cg_tree *t, const struct cg_hier *h,
 			   "cannot read the batch's cpuset.cpus in %s",
 			   h->path);
 	return r;
+}
+
+/* A CPU quota of pus CPUs on group rel (0: none): v1 cpu.cfs_period_us
+ * then cpu.cfs_quota_us (-1: none), v2 cpu.max ("max" for none), over a
+ * 100 ms period. */
+int cg_set_cpu_quota(const struct cg_tree *t, const struct cg_hier *h,
+		     const char *rel, int pus, char *err, size_t errlen)
+{
+	char val[48];
+	int r;
+
+	if (h->v2) {
+		if (pus > 0)
+			snprintf(val, sizeof(val), "%lld 100000",
+				 (long long)pus * 100000);
+		else
+			snprintf(val, sizeof(val), "max 100000");
+		return cg_write(t, h, rel, "cpu.max", val, err, errlen);
+	}
+	r = cg_write(t, h, rel, "cpu.cfs_period_us", "100000", err, errlen);
+	if (r < 0)
+		return r;
+	if (pus > 0)
+		snprintf(val, sizeof(val), "%lld", (long long)pus * 100000);
+	else
+		snprintf(val, sizeof(val), "-1");
+	return cg_write(t, h, rel, "cpu.cfs_quota_us", val, err, errlen);
+}
+
+/* A memory limit on a group that may have had another (max 0: none):
+ * v1 lifts memsw first (it may never be below the limit), then writes the
+ * limit and, when there is one, memsw = limit; v2 memory.max then
+ * memory.swap.max (0 with a limit, max without). */
+int cg_set_memory_limit(const struct cg_tree *t, const struct cg_hier *h,
+			const char *rel, uint64_t max, char *err,
+			size_t errlen)
+{
+	const char *sw = h->v2 ? "memory.swap.max"
+			       : "memory.memsw.limit_in_bytes";
+	char path[PATH_MAX];
+	int r, has_sw;
+
+	cg_path(path, sizeof(path), h, rel, sw);
+	has_sw = cg_exists(path);
+	if (!h->v2 && has_sw) {
+		r = cg_write(t, h, rel, sw, "-1", err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (max)
+		return cg_set_memory(t, h, rel, max, err, errlen);
+	r = cg_write(t, h, rel, h->v2 ? "memory.max" : "memory.limit_in_bytes",
+		     h->v2 ? "max" : "-1", err, errlen);
+	if (r < 0 || !h->v2 || !has_sw)
+		return r;
+	return cg_write(t, h, rel, sw, "max", err, errlen);
+}
+
+/* CPU time used by group rel and below, in ns: cgroup2's cpu.stat
+ * usage_usec, else v1 cpuacct.usage (see the header). */
+int cg_cpu_usage(const struct cg_tree *t, const char *rel, uint64_t *ns)
+{
+	const struct cg_hier *h = cg_find(t, CG_CPUACCT);
+	char buf[1024], *p;
+	ssize_t n;
+
+	if (!h)
+		h = cg_tracker(t);
+	if (h->v2) {
+		n = cg_read(h, rel, "cpu.stat", buf, sizeof(buf));
+		if (n < 0)
+			return (int)n;
+		p = strstr(buf, "usage_usec ");
+		if (!p)
+			return -ENODATA;
+		*ns = strtoull(p + 11, NULL, 10) * 1000;
+		return 0;
+	}
+	if (!(h->ctrls & CG_CPUACCT))
+		return -ENOTSUP;
+	n = cg_read(h, rel, "cpuacct.usage", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	*ns = strtoull(buf, NULL, 10);
+	return 0;
 }
 
 /* Write the memory limit to a task group. */

@@ -13,6 +13,14 @@
 #include "sched/cgroup_fs.h"
 #include "sched/cgroup_task.h"
 
+/* Weight class rank: higher is more demanding (IDLE 0, LOW 1, NORMAL 2). */
+int cg_rank(enum policy_weight w);
+/* Set the base's class to the most demanding of its live batches (its
+ * own batch groups, and the batches in nicely-agent's user-<uid> groups),
+ * or to rank extra when that is more demanding (-1: none), under an flock
+ * on the base's directory in the cpu hierarchy. */
+void cg_base_reclass(const struct cg_tree *t, const char *base, int has_idle,
+		     int extra);
 /* The class a group has now, read from its cpu files. */
 enum policy_weight cg_class_of(const struct cg_hier *h, const char *rel);
 /* Write weight class w to group rel. fresh: the group was just made and
@@ -30,6 +38,28 @@ int cg_set_class(const struct cg_tree *t, const struct cg_hier *h,
 int cg_parent_setup(const struct cg_tree *t, struct cg_hier *h,
 		    const char *rel, const char *parent_rel, char *err,
 		    size_t errlen);
+/* v2: enable in rel's subtree_control every controller of cpu, cpuset,
+ * memory and pids it is offered (the agent's groups); returns the CG_*
+ * bits of those enabled. */
+unsigned cg_v2_enable_all(const struct cg_tree *t, const struct cg_hier *h,
+			  const char *rel);
+/* v2: the CG_* bits (cpu, cpuset, memory) enabled in rel's
+ * subtree_control, read only (a group someone else made). */
+unsigned cg_v2_enabled(const struct cg_hier *h, const char *rel);
+/* A CPU quota of pus CPUs on group rel, 0: none (v1 cpu.cfs_quota_us and
+ * cpu.cfs_period_us, v2 cpu.max; 100 ms period). 0 or -errno. */
+int cg_set_cpu_quota(const struct cg_tree *t, const struct cg_hier *h,
+		     const char *rel, int pus, char *err, size_t errlen);
+/* The memory limit of a group that may have had one before: max, or none
+ * when 0 (and swap as cg_set_memory). 0 or -errno with err set. */
+int cg_set_memory_limit(const struct cg_tree *t, const struct cg_hier *h,
+			const char *rel, uint64_t max, char *err,
+			size_t errlen);
+/* CPU time used by group rel and everything below it, in ns, from the
+ * hierarchy sched_cgroup_batch_cpu_path names: cgroup2's cpu.stat, else
+ * v1 cpuacct.usage. 0, or -errno (-ENOTSUP: nothing accounts it). */
+int cg_cpu_usage(const struct cg_tree *t, const char *rel, uint64_t *ns);
+
 /* Format a CPU set as a kernel list ("0-3,8"). -EINVAL when empty,
  * -ENAMETOOLONG when it does not fit. */
 int cg_cpulist(const cpu_set_t *set, char *buf, size_t len);

@@ -109,12 +109,17 @@ int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 					 sizeof(path)) > 0 &&
 	    strstr(path, "populated 0"))
 		return 0;
-	if (cg_path(path, sizeof(path), h, rel, "cgroup.kill") < 0)
+	if (cg_path(path, sizeof(path), h, rel, "cgroup.kill") < 0) {
+		errmsg_set(err, errlen, "cgroup path too long: %s", rel);
 		return -ENAMETOOLONG;
+	}
 	have_kill = h->v2 && cg_exists(path);
 	cg_path(path, sizeof(path), h, rel, NULL);
 	for (;;) {
 		n = cg_procs_walk(path, 0);
+		if (n < 0)	/* every error says what it is */
+			errmsg_set(err, errlen, "cannot read the processes of "
+				   "cgroup %s: %s", path, strerror(-n));
 		if (n <= 0)
 			return n < 0 ? n : 0;
 		if (cg_now_ms() > deadline)

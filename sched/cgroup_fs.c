@@ -189,6 +189,44 @@ int cg_write(const struct cg_tree *t, const struct cg_hier *h,
 	return r;
 }
 
+/* Give a group's directory or file to uid:gid (and mode); see the header. */
+int cg_chown(const struct cg_tree *t, const struct cg_hier *h,
+	     const char *rel, const char *file, uid_t uid, gid_t gid,
+	     mode_t mode, int missing_ok, char *err, size_t errlen)
+{
+	char path[PATH_MAX], val[48];
+	int r = cg_path(path, sizeof(path), h, rel, file);
+
+	if (r < 0) {
+		errmsg_set(err, errlen, "cgroup path too long: %s/%s", h->path,
+			   rel);
+		return r;
+	}
+	if (missing_ok && !cg_exists(path))
+		return 0;
+	snprintf(val, sizeof(val), "%u:%u", (unsigned)uid, (unsigned)gid);
+	if (uid != (uid_t)-1 || gid != (gid_t)-1) {
+		cg_trace(t, "chown", path, val);
+		if (chown(path, uid, gid) < 0) {
+			r = -errno;
+			errmsg_set(err, errlen, "cannot chown %s to %s: %s",
+				   path, val, strerror(-r));
+			return r;
+		}
+	}
+	if (!mode)
+		return 0;
+	snprintf(val, sizeof(val), "%04o", (unsigned)mode);
+	cg_trace(t, "chmod", path, val);
+	if (chmod(path, mode) < 0) {
+		r = -errno;
+		errmsg_set(err, errlen, "cannot chmod %s to %s: %s", path, val,
+			   strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 /* The file system of path is a cgroup one (v1 or v2). */
 static int cg_is_cgroupfs(const char *path)
 {

@@ -92,6 +92,14 @@ int cg_write(const struct cg_tree *t, const struct cg_hier *h,
 int cg_open_procs(const struct cg_hier *h, const char *rel, char *err,
 		  size_t errlen);
 
+/* Give rel/file of hierarchy h (file NULL: the group's directory) to
+ * uid:gid (both -1: leave the owner) and, when mode is not 0, that mode (traced "chown REL UID:GID",
+ * "chmod REL MODE"). missing_ok: a file the kernel does not have is no
+ * error. 0 or -errno with err naming the file. */
+int cg_chown(const struct cg_tree *t, const struct cg_hier *h,
+	     const char *rel, const char *file, uid_t uid, gid_t gid,
+	     mode_t mode, int missing_ok, char *err, size_t errlen);
+
 /* mkdir rel in hierarchy h (traced; a fake group gets empty copies of its
  * parent's files). Returns 0, or -errno (-EEXIST when it was there
  * already) with err set for other failures. */

@@ -14,16 +14,24 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "sched/connguard.h"
 #include "sched/ctl.h"
 #include "sched/ctl_proto.h"
 #include "sched/jsonx.h"
 
-/* Peers connected at once; more are answered "busy" and closed. */
+/* Peers connected at once: at the cap the one silent the longest is
+ * closed to make room (sched/connguard.h), so a flood of silent peers
+ * never locks `nicely status` and `kill` out and never eats the run's
+ * file descriptors. */
 #define CTL_PEERS_MAX 64
+/* A peer has this long from connecting to sending its request line (and
+ * to reading its answer); then it is closed. */
+#define CTL_IDLE_MS 2000
 
 struct ctl_req {
 	struct ctl *c;
 	struct loop_watch w;	/* fd -1 once closed */
+	struct connguard_conn gc;
 	char *in;		/* request bytes so far */
 	size_t inlen;
 	char *out;		/* answer bytes not yet written */
@@ -37,7 +45,8 @@ enum { CTL_READING, CTL_WAITING, CTL_WRITING, CTL_DONE };
 
 struct ctl {
 	struct loop *l;
-	struct loop_watch w;	/* the listening socket */
+	int lfd;		/* the listening socket */
+	struct connguard *guard;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char id[32];
 	ctl_request_fn request;
@@ -56,6 +65,7 @@ static void ctl_peer_close(struct ctl_req *q)
 		close(q->w.fd);
 		q->w.fd = -1;
 		q->c->npeers--;
+		connguard_release(q->c->guard, &q->gc);
 	}
 	free(q->in);
 	q->in = NULL;
@@ -128,6 +138,8 @@ void ctl_reply(struct ctl_req *q, json_t *obj)
 		loop_del(q->c->l, &q->w);
 		if (loop_add(q->c->l, &q->w, fd, EPOLLOUT, ctl_on_peer) < 0)
 			ctl_flush(q); /* cannot wait: drop the peer */
+		else	/* a peer that never reads is not kept for ever */
+			connguard_arm(q->c->guard, &q->gc);
 	}
 }
 
@@ -202,6 +214,7 @@ static void ctl_handle(struct ctl_req *q, const char *line)
 		return;
 	}
 	q->state = CTL_WAITING;
+	connguard_disarm(q->c->guard, &q->gc); /* its answer may take long */
 	q->c->request(q->c->ctx, q, json_string_value(cmd), msg);
 	json_decref(msg);
 }
@@ -296,46 +309,45 @@ static int ctl_check_peer(struct ctl_req *q)
 	return -EPERM;
 }
 
-/* Listening socket callback: accept every waiting peer. */
-static void ctl_on_listen(struct loop_watch *w, uint32_t ev)
+/* A peer the guard let in: take it, check its uid. */
+static struct connguard_conn *ctl_accepted(void *ctx, int fd,
+					   const struct ucred *cr)
 {
-	struct ctl *c = (struct ctl *)((char *)w - offsetof(struct ctl, w));
+	struct ctl *c = ctx;
+	struct ctl_req *q = calloc(1, sizeof *q);
 
-	(void)ev;
-	for (;;) {
-		int fd = accept4(c->w.fd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return; /* EAGAIN, or nothing we can do now */
-		struct ctl_req *q = calloc(1, sizeof *q);
-		if (!q) {
-			close(fd);
-			continue;
-		}
-		q->c = c;
-		q->w.fd = fd;
-		q->state = CTL_READING;
-		q->next = c->reqs;
-		c->reqs = q;
-		c->npeers++;
-		if (loop_add(c->l, &q->w, fd, EPOLLIN, ctl_on_peer) < 0) {
-			q->w.fd = -1;
-			close(fd);
-			c->npeers--;
-			q->state = CTL_DONE;
-			continue;
-		}
-		if (c->npeers > CTL_PEERS_MAX) {
-			char m[64];
-			snprintf(m, sizeof m, "busy: %d peers already connected",
-				 CTL_PEERS_MAX);
-			q->refused = strdup(m);
-			if (!q->refused)
-				ctl_flush(q);
-			continue;
-		}
-		ctl_check_peer(q);
+	(void)cr;
+	if (!q) {
+		close(fd);
+		return NULL;
 	}
+	q->c = c;
+	q->w.fd = fd;
+	q->state = CTL_READING;
+	if (loop_add(c->l, &q->w, fd, EPOLLIN, ctl_on_peer) < 0) {
+		close(fd);
+		free(q);
+		return NULL;
+	}
+	q->next = c->reqs;
+	c->reqs = q;
+	c->npeers++;
+	ctl_check_peer(q);
+	return &q->gc;
+}
+
+/* A peer silent too long, or closed to make room: drop it (a request it
+ * made and that waits for its answer is never armed). */
+static void ctl_idle(void *ctx, struct connguard_conn *gc)
+{
+	struct ctl_req *q = (struct ctl_req *)((char *)gc -
+					       offsetof(struct ctl_req, gc));
+
+	(void)ctx;
+	ctl_peer_close(q);
+	free(q->out);
+	q->out = NULL;
+	q->state = CTL_DONE;
 }
 
 /* Listen on dir/run-<pid>.sock. */
@@ -355,7 +367,7 @@ int ctl_open(struct ctl **out, struct loop *l, const struct ctl_options *o,
 	c->l = l;
 	c->request = o->request;
 	c->ctx = o->ctx;
-	c->w.fd = -1;
+	c->lfd = -1;
 	snprintf(c->id, sizeof c->id, "%d", (int)getpid());
 	n = snprintf(c->path, sizeof c->path, "%s/" CTL_SOCK_PREFIX "%s"
 		     CTL_SOCK_SUFFIX, o->dir, c->id);
@@ -387,7 +399,13 @@ int ctl_open(struct ctl **out, struct loop *l, const struct ctl_options *o,
 		free(c);
 		return e;
 	}
-	e = loop_add(l, &c->w, fd, EPOLLIN, ctl_on_listen);
+	struct connguard_opts go = {
+		.l = l, .listen_fd = fd, .per_uid = 0,
+		.max_total = CTL_PEERS_MAX, .idle_ms = CTL_IDLE_MS,
+		.version = CTL_PROTO_VERSION, .who = "this nicely run",
+		.accepted = ctl_accepted, .idle = ctl_idle, .ctx = c,
+	};
+	e = connguard_new(&c->guard, &go);
 	if (e < 0) {
 		snprintf(err, errlen, "cannot watch %s: %s", c->path,
 			 strerror(-e));
@@ -396,6 +414,7 @@ int ctl_open(struct ctl **out, struct loop *l, const struct ctl_options *o,
 		free(c);
 		return e;
 	}
+	c->lfd = fd;
 	*out = c;
 	return 0;
 }
@@ -439,11 +458,6 @@ void ctl_close(struct ctl *c)
 {
 	if (!c)
 		return;
-	if (c->w.fd >= 0) {
-		loop_del(c->l, &c->w);
-		close(c->w.fd);
-		unlink(c->path);
-	}
 	while (c->reqs) {
 		struct ctl_req *q = c->reqs;
 		c->reqs = q->next;
@@ -451,6 +465,11 @@ void ctl_close(struct ctl *c)
 		free(q->refused);
 		free(q->out);
 		free(q);
+	}
+	connguard_free(c->guard);
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
 	}
 	free(c);
 }

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/sampler.h"
 #include "agent/topology.h"
 #include "policy/config.h"
 #include "policy/decide.h"
+#include "sched/agent_client.h"
 #include "sched/cgroup.h"
 #include "sched/gate.h"
 #include "sched/lease.h"
@@ -53,6 +55,13 @@ struct gate {
 	int lease_failed;		/* it could not be opened: said once */
 	int lease_err_said;		/* a lease error was said */
 	int lease_said;			/* the wait was announced */
+	/* nicely-agent: leases and the snapshot from it while it answers */
+	struct agent_client *agent;	/* the face's; NULL: none */
+	int agent_gone_said;		/* its going away was said */
+	uint64_t agent_retry_ms;	/* next reconnect, monotonic */
+	int agent_killed, agent_leased, agent_snap;
+	long long done, total;
+	struct agent_snapshot asnap;	/* the agent's, as read */
 	/* notes, oldest first */
 	struct gate_note_slot notes[GATE_NOTES];
 	int nnotes;
@@ -143,7 +152,10 @@ int gate_new(struct gate **out, const struct gate_opts *o, char *err,
 	g->refs = calloc(g->maxw, sizeof *g->refs);
 	g->acts = calloc(g->maxw, sizeof *g->acts);
 	g->pu_ok = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
-	if (!g->st || !g->dec || !g->pus_out || !g->cpus_out || !g->pw ||
+	g->asnap.pu = calloc((size_t)(g->npus > 0 ? g->npus : 1),
+			     sizeof *g->asnap.pu);
+	g->total = -1;
+	if (!g->asnap.pu || !g->st || !g->dec || !g->pus_out || !g->cpus_out || !g->pw ||
 	    !g->refs || !g->acts || !g->pu_ok) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
@@ -180,6 +192,7 @@ void gate_free(struct gate *g)
 	free(g->refs);
 	free(g->acts);
 	free(g->pu_ok);
+	free(g->asnap.pu);
 	free(g);
 }
 
@@ -336,6 +349,7 @@ void gate_hold(struct gate *g, int holding)
 
 	if (!g->lease || holding >= lease_held(g->lease))
 		return;
+	/* (with the agent the next lease says what we hold) */
 	gate_lease_said(g, lease_set(g->lease, holding, err, sizeof err), err);
 }
 
@@ -353,7 +367,129 @@ int gate_sample(struct gate *g, const struct gate_worker *w, size_t nw,
 		snprintf(err, errlen, "no snapshot");
 		return -EBADMSG;
 	}
+	/* our own sample is still taken (it keeps its deltas fresh for when
+	 * the agent goes away); the agent's is used while fresh */
+	g->agent_snap = 0;
+	if (g->agent && agent_client_up(g->agent) &&
+	    *agent_client_snapshot_path(g->agent)) {
+		char serr[PATH_MAX + 128];
+
+		if (agent_client_snapshot_read(agent_client_snapshot_path(
+						       g->agent),
+					       g->topo, 0, &g->asnap, serr,
+					       sizeof serr) == 0) {
+			*snap = &g->asnap;
+			g->agent_snap = 1;
+		}
+	}
 	return 0;
+}
+
+/* Monotonic milliseconds. */
+static uint64_t gate_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* With the agent; see gate.h. */
+void gate_set_agent(struct gate *g, struct agent_client *c)
+{
+	g->agent = c;
+	g->agent_gone_said = 0;
+	g->agent_retry_ms = 0;
+	g->agent_leased = g->agent_snap = 0;
+}
+
+void gate_progress(struct gate *g, long long done, long long total)
+{
+	g->done = done;
+	g->total = total;
+}
+
+int gate_agent_killed(const struct gate *g)
+{
+	return g->agent_killed;
+}
+
+int gate_agent_leased(const struct gate *g)
+{
+	return g->agent_leased;
+}
+
+int gate_agent_snapshot(const struct gate *g)
+{
+	return g->agent_snap;
+}
+
+/* Ask the agent for this tick's allowance: 1 with *cap set, or 0 when it
+ * does not answer (said once; then a reconnect and adopt is tried every
+ * GATE_AGENT_RETRY_MS, and said when it works). */
+static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
+{
+	struct agent_lease_req rq;
+	struct agent_lease_ans an;
+	char err[PATH_MAX + 256];
+	uint64_t now;
+
+	if (!g->agent)
+		return 0;
+	now = gate_now_ms();
+	if (!agent_client_up(g->agent)) {
+		if (now < g->agent_retry_ms)
+			return 0;
+		g->agent_retry_ms = now + GATE_AGENT_RETRY_MS;
+		if (agent_client_reconnect(g->agent, err, sizeof err) < 0)
+			return 0;
+		gate_say(g, GATE_INFO, "nicely-agent is back: it took up %s "
+			 "again", g->words.self);
+		g->agent_gone_said = 0;
+		/* the lease file's entry (kept while it was away) goes */
+		lease_close(g->lease);
+		g->lease = NULL;
+		g->lease_failed = 0;
+	}
+	rq.want = (int)(nw + need);
+	if (rq.want > g->cap)
+		rq.want = g->cap;
+	rq.holding = (int)nw;
+	rq.running = (int)nw;
+	rq.done = g->done;
+	rq.total = g->total;
+	if (agent_client_lease(g->agent, &rq, &an, err, sizeof err) < 0) {
+		if (!g->agent_gone_said)
+			gate_say(g, GATE_WARN, "%s; %s goes on without it, "
+				 "sampling the machine itself%s, and is taken "
+				 "up again when it is back", err,
+				 g->words.self,
+				 g->ulimit > 0 ? " and sharing [limits] "
+						 "max_pus through the lease "
+						 "file" : "");
+		g->agent_gone_said = 1;
+		g->agent_retry_ms = now + GATE_AGENT_RETRY_MS;
+		return 0;
+	}
+	if (an.killed)
+		g->agent_killed = 1;
+	*cap = an.grant;
+	/* the grant splits the PUs others leave idle; a preset that ignores
+	 * others still gets its user's even share of every allowed PU (the
+	 * user group's weight is the fence), and one that starts one task
+	 * even when nothing is free, that one */
+	if (g->preset.ignore_others) {
+		int users = an.users > 0 ? an.users : 1;
+		int fair = (g->nallowed + users - 1) / users;
+
+		if (*cap < fair)
+			*cap = fair;
+	}
+	if (g->preset.force_one && *cap < 1)
+		*cap = 1;
+	if (g->agent_killed)
+		*cap = 0;
+	return 1;
 }
 
 /* Take the allowance, decide, and translate PU indices into Linux CPUs. */
@@ -378,8 +514,12 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	in.running = g->pw;
 	in.nrunning = nw;
 	in.queued = queued;
-	gate_lease_open(g);
-	if (g->lease && queued) {
+	g->agent_leased = gate_agent_lease(g, nw, need, &in.user_cap);
+	if (g->agent_leased)
+		in.user_capped = 1;
+	else
+		gate_lease_open(g);
+	if (!g->agent_leased && g->lease && queued) {
 		int room, e = lease_begin(g->lease, &room, lerr, sizeof lerr);
 
 		gate_lease_said(g, e, lerr);
@@ -394,11 +534,17 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	 * grant is what we hold until the next tick */
 	if (in.user_capped && (size_t)ans->nstart > need)
 		ans->nstart = (int)need;
-	/* a synthetic or XML topology is not this machine: do not pin */
+	/* a synthetic or XML topology is not this machine: do not pin; nor
+	 * a preset that ignores others under the agent: its picture leaves
+	 * every user's batches out, so each batch would pin to the same first
+	 * PUs, and the kernel spreads them better by the user groups'
+	 * weights */
+	int pin = g->pin && !(g->agent_leased && g->preset.ignore_others);
+
 	for (int i = 0; i < ans->nstart; i++) {
 		g->pus_out[i] = g->dec->start_pus[i];
-		g->cpus_out[i] = g->pin ? g->pus[g->dec->start_pus[i]].os_index
-					: -1;
+		g->cpus_out[i] = pin ? g->pus[g->dec->start_pus[i]].os_index
+				     : -1;
 	}
 	/* a preset that ignores others with more workers asked than CPUs:
 	 * the rest run unpinned */
@@ -452,7 +598,7 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 				      : " waits until they give PUs back");
 			g->lease_said = 1;
 		}
-	} else if (!queued) {
+	} else if (!queued && !g->agent_leased) {
 		gate_hold(g, (int)nw);
 	}
 	/* which PUs a finished worker may hand to the next one at once */

@@ -20,6 +20,7 @@ struct agent_snapshot;
 struct policy_preset;
 struct policy_user_limit;
 struct sched_cgroup;
+struct agent_client;
 
 /* What the face calls its workers and itself, for the gate's notes:
  * e.g. { "tasks", "this batch", "this batch" } or { "workers", "this
@@ -132,6 +133,27 @@ int gate_held(const struct gate *g);
 /* Workers ended: we hold only `holding` PUs now; the holding only goes
  * down here (ticks raise it). 0 gives every PU back. */
 void gate_hold(struct gate *g, int holding);
+
+/* Take allowances and the snapshot from nicely-agent through client c
+ * (the face's, opened on the batch: it outlives the gate or is unset
+ * first; NULL: none). While the agent answers, each decide asks it for a
+ * lease (the per-user lease file is not used; a preset that ignores
+ * others gets at least its user's even share of the allowed PUs, one with
+ * force_one at least one) and each sample uses its
+ * snapshot file while fresh (the gate's own sample otherwise). When it
+ * stops answering the gate says so once and goes on as without it,
+ * trying to reconnect and adopt the batch every GATE_AGENT_RETRY_MS. */
+#define GATE_AGENT_RETRY_MS 2000
+void gate_set_agent(struct gate *g, struct agent_client *c);
+/* Tasks done and in all (-1: not known yet), for the agent's view. */
+void gate_progress(struct gate *g, long long done, long long total);
+/* 1 once the agent said the batch was ended (`nicely kill --user`, an
+ * admin): the face stops starting and ends as `nicely kill` ends it. */
+int gate_agent_killed(const struct gate *g);
+/* 1 when the last decide's allowance came from the agent. */
+int gate_agent_leased(const struct gate *g);
+/* 1 when the last sample was the agent's snapshot. */
+int gate_agent_snapshot(const struct gate *g);
 
 /* Declare the live workers (gate_workers) and sample the machine. On
  * success *snap is valid until the next sample. 0 or -errno with err

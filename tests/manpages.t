@@ -104,6 +104,8 @@ nicely_no_such_key = 1
 nicely_no_such_key = 1
 [limits]
 nicely_no_such_key = 1
+[agent]
+nicely_no_such_key = 1
 [preset manpages]
 nicely_no_such_key = 1
 EOF

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "sched/cli/cli.h"
+#include "sched/cli/cli_agent.h"
 #include "sched/cli/ctl_client.h"
 #include "sched/ctl_proto.h"
 #include "sched/jsonx.h"
@@ -33,21 +34,26 @@
 #define CLI_CTL_XSTR(x) CLI_CTL_STR(x)
 
 static const char cli_status_help[] =
-"usage: nicely status [--json] [BATCH]\n"
+"usage: nicely status [--json] [BATCH | --all]\n"
 "\n"
 "List your running batches (nicely run), one line each: batch id, start\n"
 "time, state, tasks done of the total, running, queued, failed, preset and\n"
 "command. With BATCH (the id shown), that batch in detail.\n"
 "\n"
 "options:\n"
+"      --all             every user's batches (nicely run and libnicely\n"
+"                        pools), from nicely-agent: user, batch, preset,\n"
+"                        PUs held and granted, CPU share, done/total,\n"
+"                        command (root, or a group in [agent] admins)\n"
 "      --json            a JSON array of batches (one object with BATCH)\n"
 "  -h, --help            this help\n"
 "\n"
-"Exit status: 0; 1 when the batch does not answer; 2 when BATCH is not\n"
-"running; 255 for a usage error.\n";
+"Exit status: 0; 1 when the batch does not answer (--all: nicely-agent\n"
+"does not answer or refuses); 2 when BATCH is not running; 255 for a\n"
+"usage error.\n";
 
 static const char cli_kill_help[] =
-"usage: nicely kill [BATCH | --all]\n"
+"usage: nicely kill [BATCH | --all | --user NAME]\n"
 "\n"
 "Kill every process of every running task of the batch (TERM, a grace\n"
 "second, then KILL; its cgroups reach double-forked grandchildren) and\n"
@@ -58,6 +64,10 @@ static const char cli_kill_help[] =
 "\n"
 "options:\n"
 "      --all             every running batch of yours\n"
+"      --user NAME       every batch of user NAME, through nicely-agent\n"
+"                        (your own name, or any as root or a member of a\n"
+"                        group in [agent] admins); each batch's nicely run\n"
+"                        or pool learns it at its next lease and ends\n"
 "  -h, --help            this help\n"
 "\n"
 "Exit status: 0 killed; 1 refused or not reachable; 2 no such batch, none\n"
@@ -122,14 +132,16 @@ __attribute__((format(printf, 2, 3))) static int cli_ctl_usage(const char *name,
 	return CLI_CTL_USAGE;
 }
 
-/* Parse [--json] [--all] [-h] [BATCH]. Returns -1 to go on, else an exit
- * status. */
+/* Parse [--json] [--all] [--user NAME] [-h] [BATCH] (json, all, user
+ * NULL: not taken). Returns -1 to go on, else an exit status. */
 static int cli_ctl_parse(const char *name, const char *help, int argc,
-			 char **argv, int *json, int *all, const char **batch)
+			 char **argv, int *json, int *all, const char **user,
+			 const char **batch)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'J' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,6 +150,8 @@ static int cli_ctl_parse(const char *name, const char *help, int argc,
 	optind = 1;
 	opterr = 0;
 	*batch = NULL;
+	if (user)
+		*user = NULL;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'J':
@@ -152,9 +166,20 @@ static int cli_ctl_parse(const char *name, const char *help, int argc,
 						     "'--all'");
 			*all = 1;
 			break;
+		case 'U':
+			if (!user)
+				return cli_ctl_usage(name, "unknown option "
+						     "'--user'");
+			*user = optarg;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return 0;
+		case '?':
+			if (optopt == 'U')
+				return cli_ctl_usage(name, "--user needs a "
+						     "user name");
+			/* fall through */
 		default:
 			return cli_ctl_usage(name, "unknown option '%s'",
 					     argv[optind - 1]);
@@ -168,6 +193,10 @@ static int cli_ctl_parse(const char *name, const char *help, int argc,
 	if (all && *all && *batch)
 		return cli_ctl_usage(name, "BATCH and --all exclude each "
 				     "other");
+	if (user && *user && (*batch || (all && *all)))
+		return cli_ctl_usage(name, "--user excludes BATCH and --all");
+	if (user && *user && !**user)
+		return cli_ctl_usage(name, "--user needs a user name");
 	return -1;
 }
 
@@ -338,7 +367,50 @@ static void cli_ctl_line(const json_t *b)
 	free(cmd);
 }
 
-/* `nicely status [--json] [BATCH]`. */
+/* `nicely status --all [--json]`: every user's batches from the agent. */
+static int cli_status_all(int json)
+{
+	char err[1024];
+	json_t *v;
+	int every, e;
+
+	e = cli_agent_list(1, &v, &every, err, sizeof err);
+	if (e < 0) {
+		fprintf(stderr, "nicely status --all: %s%s\n", err,
+			e == -ENOENT || e == -ECONNREFUSED
+				? " (only nicely-agent knows every user's "
+				  "batches)"
+				: "");
+		return CLI_CTL_REFUSED;
+	}
+	if (json) {
+		json_dumpf(v, stdout, JSON_COMPACT);
+		putchar('\n');
+	} else if (json_array_size(v) == 0) {
+		printf("no batch is running\n");
+	} else {
+		cli_agent_print(stdout, v);
+	}
+	json_decref(v);
+	return fflush(stdout) == 0 ? CLI_CTL_OK : CLI_CTL_USAGE;
+}
+
+/* `nicely kill --user NAME`: through the agent. */
+static int cli_kill_user(const char *user)
+{
+	char err[1024];
+	int n, e;
+
+	e = cli_agent_kill_user(user, &n, err, sizeof err);
+	if (e < 0) {
+		fprintf(stderr, "nicely kill: %s\n", err);
+		return CLI_CTL_REFUSED;
+	}
+	printf("%d batch%s of %s killed\n", n, n == 1 ? "" : "es", user);
+	return fflush(stdout) == 0 ? CLI_CTL_OK : CLI_CTL_USAGE;
+}
+
+/* `nicely status [--json] [BATCH | --all]`. */
 int cli_status(int argc, char **argv)
 {
 	char dir[4096], err[1024];
@@ -347,10 +419,14 @@ int cli_status(int argc, char **argv)
 	struct ctl_batch b, *v = NULL;
 	json_t *reply, *all;
 
-	rc = cli_ctl_parse("status", cli_status_help, argc, argv, &json, NULL,
-			   &id);
+	int every_user = 0;
+
+	rc = cli_ctl_parse("status", cli_status_help, argc, argv, &json,
+			   &every_user, NULL, &id);
 	if (rc >= 0)
 		return rc;
+	if (every_user)
+		return cli_status_all(json);
 	if ((rc = cli_ctl_dir("status", dir, sizeof dir)))
 		return rc;
 	if (id) {
@@ -437,9 +513,14 @@ int cli_kill(int argc, char **argv)
 	struct ctl_batch b, *v = NULL;
 	json_t *reply;
 
-	rc = cli_ctl_parse("kill", cli_kill_help, argc, argv, NULL, &all, &id);
+	const char *user;
+
+	rc = cli_ctl_parse("kill", cli_kill_help, argc, argv, NULL, &all,
+			   &user, &id);
 	if (rc >= 0)
 		return rc;
+	if (user)
+		return cli_kill_user(user);
 	if ((rc = cli_ctl_dir("kill", dir, sizeof dir)))
 		return rc;
 	if (!all) {
@@ -485,7 +566,7 @@ int cli_reset(int argc, char **argv)
 	int rc;
 
 	rc = cli_ctl_parse("reset", cli_reset_help, argc, argv, NULL, NULL,
-			   &id);
+			   NULL, &id);
 	if (rc >= 0)
 		return rc;
 	if ((rc = cli_ctl_dir("reset", dir, sizeof dir)) ||
@@ -514,7 +595,7 @@ static int cli_ctl_pause(int argc, char **argv, int pause)
 	int rc;
 
 	rc = cli_ctl_parse(name, pause ? cli_pause_help : cli_resume_help,
-			   argc, argv, NULL, NULL, &id);
+			   argc, argv, NULL, NULL, NULL, &id);
 	if (rc >= 0)
 		return rc;
 	if ((rc = cli_ctl_dir(name, dir, sizeof dir)) ||

@@ -18,6 +18,7 @@
 #include "agent/sampler.h"
 #include "agent/topology.h"
 #include "sched/cli/cli.h"
+#include "sched/cli/cli_agent.h"
 #include "sched/cli/run_cgroup.h"
 #include "sched/jsonx.h"
 
@@ -37,8 +38,12 @@ static void top_usage(FILE *f)
 		"Show the machine as nicely sees it: packages, cores, PUs and SMT\n"
 		"siblings, then per PU how busy it is with other people's work,\n"
 		"plus load average, CPU pressure and available memory. The first\n"
-		"line (\"mode\" in JSON) says how nicely run would run now: with\n"
-		"cgroups, or without them and why.\n"
+		"line (\"mode\" in JSON) says how nicely run would run now: through\n"
+		"nicely-agent, with cgroups of its own, or without them and why.\n"
+		"When nicely-agent answers, the batches it knows follow (every\n"
+		"user's for root and [agent] admins, else yours; \"batches\" in\n"
+		"JSON): user, batch, preset, PUs held and granted, CPU share,\n"
+		"done/total, command.\n"
 		"\n"
 		"  --once           take two samples (--interval apart, default 200 ms),\n"
 		"                   print once and exit\n"
@@ -249,15 +254,22 @@ static void top_text(FILE *f, const struct agent_topology *t,
 	}
 }
 
-/* Print one snapshot in the chosen format; clear the screen first when
- * refreshing a terminal. */
+/* Print one snapshot in the chosen format, with the agent's batches
+ * (NULL: it does not answer; every: every user's); clear the screen first
+ * when refreshing a terminal. */
 static int top_print(const struct top_opts *o, const struct agent_topology *t,
-		     const struct agent_snapshot *snap, int tty)
+		     const struct agent_snapshot *snap, int tty,
+		     json_t *batches, int every)
 {
 	if (o->json) {
 		json_t *doc = top_json(t, snap);
 
 		jsonx_sets(doc, "mode", o->mode);
+		if (batches) {
+			json_object_set(doc, "batches", batches);
+			json_object_set_new(doc, "batches_all",
+					    json_boolean(every));
+		}
 		int rc = json_dumpf(doc, stdout, (o->once ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6));
 
 		json_decref(doc);
@@ -271,6 +283,16 @@ static int top_print(const struct top_opts *o, const struct agent_topology *t,
 			fputc('\n', stdout);
 		fprintf(stdout, "mode: %s\n", o->mode);
 		top_text(stdout, t, snap);
+		if (batches) {
+			fprintf(stdout, "\n%s batches (nicely-agent):", every
+				? "every user's" : "your");
+			if (json_array_size(batches) == 0)
+				fprintf(stdout, " none\n");
+			else {
+				fputc('\n', stdout);
+				cli_agent_print(stdout, batches);
+			}
+		}
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
 }
@@ -353,7 +375,16 @@ int cli_top(int argc, char **argv)
 		rc = agent_sampler_sample(s, 0, &snap, err, sizeof err);
 		if (rc < 0)
 			break;
-		if (top_print(&o, topo, snap, tty) < 0) {
+		json_t *batches = NULL;
+		int every = 0;
+		char aerr[512];
+
+		if (cli_agent_list(-1, &batches, &every, aerr, sizeof aerr) < 0)
+			batches = NULL;
+		int pr = top_print(&o, topo, snap, tty, batches, every);
+
+		json_decref(batches);
+		if (pr < 0) {
 			status = 1; /* stdout closed (e.g. a pipe to head) */
 			break;
 		}

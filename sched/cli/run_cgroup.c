@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/preset.h"
+#include "sched/agent_client.h"
 #include "sched/cgroup.h"
 #include "sched/gate.h"
 #include "sched/cli/run_cgroup.h"
@@ -121,10 +123,11 @@ void run_cgroup_done(struct run *r, struct queue_task *t)
 }
 
 /* The one line that says how tasks run when the batch got no cgroups
- * (error e, message err from sched_cgroup_batch_open): why, what tasks
- * get instead, and how to get cgroups. */
-static void run_cgroup_mode_nocg(int e, const char *err, int memory_max,
-				 char *buf, size_t len)
+ * (error e, message err from sched_cgroup_batch_open; agent: why
+ * nicely-agent did not place it, or NULL): why, what tasks get instead,
+ * and how to get cgroups. */
+static void run_cgroup_mode_nocg(int e, const char *err, const char *agent,
+				 int memory_max, char *buf, size_t len)
 {
 	/* the permission message says what tasks get and how to get
 	 * cgroups in sentences of its own: the reason and the hint are
@@ -134,31 +137,92 @@ static void run_cgroup_mode_nocg(int e, const char *err, int memory_max,
 	int rlen = cut ? (int)(cut - err) : (int)strlen(err);
 
 	(void)e;
-	snprintf(buf, len, "no cgroups (%.*s): tasks run with nice and CPU "
+	snprintf(buf, len, "no cgroups (%.*s%s%s): tasks run with nice and CPU "
 		 "pinning only; setsid descendants are tracked, nicely being "
-		 "their subreaper%s%s%s", rlen, err,
+		 "their subreaper%s%s%s", rlen, err, agent ? "; " : "",
+		 agent ? agent : "",
 		 memory_max ? "; memory_max is not enforced" : "",
 		 hint ? ". " : "", hint ? hint : "");
 }
 
-/* How a batch would run now, for `nicely top`: a batch group is made
- * and removed again to find out. */
+/* What a batch gets in its groups, for the mode lines. */
+#define RUN_CG_WHAT "a group per task (CPU class, cpuset, memory, kill-all)"
+
+/* How a batch would run now, for `nicely top`: nicely-agent is asked
+ * when it answers; else a batch group is made and removed again to find
+ * out. */
 void run_cgroup_mode(char *buf, size_t len)
 {
 	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	struct agent_client_opts ao = AGENT_CLIENT_OPTS_INIT;
 	struct sched_cgroup *cg = NULL;
-	char err[1024];
+	struct agent_client *ac;
+	char err[1024], aerr[1024];
 	int e;
 
+	ao.timeout_ms = RUN_AGENT_TIMEOUT_MS;
+	if (agent_client_connect(&ac, &ao, aerr, sizeof aerr) == 0) {
+		snprintf(buf, len, "agent (nicely-agent %s at %s places every "
+			 "user's batches in its %s tree): %s, idle PUs split "
+			 "between users", agent_client_version(ac),
+			 agent_client_socket(ac), agent_client_mode(ac),
+			 RUN_CG_WHAT);
+		agent_client_free(ac);
+		return;
+	}
 	co.clean_stale = 0;
 	e = sched_cgroup_batch_open(&cg, &co, err, sizeof err);
 	if (e < 0) {
-		run_cgroup_mode_nocg(e, err, 0, buf, len);
+		run_cgroup_mode_nocg(e, err, aerr, 0, buf, len);
 		return;
 	}
 	sched_cgroup_batch_close(cg, err, sizeof err);
-	snprintf(buf, len, "cgroups: a group per batch and per task (CPU "
-		 "class, cpuset, memory, kill-all)");
+	snprintf(buf, len, "cgroups (%s): a group per batch and %s",
+		 geteuid() == 0 ? "root" : "delegated to you", RUN_CG_WHAT);
+}
+
+/* Try nicely-agent: 0 with r->cg in the group it made for us (the gate
+ * then leases from it, and the mode line is said), or -errno with why
+ * (for the mode line) in why. An agent that answers wrongly is said at
+ * once (-EPROTO: another version), an absent one is not. */
+static int run_cgroup_agent(struct run *r, struct sched_cgroup_options *co,
+			    char *why, size_t whylen)
+{
+	struct agent_client_opts ao = AGENT_CLIENT_OPTS_INIT;
+	const struct policy_preset *p = r->o->preset;
+	char err[512];
+	int e;
+
+	ao.timeout_ms = RUN_AGENT_TIMEOUT_MS;
+	e = agent_client_place(&r->agent, &ao, getpid(), p, r->o->ctl_command,
+			       why, whylen);
+	if (e < 0) {
+		if (e != -ENOENT && e != -ECONNREFUSED)
+			fprintf(stderr, "nicely: %s; running without it\n",
+				why);
+		return e;
+	}
+	co->group = agent_client_group(r->agent);
+	if (*agent_client_root(r->agent))
+		co->root = agent_client_root(r->agent);
+	/* the agent leases PUs even when its group cannot be used here */
+	gate_set_agent(r->gate, r->agent);
+	e = sched_cgroup_batch_open(&r->cg, co, err, sizeof err);
+	if (e < 0) {
+		r->cg = NULL;
+		snprintf(why, whylen, "nicely-agent placed the batch in "
+			 "%.512s, which cannot be used: %s", co->group, err);
+		return e;
+	}
+	r->agent_nopin = p->ignore_others;
+	fprintf(stderr, "nicely: agent (nicely-agent at %s placed the batch "
+		"in %s, %s class): %s, idle PUs split between users%s%s\n",
+		agent_client_socket(r->agent), co->group,
+		*agent_client_weight(r->agent) ? agent_client_weight(r->agent)
+					       : "its",
+		RUN_CG_WHAT, *agent_client_note(r->agent) ? "; " : "",
+		agent_client_note(r->agent));
+	return 0;
 }
 
 /* The batch's cgroups (after removing stale ones of this user's dead
@@ -170,20 +234,30 @@ void run_cgroup_open(struct run *r)
 {
 	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
 	const struct policy_preset *p = r->o->preset;
-	char err[1024];
+	char err[3072], why[2048];
 	int e;
 
 	r->autogroup_restore = -1;
 	co.weight = p->weight;
-	e = sched_cgroup_batch_open(&r->cg, &co, err, sizeof err);
-	if (e == 0)
+	if (run_cgroup_agent(r, &co, why, sizeof why) == 0)
 		return;
+	if (!r->agent) {	/* today's path */
+		co = (struct sched_cgroup_options)SCHED_CGROUP_OPTIONS_INIT;
+		co.weight = p->weight;
+		e = sched_cgroup_batch_open(&r->cg, &co, err, sizeof err);
+		if (e == 0)
+			return;
+	} else {
+		snprintf(err, sizeof err, "%s", why);
+		e = -EPERM;
+		why[0] = 0;
+	}
 	r->cg = NULL;
 	{
-		char line[2048];
+		char line[6144];
 
-		run_cgroup_mode_nocg(e, err, p->memory_max != 0, line,
-				     sizeof line);
+		run_cgroup_mode_nocg(e, err, *why ? why : NULL,
+				     p->memory_max != 0, line, sizeof line);
 		fprintf(stderr, "nicely: %s\n", line);
 	}
 	if (p->weight != POLICY_WEIGHT_NORMAL) {
@@ -243,4 +317,7 @@ void run_cgroup_close(struct run *r)
 	if (r->autogroup_restore >= 0)
 		sched_cgroup_autogroup_restore(r->autogroup_restore);
 	r->autogroup_restore = -1;
+	/* the batch ends with us, its owner: the agent removes its groups */
+	agent_client_free(r->agent);
+	r->agent = NULL;
 }

@@ -9,12 +9,18 @@ struct run;
 struct queue_task;
 struct sched_cgroup_limits;
 
-/* Open the batch's cgroups; without them say once what is missing and
- * give the session's autogroup the preset's weight class. */
+/* How long `nicely run` waits for nicely-agent's answers. */
+#define RUN_AGENT_TIMEOUT_MS 500
+
+/* Open the batch's cgroups: through nicely-agent when it answers (the
+ * group it made, leases from it; said in one line), else as root does;
+ * without them say once what is missing and give the session's autogroup
+ * the preset's weight class. */
 void run_cgroup_open(struct run *r);
 /* The mode a batch would run in now, as the one line `nicely run` says
- * without cgroups ("no cgroups (why): ..."; "cgroups: ..." with them),
- * for `nicely top`. Makes and removes a batch group to find out. */
+ * ("agent (...): ...", "no cgroups (why): ..."; "cgroups (root): ..."
+ * with cgroups of its own), for `nicely top`. Asks the agent, else makes
+ * and removes a batch group to find out. */
 void run_cgroup_mode(char *buf, size_t len);
 /* Charge our CPU time by the batch group (say so when it cannot be). */
 void run_cgroup_charge(struct run *r);

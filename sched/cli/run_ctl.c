@@ -255,6 +255,21 @@ static void run_ctl_kill(struct run *r, struct ctl_req *req)
 		r->ctl_nkilled == 1 ? "" : "s");
 }
 
+/* nicely-agent says the batch was killed (`nicely kill --user`, an
+ * admin): end as `nicely kill` ends it, with no one waiting for an
+ * answer. */
+void run_ctl_agent_killed(struct run *r)
+{
+	if (r->st.ctl_killed)
+		return;
+	r->st.ctl_killed = 1;
+	r->stopping = 1;
+	r->ctl_nkilled = run_ctl_kill_running(r);
+	fprintf(stderr, "nicely: killed through nicely-agent: %llu running "
+		"task%s\n", (unsigned long long)r->ctl_nkilled,
+		r->ctl_nkilled == 1 ? "" : "s");
+}
+
 /* A request from the control socket. */
 static void run_ctl_request(void *ctx, struct ctl_req *req, const char *cmd,
 			    json_t *msg)

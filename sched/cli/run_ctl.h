@@ -15,5 +15,7 @@ void run_ctl_job_control(struct run *r, int sig);
 void run_ctl_poll(struct run *r);
 /* The batch ended: answer the waiting kills and an unfinished reset. */
 void run_ctl_end(struct run *r);
+/* nicely-agent ended the batch: kill as `nicely kill` does. */
+void run_ctl_agent_killed(struct run *r);
 
 #endif

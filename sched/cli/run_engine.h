@@ -19,6 +19,7 @@ struct feed;
 struct gate;
 struct gate_worker;
 struct sched_cgroup;
+struct agent_client;
 struct sched_cgroup_task;
 
 /* One batch, from run_init to run_fini (run.c). */
@@ -59,6 +60,9 @@ struct run {
 	int cg_fresh;		/* groups are never reused (their peak
 				 * memory cannot be reset on this kernel) */
 	int autogroup_restore;	/* session autogroup nice to put back, -1 */
+	struct agent_client *agent; /* nicely-agent placed the batch, or NULL */
+	int agent_nopin;	/* under it a preset that ignores others does
+				 * not pin (gate.c says why) */
 	/* whole-batch controls from the control socket (run_ctl_*) */
 	struct ctl *ctl;	/* NULL without a socket */
 	double start_real;	/* when the batch started, epoch seconds */

@@ -18,6 +18,7 @@
 #include "sched/gate.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
+#include "sched/cli/run_ctl.h"
 #include "sched/cli/run_gate.h"
 #include "sched/cli/run_task.h"
 
@@ -167,8 +168,11 @@ void run_gate_tick(struct run *r)
 		return;
 	queued = r->stopping ? 0
 		 : r->q.nready + (r->input_eof ? 0 : (size_t)r->npus);
+	gate_progress(r->gate, (long long)r->st.finished, r->st.total);
 	gate_decide(r->gate, snap, r->gw, n, queued, queued, &ans);
 	run_gate_notes(r);
+	if (gate_agent_killed(r->gate) && !r->st.ctl_killed)
+		run_ctl_agent_killed(r);
 	for (size_t i = 0; i < ans.nactions; i++)
 		run_gate_act(r, &ans.actions[i]);
 	for (int i = 0; i < ans.nstart && !r->stopping; i++)

@@ -237,8 +237,9 @@ int nicely_reset(nicely_pool *p)
 	 * not known to the fork server: after the owner's death only the
 	 * next pool's stale cleaning removes it) */
 	pool_cg_slots_drop(p);
-	if ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
-	    (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED)) {
+	if (!p->agent &&	/* the agent's batch keeps the class it set */
+	    ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
+	     (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED))) {
 		int crc;
 
 		pool_cg_close(p);
@@ -476,10 +477,14 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		goto fail;
 	p->wcfg.arena = p->arena;
 	p->wcfg.arena_len = p->arena_len;
-	if ((rc = pool_cg_open(p)) < 0)
+	/* with nicely-agent the fork server is the batch's owner: it starts
+	 * first and the agent moves it into the batch group it makes */
+	pool_cg_agent_connect(p);
+	if (!p->agent && (rc = pool_cg_open(p)) < 0)
 		goto fail;
-	int autogroup = !p->cg && pool_gate_preset(p->gate)->weight !=
-					  POLICY_WEIGHT_NORMAL
+	int autogroup = !p->cg && !p->agent &&
+				pool_gate_preset(p->gate)->weight !=
+					POLICY_WEIGHT_NORMAL
 				? (int)pool_gate_preset(p->gate)->weight
 				: -1;
 	pid_t pid = forkserver_start(&p->ctl, &p->wcfg, p->cg, autogroup);
@@ -489,6 +494,8 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		goto fail;
 	}
 	p->fs_pid = pid;
+	if (p->agent && (rc = pool_cg_agent_open(p, pid)) < 0)
+		goto fail;
 	p->next_tick_ns = worker_now_ns() +
 			  (uint64_t)pool_gate_warmup_ms(p->gate) * 1000000u;
 	/* what is open now: how many workers fit at once */

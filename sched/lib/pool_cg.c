@@ -1,7 +1,8 @@
 /* sched/lib/pool_cg: the pool's cgroups (through sched/cgroup.h): one
- * batch group with the preset's weight class, and one group per worker
- * slot, emptied when its worker exits and kept for the slot's next one;
- * without permission, one log line and nice + pinning only. */
+ * batch group with the preset's weight class (made by nicely-agent when it
+ * answers, with the fork server as the batch's owner), and one group per
+ * worker slot, emptied when its worker exits and kept for the slot's next
+ * one; without permission, one log line and nice + pinning only. */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -10,10 +11,13 @@
 
 #include "nicely.h"
 #include "policy/preset.h"
+#include "sched/agent_client.h"
 #include "sched/cgroup.h"
 #include "sched/lib/pool.h"
 #include "sched/lib/pool_cg.h"
 #include "sched/lib/pool_gate.h"
+#include "sched/lib/pool_queue.h"
+#include "sched/lib/pool_worker.h"
 #include "sched/lib/pool_state.h"
 
 /* Remove slot's kept worker group, if any. */
@@ -182,6 +186,94 @@ int pool_cg_open(nicely_pool *p)
 	return 0;
 }
 
+/* Ask nicely-agent whether it answers (before the fork server starts: it
+ * is the process the agent places). An agent of another version or one
+ * that does not answer in time is logged once; an absent one is not. */
+void pool_cg_agent_connect(nicely_pool *p)
+{
+	struct agent_client_opts ao = AGENT_CLIENT_OPTS_INIT;
+	char err[1024];
+	int e;
+
+	p->agent = NULL;
+	if (p->o.cgroups == NICELY_CGROUPS_OFF)
+		return;
+	ao.timeout_ms = POOL_AGENT_TIMEOUT_MS;
+	e = agent_client_connect(&p->agent, &ao, err, sizeof err);
+	if (e < 0 && e != -ENOENT && e != -ECONNREFUSED)
+		pool_log(p, NICELY_LOG_WARNING, -1, 0,
+			 "%s; the pool runs without it", err);
+}
+
+/* With the agent: open the batch through it, owned by the fork server
+ * fs (the workers are forked from it), and the batch group in the group
+ * it made; the gate leases from it. When that fails (logged), the pool
+ * goes on without the agent as it would have (pool_cg_open). */
+int pool_cg_agent_open(nicely_pool *p, pid_t fs)
+{
+	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
+	const struct policy_preset *pr = pool_gate_preset(p->gate);
+	char err[1536], cerr[512];
+	int e;
+
+	e = agent_client_open_preset(p->agent, fs, pr, NULL, err, sizeof err);
+	if (e == 0) {
+		co.group = agent_client_group(p->agent);
+		if (*agent_client_root(p->agent))
+			co.root = agent_client_root(p->agent);
+		co.weight = pr->weight;
+		p->cg_weight = pr->weight;
+		p->cg_cpu_ns = p->cg_mem_peak = 0;
+		e = sched_cgroup_batch_open(&p->cg, &co, cerr, sizeof cerr);
+		if (e < 0) {
+			p->cg = NULL;
+			snprintf(err, sizeof err, "nicely-agent placed the "
+				 "pool in %.512s, which cannot be used: %s",
+				 co.group, cerr);
+		}
+	}
+	if (e < 0) {
+		pool_log(p, NICELY_LOG_WARNING, -1, 0,
+			 "%s; the pool runs without nicely-agent", err);
+		agent_client_free(p->agent);
+		p->agent = NULL;
+		return pool_cg_open(p);
+	}
+	pool_gate_set_agent(p->gate, p->agent);
+	if ((e = pool_gate_set_cgroup(p->gate, p->cg)) < 0)
+		pool_log(p, NICELY_LOG_WARNING, -1, 0,
+			 "cannot read the pool's CPU time from its cgroup "
+			 "(%s); the CPU time of processes that workers fork "
+			 "counts as others' load", strerror(-e));
+	pool_log(p, NICELY_LOG_INFO, -1, 0,
+		 "agent (nicely-agent at %s placed the pool in %s, %s "
+		 "class): a group per worker, idle PUs split between "
+		 "users%s%s", agent_client_socket(p->agent), co.group,
+		 *agent_client_weight(p->agent) ? agent_client_weight(p->agent)
+						: "its",
+		 *agent_client_note(p->agent) ? "; " : "",
+		 agent_client_note(p->agent));
+	return 0;
+}
+
+/* nicely-agent ended the batch (`nicely kill --user`, an admin): kill
+ * what runs and cancel what is queued, now and at every tick after (the
+ * agent grants no PU to it any more). Called from the pool's tick. */
+void pool_cg_agent_killed(nicely_pool *p)
+{
+	pool_queue_fail(p, NICELY_CANCELLED, "cancelled: nicely-agent ended "
+			"the pool's batch");
+	if (!p->agent_killed) {
+		p->agent_killed = 1;
+		pool_log(p, NICELY_LOG_ERROR, -1, 0, "killed through "
+			 "nicely-agent: running work is killed, queued work "
+			 "cancelled, and so is work queued from now on");
+	}
+	for (int i = 0; i < p->nw; i++)
+		if (p->w[i].st != PW_FREE && p->w[i].inflight)
+			pool_worker_kill(p, &p->w[i], NICELY_KILLED, -1);
+}
+
 /* Remove the slots' worker groups and the batch cgroup (every worker is
  * gone by now). */
 void pool_cg_close(nicely_pool *p)
@@ -194,4 +286,10 @@ void pool_cg_close(nicely_pool *p)
 	if (p->cg && sched_cgroup_batch_close(p->cg, err, sizeof err) < 0)
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 	p->cg = NULL;
+	if (p->gate)
+		pool_gate_set_agent(p->gate, NULL);
+	/* the agent removes the batch when its owner, the fork server, is
+	 * gone */
+	agent_client_free(p->agent);
+	p->agent = NULL;
 }

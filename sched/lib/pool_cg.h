@@ -24,6 +24,17 @@ void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w);
  * this user's dead pools first). Without one: in auto mode one log line
  * says what is missing and how to get it; required: NICELY_ECGROUP. */
 int pool_cg_open(nicely_pool *p);
+/* How long a pool waits for nicely-agent's answers. */
+#define POOL_AGENT_TIMEOUT_MS 500
+/* Ask nicely-agent whether it answers (p->agent set when it does), before
+ * the fork server starts. */
+void pool_cg_agent_connect(nicely_pool *p);
+/* With the agent: open the batch through it with fork server fs as its
+ * owner; when that fails, logged, the pool goes on as pool_cg_open. 0 or
+ * what pool_cg_open returns. */
+int pool_cg_agent_open(nicely_pool *p, pid_t fs);
+/* The agent ended the batch: kill running work, cancel queued. */
+void pool_cg_agent_killed(nicely_pool *p);
 /* Remove the slots' worker groups and the batch cgroup (every worker is
  * gone by now). */
 void pool_cg_close(nicely_pool *p);

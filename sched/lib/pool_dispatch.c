@@ -12,6 +12,7 @@
 #include "sched/lib/pool.h"
 #include "sched/lib/pool_dispatch.h"
 #include "sched/lib/pool_feed.h"
+#include "sched/lib/pool_cg.h"
 #include "sched/lib/pool_gate.h"
 #include "sched/lib/pool_state.h"
 #include "sched/lib/pool_worker.h"
@@ -68,6 +69,8 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 		pool_log(p, lvl, -1, 0, "%s", note);
 	p->next_tick_ns = now + (uint64_t)pool_gate_interval_ms(p->gate) *
 					1000000u;
+	if (pool_gate_agent_killed(p->gate))
+		pool_cg_agent_killed(p);
 	if (rc) {
 		pool_log(p, NICELY_LOG_WARNING, -1, 0, "load sampling: %s", err);
 		return 0;

@@ -163,6 +163,18 @@ int pool_gate_set_cgroup(struct pool_gate *g, const struct sched_cgroup *cg)
 	return gate_set_cgroup(g->gate, cg);
 }
 
+/* With nicely-agent. */
+void pool_gate_set_agent(struct pool_gate *g, struct agent_client *c)
+{
+	gate_set_agent(g->gate, c);
+}
+
+/* The agent ended the batch? */
+int pool_gate_agent_killed(const struct pool_gate *g)
+{
+	return gate_agent_killed(g->gate);
+}
+
 /* Worker slots -> the gate's workers (Linux CPU -> PU index). */
 static size_t pool_gate_convert(struct pool_gate *g,
 				const struct pool_gate_worker *w, size_t nw)

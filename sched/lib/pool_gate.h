@@ -14,6 +14,7 @@
 struct pool_gate;
 struct policy_preset;
 struct sched_cgroup;
+struct agent_client;
 
 struct pool_gate_opts {
 	const char *preset;	/* NULL: the configured default */
@@ -76,6 +77,10 @@ const char *pool_gate_warning(const struct pool_gate *g);
  * each worker's PID is declared and its children's CPU time is not seen.
  * 0, or -errno when the sampler cannot read the group (then by PID). */
 int pool_gate_set_cgroup(struct pool_gate *g, const struct sched_cgroup *cg);
+/* Lease from nicely-agent and use its snapshot (gate_set_agent). */
+void pool_gate_set_agent(struct pool_gate *g, struct agent_client *c);
+/* 1 once the agent said the pool's batch was ended. */
+int pool_gate_agent_killed(const struct pool_gate *g);
 /* Our live workers changed (one started): the sampler counts their CPU
  * time as ours from now on, not as others' load. */
 void pool_gate_workers(struct pool_gate *g, const struct pool_gate_worker *w,

@@ -14,6 +14,8 @@
 #include "sched/lib/wire.h"
 #include "sched/lib/worker.h"
 
+struct agent_client;
+
 struct pool_gate;
 struct sched_cgroup;
 struct sched_cgroup_task;
@@ -187,6 +189,11 @@ struct nicely_pool {
 	uint64_t tfd_armed;	/* deadline the timerfd is set to (0: none) */
 	/* cgroups */
 	struct sched_cgroup *cg;	/* the batch group, NULL without */
+	/* nicely-agent: it answered hello (then the fork server is the
+	 * batch's owner and the batch group is the one it made), NULL
+	 * without; agent_killed: it ended the batch (said, work killed) */
+	struct agent_client *agent;
+	int agent_killed;
 	uint64_t cg_seq;		/* last worker group number */
 	int64_t cg_cpu_ns, cg_mem_peak;	/* of exited workers' groups */
 	enum policy_weight cg_weight;	/* the batch group's class */

@@ -1,0 +1,157 @@
+#!/bin/bash
+# nicely-agent end to end, as ordinary users (two made for the test,
+# removed after), on this machine's v1 tree in systemd's layout rebuilt by
+# tests/lib/systemd-tree.sh (R/user.slice/user-UID.slice/session-N.scope,
+# each user's commands started in their session scope; the agent's base
+# R/nicely beside user.slice): the placement cases of
+# tests/lib/agent-place-cases.sh (the preset's class, nice, cpusets and
+# memory_max in the agent's subtree; SIGINT, SIGTERM, SIGKILL and nicely
+# kill leave nothing; a pool placed; the agent SIGKILLed and restarted
+# loses no task); user B can neither list nor kill user A's batches nor
+# enter or read A's groups, root can (status --all, kill --user); two
+# users' CPU-bound batches split the CPU by user within 10% (cgroup CPU
+# time), also when one has 5 batches.
+PREFIX=nicelyra
+. "$(dirname "$0")/lib/nonroot-common.sh"
+[ -e /sys/fs/cgroup/cpu/cpu.shares ] || { echo "1..0 # SKIP no v1 cpu hierarchy"; exit 0; }
+AGENT=$B/nicely-agent
+[ -x "$AGENT" ] || { echo "Bail out! $AGENT not built"; exit 1; }
+. "$(dirname "$0")/lib/systemd-tree.sh"
+chmod 755 "$tmp"
+userb=${PREFIX}b$$
+useradd --system --no-create-home --shell /usr/sbin/nologin "$userb" ||
+	{ echo "Bail out! useradd failed"; exit 1; }
+uid=$(id -u "$user")
+uidb=$(id -u "$userb")
+st_v1_build "nicely-st$$" || { echo "Bail out! cannot build the systemd-like tree"; exit 1; }
+st_v1_user "$uid" 1 && st_v1_user "$uidb" 2 || { echo "Bail out! cannot make the users' scopes"; exit 1; }
+base=$ST_BASE
+sock=$tmp/agent.sock
+apid=
+S=$tmp/arslp$$
+H=$tmp/arhog$$
+cp "$(command -v sleep)" "$S"
+cp "$(command -v yes)" "$H"
+cp "$B/nicely" "$tmp/nicely"
+cp "$B/tests/helpers/agent_pool" "$tmp/agent_pool"
+printf '[preset ap]\nbase = nuclear\ncpu_weight = idle\nnice = 12\nmemory_max = 64M\n[preset af]\nbase = nuclear\nnice = 0\n' >"$tmp/ap.conf"
+mkdir -p "$tmp/etc" "$tmp/xdg" "$tmp/agent-etc"
+# inscope UID N CMD...: run CMD in user UID's session scope (as systemd
+# would have put their login shell there)
+cat >"$tmp/inscope" <<EOS
+#!/bin/bash
+. "$(cd "$(dirname "$0")" && pwd)/lib/systemd-tree.sh"
+ST_R=$ST_R
+st_v1_move \$\$ "\$1" "\$2" || exit 125
+shift 2
+exec "\$@"
+EOS
+chmod -R a+rX "$tmp"
+chmod 755 "$tmp/inscope"
+mkdir -m 700 "$tmp/rt" "$tmp/rtb"
+chown "$user" "$tmp/rt"
+chown "$userb" "$tmp/rtb"
+envs() { # envs RUNTIME-DIR: the environment of nicely for a user
+	echo env -u NICELY_CGROUP_ROOT -u NICELY_CGROUP_TRACE NICELY_AGENT_SOCKET="$sock" \
+		NICELY_RUNTIME_DIR="$1" NICELY_CONFIG="$tmp/ap.conf" \
+		NICELY_SYSCONFDIR="$tmp/etc" XDG_CONFIG_HOME="$tmp/xdg"
+}
+N=("$tmp/inscope" "$uid" 1 runuser -u "$user" -- $(envs "$tmp/rt"))
+NB=("$tmp/inscope" "$uidb" 2 runuser -u "$userb" -- $(envs "$tmp/rtb"))
+
+agent_start() {
+	NICELY_SYSCONFDIR="$tmp/agent-etc" "$AGENT" --foreground --socket "$sock" \
+		--base "$base" --tick 200 2>>"$tmp/agent.log" &
+	apid=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && return; sleep 0.05; done
+}
+agent_stop() {
+	[ -n "$apid" ] && { kill -TERM "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; }
+	apid=
+}
+cleanup_all() {
+	local p
+	for p in $(pgrep -f "$tmp/"); do kill -9 "$p" 2>/dev/null; done
+	agent_stop
+	st_v1_teardown all
+	userdel "$userb" 2>/dev/null
+	cleanup
+}
+trap cleanup_all EXIT
+agent_start
+
+. "$(dirname "$0")/lib/agent-place-cases.sh"
+[ -n "$apid" ] || agent_start
+
+# B against A's batch; root on every batch
+( setsid "${N[@]}" "$tmp/nicely" run -p ap -j1 "$S 60" ::: 1 2 3 >"$tmp/outa" 2>"$tmp/erra" </dev/null & )
+wait_until 10 bash -c "[ \$(ls /sys/fs/cgroup/cpu/$base/user-$uid 2>/dev/null | grep -c ^$user-) = 1 ]"
+npid=$(pgrep -u "$user" -f "^$tmp/nicely run" | head -1)
+abatch=$(ls /sys/fs/cgroup/cpu/$base/user-$uid | grep "^$user-" | head -1)
+out=$("${NB[@]}" "$tmp/nicely" status --all 2>&1); rc=$?
+check "B: status --all is refused (exit 1)" '[ $rc = 1 ] && ! grep -q "$user" <<<"$out"'
+out=$("${NB[@]}" "$tmp/nicely" kill --user "$user" 2>&1); rc=$?
+check "B: kill --user A is refused (exit 1)" '[ $rc = 1 ]'
+for c in kill pause reset status; do
+	out=$("$tmp/inscope" "$uidb" 2 runuser -u "$userb" -- $(envs "$tmp/rt") "$tmp/nicely" $c "$npid" 2>&1); rc=$?
+	check "B: $c of A's batch through A's runtime directory fails ($rc)" '[ $rc != 0 ] && [ $rc != 126 ] && [ $rc != 127 ] && grep -q "not to you" <<<"$out"'
+done
+out=$("${NB[@]}" sh -c "echo \$\$ >/sys/fs/cgroup/cpu/$base/user-$uid/$abatch/cgroup.procs" 2>&1); rc=$?
+check "B: cannot enter A's batch group" '[ $rc != 0 ] && [ $rc -lt 126 ] && grep -q "ermission denied" <<<"$out"'
+out=$("${NB[@]}" ls /sys/fs/cgroup/cpu/$base/user-$uid 2>&1); rc=$?
+check "B: cannot list A's user group" '[ $rc != 0 ] && grep -q "ermission denied" <<<"$out"'
+out=$("${NB[@]}" sh -c "echo 100000 >/sys/fs/cgroup/cpu/$base/user-$uid/cpu.shares" 2>&1); rc=$?
+check "B: cannot change A's user group's weight" '[ $rc != 0 ] && grep -q "ermission denied" <<<"$out"'
+check "A's batch still runs" '! gone'
+out=$(NICELY_AGENT_SOCKET=$sock "$tmp/nicely" status --all 2>&1); rc=$?
+check "root: status --all lists A's batch" '[ $rc = 0 ] && grep -q "^$user  *$abatch  *ap " <<<"$out"'
+out=$(NICELY_AGENT_SOCKET=$sock "$tmp/nicely" kill --user "$user" 2>&1); rc=$?
+check "root: kill --user A kills it" '[ $rc = 0 ] && [ "$out" = "1 batch of $user killed" ]'
+wait_until 10 gone
+out="$(cat "$tmp/erra")"
+check "A's nicely run ended, saying so" 'gone && grep -q "killed through nicely-agent" "$tmp/erra"'
+wait_until 5 none
+check "nothing of A's batch is left" 'none'
+sweep
+
+# fair share by user: cgroup CPU time of the two users' groups
+usage() { sed -n 's/^usage_usec //p' "/sys/fs/cgroup/unified/$base/user-$1/cpu.stat" 2>/dev/null || echo 0; }
+hogs() { # hogs NAME-ARRAY NBATCHES
+	local -n who=$1
+	for i in $(seq "$2"); do
+		( setsid "${who[@]}" "$tmp/nicely" run -p af -j2 "$H >/dev/null" ::: 1 2 >/dev/null 2>&1 </dev/null & )
+	done
+}
+fair() { # fair NBATCHES-OF-A: both users' CPU over 8 s
+	hogs N "$1"
+	hogs NB 1
+	sleep 3
+	local a0 b0 a1 b1
+	a0=$(usage "$uid"); b0=$(usage "$uidb")
+	if [ "$1" = 1 ]; then	# B's own groups are the agent's, not B's to raise
+		bb=$(ls /sys/fs/cgroup/cpu/$base/user-$uidb | grep "^$userb-" | head -1)
+		wr=$("${NB[@]}" sh -c "echo 100000 >/sys/fs/cgroup/cpu/$base/user-$uidb/cpu.shares; echo 100000 >/sys/fs/cgroup/cpu/$base/user-$uidb/$bb/cpu.shares" 2>&1)
+		wrs=$(cat /sys/fs/cgroup/cpu/$base/user-$uidb/cpu.shares /sys/fs/cgroup/cpu/$base/user-$uidb/$bb/cpu.shares)
+	fi
+	sleep 8
+	a1=$(usage "$uid"); b1=$(usage "$uidb")
+	da=$((a1 - a0)); db=$((b1 - b0))
+	NICELY_AGENT_SOCKET=$sock "$tmp/nicely" kill --user "$user" >/dev/null 2>&1
+	NICELY_AGENT_SOCKET=$sock "$tmp/nicely" kill --user "$userb" >/dev/null 2>&1
+	for p in $(pgrep -f "^$tmp/nicely run"); do kill -TERM "$p" 2>/dev/null; done
+	wait_until 10 bash -c "! pgrep -f '$H' >/dev/null"
+	out="A ${da} us, B ${db} us"
+}
+fair 1
+fout=$out
+out="$wr; shares now $(echo $wrs)"
+check "B cannot raise their own user or batch group's weight" '[ "$(grep -c "ermission denied" <<<"$wr")" = 2 ] && ! grep -q 100000 <<<"$wrs"'
+out=$fout
+check "two users, one batch each: CPU split by user within 10% ($out)" \
+	'[ "$da" -gt 0 ] && [ "$db" -gt 0 ] && [ $(( (da > db ? da - db : db - da) * 10 )) -le $(( da > db ? da : db )) ]'
+fair 5
+check "A with 5 batches, B with 1: CPU split by user within 10% ($out)" \
+	'[ "$da" -gt 0 ] && [ "$db" -gt 0 ] && [ $(( (da > db ? da - db : db - da) * 10 )) -le $(( da > db ? da : db )) ]'
+check "no hog is left" '! pgrep -f "$H" >/dev/null'
+agent_stop
+echo "1..$n"

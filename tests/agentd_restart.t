@@ -1,0 +1,46 @@
+#!/bin/bash
+# nicely-agent killed or restarted mid-batch loses no work: after SIGKILL
+# the next agent finds the batch in the tree (its owner alive in the owner
+# leaf) and keeps it, the client adopts it again and leases; a batch whose
+# owner died while no agent ran is removed at the start; SIGTERM keeps
+# batches too; an owner that exits after the restart is still noticed.
+. "$(dirname "$0")/lib/agentd-common.sh"
+
+start_agent
+sleep 1000 & o1=$!
+sleep 1000 & o2=$!
+killme="$killme $o1 $o2"
+b1=$(field "$("$CLIENT" --pidfd $o1 "$SOCK" "$(req open '"weight":"idle","preset":"normal"')")" batch)
+b2=$(field "$("$CLIENT" --pidfd $o2 "$SOCK" "$(req open '"weight":"low","preset":"aggressive"')")" batch)
+[ -d "$CG/nicely/user-0/$b1" ] && [ -d "$CG/nicely/user-0/$b2" ]; ok $? "two batches placed ($b1, $b2)"
+sleep 1000 & task=$!
+killme="$killme $task"
+mkdir -p "$CG/nicely/user-0/$b1/task-1"
+echo $task >"$CG/nicely/user-0/$b1/task-1/cgroup.procs"
+
+kill -KILL $agent_pid; wait $agent_pid 2>/dev/null; agent_pid=""
+kill $o2; wait $o2 2>/dev/null   # dies while no agent runs
+kill -0 $task && kill -0 $o1; ok $? "SIGKILL of the agent: the batch's task and owner live on"
+start_agent
+grep -q "found 1 batch of an earlier agent again, removed 1 whose owner is gone" "$T/agent.log"; ok $? "restart: one batch found again, one removed ($(tail -1 "$T/agent.log"))"
+[ -d "$CG/nicely/user-0/$b1" ]; ok $? "the live owner's batch is kept"
+[ ! -e "$CG/nicely/user-0/$b2" ]; ok $? "the dead owner's batch is removed"
+kill -0 $task; ok $? "no task was killed by the restart"
+a=$("$CLIENT" "$SOCK" "$(req list)")
+is "$(python3 -c 'import json,sys; print(" ".join(b["batch"] for b in json.loads(sys.argv[1])["batches"]))' "$a")" "$b1" "list: the batch found again"
+a=$("$CLIENT" --pidfd $o1 "$SOCK" "$(req adopt "\"batch\":\"$b1\"")" "$(req lease '"want":2,"holding":1,"done":3,"total":10,"running":1')")
+is "$(field "$(head -1 <<<"$a")" ok batch group)" "true $b1 nicely/user-0/$b1" "adopt: the same batch and group"
+is "$(field "$(sed -n 2p <<<"$a")" ok killed)" "true false" "lease after adopt"
+a=$("$CLIENT" --pidfd $task "$SOCK" "$(req adopt "\"batch\":\"$b1\"")")
+grep -q "is not the owner of batch" <<<"$a"; ok $? "adopt with another process than the owner: refused"
+
+stop_agent
+[ -d "$CG/nicely/user-0/$b1" ] && kill -0 $task; ok $? "SIGTERM of the agent: batch and task stay"
+start_agent
+[ -d "$CG/nicely/user-0/$b1" ]; ok $? "... and the next agent keeps the batch"
+kill $o1; wait $o1 2>/dev/null
+wait_for eval "[ ! -e '$CG/nicely/user-0/$b1' ]"
+[ ! -e "$CG/nicely/user-0/$b1" ]; ok $? "the owner exits after the restart: the batch is removed"
+wait_for gone $task
+gone $task; ok $? "... its task killed with it"
+done_testing
