@@ -199,29 +199,34 @@ int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen)
 /* The tick: CPU shares, then the split. */
 void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns)
 {
-	struct share_batch *sb;
-	size_t n = 0, i = 0;
 	int npus = agent_topology_npus(d->topo);
-	int cap = policy_user_limit_pus(&d->ulimit,
-					agent_topology_nallowed(d->topo));
 
 	for (struct agentd_batch *b = d->batches; b; b = b->next) {
 		uint64_t ns = 0;
 
 		if (b->dead)
 			continue;
-		if (!agentd_pidfd_alive(b->pidfd)) {
-			batch_on_owner(&b->pw, EPOLLIN);
-			continue;
-		}
 		if (cga_usage(d->cga, b->uid, b->name, &ns) == 0) {
 			b->cpu_share = interval_ns && ns >= b->cpu_ns && npus
 				? (double)(ns - b->cpu_ns) /
 				  ((double)interval_ns * npus) : 0;
 			b->cpu_ns = ns;
 		}
-		n++;
 	}
+	d->free_pus = free_pus;
+	agentd_batch_split(d);
+}
+
+/* Split the free PUs between the live batches' users, then batches. */
+void agentd_batch_split(struct agentd *d)
+{
+	struct share_batch *sb;
+	size_t n = 0, i = 0;
+	int cap = policy_user_limit_pus(&d->ulimit,
+					agent_topology_nallowed(d->topo));
+
+	for (struct agentd_batch *b = d->batches; b; b = b->next)
+		n += !b->dead;
 	sb = n ? calloc(n, sizeof *sb) : NULL;
 	if (!sb) {
 		d->users_wanting = 0;
@@ -236,7 +241,7 @@ void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns)
 		sb[i].cap = cap;
 		i++;
 	}
-	d->users_wanting = share_split(free_pus, sb, n);
+	d->users_wanting = share_split(d->free_pus, sb, n);
 	i = 0;
 	for (struct agentd_batch *b = d->batches; b; b = b->next)
 		if (!b->dead)
@@ -263,6 +268,7 @@ void agentd_batch_reap(struct agentd *d)
 {
 	struct agentd_batch **pp = &d->batches;
 	char err[512];
+	int gone = 0;
 
 	while (*pp) {
 		struct agentd_batch *b = *pp;
@@ -279,7 +285,11 @@ void agentd_batch_reap(struct agentd *d)
 				   b->name, (int)b->pid);
 		cga_user_remove_if_empty(d->cga, b->uid);
 		batch_free(b);
+		gone = 1;
 	}
+	/* what it was granted goes to the others at once */
+	if (gone)
+		agentd_batch_split(d);
 }
 
 /* Free every batch struct; the groups stay for the next agent. */

@@ -100,6 +100,7 @@ struct agentd {
 	struct agentd_batch *batches;
 	struct agentd_conn *conns;
 	int users_wanting;
+	int free_pus;		/* at the last tick */
 	int stop;
 };
 
@@ -155,6 +156,8 @@ void agentd_batch_rescan(struct agentd *d);
 int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen);
 /* The tick: CPU shares, the fair split of free PUs. */
 void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns);
+/* The fair split of d->free_pus between the live batches. */
+void agentd_batch_split(struct agentd *d);
 /* Remove the groups of batches whose owner is gone, and free them. */
 void agentd_batch_reap(struct agentd *d);
 void agentd_batch_free_all(struct agentd *d);
