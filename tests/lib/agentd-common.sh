@@ -50,7 +50,15 @@ is() {
 		tap_fail=$((tap_fail + 1))
 	fi
 }
-done_testing() { echo "1..$tap_n"; [ "$tap_fail" = 0 ]; }
+# the end: stop the agent cleanly; its log must hold no sanitizer report
+done_testing() {
+	stop_agent
+	! grep -q "Sanitizer\|runtime error:" "$T/agent.log" 2>/dev/null
+	ok $? "the agent's log holds no sanitizer report"
+	grep -B2 -A20 "Sanitizer\|runtime error:" "$T/agent.log" 2>/dev/null | head -40 | sed 's/^/# /'
+	echo "1..$tap_n"
+	[ "$tap_fail" = 0 ]
+}
 wait_for() {
 	local i
 	for i in $(seq 100); do "$@" && return 0; sleep 0.1; done
