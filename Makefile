@@ -171,6 +171,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
 	clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $^ $(LDLIBS)
 
+# the agent's request handling needs the agent's files and the cgroup module
+build/fuzz/agentd_req: $(CORE_SRC) $(AGENTD_SRC)
+
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); \
 		mkdir -p build/fuzz/corpus-$$n; \
