@@ -185,6 +185,27 @@ fail:
 	return e;
 }
 
+/* Write the user limits again on each user's group that has batches. */
+void agentd_batch_refence(struct agentd *d)
+{
+	struct cga_user_limits lim;
+	char err[512];
+
+	batch_user_limits(d, &lim);
+	for (struct agentd_batch *b = d->batches; b; b = b->next) {
+		int seen = 0;
+
+		if (b->dead)
+			continue;
+		for (struct agentd_batch *o = d->batches; o != b; o = o->next)
+			seen |= !o->dead && o->uid == b->uid;
+		if (!seen && cga_user_ensure(d->cga, b->uid, &lim, err,
+					     sizeof err) < 0)
+			agentd_log(4, "user %u: %s", (unsigned)b->uid, err);
+	}
+	agentd_batch_split(d);
+}
+
 /* Kill a batch's tasks, not its owner. */
 int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen)
 {

@@ -152,6 +152,9 @@ struct agentd_batch *agentd_batch_find(struct agentd *d, const char *name);
 /* Find the batches of a previous agent in the tree: keep those whose
  * owner lives in their owner leaf, remove the others. */
 void agentd_batch_rescan(struct agentd *d);
+/* The admin's limits written again on every user group with a batch (the
+ * config was read again). */
+void agentd_batch_refence(struct agentd *d);
 /* Kill a batch's tasks (not its owner). 0 or -errno with err set. */
 int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen);
 /* The tick: CPU shares, the fair split of free PUs. */
