@@ -50,7 +50,15 @@ is() {
 		tap_fail=$((tap_fail + 1))
 	fi
 }
-done_testing() { echo "1..$tap_n"; [ "$tap_fail" = 0 ]; }
+# the end: stop the agent cleanly; its log must hold no sanitizer report
+done_testing() {
+	stop_agent
+	! grep -q "Sanitizer\|runtime error:" "$T/agent.log" 2>/dev/null
+	ok $? "the agent's log holds no sanitizer report"
+	grep -B2 -A20 "Sanitizer\|runtime error:" "$T/agent.log" 2>/dev/null | head -40 | sed 's/^/# /'
+	echo "1..$tap_n"
+	[ "$tap_fail" = 0 ]
+}
 wait_for() {
 	local i
 	for i in $(seq 100); do "$@" && return 0; sleep 0.1; done
@@ -60,30 +68,86 @@ ms() { date +%s%3N; }
 
 # The kernel's part on a fake tree: "1" in a group's cgroup.kill kills
 # every process listed in it and below; exited processes leave
-# cgroup.procs.
+# cgroup.procs (and every list ends with a newline).
 play_kernel() {
-	while :; do
-		find "$CG" -name cgroup.kill -size +0 2>/dev/null | while read -r k; do
-			: >"$k"
-			find "${k%/cgroup.kill}" -name cgroup.procs -exec cat {} + 2>/dev/null |
-				while read -r p || [ -n "$p" ]; do kill -KILL "$p" 2>/dev/null; done
-		done
-		find "$CG" -name cgroup.procs -size +0 2>/dev/null | while read -r f; do
-			keep=$(while read -r p || [ -n "$p" ]; do [ -d "/proc/$p" ] && echo "$p"; done <"$f")
-			[ "$keep" = "$(cat "$f")" ] || printf '%s' "${keep:+$keep
-}" >"$f"
-		done
-		sleep 0.05
-	done
+	exec python3 - "$CG" <<'PY'
+import os, signal, sys, time
+root = sys.argv[1]
+def alive(p):
+    try:
+        with open("/proc/%s/stat" % p) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+while True:
+    for d, dirs, files in os.walk(root):
+        if "cgroup.kill" in files:
+            k = os.path.join(d, "cgroup.kill")
+            try:
+                if os.path.getsize(k):
+                    open(k, "w").close()
+                    for d2, _, f2 in os.walk(d):
+                        if "cgroup.procs" in f2:
+                            for p in open(os.path.join(d2, "cgroup.procs")).read().split():
+                                try: os.kill(int(p), signal.SIGKILL)
+                                except (OSError, ValueError): pass
+            except OSError:
+                pass
+        if "cgroup.procs" in files:
+            f = os.path.join(d, "cgroup.procs")
+            try:
+                text = open(f).read()
+            except OSError:
+                continue
+            if not text:
+                continue
+            keep = [p for p in text.split() if alive(p)]
+            new = "".join(p + "\n" for p in keep)
+            if new != text:
+                try:
+                    with open(f, "w") as o: o.write(new)
+                except OSError:
+                    pass
+    time.sleep(0.02)
+PY
 }
 play_kernel &
 kernel_pid=$!
+
+# fake_procfs N: $T/proc, a /proc of N idle CPUs (their idle counters
+# grow all the time) for the agent's --procfs, on a synthetic topology
+# of N PUs (NICELY_TOPOLOGY for the agent only: start_agent passes it)
+fake_procfs() {
+	local n=$1 fx
+	fx="$(dirname "$0")/fixtures/proc/basic/t0"
+	mkdir -p "$T/proc/pressure"
+	cp "$fx/loadavg" "$fx/meminfo" "$T/proc/"
+	cp "$fx/pressure/cpu" "$T/proc/pressure/"
+	agent_topology="synthetic:pack:1 core:$n pu:1"
+	(
+		i=1000
+		while :; do
+			i=$((i + 10))
+			{
+				echo "cpu  0 0 0 $((i * n)) 0 0 0 0 0 0"
+				for c in $(seq 0 $((n - 1))); do echo "cpu$c 0 0 0 $i 0 0 0 0 0 0"; done
+				echo "procs_running 1"
+			} >"$T/proc/stat.new"
+			cat "$T/proc/stat.new" >"$T/proc/stat"
+			sleep 0.02
+		done
+	) &
+	procfs_pid=$!
+	killme="$killme $procfs_pid"
+	wait_for test -s "$T/proc/stat"
+}
+agent_topology=""
 
 # start_agent [ARGS]: the agent in the foreground, its log in $T/agent.log;
 # waits until it answers (it accepts once the earlier batches are known).
 agent_answers() { "$CLIENT" "$SOCK" "$(req hello)" 2>/dev/null | grep -q '"ok":true'; }
 start_agent() {
-	"$AGENT" --foreground --cgroup-root "$CG" --tick 100 "$@" >>"$T/agent.log" 2>&1 &
+	NICELY_TOPOLOGY=$agent_topology "$AGENT" --foreground --cgroup-root "$CG" --tick 100 "$@" >>"$T/agent.log" 2>&1 &
 	agent_pid=$!
 	wait_for agent_answers
 }
