@@ -52,6 +52,7 @@ struct policy_config {
 	int default_set_in;		/* parse that set [defaults] preset */
 	int nparses;			/* buffers parsed so far: the current one's id */
 	struct config_limits lim;
+	struct policy_slurm slurm;	/* [slurm] (config_slurm.c) */
 	int sealed;			/* system files done, limit preset taken */
 	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
 	int nerrors;

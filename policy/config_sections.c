@@ -42,6 +42,8 @@ void config_open_section(struct config_parse *ps, char *name)
 			return;
 		}
 		ps->sec = SEC_LIMITS;
+	} else if (!strcmp(name, "slurm")) {
+		ps->sec = SEC_SLURM;	/* `nicely run --on slurm` */
 	} else if (!strncmp(name, "preset", 6) &&
 		   (name[6] == ' ' || name[6] == '\t')) {
 		char *pname = config_trim(name + 7);
@@ -74,7 +76,7 @@ void config_open_section(struct config_parse *ps, char *name)
 	} else {
 		config_error(cfg, ps->file, ps->line,
 			     "unknown section [%.64s] (accepted: [defaults], "
-			     "[limits], [preset NAME])",
+			     "[limits], [preset NAME], [slurm])",
 			     name);
 	}
 }
@@ -203,6 +205,9 @@ static void config_key(struct config_parse *ps, const char *name,
 				     "max_preset, max_pus, min_nice)",
 				     name);
 		}
+		return;
+	case SEC_SLURM:
+		config_slurm_key(ps, name, value);
 		return;
 	case SEC_PRESET: {
 		struct config_preset *p = &cfg->presets[ps->preset];
