@@ -69,7 +69,7 @@ SelectTypeParameters=CR_CPU
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
-SchedulerType=sched/backfill
+SchedulerType=sched/builtin
 MaxArraySize=101
 MinJobAge=2
 ReturnToService=2
@@ -77,12 +77,12 @@ SlurmdTimeout=30
 SlurmdParameters=config_overrides
 KillWait=2
 SchedulerParameters=sched_interval=1
-NodeName=nicelynode NodeHostname=$host NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN
+NodeName=nicelynode NodeHostname=$host NodeAddr=127.0.0.1 CPUs=8 State=UNKNOWN
 PartitionName=nicely Nodes=nicelynode Default=YES MaxTime=INFINITE State=UP
 EOF
 	export SLURM_CONF="$SLURM_D/slurm.conf"
 	# the daemons must not carry the tests' process mark
-	env -u NICELY_TEST_MARK munged -F --force \
+	env -u NICELY_TEST_MARK NICELY_SLURM_D="$SLURM_D" munged -F --force --num-threads=10 \
 		--socket="$SLURM_D/munge/munge.sock" \
 		--key-file="$SLURM_D/munge/munge.key" \
 		--pid-file="$SLURM_D/munge/munged.pid" \
@@ -98,10 +98,10 @@ EOF
 		SLURM_WHY="munged did not start: $(tail -3 "$SLURM_D/munged.out" "$SLURM_D/munge/munged.log" 2>/dev/null)"
 		return 1
 	}
-	env -u NICELY_TEST_MARK slurmctld -D -i -f "$SLURM_CONF" </dev/null \
+	env -u NICELY_TEST_MARK NICELY_SLURM_D="$SLURM_D" slurmctld -D -i -f "$SLURM_CONF" </dev/null \
 		>"$SLURM_D/slurmctld.out" 2>&1 &
 	SLURM_PIDS="$SLURM_PIDS $!"
-	env -u NICELY_TEST_MARK slurmd -D -N nicelynode -f "$SLURM_CONF" \
+	env -u NICELY_TEST_MARK NICELY_SLURM_D="$SLURM_D" slurmd -D -N nicelynode -f "$SLURM_CONF" \
 		</dev/null >"$SLURM_D/slurmd.out" 2>&1 &
 	SLURM_PIDS="$SLURM_PIDS $!"
 	# up when the node is idle
@@ -119,10 +119,31 @@ slurm_jobs() {
 	squeue -h -o %F 2>/dev/null | sort -u
 }
 
+# PIDs of live processes started by our daemons (slurmstepd and what it
+# runs) : they carry NICELY_SLURM_D=$SLURM_D in their environment
+slurm_marked() {
+	local f pid e want="NICELY_SLURM_D=$SLURM_D"
+	for f in /proc/[0-9]*/environ; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		{
+			while IFS= read -r -d '' e; do
+				[ "$e" = "$want" ] && { echo "$pid"; break; }
+			done <"$f"
+		} 2>/dev/null
+	done
+}
+
 slurm_cluster_stop() {
 	local p i
 	[ -n "$SLURM_D" ] || return 0
-	[ -n "$SLURM_PIDS" ] && scancel --quiet --user=root 2>/dev/null
+	if [ -n "$SLURM_PIDS" ]; then
+		scancel --quiet --user="$(id -u)" 2>/dev/null
+		for i in $(seq 50); do
+			[ -z "$(slurm_jobs)" ] && break
+			sleep 0.2
+		done
+	fi
 	for p in $SLURM_PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -137,6 +158,10 @@ slurm_cluster_stop() {
 	for p in $SLURM_PIDS; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
+	done
+	# job steps the daemons left (slurmstepd outlives slurmd)
+	for p in $(slurm_marked); do
+		kill -KILL "$p" 2>/dev/null
 	done
 	SLURM_PIDS=
 }
