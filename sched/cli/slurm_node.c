@@ -4,6 +4,7 @@
  * ordinary engine; the on_result hook runs in the engine's loop. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,18 @@ void slurm_node_result(struct slurm_node *n, const struct queue_task *t)
 	char err[4400];
 
 	if (t->seq < 1 || t->seq > n->n)
+		return;
+	/* killed because Slurm is stopping the element (scancel, time
+	 * limit, node going down: SIGTERM to every process of the job, the
+	 * engine's own signal either handled (halted) or still pending):
+	 * not a result; the submitter finds it missing and resubmits it
+	 * under --retries, or reports it lost */
+	sigset_t pend;
+	if (t->halted ||
+	    (sigpending(&pend) == 0 &&
+	     (sigismember(&pend, SIGTERM) == 1 ||
+	      sigismember(&pend, SIGINT) == 1 ||
+	      sigismember(&pend, SIGHUP) == 1)))
 		return;
 	memset(&r, 0, sizeof r);
 	r.exitval = t->exitval;
