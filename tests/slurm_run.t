@@ -89,9 +89,9 @@ is "$(tail -n +2 "$T/to.log" | cut -f1,7 | sort -n | tr '\t\n' ' /')" "1 0/2 -1/
 grep -q 'task 2: timed out' "$T/to.err"
 ok $? "--timeout: said on stderr"
 
-# an element that ends without a result (cancelled from outside, as a
+# an element that ends without a result (killed whole from outside, as a
 # node failure would) is submitted again under --retries
-out=$("${NR[@]}" --retries 2 'echo $$ >>"$PIDS"; if [ {} = 2 ] && mkdir "$T/once" 2>/dev/null; then scancel "${SLURM_ARRAY_JOB_ID}_$SLURM_ARRAY_TASK_ID"; sleep 30; fi; echo {}' ::: 1 2 3 2>"$T/lost.err")
+out=$("${NR[@]}" --retries 2 'echo $$ >>"$PIDS"; if [ {} = 2 ] && mkdir "$PIDS.once" 2>/dev/null; then scancel --full -s KILL "${SLURM_ARRAY_JOB_ID}_$SLURM_ARRAY_TASK_ID"; sleep 30; fi; echo {}' ::: 1 2 3 2>"$T/lost.err")
 is "$?" 0 "an element lost once: --retries runs it again, exit 0"
 is "$(echo $out)" "1 2 3" "an element lost once: every output, in order"
 grep -q 'without a result; submitting them again' "$T/lost.err"
