@@ -114,6 +114,20 @@ struct policy_fence {
 };
 void policy_config_fence(const struct policy_config *cfg,
 			 struct policy_fence *out);
+/* [slurm]: where `nicely run --on slurm` sends a batch (any config file;
+ * a later file's key replaces an earlier one's). Empty strings: not set. */
+struct policy_slurm {
+	char partition[128];	/* sbatch --partition */
+	char account[128];	/* sbatch --account */
+	char time[64];		/* sbatch --time (Slurm's formats) */
+	char options[1024];	/* more sbatch options, split at blanks */
+	char dir[4096];		/* batch directories go under it (shared FS) */
+	struct policy_origin partition_origin, account_origin, time_origin,
+		options_origin, dir_origin;
+};
+/* The [slurm] section as read (policy/config_slurm.c). */
+void policy_config_slurm(const struct policy_config *cfg,
+			 struct policy_slurm *out);
 
 /* Lower-level steps of policy_config_load, used by tests and the fuzz
  * target to parse buffers through the same code as files. System buffers

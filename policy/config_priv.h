@@ -62,6 +62,7 @@ struct policy_config {
 	int nparses;			/* buffers parsed so far: the current one's id */
 	struct config_limits lim;
 	struct config_agent agent;
+	struct policy_slurm slurm;	/* [slurm] (config_slurm.c) */
 	int sealed;			/* system files done, limit preset taken */
 	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
 	int nerrors;

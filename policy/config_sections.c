@@ -54,6 +54,8 @@ void config_open_section(struct config_parse *ps, char *name)
 			return;
 		}
 		ps->sec = SEC_AGENT;
+	} else if (!strcmp(name, "slurm")) {
+		ps->sec = SEC_SLURM;	/* `nicely run --on slurm` */
 	} else if (!strncmp(name, "preset", 6) &&
 		   (name[6] == ' ' || name[6] == '\t')) {
 		char *pname = config_trim(name + 7);
@@ -86,7 +88,7 @@ void config_open_section(struct config_parse *ps, char *name)
 	} else {
 		config_error(cfg, ps->file, ps->line,
 			     "unknown section [%.64s] (accepted: [defaults], "
-			     "[limits], [agent], [preset NAME])",
+			     "[limits], [agent], [preset NAME], [slurm])",
 			     name);
 	}
 }
@@ -278,6 +280,9 @@ static void config_key(struct config_parse *ps, const char *name,
 		return;
 	case SEC_AGENT:
 		config_agent_key(ps, name, value);
+		return;
+	case SEC_SLURM:
+		config_slurm_key(ps, name, value);
 		return;
 	case SEC_PRESET: {
 		struct config_preset *p = &cfg->presets[ps->preset];

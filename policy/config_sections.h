@@ -10,7 +10,7 @@
 #include "policy/config_priv.h"
 
 enum config_section { SEC_NONE, SEC_DEFAULTS, SEC_LIMITS, SEC_AGENT,
-		      SEC_PRESET, SEC_BAD };
+		      SEC_PRESET, SEC_BAD, SEC_SLURM };
 
 /* The state of parsing one buffer: the reader's position and line, and
  * the section the last header opened. */
@@ -32,5 +32,9 @@ void config_open_section(struct config_parse *ps, char *name);
  * line, in order. Always returns 1; problems count in ps->errors. */
 int config_handler(void *user, const char *section, const char *name,
 		   const char *value);
+
+/* A key = value line in [slurm] (config_slurm.c). */
+void config_slurm_key(struct config_parse *ps, const char *name,
+		      const char *value);
 
 #endif

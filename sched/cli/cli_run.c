@@ -4,6 +4,7 @@
  * --resume and the progress bar into the engine's hooks, and turns the
  * result into the exit status. Called from main_nicely.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -26,6 +27,8 @@
 #include "sched/cli/run.h"
 #include "sched/cli/run_emit.h"
 #include "sched/rundir.h"
+#include "sched/cli/slurm_node.h"
+#include "sched/cli/slurm_submit.h"
 #include "sched/cli/template.h"
 
 #define CLI_RUN_USAGE_EXIT 255
@@ -67,6 +70,10 @@ static const char cli_run_help[] =
 "      --dry-run         print the commands, run nothing\n"
 "      --json            one JSON object per finished task instead of output\n"
 "  -a, --arg-file FILE   read values from FILE (may be repeated)\n"
+"      --on slurm        run the batch as Slurm job arrays (see [slurm] in\n"
+"                        nicely.conf(5)); -j N: at most N elements at once\n"
+"      --slurm-opt 'OPTIONS'  more sbatch options, split at blanks\n"
+"      --slurm-chunk N   tasks per array element (default: automatic)\n"
 "  -h, --help            this help\n"
 "\n"
 "Exit status: 0 when every task succeeded, else the number of failed tasks\n"
@@ -77,7 +84,8 @@ static const char cli_run_help[] =
 enum {
 	OPT_NICE = 256, OPT_LINE_BUFFER, OPT_TAG, OPT_JOBLOG, OPT_RESUME,
 	OPT_RESUME_FAILED, OPT_RETRIES, OPT_TIMEOUT, OPT_HALT, OPT_BAR,
-	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON,
+	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON, OPT_ON, OPT_SLURM_OPT,
+	OPT_SLURM_CHUNK, OPT_SLURM_ELEMENT,
 };
 
 static const struct option cli_run_options[] = {
@@ -99,6 +107,11 @@ static const struct option cli_run_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "arg-file", required_argument, NULL, 'a' },
+	{ "on", required_argument, NULL, OPT_ON },
+	{ "slurm-opt", required_argument, NULL, OPT_SLURM_OPT },
+	{ "slurm-chunk", required_argument, NULL, OPT_SLURM_CHUNK },
+	/* hidden: one array element on its node (sched/cli/slurm_node.c) */
+	{ "slurm-element", required_argument, NULL, OPT_SLURM_ELEMENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -113,6 +126,11 @@ struct cli_run_args {
 	int ncmd;
 	struct input_source *src;
 	size_t nsrc;
+	/* --on slurm (sched/cli/slurm_submit.c) */
+	int on_slurm;
+	const char *slurm_opt;
+	long slurm_chunk;
+	const char *slurm_element;	/* the batch directory, on a node */
 };
 
 /* What the hooks need while the batch runs. */
@@ -129,6 +147,10 @@ struct cli_run_ctx {
 	struct policy_preset *preset;
 	struct policy_user_limit *ulimit;	/* [limits] max_pus per user */
 	char ulimit_file[PATH_MAX];	/* its origin's file after a reset */
+	/* --on slurm: the node the task being logged ran on (NULL: here);
+	 * on a node, the element whose results to record */
+	const char *host;
+	struct slurm_node *node;
 };
 
 /* A usage error: message naming the problem, and the exit status. */
@@ -317,6 +339,28 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		case OPT_JSON:
 			a->ro.json = 1;
 			break;
+		case OPT_ON:
+			if (!strcmp(optarg, "slurm"))
+				a->on_slurm = 1;
+			else if (!strcmp(optarg, "local"))
+				a->on_slurm = 0;
+			else
+				return cli_run_usage("--on: '%s' is not slurm "
+						     "or local", optarg);
+			break;
+		case OPT_SLURM_OPT:
+			a->slurm_opt = optarg;
+			break;
+		case OPT_SLURM_CHUNK:
+			if (cli_run_int(optarg, 100000000, &v) < 0 || v < 1)
+				return cli_run_usage("--slurm-chunk: '%s' is "
+						     "not a number of tasks "
+						     "(1 or more)", optarg);
+			a->slurm_chunk = v;
+			break;
+		case OPT_SLURM_ELEMENT:
+			a->slurm_element = optarg;
+			break;
 		case 'a':
 			a->src[a->nsrc].kind = INPUT_FILE;
 			a->src[a->nsrc++].path = optarg;
@@ -368,6 +412,12 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 			a->src[a->nsrc++].nargs = (size_t)(i - start);
 		}
 	}
+	if ((a->slurm_opt || a->slurm_chunk) && !a->on_slurm)
+		return cli_run_usage("--slurm-opt and --slurm-chunk need "
+				     "--on slurm");
+	if (a->on_slurm && a->ro.line_buffer)
+		return cli_run_usage("--line-buffer does not work with --on "
+				     "slurm (results arrive whole)");
 	if (a->nsrc == 0) {
 		a->src[0].kind = INPUT_STDIN;
 		a->nsrc = 1;
@@ -391,11 +441,13 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 	struct joblog_entry e;
 	char err[512];
 
+	if (c->node)
+		slurm_node_result(c->node, t);
 	if (!c->jl || c->joblog_broken)
 		return;
 	memset(&e, 0, sizeof e);
 	e.seq = t->seq;
-	e.host = ":";
+	e.host = c->host ? c->host : ":";
 	e.start = t->start_real;
 	e.runtime = (double)(t->end_ns - t->start_ns) / 1e9;
 	e.receive = t->out.total + t->err.total;
@@ -528,6 +580,7 @@ int cli_run(int argc, char **argv)
 	struct policy_config *cfg = NULL;
 	struct policy_preset preset;
 	struct policy_user_limit ulimit;
+	struct policy_slurm slurm;
 	struct agent_topology *topo = NULL;
 	struct agent_sampler *sampler = NULL;
 	struct input *in = NULL;
@@ -549,6 +602,26 @@ int cli_run(int argc, char **argv)
 	if (e >= 0) {
 		free(a.src);
 		return e;
+	}
+	if (a.slurm_element) {
+		/* an array element: its chunk's commands are the input, each
+		 * a whole command; output goes only to the result records */
+		if (slurm_node_open(&c.node, a.slurm_element, &a.src[0], err,
+				    sizeof err) < 0) {
+			fprintf(stderr, "nicely run: %s\n", err);
+			goto out;
+		}
+		a.nsrc = 1;
+		a.ncmd = 0;
+		a.on_slurm = 0;
+		a.ro.jobs = a.flags.jobs = slurm_node_jobs();
+		a.ro.out_fd = a.ro.err_fd = open("/dev/null",
+						 O_WRONLY | O_CLOEXEC);
+		if (a.ro.out_fd < 0) {
+			fprintf(stderr, "nicely run: /dev/null: %s\n",
+				strerror(errno));
+			goto out;
+		}
 	}
 	if (input_open(&in, a.src, a.nsrc, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely run: %s\n", err);
@@ -586,7 +659,8 @@ int cli_run(int argc, char **argv)
 		rc = cli_run_dry(&a, in, tm, &c, jobs > 0 ? jobs : 1);
 		goto out;
 	}
-	if (agent_sampler_new(&sampler, topo, NULL, err, sizeof err) < 0) {
+	if (!a.on_slurm &&
+	    agent_sampler_new(&sampler, topo, NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely run: sampler: %s\n", err);
 		goto out;
 	}
@@ -628,13 +702,29 @@ int cli_run(int argc, char **argv)
 	a.ro.reload = cli_run_reload;
 	cmdline = cli_run_cmdline(argc, argv);
 	a.ro.ctl_command = cmdline;
-	if (rundir_get(rundir, sizeof rundir, err, sizeof err) == 0)
+	if (a.on_slurm || a.slurm_element)
+		;	/* no control socket: Slurm holds the batch */
+	else if (rundir_get(rundir, sizeof rundir, err, sizeof err) == 0)
 		a.ro.ctl_dir = rundir;
 	else
 		fprintf(stderr, "nicely run: no control socket (nicely status, "
 			"kill, reset, pause and resume cannot reach this "
 			"batch): %s\n", err);
-	if (run_batch(&a.ro, &st, err, sizeof err) < 0) {
+	if (a.on_slurm) {
+		struct slurm_submit_opts so = SLURM_SUBMIT_OPTS_INIT;
+
+		policy_config_slurm(cfg, &slurm);
+		so.cfg = &slurm;
+		so.opt = a.slurm_opt;
+		so.chunk = a.slurm_chunk;
+		so.preset = a.flags.preset;
+		so.nice = a.flags.nice;
+		so.host = &c.host;
+		e = slurm_submit_run(&a.ro, &so, &st, err, sizeof err);
+	} else {
+		e = run_batch(&a.ro, &st, err, sizeof err);
+	}
+	if (e < 0) {
 		fprintf(stderr, "nicely run: %s\n", err);
 		rc = CLI_RUN_USAGE_EXIT;
 	} else {
@@ -674,6 +764,11 @@ out:
 		template_free(tm);
 	if (in)
 		input_free(in);
+	if (c.node && slurm_node_status(c.node) < 0)
+		rc = CLI_RUN_USAGE_EXIT;
+	slurm_node_free(c.node);
+	if (a.slurm_element && a.ro.out_fd > 2)
+		close(a.ro.out_fd);
 	free(cmdline);
 	free(a.src);
 	return rc;

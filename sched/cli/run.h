@@ -97,5 +97,9 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
  * ...,success=N halt. Tasks killed by a reset count as failed, those it
  * cancelled do not count. */
 int run_exit_status(const struct run_stats *st);
+/* 1 when the counts st meet o's --halt condition (a percentage is of the
+ * whole batch once its size is known; before that of what finished, from
+ * 3 tasks on, as GNU parallel does). */
+int run_halt_reached(const struct run_opts *o, const struct run_stats *st);
 
 #endif

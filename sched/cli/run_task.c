@@ -165,23 +165,22 @@ static void run_task_msg(struct queue_task *t, const char *what,
 	t->errmsg = m;
 }
 
-/* Does the result of t meet the --halt condition? */
-static int run_halt_reached(struct run *r)
+/* Do the counts meet the --halt condition? See run.h. */
+int run_halt_reached(const struct run_opts *o, const struct run_stats *st)
 {
-	const struct run_opts *o = r->o;
 	double count, base;
 
 	if (o->halt_when == RUN_HALT_NEVER)
 		return 0;
-	count = o->halt_what == RUN_HALT_FAIL ? (double)r->st.failed
-		: o->halt_what == RUN_HALT_SUCCESS ? (double)r->st.succeeded
-						   : (double)r->st.finished;
+	count = o->halt_what == RUN_HALT_FAIL ? (double)st->failed
+		: o->halt_what == RUN_HALT_SUCCESS ? (double)st->succeeded
+						   : (double)st->finished;
 	if (!o->halt_pct)
 		return count >= o->halt_n;
 	/* a percentage of the whole batch, once its size is known; before
 	 * that, of what finished (at least 3 tasks, as GNU parallel does) */
-	base = r->st.total >= 0 ? (double)r->st.total : (double)r->st.finished;
-	if (r->st.total < 0 && r->st.finished < 3)
+	base = st->total >= 0 ? (double)st->total : (double)st->finished;
+	if (st->total < 0 && st->finished < 3)
 		return 0;
 	return base > 0 && count * 100.0 >= o->halt_n * base;
 }
@@ -204,7 +203,7 @@ static void run_record(struct run *r, struct queue_task *t)
 	if (r->o->on_result)
 		r->o->on_result(r->o->ctx, t);
 	/* tasks that `nicely kill` or a reset killed do not trip --halt */
-	if (!r->stopping && !t->ctl_killed && run_halt_reached(r)) {
+	if (!r->stopping && !t->ctl_killed && run_halt_reached(r->o, &r->st)) {
 		r->st.halted = 1;
 		r->st.halt_success = r->o->halt_what == RUN_HALT_SUCCESS;
 		r->stopping = 1;

@@ -1,0 +1,131 @@
+#!/bin/bash
+# nicely run --on slurm against a real one-node Slurm (Debian's slurmctld,
+# slurmd, munge, started here on loopback; tests/lib/slurm-cluster.sh),
+# one cluster for all cases: the harness itself (MaxArraySize=101, scancel
+# of an array), 300 tasks split past MaxArraySize back complete and in
+# order, exit codes and a signal in the joblog and --json, a bad
+# partition, --halt, --timeout, Ctrl-C mid-batch (nothing left in squeue
+# nor on the node) and --resume from the joblog.
+. "$(dirname "$0")/lib/run-common.sh"
+. "$(dirname "$0")/lib/slurm-cluster.sh"
+
+if ! slurm_have; then
+	echo "1..0 # SKIP slurmctld, slurmd, slurm-client or munge not installed (scripts/deps.sh check)"
+	rm -rf "$T"
+	exit 0
+fi
+trap 'slurm_cluster_stop' EXIT
+t0=$SECONDS
+slurm_cluster_start
+ok $? "the cluster starts (munged, slurmctld, slurmd on loopback)${SLURM_WHY:+: $SLURM_WHY}"
+if [ -n "$SLURM_WHY" ]; then
+	for f in "$SLURM_D"/*.log "$SLURM_D"/*.out; do
+		[ -f "$f" ] && tail -5 "$f" | sed "s|^|# $(basename "$f"): |"
+	done
+	finish
+fi
+diag "cluster up in $((SECONDS - t0)) s"
+is "$(scontrol show config | awk '$1 == "MaxArraySize" {print $3}')" 101 \
+	"MaxArraySize is 101"
+sbatch --parsable --array=0-150 -o /dev/null --wrap true >/dev/null 2>&1
+ok $((! $?)) "harness: --array=0-150 refused past MaxArraySize"
+id=$(sbatch --parsable --array=0-100%2 -o /dev/null --wrap 'sleep 30' 2>&1)
+ok $? "harness: --array=0-100 accepted"
+sleep 1
+scancel "$id"
+for i in $(seq 50); do [ -z "$(slurm_jobs)" ] && break; sleep 0.2; done
+is "$(slurm_jobs)" "" "harness: scancel of the array id cancels every element"
+
+SHARED="$T/shared"
+printf '[slurm]\ndir = %s\n' "$SHARED" >"$T/slurm.conf"
+export NICELY_CONFIG="$T/slurm.conf"
+NR=("$NICELY" run --on slurm -p nuclear)
+
+# 300 tasks, 2 per element: 150 elements, two arrays (101 + 49)
+t1=$SECONDS
+out=$("${NR[@]}" -j8 --slurm-chunk 2 --joblog "$T/big.log" 'echo $$ >>"$PIDS"; echo t{}' ::: $(seq 300) 2>"$T/big.err")
+rc=$?
+diag "300 tasks in $((SECONDS - t1)) s"
+ok $rc "300 tasks: exit 0"
+is "$out" "$(seq 300 | sed 's/^/t/')" "300 tasks: every output, in submission order"
+is "$(tail -n +2 "$T/big.log" | wc -l)" 300 "300 tasks: 300 joblog lines"
+is "$(tail -n +2 "$T/big.log" | awk -F'\t' '$7 != 0 || $8 != 0' | wc -l)" 0 \
+	"300 tasks: all succeeded in the joblog"
+is "$(tail -n +2 "$T/big.log" | cut -f2 | sort -u)" "$(hostname)" \
+	"the joblog's Host is the node"
+is "$(ls "$SHARED")" "" "the batch directory is removed at the end"
+
+# exit codes and a signal; stderr per task; exit status = failures
+out=$("${NR[@]}" -j4 --joblog "$T/codes.log" --tag 'echo $$ >>"$PIDS"; echo o{}; echo e{} >&2; case {} in 2) exit 7;; 3) kill -KILL $$;; esac' ::: 1 2 3 4 2>"$T/codes.err")
+is "$?" 2 "exit status: the number of failed tasks"
+is "$out" "$(printf '1\to1\n2\to2\n3\to3\n4\to4')" "--tag output in order"
+is "$(grep -c '^[1-4].e[1-4]$' "$T/codes.err")" 4 "each task's stderr on stderr"
+is "$(tail -n +2 "$T/codes.log" | cut -f1,7,8 | sort -n | tr '\t\n' ' /')" \
+	"1 0 0/2 7 0/3 0 9/4 0 0/" "joblog: exit 7 and signal 9 recorded"
+"${NR[@]}" --json 'exit {}' ::: 0 3 >"$T/codes.json" 2>/dev/null
+is "$(perl -MJSON::PP -ne '$j = decode_json($_); print "$j->{seq}:$j->{status}:$j->{exit} "' "$T/codes.json")" \
+	"1:ok:0 2:failed:3 " "--json: one object per task with status and exit"
+
+# a bad partition: a clear error naming the option, nothing submitted
+err=$("${NR[@]}" --slurm-opt '--partition=nosuch' true ::: 1 2 2>&1 >/dev/null)
+is "$?" 255 "bad partition: exit 255"
+case "$err" in
+*"--slurm-opt '--partition=nosuch'"*partition*) ok 0 "bad partition: the error names --slurm-opt and the partition" ;;
+*) ok 1 "bad partition: the error names --slurm-opt and the partition"; diag "$err" ;;
+esac
+printf '[slurm]\ndir = %s\npartition = nosuch\n' "$SHARED" >"$T/badpart.conf"
+err=$(NICELY_CONFIG="$T/badpart.conf" "${NR[@]}" true ::: 1 2>&1 >/dev/null)
+case "$err" in
+*"[slurm] partition = nosuch ($T/badpart.conf:3)"*) ok 0 "bad partition in [slurm]: the error names file:line" ;;
+*) ok 1 "bad partition in [slurm]: the error names file:line"; diag "$err" ;;
+esac
+is "$(slurm_jobs)" "" "bad partition: nothing in squeue"
+
+# --timeout: nicely's kill on the node; the task fails with exit -1
+out=$("${NR[@]}" --timeout 1 --joblog "$T/to.log" 'echo $$ >>"$PIDS"; sleep {}; echo {}' ::: 0 30 2>"$T/to.err")
+is "$?" 1 "--timeout: one task failed"
+is "$(tail -n +2 "$T/to.log" | cut -f1,7 | sort -n | tr '\t\n' ' /')" "1 0/2 -1/" \
+	"--timeout: joblog exit -1 for the killed task"
+grep -q 'task 2: timed out' "$T/to.err"
+ok $? "--timeout: said on stderr"
+
+# an element that ends without a result (killed whole from outside, as a
+# node failure would) is submitted again under --retries
+out=$("${NR[@]}" --retries 2 'echo $$ >>"$PIDS"; if [ {} = 2 ] && mkdir "$PIDS.once" 2>/dev/null; then scancel --full -s KILL "${SLURM_ARRAY_JOB_ID}_$SLURM_ARRAY_TASK_ID"; sleep 30; fi; echo {}' ::: 1 2 3 2>"$T/lost.err")
+is "$?" 0 "an element lost once: --retries runs it again, exit 0"
+is "$(echo $out)" "1 2 3" "an element lost once: every output, in order"
+grep -q 'without a result; submitting them again' "$T/lost.err"
+ok $? "an element lost once: said on stderr"
+
+# --halt now,fail=1: the rest is cancelled, nothing left in squeue
+t1=$SECONDS
+"${NR[@]}" -j1 --halt now,fail=1 'echo $$ >>"$PIDS"; [ {} != 1 ] || exit 3; sleep 30' ::: 1 2 3 4 >/dev/null 2>"$T/halt.err"
+is "$?" 1 "--halt now,fail=1: exit 1"
+ok $(( SECONDS - t1 > 25 )) "--halt: did not wait for the sleeping tasks ($((SECONDS - t1)) s)"
+is "$(slurm_jobs)" "" "--halt: nothing left in squeue"
+
+# Ctrl-C mid-batch: arrays cancelled, nothing in squeue, no task process
+: >"$PIDS"
+"${NR[@]}" -j2 --joblog "$T/kill.log" 'echo $$ >>"$PIDS"; [ {} -le 2 ] || sleep 60; echo {}' ::: $(seq 6) >"$T/kill.out" 2>"$T/kill.err" &
+nr=$!
+for i in $(seq 150); do [ "$(tail -n +2 "$T/kill.log" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.2; done
+for i in $(seq 50); do [ "$(grep -c . "$PIDS")" -ge 4 ] && break; sleep 0.2; done
+kill -INT $nr
+wait $nr
+is "$?" 255 "Ctrl-C: exit 255"
+is "$(slurm_jobs)" "" "Ctrl-C: nothing left in squeue"
+no_survivors "Ctrl-C"
+is "$(tail -n +2 "$T/kill.log" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 " \
+	"Ctrl-C: the joblog holds the finished tasks"
+
+# --resume from that joblog: only the rest runs
+out=$("${NR[@]}" -j4 --joblog "$T/kill.log" --resume 'echo {}' ::: $(seq 6) 2>/dev/null)
+ok $? "--resume: exit 0"
+is "$(echo $out)" "3 4 5 6" "--resume: only the tasks not in the joblog ran"
+is "$(tail -n +2 "$T/kill.log" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 4 5 6 " \
+	"--resume: the joblog is complete"
+
+slurm_cluster_stop
+trap - EXIT
+diag "slurm tests took $((SECONDS - t0)) s"
+finish
