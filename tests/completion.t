@@ -50,7 +50,7 @@ is "$(comp run -a '')" "<file>" "a file after -a"
 is "$(comp run --joblog '')" "<file>" "a file after --joblog"
 is "$(comp run --results '')" "<-d>" "a directory after --results"
 is "$(comp check-config '')" "<file>" "files for check-config"
-is "$(comp kill --)" "--all --help" "every long option of kill"
+is "$(comp kill --)" "--all --help --user" "every long option of kill"
 # the ids of running batches for status, kill, reset, pause, resume
 export NICELY_RUNTIME_DIR=$T/rt NICELY_CONFIG=/dev/null
 mkdir -m 700 "$T/rt"
