@@ -14,6 +14,7 @@ LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 
 VERSION   := 0.2.0
@@ -171,6 +172,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
 	clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $^ $(LDLIBS)
 
+# the agent's request handling needs the agent's files and the cgroup module
+build/fuzz/agentd_req: $(CORE_SRC) $(AGENTD_SRC)
+
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); \
 		mkdir -p build/fuzz/corpus-$$n; \
@@ -217,7 +221,12 @@ demo:
 fresh-check:
 	@scripts/fresh-check.sh
 
-install: $(B)/nicely $(SHLIB)
+install: $(B)/nicely $(B)/nicely-agent $(SHLIB)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(B)/nicely-agent $(DESTDIR)$(SBINDIR)/nicely-agent
+	sed 's|/usr/sbin/nicely-agent|$(SBINDIR)/nicely-agent|' etc/nicely-agent.service \
+		>$(DESTDIR)$(UNITDIR)/nicely-agent.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/nicely-agent.service
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/nicely/presets.d
 	install -m 755 $(B)/nicely $(DESTDIR)$(BINDIR)/nicely
@@ -242,7 +251,8 @@ uninstall:
 		$(DESTDIR)$(INCDIR)/nicely.h $(DESTDIR)$(LIBDIR)/pkgconfig/nicely.pc \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/nicely
 	rm -f $(DESTDIR)$(MANDIR)/man1/nicely.1 $(DESTDIR)$(MANDIR)/man5/nicely.conf.5 \
-		$(DESTDIR)$(MANDIR)/man3/libnicely.3
+		$(DESTDIR)$(MANDIR)/man3/libnicely.3 $(DESTDIR)$(MANDIR)/man8/nicely-agent.8
+	rm -f $(DESTDIR)$(SBINDIR)/nicely-agent $(DESTDIR)$(UNITDIR)/nicely-agent.service
 
 clean:
 	rm -rf build

@@ -51,7 +51,8 @@
  *
  * "adopt": {"batch":"NAME"} with SCM_RIGHTS carrying the owner's pidfd:
  *   after an agent restart, take up a batch the agent found again in the
- *   cgroup tree. -> as "open".
+ *   cgroup tree. -> as "open" (without "weight" when the agent does not
+ *   know it: a batch found again after a restart).
  *
  * "lease": {"want":N (PUs the batch could use now: its running tasks plus
  *     those waiting), "holding":N (PUs it holds now), "done":N,
@@ -75,7 +76,9 @@
  *     "grant":N,"holding":N,"cpu_share":FRACTION (of the machine, last
  *     tick),"done":N,"total":N,"running":N,"command":"TEXT"}, ...]}
  *   "all" is for admins; others get their own batches only (all:true from
- *   a non-admin is ok:false).
+ *   a non-admin is ok:false). When the answer would pass AGENT_LINE_MAX,
+ *   commands are cut to 64 bytes, then left out ("" ), and beyond that
+ *   the answer is ok:false.
  *
  * "kill": {"batch":"NAME"} or {"user":"NAME"}: kill the tasks of one batch
  *   or of all batches of a user (everything in their groups but the
@@ -97,12 +100,16 @@
  *   the grants split those). A client uses it while it is fresh (t_ms
  *   within 3 ticks of now) and samples by itself otherwise.
  *
- * Limits on peers: at most AGENT_CONN_PER_UID connections per uid (root's
- * not counted), AGENT_CONN_MAX in all; a connection that sends nothing
- * for AGENT_IDLE_MS while a line is half read, or sends a line longer
- * than AGENT_LINE_MAX, is closed; one that holds a batch may stay silent
- * for ever. At most AGENT_REQ_PER_SEC requests a second per connection
- * (more wait). */
+ * Limits on peers (sched/connguard.h): at most AGENT_CONN_PER_UID
+ * connections per uid (root's not counted), AGENT_CONN_MAX in all (at the
+ * cap the connection silent the longest is closed to make room); a peer
+ * over a cap gets one ok:false line at connect and is closed (a client
+ * whose send fails should still read it). A connection that sends
+ * nothing for AGENT_IDLE_MS while a line is half read, or while it holds
+ * no batch, or that sends a line longer than AGENT_LINE_MAX, is closed;
+ * one that holds a batch may stay silent for ever. At most
+ * AGENT_REQ_PER_SEC requests a second per connection (more wait). A file
+ * descriptor sent with a request other than open/adopt is closed. */
 #ifndef SCHED_AGENT_PROTO_H
 #define SCHED_AGENT_PROTO_H
 

@@ -83,8 +83,9 @@ is "$(grep -c '"ok":true' "$T/many")" 150 "150 requests on one connection: all a
 for i in $(seq 20); do
 	head -c 3000 /dev/urandom | tr -d '\000\n' >"$T/g$i"
 	"$CLIENT" "$SOCK" "$(cat "$T/g$i")" "$(req hello)" >"$T/ga$i" 2>/dev/null &
+	gp="${gp:-} $!"
 done
-wait
+wait $gp
 bad=0
 for i in $(seq 20); do
 	[ "$(sed -n 1p "$T/ga$i" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ok"])' 2>/dev/null)" = False ] &&

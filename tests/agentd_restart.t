@@ -34,6 +34,19 @@ is "$(field "$(sed -n 2p <<<"$a")" ok killed)" "true false" "lease after adopt"
 a=$("$CLIENT" --pidfd $task "$SOCK" "$(req adopt "\"batch\":\"$b1\"")")
 grep -q "is not the owner of batch" <<<"$a"; ok $? "adopt with another process than the owner: refused"
 
+# SIGHUP: the config again, its [limits] written on the user's group
+printf '[limits]\nmax_pus = 1\n' >"$T/etc/nicely/nicely.conf"
+kill -HUP $agent_pid
+wait_for grep -q "config read again" "$T/agent.log"
+q=$(cat "$CG/nicely/user-0/cpu.max" 2>/dev/null)
+case $q in "100000 100000"|[0-9]*" "[0-9]*) r=0 ;; *) r=1 ;; esac
+[ $r = 0 ] && [ "$q" != max ] && [ "${q%% *}" != max ]; ok $? "SIGHUP: [limits] max_pus 1 becomes the user group's CPU quota ($q)"
+printf '[limits]\nmax_pus = bogus\n' >"$T/etc/nicely/nicely.conf"
+kill -HUP $agent_pid
+wait_for grep -q "config not read again" "$T/agent.log"
+grep -q "config not read again: .*nicely.conf:2" "$T/agent.log"; ok $? "SIGHUP with a bad config: said with file:line, the old one stays"
+rm -f "$T/etc/nicely/nicely.conf"
+
 stop_agent
 [ -d "$CG/nicely/user-0/$b1" ] && kill -0 $task; ok $? "SIGTERM of the agent: batch and task stay"
 start_agent

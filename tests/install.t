@@ -61,6 +61,9 @@ done
 [ $count -ge 3 ] && [ -z "$bad" ]; ok $? "every man page of man/ ($count) is installed${bad:+ (missing:$bad)}"
 cmp -s "$top/etc/bash-completion/nicely" "$R/usr/share/bash-completion/completions/nicely"
 ok $? "the bash completion"
+[ -x "$R/usr/sbin/nicely-agent" ]; ok $? "usr/sbin/nicely-agent"
+grep -qx 'ExecStart=/usr/sbin/nicely-agent --foreground' "$R/usr/lib/systemd/system/nicely-agent.service"
+ok $? "its systemd unit, naming the installed binary"
 
 # Installing again elsewhere must not reuse the first install's paths.
 R2=$T/root2

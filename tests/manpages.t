@@ -88,11 +88,17 @@ for h in $(grep -E '^\.SS "nicely [a-z\\-]+"$' "$MAN1" | sed 's/^\.SS "nicely \(
 done
 
 # every environment variable the sources read
-envs=$(cd "$top" && cat agent/*.c policy/*.c sched/*.c sched/*/*.c 2>/dev/null | grep -oE 'getenv\("[A-Z_]+"\)' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+envs=$(cd "$top" && ls agent/*.c policy/*.c sched/*.c sched/*/*.c | grep -v '^sched/agentd/' | xargs cat 2>/dev/null | grep -oE 'getenv\("[A-Z_]+"\)' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
 [ -n "$envs" ]; ok $? "the sources read environment variables ($(echo $envs))"
 doc=$(section "$MAN1" ".SH ENVIRONMENT" | awk 'prev == ".TP" { print $2 } { prev = $1 }' | sort -u)
 missing=$(comm -23 <(printf '%s\n' "$envs") <(printf '%s\n' "$doc"))
 [ -z "$missing" ]; ok $? "nicely(1) ENVIRONMENT describes each of them${missing:+ (missing: $(echo $missing))}"
+# and the agent's (sched/agentd/) in nicely-agent(8)
+MAN8=$top/man/nicely-agent.8
+aenvs=$(cd "$top" && cat sched/agentd/*.c 2>/dev/null | grep -oE 'getenv\("[A-Z_]+"\)' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+adoc=$(section "$MAN8" ".SH ENVIRONMENT" | awk 'prev == ".TP" || prev == ".TQ" { print $2 } { prev = $1 }' | sort -u)
+missing=$(comm -23 <(printf '%s\n' "$aenvs") <(printf '%s\n' "$adoc"))
+[ -n "$aenvs" ] && [ -z "$missing" ]; ok $? "nicely-agent(8) ENVIRONMENT describes what the agent reads${missing:+ (missing: $(echo $missing))}"
 
 # --- nicely.conf(5): keys, sections, built-in presets --------------------
 # The parser names what it accepts when it meets an unknown key: ask it,

@@ -280,8 +280,10 @@ static void agentd_on_signal(struct loop_watch *w, uint32_t ev)
 			if (agentd_config(d, err, sizeof err) < 0)
 				agentd_log(LOG_ERR, "config not read again: %s",
 					   err);
-			else
+			else {
+				agentd_batch_refence(d);
 				agentd_log(LOG_NOTICE, "config read again");
+			}
 		} else {
 			d->stop = 1;
 		}

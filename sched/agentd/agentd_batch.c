@@ -185,6 +185,27 @@ fail:
 	return e;
 }
 
+/* Write the user limits again on each user's group that has batches. */
+void agentd_batch_refence(struct agentd *d)
+{
+	struct cga_user_limits lim;
+	char err[512];
+
+	batch_user_limits(d, &lim);
+	for (struct agentd_batch *b = d->batches; b; b = b->next) {
+		int seen = 0;
+
+		if (b->dead)
+			continue;
+		for (struct agentd_batch *o = d->batches; o != b; o = o->next)
+			seen |= !o->dead && o->uid == b->uid;
+		if (!seen && cga_user_ensure(d->cga, b->uid, &lim, err,
+					     sizeof err) < 0)
+			agentd_log(4, "user %u: %s", (unsigned)b->uid, err);
+	}
+	agentd_batch_split(d);
+}
+
 /* Kill a batch's tasks, not its owner. */
 int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen)
 {
@@ -199,29 +220,34 @@ int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen)
 /* The tick: CPU shares, then the split. */
 void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns)
 {
-	struct share_batch *sb;
-	size_t n = 0, i = 0;
 	int npus = agent_topology_npus(d->topo);
-	int cap = policy_user_limit_pus(&d->ulimit,
-					agent_topology_nallowed(d->topo));
 
 	for (struct agentd_batch *b = d->batches; b; b = b->next) {
 		uint64_t ns = 0;
 
 		if (b->dead)
 			continue;
-		if (!agentd_pidfd_alive(b->pidfd)) {
-			batch_on_owner(&b->pw, EPOLLIN);
-			continue;
-		}
 		if (cga_usage(d->cga, b->uid, b->name, &ns) == 0) {
 			b->cpu_share = interval_ns && ns >= b->cpu_ns && npus
 				? (double)(ns - b->cpu_ns) /
 				  ((double)interval_ns * npus) : 0;
 			b->cpu_ns = ns;
 		}
-		n++;
 	}
+	d->free_pus = free_pus;
+	agentd_batch_split(d);
+}
+
+/* Split the free PUs between the live batches' users, then batches. */
+void agentd_batch_split(struct agentd *d)
+{
+	struct share_batch *sb;
+	size_t n = 0, i = 0;
+	int cap = policy_user_limit_pus(&d->ulimit,
+					agent_topology_nallowed(d->topo));
+
+	for (struct agentd_batch *b = d->batches; b; b = b->next)
+		n += !b->dead;
 	sb = n ? calloc(n, sizeof *sb) : NULL;
 	if (!sb) {
 		d->users_wanting = 0;
@@ -236,7 +262,7 @@ void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns)
 		sb[i].cap = cap;
 		i++;
 	}
-	d->users_wanting = share_split(free_pus, sb, n);
+	d->users_wanting = share_split(d->free_pus, sb, n);
 	i = 0;
 	for (struct agentd_batch *b = d->batches; b; b = b->next)
 		if (!b->dead)
@@ -263,6 +289,7 @@ void agentd_batch_reap(struct agentd *d)
 {
 	struct agentd_batch **pp = &d->batches;
 	char err[512];
+	int gone = 0;
 
 	while (*pp) {
 		struct agentd_batch *b = *pp;
@@ -279,7 +306,11 @@ void agentd_batch_reap(struct agentd *d)
 				   b->name, (int)b->pid);
 		cga_user_remove_if_empty(d->cga, b->uid);
 		batch_free(b);
+		gone = 1;
 	}
+	/* what it was granted goes to the others at once */
+	if (gone)
+		agentd_batch_split(d);
 }
 
 /* Free every batch struct; the groups stay for the next agent. */

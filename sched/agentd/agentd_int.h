@@ -100,6 +100,7 @@ struct agentd {
 	struct agentd_batch *batches;
 	struct agentd_conn *conns;
 	int users_wanting;
+	int free_pus;		/* at the last tick */
 	int stop;
 };
 
@@ -151,10 +152,15 @@ struct agentd_batch *agentd_batch_find(struct agentd *d, const char *name);
 /* Find the batches of a previous agent in the tree: keep those whose
  * owner lives in their owner leaf, remove the others. */
 void agentd_batch_rescan(struct agentd *d);
+/* The admin's limits written again on every user group with a batch (the
+ * config was read again). */
+void agentd_batch_refence(struct agentd *d);
 /* Kill a batch's tasks (not its owner). 0 or -errno with err set. */
 int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen);
 /* The tick: CPU shares, the fair split of free PUs. */
 void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns);
+/* The fair split of d->free_pus between the live batches. */
+void agentd_batch_split(struct agentd *d);
 /* Remove the groups of batches whose owner is gone, and free them. */
 void agentd_batch_reap(struct agentd *d);
 void agentd_batch_free_all(struct agentd *d);

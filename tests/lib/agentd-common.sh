@@ -50,7 +50,15 @@ is() {
 		tap_fail=$((tap_fail + 1))
 	fi
 }
-done_testing() { echo "1..$tap_n"; [ "$tap_fail" = 0 ]; }
+# the end: stop the agent cleanly; its log must hold no sanitizer report
+done_testing() {
+	stop_agent
+	! grep -q "Sanitizer\|runtime error:" "$T/agent.log" 2>/dev/null
+	ok $? "the agent's log holds no sanitizer report"
+	grep -B2 -A20 "Sanitizer\|runtime error:" "$T/agent.log" 2>/dev/null | head -40 | sed 's/^/# /'
+	echo "1..$tap_n"
+	[ "$tap_fail" = 0 ]
+}
 wait_for() {
 	local i
 	for i in $(seq 100); do "$@" && return 0; sleep 0.1; done
@@ -70,7 +78,7 @@ play_kernel() {
 		done
 		find "$CG" -name cgroup.procs -size +0 2>/dev/null | while read -r f; do
 			keep=$(while read -r p || [ -n "$p" ]; do [ -d "/proc/$p" ] && echo "$p"; done <"$f")
-			[ "$keep" = "$(cat "$f")" ] || printf '%s' "${keep:+$keep
+			[ "$keep" = "$(cat "$f")" ] && [ -z "$(tail -c1 "$f")" ] || printf '%s' "${keep:+$keep
 }" >"$f"
 		done
 		sleep 0.05
@@ -79,11 +87,40 @@ play_kernel() {
 play_kernel &
 kernel_pid=$!
 
+# fake_procfs N: $T/proc, a /proc of N idle CPUs (their idle counters
+# grow all the time) for the agent's --procfs, on a synthetic topology
+# of N PUs (NICELY_TOPOLOGY for the agent only: start_agent passes it)
+fake_procfs() {
+	local n=$1 fx
+	fx="$(dirname "$0")/fixtures/proc/basic/t0"
+	mkdir -p "$T/proc/pressure"
+	cp "$fx/loadavg" "$fx/meminfo" "$T/proc/"
+	cp "$fx/pressure/cpu" "$T/proc/pressure/"
+	agent_topology="synthetic:pack:1 core:$n pu:1"
+	(
+		i=1000
+		while :; do
+			i=$((i + 10))
+			{
+				echo "cpu  0 0 0 $((i * n)) 0 0 0 0 0 0"
+				for c in $(seq 0 $((n - 1))); do echo "cpu$c 0 0 0 $i 0 0 0 0 0 0"; done
+				echo "procs_running 1"
+			} >"$T/proc/stat.new"
+			cat "$T/proc/stat.new" >"$T/proc/stat"
+			sleep 0.02
+		done
+	) &
+	procfs_pid=$!
+	killme="$killme $procfs_pid"
+	wait_for test -s "$T/proc/stat"
+}
+agent_topology=""
+
 # start_agent [ARGS]: the agent in the foreground, its log in $T/agent.log;
 # waits until it answers (it accepts once the earlier batches are known).
 agent_answers() { "$CLIENT" "$SOCK" "$(req hello)" 2>/dev/null | grep -q '"ok":true'; }
 start_agent() {
-	"$AGENT" --foreground --cgroup-root "$CG" --tick 100 "$@" >>"$T/agent.log" 2>&1 &
+	NICELY_TOPOLOGY=$agent_topology "$AGENT" --foreground --cgroup-root "$CG" --tick 100 "$@" >>"$T/agent.log" 2>&1 &
 	agent_pid=$!
 	wait_for agent_answers
 }
