@@ -51,7 +51,7 @@ exec "\$@"
 EOS
 chmod -R a+rX "$tmp"
 chmod 755 "$tmp/inscope"
-chmod 700 "$tmp/agent-etc"
+chmod 700 "$tmp/agent-etc" "$tmp/rt"
 N=("$tmp/inscope" runuser -u "$user" -- env NICELY_CGROUP_ROOT="$CG"
 	NICELY_CGROUP_TRACE="$tmp/ctrace" NICELY_AGENT_SOCKET="$sock"
 	NICELY_RUNTIME_DIR="$tmp/rt" NICELY_CONFIG="$tmp/ap.conf"
@@ -133,19 +133,19 @@ tlisted=$(cat "$bd"/task-*/cgroup.procs 2>/dev/null | sort)
 out="tasks: $(echo $tpids); in task groups: $(echo $tlisted); groups: $(ls "$bd" | tr '\n' ' ')"
 check "the task groups under the batch list the tasks' pids" \
 	'[ "$(ls -d "$bd"/task-* | wc -l)" -ge 2 ] && [ -n "$tpids" ] && [ "$(comm -23 <(echo "$tpids") <(echo "$tlisted"))" = "" ]'
-check "... one pid a line" 'for f in "$bd"/task-*/cgroup.procs; do pidlines "$f" || exit 1; done'
+check "... one pid a line" '(for f in "$bd"/task-*/cgroup.procs; do pidlines "$f" || exit 1; done)'
 out="memory.max: $(cat "$bd"/task-*/memory.max 2>&1 | tr '\n' ' ')"
 check "the task groups have the preset's memory_max (memory.max 67108864)" \
-	'for f in "$bd"/task-*/memory.max; do [ "$(cat "$f")" = 67108864 ] || exit 1; done'
+	'(for f in "$bd"/task-*/memory.max; do [ "$(cat "$f")" = 67108864 ] || exit 1; done)'
 out="base '$(cat "$CG/$base/cgroup.subtree_control")', user '$(cat "$ug/cgroup.subtree_control")', batch '$(cat "$bd/cgroup.subtree_control")'"
 check "subtree_control lists cpu and memory down the tree (base, user, batch), as the kernel would" \
-	'for d in "$CG/$base" "$ug" "$bd"; do f=$d/cgroup.subtree_control; grep -qw cpu "$f" && grep -qw memory "$f" && ! grep -q "[+-]" "$f" || exit 1; done'
+	'(for d in "$CG/$base" "$ug" "$bd"; do f=$d/cgroup.subtree_control; grep -qw cpu "$f" && grep -qw memory "$f" && ! grep -q "[+-]" "$f" || exit 1; done)'
 out="task controllers: $(cat "$bd"/task-*/cgroup.controllers 2>&1 | tr '\n' ' ')"
 check "the task groups are offered cpu and memory" \
-	'for f in "$bd"/task-*/cgroup.controllers; do grep -qw cpu "$f" && grep -qw memory "$f" || exit 1; done'
+	'(for f in "$bd"/task-*/cgroup.controllers; do grep -qw cpu "$f" && grep -qw memory "$f" || exit 1; done)'
 out=$(sed -n 's/^nicely: //p' "$tmp/err")
-check "nicely run says the agent placed the batch, idle class" \
-	'grep -q "^agent (nicely-agent at $sock placed the batch in $base/user-$uid/$bname, idle class)" <<<"$out"'
+check "nicely run says once that the agent placed the batch (idle class), nothing else" \
+	'grep -q "^agent (nicely-agent at $sock placed the batch in $base/user-$uid/$bname, idle class)" <<<"$out" && [ "$(wc -l <"$tmp/err")" = 1 ]'
 out=$(cat "$tmp/err")
 check "the client's sampler takes the fake cgroup.procs files (no sampling warning)" \
 	'! grep -qi "sampling\|cgroup.procs" "$tmp/err"'
