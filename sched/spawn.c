@@ -47,19 +47,8 @@ spawn_child(const struct spawn_req *r, pid_t parent,
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* our own pid, one line: the kernel takes it as "0" (ourselves),
-	 * and a fake tree's plain file then lists it as the kernel would */
-	char pidl[24];
-	size_t pidn = sizeof(pidl);
-	pid_t self = getpid();
-
-	pidl[--pidn] = '\n';
-	do
-		pidl[--pidn] = (char)('0' + self % 10);
-	while ((self /= 10) > 0);
 	for (size_t i = 0; i < r->ncgroup_fds; i++)
-		if (write(r->cgroup_fds[i], pidl + pidn, sizeof(pidl) - pidn) !=
-		    (ssize_t)(sizeof(pidl) - pidn))
+		if (write(r->cgroup_fds[i], "0", 1) != 1)
 			spawn_child_fail(f, SPAWN_STAGE_CGROUP, errno);
 	if (r->nice >= 0)
 		setpriority(PRIO_PROCESS, 0, r->nice);

@@ -20,8 +20,7 @@ struct spawn_req {
 				   spawn_resolve, or NULL to search PATH */
 	int nice;		/* absolute nice value, -1 to leave it */
 	const cpu_set_t *cpus;	/* affinity, NULL to leave it */
-	const int *cgroup_fds;	/* open cgroup.procs files the child
-				 * writes its own pid to */
+	const int *cgroup_fds;	/* open cgroup.procs files to write "0" to */
 	size_t ncgroup_fds;
 	int stdin_fd;		/* fd for the task's stdin (e.g. /dev/null) */
 	int stdout_fd;		/* write ends for the task's stdout/stderr */

@@ -67,6 +67,7 @@ play_kernel() {
 				while read -r p; do kill -KILL "$p" 2>/dev/null; done
 		done
 		find "$CG" -name cgroup.procs -size +0 2>/dev/null | while read -r f; do
+			[ -z "$(tail -c1 "$f")" ] || continue	# a join half done
 			keep=$(while read -r p; do [ -d "/proc/$p" ] && echo "$p"; done <"$f")
 			[ "$keep" = "$(cat "$f")" ] || printf '%s' "${keep:+$keep
 }" >"$f"

@@ -745,12 +745,25 @@ static void test_emulation(void)
 		waitpid(pid, &status, 0);
 		is_int(sched_cgroup_task_attach(&t, 777, err, sizeof(err)), 0,
 		       "pid 777 attached (%s)", err);
-		snprintf(want, sizeof(want), "%ld\n777\n", (long)pid);
 		snprintf(rel, sizeof(rel), "nicely/%s/task-1/cgroup.procs",
 			 sched_cgroup_batch_name(b));
+		{	/* what spawn.c's child writes: "0", no newline */
+			char p2[700];
+			int fd;
+
+			snprintf(p2, sizeof(p2), "%s/%s", root, rel);
+			fd = open(p2, O_WRONLY | O_APPEND);
+			ok(fd >= 0 && write(fd, "0", 1) == 1,
+			   "a spawned child's \"0\" appended");
+			if (fd >= 0)
+				close(fd);
+		}
+		sched_cgroup_task_spawned(&t, 888);
+		snprintf(want, sizeof(want), "%ld\n777\n888\n", (long)pid);
 		is_str(raw(rel), want,
 		       "the task's cgroup.procs: the joined child, the attached "
-		       "pid, one a line");
+		       "pid, the spawned one (its \"0\" made its pid), one a "
+		       "line");
 		put(rel, "");
 		is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
 		       "emulation: task removed (%s)", err);
