@@ -60,7 +60,7 @@ N=("$tmp/inscope" runuser -u "$user" -- env NICELY_CGROUP_ROOT="$CG"
 # The kernel's part on the fake tree: "1" in a group's cgroup.kill kills
 # what is listed in it and below; exited processes leave cgroup.procs.
 play_kernel() {
-	while :; do
+	while [ -e "$tmp/kernel.on" ]; do
 		find "$CG" -name cgroup.kill -size +0 2>/dev/null | while read -r k; do
 			: >"$k"
 			find "${k%/cgroup.kill}" -name cgroup.procs -exec cat {} + 2>/dev/null |
@@ -90,11 +90,13 @@ cleanup_all() {
 	local p
 	for p in $(pgrep -u "$user"); do kill -9 "$p" 2>/dev/null; done
 	agent_stop
-	[ -n "$kpid" ] && { kill "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null; }
+	rm -f "$tmp/kernel.on"	# the stand-in kernel ends its round and stops
+	[ -n "$kpid" ] && wait "$kpid" 2>/dev/null
 	st_v2_teardown
 	cleanup
 }
 trap cleanup_all EXIT
+: >"$tmp/kernel.on"
 play_kernel &
 kpid=$!
 agent_start
