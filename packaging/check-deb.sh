@@ -88,8 +88,13 @@ dpkg-deb -c "${debs[2]}" | grep -q '/pkgconfig/nicely\.pc$'
 ok $? "libnicely-dev ships nicely.pc"
 dpkg-deb -I "${debs[0]}" conffiles 2>/dev/null | grep -qx /etc/nicely/nicely.conf
 ok $? "/etc/nicely/nicely.conf is a conffile"
+dpkg-deb -c "${debs[0]}" | grep -q ' ./usr/sbin/nicely-agent$' &&
+	dpkg-deb -c "${debs[0]}" | grep -q ' ./lib/systemd/system/nicely-agent.service$' &&
+	dpkg-deb -I "${debs[0]}" postinst 2>/dev/null | grep -q "deb-systemd-helper enable 'nicely-agent.service'"
+ok $? "nicely ships nicely-agent and its systemd unit, enabled on install"
 # (control-flow protection is not among Debian 12's hardening flags)
-hardening-check -q --nocfprotection "$src/debian/nicely/usr/bin/nicely" "$src/debian/$libpkg"/usr/lib/*/libnicely.so.* \
+hardening-check -q --nocfprotection "$src/debian/nicely/usr/bin/nicely" "$src/debian/nicely/usr/sbin/nicely-agent" \
+	"$src/debian/$libpkg"/usr/lib/*/libnicely.so.* \
 	>"$scratch/hardening.log" 2>&1
 rc=$?; ok $rc "the binary and the library are built hardened (PIE, stack protector, fortify, relro, bindnow)"
 [ $rc = 0 ] || diag_file "$scratch/hardening.log"
@@ -149,7 +154,8 @@ as_user nicely check-config >/dev/null 2>&1; ok $? "the configuration is still v
 dpkg -P nicely libnicely-dev "$libpkg" >"$scratch/purge.log" 2>&1
 rc=$?; ok $rc "the packages purge"
 [ $rc = 0 ] || diag_file "$scratch/purge.log"
-left=$(ls -d /etc/nicely /usr/bin/nicely /usr/include/nicely.h /usr/lib/*/libnicely* \
+left=$(ls -d /etc/nicely /usr/bin/nicely /usr/sbin/nicely-agent /lib/systemd/system/nicely-agent.service \
+	/usr/include/nicely.h /usr/lib/*/libnicely* \
 	/usr/lib/*/pkgconfig/nicely.pc /usr/share/man/man*/*nicely* \
 	/usr/share/bash-completion/completions/nicely /usr/share/doc/*nicely* 2>/dev/null)
 [ -z "$left" ]; ok $? "nothing is left in /etc/nicely or /usr after purge${left:+ ($(echo $left))}"

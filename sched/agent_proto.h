@@ -109,7 +109,8 @@
  * no batch, or that sends a line longer than AGENT_LINE_MAX, is closed;
  * one that holds a batch may stay silent for ever. At most
  * AGENT_REQ_PER_SEC requests a second per connection (more wait). A file
- * descriptor sent with a request other than open/adopt is closed. */
+ * descriptor sent with a request other than open/adopt is closed. At most
+ * AGENT_BATCHES_PER_UID live batches per uid (root's not counted). */
 #ifndef SCHED_AGENT_PROTO_H
 #define SCHED_AGENT_PROTO_H
 
@@ -134,6 +135,8 @@
 #define AGENT_CONN_MAX 1024
 #define AGENT_IDLE_MS 5000
 #define AGENT_REQ_PER_SEC 100
+/* Live batches per uid (root's not counted): an open beyond is refused. */
+#define AGENT_BATCHES_PER_UID 256
 
 #define AGENT_CMD_HELLO "hello"
 #define AGENT_CMD_OPEN "open"

@@ -3,8 +3,9 @@
 # the line limit), half a line then silence (closed after the idle time
 # while another client is served at once), 1000 connections from one uid
 # (64 kept; another uid and root still served), too many requests a
-# second (slowed, not dropped), a flood of garbage; the agent's CPU time
-# stays small and it still answers after all of it.
+# second (slowed, not dropped), a flood of garbage: the agent's CPU time
+# stays small; then 257 batches of one uid (256 at most) and the agent
+# still answers after all of it.
 . "$(dirname "$0")/lib/agentd-common.sh"
 PEER="$NICELY_BUILD/tests/helpers/ctl_peer"
 [ -x "$PEER" ] || { echo "Bail out! no $PEER"; exit 1; }
@@ -95,7 +96,36 @@ is "$bad" 0 "20 peers sending random bytes: each refused in one JSON line, then 
 
 c1=$(cputicks $agent_pid)
 hz=$(getconf CLK_TCK)
-[ $((c1 - c0)) -lt $((hz * 4)) ]; ok $? "the agent used $(((c1 - c0) * 1000 / hz)) ms of CPU for all of it"
+[ $((c1 - c0)) -lt $((hz * 4)) ]; ok $? "the hostile peers cost the agent $(((c1 - c0) * 1000 / hz)) ms of CPU in all"
+
+# --- batches per uid: 256 live at most --------------------------------------------
+as 54323 /usr/bin/python3 - "$SOCK" >"$T/many-batches" 2>&1 <<'PY'
+import os, socket, sys, time
+kids = []
+for i in range(257):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(60); os._exit(0)
+    kids.append(pid)
+answers = []
+for pid in kids:
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    fd = os.pidfd_open(pid)
+    socket.send_fds(s, [b'{"v":1,"cmd":"open","weight":"idle"}\n'], [fd])
+    os.close(fd)
+    answers.append(s.makefile().readline())
+    s.close()
+print(sum('"ok":true' in a for a in answers), "opened")
+print(answers[-1].strip())
+for pid in kids:
+    os.kill(pid, 9); os.waitpid(pid, 0)
+PY
+is "$(head -1 "$T/many-batches")" "256 opened" "one uid opens 256 batches"
+grep -q "you have 256 batches already (at most 256 at once)" "$T/many-batches"; ok $? "... the 257th is refused ($(tail -1 "$T/many-batches" | cut -c1-100))"
+wait_for_long() { local i; for i in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
+wait_for_long eval "[ ! -e '$CG/nicely/user-54323' ]"
+[ ! -e "$CG/nicely/user-54323" ]; ok $? "their owners gone, all 256 batches are removed"
+
 kill -0 $agent_pid; ok $? "the agent is still running"
 t=$(hello_ms); [ -n "$t" ]; ok $? "and answers"
 done_testing

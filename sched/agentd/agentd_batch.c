@@ -99,6 +99,18 @@ int agentd_batch_open(struct agentd *d, struct agentd_conn *c, int pidfd,
 
 	*out = NULL;
 	note[0] = 0;
+	if (c->uid != 0) {
+		int n = 0;
+		for (struct agentd_batch *o = d->batches; o; o = o->next)
+			n += !o->dead && o->uid == c->uid;
+		if (n >= AGENT_BATCHES_PER_UID) {
+			errmsg_set(err, errlen, "you have %d batches already "
+				   "(at most %d at once)", n,
+				   AGENT_BATCHES_PER_UID);
+			close(pidfd);
+			return -EUSERS;
+		}
+	}
 	if (w > d->fence.max_weight) {
 		noff += (size_t)snprintf(note + noff, notelen - noff,
 				 "weight %s lowered to %s ([limits] "

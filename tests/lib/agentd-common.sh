@@ -68,21 +68,48 @@ ms() { date +%s%3N; }
 
 # The kernel's part on a fake tree: "1" in a group's cgroup.kill kills
 # every process listed in it and below; exited processes leave
-# cgroup.procs.
+# cgroup.procs (and every list ends with a newline).
 play_kernel() {
-	while :; do
-		find "$CG" -name cgroup.kill -size +0 2>/dev/null | while read -r k; do
-			: >"$k"
-			find "${k%/cgroup.kill}" -name cgroup.procs -exec cat {} + 2>/dev/null |
-				while read -r p || [ -n "$p" ]; do kill -KILL "$p" 2>/dev/null; done
-		done
-		find "$CG" -name cgroup.procs -size +0 2>/dev/null | while read -r f; do
-			keep=$(while read -r p || [ -n "$p" ]; do [ -d "/proc/$p" ] && echo "$p"; done <"$f")
-			[ "$keep" = "$(cat "$f")" ] && [ -z "$(tail -c1 "$f")" ] || printf '%s' "${keep:+$keep
-}" >"$f"
-		done
-		sleep 0.05
-	done
+	exec python3 - "$CG" <<'PY'
+import os, signal, sys, time
+root = sys.argv[1]
+def alive(p):
+    try:
+        with open("/proc/%s/stat" % p) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+while True:
+    for d, dirs, files in os.walk(root):
+        if "cgroup.kill" in files:
+            k = os.path.join(d, "cgroup.kill")
+            try:
+                if os.path.getsize(k):
+                    open(k, "w").close()
+                    for d2, _, f2 in os.walk(d):
+                        if "cgroup.procs" in f2:
+                            for p in open(os.path.join(d2, "cgroup.procs")).read().split():
+                                try: os.kill(int(p), signal.SIGKILL)
+                                except (OSError, ValueError): pass
+            except OSError:
+                pass
+        if "cgroup.procs" in files:
+            f = os.path.join(d, "cgroup.procs")
+            try:
+                text = open(f).read()
+            except OSError:
+                continue
+            if not text:
+                continue
+            keep = [p for p in text.split() if alive(p)]
+            new = "".join(p + "\n" for p in keep)
+            if new != text:
+                try:
+                    with open(f, "w") as o: o.write(new)
+                except OSError:
+                    pass
+    time.sleep(0.02)
+PY
 }
 play_kernel &
 kernel_pid=$!
