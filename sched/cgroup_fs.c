@@ -152,6 +152,112 @@ static int cg_fake_appends(const char *file)
 	return !strcmp(file, "cgroup.procs") || !strcmp(file, "tasks");
 }
 
+/* The cgroup2 controllers in the order the kernel lists them. */
+static const char *const cg_v2_names[] = {
+	"cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc",
+};
+#define CG_V2_NAMES (sizeof(cg_v2_names) / sizeof(cg_v2_names[0]))
+
+/* The cg_v2_names index of the word at s (length n), or -1. */
+static int cg_v2_index(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < CG_V2_NAMES; i++)
+		if (strlen(cg_v2_names[i]) == n && !strncmp(s, cg_v2_names[i], n))
+			return (int)i;
+	return -1;
+}
+
+/* The bits (1 << cg_v2_names index) of the names listed in text; a
+ * leading '+' is skipped (what earlier fakes kept), unknown names too. */
+static unsigned cg_v2_mask(const char *s)
+{
+	unsigned m = 0;
+	size_t n;
+	int k;
+
+	while (*s) {
+		s += strspn(s, " \t\n+");
+		n = strcspn(s, " \t\n");
+		if (n && (k = cg_v2_index(s, n)) >= 0)
+			m |= 1u << k;
+		s += n;
+	}
+	return m;
+}
+
+/* Fake tree: what the kernel's cgroup.procs keeps after a write of value
+ * to the file at path: the pid ("0": the writer's own) on a line of its
+ * own. 0 or -errno (-EINVAL: not a pid). */
+static int cg_fake_procs(const char *path, const char *value)
+{
+	char line[32], *end;
+	long pid;
+	int fd, r = 0;
+	size_t n;
+
+	errno = 0;
+	pid = strtol(value, &end, 10);
+	if (end == value || errno || pid < 0 || strspn(end, " \n") != strlen(end))
+		return -EINVAL;
+	n = cg_utoa(line, (unsigned long long)(pid ? pid : (long)getpid()));
+	line[n++] = '\n';
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_CREAT | O_APPEND, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, n) != (ssize_t)n)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+/* Fake tree: the kernel's cgroup.subtree_control after a write of value
+ * ("+cpu -memory ..."): +X enables X, -X disables it, X must be in the
+ * group's cgroup.controllers (when the fake has that file), and the file
+ * lists the enabled names, space-separated, in the kernel's order. 0 or
+ * -errno (-EINVAL: a word without + or -, or no controller's name;
+ * -ENOENT: a controller the parent does not offer). */
+static int cg_fake_subtree(const char *path, const char *value)
+{
+	char buf[512], cpath[PATH_MAX], out[128] = "";
+	unsigned on = 0, avail = ~0u;
+	const char *s = value, *slash = strrchr(path, '/');
+	size_t n, i, o = 0;
+	int k, fd, r = 0;
+
+	if (cg_read_path(path, buf, sizeof(buf)) >= 0)
+		on = cg_v2_mask(buf);
+	if (slash && snprintf(cpath, sizeof(cpath), "%.*s/cgroup.controllers",
+			      (int)(slash - path), path) < (int)sizeof(cpath) &&
+	    cg_read_path(cpath, buf, sizeof(buf)) >= 0)
+		avail = cg_v2_mask(buf);
+	while (*(s += strspn(s, " \t\n"))) {
+		n = strcspn(s, " \t\n");
+		if ((*s != '+' && *s != '-') || (k = cg_v2_index(s + 1, n - 1)) < 0)
+			return -EINVAL;
+		if (*s == '+' && !(avail & (1u << k)))
+			return -ENOENT;
+		if (*s == '+')
+			on |= 1u << k;
+		else
+			on &= ~(1u << k);
+		s += n;
+	}
+	for (i = 0; i < CG_V2_NAMES; i++)
+		if (on & (1u << i))
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+					      o ? " " : "", cg_v2_names[i]);
+	out[o++] = '\n';
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, out, o) != (ssize_t)o)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
 /* Write value to rel/file of hierarchy h (one write, as cgroupfs wants).
  * Returns 0 or -errno with err naming the file and the value. */
 int cg_write(const struct cg_tree *t, const struct cg_hier *h,
@@ -170,8 +276,20 @@ int cg_write(const struct cg_tree *t, const struct cg_hier *h,
 		return r;
 	}
 	if (h->fake)
-		flags |= O_CREAT | (cg_fake_appends(file) ? O_APPEND : O_TRUNC);
+		flags |= O_CREAT | O_TRUNC;
 	cg_trace(t, "write", path, value);
+	/* a fake tree's membership and controller files read as the
+	 * kernel's would after the write */
+	r = !h->fake ? 1
+	    : cg_fake_appends(file) ? cg_fake_procs(path, value)
+	    : !strcmp(file, "cgroup.subtree_control") ? cg_fake_subtree(path, value)
+	    : 1;
+	if (r <= 0) {
+		if (r < 0)
+			errmsg_set(err, errlen, "cannot write \"%s\" to %s: %s",
+				   value, path, strerror(-r));
+		return r;
+	}
 	fd = open(path, flags, 0644);
 	if (fd < 0) {
 		r = -errno;

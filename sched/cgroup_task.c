@@ -7,8 +7,10 @@
 #include "sched/cgroup_task.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -161,6 +163,40 @@ int sched_cgroup_child_join(const struct sched_cgroup_task *t)
 void sched_cgroup_task_forked(struct sched_cgroup_task *t)
 {
 	cg_task_close_fds(t);
+}
+
+/* Fake trees: the "0" a spawned child wrote to the task's cgroup.procs
+ * becomes its pid, one pid a line. */
+void sched_cgroup_task_spawned(struct sched_cgroup_task *t, pid_t pid)
+{
+	const struct cg_tree *tr = &t->batch->t;
+	char buf[65536], out[65536 + 32], *p, *end, path[PATH_MAX];
+	size_t o;
+	ssize_t n;
+	long v;
+	int i, fd;
+
+	for (i = 0; i < tr->nh; i++) {
+		if (!tr->h[i].fake ||
+		    cg_path(path, sizeof(path), &tr->h[i], t->rel,
+			    "cgroup.procs") < 0 ||
+		    (n = cg_read_path(path, buf, sizeof(buf))) <= 0)
+			continue;
+		for (p = buf, o = 0; *p;) {
+			v = strtol(p, &end, 10);
+			if (end == p) {
+				p++;
+				continue;
+			}
+			p = end;
+			o += cg_utoa(out + o, (unsigned long long)(v ? v : pid));
+			out[o++] = '\n';
+		}
+		if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+			continue;
+		n = write(fd, out, o);	/* short or failed: the file says so */
+		close(fd);
+	}
 }
 
 /* Move an existing process into the task's groups. */

@@ -97,6 +97,11 @@ int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds);
  * process) keeps them open: then the figures and the "is it empty" check
  * are read through kept files too, nothing is opened per process. */
 void sched_cgroup_task_forked(struct sched_cgroup_task *t);
+/* In the parent after a child that joined by writing "0" (spawn.c) was
+ * started as pid: on a fake tree (plain files) the "0" it left in the
+ * task's cgroup.procs becomes pid, one a line, as the kernel would list
+ * it. Nothing to do, and nothing done, on a real cgroup file system. */
+void sched_cgroup_task_spawned(struct sched_cgroup_task *t, pid_t pid);
 
 /* Move an existing process (all its threads) into the task's groups, for
  * callers that cannot join in the child. Returns 0 or -errno. */

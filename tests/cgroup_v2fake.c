@@ -3,7 +3,9 @@
  * which values and in which order (through the module's trace), the child's
  * join, freeze, stats, kill through cgroup.kill (a helper plays the kernel),
  * the base's weight rule, stale clean-up and removal of every group; and a
- * fake hybrid tree's choice of freezer and its unpinned processes' cpuset. */
+ * fake hybrid tree's choice of freezer and its unpinned processes' cpuset;
+ * and the fake tree's emulation of the kernel's cgroup.procs (one pid a
+ * line, "0" the writer) and cgroup.subtree_control (+X / -X, names listed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "sched/cgroup.h"
+#include "sched/cgroup_fs.h"
 #include "tests/tap.h"
 
 /* Paths here are short temporary names; GCC cannot know that. */
@@ -314,7 +317,7 @@ static void test_lifecycle(void)
 	is_str(get("cgroup.subtree_control"), "cpuset cpu memory pids",
 	       "the root's subtree_control is untouched");
 	snprintf(rel, sizeof(rel), "%s/cgroup.controllers", brel);
-	is_str(get(rel), "cpu cpuset memory", "batch offers the controllers");
+	is_str(get(rel), "cpuset cpu memory", "batch offers the controllers");
 
 	CPU_ZERO(&cpus);
 	CPU_SET(1, &cpus);
@@ -643,6 +646,133 @@ static void test_hybrid(int v2freezer)
 	   "%s: nothing of nicely left", lab);
 }
 
+/* root/rel as it is, trailing newline kept ("" when missing). */
+static const char *raw(const char *rel)
+{
+	static char buf[4096];
+	char p[600];
+	size_t n;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	buf[0] = 0;
+	if (!(f = fopen(p, "r")))
+		return buf;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+/* The fake tree reads as the kernel's after writes through the shim:
+ * cgroup.procs one pid a line ("0": the writer's own), whoever wrote it
+ * (the agent's placement, an attach, a spawned task); subtree_control
+ * lists the enabled controllers, +X adding, -X removing, refusing what
+ * the group is not offered. */
+static void test_emulation(void)
+{
+	struct sched_cgroup_options o = SCHED_CGROUP_OPTIONS_INIT;
+	struct sched_cgroup *b = NULL;
+	struct sched_cgroup_task t;
+	struct cg_tree tr;
+	char err[512] = "", want[256], rel[300];
+	const struct cg_hier *h;
+	int r, status;
+	pid_t pid;
+
+	make_root(1);
+	if (cg_detect(&tr, root, err, sizeof(err)) < 0)
+		tap_bail("cannot detect the fake tree");
+	h = &tr.h[0];
+	ok(h->fake && h->v2, "emulation: a fake v2 tree");
+	ok(mkdir(strcat(strcpy(rel, root), "/g"), 0755) == 0, "group g made");
+	put("g/cgroup.controllers", "cpu memory pids\n");
+	put("g/cgroup.subtree_control", "\n");
+	put("g/cgroup.procs", "");
+
+	is_int(cg_write(&tr, h, "g", "cgroup.procs", "4242", err, sizeof(err)),
+	       0, "a pid written to cgroup.procs (%s)", err);
+	is_int(cg_write(&tr, h, "g", "cgroup.procs", "4343\n", err,
+			sizeof(err)), 0, "another, with its newline");
+	snprintf(want, sizeof(want), "4242\n4343\n%ld\n", (long)getpid());
+	is_int(cg_write(&tr, h, "g", "cgroup.procs", "0", err, sizeof(err)), 0,
+	       "\"0\" written");
+	is_str(raw("g/cgroup.procs"), want,
+	       "cgroup.procs: one pid a line, \"0\" read as the writer's pid");
+	is_int(cg_write(&tr, h, "g", "cgroup.procs", "x1", err, sizeof(err)),
+	       -EINVAL, "no pid: refused as the kernel does (%s)", err);
+	is_str(raw("g/cgroup.procs"), want, "... and nothing written");
+
+	is_int(cg_write(&tr, h, "g", "cgroup.subtree_control", "+cpu +memory",
+			err, sizeof(err)), 0, "+cpu +memory (%s)", err);
+	is_str(raw("g/cgroup.subtree_control"), "cpu memory\n",
+	       "subtree_control lists the names, not what was written");
+	is_int(cg_write(&tr, h, "g", "cgroup.subtree_control", "+pids -cpu",
+			err, sizeof(err)), 0, "+pids -cpu");
+	is_str(raw("g/cgroup.subtree_control"), "memory pids\n",
+	       "+ adds, - removes, in the kernel's order");
+	is_int(cg_write(&tr, h, "g", "cgroup.subtree_control", "+cpuset", err,
+			sizeof(err)), -ENOENT,
+	       "a controller g is not offered: refused (%s)", err);
+	is_int(cg_write(&tr, h, "g", "cgroup.subtree_control", "memory", err,
+			sizeof(err)), -EINVAL, "a name without + or -: refused");
+	is_str(raw("g/cgroup.subtree_control"), "memory pids\n",
+	       "... and the file stays");
+
+	/* through the module: an attached and a spawned-and-joined process */
+	o.root = root;
+	o.user = "tester";
+	r = sched_cgroup_batch_open(&b, &o, err, sizeof(err));
+	is_int(r, 0, "emulation: batch opened (%s)", err);
+	if (r < 0)
+		return;
+	snprintf(rel, sizeof(rel), "nicely/%s/cgroup.subtree_control",
+		 sched_cgroup_batch_name(b));
+	is_str(raw(rel), "cpuset cpu memory\n",
+	       "the batch's subtree_control lists its controllers");
+	is_str(raw("nicely/cgroup.subtree_control"), "cpuset cpu memory\n",
+	       "so does the base's");
+	r = sched_cgroup_task_create(b, 1, NULL, &t, err, sizeof(err));
+	is_int(r, 0, "emulation: task made (%s)", err);
+	if (r == 0) {
+		pid = fork();
+		if (pid == 0) {
+			if (sched_cgroup_child_join(&t) < 0)
+				_exit(3);
+			_exit(0);
+		}
+		sched_cgroup_task_forked(&t);
+		waitpid(pid, &status, 0);
+		is_int(sched_cgroup_task_attach(&t, 777, err, sizeof(err)), 0,
+		       "pid 777 attached (%s)", err);
+		snprintf(rel, sizeof(rel), "nicely/%s/task-1/cgroup.procs",
+			 sched_cgroup_batch_name(b));
+		{	/* what spawn.c's child writes: "0", no newline */
+			char p2[700];
+			int fd;
+
+			snprintf(p2, sizeof(p2), "%s/%s", root, rel);
+			fd = open(p2, O_WRONLY | O_APPEND);
+			ok(fd >= 0 && write(fd, "0", 1) == 1,
+			   "a spawned child's \"0\" appended");
+			if (fd >= 0)
+				close(fd);
+		}
+		sched_cgroup_task_spawned(&t, 888);
+		snprintf(want, sizeof(want), "%ld\n777\n888\n", (long)pid);
+		is_str(raw(rel), want,
+		       "the task's cgroup.procs: the joined child, the attached "
+		       "pid, the spawned one (its \"0\" made its pid), one a "
+		       "line");
+		put(rel, "");
+		is_int(sched_cgroup_task_remove(&t, err, sizeof(err)), 0,
+		       "emulation: task removed (%s)", err);
+	}
+	is_int(sched_cgroup_batch_close(b, err, sizeof(err)), 0,
+	       "emulation: batch closed (%s)", err);
+	ok(!there("nicely"), "emulation: every group removed");
+}
+
 int main(void)
 {
 	char cmd[400];
@@ -660,6 +790,7 @@ int main(void)
 	test_errors();
 	test_hybrid(1);
 	test_hybrid(0);
+	test_emulation();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);

@@ -588,6 +588,8 @@ int run_start(struct run *r, int pu, int nice)
 	int pidfd = -1;
 	struct spawn_failure f;
 	e = spawn_start(&req, &t->pid, &pidfd, &f);
+	if (e == 0 && t->cg)
+		sched_cgroup_task_spawned(t->cg, t->pid);
 	/* the groups of the first slots keep their files open for the
 	 * slot's next tasks (nothing opened per task); the others close */
 	if (t->cg && t->slot > RUN_CG_KEEP_FDS)

@@ -55,6 +55,8 @@ static int pool_tick(nicely_pool *p, uint64_t now)
 
 	err[0] = 0;
 	pool_gate_queued(p->gate, (size_t)p->queued);
+	pool_gate_progress(p->gate, (long long)p->completed,
+			   (long long)p->total);
 	/* The gate answers capacity; pool_dispatch starts no more workers
 	 * than the queue needs, so ask as if the queue were never short. */
 	rc = pool_gate_tick(p->gate, gw, n,

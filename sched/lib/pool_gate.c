@@ -207,6 +207,12 @@ void pool_gate_queued(struct pool_gate *g, size_t queued)
 	g->queued = queued;
 }
 
+/* Tasks finished and submitted so far, for the agent's lease. */
+void pool_gate_progress(struct pool_gate *g, long long done, long long total)
+{
+	gate_progress(g->gate, done, total);
+}
+
 /* The gate's next note, as a log level. */
 const char *pool_gate_note(struct pool_gate *g, int *level)
 {

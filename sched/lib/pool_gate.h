@@ -92,6 +92,9 @@ void pool_gate_worker_exited(struct pool_gate *g, pid_t pid, uint64_t cpu_ns);
  * workers start than these need, since what it grants is recorded in the
  * user's lease file for the other batches to see. */
 void pool_gate_queued(struct pool_gate *g, size_t queued);
+/* The pool's tasks finished and submitted so far, for the agent's lease
+ * (its list shows them as done/total). */
+void pool_gate_progress(struct pool_gate *g, long long done, long long total);
 /* 1 when the pool shares a per-user [limits] max_pus through the lease
  * file: then an idle pool lets its workers go and calls pool_gate_release,
  * so that the user's other batches can use those PUs. */

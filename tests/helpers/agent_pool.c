@@ -1,8 +1,11 @@
-/* agent_pool [PRESET]: one libnicely pool and one task, for the placement
- * tests through nicely-agent (tests/agent_client_place.t): prints each
- * library log line of level INFO or worse as "log MSG", then the task's
- * v1 cpu cgroup (or cgroup2 path) as "cg PATH" and the pool's "cgroups N".
- * Exit 0 unless the pool cannot be made. */
+/* agent_pool [PRESET [N SECONDS]]: one libnicely pool and one task, for
+ * the placement tests through nicely-agent (tests/agent_client_place.t):
+ * prints each library log line of level INFO or worse as "log MSG", then
+ * the task's v1 cpu cgroup (or cgroup2 path) as "cg PATH" and the pool's
+ * "cgroups N". With N and SECONDS: N such tasks, waited for, then "held"
+ * and one more task that sleeps SECONDS (the agent's list shows N/N+1
+ * meanwhile: tests/agent_run_v2fake.t). Exit 0 unless the pool cannot be
+ * made. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,16 @@ static int t_cg(const void *arg, size_t len, nicely_out *out, void *st)
 	return nicely_out_write(out, best, strlen(best) + 1);
 }
 
+/* Sleep the seconds given. */
+static int t_sleep(const void *arg, size_t len, nicely_out *out, void *st)
+{
+	(void)len;
+	(void)out;
+	(void)st;
+	sleep((unsigned)*(const int *)arg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	nicely_options o;
@@ -61,8 +74,16 @@ int main(int argc, char **argv)
 	}
 	nicely_stats_get(pool, &st);
 	printf("cgroups %d\n", st.cgroups);
-	nicely_run(pool, t_cg, NULL, 0);
+	int ntask = argc > 3 ? atoi(argv[2]) : 1, hold = argc > 3 ? atoi(argv[3]) : 0;
+
+	for (int i = 0; i < ntask; i++)
+		nicely_run(pool, t_cg, NULL, 0);
 	nicely_wait_all(pool);
+	if (hold > 0) {
+		printf("held\n");
+		nicely_run(pool, t_sleep, &hold, sizeof hold);
+		nicely_wait_all(pool);
+	}
 	const nicely_result *r = nicely_result_get(pool, 0);
 
 	printf("cg %s\n", r && r->len ? (const char *)r->data : "(none)");
