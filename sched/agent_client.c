@@ -627,8 +627,15 @@ int agent_client_kill(struct agent_client *c, const char *batch,
 	json_t *a;
 	int e;
 
+	int bound = c->timeout_ms;
+
 	*nkilled = 0;
-	if ((e = ac_call(c, AGENT_CMD_KILL, m, -1, &a, err, errlen)) < 0)
+	/* answered once the processes are gone: longer than other calls */
+	if (c->timeout_ms < AGENT_CLIENT_KILL_TIMEOUT_MS)
+		c->timeout_ms = AGENT_CLIENT_KILL_TIMEOUT_MS;
+	e = ac_call(c, AGENT_CMD_KILL, m, -1, &a, err, errlen);
+	c->timeout_ms = bound;
+	if (e < 0)
 		return e;
 	*nkilled = (int)ac_int(a, "killed", 0);
 	json_decref(a);

@@ -24,6 +24,9 @@ struct policy_preset;
 
 /* How long one request may take, connect included, unless set. */
 #define AGENT_CLIENT_TIMEOUT_MS 1000
+/* A kill's bound: the agent answers once the batches' processes are gone
+ * (it waits up to 5 s a batch, longer on a loaded machine). */
+#define AGENT_CLIENT_KILL_TIMEOUT_MS 30000
 
 struct agent_client_opts {
 	const char *socket;	/* NULL: $NICELY_AGENT_SOCKET or
