@@ -107,7 +107,9 @@ out=$(NICELY_AGENT_SOCKET=$sock "$tmp/nicely" status --all 2>&1); rc=$?
 check "root: status --all lists A's batch" '[ $rc = 0 ] && grep -q "^$user  *$abatch  *ap " <<<"$out"'
 out=$(NICELY_AGENT_SOCKET=$sock "$tmp/nicely" kill --user "$user" 2>&1); rc=$?
 check "root: kill --user A kills it" '[ $rc = 0 ] && [ "$out" = "1 batch of $user killed" ]'
-wait_until 10 gone
+# the run learns it from its next lease; while the agent was busy
+# killing, that lease timed out and the run adopts its batch again first
+wait_until 20 gone
 out="$(cat "$tmp/erra")"
 check "A's nicely run ended, saying so" 'gone && grep -q "killed through nicely-agent" "$tmp/erra"'
 wait_until 5 none
