@@ -152,14 +152,14 @@ check:
 	@$(MAKE) --no-print-directory check-run
 
 check-run: all sanitize
-	NICELY_BUILD=$(CURDIR)/build prove -e '' -r build/tests tests
+	NICELY_BUILD=$(CURDIR)/build prove -e '' --timer -r build/tests tests
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
-		prove -e '' -r build/asan/tests tests
+		prove -e '' --timer -r build/asan/tests tests
 	@$(MAKE) --no-print-directory fuzz-smoke
 	prove -e '' packaging/check-deb.sh
 
 test: all
-	NICELY_BUILD=$(CURDIR)/build prove -e '' -r build/tests tests
+	NICELY_BUILD=$(CURDIR)/build prove -e '' --timer -r build/tests tests
 
 # libFuzzer targets under tests/fuzz/: `make fuzz` runs each for a minute,
 # `make fuzz-smoke` (part of check) for a few seconds on the seed corpus.
