@@ -103,22 +103,7 @@ void ctl_reply(struct ctl_req *q, json_t *obj)
 		json_decref(obj);
 		return;
 	}
-	if (obj && !json_object_get(obj, "ok"))
-		json_object_set_new(obj, "ok", json_true());
-	if (obj)
-		json_object_set_new(obj, "v", json_integer(CTL_PROTO_VERSION));
-	s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	json_decref(obj);
-	if (!s || strlen(s) + 1 > CTL_LINE_MAX) {
-		/* never an empty "ok", never a line the peer cannot take */
-		char e[160];
-
-		snprintf(e, sizeof e, "{\"v\":%d,\"ok\":false,\"error\":"
-			 "\"%s\"}", CTL_PROTO_VERSION, s ? "answer too long"
-			 : "cannot build the answer (out of memory)");
-		free(s);
-		s = strdup(e);
-	}
+	s = jsonx_answer(obj, CTL_PROTO_VERSION, CTL_LINE_MAX);
 	q->state = CTL_WRITING;
 	if (!s || q->w.fd < 0) {
 		free(s);

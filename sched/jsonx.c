@@ -630,3 +630,24 @@ int jsonx_fd_base64(int fd, const char *s, size_t n)
 
 	return jsonx_fd_b64(fd, jsonx_each_mem, &m);
 }
+
+/* One answer line; see jsonx.h. */
+char *jsonx_answer(json_t *obj, int version, size_t line_max)
+{
+	char *s, e[160];
+
+	if (obj && !json_object_get(obj, "ok"))
+		json_object_set_new(obj, "ok", json_true());
+	if (obj)
+		json_object_set_new(obj, "v", json_integer(version));
+	s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	if (s && strlen(s) + 1 <= line_max)
+		return s;
+	/* never an empty "ok", never a line the peer cannot take */
+	snprintf(e, sizeof e, "{\"v\":%d,\"ok\":false,\"error\":\"%s\"}",
+		 version, s ? "answer too long"
+			    : "cannot build the answer (out of memory)");
+	free(s);
+	return strdup(e);
+}

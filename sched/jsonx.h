@@ -35,6 +35,14 @@ int jsonx_set_array(json_t *obj, const char *key, const char *const *v,
  * byte and every control byte but tab and newline as \xHH (malloc'd, NUL-terminated; NULL when out of memory). */
 char *jsonx_visible(const char *s, size_t n);
 
+/* An answer of a line protocol (the control socket's, the agent's) as
+ * the text of one line, without its "\n": obj (taken) with "ok":true
+ * added when it has no "ok" and "v":version; when obj is NULL (it could
+ * not be built) or its text would not fit in line_max bytes with the
+ * newline, an {"v":version,"ok":false,"error":...} that says which.
+ * malloc'd; NULL only when out of memory. */
+char *jsonx_answer(json_t *obj, int version, size_t line_max);
+
 /* Decode base64 text (RFC 4648, padding optional, no whitespace) into a
  * malloc'd buffer with a NUL after it, *n its length. NULL for text that
  * is not base64 (or out of memory). */

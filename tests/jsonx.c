@@ -209,8 +209,32 @@ static void test_misc(void)
 	ok(jsonx_unbase64("abcde", 5, &n) == NULL, "a lone 6 bits: NULL");
 }
 
+/* jsonx_answer: the one answer line of the line protocols. */
+static void test_answer(void)
+{
+	char *s = jsonx_answer(json_pack("{s:i}", "n", 3), 7, 100);
+
+	ok(s && !strcmp(s, "{\"n\":3,\"ok\":true,\"v\":7}"),
+	   "ok:true and v added (%s)", s ? s : "NULL");
+	free(s);
+	s = jsonx_answer(json_pack("{s:b}", "ok", 0), 7, 100);
+	ok(s && strstr(s, "\"ok\":false") && !strstr(s, "true"),
+	   "an ok:false is kept (%s)", s ? s : "NULL");
+	free(s);
+	s = jsonx_answer(json_pack("{s:s}", "x", "0123456789"), 2, 20);
+	ok(s && !strcmp(s, "{\"v\":2,\"ok\":false,\"error\":"
+			"\"answer too long\"}"),
+	   "an answer over the line's bound is an error (%s)", s ? s : "NULL");
+	free(s);
+	s = jsonx_answer(NULL, 2, 100);
+	ok(s && strstr(s, "cannot build the answer"),
+	   "no object: an error that says so (%s)", s ? s : "NULL");
+	free(s);
+}
+
 int main(void)
 {
+	test_answer();
 	test_cases();
 	test_all_bytes();
 	test_misc();

@@ -107,24 +107,10 @@ void agentd_conn_answer(struct agentd_conn *c, json_t *obj)
 		json_decref(obj);
 		return;
 	}
-	if (obj && !json_object_get(obj, "ok"))
-		json_object_set_new(obj, "ok", json_true());
-	if (obj)
-		json_object_set_new(obj, "v", json_integer(AGENT_PROTO_VERSION));
-	s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	json_decref(obj);
-	if (!s || strlen(s) + 1 > AGENT_LINE_MAX) {
-		char e[160];
-
-		snprintf(e, sizeof e, "{\"v\":%d,\"ok\":false,\"error\":\"%s\"}",
-			 AGENT_PROTO_VERSION, s ? "answer too long"
-			 : "cannot build the answer (out of memory)");
-		free(s);
-		s = strdup(e);
-		if (!s) {
-			agentd_conn_close(c);
-			return;
-		}
+	s = jsonx_answer(obj, AGENT_PROTO_VERSION, AGENT_LINE_MAX);
+	if (!s) {
+		agentd_conn_close(c);
+		return;
 	}
 	n = strlen(s);
 	char *out = realloc(c->out, c->outlen + n + 1);

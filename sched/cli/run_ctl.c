@@ -235,6 +235,20 @@ static void run_ctl_reset(struct run *r, struct ctl_req *req)
 		r->reset_cancelled == 1 ? "" : "s", r->o->preset->name);
 }
 
+/* End the batch as a kill does (once): stop starting, kill what runs,
+ * say how many, `how` naming who killed it. */
+static void run_ctl_killed(struct run *r, const char *how)
+{
+	if (r->st.ctl_killed)
+		return;
+	r->st.ctl_killed = 1;
+	r->stopping = 1;
+	r->ctl_nkilled = run_ctl_kill_running(r);
+	fprintf(stderr, "nicely: killed %s: %llu running task%s\n", how,
+		(unsigned long long)r->ctl_nkilled,
+		r->ctl_nkilled == 1 ? "" : "s");
+}
+
 /* `nicely kill`: kill everything, start nothing more; answered at the
  * end of the batch (run_ctl_end), when nothing of it runs any more. */
 static void run_ctl_kill(struct run *r, struct ctl_req *req)
@@ -245,14 +259,7 @@ static void run_ctl_kill(struct run *r, struct ctl_req *req)
 	else
 		ctl_reply_error(req, "batch %s is being killed already",
 				ctl_id(r->ctl));
-	if (r->st.ctl_killed)
-		return;
-	r->st.ctl_killed = 1;
-	r->stopping = 1;
-	r->ctl_nkilled = run_ctl_kill_running(r);
-	fprintf(stderr, "nicely: killed by 'nicely kill': %llu running "
-		"task%s\n", (unsigned long long)r->ctl_nkilled,
-		r->ctl_nkilled == 1 ? "" : "s");
+	run_ctl_killed(r, "by 'nicely kill'");
 }
 
 /* nicely-agent says the batch was killed (`nicely kill --user`, an
@@ -260,14 +267,7 @@ static void run_ctl_kill(struct run *r, struct ctl_req *req)
  * answer. */
 void run_ctl_agent_killed(struct run *r)
 {
-	if (r->st.ctl_killed)
-		return;
-	r->st.ctl_killed = 1;
-	r->stopping = 1;
-	r->ctl_nkilled = run_ctl_kill_running(r);
-	fprintf(stderr, "nicely: killed through nicely-agent: %llu running "
-		"task%s\n", (unsigned long long)r->ctl_nkilled,
-		r->ctl_nkilled == 1 ? "" : "s");
+	run_ctl_killed(r, "through nicely-agent");
 }
 
 /* A request from the control socket. */
