@@ -730,6 +730,10 @@ int cg_procs_walk(const char *path, int sig)
 	if (len < 0)
 		return len == -ENOENT ? 0 : (int)len;
 	for (p = buf; (pid = cg_next_pid(&p)) > 0;) {
+		/* a process that has exited is not counted: the kernel drops
+		 * it from the list, a fake tree's file keeps it */
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			continue;
 		n++;
 		if (sig && pid != getpid())
 			kill((pid_t)pid, sig);

@@ -116,7 +116,7 @@ void cg_base_try_remove(const struct cg_tree *t, const char *base);
 /* The next PID of a cgroup.procs text from *p on (*p is moved past it),
  * or 0 at the end. */
 long cg_next_pid(char **p);
-/* Count the pids in path/cgroup.procs and below; when sig, send it to each
+/* Count the live pids in path/cgroup.procs and below; when sig, send it to each
  * (never to ourselves). Returns the count or -errno. */
 int cg_procs_walk(const char *path, int sig);
 

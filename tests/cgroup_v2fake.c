@@ -115,6 +115,28 @@ static void make_root(int with_idle)
 	take_trace();
 }
 
+/* A live process to list in a fake cgroup.procs (a pid that has exited
+ * is not counted, as the kernel would not list it): a child that waits to
+ * be killed. Its pid as text "PID\n" in buf. */
+static pid_t sleeper(char *buf, size_t len)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	snprintf(buf, len, "%ld\n", (long)pid);
+	return pid;
+}
+
+/* End a sleeper. */
+static void sleeper_end(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* Plays the kernel for cgroup.kill: waits until rel/cgroup.kill holds
  * "1", then empties rel/cgroup.procs (the processes are gone). */
 static pid_t fake_kernel(const char *rel)
@@ -234,8 +256,11 @@ static void test_reuse(struct sched_cgroup_task *t, const char *rel,
 	       "another memory limit: -ESTALE");
 	is_str(take_trace(), "", "and nothing written");
 	lim.memory_max = 64ull << 20;
+	char live[32];
+	pid_t sl = sleeper(live, sizeof(live));
+
 	snprintf(kf, sizeof(kf), "%s/cgroup.procs", rel);
-	put(kf, "4243\n");
+	put(kf, live);
 	snprintf(kf, sizeof(kf), "%s", rel);
 	pid_t kp = fake_kernel(kf);
 	int status;
@@ -249,6 +274,7 @@ static void test_reuse(struct sched_cgroup_task *t, const char *rel,
 		 rel, rel, rel);
 	is_str(take_trace(), want,
 	       "a process left: killed first, then the cpuset, the reset");
+	sleeper_end(sl);
 	is_str(get(kf), "", "nothing left in the group");
 
 	/* a pool slot's order: kill (nothing left), read the figures, reuse:
@@ -384,8 +410,11 @@ static void test_lifecycle(void)
 	take_trace();
 
 	/* a process still listed: kill must write cgroup.kill and wait */
+	char live[32];
+	pid_t sl = sleeper(live, sizeof(live));
+
 	snprintf(kf, sizeof(kf), "%s/cgroup.procs", rel);
-	put(kf, "4242\n");
+	put(kf, live);
 	snprintf(kf, sizeof(kf), "%s", rel);
 	kp = fake_kernel(kf);
 	is_int(sched_cgroup_task_nprocs(&t), 1, "one process counted");
@@ -396,6 +425,7 @@ static void test_lifecycle(void)
 	       "the fake kernel saw cgroup.kill = 1");
 	snprintf(want, sizeof(want), "write %s/cgroup.kill 1\n", rel);
 	is_str(take_trace(), want, "kill = one write to cgroup.kill");
+	sleeper_end(sl);
 
 	test_reuse(&t, rel, &cpus);
 
