@@ -411,9 +411,11 @@ int cga_batch_owned_by(struct cga *a, uid_t uid, const char *batch,
 	return 0;
 }
 
-/* SIGKILL the processes listed in brel's own cgroup.procs (not below it)
- * until none is left or about a second passed; the number seen first. */
-static int cga_kill_direct(struct cga *a, const char *brel)
+/* SIGKILL what sits in the batch group itself (not in a task's or the
+ * owner's leaf; nothing should, but a process moved there by hand must not
+ * escape a kill), again for up to a second unless once: how many were
+ * there at first. */
+static int cga_kill_direct(struct cga *a, const char *brel, int once)
 {
 	const struct cg_hier *h = cg_tracker(&a->t);
 	char buf[65536], *p;
@@ -432,33 +434,25 @@ static int cga_kill_direct(struct cga *a, const char *brel)
 		}
 		if (first < 0)
 			first = n;
-		if (n)
+		if (n && !once)
 			cg_sleep_ms(2);
-	} while (n && cg_now_ms() < until && !h->fake);
+	} while (n && !once && cg_now_ms() < until && !h->fake);
 	return first < 0 ? 0 : first;
 }
 
-/* Kill every process of the batch (keep_owner: not the owner leaf's). */
-int cga_batch_kill(struct cga *a, uid_t uid, const char *batch,
-		   int keep_owner, char *err, size_t errlen)
+/* Kill the batch's task groups (every subgroup but the owner leaf) and
+ * what sits in the batch group itself: until gone (cg_kill), or one round
+ * (cg_kill_round). The number of processes found, or the first -errno. */
+static int cga_kill_tasks(struct cga *a, const char *brel, int once,
+			  char *err, size_t errlen)
 {
 	const struct cg_hier *h = cg_tracker(&a->t);
-	char brel[CGA_REL], sub[CGA_REL], path[PATH_MAX];
+	char sub[CGA_REL], path[PATH_MAX];
 	struct dirent *de;
 	int n = 0, r, ret = 0;
 	DIR *d;
 
-	if (!cga_batch_ok(batch)) {
-		errmsg_set(err, errlen, "bad batch name");
-		return -EINVAL;
-	}
-	cga_batch_rel(a, uid, batch, 0, brel, sizeof(brel));
 	cg_path(path, sizeof(path), h, brel, NULL);
-	if (!keep_owner) {
-		n = cg_procs_walk(path, 0);
-		r = cg_kill(&a->t, brel, err, errlen);
-		return r < 0 ? r : n < 0 ? 0 : n;
-	}
 	if (!(d = opendir(path))) {
 		r = -errno;
 		errmsg_set(err, errlen, "cannot list %s: %s", path,
@@ -470,16 +464,58 @@ int cga_batch_kill(struct cga *a, uid_t uid, const char *batch,
 		    !strcmp(de->d_name, CGA_OWNER))
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", brel, de->d_name);
-		cg_path(path, sizeof(path), h, sub, NULL);
-		r = cg_procs_walk(path, 0);
-		n += r > 0 ? r : 0;
-		r = cg_kill(&a->t, sub, ret < 0 ? NULL : err, errlen);
+		if (once) {
+			r = cg_kill_round(&a->t, sub, ret < 0 ? NULL : err,
+					  errlen);
+			n += r > 0 ? r : 0;
+		} else {
+			cg_path(path, sizeof(path), h, sub, NULL);
+			r = cg_procs_walk(path, 0);
+			n += r > 0 ? r : 0;
+			r = cg_kill(&a->t, sub, ret < 0 ? NULL : err, errlen);
+		}
 		if (r < 0 && !ret)
 			ret = r;
 	}
 	closedir(d);
-	n += cga_kill_direct(a, brel);
+	n += cga_kill_direct(a, brel, once);
 	return ret < 0 ? ret : n;
+}
+
+/* Kill every process of the batch (keep_owner: not the owner leaf's). */
+int cga_batch_kill(struct cga *a, uid_t uid, const char *batch,
+		   int keep_owner, char *err, size_t errlen)
+{
+	const struct cg_hier *h = cg_tracker(&a->t);
+	char brel[CGA_REL], path[PATH_MAX];
+	int n, r;
+
+	if (!cga_batch_ok(batch)) {
+		errmsg_set(err, errlen, "bad batch name");
+		return -EINVAL;
+	}
+	cga_batch_rel(a, uid, batch, 0, brel, sizeof(brel));
+	if (keep_owner)
+		return cga_kill_tasks(a, brel, 0, err, errlen);
+	cg_path(path, sizeof(path), h, brel, NULL);
+	n = cg_procs_walk(path, 0);
+	r = cg_kill(&a->t, brel, err, errlen);
+	return r < 0 ? r : n < 0 ? 0 : n;
+}
+
+/* One round of killing a batch's tasks; see cgroup_agent.h. */
+int cga_batch_kill_round(struct cga *a, uid_t uid, const char *batch,
+			 int keep_owner, char *err, size_t errlen)
+{
+	char brel[CGA_REL];
+
+	if (!cga_batch_ok(batch)) {
+		errmsg_set(err, errlen, "bad batch name");
+		return -EINVAL;
+	}
+	cga_batch_rel(a, uid, batch, 0, brel, sizeof(brel));
+	return keep_owner ? cga_kill_tasks(a, brel, 1, err, errlen)
+			  : cg_kill_round(&a->t, brel, err, errlen);
 }
 
 /* Kill what is left, remove the batch's groups, reclass the base. */

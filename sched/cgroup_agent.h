@@ -94,6 +94,12 @@ int cga_batch_owned_by(struct cga *a, uid_t uid, const char *batch,
  * set. Waits (bounded, as sched_cgroup_batch_kill) until they are gone. */
 int cga_batch_kill(struct cga *a, uid_t uid, const char *batch,
 		   int keep_owner, char *err, size_t errlen);
+/* One round of killing the batch (keep_owner: all but the owner leaf),
+ * without waiting: the number of processes found (each signalled), 0 when
+ * none is left, or -errno with err set. The agent calls it again between
+ * loop rounds until it returns 0, serving its peers meanwhile. */
+int cga_batch_kill_round(struct cga *a, uid_t uid, const char *batch,
+			 int keep_owner, char *err, size_t errlen);
 /* Kill what is left and remove the batch's groups (children first), then
  * lower the base's class to what its live batches need. 0 or -errno. */
 int cga_batch_remove(struct cga *a, uid_t uid, const char *batch, char *err,

@@ -90,17 +90,15 @@ static void cg_thaw_tree(const struct cg_tree *t, const struct cg_hier *h,
 	closedir(d);
 }
 
-/* Kill every process in group rel and below, until none is left:
- * cgroup.kill where the tracking tree has it (written again if the group
- * has not emptied within a second), else rounds of freeze, SIGKILL to
- * every listed pid, thaw (frozen, nothing can fork or exit between the
- * listing and the kill). Bounded by KILL_TIMEOUT_MS. */
-int cg_kill(const struct cg_tree *t, const char *rel, char *err,
-	    size_t errlen)
+/* One round of killing group rel and below; see cgroup_freeze.h. Where
+ * the tracking tree has cgroup.kill it is written (and a v1 freezer, if
+ * the tree mixes one in, thawed: a frozen task does not die of SIGKILL
+ * until it is thawed); else freeze, SIGKILL every listed pid, thaw
+ * (frozen, nothing can fork or exit between the listing and the kill). */
+int cg_kill_round(const struct cg_tree *t, const char *rel, char *err,
+		  size_t errlen)
 {
 	const struct cg_hier *h = cg_tracker(t), *fz = cg_find(t, CG_FREEZER);
-	int64_t deadline = cg_now_ms() + KILL_TIMEOUT_MS, until;
-	int have_kill, have_freezer = fz != NULL;
 	char path[PATH_MAX];
 	int n, r;
 
@@ -113,39 +111,62 @@ int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 		errmsg_set(err, errlen, "cgroup path too long: %s", rel);
 		return -ENAMETOOLONG;
 	}
-	have_kill = h->v2 && cg_exists(path);
+	if (h->v2 && cg_exists(path)) {
+		cg_path(path, sizeof(path), h, rel, NULL);
+		if ((n = cg_procs_walk(path, 0)) <= 0)
+			goto counted;
+		r = cg_write(t, h, rel, "cgroup.kill", "1", err, errlen);
+		if (r < 0)
+			return r;
+		if (fz && !fz->v2)
+			cg_thaw_tree(t, fz, rel);
+		return n;
+	}
 	cg_path(path, sizeof(path), h, rel, NULL);
+	if ((n = cg_procs_walk(path, 0)) <= 0)
+		goto counted;
+	if (fz)
+		cg_freeze(t, rel, 1, FREEZE_TIMEOUT_MS, NULL, 0);
+	cg_procs_walk(path, SIGKILL);
+	if (fz && !fz->v2)
+		cg_thaw_tree(t, fz, rel);
+	else if (fz)
+		cg_freeze(t, rel, 0, 0, NULL, 0);
+	return n;
+counted:
+	if (n < 0)	/* every error says what it is */
+		errmsg_set(err, errlen, "cannot read the processes of cgroup "
+			   "%s: %s", path, strerror(-n));
+	return n;
+}
+
+/* Kill every process in group rel and below, until none is left: rounds
+ * of cg_kill_round, each followed by a wait for the group to empty (a
+ * second where cgroup.kill does the killing, 2 ms else: what forked
+ * between a listing and its kill without a freezer goes in the next
+ * round). Bounded by KILL_TIMEOUT_MS. */
+int cg_kill(const struct cg_tree *t, const char *rel, char *err,
+	    size_t errlen)
+{
+	const struct cg_hier *h = cg_tracker(t);
+	int64_t deadline = cg_now_ms() + KILL_TIMEOUT_MS, until;
+	int wait_ms = h->v2 ? 1000 : 2;
+	char path[PATH_MAX];
+	int n;
+
+	if (cg_path(path, sizeof(path), h, rel, NULL) < 0) {
+		errmsg_set(err, errlen, "cgroup path too long: %s", rel);
+		return -ENAMETOOLONG;
+	}
 	for (;;) {
-		n = cg_procs_walk(path, 0);
-		if (n < 0)	/* every error says what it is */
-			errmsg_set(err, errlen, "cannot read the processes of "
-				   "cgroup %s: %s", path, strerror(-n));
+		n = cg_kill_round(t, rel, err, errlen);
 		if (n <= 0)
-			return n < 0 ? n : 0;
+			return n;
 		if (cg_now_ms() > deadline)
 			break;
-		if (have_kill) {
-			r = cg_write(t, h, rel, "cgroup.kill", "1", err, errlen);
-			if (r < 0)
-				return r;
-			/* a task frozen by the v1 freezer does not die of
-			 * SIGKILL until it is thawed */
-			if (fz && !fz->v2)
-				cg_thaw_tree(t, fz, rel);
-			until = cg_now_ms() + 1000;
-			while (cg_procs_walk(path, 0) > 0 &&
-			       cg_now_ms() < until)
-				cg_sleep_ms(2);
-			continue;
-		}
-		if (have_freezer)
-			cg_freeze(t, rel, 1, FREEZE_TIMEOUT_MS, NULL, 0);
-		cg_procs_walk(path, SIGKILL);
-		if (have_freezer && !fz->v2)
-			cg_thaw_tree(t, fz, rel);
-		else if (have_freezer)
-			cg_freeze(t, rel, 0, 0, NULL, 0);
-		cg_sleep_ms(2);
+		until = cg_now_ms() + wait_ms;
+		while (cg_procs_walk(path, 0) > 0 && cg_now_ms() < until)
+			cg_sleep_ms(2);
 	}
 	errmsg_set(err, errlen,
 		   "cgroup %s still holds %d process(es) after %d ms of killing",

@@ -20,5 +20,12 @@ int cg_freeze(const struct cg_tree *t, const char *rel, int frozen,
  * about 5 s: then -EBUSY with err set). 0 or -errno. */
 int cg_kill(const struct cg_tree *t, const char *rel, char *err,
 	    size_t errlen);
+/* One round of cg_kill, without waiting: the number of processes group rel
+ * and below held before it (each sent SIGKILL, or cgroup.kill written),
+ * 0 when it was empty (nothing sent), or -errno with err set. Called
+ * again until it returns 0 by a caller that cannot wait in place (the
+ * agent serving its peers meanwhile). */
+int cg_kill_round(const struct cg_tree *t, const char *rel, char *err,
+		  size_t errlen);
 
 #endif

@@ -492,6 +492,15 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 	return 1;
 }
 
+int gate_agent_ask(struct gate *g, size_t nholding)
+{
+	int cap;
+
+	if (!g->agent_killed && g->agent_leased)
+		gate_agent_lease(g, nholding, 0, &cap);
+	return g->agent_killed;
+}
+
 /* Take the allowance, decide, and translate PU indices into Linux CPUs. */
 void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 		 const struct gate_worker *w, size_t nw, size_t queued,

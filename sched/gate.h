@@ -150,6 +150,12 @@ void gate_progress(struct gate *g, long long done, long long total);
 /* 1 once the agent said the batch was ended (`nicely kill --user`, an
  * admin): the face stops starting and ends as `nicely kill` ends it. */
 int gate_agent_killed(const struct gate *g);
+/* A task of ours died of a SIGKILL we did not send, under the agent: ask
+ * it now (a lease; nholding tasks held) rather than at the next tick,
+ * whether it killed the batch, before the face judges that death (a
+ * killed batch retries nothing and starts nothing on the freed PU).
+ * Returns gate_agent_killed; 0 when the agent did not answer. */
+int gate_agent_ask(struct gate *g, size_t nholding);
 /* 1 when the last decide's allowance came from the agent. */
 int gate_agent_leased(const struct gate *g);
 /* 1 when the last sample was the agent's snapshot. */

@@ -395,13 +395,17 @@ int agentd_run(struct agentd *d, char *err, size_t errlen)
 {
 	agentd_log(LOG_NOTICE, "listening on %s (cgroup tree %s, %s; tick %d "
 		   "ms)", d->sock, cga_root(d->cga), d->mode, d->tick_ms);
+	int wait_ms = -1;	/* until the next kill round, while killing */
+
 	while (!d->stop) {
-		int n = loop_run_once(&d->loop, -1);
+		int n = loop_run_once(&d->loop, wait_ms);
 		if (n < 0) {
 			errmsg_set(err, errlen, "epoll_wait: %s", strerror(-n));
 			return n;
 		}
 		agentd_batch_reap(d);
+		wait_ms = agentd_batch_kill_step(d);
+		agentd_conn_kill_answer(d);
 		agentd_conn_reap(d);
 	}
 	agentd_log(LOG_NOTICE, "stopping (batches stay; the next agent finds "

@@ -218,15 +218,65 @@ void agentd_batch_refence(struct agentd *d)
 	agentd_batch_split(d);
 }
 
-/* Kill a batch's tasks, not its owner. */
-int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen)
+static int64_t now_ms(void)
 {
-	int e = cga_batch_kill(b->d->cga, b->uid, b->name, 1, err, errlen);
+	return (int64_t)(loop_now_ns() / 1000000u);
+}
 
+/* Kill a batch's tasks, not its owner: see agentd_int.h. */
+void agentd_batch_kill(struct agentd_batch *b)
+{
 	b->killed = 1;
-	agentd_log(5, "killed the tasks of batch %s%s", b->name,
-		   e < 0 ? " (not all)" : "");
-	return e < 0 ? e : 0;
+	if (!b->killing) {
+		b->killing = 1;
+		b->kill_until_ms = now_ms() + AGENTD_KILL_MS;
+	}
+	b->d->kill_next_ms = 0;	/* the first round at once */
+	agentd_batch_kill_step(b->d);
+}
+
+/* One kill round for b: 1 while something is left. */
+static int batch_kill_round(struct agentd_batch *b, int64_t now)
+{
+	char err[512] = "";
+	int n = cga_batch_kill_round(b->d->cga, b->uid, b->name, !b->dead,
+				     err, sizeof err);
+
+	if (n > 0 && now < b->kill_until_ms)
+		return 1;
+	b->killing = 0;
+	if (n < 0)
+		agentd_log(4, "killing batch %s: %s", b->name, err);
+	else if (n > 0)
+		agentd_log(4, "batch %s: %d process(es) still there after %d "
+			   "ms of killing", b->name, n, AGENTD_KILL_MS);
+	else if (!b->dead)
+		agentd_log(5, "killed the tasks of batch %s", b->name);
+	return 0;
+}
+
+/* See agentd_int.h. */
+int agentd_batch_kill_step(struct agentd *d)
+{
+	int64_t now = now_ms();
+	int left = 0;
+
+	if (now < d->kill_next_ms)
+		return (int)(d->kill_next_ms - now);
+	for (struct agentd_batch *b = d->batches; b; b = b->next)
+		if (b->killing)
+			left |= batch_kill_round(b, now);
+	d->kill_next_ms = left ? now + AGENTD_KILL_ROUND_MS : 0;
+	return left ? AGENTD_KILL_ROUND_MS : -1;
+}
+
+int agentd_batch_killing(struct agentd *d, long uid, const char *name)
+{
+	for (struct agentd_batch *b = d->batches; b; b = b->next)
+		if (b->killing && (name ? !strcmp(b->name, name)
+					: b->uid == (uid_t)uid))
+			return 1;
+	return 0;
 }
 
 /* The tick: CPU shares, then the split. */
@@ -296,7 +346,9 @@ static void batch_free(struct agentd_batch *b)
 	free(b);
 }
 
-/* Remove the batches whose owner is gone. */
+/* Remove the batches whose owner is gone: what is left of them is killed
+ * first, in rounds between loop rounds as a "kill" is (not in place: the
+ * peers are served meanwhile). */
 void agentd_batch_reap(struct agentd *d)
 {
 	struct agentd_batch **pp = &d->batches;
@@ -305,9 +357,21 @@ void agentd_batch_reap(struct agentd *d)
 
 	while (*pp) {
 		struct agentd_batch *b = *pp;
-		if (!b->dead) {
+		if (!b->dead || b->killing) {
 			pp = &b->next;
 			continue;
+		}
+		if (!b->reap_killed) {	/* once: the whole of it */
+			int64_t now = now_ms();
+
+			b->reap_killed = 1;
+			b->killing = 1;
+			b->kill_until_ms = now + AGENTD_KILL_MS;
+			if (batch_kill_round(b, now)) {
+				d->kill_next_ms = now + AGENTD_KILL_ROUND_MS;
+				pp = &b->next;
+				continue;
+			}
 		}
 		*pp = b->next;
 		if (cga_batch_remove(d->cga, b->uid, b->name, err,

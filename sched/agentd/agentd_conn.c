@@ -46,7 +46,7 @@ static void conn_clock(struct agentd_conn *c, int progressed)
 {
 	if (c->w.fd < 0)
 		return;
-	if (c->inlen > 0 || !c->batch) {
+	if (!c->kill_wait && (c->inlen > 0 || !c->batch)) {
 		if (!c->gc.armed || progressed)
 			connguard_arm(c->d->guard, &c->gc);
 	} else {
@@ -170,7 +170,7 @@ static void conn_process(struct agentd_conn *c)
 {
 	int progressed = 0;
 
-	while (c->w.fd >= 0 && !c->closing && c->inlen > 0) {
+	while (c->w.fd >= 0 && !c->closing && !c->kill_wait && c->inlen > 0) {
 		char *nl = memchr(c->in, '\n', c->inlen);
 		if (!nl)
 			break;
@@ -204,7 +204,7 @@ static void conn_process(struct agentd_conn *c)
 	}
 	if (c->w.fd < 0)
 		return;
-	conn_watch(c, c->throttled ? 0 : EPOLLIN);
+	conn_watch(c, c->throttled || c->kill_wait ? 0 : EPOLLIN);
 	conn_clock(c, progressed);
 }
 
@@ -354,6 +354,21 @@ void agentd_conn_tick(struct agentd *d)
 		    now - c->win_ns < 1000 * MS)
 			continue;
 		c->throttled = 0;
+		conn_process(c);
+	}
+}
+
+/* See agentd_int.h. */
+void agentd_conn_kill_answer(struct agentd *d)
+{
+	for (struct agentd_conn *c = d->conns; c; c = c->next) {
+		if (!c->kill_wait || c->w.fd < 0 ||
+		    agentd_batch_killing(d, c->kill_uid,
+					 c->kill_uid < 0 ? c->kill_batch
+							 : NULL))
+			continue;
+		c->kill_wait = 0;
+		agentd_conn_answer(c, json_pack("{s:i}", "killed", c->kill_n));
 		conn_process(c);
 	}
 }

@@ -39,12 +39,21 @@ struct agentd_batch {
 	int want, holding, running, grant;
 	long long done, total;
 	int killed;		/* killed by `kill`: its next lease says so */
-	int dead;		/* owner gone: removed at the next reap */
+	int killing;		/* its tasks (all of it, once dead) are being
+				 * killed: a round between loop rounds */
+	int64_t kill_until_ms;	/* give up (and say so) then */
+	int reap_killed;	/* dead: the kill of what is left began */
+	int dead;		/* owner gone: removed once nothing is left */
 	uint64_t cpu_ns;	/* its groups' CPU time at the last tick */
 	double cpu_share;	/* of the machine, over the last tick */
 	struct agentd_conn *conn;	/* the connection leasing for it */
 	struct agentd_batch *next;
 };
+
+/* Killing: a round every AGENTD_KILL_ROUND_MS for at most AGENTD_KILL_MS
+ * (a client waits AGENT_CLIENT_KILL_TIMEOUT_MS for the answer). */
+#define AGENTD_KILL_ROUND_MS 5
+#define AGENTD_KILL_MS 10000
 
 /* One peer connection. */
 struct agentd_conn {
@@ -68,6 +77,12 @@ struct agentd_conn {
 	int win_reqs;		/* requests in it */
 	int throttled;		/* over the rate: reading stopped */
 	struct agentd_batch *batch;
+	/* a "kill" answered once its batches are empty; no other request
+	 * is read meanwhile */
+	int kill_wait;
+	int kill_n;		/* batches killed: the answer */
+	long kill_uid;		/* the batches: this user's (-1: by name) */
+	char kill_batch[160];
 	struct agentd_conn *next;
 };
 
@@ -101,6 +116,7 @@ struct agentd {
 	struct agentd_conn *conns;
 	int users_wanting;
 	int free_pus;		/* at the last tick */
+	int64_t kill_next_ms;	/* the next kill round, while one is killing */
 	int stop;
 };
 
@@ -126,6 +142,8 @@ void agentd_conn_close(struct agentd_conn *c);
 void agentd_conn_tick(struct agentd *d);
 /* Free closed connections (between loop rounds). */
 void agentd_conn_reap(struct agentd *d);
+/* Answer the "kill" requests whose batches are no longer being killed. */
+void agentd_conn_kill_answer(struct agentd *d);
 
 /* agentd_req.c: one request line of c (NUL-terminated, without "\n"). */
 void agentd_req_handle(struct agentd_conn *c, const char *line, size_t len);
@@ -155,8 +173,17 @@ void agentd_batch_rescan(struct agentd *d);
 /* The admin's limits written again on every user group with a batch (the
  * config was read again). */
 void agentd_batch_refence(struct agentd *d);
-/* Kill a batch's tasks (not its owner). 0 or -errno with err set. */
-int agentd_batch_kill(struct agentd_batch *b, char *err, size_t errlen);
+/* Kill a batch's tasks (not its owner): marked killed (its next lease
+ * says so) and a first round now; agentd_batch_kill_step goes on. */
+void agentd_batch_kill(struct agentd_batch *b);
+/* Between loop rounds: a round for each batch being killed (at most every
+ * AGENTD_KILL_ROUND_MS); one is done when a round finds nothing left, or
+ * after AGENTD_KILL_MS (said in the log). The agent serves its peers
+ * meanwhile. Returns the ms until the next round is due, -1 when none
+ * is being killed. */
+int agentd_batch_kill_step(struct agentd *d);
+/* 1 while batch name, or a batch of uid (name NULL), is being killed. */
+int agentd_batch_killing(struct agentd *d, long uid, const char *name);
 /* The tick: CPU shares, the fair split of free PUs. */
 void agentd_batch_tick(struct agentd *d, int free_pus, uint64_t interval_ns);
 /* The fair split of d->free_pus between the live batches. */

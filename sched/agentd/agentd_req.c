@@ -351,7 +351,6 @@ static void req_kill(struct agentd_conn *c, json_t *msg)
 	const char *batch, *user;
 	int bad = 0, n = 0;
 	long uid = -1;
-	char err[512] = "";
 
 	batch = req_str(c, msg, "batch", &bad);
 	if (!bad)
@@ -387,11 +386,15 @@ static void req_kill(struct agentd_conn *c, json_t *msg)
 		if (b->dead || (user && b->uid != (uid_t)uid) ||
 		    (batch && strcmp(b->name, batch)))
 			continue;
-		if (agentd_batch_kill(b, err, sizeof err) < 0)
-			agentd_log(4, "kill %s: %s", b->name, err);
+		agentd_batch_kill(b);
 		n++;
 	}
-	agentd_conn_answer(c, json_pack("{s:i}", "killed", n));
+	/* answered when they are empty (agentd_conn_kill_answer) */
+	c->kill_wait = 1;
+	c->kill_n = n;
+	c->kill_uid = batch ? -1 : uid;
+	snprintf(c->kill_batch, sizeof c->kill_batch, "%s", batch ? batch : "");
+	agentd_conn_kill_answer(c->d);
 }
 
 /* One request line. */

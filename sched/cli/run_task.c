@@ -26,6 +26,7 @@
 #include "sched/spawn.h"
 #include "sched/cli/output.h"
 #include "sched/cli/run_cgroup.h"
+#include "sched/cli/run_ctl.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
 #include "sched/cli/run_fds.h"
@@ -243,6 +244,14 @@ void run_task_done_maybe(struct run *r, struct queue_task *t)
 
 	if (!t->exited || t->open_pipes > 0)
 		return;
+	/* a SIGKILL not ours, under nicely-agent: was the batch killed? */
+	if (WIFSIGNALED(t->wstatus) && WTERMSIG(t->wstatus) == SIGKILL &&
+	    !t->ctl_killed && !t->kill_stage && !t->timed_out &&
+	    t->oom_kills <= 0 && !r->st.ctl_killed &&
+	    gate_agent_ask(r->gate, run_live(r))) {
+		run_ctl_agent_killed(r);
+		t->ctl_killed = 1;
+	}
 	run_cgroup_done(r, t);
 	run_unlink(r, t);
 	run_slot_put(r, t->slot);
