@@ -85,7 +85,11 @@
  *   owner's leaf; the owner learns it from its next lease, "killed":true,
  *   and ends as `nicely kill` ends a batch). A user may kill their own
  *   batches; "user" naming another user needs an admin.
- *   -> {"killed":N (batches)}
+ *   -> {"killed":N (batches)}, once their tasks are gone (or after
+ *   AGENTD_KILL_MS of trying, said in the agent's log). The agent kills
+ *   in rounds between its loop rounds: it answers other peers meanwhile,
+ *   and the killed batch's lease says "killed" at once. No other request
+ *   of the same connection is read before the answer.
  *
  * The snapshot: once per tick the agent samples the machine and writes
  * (write to a temporary name, then rename) AGENT_SNAPSHOT_DEFAULT, or the

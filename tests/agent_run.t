@@ -107,11 +107,13 @@ out=$(NICELY_AGENT_SOCKET=$sock "$tmp/nicely" status --all 2>&1); rc=$?
 check "root: status --all lists A's batch" '[ $rc = 0 ] && grep -q "^$user  *$abatch  *ap " <<<"$out"'
 out=$(NICELY_AGENT_SOCKET=$sock "$tmp/nicely" kill --user "$user" 2>&1); rc=$?
 check "root: kill --user A kills it" '[ $rc = 0 ] && [ "$out" = "1 batch of $user killed" ]'
-# the run learns it from its next lease; while the agent was busy
-# killing, that lease timed out and the run adopts its batch again first
+# the run learns it when its task dies of a SIGKILL it did not send (it
+# asks the agent at once), or from its next lease; the agent kills
+# between its loop rounds, so that lease is answered meanwhile
 wait_until 20 gone
 out="$(cat "$tmp/erra")"
 check "A's nicely run ended, saying so" 'gone && grep -q "killed through nicely-agent" "$tmp/erra"'
+check "... and the agent answered its leases meanwhile" '! grep -q "did not answer" "$tmp/erra"'
 wait_until 5 none
 check "nothing of A's batch is left" 'none'
 sweep
