@@ -173,6 +173,13 @@ const char *cga_root(const struct cga *a)
 	return a->t.root;
 }
 
+int cga_has(const struct cga *a, const char *ctrl)
+{
+	unsigned bit = cg_ctrl_bit(ctrl);
+
+	return bit && cg_find(&a->t, bit) != NULL;
+}
+
 /* The user's limits on its group in each hierarchy; fresh: just made,
  * so "none" needs no write. */
 static int cga_user_limits(struct cga *a, const char *urel,

@@ -64,6 +64,9 @@ enum sched_cgroup_mode cga_mode(const struct cga *a);
 /* The base's name ("nicely"), the root's path. */
 const char *cga_base(const struct cga *a);
 const char *cga_root(const struct cga *a);
+/* 1 when a hierarchy of the agent's tree has controller ctrl ("cpuset",
+ * "memory", ...) in its groups, else 0 (a limit of it cannot be set). */
+int cga_has(const struct cga *a, const char *ctrl);
 
 /* Make the user's group when missing and (re)write its limits (lim NULL:
  * none). 0 or -errno with err set. */

@@ -61,6 +61,7 @@ ok $? "list all: the batch with its user, pid, preset, weight, command and count
 # the batch's own task (in a task group): kill takes it, not the owner
 sleep 1000 &
 task=$!
+disown $task	# no "Killed" line when the agent kills it
 killme="$killme $task"
 mkdir -p "$CG/nicely/user-0/$batch/task-1"
 echo $task >"$CG/nicely/user-0/$batch/task-1/cgroup.procs"
@@ -109,6 +110,17 @@ a=$( (sleep 0.2 & p=$!; exec "$CLIENT" --pidfd $p "$SOCK" "sleep:500" "$(req ope
 grep -q "exited" <<<"$a"; ok $? "open with the pidfd of a process that exited: refused ($a)"
 find "$CG/nicely/user-0" -mindepth 1 -maxdepth 1 -type d | grep -c . >"$T/n"
 is "$(cat "$T/n")" 1 "refused opens left no group behind (one batch: the good open)"
+
+# a limit the tree cannot hold is said in the open's note (the fake root,
+# as systemd leaves it, enables no cpuset below itself)
+sleep 1000 &
+o2=$!
+killme="$killme $o2"
+a=$("$CLIENT" --pidfd $o2 "$SOCK" "$(req open '"weight":"low","cpus":"0","memory_max":1048576')")
+is "$(field "$a" ok)" true "open with cpus on a tree without cpuset: placed"
+grep -q "cpus 0 not fenced: the agent's cgroup tree has no cpuset controller" <<<"$a"; ok $? "... its note says cpus are not fenced ($a)"
+grep -q "memory_max not applied" <<<"$a"; is $? 1 "... and nothing about memory_max (the tree has memory)"
+kill $o2; wait $o2 2>/dev/null
 
 # --- the socket --------------------------------------------------------------
 "$AGENT" --foreground --cgroup-root "$CG" >"$T/second" 2>&1

@@ -120,9 +120,23 @@ int agentd_batch_open(struct agentd *d, struct agentd_conn *c, int pidfd,
 	}
 	if (d->fence.min_nice >= 0 && op->nice < d->fence.min_nice &&
 	    noff < notelen)
-		snprintf(note + noff, notelen - noff, "%snice %d is below the "
-			 "admin's limit: tasks must run at nice %d or higher",
-			 noff ? "; " : "", op->nice, d->fence.min_nice);
+		noff += (size_t)snprintf(note + noff, notelen - noff,
+				 "%snice %d is below the admin's limit: tasks "
+				 "must run at nice %d or higher",
+				 noff ? "; " : "", op->nice,
+				 d->fence.min_nice);
+	/* a limit no hierarchy can hold is said, not skipped in silence
+	 * (on cgroup2: the controller is not enabled above the agent) */
+	if (op->cpus && *op->cpus && !cga_has(d->cga, "cpuset") &&
+	    noff < notelen)
+		noff += (size_t)snprintf(note + noff, notelen - noff,
+				 "%scpus %.64s not fenced: the agent's cgroup "
+				 "tree has no cpuset controller (tasks are "
+				 "still pinned)", noff ? "; " : "", op->cpus);
+	if (op->memory_max && !cga_has(d->cga, "memory") && noff < notelen)
+		snprintf(note + noff, notelen - noff, "%smemory_max not "
+			 "applied: the agent's cgroup tree has no memory "
+			 "controller", noff ? "; " : "");
 	batch_user_limits(d, &lim);
 	if ((e = cga_user_ensure(d->cga, c->uid, &lim, err, errlen)) < 0)
 		goto fail;
