@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/errmsg.h"
@@ -219,28 +220,43 @@ int cga_user_ensure(struct cga *a, uid_t uid,
 		    const struct cga_user_limits *lim, char *err,
 		    size_t errlen)
 {
-	char urel[CGA_REL];
+	char urel[CGA_REL], path[PATH_MAX];
 	struct cg_hier *h;
+	struct stat st;
 	int i, r, fresh = 0;
 
 	cga_user_rel(a, uid, urel, sizeof(urel));
 	for (i = 0; i < a->t.nh; i++) {
 		h = &a->t.h[i];
 		r = cg_mkdir(&a->t, h, urel, err, errlen);
-		if (r < 0 && r != -EEXIST)
-			return r;
+		if (r == -EEXIST) {	/* ours from before: a directory */
+			cg_path(path, sizeof(path), h, urel, NULL);
+			if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				errmsg_set(err, errlen, "%s exists and is not "
+					   "a group", path);
+				r = -ENOTDIR;
+				goto fail;
+			}
+		} else if (r < 0) {
+			goto fail;
+		}
 		fresh |= r == 0;
 		r = cg_chown(&a->t, h, urel, NULL, (uid_t)-1, (gid_t)-1, 0711,
 			     0, err, errlen);
 		if (r < 0)
-			return r;
+			goto fail;
 		if (h->v2)
 			cg_v2_enable_all(&a->t, h, urel);
 		else if ((r = cg_parent_setup(&a->t, h, urel, a->base, err,
 					      errlen)) < 0)
-			return r;
+			goto fail;
 	}
-	return cga_user_limits(a, urel, lim, fresh, err, errlen);
+	if ((r = cga_user_limits(a, urel, lim, fresh, err, errlen)) == 0)
+		return 0;
+fail:
+	/* not left half made (unfenced): gone unless a batch is in it */
+	cga_user_remove_if_empty(a, uid);
+	return r;
 }
 
 /* 1 when directory rel of h has a group in it. */

@@ -595,6 +595,18 @@ static void v1_agent(void)
 	cga_user_remove_if_empty(a, 4242);
 	ok(!there("cpu/nicely/user-4242") && !there("cpuset/nicely/user-4242"),
 	   "v1: user group gone in every hierarchy");
+	/* a user group that cannot be made in every hierarchy is not left
+	 * half made in the others: a file where the freezer's group goes */
+	put("freezer/nicely/user-4250", "");
+	r = cga_user_ensure(a, 4250, &lim, err, sizeof(err));
+	ok(r < 0 && strstr(err, "user-4250"),
+	   "v1: a user group that cannot be made: an error naming it (%s)",
+	   err);
+	ok(!there("cpu/nicely/user-4250") && !there("cpuset/nicely/user-4250") &&
+		   !there("memory/nicely/user-4250") &&
+		   !there("cpuacct/nicely/user-4250"),
+	   "v1: ... and no half-made user group is left in the other "
+	   "hierarchies");
 	cga_close(a);
 }
 
