@@ -393,6 +393,55 @@ int cga_batch_make(struct cga *a, uid_t uid, gid_t gid, const char *batch,
 	return 0;
 }
 
+/* See cgroup_agent.h. */
+int cga_batch_reclass(struct cga *a, uid_t uid, const char *batch,
+		      enum policy_weight w, char *err, size_t errlen)
+{
+	char brel[CGA_REL];
+	int i, r;
+
+	if (!cga_batch_ok(batch)) {
+		errmsg_set(err, errlen, "bad batch name");
+		return -EINVAL;
+	}
+	cga_batch_rel(a, uid, batch, 0, brel, sizeof(brel));
+	for (i = 0; i < a->t.nh; i++) {
+		if (!(a->t.h[i].ctrls & CG_CPU))
+			continue;
+		r = cg_set_class(&a->t, &a->t.h[i], brel, w, a->has_idle, 0,
+				 err, errlen);
+		if (r < 0)
+			return r;
+	}
+	cg_base_reclass(&a->t, a->base, a->has_idle, -1);
+	return 0;
+}
+
+/* See cgroup_agent.h: cg_set_class's weights read back. */
+int cga_batch_class(struct cga *a, uid_t uid, const char *batch,
+		    enum policy_weight *w)
+{
+	const struct cg_hier *h = cg_find(&a->t, CG_CPU);
+	char brel[CGA_REL], buf[64];
+	long v;
+
+	if (!h)
+		return -ENOTSUP;
+	if (!cga_batch_ok(batch))
+		return -EINVAL;
+	cga_batch_rel(a, uid, batch, 0, brel, sizeof(brel));
+	if (cg_read(h, brel, h->v2 ? "cpu.weight" : "cpu.shares", buf,
+		    sizeof(buf)) <= 0)
+		return -ENOENT;
+	v = strtol(buf, NULL, 10);
+	if (v <= 0)	/* a fresh group on a fake tree: the default */
+		v = h->v2 ? 100 : 1024;
+	*w = v <= (h->v2 ? 1 : 2)    ? POLICY_WEIGHT_IDLE
+	     : v <= (h->v2 ? 6 : 64) ? POLICY_WEIGHT_LOW
+				     : POLICY_WEIGHT_NORMAL;
+	return 0;
+}
+
 /* Move pid into the batch's owner leaf in every hierarchy. */
 int cga_batch_place(struct cga *a, uid_t uid, const char *batch, pid_t pid,
 		    char *err, size_t errlen)

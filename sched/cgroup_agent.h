@@ -103,6 +103,14 @@ int cga_batch_kill(struct cga *a, uid_t uid, const char *batch,
  * loop rounds until it returns 0, serving its peers meanwhile. */
 int cga_batch_kill_round(struct cga *a, uid_t uid, const char *batch,
 			 int keep_owner, char *err, size_t errlen);
+/* Set the batch group's CPU class to w (the admin's fence changed), then
+ * the base's to what its live batches need. 0 or -errno with err set. */
+int cga_batch_reclass(struct cga *a, uid_t uid, const char *batch,
+		      enum policy_weight w, char *err, size_t errlen);
+/* The CPU class the batch group has now (read back from its weight), in
+ * *w. 0, or -errno (no cpu controller, no such group). */
+int cga_batch_class(struct cga *a, uid_t uid, const char *batch,
+		    enum policy_weight *w);
 /* Kill what is left and remove the batch's groups (children first), then
  * lower the base's class to what its live batches need. 0 or -errno. */
 int cga_batch_remove(struct cga *a, uid_t uid, const char *batch, char *err,

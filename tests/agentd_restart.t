@@ -2,7 +2,9 @@
 # nicely-agent killed or restarted mid-batch loses no work: after SIGKILL
 # the next agent finds the batch in the tree (its owner alive in the owner
 # leaf) and keeps it, the client adopts it again and leases; a batch whose
-# owner died while no agent ran is removed at the start; SIGTERM keeps
+# owner died while no agent ran is removed at the start; SIGHUP writes a
+# changed [limits] on user groups and puts running batches under a lower
+# max_preset (back up once lifted); SIGTERM keeps
 # batches too; an owner that exits after the restart is still noticed.
 . "$(dirname "$0")/lib/agentd-common.sh"
 
@@ -46,6 +48,33 @@ kill -HUP $agent_pid
 wait_for grep -q "config not read again" "$T/agent.log"
 grep -q "config not read again: .*nicely.conf:2" "$T/agent.log"; ok $? "SIGHUP with a bad config: said with file:line, the old one stays"
 rm -f "$T/etc/nicely/nicely.conf"
+
+# SIGHUP with a lower [limits] max_preset: running batches are put in its
+# CPU class, and back in the one asked once it is lifted; a batch found
+# again keeps the class it had (read back from its group)
+sleep 1000 & o3=$!
+killme="$killme $o3"
+b3=$(field "$("$CLIENT" --pidfd $o3 "$SOCK" "$(req open '"weight":"normal","preset":"aggressive"')")" batch)
+weights() { # the list's weight of each batch, in the order given
+	local a
+	a=$("$CLIENT" "$SOCK" "$(req list)")
+	python3 -c 'import json,sys; w={b["batch"]:b["weight"] for b in json.loads(sys.argv[1])["batches"]}; print(" ".join(w.get(x,"-") for x in sys.argv[2:]))' "$a" "$@"
+}
+is "$(weights "$b1" "$b3")" "idle normal" "list: the found batch's class read back (idle), the new one's (normal)"
+printf '[limits]\nmax_preset = generous\n' >"$T/etc/nicely/nicely.conf"
+n0=$(grep -c "config read again" "$T/agent.log")
+kill -HUP $agent_pid
+wait_for eval '[ $(grep -c "config read again" "$T/agent.log") -gt $n0 ]'
+is "$(cat "$CG/nicely/user-0/$b3/cpu.weight") $(cat "$CG/nicely/user-0/$b3/cpu.idle")" "1 1" "SIGHUP, max_preset generous: the normal batch is put in the idle class (cpu.weight 1, cpu.idle 1)"
+is "$(weights "$b1" "$b3")" "idle idle" "... and listed so"
+grep -q "batch $b3: CPU class idle now (\[limits\] max_preset)" "$T/agent.log"; ok $? "... and said in the log"
+rm -f "$T/etc/nicely/nicely.conf"
+n0=$(grep -c "config read again" "$T/agent.log")
+kill -HUP $agent_pid
+wait_for eval '[ $(grep -c "config read again" "$T/agent.log") -gt $n0 ]'
+is "$(cat "$CG/nicely/user-0/$b3/cpu.weight") $(cat "$CG/nicely/user-0/$b3/cpu.idle")" "100 0" "the limit lifted: back in the normal class it asked for"
+is "$(weights "$b1" "$b3")" "idle normal" "... the found batch stays idle"
+kill $o3; wait $o3 2>/dev/null
 
 stop_agent
 [ -d "$CG/nicely/user-0/$b1" ] && kill -0 $task; ok $? "SIGTERM of the agent: batch and task stay"

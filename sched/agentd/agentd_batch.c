@@ -171,6 +171,8 @@ int agentd_batch_open(struct agentd *d, struct agentd_conn *c, int pidfd,
 	snprintf(b->preset, sizeof b->preset, "%s", op->preset ? op->preset
 							       : "");
 	b->weight = weight_names[w];
+	b->asked = op->weight;
+	b->asked_known = 1;
 	if (op->command) {
 		size_t n = op->command_len > AGENT_TEXT_MAX ? AGENT_TEXT_MAX
 							    : op->command_len;
@@ -219,10 +221,26 @@ void agentd_batch_refence(struct agentd *d)
 
 	batch_user_limits(d, &lim);
 	for (struct agentd_batch *b = d->batches; b; b = b->next) {
+		enum policy_weight w = b->asked;
 		int seen = 0;
 
 		if (b->dead)
 			continue;
+		/* the CPU class under the fence as it is now: lowered to
+		 * [limits] max_preset's, or back up to what was asked */
+		if (w > d->fence.max_weight)
+			w = d->fence.max_weight;
+		if (b->asked_known && b->weight != weight_names[w]) {
+			if (cga_batch_reclass(d->cga, b->uid, b->name, w, err,
+					      sizeof err) < 0) {
+				agentd_log(4, "batch %s: %s", b->name, err);
+			} else {
+				agentd_log(5, "batch %s: CPU class %s now "
+					   "([limits] max_preset)", b->name,
+					   weight_names[w]);
+				b->weight = weight_names[w];
+			}
+		}
 		for (struct agentd_batch *o = d->batches; o != b; o = o->next)
 			seen |= !o->dead && o->uid == b->uid;
 		if (!seen && cga_user_ensure(d->cga, b->uid, &lim, err,
@@ -465,6 +483,13 @@ void agentd_batch_rescan(struct agentd *d)
 			b = batch_new(d, f->uid, user, f->name, f->pid, fd);
 			if (b && agentd_batch_watch(b) == 0) {
 				cga_usage(d->cga, b->uid, b->name, &b->cpu_ns);
+				/* the class it has stands for the one asked
+				 * (the fence lowers it, never above it) */
+				if (cga_batch_class(d->cga, b->uid, b->name,
+						    &b->asked) == 0) {
+					b->asked_known = 1;
+					b->weight = weight_names[b->asked];
+				}
 				b->next = d->batches;
 				d->batches = b;
 				kept++;

@@ -35,6 +35,8 @@ struct agentd_batch {
 	struct loop_watch pw;	/* the pidfd: readable when the owner exits */
 	char preset[POLICY_NAME_MAX];	/* "" when not known (found again) */
 	const char *weight;	/* "idle", "low", "normal"; NULL: not known */
+	enum policy_weight asked;	/* the class asked for (or found) */
+	int asked_known;	/* 0: neither known: the fence leaves it */
 	char *command;		/* NULL or at most AGENT_TEXT_MAX bytes */
 	int want, holding, running, grant;
 	long long done, total;
