@@ -14,6 +14,9 @@
 #                   preset's class in R/nicely, a sibling of user.slice, the
 #                   process moved into the owner leaf), as nicely-agent
 #                   places a batch
+#   nicely-daemon   nicely run -p PRESET as U with the real nicely-agent
+#                   running (started once, its base R/nicely): placement,
+#                   leases and the snapshot all through the daemon
 # Per scenario: slowdown = F's wall with the batch / alone; harvest = CPU
 # the batch got / CPU the rest left idle over IDLEWIN s without foreground.
 # Prints medians (min-max) and the goal: nicely-agent slowdown <= 1.05,
@@ -32,7 +35,7 @@ IDLEWIN=${IDLEWIN:-3}
 npu=$(nproc)
 hz=$(getconf CLK_TCK)
 [ "$(id -u)" = 0 ] || { echo "agent_politeness: run as root" >&2; exit 2; }
-for x in "$FG" "$D" "$B/nicely"; do
+for x in "$FG" "$D" "$B/nicely" "$B/nicely-agent"; do
 	[ -x "$x" ] || { echo "agent_politeness: build first ($x missing)" >&2; exit 2; }
 done
 . "$top/tests/lib/systemd-tree.sh"
@@ -43,8 +46,11 @@ uf=nbf$$
 ub=nbu$$
 scratch=$(mktemp -d)
 chmod 0755 "$scratch"
+apid=""
 cleanup() {
 	stop_group "$(scope_rel "$uidb")" 2>/dev/null
+	[ -n "${uidb:-}" ] && stop_group "$ST_BASE/user-$uidb" 2>/dev/null
+	[ -n "$apid" ] && { kill -TERM "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; }
 	[ -n "${bgroup:-}" ] && { stop_group "$bgroup"; $D remove "$ST_BASE" "$uidb" "$bname" >/dev/null 2>&1; }
 	st_v1_teardown all
 	userdel "$uf" 2>/dev/null; userdel "$ub" 2>/dev/null
@@ -103,12 +109,16 @@ burn="$FG burn 5"
 
 # One measurement of scenario $1: sets wall (F's fixed work) and harvest.
 measure() {
-	local s=$1 g="" cmd b0 t0 b1 t1 c0 c1 out n
+	local s=$1 g="" cmd b0 t0 b1 t1 c0 c1 out n acct="" bpid=""
 	bgroup="" ; bname=""
 	case $s in
 	alone) ;;
 	nice19-xargs) g=$(scope_rel "$uidb"); cmd="sh -c 'seq $tasks | nice -n 19 xargs -P $npu -I{} $burn'" ;;
 	nicely-noagent) g=$(scope_rel "$uidb"); cmd="sh -c 'seq $tasks | $B/nicely run -p $PRESET -- $burn'" ;;
+	nicely-daemon)
+		g=$(scope_rel "$uidb")
+		acct=$ST_BASE/user-$uidb	# the user's group: this batch only
+		cmd="sh -c 'seq $tasks | env NICELY_AGENT_SOCKET=$scratch/agent.sock $B/nicely run -p $PRESET -- $burn'" ;;
 	nicely-agent)
 		bname=$ub-$$-$RANDOM
 		w=$("$B/nicely" presets "$PRESET" 2>/dev/null | awk '$1=="cpu_weight"{print $2}')
@@ -120,8 +130,9 @@ measure() {
 	esac
 	if [ -n "$g" ]; then
 		in_group "$ub" "$g" "$cmd" >/dev/null 2>>"$scratch/batch.err" &
+		bpid=$!
 		sleep "$SETTLE"
-		acct=${bgroup:-$g}
+		acct=${acct:-${bgroup:-$g}}
 		read -r b0 t0 < <(stat_jiffies); c0=$(usage_ns "$acct")
 		sleep "$IDLEWIN"
 		read -r b1 t1 < <(stat_jiffies); c1=$(usage_ns "$acct")
@@ -134,8 +145,9 @@ measure() {
 	out=$(in_group "$uf" "$(scope_rel "$uidf")" "$FG work $rate $npu") || return 1
 	wall=${out##*wall=}; wall=${wall%% *}
 	if [ -n "$g" ]; then
+		[ "$s" = nicely-daemon ] && stop_group "$acct"
 		stop_group "${bgroup:-$g}"
-		wait 2>/dev/null
+		wait "$bpid" 2>/dev/null	# not the agent's
 		[ -n "$bgroup" ] && $D remove "$ST_BASE" "$uidb" "$bname" >/dev/null
 		bgroup=""
 	fi
@@ -143,7 +155,16 @@ measure() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(nice19-xargs nicely-noagent nicely-agent)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(nice19-xargs nicely-noagent nicely-agent nicely-daemon)
+if [[ " ${scenarios[*]} " == *" nicely-daemon "* ]]; then
+	mkdir -p "$scratch/agent-etc"
+	NICELY_SYSCONFDIR=$scratch/agent-etc "$B/nicely-agent" --foreground \
+		--socket "$scratch/agent.sock" --base "$ST_BASE" --tick 200 \
+		2>>"$scratch/agent.log" &
+	apid=$!
+	for _ in $(seq 100); do [ -S "$scratch/agent.sock" ] && break; sleep 0.05; done
+	[ -S "$scratch/agent.sock" ] || { echo "agent_politeness: nicely-agent did not start:" >&2; cat "$scratch/agent.log" >&2; exit 2; }
+fi
 declare -A slows harvs
 for ((r = 1; r <= REPEATS; r++)); do
 	for s in alone "${scenarios[@]}"; do
@@ -165,8 +186,10 @@ printf '|%s|%s|%s|\n' ----------------- ------------------------ ---------------
 for s in "${scenarios[@]}"; do
 	printf '| %-15s | %-22s | %-22s |\n' "$s" "$(echo ${slows[$s]:-} | stat3)" "$(echo ${harvs[$s]:-} | stat3)"
 done
-if [ -n "${slows[nicely-agent]:-}" ]; then
-	awk -v w="$(echo ${slows[nicely-agent]} | med)" -v h="$(echo ${harvs[nicely-agent]} | med)" 'BEGIN{
-		printf "goal (nicely-agent): slowdown %s <= 1.05: %s; harvest %s >= 0.90: %s\n",
+for s in nicely-agent nicely-daemon; do
+	[ -n "${slows[$s]:-}" ] || continue
+	awk -v s="$s" -v w="$(echo ${slows[$s]} | med)" -v h="$(echo ${harvs[$s]} | med)" 'BEGIN{
+		printf "goal (%s): slowdown %s <= 1.05: %s; harvest %s >= 0.90: %s\n", s,
 			w, (w <= 1.05) ? "met" : "NOT met", h, (h >= 0.9) ? "met" : "NOT met"}'
-fi
+done
+printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
