@@ -14,6 +14,7 @@
 
 #include "policy/config.h"
 #include "policy/preset.h"
+#include "sched/agent_proto.h"
 #include "sched/agentd/agentd.h"
 #include "sched/connguard.h"
 #include "sched/loop.h"
@@ -38,6 +39,8 @@ struct agentd_batch {
 	char *command;		/* NULL or at most AGENT_TEXT_MAX bytes */
 	int want, holding, running, grant;
 	long long done, total;
+	/* the Linux CPUs its last lease said its tasks are on, by bit */
+	uint64_t pus[AGENT_CPU_WORDS];
 	int killed;		/* killed by `kill`: its next lease says so */
 	int dead;		/* owner gone: removed at the next reap */
 	uint64_t cpu_ns;	/* its groups' CPU time at the last tick */
