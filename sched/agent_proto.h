@@ -92,7 +92,8 @@
  * "list": {"all":BOOL} -> {"batches":[{"user":"NAME","uid":N,
  *     "batch":"NAME","pid":OWNER_PID,"preset":"NAME","weight":"...",
  *     "grant":N,"holding":N,"cpu_share":FRACTION (of the machine, last
- *     tick),"done":N,"total":N,"running":N,"command":"TEXT"}, ...]}
+ *     tick),"done":N,"total":N,"running":N,"command":"TEXT",
+ *     "pus":[CPU,...] (what its last lease said)}, ...]}
  *   "all" is for admins; others get their own batches only (all:true from
  *   a non-admin is ok:false). When the answer would pass AGENT_LINE_MAX,
  *   commands are cut to 64 bytes, then left out ("" ), and beyond that

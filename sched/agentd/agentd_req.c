@@ -394,6 +394,11 @@ static void req_list(struct agentd_conn *c, json_t *msg)
 				      "done", (json_int_t)b->done, "total",
 				      (json_int_t)b->total, "running",
 				      b->running);
+			if (o && json_object_set_new(o, "pus",
+						     req_cpu_list(b->pus))) {
+				json_decref(o);
+				o = NULL;
+			}
 			if (o && b->command) {
 				size_t n = strlen(b->command);
 				if (n > cut) {
