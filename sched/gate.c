@@ -161,8 +161,9 @@ int gate_new(struct gate **out, const struct gate_opts *o, char *err,
 	g->held_cpus = calloc((size_t)(g->npus > 0 ? g->npus : 1),
 			      sizeof *g->held_cpus);
 	g->total = -1;
-	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->st || !g->dec || !g->pus_out || !g->cpus_out || !g->pw ||
-	    !g->refs || !g->acts || !g->pu_ok) {
+	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->st || !g->dec ||
+	    !g->pus_out || !g->cpus_out || !g->pw || !g->refs || !g->acts ||
+	    !g->pu_ok) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto fail;

@@ -1,8 +1,8 @@
 /* sched/agentd/agentd_req: what each request of sched/agent_proto.h does
  * in nicely-agent: the version check, then hello, open, adopt, lease
- * (with the PUs other batches hold), list and kill, every field checked (types, ranges, names) before use
- * and every refusal one line saying why. Called by agentd_conn.c for each
- * whole line, in the agent's loop. */
+ * (with the CPUs other batches hold), list and kill, every field checked
+ * (types, ranges, names) before use and every refusal one line saying
+ * why. Called by agentd_conn.c for each whole line, in the agent's loop. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
