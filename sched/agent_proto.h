@@ -3,10 +3,13 @@
  * `nicely status --all / kill --user / top`). The one place that defines
  * it.
  *
- * BUMP AGENT_PROTO_VERSION ON ANY CHANGE to what is sent or understood: a
+ * BUMP AGENT_PROTO_VERSION ON ANY CHANGE to what is sent or understood
+ * that a peer of the version before could misread or must understand: a
  * peer speaking another version is refused with a message naming both
  * versions, and the client then runs without the agent (never half
- * understood).
+ * understood). An optional member that an older peer ignores, and whose
+ * absence the newer one takes as before, needs no bump (the lease's
+ * "pus", "taken" and "yield", below).
  *
  * Transport: a Unix stream socket, AGENT_SOCK_DEFAULT or
  * $NICELY_AGENT_SOCKET (for the agent and its clients alike), mode 0666 in
