@@ -36,6 +36,7 @@ enum {
 	W_GLIST1,	/* groups in order of their first non-tier-0 candidate */
 	W_CORE,		/* by core: 1 when it holds ours or gave a tier-0 PU */
 	W_SPK,		/* by glist slot: the group's package */
+	W_TLIST,	/* candidates other batches hold, in PU order */
 	W_N
 };
 
@@ -43,10 +44,13 @@ enum {
 struct decide_ws {
 	int n;
 	int *flags, *ours, *next, *grp, *cidx, *clist, *head, *tail, *head1,
-		*tail1, *gcnt, *pcnt, *gpkg, *glist, *glist1, *core, *spk;
+		*tail1, *gcnt, *pcnt, *gpkg, *glist, *glist1, *core, *spk,
+		*tlist;
 	int ngroups;	/* entries in glist: groups with candidates left */
 	int ncand;	/* candidates still in the lists */
 	int nclist;	/* entries in clist */
+	int ntlist;	/* entries in tlist not yet in the lists */
+	int tier;	/* 1 once the lists hold tlist's candidates */
 	int nusable;	/* allowed online PUs */
 	int nwaiting;	/* usable PUs free now, not yet for hysteresis_ms,
 			 * holding none of ours */
@@ -151,6 +155,8 @@ static void decide_observe(const struct policy_input *in,
 	double thr = pr->idle_threshold;
 
 	ws->nclist = 0;
+	ws->ntlist = 0;
+	ws->tier = 0;
 	ws->nwaiting = 0;
 	ws->nusable = 0;
 	for (int i = 0; i < n; i++) {
@@ -208,9 +214,18 @@ counted:
 			ws->pcnt[pk] += o;
 			ws->core[c] = 1;
 		} else {
+			int held = in->taken && (in->taken[i] & POLICY_TAKEN);
+
 			if ((f & (F_USABLE | F_FREE_NOW)) == F_USABLE && valid)
 				ws->core[c] = 1;
-			if (f & F_FREE) {
+			/* another batch's task runs there: its core gives no
+			 * tier-0 PU, and it comes after the others */
+			if (held && (f & F_USABLE))
+				ws->core[c] = 1;
+			if ((f & F_FREE) && held) {
+				f |= F_CAND;
+				ws->tlist[ws->ntlist++] = i;
+			} else if (f & F_FREE) {
 				f |= F_CAND;
 				ws->clist[ws->nclist++] = i;
 			} else if (f & F_FREE_NOW) {
@@ -223,18 +238,18 @@ counted:
 		st->seeded = 1;
 }
 
-/* Build the candidate lists: per placement group, first one PU of every
- * core where neither ours nor others run (tier 0), then the rest (SMT
- * siblings of busy or already chosen PUs), each in PU order; the groups in
- * the order of their first tier-0 PU, then of their first other one. */
-static void decide_candidates(struct decide_ws *ws)
+/* Build the candidate lists from list (n PUs): per placement group, first
+ * one PU of every core where neither ours nor others run (tier 0), then
+ * the rest (SMT siblings of busy or already chosen PUs), each in PU order;
+ * the groups in the order of their first tier-0 PU, then of their first
+ * other one. */
+static void decide_candidates(struct decide_ws *ws, const int *list, int n)
 {
 	int ng1 = 0;
 
 	ws->ngroups = 0;
-	ws->ncand = ws->nclist;
-	for (int k = 0; k < ws->nclist; k++) {
-		int i = ws->clist[k], g = ws->grp[i], c = ws->cidx[i];
+	for (int k = 0; k < n; k++) {
+		int i = list[k], g = ws->grp[i], c = ws->cidx[i];
 
 		ws->next[i] = -1;
 		if (!ws->core[c]) {
@@ -278,6 +293,24 @@ static void decide_plan(struct decide_ws *ws)
 		ws->spk[k] = ws->gpkg[ws->glist[k]];
 }
 
+/* When the candidates nobody else holds are used up, the lists go on
+ * with those other batches hold. 1 while candidates are left. */
+static int decide_next_tier(struct decide_ws *ws)
+{
+	if (ws->ngroups > 0 || ws->ntlist == 0)
+		return ws->ngroups > 0;
+	for (int k = 0; k < ws->ntlist; k++) {
+		int g = ws->grp[ws->tlist[k]];
+
+		ws->head[g] = ws->head1[g] = -1;
+	}
+	decide_candidates(ws, ws->tlist, ws->ntlist);
+	ws->ntlist = 0;
+	ws->tier = 1;
+	decide_plan(ws);
+	return ws->ngroups > 0;
+}
+
 /* Take the next PU by placement: spread takes the package, then the group,
  * with the fewest of our workers; compact the one with the most; the
  * earlier group in glist on a tie. Returns the PU index or -1 when no
@@ -288,10 +321,11 @@ static int decide_pick(struct decide_ws *ws)
 {
 	const int *gl = ws->glist, *spk = ws->spk, *pcnt = ws->pcnt,
 		  *gcnt = ws->gcnt;
-	int bk = 0, ng = ws->ngroups;
+	int bk = 0, ng;
 
-	if (ng == 0)
+	if (!decide_next_tier(ws))
 		return -1;
+	ng = ws->ngroups;
 	int64_t br = ((int64_t)pcnt[spk[0]] << 32) + gcnt[gl[0]];
 	if (ws->placement == POLICY_PLACE_COMPACT) {
 		for (int k = 1; k < ng; k++) {
@@ -338,7 +372,13 @@ static int decide_pick_many(struct decide_ws *ws, int k, int *pus)
 	int ng = ws->ngroups, compact = ws->placement == POLICY_PLACE_COMPACT;
 	int taken = 0;
 
-	while (taken < k && ng > 0) {
+	while (taken < k) {
+		if (ng == 0) {
+			ws->ngroups = 0;
+			if (!decide_next_tier(ws))
+				break;
+			ng = ws->ngroups;
+		}
 		int bk = 0;
 		int64_t br = ((int64_t)pcnt[spk[0]] << 32) + gcnt[gl[0]];
 		if (compact) {
@@ -384,6 +424,15 @@ static int decide_pick_move(struct decide_ws *ws)
 	return ws->ncand > ws->reserve ? decide_pick(ws) : -1;
 }
 
+/* Take a PU nobody else holds for a worker that yields a PU another batch
+ * keeps, leaving the reserve free. Returns the PU index or -1. */
+static int decide_pick_untaken(struct decide_ws *ws)
+{
+	if (ws->tier || ws->ngroups == 0 || ws->ncand <= ws->reserve)
+		return -1;
+	return decide_pick(ws);
+}
+
 /* Add one action to the decision. */
 static void decide_act(struct policy_decision *out, enum policy_action_kind kind,
 		       int64_t id, int pu)
@@ -408,7 +457,7 @@ static void decide_moved(struct decide_ws *ws, int from)
 }
 
 /* The least busy usable PU without ours (force_one, escape from
- * a PU gone offline), or -1. */
+ * a PU gone offline), one nobody else holds on a tie, or -1. */
 static int decide_least_busy(const struct policy_input *in,
 			     const struct decide_ws *ws)
 {
@@ -417,8 +466,12 @@ static int decide_least_busy(const struct policy_input *in,
 	for (int i = 0; i < ws->n; i++) {
 		if (!(ws->flags[i] & F_USABLE) || ws->ours[i])
 			continue;
-		if (best < 0 || in->snap->pu[i].busy_others <
-				in->snap->pu[best].busy_others)
+		double b = in->snap->pu[i].busy_others;
+		int t = in->taken && (in->taken[i] & POLICY_TAKEN);
+
+		if (best < 0 || b < in->snap->pu[best].busy_others ||
+		    (b == in->snap->pu[best].busy_others && in->taken && !t &&
+		     (in->taken[best] & POLICY_TAKEN)))
 			best = i;
 	}
 	return best;
@@ -475,8 +528,15 @@ static int decide_react(const struct policy_input *in, struct decide_ws *ws,
 			}
 			continue;
 		}
-		if (!(f & F_BUSY))
+		if (!(f & F_BUSY)) {
+			/* sharing a PU with another batch that keeps it */
+			if (in->taken && (in->taken[pu] & POLICY_YIELD) &&
+			    (to = decide_pick_untaken(ws)) >= 0) {
+				decide_moved(ws, pu);
+				decide_act(out, POLICY_MOVE, w->id, to);
+			}
 			continue;
+		}
 		switch (pr->on_return) {
 		case POLICY_REACT_KEEP:
 			break;
@@ -544,6 +604,7 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	ws.glist1 = w + np * W_GLIST1;
 	ws.core = w + np * W_CORE;
 	ws.spk = w + np * W_SPK;
+	ws.tlist = w + np * W_TLIST;
 
 	size_t nb = (size_t)n * sizeof *w;
 	memset(ws.ours, 0, nb);
@@ -566,7 +627,8 @@ void policy_decide(const struct policy_input *in, struct policy_state *st,
 	if (!pr->ignore_others && pr->reserve_pus > 0 &&
 	    nusable > pr->reserve_min_pus)
 		ws.reserve = pr->reserve_pus;
-	decide_candidates(&ws);
+	decide_candidates(&ws, ws.clist, ws.nclist);
+	ws.ncand = ws.nclist + ws.ntlist;
 	decide_plan(&ws);
 	stopped = decide_react(in, &ws, out);
 

@@ -59,7 +59,16 @@ struct policy_input {
 	 * plus new workers stay at most user_cap; force_one too. */
 	int user_capped;
 	int user_cap;
+	/* Added: nicely-agent's word on the PUs other batches hold, per PU
+	 * index (NULL: nothing known). POLICY_TAKEN: another batch's task
+	 * runs there; such a PU is a start or move candidate only once every
+	 * candidate nobody holds is used up. POLICY_YIELD (with TAKEN): ours
+	 * runs there too and the other batch keeps it; ours moves to a
+	 * candidate nobody holds when there is one (never to a taken one). */
+	const unsigned char *taken;
 };
+#define POLICY_TAKEN 0x1
+#define POLICY_YIELD 0x2
 
 /* decide's reason when the per-user limit is what holds starts back. */
 #define POLICY_REASON_USER_LIMIT                                              \
@@ -103,6 +112,11 @@ void policy_decision_free(struct policy_decision *d);
  *   PSI ceiling. force_one then starts one on the least busy PU when
  *   nothing of ours runs (not below the memory floor, nor beyond the
  *   per-user cap: with user_cap 0 nothing starts).
+ * - With taken set, the candidates nobody else holds come first (in the
+ *   placement order above), then those other batches hold (a core with
+ *   another batch's task gives no tier-0 PU either); a running worker on
+ *   a PU marked POLICY_YIELD moves to a candidate nobody holds, leaving
+ *   the reserve free.
  * - Running workers on a PU busy by others for hysteresis_ms: on_return
  *   (keep, move to a candidate, pause, stop); a paused worker is resumed
  *   when its PU is free, or moved while paused when another is. These

@@ -562,19 +562,52 @@ static long long ac_int(const json_t *o, const char *key, long long def)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : def;
 }
 
+/* A lease answer's list of CPUs key into set (by bit); missing: empty.
+ * 0, or -EPROTO with err set when it is not a list of CPU numbers. */
+static int ac_cpu_set(struct agent_client *c, const json_t *a, const char *key,
+		      uint64_t *set, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(a, key), *e;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		goto bad;
+	json_array_foreach(v, i, e) {
+		json_int_t cpu = json_is_integer(e) ? json_integer_value(e) : -1;
+
+		if (cpu < 0 || cpu >= AGENT_CPUS_MAX)
+			goto bad;
+		set[cpu / 64] |= (uint64_t)1 << (cpu % 64);
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "nicely-agent at %s answered a lease with "
+		 "\"%s\" that is not a list of CPU numbers below %d", c->sock,
+		 key, AGENT_CPUS_MAX);
+	return -EPROTO;
+}
+
 /* Lease. */
 int agent_client_lease(struct agent_client *c, const struct agent_lease_req *rq,
 		       struct agent_lease_ans *ans, char *err, size_t errlen)
 {
-	json_t *m = json_pack("{s:i,s:i,s:I,s:I,s:i}", "want", rq->want,
+	json_t *m = json_pack("{s:i,s:i,s:I,s:I,s:i,s:[]}", "want", rq->want,
 			      "holding", rq->holding, "done",
 			      (json_int_t)rq->done, "total",
-			      (json_int_t)rq->total, "running", rq->running);
-	json_t *a;
+			      (json_int_t)rq->total, "running", rq->running,
+			      "pus");
+	json_t *a, *pus = json_object_get(m, "pus");
 	int e;
 
 	memset(ans, 0, sizeof *ans);
-	if (!m) {
+	for (size_t i = 0; pus && rq->pus && i < rq->npus; i++)
+		if (rq->pus[i] >= 0 && rq->pus[i] < AGENT_CPUS_MAX &&
+		    json_array_append_new(pus, json_integer(rq->pus[i])))
+			pus = NULL;
+	if (!m || !pus) {
+		json_decref(m);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -590,8 +623,13 @@ int agent_client_lease(struct agent_client *c, const struct agent_lease_req *rq,
 	ans->grant = (int)g;
 	ans->users = (int)ac_int(a, "users", 0);
 	ans->killed = json_is_true(json_object_get(a, "killed"));
+	e = ac_cpu_set(c, a, "taken", ans->taken, err, errlen);
+	if (e == 0)
+		e = ac_cpu_set(c, a, "yield", ans->yield, err, errlen);
 	json_decref(a);
-	return 0;
+	if (e < 0)
+		memset(ans, 0, sizeof *ans);
+	return e;
 }
 
 /* List batches. */

@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "sched/agent_proto.h"
+
 struct agent_client;
 struct agent_snapshot;
 struct agent_topology;
@@ -113,14 +115,24 @@ struct agent_lease_req {
 	int holding;	/* PUs it holds now */
 	long long done, total;	/* tasks; total -1 while unknown */
 	int running;
+	const int *pus;	/* the Linux CPUs its tasks are placed on (npus of
+			 * them, each below AGENT_CPUS_MAX; NULL: none) */
+	size_t npus;
 };
 struct agent_lease_ans {
 	int grant;	/* PUs it may hold until its next lease */
 	int users;	/* users wanting PUs */
 	int killed;	/* an admin or the user ended the batch */
+	/* by bit, Linux CPU c at [c / 64] >> c % 64: the CPUs other batches
+	 * hold, and those of ours a batch older than ours holds too (empty
+	 * from an agent that sends neither) */
+	uint64_t taken[AGENT_CPU_WORDS];
+	uint64_t yield[AGENT_CPU_WORDS];
 };
-/* Ask for PUs (after open or adopt). 0 with *ans set, or -errno with err
- * set; on a transport error (-EPIPE, -ECONNRESET, -ETIMEDOUT...) the
+/* Ask for PUs (after open or adopt), saying where the batch's tasks are.
+ * 0 with *ans set, or -errno with err set (-EPROTO: an answer without a
+ * grant, or with "taken" or "yield" not a list of CPU numbers below
+ * AGENT_CPUS_MAX); on a transport error (-EPIPE, -ECONNRESET, -ETIMEDOUT...) the
  * connection is closed: agent_client_up says 0 until a reconnect. */
 int agent_client_lease(struct agent_client *c, const struct agent_lease_req *rq,
 		       struct agent_lease_ans *ans, char *err, size_t errlen);

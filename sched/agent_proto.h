@@ -3,10 +3,13 @@
  * `nicely status --all / kill --user / top`). The one place that defines
  * it.
  *
- * BUMP AGENT_PROTO_VERSION ON ANY CHANGE to what is sent or understood: a
+ * BUMP AGENT_PROTO_VERSION ON ANY CHANGE to what is sent or understood
+ * that a peer of the version before could misread or must understand: a
  * peer speaking another version is refused with a message naming both
  * versions, and the client then runs without the agent (never half
- * understood).
+ * understood). An optional member that an older peer ignores, and whose
+ * absence the newer one takes as before, needs no bump (the lease's
+ * "pus", "taken" and "yield", below).
  *
  * Transport: a Unix stream socket, AGENT_SOCK_DEFAULT or
  * $NICELY_AGENT_SOCKET (for the agent and its clients alike), mode 0666 in
@@ -56,12 +59,30 @@
  *
  * "lease": {"want":N (PUs the batch could use now: its running tasks plus
  *     those waiting), "holding":N (PUs it holds now), "done":N,
- *     "total":N (-1 while unknown), "running":N}
- *   Only after "open"/"adopt" on the same connection.
+ *     "total":N (-1 while unknown), "running":N,
+ *     "pus":[CPU,...] (optional: the Linux CPUs its tasks are placed on,
+ *     each a CPU of this machine below AGENT_CPUS_MAX; missing: none)}
+ *   Only after "open"/"adopt" on the same connection. Every field is
+ *   checked; a lease with a bad one is refused whole and changes nothing.
  *   -> {"grant":N (PUs the batch may hold until its next lease),
  *       "users":N (users with batches that want PUs),
  *       "killed":BOOL (an admin or the user ended the batch: stop
- *       starting, the tasks were killed)}
+ *       starting, the tasks were killed),
+ *       "taken":[CPU,...] (ascending: the CPUs other live batches, of any
+ *       user, said in their last lease that they hold),
+ *       "yield":[CPU,...] (ascending: those of this batch's "pus" that a
+ *       batch the agent knew before this one holds too)}
+ *   The snapshot leaves every batch's CPU use out (the grants split it),
+ *   so without "taken" every batch would see the same PUs idle and place
+ *   its tasks on the same first ones: a client places new tasks on idle
+ *   PUs not in "taken" first (only a grant larger than those leads it to
+ *   share one, and then it does not pin that task), and moves a task off
+ *   a PU in "yield" to an idle one nobody holds when there is one (the
+ *   newer batch yields, so two never swap). "pus", "taken" and "yield"
+ *   came without a version bump: an agent before them ignores "pus" and
+ *   sends neither list (the client then places as before), and a client
+ *   before them sends no "pus" and ignores the lists (its tasks are then
+ *   not avoided), so neither side misbehaves.
  *   The agent splits the PUs that others (everything outside its subtree)
  *   leave idle between users, not batches: each user wanting PUs gets an
  *   equal share (max-min: what one user does not want goes to the
@@ -74,7 +95,8 @@
  * "list": {"all":BOOL} -> {"batches":[{"user":"NAME","uid":N,
  *     "batch":"NAME","pid":OWNER_PID,"preset":"NAME","weight":"...",
  *     "grant":N,"holding":N,"cpu_share":FRACTION (of the machine, last
- *     tick),"done":N,"total":N,"running":N,"command":"TEXT"}, ...]}
+ *     tick),"done":N,"total":N,"running":N,"command":"TEXT",
+ *     "pus":[CPU,...] (what its last lease said)}, ...]}
  *   "all" is for admins; others get their own batches only (all:true from
  *   a non-admin is ok:false). When the answer would pass AGENT_LINE_MAX,
  *   commands are cut to 64 bytes, then left out ("" ), and beyond that
@@ -124,6 +146,11 @@
 #define AGENT_SOCK_ENV "NICELY_AGENT_SOCKET"
 #define AGENT_SNAPSHOT_DEFAULT "/run/nicely/snapshot"
 #define AGENT_SNAPSHOT_SUFFIX ".snapshot"
+
+/* Linux CPU numbers in a lease's "pus", "taken" and "yield" are below
+ * this (Debian's kernels: CONFIG_NR_CPUS 8192). */
+#define AGENT_CPUS_MAX 8192
+#define AGENT_CPU_WORDS (AGENT_CPUS_MAX / 64)
 
 /* Longest line either side sends or accepts, "\n" included. */
 #define AGENT_LINE_MAX 65536

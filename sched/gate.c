@@ -62,6 +62,9 @@ struct gate {
 	int agent_killed, agent_leased, agent_snap;
 	long long done, total;
 	struct agent_snapshot asnap;	/* the agent's, as read */
+	unsigned char *taken;		/* by PU: POLICY_TAKEN / _YIELD, as
+					 * the last lease said */
+	int *held_cpus;			/* the lease's "pus" */
 	/* notes, oldest first */
 	struct gate_note_slot notes[GATE_NOTES];
 	int nnotes;
@@ -154,9 +157,13 @@ int gate_new(struct gate **out, const struct gate_opts *o, char *err,
 	g->pu_ok = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
 	g->asnap.pu = calloc((size_t)(g->npus > 0 ? g->npus : 1),
 			     sizeof *g->asnap.pu);
+	g->taken = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
+	g->held_cpus = calloc((size_t)(g->npus > 0 ? g->npus : 1),
+			      sizeof *g->held_cpus);
 	g->total = -1;
-	if (!g->asnap.pu || !g->st || !g->dec || !g->pus_out || !g->cpus_out || !g->pw ||
-	    !g->refs || !g->acts || !g->pu_ok) {
+	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->st || !g->dec ||
+	    !g->pus_out || !g->cpus_out || !g->pw || !g->refs || !g->acts ||
+	    !g->pu_ok) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto fail;
@@ -193,6 +200,8 @@ void gate_free(struct gate *g)
 	free(g->acts);
 	free(g->pu_ok);
 	free(g->asnap.pu);
+	free(g->taken);
+	free(g->held_cpus);
 	free(g);
 }
 
@@ -424,13 +433,22 @@ int gate_agent_snapshot(const struct gate *g)
 	return g->agent_snap;
 }
 
-/* Ask the agent for this tick's allowance: 1 with *cap set, or 0 when it
+/* 1 when Linux CPU cpu is in set (by bit). */
+static int gate_cpu_in(const uint64_t *set, int cpu)
+{
+	return cpu >= 0 && cpu < AGENT_CPUS_MAX &&
+	       (set[cpu / 64] >> (cpu % 64) & 1);
+}
+
+/* Ask the agent for this tick's allowance, saying which PUs our workers
+ * (g->pw, nw of them) are on: 1 with *cap and g->taken set, or 0 when it
  * does not answer (said once; then a reconnect and adopt is tried every
  * GATE_AGENT_RETRY_MS, and said when it works). */
 static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 {
-	struct agent_lease_req rq;
+	struct agent_lease_req rq = { 0 };
 	struct agent_lease_ans an;
+	size_t nheld = 0;
 	char err[PATH_MAX + 256];
 	uint64_t now;
 
@@ -458,6 +476,16 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 	rq.running = (int)nw;
 	rq.done = g->done;
 	rq.total = g->total;
+	/* where our workers are, as Linux CPUs, each once */
+	memset(g->taken, 0, (size_t)g->npus);
+	for (size_t i = 0; i < nw; i++)
+		if (g->pw[i].pu >= 0 && g->pw[i].pu < g->npus)
+			g->taken[g->pw[i].pu] = 1;
+	for (int p = 0; p < g->npus; p++)
+		if (g->taken[p])
+			g->held_cpus[nheld++] = g->pus[p].os_index;
+	rq.pus = g->held_cpus;
+	rq.npus = nheld;
 	if (agent_client_lease(g->agent, &rq, &an, err, sizeof err) < 0) {
 		if (!g->agent_gone_said)
 			gate_say(g, GATE_WARN, "%s; %s goes on without it, "
@@ -473,6 +501,14 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 	}
 	if (an.killed)
 		g->agent_killed = 1;
+	for (int p = 0; p < g->npus; p++) {
+		int cpu = g->pus[p].os_index;
+
+		g->taken[p] = gate_cpu_in(an.yield, cpu)
+				      ? POLICY_TAKEN | POLICY_YIELD
+			      : gate_cpu_in(an.taken, cpu) ? POLICY_TAKEN
+							    : 0;
+	}
 	*cap = an.grant;
 	/* the grant splits the PUs others leave idle; a preset that ignores
 	 * others still gets its user's even share of every allowed PU (the
@@ -524,9 +560,10 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	in.nrunning = nw;
 	in.queued = queued;
 	g->agent_leased = gate_agent_lease(g, nw, need, &in.user_cap);
-	if (g->agent_leased)
+	if (g->agent_leased) {
 		in.user_capped = 1;
-	else
+		in.taken = g->taken;
+	} else
 		gate_lease_open(g);
 	if (!g->agent_leased && g->lease && queued) {
 		int room, e = lease_begin(g->lease, &room, lerr, sizeof lerr);
@@ -543,17 +580,22 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	 * grant is what we hold until the next tick */
 	if (in.user_capped && (size_t)ans->nstart > need)
 		ans->nstart = (int)need;
-	/* a synthetic or XML topology is not this machine: do not pin; nor
-	 * a preset that ignores others under the agent: its picture leaves
-	 * every user's batches out, so each batch would pin to the same first
-	 * PUs, and the kernel spreads them better by the user groups'
-	 * weights */
-	int pin = g->pin && !(g->agent_leased && g->preset.ignore_others);
-
+	/* a synthetic or XML topology is not this machine: do not pin. A
+	 * start on a PU another batch holds (the agent's "taken": decide
+	 * takes those only when more may start than idle PUs nobody holds)
+	 * shares it and runs unpinned, so the kernel balances it by the
+	 * user groups' weights instead of halving one PU while another has
+	 * a single task */
 	for (int i = 0; i < ans->nstart; i++) {
-		g->pus_out[i] = g->dec->start_pus[i];
-		g->cpus_out[i] = pin ? g->pus[g->dec->start_pus[i]].os_index
-				     : -1;
+		int pu = g->dec->start_pus[i];
+
+		if (in.taken && (in.taken[pu] & POLICY_TAKEN)) {
+			g->pus_out[i] = -1;
+			g->cpus_out[i] = -1;
+			continue;
+		}
+		g->pus_out[i] = pu;
+		g->cpus_out[i] = g->pin ? g->pus[pu].os_index : -1;
 	}
 	/* a preset that ignores others with more workers asked than CPUs:
 	 * the rest run unpinned */

@@ -72,7 +72,9 @@ struct gate_action {
 /* One tick's answer; the arrays are the gate's until its next tick. */
 struct gate_answer {
 	int nstart;		/* new workers that may start now */
-	const int *pus;		/* PU index for each, -1 for an unpinned extra */
+	const int *pus;		/* PU index for each, -1 for an unpinned extra
+				 * or a start that shares a PU another batch
+				 * holds (nicely-agent's "taken") */
 	const int *cpus;	/* Linux CPU for each, -1 = do not pin */
 	int nice;		/* their nice */
 	const struct gate_action *actions;
@@ -137,9 +139,11 @@ void gate_hold(struct gate *g, int holding);
 /* Take allowances and the snapshot from nicely-agent through client c
  * (the face's, opened on the batch: it outlives the gate or is unset
  * first; NULL: none). While the agent answers, each decide asks it for a
- * lease (the per-user lease file is not used; a preset that ignores
- * others gets at least its user's even share of the allowed PUs, one with
- * force_one at least one) and each sample uses its
+ * lease, saying which PUs the workers are on (the per-user lease file is
+ * not used; a preset that ignores others gets at least its user's even
+ * share of the allowed PUs, one with force_one at least one), and places
+ * starts on idle PUs no other batch holds first, moving a worker off a PU
+ * an older batch holds too when another is free; each sample uses its
  * snapshot file while fresh (the gate's own sample otherwise). When it
  * stops answering the gate says so once and goes on as without it,
  * trying to reconnect and adopt the batch every GATE_AGENT_RETRY_MS. */

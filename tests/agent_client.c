@@ -40,7 +40,8 @@ static void t_session(void)
 	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
 	struct agent_open_req rq = { "gentle", "idle", 19, 1 << 20, NULL,
 				     "sleep 1" };
-	struct agent_lease_req lr = { 4, 1, 2, 10, 1 };
+	const int held[] = { 2, 0 };
+	struct agent_lease_req lr = { 4, 1, 2, 10, 1, held, 2 };
 	struct agent_lease_ans la;
 	struct agent_client *c;
 	json_t *list = NULL;
@@ -49,8 +50,9 @@ static void t_session(void)
 	const struct step s[] = {
 		{ "hello", 0, HELLO },
 		{ "open", 1, OPENED },
-		{ "lease", 0, "{\"v\":1,\"ok\":true,\"grant\":3,\"users\":2,"
-			      "\"killed\":false}" },
+		{ "lease|\"pus\":[2,0]", 0,
+		  "{\"v\":1,\"ok\":true,\"grant\":3,\"users\":2,"
+		  "\"killed\":false,\"taken\":[1,3,8191],\"yield\":[2]}" },
 		{ "list", 0, "{\"v\":1,\"ok\":true,\"batches\":[{\"user\":"
 			     "\"u\",\"batch\":\"u-1-1\"}]}" },
 		{ "kill", 0, "{\"v\":1,\"ok\":true,\"killed\":2}" },
@@ -73,6 +75,9 @@ static void t_session(void)
 	is_str(agent_client_batch(c), "u-1-1", "the batch");
 	is_int(agent_client_lease(c, &lr, &la, err, sizeof err), 0, "lease");
 	ok(la.grant == 3 && la.users == 2 && !la.killed, "the grant");
+	ok(la.taken[0] == 0xa && la.yield[0] == 0x4 &&
+		   la.taken[AGENT_CPU_WORDS - 1] == (uint64_t)1 << 63,
+	   "the CPUs others hold (1, 3, 8191) and those to yield (2)");
 	is_int(agent_client_list(c, 1, &list, err, sizeof err), 0, "list");
 	ok(json_array_size(list) == 1, "list's batches");
 	json_decref(list);
@@ -153,7 +158,7 @@ static long ms_since(const struct timespec *a)
 static void t_timeout(void)
 {
 	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
-	struct agent_lease_req lr = { 1, 0, 0, -1, 0 };
+	struct agent_lease_req lr = { 1, 0, 0, -1, 0, NULL, 0 };
 	struct agent_lease_ans la;
 	struct agent_open_req rq = { "p", "low", 10, 0, "0-1", NULL };
 	struct agent_client *c;
@@ -187,7 +192,7 @@ static void t_timeout(void)
 static void t_reconnect(void)
 {
 	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
-	struct agent_lease_req lr = { 2, 1, 0, 4, 1 };
+	struct agent_lease_req lr = { 2, 1, 0, 4, 1, NULL, 0 };
 	struct agent_lease_ans la;
 	struct agent_open_req rq = { "p", "normal", 0, 0, NULL, NULL };
 	struct agent_client *c;
@@ -222,9 +227,68 @@ static void t_reconnect(void)
 	is_int(agent_client_lease(c, &lr, &la, err, sizeof err), 0,
 	       "leases again");
 	is_int(la.grant, 2, "its grant");
+	int none = 1;
+	for (int w = 0; w < AGENT_CPU_WORDS; w++)
+		none = none && !la.taken[w] && !la.yield[w];
+	ok(none, "an answer without \"taken\" and \"yield\" (an agent "
+	   "before them): nobody else holds a CPU");
 	agent_client_free(c);
 	is_int(peer_end(p), 0, "the new agent got the batch's name and the "
 	       "owner's pidfd with adopt");
+}
+
+/* A lease answer's "taken" and "yield" that are not lists of CPU numbers
+ * below AGENT_CPUS_MAX: -EPROTO naming the field; the connection stays. */
+static void t_lease_lists(void)
+{
+	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
+	struct agent_lease_req lr = { 1, 0, 0, -1, 0, NULL, 0 };
+	struct agent_lease_ans la;
+	struct agent_open_req rq = { "p", "normal", 0, 0, NULL, NULL };
+	struct agent_client *c;
+	char err[512];
+#define LA(rest) "{\"v\":1,\"ok\":true,\"grant\":1,\"users\":1," rest "}"
+	static const struct {
+		const char *answer, *field, *what;
+	} bad[] = {
+		{ LA("\"taken\":\"0-3\""), "taken", "a string" },
+		{ LA("\"taken\":[1,-1]"), "taken", "a negative CPU" },
+		{ LA("\"taken\":[0.5]"), "taken", "a fraction" },
+		{ LA("\"yield\":[8192]"), "yield", "CPU 8192" },
+		{ LA("\"yield\":{}"), "yield", "an object" },
+	};
+	const struct step s[] = {
+		{ "hello", 0, HELLO },
+		{ "open", 1, OPENED },
+		{ "lease|\"pus\":[]", 0, bad[0].answer },
+		{ "lease", 0, bad[1].answer },
+		{ "lease", 0, bad[2].answer },
+		{ "lease", 0, bad[3].answer },
+		{ "lease", 0, bad[4].answer },
+		{ "lease", 0, LA("\"taken\":[],\"yield\":[]") },
+	};
+	pid_t p = peer_start(s, 8);
+
+	o.socket = sock;
+	agent_client_connect(&c, &o, err, sizeof err);
+	is_int(agent_client_open(c, getpid(), &rq, err, sizeof err), 0,
+	       "open");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char want[64];
+
+		snprintf(want, sizeof want, "\"%s\" that is not a list of CPU",
+			 bad[i].field);
+		err[0] = 0;
+		is_int(agent_client_lease(c, &lr, &la, err, sizeof err),
+		       -EPROTO, "a lease answer with %s in \"%s\": -EPROTO",
+		       bad[i].what, bad[i].field);
+		ok(strstr(err, want) != NULL, "... saying so: %s", err);
+	}
+	is_int(agent_client_lease(c, &lr, &la, err, sizeof err), 0,
+	       "empty lists: fine, and the connection served on");
+	agent_client_free(c);
+	is_int(peer_end(p), 0, "the peer's checks (no pus: an empty list)");
+#undef LA
 }
 
 /* Write text to tmp/name and return the path (static). */
@@ -307,6 +371,7 @@ int main(void)
 	t_absent();
 	t_timeout();
 	t_reconnect();
+	t_lease_lists();
 	t_snapshot();
 	char cmd[160];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

@@ -4,7 +4,10 @@
  * agent's file while fresh (it says busy, the own sample says idle: no
  * start) and the gate's own when stale; the agent gone mid-batch is said
  * once and the gate goes on without it; back again, the batch is adopted
- * and leases again; a grant with "killed" stops starts for good. */
+ * and leases again; a grant with "killed" stops starts for good. Each
+ * lease says where the workers are ("pus"); a start goes to a PU no other
+ * batch holds ("taken"), one that must share a taken PU runs unpinned,
+ * and a worker on a PU it must yield moves to a free one. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +271,41 @@ int main(void)
 	is_int(peer_end(peer_pid), 0, "the third agent's checks");
 	gate_free(g);
 	agent_client_free(c);
+
+	/* where other batches' tasks are */
+#define TAKEN(n, t, y) "{\"v\":1,\"ok\":true,\"grant\":" #n ",\"users\":2," \
+		       "\"killed\":false,\"taken\":" t ",\"yield\":" y "}"
+	const struct step s4[] = {
+		{ "hello", 0, hello }, { "open", 1, OPENED },
+		{ "lease|\"pus\":[]", 0, TAKEN(1, "[0]", "[]") },
+		{ "lease|\"pus\":[0]", 0, TAKEN(2, "[0]", "[0]") },
+		{ "lease|\"pus\":[]", 0, TAKEN(2, "[0,1]", "[]") },
+	};
+	peer_pid = peer_start(s4, 5);
+	if (agent_client_connect(&c, &ao, err, sizeof err) < 0 ||
+	    agent_client_open(c, getpid(), &rq, err, sizeof err) < 0)
+		tap_bail("cannot open a batch with the scripted agent");
+	go.preset = &p;
+	if (gate_new(&g, &go, err, sizeof err) < 0)
+		tap_bail("cannot make a gate");
+	gate_set_agent(g, c);
+	put_snap(0, 0);
+	is_int(tick(g, 0, 5, &a), 1, "PU 0 taken by another batch, grant 1: "
+	       "one start");
+	is_int(a.pus[0], 1, "... on PU 1 (it went to PU 0 before)");
+	is_int(tick(g, 1, 5, &a), 0, "ours on PU 0, which an older batch "
+	       "holds: no start (PU 1 is where it goes)");
+	ok(a.nactions == 1 && a.actions[0].kind == GATE_MOVE &&
+		   a.actions[0].id == 1 && a.actions[0].pu == 1,
+	   "... the worker moves from PU 0 to PU 1");
+	is_int(tick(g, 0, 5, &a), 2, "both PUs taken, grant 2: two starts");
+	ok(a.pus[0] == -1 && a.pus[1] == -1 && a.cpus[0] == -1 &&
+		   a.cpus[1] == -1, "... sharing, so not pinned");
+	is_int(peer_end(peer_pid), 0, "the fourth agent got each lease's "
+	       "\"pus\"");
+	gate_free(g);
+	agent_client_free(c);
+#undef TAKEN
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	ok(system(cmd) == 0, "temporary trees removed");
 	return tap_done();

@@ -21,9 +21,10 @@
 
 static char sock[128];	/* where the peer listens */
 
-/* One step of a peer's script: the command it expects, whether a pidfd
- * must come with it, and its answer (NULL: keep silent for 3 s; "CLOSE":
- * close the connection without answering). */
+/* One step of a peer's script: the command it expects (with "|TEXT"
+ * after it: and TEXT the request must hold), whether a pidfd must come
+ * with it, and its answer (NULL: keep silent for 3 s; "CLOSE": close the
+ * connection without answering). */
 struct step {
 	const char *cmd;
 	int want_fd;
@@ -81,10 +82,17 @@ static void peer(int lfd, const struct step *s, int n, pid_t owner)
 		}
 		*nl = 0;
 		char want[64];
-		snprintf(want, sizeof want, "\"cmd\":\"%s\"", s[i].cmd);
+		const char *has = strchr(s[i].cmd, '|');
+		snprintf(want, sizeof want, "\"cmd\":\"%.*s\"",
+			 has ? (int)(has - s[i].cmd) : 64, s[i].cmd);
 		if (!strstr(buf, want) ||
 		    !strstr(buf, "\"v\":" "1"))	/* AGENT_PROTO_VERSION */
 			bad++;
+		if (has && !strstr(buf, has + 1)) {
+			fprintf(stderr, "# peer: step %d wants %s in %s\n", i,
+				has + 1, buf);
+			bad++;
+		}
 		if (s[i].want_fd && (got_fd < 0 || pidfd_pid(got_fd) != owner))
 			bad++;
 		if (!s[i].want_fd && got_fd >= 0)

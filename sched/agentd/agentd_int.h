@@ -14,6 +14,7 @@
 
 #include "policy/config.h"
 #include "policy/preset.h"
+#include "sched/agent_proto.h"
 #include "sched/agentd/agentd.h"
 #include "sched/connguard.h"
 #include "sched/loop.h"
@@ -40,6 +41,8 @@ struct agentd_batch {
 	char *command;		/* NULL or at most AGENT_TEXT_MAX bytes */
 	int want, holding, running, grant;
 	long long done, total;
+	/* the Linux CPUs its last lease said its tasks are on, by bit */
+	uint64_t pus[AGENT_CPU_WORDS];
 	int killed;		/* killed by `kill`: its next lease says so */
 	int killing;		/* its tasks (all of it, once dead) are being
 				 * killed: a round between loop rounds */

@@ -1,8 +1,8 @@
 /* sched/agentd/agentd_req: what each request of sched/agent_proto.h does
- * in nicely-agent: the version check, then hello, open, adopt, lease,
- * list and kill, every field checked (types, ranges, names) before use
- * and every refusal one line saying why. Called by agentd_conn.c for each
- * whole line, in the agent's loop. */
+ * in nicely-agent: the version check, then hello, open, adopt, lease
+ * (with the CPUs other batches hold), list and kill, every field checked
+ * (types, ranges, names) before use and every refusal one line saying
+ * why. Called by agentd_conn.c for each whole line, in the agent's loop. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,11 +249,85 @@ static void req_adopt(struct agentd_conn *c, json_t *msg)
 	req_placed(c, b, "");
 }
 
+/* "pus": the Linux CPUs the batch's tasks are on, each a CPU of this
+ * machine, into set (by bit). 0, or -1 with an error answer. */
+static int req_pus(struct agentd_conn *c, json_t *msg, uint64_t *set)
+{
+	json_t *v = json_object_get(msg, "pus"), *e;
+	size_t i;
+
+	memset(set, 0, AGENT_CPU_WORDS * sizeof *set);
+	if (!v)
+		return 0;
+	if (!json_is_array(v)) {
+		agentd_conn_error(c, 0, "\"pus\" must be a list of CPU numbers");
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		json_int_t cpu = json_is_integer(e) ? json_integer_value(e) : -1;
+
+		if (cpu < 0 || cpu >= AGENT_CPUS_MAX ||
+		    agent_topology_pu_of_os(c->d->topo, (int)cpu) < 0) {
+			agentd_conn_error(c, 0, "\"pus\" item %zu is not a CPU "
+					  "of this machine (an integer from 0 "
+					  "to %d that it has)", i,
+					  AGENT_CPUS_MAX - 1);
+			return -1;
+		}
+		set[cpu / 64] |= (uint64_t)1 << (cpu % 64);
+	}
+	return 0;
+}
+
+/* The CPUs of set as a JSON array, ascending (NULL without memory). */
+static json_t *req_cpu_list(const uint64_t *set)
+{
+	json_t *a = json_array();
+
+	for (int w = 0; a && w < AGENT_CPU_WORDS; w++)
+		for (int k = 0; k < 64 && set[w] >> k; k++)
+			if ((set[w] >> k & 1) &&
+			    json_array_append_new(a, json_integer(w * 64 + k))) {
+				json_decref(a);
+				return NULL;
+			}
+	return a;
+}
+
+/* What other live batches hold (taken) and which of b's CPUs a batch
+ * known before b holds too (yield: b moves off them, never the older
+ * one, so two batches never swap back and forth). The list is newest
+ * first. */
+static void req_taken(const struct agentd_batch *b, uint64_t *taken,
+		      uint64_t *yield)
+{
+	int older = 0;
+
+	memset(taken, 0, AGENT_CPU_WORDS * sizeof *taken);
+	memset(yield, 0, AGENT_CPU_WORDS * sizeof *yield);
+	for (const struct agentd_batch *o = b->d->batches; o; o = o->next) {
+		if (o == b) {
+			older = 1;
+			continue;
+		}
+		if (o->dead)
+			continue;
+		for (int w = 0; w < AGENT_CPU_WORDS; w++) {
+			taken[w] |= o->pus[w];
+			if (older)
+				yield[w] |= o->pus[w] & b->pus[w];
+		}
+	}
+}
+
 /* "lease" */
 static void req_lease(struct agentd_conn *c, json_t *msg)
 {
 	struct agentd_batch *b = c->batch;
 	long long want, holding, done, total, running;
+	uint64_t pus[AGENT_CPU_WORDS], taken[AGENT_CPU_WORDS],
+		yield[AGENT_CPU_WORDS];
+	json_t *o;
 	int grant;
 
 	if (!b) {
@@ -265,17 +339,26 @@ static void req_lease(struct agentd_conn *c, json_t *msg)
 	    req_int(c, msg, "holding", 0, 1 << 20, 0, &holding) < 0 ||
 	    req_int(c, msg, "done", 0, (long long)1 << 62, 0, &done) < 0 ||
 	    req_int(c, msg, "total", -1, (long long)1 << 62, -1, &total) < 0 ||
-	    req_int(c, msg, "running", 0, 1 << 20, 0, &running) < 0)
+	    req_int(c, msg, "running", 0, 1 << 20, 0, &running) < 0 ||
+	    req_pus(c, msg, pus) < 0)
 		return;
+	memcpy(b->pus, pus, sizeof pus);
 	b->want = (int)want;
 	b->holding = (int)holding;
 	b->done = done;
 	b->total = total;
 	b->running = (int)running;
 	grant = b->grant > b->holding ? b->grant : b->holding;
-	agentd_conn_answer(c, json_pack("{s:i,s:i,s:b}", "grant", grant,
-					"users", c->d->users_wanting, "killed",
-					b->killed));
+	req_taken(b, taken, yield);
+	o = json_pack("{s:i,s:i,s:b,s:o*,s:o*}", "grant", grant, "users",
+		      c->d->users_wanting, "killed", b->killed, "taken",
+		      req_cpu_list(taken), "yield", req_cpu_list(yield));
+	if (o && (!json_object_get(o, "taken") ||
+		  !json_object_get(o, "yield"))) {
+		json_decref(o);
+		o = NULL;
+	}
+	agentd_conn_answer(c, o);
 }
 
 /* "list" */
@@ -311,6 +394,11 @@ static void req_list(struct agentd_conn *c, json_t *msg)
 				      "done", (json_int_t)b->done, "total",
 				      (json_int_t)b->total, "running",
 				      b->running);
+			if (o && json_object_set_new(o, "pus",
+						     req_cpu_list(b->pus))) {
+				json_decref(o);
+				o = NULL;
+			}
 			if (o && b->command) {
 				size_t n = strlen(b->command);
 				if (n > cut) {

@@ -214,7 +214,6 @@ static int run_cgroup_agent(struct run *r, struct sched_cgroup_options *co,
 			 "%.512s, which cannot be used: %s", co->group, err);
 		return e;
 	}
-	r->agent_nopin = p->ignore_others;
 	fprintf(stderr, "nicely: agent (nicely-agent at %s placed the batch "
 		"in %s, %s class): %s, idle PUs split between users%s%s\n",
 		agent_client_socket(r->agent), co->group,

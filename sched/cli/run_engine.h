@@ -61,8 +61,6 @@ struct run {
 				 * memory cannot be reset on this kernel) */
 	int autogroup_restore;	/* session autogroup nice to put back, -1 */
 	struct agent_client *agent; /* nicely-agent placed the batch, or NULL */
-	int agent_nopin;	/* under it a preset that ignores others does
-				 * not pin (gate.c says why) */
 	/* whole-batch controls from the control socket (run_ctl_*) */
 	struct ctl *ctl;	/* NULL without a socket */
 	double start_real;	/* when the batch started, epoch seconds */

@@ -567,7 +567,7 @@ int run_start(struct run *r, int pu, int nice)
 		req.path = r->exe_ok ? r->exe_path : NULL;
 	}
 	req.nice = nice;
-	if (r->pin && pu >= 0 && !r->agent_nopin) {
+	if (r->pin && pu >= 0) {
 		agent_topology_cpuset(o->topo, &pu, 1, &cpus);
 		req.cpus = &cpus;
 	}
