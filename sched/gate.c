@@ -60,6 +60,7 @@ struct gate {
 	int agent_gone_said;		/* its going away was said */
 	uint64_t agent_retry_ms;	/* next reconnect, monotonic */
 	int agent_killed, agent_leased, agent_snap;
+	size_t agent_nw;	/* workers (in pw) of the last decide's lease */
 	long long done, total;
 	struct agent_snapshot asnap;	/* the agent's, as read */
 	unsigned char *taken;		/* by PU: POLICY_TAKEN / _YIELD, as
@@ -532,8 +533,12 @@ int gate_agent_ask(struct gate *g, size_t nholding)
 {
 	int cap;
 
+	/* the PUs reported are the last decide's workers' (pw holds no
+	 * more), minus those gone since */
 	if (!g->agent_killed && g->agent_leased)
-		gate_agent_lease(g, nholding, 0, &cap);
+		gate_agent_lease(g, nholding < g->agent_nw ? nholding
+							   : g->agent_nw,
+				 0, &cap);
 	return g->agent_killed;
 }
 
@@ -559,6 +564,7 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	in.running = g->pw;
 	in.nrunning = nw;
 	in.queued = queued;
+	g->agent_nw = nw;
 	g->agent_leased = gate_agent_lease(g, nw, need, &in.user_cap);
 	if (g->agent_leased) {
 		in.user_capped = 1;
