@@ -533,8 +533,8 @@ int gate_agent_ask(struct gate *g, size_t nholding)
 {
 	int cap;
 
-	/* the PUs reported are the last decide's workers' (pw holds no
-	 * more), minus those gone since */
+	/* the PUs reported are those of the last decide's workers (pw holds
+	 * no others), no more of them than live now */
 	if (!g->agent_killed && g->agent_leased)
 		gate_agent_lease(g, nholding < g->agent_nw ? nholding
 							   : g->agent_nw,
