@@ -10,6 +10,10 @@ export NICELY_SYSCONFDIR="$T/etc" XDG_CONFIG_HOME="$T/xdg"
 : >"$T/empty.conf"
 export NICELY_CONFIG="$T/empty.conf"
 unset NICELY_TOPOLOGY NICELY_PROCFS
+# python3 is the system's (scripts/deps.sh installs it) where there is
+# one: a version manager's shim first on PATH (pyenv's) costs about half a
+# second of CPU a call, and the tests call it dozens of times.
+[ -x /usr/bin/python3 ] && python3() { /usr/bin/python3 "$@"; }
 # control sockets of the test's batches go to a private runtime directory
 export NICELY_RUNTIME_DIR="$T/rt"
 mkdir -m 700 "$NICELY_RUNTIME_DIR"
