@@ -168,6 +168,11 @@ check:
 #  cgroup_reuse.t  30 s waiting on memory.force_empty, sync and kills; the
 #                  cgroup code runs in cgroup_v1, lib_cgroup, cgroup_run (a
 #                  group's reuse itself only here and in soak)
+#  run_children.t, run_load.t, run_move.t
+#                  wait for the sampler to see busy loops (and for an idle
+#                  machine); the gate's accounting of a task's children is
+#                  gate_cgroup.t's, its move and pause under real load
+#                  lib_cgroup_load.t's (C tests)
 #  run_ctl_react.t 45 s waiting for the sampler to see busy loops; batch
 #                  pause/resume is run_ctl.t's, the preset's pause
 #                  run_react.t's (their interplay only here and in soak)
@@ -178,7 +183,8 @@ check:
 #  torture.t       30 s; its kinds overlap run_badinput, run_rlimit,
 #                  run_nproc, run_ctl_guard and run_signal, which stay; its
 #                  kill trials wait on ticks
-SAN_SKIP  ?= tests/agent_run.t tests/cgroup_reuse.t tests/run_ctl_react.t \
+SAN_SKIP  ?= tests/agent_run.t tests/cgroup_reuse.t tests/run_children.t \
+             tests/run_ctl_react.t tests/run_load.t tests/run_move.t \
              tests/run_nokill.t tests/slurm_run.t tests/torture.t
 SAN_TESTS  = $(filter-out $(SAN_SKIP),$(sort $(wildcard tests/*.t)))
 # the sanitizer pass ends by checking that its programs still are
