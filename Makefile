@@ -168,6 +168,8 @@ check:
 #  cgroup_reuse.t  30 s waiting on memory.force_empty, sync and kills; the
 #                  cgroup code runs in cgroup_v1, lib_cgroup, cgroup_run (a
 #                  group's reuse itself only here and in soak)
+#  demo.t          scripts/demo.sh's words, 7 s of them its tasks' sleeps;
+#                  nicely top and run are top.t's and the run_*.t's
 #  run_children.t, run_load.t, run_move.t
 #                  wait for the sampler to see busy loops (and for an idle
 #                  machine); the gate's accounting of a task's children is
@@ -179,13 +181,14 @@ check:
 #  run_nokill.t    the cases of run_nokill_nonroot.t (both are
 #                  tests/lib/nokill-cases.sh), as root; that one stays
 #  slurm_run.t     30 s waiting on slurmctld; what slurm_*.c reads comes
-#                  from Slurm's own commands, not from a peer
+#                  from Slurm's own commands, not a peer (only here, soak)
 #  torture.t       30 s; its kinds overlap run_badinput, run_rlimit,
 #                  run_nproc, run_ctl_guard and run_signal, which stay; its
 #                  kill trials wait on ticks
-SAN_SKIP  ?= tests/agent_run.t tests/cgroup_reuse.t tests/run_children.t \
-             tests/run_ctl_react.t tests/run_load.t tests/run_move.t \
-             tests/run_nokill.t tests/slurm_run.t tests/torture.t
+SAN_SKIP  ?= tests/agent_run.t tests/cgroup_reuse.t tests/demo.t \
+             tests/run_children.t tests/run_ctl_react.t tests/run_load.t \
+             tests/run_move.t tests/run_nokill.t tests/slurm_run.t \
+             tests/torture.t
 SAN_TESTS  = $(filter-out $(SAN_SKIP),$(sort $(wildcard tests/*.t)))
 # the sanitizer pass ends by checking that its programs still are
 # sanitized (a test that rebuilt them would have hidden every error after)
