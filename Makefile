@@ -1,6 +1,6 @@
 # nicely: one plain Makefile. `make`, `make check`, `make demo`,
 # `make sanitize`, `make install` (PREFIX, DESTDIR), `make bench`, `make fuzz`,
-# `make torture`.
+# `make torture`, `make soak`.
 # The C files under agent/ policy/ sched/ (not its subfolders) are the core
 # every face shares; sched/lib/ is libnicely's own (with the core it makes
 # libnicely.so, which links no CLI code); sched/cli/ is the `nicely`
@@ -64,7 +64,7 @@ ALL_A     := $(CLI_A) $(LIB_A) $(AGENTD_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
-        bench fuzz fuzz-smoke fresh-check torture
+        bench fuzz fuzz-smoke fresh-check torture soak
 
 all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
@@ -146,17 +146,73 @@ sanitize:
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" all
 
-# The whole suite: plain build, then the sanitizer build, each under prove.
+# The whole suite (held to 20 minutes on 2 quiet cores): the plain build's
+# tests, the sanitizer build's, the fuzzers briefly, the Debian packages.
+# Test files run one after another, never side by side: many judge real
+# load and politeness, which other tests running would disturb.
 check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory check-run
 
+# The sanitizer pass runs every C test and every shell test but these. Each
+# spends its time waiting (sleeps, grace times, the sampler seeing busy
+# loops, the kernel's CPU shares, a Slurm cluster) while little of our C
+# runs, and most of that C is run under the sanitizers by the C tests, the
+# hostile-input tests and the shorter real-process tests, as said for each.
+# The plain pass runs them all; `make soak` runs them under the sanitizers
+# too, and `make check SAN_SKIP=` keeps them in check's sanitizer pass.
+# (tests/install.t skips itself there: it checks the Makefile, no C.)
+#  agent_run.t     70 s, most of it two 12 s windows of the kernel's CPU
+#                  shares; its placement cases are agent_client_place.t's,
+#                  the agent end to end agent_run_v2fake.t's and agentd_*.t
+#  cgroup_reuse.t  30 s waiting on memory.force_empty, sync and kills; the
+#                  cgroup code runs in cgroup_v1, lib_cgroup, cgroup_run (a
+#                  group's reuse itself only here and in soak)
+#  demo.t          scripts/demo.sh's words, 7 s of them its tasks' sleeps;
+#                  nicely top and run are top.t's and the run_*.t's
+#  run_children.t, run_load.t, run_move.t
+#                  wait for the sampler to see busy loops (and for an idle
+#                  machine); the gate's accounting of a task's children is
+#                  gate_cgroup.t's, its move and pause under real load
+#                  lib_cgroup_load.t's (C tests)
+#  run_ctl_react.t 45 s waiting for the sampler to see busy loops; batch
+#                  pause/resume is run_ctl.t's, the preset's pause
+#                  run_react.t's (their interplay only here and in soak)
+#  run_nokill.t    the cases of run_nokill_nonroot.t (both are
+#                  tests/lib/nokill-cases.sh), as root; that one stays
+#  slurm_run.t     30 s waiting on slurmctld; what slurm_*.c reads comes
+#                  from Slurm's own commands, not a peer (only here, soak)
+#  torture.t       30 s; its kinds overlap run_badinput, run_rlimit,
+#                  run_nproc, run_ctl_guard and run_signal, which stay; its
+#                  kill trials wait on ticks
+SAN_SKIP  ?= tests/agent_run.t tests/cgroup_reuse.t tests/demo.t \
+             tests/run_children.t tests/run_ctl_react.t tests/run_load.t \
+             tests/run_move.t tests/run_nokill.t tests/slurm_run.t \
+             tests/torture.t
+SAN_TESTS  = $(filter-out $(SAN_SKIP),$(sort $(wildcard tests/*.t)))
+# the sanitizer pass ends by checking that its programs still are
+# sanitized (a test that rebuilt them would have hidden every error after)
+SAN_INTACT = for p in build/asan/nicely build/asan/nicely-agent; do \
+		nm "$$p" | grep -q __asan_init || \
+		{ echo "$$p lost its sanitizers during the run" >&2; exit 1; }; done
+
 check-run: all sanitize
 	NICELY_BUILD=$(CURDIR)/build prove -e '' --timer -r build/tests tests
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
-		prove -e '' --timer -r build/asan/tests tests
+		prove -e '' --timer -r build/asan/tests $(SAN_TESTS)
+	@$(SAN_INTACT)
 	@$(MAKE) --no-print-directory fuzz-smoke
 	prove -e '' packaging/check-deb.sh
+
+# What check leaves out for time (about 12 minutes; not part of check):
+# tests/run_big.t with 100,000 tasks (20,000 under the sanitizers), and the
+# sanitizer pass's SAN_SKIP tests under the sanitizers.
+soak: all sanitize
+	NICELY_BUILD=$(CURDIR)/build NICELY_BIG_N=100000 \
+		prove -e '' --timer tests/run_big.t
+	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
+		NICELY_BIG_N=20000 prove -e '' --timer tests/run_big.t $(SAN_SKIP)
+	@$(SAN_INTACT)
 
 test: all
 	NICELY_BUILD=$(CURDIR)/build prove -e '' --timer -r build/tests tests

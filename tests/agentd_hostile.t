@@ -42,20 +42,16 @@ wait $bigp
 grep -q '"error":"request longer than 65536 bytes"' "$T/big"; ok $? "the 100 MB line: refused at the line limit ($(tail -1 "$T/big" | cut -c1-80))"
 [ "$(sed -n 's/sent-mb //p' "$T/big")" -lt 100 ]; ok $? "... and the connection closed before all of it was sent ($(head -1 "$T/big"))"
 
-# --- half a line, then silence -------------------------------------------------
+# --- half a line, a silent connection, 1000 connections from one uid -----
+# (the three wait out the agent's 5 s idle time together)
 "$CLIENT" "$SOCK" 'raw:{"v":1,"cmd":"hel' hold:6000 >"$T/half" &
 halfp=$!
+# a client that connects and sends nothing, holding no batch, goes too
+"$CLIENT" "$SOCK" hold:6000 >"$T/silent" &
+silentp=$!
 sleep 0.5
 t=$(hello_ms); [ -n "$t" ] && [ "$t" -lt 1000 ]; ok $? "a half line pending: another client is answered at once (${t:-no answer} ms)"
-wait $halfp
-is "$(cat "$T/half")" closed "the half line's connection is closed after the idle time (5 s)"
-grep -q "request not finished within 5000 ms" "$T/agent.log" || true
 
-# a client that connects and sends nothing, holding no batch, goes too
-"$CLIENT" "$SOCK" hold:6000 >"$T/silent"
-is "$(cat "$T/silent")" closed "a silent connection without a batch is closed after the idle time"
-
-# --- 1000 connections from one uid ---------------------------------------------
 as 54321 "$PEER" --hold 1000 6 "$SOCK" >"$T/flood" 2>&1 &
 floodp=$!
 wait_for grep -q connected "$T/flood"
@@ -67,6 +63,12 @@ grep -q "too many connections from uid 54321 (at most 64 at once)" <<<"$a"; ok $
 t=$(hello_ms); [ -n "$t" ] && [ "$t" -lt 1000 ]; ok $? "... root is served (${t:-no answer} ms)"
 nfd=$(ls /proc/$agent_pid/fd | wc -l)
 [ "$nfd" -lt 120 ]; ok $? "the agent holds $nfd descriptors (not 1000)"
+
+wait $halfp
+is "$(cat "$T/half")" closed "the half line's connection is closed after the idle time (5 s)"
+grep -q "request not finished within 5000 ms" "$T/agent.log" || true
+wait $silentp
+is "$(cat "$T/silent")" closed "a silent connection without a batch is closed after the idle time"
 wait $floodp
 # every one of the 1000 was closed: 936 refused at once, 64 after the idle time
 is "$(tail -1 "$T/flood")" "closed 1000" "the flood's connections were all closed (refused, or idle)"

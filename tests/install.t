@@ -16,6 +16,12 @@ ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n
 # Print a file as TAP diagnostics.
 diag_file() { tail -n 30 "$1" | sed 's/^/# /'; }
 
+# The install rule is the Makefile's, the same for both builds; and make
+# with B=build/asan but not the sanitizer's flags rebuilds build/asan plain
+# (every shell test after this one then ran without the sanitizers).
+case "$B" in
+*asan*) echo "1..0 # SKIP the install rule is checked on the plain build"; exit 0 ;;
+esac
 [ -x "$B/nicely" ] || { echo "Bail out! no $B/nicely (build first, or set NICELY_BUILD)"; exit 1; }
 version=$(sed -n 's/^VERSION *:= *//p' "$top/Makefile")
 sover=$(sed -n 's/^SOVERSION *:= *//p' "$top/Makefile")

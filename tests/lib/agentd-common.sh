@@ -18,6 +18,15 @@ mkdir -p "$T/etc/nicely" "$T/run" "$CG"
 chmod 755 "$T/run"
 export NICELY_SYSCONFDIR="$T/etc" NICELY_AGENT_SOCKET="$SOCK"
 unset NICELY_CONFIG NICELY_TOPOLOGY NICELY_PROCFS NICELY_CGROUP_ROOT
+# python3 is the system's (scripts/deps.sh installs it) where there is
+# one: a version manager's shim first on PATH (pyenv's) costs about half a
+# second of CPU a call, and the tests call it dozens of times.
+# (a link in $T/bin, first on PATH: a shell function would leave a
+# background python3's pid unknown to the test)
+if [ -x /usr/bin/python3 ] && mkdir -p "$T/bin" &&
+	ln -sf /usr/bin/python3 "$T/bin/python3"; then
+	PATH=$T/bin:$PATH
+fi
 # a fake cgroup2 root as systemd leaves it
 printf 'cpuset cpu io memory pids\n' >"$CG/cgroup.controllers"
 printf 'cpu memory pids\n' >"$CG/cgroup.subtree_control"

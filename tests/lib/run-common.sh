@@ -10,6 +10,15 @@ export NICELY_SYSCONFDIR="$T/etc" XDG_CONFIG_HOME="$T/xdg"
 : >"$T/empty.conf"
 export NICELY_CONFIG="$T/empty.conf"
 unset NICELY_TOPOLOGY NICELY_PROCFS
+# python3 is the system's (scripts/deps.sh installs it) where there is
+# one: a version manager's shim first on PATH (pyenv's) costs about half a
+# second of CPU a call, and the tests call it dozens of times.
+# (a link in $T/bin, first on PATH: a shell function would leave a
+# background python3's pid unknown to the test)
+if [ -x /usr/bin/python3 ] && mkdir -p "$T/bin" &&
+	ln -sf /usr/bin/python3 "$T/bin/python3"; then
+	PATH=$T/bin:$PATH
+fi
 # control sockets of the test's batches go to a private runtime directory
 export NICELY_RUNTIME_DIR="$T/rt"
 mkdir -m 700 "$NICELY_RUNTIME_DIR"
