@@ -94,8 +94,9 @@ ok $? "--timeout: said on stderr"
 out=$("${NR[@]}" --retries 2 'echo $$ >>"$PIDS"; if [ {} = 2 ] && mkdir "$PIDS.once" 2>/dev/null; then scancel --full -s KILL "${SLURM_ARRAY_JOB_ID}_$SLURM_ARRAY_TASK_ID"; sleep 30; fi; echo {}' ::: 1 2 3 2>"$T/lost.err")
 is "$?" 0 "an element lost once: --retries runs it again, exit 0"
 is "$(echo $out)" "1 2 3" "an element lost once: every output, in order"
-grep -q 'without a result; submitting them again' "$T/lost.err"
-ok $? "an element lost once: said on stderr"
+grep -q 'without a result (the first: array element [0-9]* (Slurm job [0-9]*_[0-9]*) ended without its result: [A-Z_]*.*); submitting them again' "$T/lost.err"
+ok $? "an element lost once: said on stderr, with its state from squeue"
+grep 'submitting them again' "$T/lost.err" | sed 's/^/# /'
 
 # --halt now,fail=1: the rest is cancelled, nothing left in squeue
 t1=$SECONDS
@@ -124,6 +125,36 @@ ok $? "--resume: exit 0"
 is "$(echo $out)" "3 4 5 6" "--resume: only the tasks not in the joblog ran"
 is "$(tail -n +2 "$T/kill.log" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 4 5 6 " \
 	"--resume: the joblog is complete"
+
+# nicely status / pause / resume / kill reach the batch through its
+# control socket: squeue, scontrol hold and release, scancel
+: >"$PIDS"
+"${NR[@]}" -j2 --joblog "$T/ctl.log" 'echo $$ >>"$PIDS"; [ {} = 1 ] || sleep 60; echo {}' ::: $(seq 6) >"$T/ctl.out" 2>"$T/ctl.err" &
+nr=$!
+for i in $(seq 100); do
+	st=$("$NICELY" status 2>&1)
+	case "$st" in *"elements 3 pending, 2 running, 1 done"*) break ;; esac
+	sleep 0.2
+done
+case "$st" in
+*"$nr "*running*"1/6 "*"--on slurm"*"slurm array "[0-9]*": elements 3 pending, 2 running, 1 done"*)
+	ok 0 "status: the Slurm batch, its array id and its elements" ;;
+*) ok 1 "status: the Slurm batch, its array id and its elements"; diag "$st" ;;
+esac
+out=$("$NICELY" pause 2>&1)
+is "$out" "batch $nr paused: 3 pending Slurm elements held; running ones go on until they end" \
+	"pause: pending elements held, running ones go on"
+is "$(squeue -h -r -t PD -o %r | grep -c '^JobHeld')" 3 "pause: squeue shows the 3 held"
+is "$("$NICELY" status "$nr" | sed -n 's/^state: *//p')" paused "status: paused"
+out=$("$NICELY" resume 2>&1)
+is "$out" "batch $nr resumed: 3 pending Slurm elements released" "resume: released"
+is "$(squeue -h -r -t PD -o %r | grep -c '^JobHeld')" 0 "resume: none held in squeue"
+out=$("$NICELY" kill "$nr" 2>&1)
+is "$?:$(slurm_jobs)" "0:" "kill: returns once nothing of the batch is in squeue"
+wait $nr
+is "$?" 255 "kill: its nicely run exits 255"
+no_survivors "kill"
+is "$(tail -n +2 "$T/ctl.log" | cut -f1)" 1 "kill: the joblog holds the finished task"
 
 slurm_cluster_stop
 trap - EXIT

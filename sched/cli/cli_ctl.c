@@ -304,6 +304,23 @@ static void cli_ctl_time(double t, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* A batch run with --on slurm: its arrays and elements, after lead. */
+static void cli_ctl_slurm(const json_t *b, const char *lead)
+{
+	const json_t *s = json_object_get(b, "slurm"), *a;
+	size_t i;
+
+	if (!json_is_object(s))
+		return;
+	printf("%sarray%s", lead, json_array_size(json_object_get(s, "arrays"))
+	       == 1 ? "" : "s");
+	json_array_foreach(json_object_get(s, "arrays"), i, a)
+		printf("%s%s", i ? "," : " ", json_string_value(a));
+	printf(": elements %lld pending, %lld running, %lld done\n",
+	       cli_ctl_int(s, "pending"), cli_ctl_int(s, "running"),
+	       cli_ctl_int(s, "done"));
+}
+
 /* One batch in detail. */
 static void cli_ctl_detail(const json_t *b)
 {
@@ -336,6 +353,7 @@ static void cli_ctl_detail(const json_t *b)
 	printf("failed:    %lld\n", cli_ctl_int(b, "failed"));
 	printf("cancelled: %lld\n", cli_ctl_int(b, "cancelled"));
 	printf("resets:    %lld\n", cli_ctl_int(b, "resets"));
+	cli_ctl_slurm(b, "slurm:     ");
 }
 
 /* One batch as a line of the list. */
@@ -365,6 +383,7 @@ static void cli_ctl_line(const json_t *b)
 	       cmd ? cmd : "?",
 	       json_is_true(json_object_get(b, "command_cut")) ? " [cut]" : "");
 	free(cmd);
+	cli_ctl_slurm(b, "         slurm ");
 }
 
 /* `nicely status --all [--json]`: every user's batches from the agent. */
@@ -603,7 +622,16 @@ static int cli_ctl_pause(int argc, char **argv, int pause)
 	    (rc = cli_ctl_call(name, &b, pause ? CTL_CMD_PAUSE : CTL_CMD_RESUME,
 			       -1, &reply)))
 		return rc;
-	if (!json_is_true(json_object_get(reply, "changed")))
+	json_t *sl = json_object_get(reply, "slurm");
+	if (json_is_object(sl) && json_is_true(json_object_get(reply,
+							       "changed")))
+		printf("batch %s %s: %lld pending Slurm element%s %s%s\n",
+		       b.id, pause ? "paused" : "resumed",
+		       cli_ctl_int(sl, pause ? "held" : "released"),
+		       cli_ctl_int(sl, pause ? "held" : "released") == 1 ? ""
+		       : "s", pause ? "held" : "released",
+		       pause ? "; running ones go on until they end" : "");
+	else if (!json_is_true(json_object_get(reply, "changed")))
 		printf("batch %s was %s already\n", b.id,
 		       pause ? "paused" : "running");
 	else

@@ -3,10 +3,13 @@
  * into a new batch directory, submits them as job arrays (split past
  * MaxArraySize, %K from -j), then polls the directory and writes results
  * in order as they arrive, through the same hooks (joblog) and writers
- * (output, --tag, --json) as a local run. Ctrl-C, --halt and the end all
- * go through scancel, so nothing of the batch is left in the queue.
- * Called by cli_run.c in place of run_batch; one thread, a polling loop
- * (signal handlers only set a flag the loop reads). */
+ * (output, --tag, --json) as a local run. An element that ends without
+ * its results (killed, node down) fails its tasks with squeue's word for
+ * it, or goes again under --retries. Ctrl-C, `nicely kill`, --halt and
+ * the end all go through scancel, so nothing of the batch is left in the
+ * queue. Called by cli_run.c in place of run_batch; one thread, a polling
+ * loop that serves the control socket while it waits (slurm_ctl.c; signal
+ * handlers only set a flag the loop reads). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,6 +25,7 @@
 
 #include "sched/cli/output.h"
 #include "sched/cli/run_emit.h"
+#include "sched/cli/slurm_batch.h"
 #include "sched/cli/slurm_cmd.h"
 #include "sched/cli/slurm_dir.h"
 #include "sched/cli/slurm_submit.h"
@@ -29,39 +33,6 @@
 
 #define SLURM_POLL_NS 100000000ULL	/* result directory scan */
 #define SLURM_QUEUE_NS 2000000000ULL	/* squeue: is anything left? */
-
-enum slurm_task_state {
-	SLURM_T_QUEUED,		/* submitted, no result yet */
-	SLURM_T_DONE,		/* result seen, not yet written out */
-	SLURM_T_LOST,		/* its element ended without a result */
-	SLURM_T_EMITTED,	/* written out (or dropped by a halt) */
-};
-
-struct slurm_task {
-	uint64_t seq;
-	char *values;		/* nvalues strings back to back */
-	size_t nvalues;
-	char *cmd;
-	enum slurm_task_state state;
-	int submits;		/* times sent to Slurm */
-};
-
-struct slurm_batch {
-	const struct run_opts *ro;
-	const struct slurm_submit_opts *so;
-	struct run_stats *st;
-	char dir[PATH_MAX - 64];
-	char script[PATH_MAX];
-	struct slurm_task *t;
-	size_t n, cap;
-	size_t head;		/* next task to write out, in order */
-	char **ids;		/* array job ids submitted */
-	size_t nids, capids;
-	uint64_t next_elem;	/* next chunk number */
-	long max_array;
-	long chunk;
-	int keep_dir;		/* lost tasks: keep the logs for the user */
-};
 
 static volatile sig_atomic_t slurm_signal;
 
@@ -325,6 +296,8 @@ static int slurm_sbatch(struct slurm_batch *b, uint64_t first, uint64_t count,
 	snprintf(name, sizeof name, "--job-name=nicely");
 	argv[k++] = "sbatch";
 	argv[k++] = "--parsable";
+	if (b->paused)		/* `nicely pause`: new elements wait too */
+		argv[k++] = "--hold";
 	argv[k++] = arr;
 	argv[k++] = out;
 	argv[k++] = name;
@@ -398,13 +371,25 @@ static int slurm_sbatch(struct slurm_batch *b, uint64_t first, uint64_t count,
 	if (b->nids == b->capids) {
 		size_t nc = b->capids ? b->capids * 2 : 8;
 		char **ni = realloc(b->ids, nc * sizeof *ni);
-		if (!ni) {
+		uint64_t *nf = ni ? realloc(b->firsts, nc * sizeof *nf) : NULL;
+		if (ni)
+			b->ids = ni;
+		if (!nf) {
+			/* not ours to cancel later: cancel it now */
+			slurm_cmd_cancel(&sout, 1, 0);
 			free(sout);
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		b->ids = ni;
+		b->firsts = nf;
 		b->capids = nc;
+	}
+	b->firsts[b->nids] = first;
+	for (uint64_t i = 0; i < count; i++) {
+		struct slurm_elem *e = &b->elems[first + i];
+		memset(e, 0, sizeof *e);
+		e->idn = b->nids;
+		e->index = (long)i;
 	}
 	b->ids[b->nids++] = sout;
 	return 0;
@@ -421,7 +406,15 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 	uint64_t first = b->next_elem;
 	int rc = 0;
 
-	if (!seqs || !cmds) {
+	if (seqs && cmds && first + nelem > b->capelems) {
+		size_t nc = (size_t)(first + nelem) * 2;
+		struct slurm_elem *ne = realloc(b->elems, nc * sizeof *ne);
+		if (ne) {
+			b->elems = ne;
+			b->capelems = nc;
+		}
+	}
+	if (!seqs || !cmds || first + nelem > b->capelems) {
 		free(seqs);
 		free(cmds);
 		snprintf(err, errlen, "out of memory");
@@ -434,6 +427,7 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 			cmds[m] = b->t[idx[i]].cmd;
 			b->t[idx[i]].submits++;
 			b->t[idx[i]].state = SLURM_T_QUEUED;
+			b->t[idx[i]].elem = first + e;
 		}
 		rc = slurm_dir_chunk_write(b->dir, first + e, seqs, cmds, m,
 					   err, errlen);
@@ -443,6 +437,7 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 	if (rc)
 		return rc;
 	b->next_elem += nelem;
+	b->q_pending += (long)nelem;	/* until squeue says otherwise */
 	for (size_t done = 0; done < nelem && !rc;) {
 		size_t cnt = nelem - done;
 		if (cnt > (size_t)b->max_array)
@@ -486,6 +481,25 @@ fail:
 	fprintf(stderr, "nicely: --results: %s: %s\n", p, strerror(errno));
 }
 
+/* Why task t has no result: its element's end as squeue showed it. */
+static void slurm_lost_why(const struct slurm_batch *b,
+			   const struct slurm_task *t, char *out, size_t len)
+{
+	const struct slurm_elem *e = &b->elems[t->elem];
+
+	if (e->ended)
+		snprintf(out, len, "lost: array element %" PRIu64 " (Slurm job "
+			 "%s_%ld) ended without its result: %s; its job log "
+			 "is kept in the batch directory", t->elem,
+			 b->ids[e->idn], e->index, e->why);
+	else
+		snprintf(out, len, "lost: array element %" PRIu64 " (Slurm job "
+			 "%s_%ld) ended without its result (it left squeue "
+			 "before its end was seen: node failure, time limit or "
+			 "cancel); its job log is kept in the batch directory",
+			 t->elem, b->ids[e->idn], e->index);
+}
+
 /* Write task i out: hooks, output or JSON, --results. */
 static void slurm_emit(struct slurm_batch *b, size_t i)
 {
@@ -510,11 +524,11 @@ static void slurm_emit(struct slurm_batch *b, size_t i)
 		rc = slurm_dir_result_read(b->dir, t->seq, &r, &qt.out,
 					   &qt.err, err, sizeof err);
 	if (t->state == SLURM_T_LOST || rc <= 0) {
+		char why[400];
+
+		slurm_lost_why(b, t, why, sizeof why);
 		snprintf(msg, sizeof msg, "nicely: task %" PRIu64 ": %s\n",
-			 t->seq, rc < 0 ? err
-			 : "lost: its Slurm job ended without a result (node "
-			   "failure, time limit or cancel); the job logs are "
-			   "kept in the batch directory");
+			 t->seq, rc < 0 ? err : why);
 		r.exitval = -1;
 		r.failed = 1;
 		qt.lost = 1;
@@ -605,26 +619,71 @@ static void slurm_scan(struct slurm_batch *b)
 	}
 }
 
-/* Nothing of ours is left in the queue: tasks without a result are lost;
- * resubmit those that have submissions left (--retries). Returns how
- * many were resubmitted, or -errno. */
-static int slurm_lost(struct slurm_batch *b, char *err, size_t errlen)
+/* Ask squeue about the elements: counts, and each one's state. */
+long slurm_batch_poll(struct slurm_batch *b)
+{
+	struct slurm_cmd_elem *v;
+	long nv = slurm_cmd_queue(b->ids, b->nids, &v), alive = 0;
+
+	if (nv < 0)
+		return nv;
+	b->q_pending = b->q_running = 0;
+	for (long i = 0; i < nv; i++) {
+		uint64_t e = b->firsts[v[i].id] + (uint64_t)v[i].index;
+		struct slurm_elem *el;
+
+		if (v[i].index < 0 || e >= b->next_elem)
+			continue;
+		el = &b->elems[e];
+		el->seen = 1;
+		el->running = v[i].active && !v[i].pending;
+		if (v[i].active) {
+			alive++;
+			if (v[i].pending)
+				b->q_pending++;
+			else
+				b->q_running++;
+		} else if (!el->ended) {
+			el->ended = 1;
+			snprintf(el->why, sizeof el->why, "%s%s%s%s%s%s",
+				 v[i].state, strcmp(v[i].reason, "None") &&
+				 v[i].reason[0] ? " (" : "",
+				 strcmp(v[i].reason, "None") && v[i].reason[0]
+				 ? v[i].reason : "", strcmp(v[i].reason, "None")
+				 && v[i].reason[0] ? ")" : "",
+				 v[i].node[0] ? " on node " : "", v[i].node);
+		}
+	}
+	free(v);
+	return alive;
+}
+
+/* Tasks without a result whose element ended (every one when gone: the
+ * whole batch has left the queue) are lost: resubmit those that have
+ * submissions left (--retries), fail the others with the reason. Returns
+ * how many were resubmitted, or -errno. */
+static int slurm_lost(struct slurm_batch *b, int gone, char *err,
+		      size_t errlen)
 {
 	size_t *idx = malloc((b->n - b->head + 1) * sizeof *idx), m = 0;
+	char why[400] = "";
 	int rc = 0;
 
 	if (!idx)
 		return -ENOMEM;
 	for (size_t i = b->head; i < b->n; i++) {
 		struct slurm_task *t = &b->t[i];
-		if (t->state != SLURM_T_QUEUED)
+		if (t->state != SLURM_T_QUEUED ||
+		    (!gone && !b->elems[t->elem].ended))
 			continue;
-		if (!b->st->halted && t->submits < b->ro->retries) {
-			idx[m++] = i;
+		if (b->st->halted || b->killing) {
+			t->state = SLURM_T_EMITTED;	/* dropped, as run */
 			continue;
 		}
-		if (b->st->halted) {
-			t->state = SLURM_T_EMITTED;	/* dropped, as run */
+		if (t->submits < b->ro->retries) {
+			if (!m)
+				slurm_lost_why(b, t, why, sizeof why);
+			idx[m++] = i;
 			continue;
 		}
 		t->state = SLURM_T_LOST;
@@ -632,7 +691,8 @@ static int slurm_lost(struct slurm_batch *b, char *err, size_t errlen)
 	}
 	if (m) {
 		fprintf(stderr, "nicely: %zu task(s) of the batch ended "
-			"without a result; submitting them again\n", m);
+			"without a result (the first: %s); submitting them "
+			"again\n", m, why + (strncmp(why, "lost: ", 6) ? 0 : 6));
 		rc = slurm_submit_tasks(b, idx, m, err, errlen);
 	}
 	free(idx);
@@ -719,37 +779,41 @@ int slurm_submit_run(const struct run_opts *ro,
 		slurm_cancel_all(&b);
 		goto out_sig;
 	}
-	while (b.head < b.n && !slurm_signal && !st->signal) {
-		struct timespec ts = { 0, SLURM_POLL_NS };
-		nanosleep(&ts, NULL);
+	slurm_ctl_open(&b);
+	while (b.head < b.n && !slurm_signal && !st->signal && !b.killing) {
+		slurm_ctl_wait(&b, (int)(SLURM_POLL_NS / 1000000ULL));
 		slurm_scan(&b);
-		if (b.head >= b.n || slurm_signal || st->signal)
+		if (b.head >= b.n || slurm_signal || st->signal || b.killing)
 			break;
 		uint64_t now = slurm_now_ns();
 		if (now - last_q < SLURM_QUEUE_NS)
 			continue;
 		last_q = now;
-		long alive = slurm_cmd_alive(b.ids, b.nids);
-		if (alive != 0)
-			continue;	/* still queued, or squeue failed */
-		/* results written just before the job ended */
+		long alive = slurm_batch_poll(&b);
+		if (alive < 0)
+			continue;	/* squeue failed: ask again later */
+		/* results written just before an element ended */
 		slurm_scan(&b);
-		if (slurm_lost(&b, err, errlen) < 0) {
+		if (slurm_lost(&b, alive == 0, err, errlen) < 0) {
 			fprintf(stderr, "nicely: %s\n", err);
 			break;
 		}
 		slurm_scan(&b);
 	}
-	if (slurm_signal || st->signal || b.head < b.n) {
+	if (slurm_signal || st->signal || b.head < b.n || b.killing) {
 		if (slurm_signal && !st->signal)
 			st->signal = slurm_signal;
 		slurm_cancel_all(&b);
+		/* what finished before the cancel is recorded */
+		slurm_scan(&b);
 		if (st->signal && st->signal != SIGPIPE)
 			fprintf(stderr, "nicely: %s: cancelled the batch's "
 				"Slurm jobs\n", strsignal(st->signal));
 	}
+	slurm_ctl_end(&b);
 	rc = 0;
 out_sig:
+	slurm_ctl_close(&b);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 out_dir:
@@ -767,6 +831,8 @@ out:
 	for (size_t i = 0; i < b.nids; i++)
 		free(b.ids[i]);
 	free(b.ids);
+	free(b.firsts);
+	free(b.elems);
 	free(idx);
 	return rc;
 }
