@@ -4,8 +4,11 @@
 # one cluster for all cases: the harness itself (MaxArraySize=101, scancel
 # of an array), 300 tasks split past MaxArraySize back complete and in
 # order, exit codes and a signal in the joblog and --json, a bad
-# partition, --halt, --timeout, Ctrl-C mid-batch (nothing left in squeue
-# nor on the node) and --resume from the joblog.
+# partition, --halt now and soon, --timeout, --retries, a node failure
+# (the element's nicely killed: the task fails with squeue's state of the
+# element, or runs again), Ctrl-C mid-batch (nothing left in squeue nor on
+# the node), --resume from the joblog, and nicely status / pause / resume /
+# kill through the submitting run's control socket.
 . "$(dirname "$0")/lib/run-common.sh"
 . "$(dirname "$0")/lib/slurm-cluster.sh"
 
@@ -104,6 +107,35 @@ t1=$SECONDS
 is "$?" 1 "--halt now,fail=1: exit 1"
 ok $(( SECONDS - t1 > 25 )) "--halt: did not wait for the sleeping tasks ($((SECONDS - t1)) s)"
 is "$(slurm_jobs)" "" "--halt: nothing left in squeue"
+
+# --halt soon,fail=1: the elements not started are cancelled, the running
+# one goes on (two tasks an element, one element at a time: task 2 runs
+# after task 1 failed, tasks 3 and 4 never do)
+out=$("${NR[@]}" -j1 --slurm-chunk 2 --halt soon,fail=1 'echo $$ >>"$PIDS"; [ {} != 1 ] || exit 3; sleep 1; echo {}' ::: 1 2 3 4 2>"$T/soon.err")
+is "$?:$(echo $out)" "1:2" "--halt soon: exit 1, the running element's task finished, the rest never ran"
+grep -q 'halting after task 1 failed' "$T/soon.err"
+ok $? "--halt soon: said on stderr"
+is "$(slurm_jobs)" "" "--halt soon: nothing left in squeue"
+
+# a node failure: the element's nicely on the node killed (SIGKILL) while
+# its task runs, so no result is written: the task fails with squeue's
+# state of the element; with --retries it runs again, as does a task that
+# failed (that one on its node)
+out=$("${NR[@]}" --joblog "$T/node.log" 'echo $$ >>"$PIDS"; [ {} != 2 ] || kill -KILL $PPID; echo {}' ::: 1 2 3 2>"$T/node.err")
+is "$?:$(echo $out)" "1:1 3" "node failure: exit 1, the other tasks' output"
+grep -q '^nicely: task 2: lost: array element 1 (Slurm job [0-9]*_1) ended without its result: FAILED[^;]* on node nicelynode' "$T/node.err"
+ok $? "node failure: the reason names the element, its job and its state"
+grep 'task 2: lost' "$T/node.err" | sed 's/^/# /'
+is "$(tail -n +2 "$T/node.log" | cut -f1,7 | sort -n | tr '\t\n' ' /')" "1 0/2 -1/3 0/" \
+	"node failure: the joblog records the task failed (exit -1)"
+out=$("${NR[@]}" --retries 2 --joblog "$T/retry.log" 'echo $$ >>"$PIDS"; if [ {} = 1 ] && mkdir "$PIDS.r" 2>/dev/null; then exit 5; fi; if [ {} = 2 ] && mkdir "$PIDS.n" 2>/dev/null; then kill -KILL $PPID; fi; echo {}' ::: 1 2 3 2>"$T/node2.err")
+is "$?:$(echo $out)" "0:1 2 3" "--retries: a failed task and a node failure run again, exit 0"
+is "$(tail -n +2 "$T/retry.log" | cut -f1,7 | sort -n | tr '\t\n' ' /')" "1 0/2 0/3 0/" \
+	"--retries: the joblog has the tries that succeeded"
+grep -q 'ended without its result: FAILED[^;]* on node nicelynode.*submitting them again' "$T/node2.err"
+ok $? "node failure under --retries: resubmitted, said with the element's state"
+is "$(slurm_jobs)" "" "node failure: nothing left in squeue"
+no_survivors "node failure"
 
 # Ctrl-C mid-batch: arrays cancelled, nothing in squeue, no task process
 : >"$PIDS"
