@@ -8,7 +8,9 @@
 # (the element's nicely killed: the task fails with squeue's state of the
 # element, or runs again), Ctrl-C mid-batch (nothing left in squeue nor on
 # the node), --resume from the joblog, and nicely status / pause / resume /
-# kill through the submitting run's control socket.
+# kill through the submitting run's control socket, and streamed input
+# (a pipe's tasks run before it ends; a long input is read a window at a
+# time).
 . "$(dirname "$0")/lib/run-common.sh"
 . "$(dirname "$0")/lib/slurm-cluster.sh"
 
@@ -157,6 +159,17 @@ ok $? "--resume: exit 0"
 is "$(echo $out)" "3 4 5 6" "--resume: only the tasks not in the joblog ran"
 is "$(tail -n +2 "$T/kill.log" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 4 5 6 " \
 	"--resume: the joblog is complete"
+
+# the input is streamed: a pipe's first task runs while the pipe is still
+# open, and a long input is read a window at a time (100000 values: the
+# writer is still blocked when task 1 runs; it fails, --halt ends the rest)
+out=$( { echo 1; for i in $(seq 150); do [ -e "$PIDS.s1" ] && break; sleep 0.2; done; [ -e "$PIDS.s1" ] && echo early || echo late; } |
+	"${NR[@]}" 'echo $$ >>"$PIDS"; touch "$PIDS.s{}"; echo {}' 2>/dev/null)
+is "$?:$(echo $out)" "0:1 early" "streamed: a pipe's task ran before the pipe ended"
+out=$( { seq 100000; touch "$PIDS.written"; } |
+	"${NR[@]}" -j1 --slurm-chunk 10 --halt now,fail=1 'echo $$ >>"$PIDS"; [ {} = 1 ] || exit 0; [ -e "$PIDS.written" ] && echo whole || echo window; exit 1' 2>/dev/null)
+is "$?:$out" "1:window" "streamed: a long input is not read whole before tasks run"
+is "$(slurm_jobs)" "" "streamed: nothing left in squeue after the halt"
 
 # nicely status / pause / resume / kill reach the batch through its
 # control socket: squeue, scontrol hold and release, scancel

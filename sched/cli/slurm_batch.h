@@ -11,9 +11,11 @@
 
 #include "sched/ctl.h"
 #include "sched/loop.h"
+#include "sched/cli/feed.h"
 #include "sched/cli/slurm_submit.h"
 
 enum slurm_task_state {
+	SLURM_T_UNSENT,		/* read, not yet submitted */
 	SLURM_T_QUEUED,		/* submitted, no result yet */
 	SLURM_T_DONE,		/* result seen, not yet written out */
 	SLURM_T_LOST,		/* its element ended without a result */
@@ -46,9 +48,17 @@ struct slurm_batch {
 	struct run_stats *st;
 	char dir[PATH_MAX - 64];
 	char script[PATH_MAX];
+	/* the window of tasks read and not yet written out: t[head..n);
+	 * t[0..head) are written out and go at the next compaction */
 	struct slurm_task *t;
 	size_t n, cap;
 	size_t head;		/* next task to write out, in order */
+	size_t unsent;		/* t[unsent..n) read, not yet submitted */
+	uint64_t unsent_since;	/* when the oldest of them was read */
+	struct feed *feed;	/* the input read in a thread (pipes) */
+	int eof;		/* the input is read to its end */
+	uint64_t nread;		/* values read (the next seq - 1) */
+	size_t portion;		/* tasks per submission (an array's worth) */
 	char **ids;		/* array job ids submitted */
 	uint64_t *firsts;	/* ids[i]'s element 0 is chunk firsts[i] */
 	size_t nids, capids;

@@ -24,6 +24,8 @@ static void slurm_ctl_tasks(const struct slurm_batch *b, long long *running,
 	*running = *queued = 0;
 	for (size_t i = b->head; i < b->n; i++) {
 		const struct slurm_task *t = &b->t[i];
+		if (t->state == SLURM_T_UNSENT)
+			(*queued)++;
 		if (t->state != SLURM_T_QUEUED)
 			continue;
 		if (b->elems[t->elem].running)

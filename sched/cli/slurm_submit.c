@@ -1,7 +1,8 @@
 /* sched/cli/slurm_submit: `nicely run --on slurm` on the submitting side.
- * Reads the whole input, expands each task's command, writes the chunks
- * into a new batch directory, submits them as job arrays (split past
- * MaxArraySize, %K from -j), then polls the directory and writes results
+ * Streams the input (a pipe through sched/cli/feed.c), expands each
+ * task's command, writes the chunks into a new batch directory and submits
+ * them a portion at a time as job arrays (split past MaxArraySize, %K from
+ * -j), holding at most two portions; polls the directory and writes results
  * in order as they arrive, through the same hooks (joblog) and writers
  * (output, --tag, --json) as a local run. An element that ends without
  * its results (killed, node down) fails its tasks with squeue's word for
@@ -33,6 +34,13 @@
 
 #define SLURM_POLL_NS 100000000ULL	/* result directory scan */
 #define SLURM_QUEUE_NS 2000000000ULL	/* squeue: is anything left? */
+/* Tasks read and submitted at a time (one array's worth at most): the
+ * submitting side holds at most two such portions, never the whole input. */
+#define SLURM_PORTION_MAX 20000
+/* A pipe's tasks wait this long for more before they are submitted. */
+#define SLURM_GATHER_NS 1000000000ULL
+/* Values the input thread reads ahead (a pipe's input, sched/cli/feed.h). */
+#define SLURM_FEED_AHEAD 1024
 
 static volatile sig_atomic_t slurm_signal;
 
@@ -51,17 +59,46 @@ static uint64_t slurm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Read the input to its end: each task's values and command. */
-static int slurm_read_tasks(struct slurm_batch *b, char *err, size_t errlen)
+/* Drop the tasks written out from the front of the window (between loop
+ * rounds only: no task index is held across a call). */
+static void slurm_compact(struct slurm_batch *b)
+{
+	if (b->head == 0 || b->head < b->cap / 2)
+		return;
+	for (size_t i = 0; i < b->head; i++) {	/* dropped by a halt */
+		free(b->t[i].cmd);
+		free(b->t[i].values);
+	}
+	memmove(b->t, b->t + b->head, (b->n - b->head) * sizeof *b->t);
+	b->n -= b->head;
+	b->unsent -= b->head;
+	b->head = 0;
+}
+
+/* Read values until the window holds max tasks, the input ends or (a
+ * pipe) has nothing more for now; each task's values and command. 0 or
+ * -errno with err. */
+static int slurm_take(struct slurm_batch *b, size_t max, char *err,
+		      size_t errlen)
 {
 	const struct run_opts *ro = b->ro;
 	const char *const *vals;
-	uint64_t seq = 0;
 	size_t nsrc = input_nsources(ro->input);
 	int jobs = ro->jobs > 0 ? ro->jobs : 1, r;
 
-	while ((r = input_next(ro->input, &vals, err, errlen)) > 0) {
-		seq++;
+	while (!b->eof && b->n - b->head < max) {
+		r = b->feed ? feed_next(b->feed, &vals, err, errlen)
+			    : input_next(ro->input, &vals, err, errlen);
+		if (r == -EAGAIN)
+			return 0;	/* nothing yet: the loop comes back */
+		if (r < 0)
+			return -EINVAL;
+		if (r == 0) {
+			b->eof = 1;
+			b->st->total = (long long)b->nread;
+			break;
+		}
+		uint64_t seq = ++b->nread;
 		if (ro->skip && ro->skip(ro->ctx, seq)) {
 			b->st->skipped++;
 			continue;
@@ -81,7 +118,7 @@ static int slurm_read_tasks(struct slurm_batch *b, char *err, size_t errlen)
 			len += strlen(vals[i]) + 1;
 		t->values = malloc(len ? len : 1);
 		t->cmd = template_expand(ro->tmpl, vals, nsrc, seq,
-					 (int)(b->n % (size_t)jobs) + 1);
+					 (int)((seq - 1) % (uint64_t)jobs) + 1);
 		if (!t->values || !t->cmd) {
 			free(t->values);
 			free(t->cmd);
@@ -95,11 +132,11 @@ static int slurm_read_tasks(struct slurm_batch *b, char *err, size_t errlen)
 		}
 		t->nvalues = nsrc;
 		t->seq = seq;
+		t->state = SLURM_T_UNSENT;
+		if (b->unsent == b->n)
+			b->unsent_since = slurm_now_ns();
 		b->n++;
 	}
-	if (r < 0)
-		return -EINVAL;
-	b->st->total = (long long)seq;
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -448,6 +485,42 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 	return rc;
 }
 
+/* Submit the tasks read and not yet sent: a portion at a time, or what
+ * there is once the input has ended or its oldest waited a second; the
+ * next portion when half of the one before is written out. */
+static int slurm_submit_unsent(struct slurm_batch *b, char *err,
+			       size_t errlen)
+{
+	while (b->unsent < b->n) {
+		size_t m = b->n - b->unsent, *idx;
+		int rc;
+
+		if (m < b->portion && !b->eof &&
+		    slurm_now_ns() - b->unsent_since < SLURM_GATHER_NS)
+			return 0;
+		/* the next array once half of the last is written out, so
+		 * that Slurm holds about one portion at a time */
+		if (b->unsent - b->head > b->portion / 2)
+			return 0;
+		if (m > b->portion)
+			m = b->portion;
+		idx = malloc(m * sizeof *idx);
+		if (!idx) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < m; i++)
+			idx[i] = b->unsent + i;
+		rc = slurm_submit_tasks(b, idx, m, err, errlen);
+		free(idx);
+		b->unsent += m;
+		b->unsent_since = slurm_now_ns();
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* --results DIR/<seq>/{stdout,stderr,exitval} for a task written out. */
 static void slurm_results(const struct slurm_batch *b,
 			  const struct queue_task *qt)
@@ -599,7 +672,13 @@ static void slurm_scan(struct slurm_batch *b)
 
 	for (size_t i = b->head; i < b->n; i++) {
 		struct slurm_task *t = &b->t[i];
-		if (t->state != SLURM_T_QUEUED ||
+		const struct slurm_elem *e;
+
+		if (t->state != SLURM_T_QUEUED)
+			continue;
+		/* an element squeue shows pending has no result yet */
+		e = &b->elems[t->elem];
+		if ((e->seen && !e->running && !e->ended) ||
 		    !slurm_dir_result_exists(b->dir, t->seq))
 			continue;
 		if (slurm_dir_result_read(b->dir, t->seq, &r, NULL, NULL, err,
@@ -628,6 +707,10 @@ long slurm_batch_poll(struct slurm_batch *b)
 	if (nv < 0)
 		return nv;
 	b->q_pending = b->q_running = 0;
+	/* an element squeue no longer lists is in an unknown state */
+	for (uint64_t e = 0; e < b->next_elem; e++)
+		if (!b->elems[e].ended)
+			b->elems[e].seen = b->elems[e].running = 0;
 	for (long i = 0; i < nv; i++) {
 		uint64_t e = b->firsts[v[i].id] + (uint64_t)v[i].index;
 		struct slurm_elem *el;
@@ -737,7 +820,6 @@ int slurm_submit_run(const struct run_opts *ro,
 	struct sigaction sa, old[3];
 	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	uint64_t last_q = 0;
-	size_t *idx = NULL;
 	int rc;
 
 	memset(&b, 0, sizeof b);
@@ -746,12 +828,40 @@ int slurm_submit_run(const struct run_opts *ro,
 	b.ro = ro;
 	b.so = so;
 	b.st = st;
-	rc = slurm_read_tasks(&b, err, errlen);
-	if (rc < 0)
-		goto out;
+	if (ro->input_may_block) {
+		rc = feed_start(&b.feed, ro->input, SLURM_FEED_AHEAD, err,
+				errlen);
+		if (rc < 0)
+			goto out;
+	}
 	b.max_array = slurm_cmd_max_array();
-	b.chunk = so->chunk > 0 ? so->chunk : slurm_auto_chunk(b.n, ro->jobs);
-	if (b.n == 0)
+	/* the first portion: the whole input when it is short; its size sets
+	 * the automatic chunk when the total is not known beforehand */
+	uint64_t t0 = slurm_now_ns();
+	do {
+		rc = slurm_take(&b, SLURM_PORTION_MAX, err, errlen);
+		if (rc < 0)
+			goto out;
+		if (b.eof || b.n >= SLURM_PORTION_MAX)
+			break;
+		if (b.feed) {	/* a pipe: what came within a second */
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+	} while (b.feed && slurm_now_ns() - t0 < SLURM_GATHER_NS);
+	if (so->chunk > 0) {
+		b.chunk = so->chunk;
+	} else {
+		long long total = input_total(ro->input);
+		b.chunk = slurm_auto_chunk(total > (long long)b.n ?
+					   (size_t)total : b.n, ro->jobs);
+	}
+	b.portion = (size_t)b.chunk * (size_t)b.max_array;
+	if (b.portion > SLURM_PORTION_MAX)
+		b.portion = SLURM_PORTION_MAX;
+	if (b.portion < (size_t)b.chunk)
+		b.portion = (size_t)b.chunk;
+	if (b.n == 0 && b.eof)
 		goto out;
 	rc = slurm_make_dir(&b, err, errlen);
 	if (rc < 0)
@@ -765,28 +875,38 @@ int slurm_submit_run(const struct run_opts *ro,
 	slurm_signal = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
-	idx = malloc(b.n * sizeof *idx);
-	if (!idx) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out_sig;
-	}
-	for (size_t i = 0; i < b.n; i++)
-		idx[i] = i;
-	rc = slurm_submit_tasks(&b, idx, b.n, err, errlen);
-	if (rc < 0) {
-		/* all or nothing: what went in before the refusal goes */
-		slurm_cancel_all(&b);
-		goto out_sig;
-	}
 	slurm_ctl_open(&b);
-	while (b.head < b.n && !slurm_signal && !st->signal && !b.killing) {
-		slurm_ctl_wait(&b, (int)(SLURM_POLL_NS / 1000000ULL));
-		slurm_scan(&b);
-		if (b.head >= b.n || slurm_signal || st->signal || b.killing)
+	while (!slurm_signal && !st->signal && !b.killing) {
+		if (st->halted && !b.eof) {
+			/* --halt: nothing more is read or sent */
+			for (size_t i = b.unsent; i < b.n; i++)
+				b.t[i].state = SLURM_T_EMITTED;
+			b.unsent = b.n;
+			b.eof = 1;
+		}
+		slurm_compact(&b);
+		/* read on while the window has room: at most two portions of
+		 * the input are held here */
+		if (!b.eof && b.n - b.head < 2 * b.portion &&
+		    slurm_take(&b, 2 * b.portion, err, errlen) < 0) {
+			fprintf(stderr, "nicely: %s\n", err);
 			break;
+		}
+		rc = slurm_submit_unsent(&b, err, errlen);
+		if (rc < 0) {
+			/* the first refusal: nothing of the batch is left;
+			 * a later one ends the batch the same way */
+			slurm_cancel_all(&b);
+			goto out_sig;
+		}
+		slurm_scan(&b);
+		if (b.eof && b.head >= b.n)
+			break;
+		if (slurm_signal || st->signal || b.killing)
+			break;
+		slurm_ctl_wait(&b, (int)(SLURM_POLL_NS / 1000000ULL));
 		uint64_t now = slurm_now_ns();
-		if (now - last_q < SLURM_QUEUE_NS)
+		if (now - last_q < SLURM_QUEUE_NS || b.nids == 0)
 			continue;
 		last_q = now;
 		long alive = slurm_batch_poll(&b);
@@ -798,9 +918,10 @@ int slurm_submit_run(const struct run_opts *ro,
 			fprintf(stderr, "nicely: %s\n", err);
 			break;
 		}
-		slurm_scan(&b);
 	}
-	if (slurm_signal || st->signal || b.head < b.n || b.killing) {
+	rc = 0;
+	if (slurm_signal || st->signal || b.head < b.n || !b.eof ||
+	    b.killing) {
 		if (slurm_signal && !st->signal)
 			st->signal = slurm_signal;
 		slurm_cancel_all(&b);
@@ -823,6 +944,8 @@ out_dir:
 		fprintf(stderr, "nicely: the batch directory is kept: %s\n",
 			b.dir);
 out:
+	if (b.feed)
+		feed_stop(b.feed);
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.t[i].cmd);
 		free(b.t[i].values);
@@ -833,6 +956,5 @@ out:
 	free(b.ids);
 	free(b.firsts);
 	free(b.elems);
-	free(idx);
 	return rc;
 }
