@@ -37,6 +37,9 @@
 /* Tasks read and submitted at a time (one array's worth at most): the
  * submitting side holds at most two such portions, never the whole input. */
 #define SLURM_PORTION_MAX 20000
+/* Up to this many tasks out, every one's result is looked for each round;
+ * past it, only those of elements not last seen pending by squeue. */
+#define SLURM_SCAN_ALL 1000
 /* A pipe's tasks wait this long for more before they are submitted. */
 #define SLURM_GATHER_NS 1000000000ULL
 /* Values the input thread reads ahead (a pipe's input, sched/cli/feed.h). */
@@ -669,16 +672,23 @@ static void slurm_scan(struct slurm_batch *b)
 {
 	struct slurm_result r;
 	char err[PATH_MAX + 128];
+	size_t queued = 0;
+	int many;
 
+	for (size_t i = b->head; i < b->n && queued <= SLURM_SCAN_ALL; i++)
+		queued += b->t[i].state == SLURM_T_QUEUED;
+	many = queued > SLURM_SCAN_ALL;
 	for (size_t i = b->head; i < b->n; i++) {
 		struct slurm_task *t = &b->t[i];
 		const struct slurm_elem *e;
 
 		if (t->state != SLURM_T_QUEUED)
 			continue;
-		/* an element squeue shows pending has no result yet */
+		/* many tasks out: those of elements squeue showed pending are
+		 * looked for after the next squeue only (a stat each on the
+		 * shared filesystem every round would be too many) */
 		e = &b->elems[t->elem];
-		if ((e->seen && !e->running && !e->ended) ||
+		if ((many && e->seen && !e->running && !e->ended) ||
 		    !slurm_dir_result_exists(b->dir, t->seq))
 			continue;
 		if (slurm_dir_result_read(b->dir, t->seq, &r, NULL, NULL, err,
