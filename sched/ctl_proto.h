@@ -21,12 +21,19 @@
  *   "preset":"NAME", "total":N (-1 while unknown), "queued":N,
  *   "running":N, "done":N, "failed":N, "cancelled":N, "paused":BOOL,
  *   "resets":N }
+ * and for a batch run with --on slurm (sched/cli/slurm_ctl.c) also
+ *   "on":"slurm", "slurm": { "arrays":["JOBID",...], "pending":N,
+ *   "running":N, "done":N (array elements, from squeue), "dir":"..." },
+ * its "running"/"queued" counting tasks in running/pending elements.
  * User text (the command line, preset names, messages) follows
  * sched/jsonx.h: valid UTF-8 as it is, each other byte as U+FFFD, and then
  * KEY_base64 beside KEY with the exact bytes. The command line is cut to
  * its first CTL_COMMAND_MAX bytes (at a character boundary), and then
  * "command_cut":true, so that a reply always fits in CTL_LINE_MAX.
- * "pause"/"resume" reply once every task is frozen/thawed, with "tasks":N.
+ * "pause"/"resume" reply once every task is frozen/thawed, with "tasks":N
+ * and "changed":BOOL; a Slurm batch instead holds/releases its pending
+ * elements (running ones go on) and adds "slurm":{"held"|"released":N,
+ * "running":N}. A Slurm batch refuses "reset".
  * "kill" replies once nothing of the batch runs any more: "killed":N.
  * "reset" reloads the config first; on a config error it replies ok:false
  * with the file:line error and changes nothing. Otherwise it replies once
@@ -36,7 +43,7 @@
 #ifndef SCHED_CTL_PROTO_H
 #define SCHED_CTL_PROTO_H
 
-#define CTL_PROTO_VERSION 2
+#define CTL_PROTO_VERSION 3
 
 /* Longest line either side sends or accepts, "\n" included. */
 #define CTL_LINE_MAX 65536

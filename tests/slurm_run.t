@@ -4,8 +4,13 @@
 # one cluster for all cases: the harness itself (MaxArraySize=101, scancel
 # of an array), 300 tasks split past MaxArraySize back complete and in
 # order, exit codes and a signal in the joblog and --json, a bad
-# partition, --halt, --timeout, Ctrl-C mid-batch (nothing left in squeue
-# nor on the node) and --resume from the joblog.
+# partition, --halt now and soon, --timeout, --retries, a node failure
+# (the element's nicely killed: the task fails with squeue's state of the
+# element, or runs again), Ctrl-C mid-batch (nothing left in squeue nor on
+# the node), --resume from the joblog, and nicely status / pause / resume /
+# kill through the submitting run's control socket, and streamed input
+# (a pipe's tasks run before it ends; a long input is read a window at a
+# time).
 . "$(dirname "$0")/lib/run-common.sh"
 . "$(dirname "$0")/lib/slurm-cluster.sh"
 
@@ -94,8 +99,9 @@ ok $? "--timeout: said on stderr"
 out=$("${NR[@]}" --retries 2 'echo $$ >>"$PIDS"; if [ {} = 2 ] && mkdir "$PIDS.once" 2>/dev/null; then scancel --full -s KILL "${SLURM_ARRAY_JOB_ID}_$SLURM_ARRAY_TASK_ID"; sleep 30; fi; echo {}' ::: 1 2 3 2>"$T/lost.err")
 is "$?" 0 "an element lost once: --retries runs it again, exit 0"
 is "$(echo $out)" "1 2 3" "an element lost once: every output, in order"
-grep -q 'without a result; submitting them again' "$T/lost.err"
-ok $? "an element lost once: said on stderr"
+grep -q 'without a result (the first: array element [0-9]* (Slurm job [0-9]*_[0-9]*) ended without its result: [A-Z_]*.*); submitting them again' "$T/lost.err"
+ok $? "an element lost once: said on stderr, with its state from squeue"
+grep 'submitting them again' "$T/lost.err" | sed 's/^/# /'
 
 # --halt now,fail=1: the rest is cancelled, nothing left in squeue
 t1=$SECONDS
@@ -103,6 +109,37 @@ t1=$SECONDS
 is "$?" 1 "--halt now,fail=1: exit 1"
 ok $(( SECONDS - t1 > 25 )) "--halt: did not wait for the sleeping tasks ($((SECONDS - t1)) s)"
 is "$(slurm_jobs)" "" "--halt: nothing left in squeue"
+
+# (the survivor check below covers the cases from here; it reads $PIDS)
+: >"$PIDS"
+# --halt soon,fail=1: the elements not started are cancelled, the running
+# one goes on (two tasks an element, one element at a time: task 2 runs
+# after task 1 failed, tasks 3 and 4 never do)
+out=$("${NR[@]}" -j1 --slurm-chunk 2 --halt soon,fail=1 'echo $$ >>"$PIDS"; [ {} != 1 ] || exit 3; sleep 2; echo {}' ::: 1 2 3 4 2>"$T/soon.err")
+is "$?:$(echo $out)" "1:2" "--halt soon: exit 1, the running element's task finished, the rest never ran"
+grep -q 'halting after task 1 failed' "$T/soon.err"
+ok $? "--halt soon: said on stderr"
+is "$(slurm_jobs)" "" "--halt soon: nothing left in squeue"
+
+# a node failure: the element's nicely on the node killed (SIGKILL) while
+# its task runs, so no result is written: the task fails with squeue's
+# state of the element; with --retries it runs again, as does a task that
+# failed (that one on its node)
+out=$("${NR[@]}" --joblog "$T/node.log" 'echo $$ >>"$PIDS"; [ {} != 2 ] || kill -KILL $PPID; echo {}' ::: 1 2 3 2>"$T/node.err")
+is "$?:$(echo $out)" "1:1 3" "node failure: exit 1, the other tasks' output"
+grep -q '^nicely: task 2: lost: array element 1 (Slurm job [0-9]*_1) ended without its result: FAILED[^;]* on node nicelynode' "$T/node.err"
+ok $? "node failure: the reason names the element, its job and its state"
+grep 'task 2: lost' "$T/node.err" | sed 's/^/# /'
+is "$(tail -n +2 "$T/node.log" | cut -f1,7 | sort -n | tr '\t\n' ' /')" "1 0/2 -1/3 0/" \
+	"node failure: the joblog records the task failed (exit -1)"
+out=$("${NR[@]}" --retries 2 --joblog "$T/retry.log" 'echo $$ >>"$PIDS"; if [ {} = 1 ] && mkdir "$PIDS.r" 2>/dev/null; then exit 5; fi; if [ {} = 2 ] && mkdir "$PIDS.n" 2>/dev/null; then kill -KILL $PPID; fi; echo {}' ::: 1 2 3 2>"$T/node2.err")
+is "$?:$(echo $out)" "0:1 2 3" "--retries: a failed task and a node failure run again, exit 0"
+is "$(tail -n +2 "$T/retry.log" | cut -f1,7 | sort -n | tr '\t\n' ' /')" "1 0/2 0/3 0/" \
+	"--retries: the joblog has the tries that succeeded"
+grep -q 'ended without its result: FAILED[^;]* on node nicelynode.*submitting them again' "$T/node2.err"
+ok $? "node failure under --retries: resubmitted, said with the element's state"
+is "$(slurm_jobs)" "" "node failure: nothing left in squeue"
+no_survivors "node failure"
 
 # Ctrl-C mid-batch: arrays cancelled, nothing in squeue, no task process
 : >"$PIDS"
@@ -124,6 +161,47 @@ ok $? "--resume: exit 0"
 is "$(echo $out)" "3 4 5 6" "--resume: only the tasks not in the joblog ran"
 is "$(tail -n +2 "$T/kill.log" | cut -f1 | sort -n | tr '\n' ' ')" "1 2 3 4 5 6 " \
 	"--resume: the joblog is complete"
+
+# the input is streamed: a pipe's first task runs while the pipe is still
+# open, and a long input is read a window at a time (100000 values: the
+# writer is still blocked when task 1 runs; it fails, --halt ends the rest)
+out=$( { echo 1; for i in $(seq 150); do [ -e "$PIDS.s1" ] && break; sleep 0.2; done; [ -e "$PIDS.s1" ] && echo early || echo late; } |
+	"${NR[@]}" 'echo $$ >>"$PIDS"; touch "$PIDS.s{}"; echo {}' 2>/dev/null)
+is "$?:$(echo $out)" "0:1 early" "streamed: a pipe's task ran before the pipe ended"
+out=$( { seq 100000; touch "$PIDS.written"; } |
+	"${NR[@]}" -j1 --slurm-chunk 10 --halt now,fail=1 'echo $$ >>"$PIDS"; [ {} = 1 ] || exit 0; [ -e "$PIDS.written" ] && echo whole || echo window; exit 1' 2>/dev/null)
+is "$?:$out" "1:window" "streamed: a long input is not read whole before tasks run"
+is "$(slurm_jobs)" "" "streamed: nothing left in squeue after the halt"
+
+# nicely status / pause / resume / kill reach the batch through its
+# control socket: squeue, scontrol hold and release, scancel
+: >"$PIDS"
+"${NR[@]}" -j2 --joblog "$T/ctl.log" 'echo $$ >>"$PIDS"; [ {} = 1 ] || sleep 60; echo {}' ::: $(seq 6) >"$T/ctl.out" 2>"$T/ctl.err" &
+nr=$!
+for i in $(seq 100); do
+	st=$("$NICELY" status 2>&1)
+	case "$st" in *"elements 3 pending, 2 running, 1 done"*) break ;; esac
+	sleep 0.2
+done
+case "$st" in
+*"$nr "*running*"1/6 "*"--on slurm"*"slurm array "[0-9]*": elements 3 pending, 2 running, 1 done"*)
+	ok 0 "status: the Slurm batch, its array id and its elements" ;;
+*) ok 1 "status: the Slurm batch, its array id and its elements"; diag "$st" ;;
+esac
+out=$("$NICELY" pause 2>&1)
+is "$out" "batch $nr paused: 3 pending Slurm elements held; running ones go on until they end" \
+	"pause: pending elements held, running ones go on"
+is "$(squeue -h -r -t PD -o %r | grep -c '^JobHeld')" 3 "pause: squeue shows the 3 held"
+is "$("$NICELY" status "$nr" | sed -n 's/^state: *//p')" paused "status: paused"
+out=$("$NICELY" resume 2>&1)
+is "$out" "batch $nr resumed: 3 pending Slurm elements released" "resume: released"
+is "$(squeue -h -r -t PD -o %r | grep -c '^JobHeld')" 0 "resume: none held in squeue"
+out=$("$NICELY" kill "$nr" 2>&1)
+is "$?:$(slurm_jobs)" "0:" "kill: returns once nothing of the batch is in squeue"
+wait $nr
+is "$?" 255 "kill: its nicely run exits 255"
+no_survivors "kill"
+is "$(tail -n +2 "$T/ctl.log" | cut -f1)" 1 "kill: the joblog holds the finished task"
 
 slurm_cluster_stop
 trap - EXIT

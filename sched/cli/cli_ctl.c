@@ -59,7 +59,8 @@ static const char cli_kill_help[] =
 "second, then KILL; its cgroups reach double-forked grandchildren) and\n"
 "start nothing more. The batch ends as on Ctrl-C, keeping what finished;\n"
 "killed tasks are recorded as killed; its nicely run exits 255. Returns\n"
-"when nothing of the batch runs any more. Without BATCH, your only\n"
+"when nothing of the batch runs any more (--on slurm: scancel of its\n"
+"arrays, and none of them left in squeue). Without BATCH, your only\n"
 "running batch.\n"
 "\n"
 "options:\n"
@@ -96,7 +97,8 @@ static const char cli_pause_help[] =
 "Freeze every running task of the batch (cgroup freezer, else SIGSTOP of\n"
 "each task's process group) and start nothing until 'nicely resume'.\n"
 "Timeouts do not count frozen time. Without BATCH, your only running\n"
-"batch.\n"
+"batch. A batch run with --on slurm is held instead: its pending array\n"
+"elements wait (scontrol hold), running ones go on to their end.\n"
 "\n"
 "options:\n"
 "  -h, --help            this help\n"
@@ -304,6 +306,23 @@ static void cli_ctl_time(double t, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* A batch run with --on slurm: its arrays and elements, after lead. */
+static void cli_ctl_slurm(const json_t *b, const char *lead)
+{
+	const json_t *s = json_object_get(b, "slurm"), *a;
+	size_t i;
+
+	if (!json_is_object(s))
+		return;
+	printf("%sarray%s", lead, json_array_size(json_object_get(s, "arrays"))
+	       == 1 ? "" : "s");
+	json_array_foreach(json_object_get(s, "arrays"), i, a)
+		printf("%s%s", i ? "," : " ", json_string_value(a));
+	printf(": elements %lld pending, %lld running, %lld done\n",
+	       cli_ctl_int(s, "pending"), cli_ctl_int(s, "running"),
+	       cli_ctl_int(s, "done"));
+}
+
 /* One batch in detail. */
 static void cli_ctl_detail(const json_t *b)
 {
@@ -336,6 +355,7 @@ static void cli_ctl_detail(const json_t *b)
 	printf("failed:    %lld\n", cli_ctl_int(b, "failed"));
 	printf("cancelled: %lld\n", cli_ctl_int(b, "cancelled"));
 	printf("resets:    %lld\n", cli_ctl_int(b, "resets"));
+	cli_ctl_slurm(b, "slurm:     ");
 }
 
 /* One batch as a line of the list. */
@@ -365,6 +385,7 @@ static void cli_ctl_line(const json_t *b)
 	       cmd ? cmd : "?",
 	       json_is_true(json_object_get(b, "command_cut")) ? " [cut]" : "");
 	free(cmd);
+	cli_ctl_slurm(b, "         slurm ");
 }
 
 /* `nicely status --all [--json]`: every user's batches from the agent. */
@@ -603,7 +624,16 @@ static int cli_ctl_pause(int argc, char **argv, int pause)
 	    (rc = cli_ctl_call(name, &b, pause ? CTL_CMD_PAUSE : CTL_CMD_RESUME,
 			       -1, &reply)))
 		return rc;
-	if (!json_is_true(json_object_get(reply, "changed")))
+	json_t *sl = json_object_get(reply, "slurm");
+	if (json_is_object(sl) && json_is_true(json_object_get(reply,
+							       "changed")))
+		printf("batch %s %s: %lld pending Slurm element%s %s%s\n",
+		       b.id, pause ? "paused" : "resumed",
+		       cli_ctl_int(sl, pause ? "held" : "released"),
+		       cli_ctl_int(sl, pause ? "held" : "released") == 1 ? ""
+		       : "s", pause ? "held" : "released",
+		       pause ? "; running ones go on until they end" : "");
+	else if (!json_is_true(json_object_get(reply, "changed")))
 		printf("batch %s was %s already\n", b.id,
 		       pause ? "paused" : "running");
 	else

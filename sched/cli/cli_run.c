@@ -702,8 +702,8 @@ int cli_run(int argc, char **argv)
 	a.ro.reload = cli_run_reload;
 	cmdline = cli_run_cmdline(argc, argv);
 	a.ro.ctl_command = cmdline;
-	if (a.on_slurm || a.slurm_element)
-		;	/* no control socket: Slurm holds the batch */
+	if (a.slurm_element)
+		;	/* an element on a node: the submitting run serves it */
 	else if (rundir_get(rundir, sizeof rundir, err, sizeof err) == 0)
 		a.ro.ctl_dir = rundir;
 	else

@@ -159,34 +159,125 @@ int slurm_cmd_cancel(char *const *ids, size_t n, int pending_only)
 	return rc;
 }
 
-/* How many elements of the jobs are still in the queue. */
-long slurm_cmd_alive(char *const *ids, size_t n)
+/* Whether a squeue state (%T) is one an element ends in. */
+static int slurm_cmd_final(const char *st)
 {
-	char uid[32], *out = NULL, *p;
-	long count = 0;
+	static const char *const fin[] = { "COMPLETED", "CANCELLED", "FAILED",
+		"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE",
+		"OUT_OF_MEMORY", "SPECIAL_EXIT", "REVOKED", NULL };
+
+	for (size_t i = 0; fin[i]; i++)
+		if (!strcmp(st, fin[i]))
+			return 1;
+	return 0;
+}
+
+/* Copy field f (up to '|' or the end) into dst. */
+static const char *slurm_cmd_field(const char *f, const char *end, char *dst,
+				   size_t len)
+{
+	const char *bar = memchr(f, '|', (size_t)(end - f));
+	size_t l = (size_t)((bar ? bar : end) - f);
+
+	if (l >= len)
+		l = len - 1;
+	memcpy(dst, f, l);
+	dst[l] = 0;
+	return bar ? bar + 1 : end;
+}
+
+/* The elements of the jobs squeue knows. */
+long slurm_cmd_queue(char *const *ids, size_t n, struct slurm_cmd_elem **out)
+{
+	char uid[32], *text = NULL, *p;
+	struct slurm_cmd_elem *v = NULL;
+	size_t nv = 0, cap = 0;
 	int r;
 
+	*out = NULL;
 	if (n == 0)
 		return 0;
 	/* by user, not by id: finished jobs leave the controller after
 	 * MinJobAge and squeue --jobs then refuses the id */
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
-	char *argv[] = { "squeue", "-h", "-r", "-o", "%F", "-u", uid, NULL };
-	r = slurm_cmd_run(argv, &out, NULL);
+	char *argv[] = { "squeue", "-h", "-r", "-t", "all", "-o",
+			 "%F|%K|%T|%N|%r", "-u", uid, NULL };
+	r = slurm_cmd_run(argv, &text, NULL);
 	if (r != 0) {
-		free(out);
+		free(text);
 		return r < 0 ? r : -EIO;
 	}
-	for (p = out; *p;) {
-		char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		for (size_t i = 0; i < n; i++)
-			if (strlen(ids[i]) == l && !strncmp(ids[i], p, l)) {
-				count++;
-				break;
+	for (p = text; *p;) {
+		char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+		char job[32], idx[32];
+		struct slurm_cmd_elem e;
+		const char *f = p;
+		size_t i;
+
+		memset(&e, 0, sizeof e);
+		f = slurm_cmd_field(f, end, job, sizeof job);
+		f = slurm_cmd_field(f, end, idx, sizeof idx);
+		f = slurm_cmd_field(f, end, e.state, sizeof e.state);
+		f = slurm_cmd_field(f, end, e.node, sizeof e.node);
+		slurm_cmd_field(f, end, e.reason, sizeof e.reason);
+		p = nl ? nl + 1 : end;
+		for (i = 0; i < n && strcmp(ids[i], job); i++)
+			;
+		if (i == n || !idx[0] || idx[0] < '0' || idx[0] > '9')
+			continue;
+		e.id = i;
+		e.index = strtol(idx, NULL, 10);
+		e.active = !slurm_cmd_final(e.state);
+		e.pending = !strcmp(e.state, "PENDING");
+		if (nv == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct slurm_cmd_elem *nvv = realloc(v, nc * sizeof *v);
+			if (!nvv) {
+				free(v);
+				free(text);
+				return -ENOMEM;
 			}
-		p += l + (nl ? 1 : 0);
+			v = nvv;
+			cap = nc;
+		}
+		v[nv++] = e;
 	}
-	free(out);
+	free(text);
+	*out = v;
+	return (long)nv;
+}
+
+/* Hold or release the pending elements. */
+int slurm_cmd_hold(char *const *ids, size_t n, int release)
+{
+	int rc = 0;
+
+	/* one id at a time: scontrol stops at the first that has left */
+	for (size_t i = 0; i < n; i++) {
+		char *argv[] = { "scontrol", release ? "release" : "hold",
+				 ids[i], NULL };
+		char *errs = NULL;
+		int r = slurm_cmd_run(argv, NULL, &errs);
+
+		if (r != 0 && !(errs && (strstr(errs, "Invalid job id") ||
+					 strstr(errs, "already finished") ||
+					 strstr(errs, "completed"))))
+			rc = r < 0 ? r : -EIO;
+		free(errs);
+	}
+	return rc;
+}
+
+/* How many elements of the jobs are still in the queue. */
+long slurm_cmd_alive(char *const *ids, size_t n)
+{
+	struct slurm_cmd_elem *v;
+	long nv = slurm_cmd_queue(ids, n, &v), count = 0;
+
+	if (nv < 0)
+		return nv;
+	for (long i = 0; i < nv; i++)
+		count += v[i].active;
+	free(v);
 	return count;
 }

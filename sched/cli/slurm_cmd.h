@@ -22,4 +22,23 @@ int slurm_cmd_cancel(char *const *ids, size_t n, int pending_only);
  * running), or -errno when squeue failed. */
 long slurm_cmd_alive(char *const *ids, size_t n);
 
+/* One array element as squeue shows it. */
+struct slurm_cmd_elem {
+	size_t id;		/* which of the ids given */
+	long index;		/* its array index */
+	int active;		/* pending, running or completing: not ended */
+	int pending;		/* PENDING (held ones too) */
+	char state[24];		/* RUNNING, FAILED, NODE_FAIL, ... */
+	char reason[48];	/* squeue's %r: None, JobHeldUser, ... */
+	char node[64];		/* where it runs or ran, "" while pending */
+};
+/* Every element of the jobs squeue still knows, those that ended too (the
+ * controller keeps them MinJobAge seconds): *out malloc'd (the caller
+ * frees it). Returns the count or -errno when squeue failed. */
+long slurm_cmd_queue(char *const *ids, size_t n, struct slurm_cmd_elem **out);
+/* Hold (release 0) or release (1) the pending elements of the jobs
+ * (scontrol hold / release; running ones go on). Jobs that have left the
+ * queue are passed over. 0 or -errno. */
+int slurm_cmd_hold(char *const *ids, size_t n, int release);
+
 #endif

@@ -1,12 +1,16 @@
 /* sched/cli/slurm_submit: `nicely run --on slurm` on the submitting side.
- * Reads the whole input, expands each task's command, writes the chunks
- * into a new batch directory, submits them as job arrays (split past
- * MaxArraySize, %K from -j), then polls the directory and writes results
+ * Streams the input (a pipe through sched/cli/feed.c), expands each
+ * task's command, writes the chunks into a new batch directory and submits
+ * them a portion at a time as job arrays (split past MaxArraySize, %K from
+ * -j), holding at most two portions; polls the directory and writes results
  * in order as they arrive, through the same hooks (joblog) and writers
- * (output, --tag, --json) as a local run. Ctrl-C, --halt and the end all
- * go through scancel, so nothing of the batch is left in the queue.
- * Called by cli_run.c in place of run_batch; one thread, a polling loop
- * (signal handlers only set a flag the loop reads). */
+ * (output, --tag, --json) as a local run. An element that ends without
+ * its results (killed, node down) fails its tasks with squeue's word for
+ * it, or goes again under --retries. Ctrl-C, `nicely kill`, --halt and
+ * the end all go through scancel, so nothing of the batch is left in the
+ * queue. Called by cli_run.c in place of run_batch; one thread, a polling
+ * loop that serves the control socket while it waits (slurm_ctl.c; signal
+ * handlers only set a flag the loop reads). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,6 +26,7 @@
 
 #include "sched/cli/output.h"
 #include "sched/cli/run_emit.h"
+#include "sched/cli/slurm_batch.h"
 #include "sched/cli/slurm_cmd.h"
 #include "sched/cli/slurm_dir.h"
 #include "sched/cli/slurm_submit.h"
@@ -29,39 +34,16 @@
 
 #define SLURM_POLL_NS 100000000ULL	/* result directory scan */
 #define SLURM_QUEUE_NS 2000000000ULL	/* squeue: is anything left? */
-
-enum slurm_task_state {
-	SLURM_T_QUEUED,		/* submitted, no result yet */
-	SLURM_T_DONE,		/* result seen, not yet written out */
-	SLURM_T_LOST,		/* its element ended without a result */
-	SLURM_T_EMITTED,	/* written out (or dropped by a halt) */
-};
-
-struct slurm_task {
-	uint64_t seq;
-	char *values;		/* nvalues strings back to back */
-	size_t nvalues;
-	char *cmd;
-	enum slurm_task_state state;
-	int submits;		/* times sent to Slurm */
-};
-
-struct slurm_batch {
-	const struct run_opts *ro;
-	const struct slurm_submit_opts *so;
-	struct run_stats *st;
-	char dir[PATH_MAX - 64];
-	char script[PATH_MAX];
-	struct slurm_task *t;
-	size_t n, cap;
-	size_t head;		/* next task to write out, in order */
-	char **ids;		/* array job ids submitted */
-	size_t nids, capids;
-	uint64_t next_elem;	/* next chunk number */
-	long max_array;
-	long chunk;
-	int keep_dir;		/* lost tasks: keep the logs for the user */
-};
+/* Tasks read and submitted at a time (one array's worth at most): the
+ * submitting side holds at most two such portions, never the whole input. */
+#define SLURM_PORTION_MAX 20000
+/* Up to this many tasks out, every one's result is looked for each round;
+ * past it, only those of elements not last seen pending by squeue. */
+#define SLURM_SCAN_ALL 1000
+/* A pipe's tasks wait this long for more before they are submitted. */
+#define SLURM_GATHER_NS 1000000000ULL
+/* Values the input thread reads ahead (a pipe's input, sched/cli/feed.h). */
+#define SLURM_FEED_AHEAD 1024
 
 static volatile sig_atomic_t slurm_signal;
 
@@ -80,17 +62,46 @@ static uint64_t slurm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Read the input to its end: each task's values and command. */
-static int slurm_read_tasks(struct slurm_batch *b, char *err, size_t errlen)
+/* Drop the tasks written out from the front of the window (between loop
+ * rounds only: no task index is held across a call). */
+static void slurm_compact(struct slurm_batch *b)
+{
+	if (b->head == 0 || b->head < b->cap / 2)
+		return;
+	for (size_t i = 0; i < b->head; i++) {	/* dropped by a halt */
+		free(b->t[i].cmd);
+		free(b->t[i].values);
+	}
+	memmove(b->t, b->t + b->head, (b->n - b->head) * sizeof *b->t);
+	b->n -= b->head;
+	b->unsent -= b->head;
+	b->head = 0;
+}
+
+/* Read values until the window holds max tasks, the input ends or (a
+ * pipe) has nothing more for now; each task's values and command. 0 or
+ * -errno with err. */
+static int slurm_take(struct slurm_batch *b, size_t max, char *err,
+		      size_t errlen)
 {
 	const struct run_opts *ro = b->ro;
 	const char *const *vals;
-	uint64_t seq = 0;
 	size_t nsrc = input_nsources(ro->input);
 	int jobs = ro->jobs > 0 ? ro->jobs : 1, r;
 
-	while ((r = input_next(ro->input, &vals, err, errlen)) > 0) {
-		seq++;
+	while (!b->eof && b->n - b->head < max) {
+		r = b->feed ? feed_next(b->feed, &vals, err, errlen)
+			    : input_next(ro->input, &vals, err, errlen);
+		if (r == -EAGAIN)
+			return 0;	/* nothing yet: the loop comes back */
+		if (r < 0)
+			return -EINVAL;
+		if (r == 0) {
+			b->eof = 1;
+			b->st->total = (long long)b->nread;
+			break;
+		}
+		uint64_t seq = ++b->nread;
 		if (ro->skip && ro->skip(ro->ctx, seq)) {
 			b->st->skipped++;
 			continue;
@@ -110,7 +121,7 @@ static int slurm_read_tasks(struct slurm_batch *b, char *err, size_t errlen)
 			len += strlen(vals[i]) + 1;
 		t->values = malloc(len ? len : 1);
 		t->cmd = template_expand(ro->tmpl, vals, nsrc, seq,
-					 (int)(b->n % (size_t)jobs) + 1);
+					 (int)((seq - 1) % (uint64_t)jobs) + 1);
 		if (!t->values || !t->cmd) {
 			free(t->values);
 			free(t->cmd);
@@ -124,11 +135,11 @@ static int slurm_read_tasks(struct slurm_batch *b, char *err, size_t errlen)
 		}
 		t->nvalues = nsrc;
 		t->seq = seq;
+		t->state = SLURM_T_UNSENT;
+		if (b->unsent == b->n)
+			b->unsent_since = slurm_now_ns();
 		b->n++;
 	}
-	if (r < 0)
-		return -EINVAL;
-	b->st->total = (long long)seq;
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -325,6 +336,8 @@ static int slurm_sbatch(struct slurm_batch *b, uint64_t first, uint64_t count,
 	snprintf(name, sizeof name, "--job-name=nicely");
 	argv[k++] = "sbatch";
 	argv[k++] = "--parsable";
+	if (b->paused)		/* `nicely pause`: new elements wait too */
+		argv[k++] = "--hold";
 	argv[k++] = arr;
 	argv[k++] = out;
 	argv[k++] = name;
@@ -398,13 +411,25 @@ static int slurm_sbatch(struct slurm_batch *b, uint64_t first, uint64_t count,
 	if (b->nids == b->capids) {
 		size_t nc = b->capids ? b->capids * 2 : 8;
 		char **ni = realloc(b->ids, nc * sizeof *ni);
-		if (!ni) {
+		uint64_t *nf = ni ? realloc(b->firsts, nc * sizeof *nf) : NULL;
+		if (ni)
+			b->ids = ni;
+		if (!nf) {
+			/* not ours to cancel later: cancel it now */
+			slurm_cmd_cancel(&sout, 1, 0);
 			free(sout);
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		b->ids = ni;
+		b->firsts = nf;
 		b->capids = nc;
+	}
+	b->firsts[b->nids] = first;
+	for (uint64_t i = 0; i < count; i++) {
+		struct slurm_elem *e = &b->elems[first + i];
+		memset(e, 0, sizeof *e);
+		e->idn = b->nids;
+		e->index = (long)i;
 	}
 	b->ids[b->nids++] = sout;
 	return 0;
@@ -421,7 +446,15 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 	uint64_t first = b->next_elem;
 	int rc = 0;
 
-	if (!seqs || !cmds) {
+	if (seqs && cmds && first + nelem > b->capelems) {
+		size_t nc = (size_t)(first + nelem) * 2;
+		struct slurm_elem *ne = realloc(b->elems, nc * sizeof *ne);
+		if (ne) {
+			b->elems = ne;
+			b->capelems = nc;
+		}
+	}
+	if (!seqs || !cmds || first + nelem > b->capelems) {
 		free(seqs);
 		free(cmds);
 		snprintf(err, errlen, "out of memory");
@@ -434,6 +467,7 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 			cmds[m] = b->t[idx[i]].cmd;
 			b->t[idx[i]].submits++;
 			b->t[idx[i]].state = SLURM_T_QUEUED;
+			b->t[idx[i]].elem = first + e;
 		}
 		rc = slurm_dir_chunk_write(b->dir, first + e, seqs, cmds, m,
 					   err, errlen);
@@ -443,6 +477,7 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 	if (rc)
 		return rc;
 	b->next_elem += nelem;
+	b->q_pending += (long)nelem;	/* until squeue says otherwise */
 	for (size_t done = 0; done < nelem && !rc;) {
 		size_t cnt = nelem - done;
 		if (cnt > (size_t)b->max_array)
@@ -451,6 +486,42 @@ static int slurm_submit_tasks(struct slurm_batch *b, const size_t *idx,
 		done += cnt;
 	}
 	return rc;
+}
+
+/* Submit the tasks read and not yet sent: a portion at a time, or what
+ * there is once the input has ended or its oldest waited a second; the
+ * next portion when half of the one before is written out. */
+static int slurm_submit_unsent(struct slurm_batch *b, char *err,
+			       size_t errlen)
+{
+	while (b->unsent < b->n) {
+		size_t m = b->n - b->unsent, *idx;
+		int rc;
+
+		if (m < b->portion && !b->eof &&
+		    slurm_now_ns() - b->unsent_since < SLURM_GATHER_NS)
+			return 0;
+		/* the next array once half of the last is written out, so
+		 * that Slurm holds about one portion at a time */
+		if (b->unsent - b->head > b->portion / 2)
+			return 0;
+		if (m > b->portion)
+			m = b->portion;
+		idx = malloc(m * sizeof *idx);
+		if (!idx) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < m; i++)
+			idx[i] = b->unsent + i;
+		rc = slurm_submit_tasks(b, idx, m, err, errlen);
+		free(idx);
+		b->unsent += m;
+		b->unsent_since = slurm_now_ns();
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* --results DIR/<seq>/{stdout,stderr,exitval} for a task written out. */
@@ -486,6 +557,25 @@ fail:
 	fprintf(stderr, "nicely: --results: %s: %s\n", p, strerror(errno));
 }
 
+/* Why task t has no result: its element's end as squeue showed it. */
+static void slurm_lost_why(const struct slurm_batch *b,
+			   const struct slurm_task *t, char *out, size_t len)
+{
+	const struct slurm_elem *e = &b->elems[t->elem];
+
+	if (e->ended)
+		snprintf(out, len, "lost: array element %" PRIu64 " (Slurm job "
+			 "%s_%ld) ended without its result: %s; its job log "
+			 "is kept in the batch directory", t->elem,
+			 b->ids[e->idn], e->index, e->why);
+	else
+		snprintf(out, len, "lost: array element %" PRIu64 " (Slurm job "
+			 "%s_%ld) ended without its result (it left squeue "
+			 "before its end was seen: node failure, time limit or "
+			 "cancel); its job log is kept in the batch directory",
+			 t->elem, b->ids[e->idn], e->index);
+}
+
 /* Write task i out: hooks, output or JSON, --results. */
 static void slurm_emit(struct slurm_batch *b, size_t i)
 {
@@ -510,11 +600,11 @@ static void slurm_emit(struct slurm_batch *b, size_t i)
 		rc = slurm_dir_result_read(b->dir, t->seq, &r, &qt.out,
 					   &qt.err, err, sizeof err);
 	if (t->state == SLURM_T_LOST || rc <= 0) {
+		char why[400];
+
+		slurm_lost_why(b, t, why, sizeof why);
 		snprintf(msg, sizeof msg, "nicely: task %" PRIu64 ": %s\n",
-			 t->seq, rc < 0 ? err
-			 : "lost: its Slurm job ended without a result (node "
-			   "failure, time limit or cancel); the job logs are "
-			   "kept in the batch directory");
+			 t->seq, rc < 0 ? err : why);
 		r.exitval = -1;
 		r.failed = 1;
 		qt.lost = 1;
@@ -582,10 +672,23 @@ static void slurm_scan(struct slurm_batch *b)
 {
 	struct slurm_result r;
 	char err[PATH_MAX + 128];
+	size_t queued = 0;
+	int many;
 
+	for (size_t i = b->head; i < b->n && queued <= SLURM_SCAN_ALL; i++)
+		queued += b->t[i].state == SLURM_T_QUEUED;
+	many = queued > SLURM_SCAN_ALL;
 	for (size_t i = b->head; i < b->n; i++) {
 		struct slurm_task *t = &b->t[i];
-		if (t->state != SLURM_T_QUEUED ||
+		const struct slurm_elem *e;
+
+		if (t->state != SLURM_T_QUEUED)
+			continue;
+		/* many tasks out: those of elements squeue showed pending are
+		 * looked for after the next squeue only (a stat each on the
+		 * shared filesystem every round would be too many) */
+		e = &b->elems[t->elem];
+		if ((many && e->seen && !e->running && !e->ended) ||
 		    !slurm_dir_result_exists(b->dir, t->seq))
 			continue;
 		if (slurm_dir_result_read(b->dir, t->seq, &r, NULL, NULL, err,
@@ -605,26 +708,75 @@ static void slurm_scan(struct slurm_batch *b)
 	}
 }
 
-/* Nothing of ours is left in the queue: tasks without a result are lost;
- * resubmit those that have submissions left (--retries). Returns how
- * many were resubmitted, or -errno. */
-static int slurm_lost(struct slurm_batch *b, char *err, size_t errlen)
+/* Ask squeue about the elements: counts, and each one's state. */
+long slurm_batch_poll(struct slurm_batch *b)
+{
+	struct slurm_cmd_elem *v;
+	long nv = slurm_cmd_queue(b->ids, b->nids, &v), alive = 0;
+
+	if (nv < 0)
+		return nv;
+	b->q_pending = b->q_running = 0;
+	/* an element squeue no longer lists is in an unknown state */
+	for (uint64_t e = 0; e < b->next_elem; e++)
+		if (!b->elems[e].ended)
+			b->elems[e].seen = b->elems[e].running = 0;
+	for (long i = 0; i < nv; i++) {
+		uint64_t e = b->firsts[v[i].id] + (uint64_t)v[i].index;
+		struct slurm_elem *el;
+
+		if (v[i].index < 0 || e >= b->next_elem)
+			continue;
+		el = &b->elems[e];
+		el->seen = 1;
+		el->running = v[i].active && !v[i].pending;
+		if (v[i].active) {
+			alive++;
+			if (v[i].pending)
+				b->q_pending++;
+			else
+				b->q_running++;
+		} else if (!el->ended) {
+			el->ended = 1;
+			snprintf(el->why, sizeof el->why, "%s%s%s%s%s%s",
+				 v[i].state, strcmp(v[i].reason, "None") &&
+				 v[i].reason[0] ? " (" : "",
+				 strcmp(v[i].reason, "None") && v[i].reason[0]
+				 ? v[i].reason : "", strcmp(v[i].reason, "None")
+				 && v[i].reason[0] ? ")" : "",
+				 v[i].node[0] ? " on node " : "", v[i].node);
+		}
+	}
+	free(v);
+	return alive;
+}
+
+/* Tasks without a result whose element ended (every one when gone: the
+ * whole batch has left the queue) are lost: resubmit those that have
+ * submissions left (--retries), fail the others with the reason. Returns
+ * how many were resubmitted, or -errno. */
+static int slurm_lost(struct slurm_batch *b, int gone, char *err,
+		      size_t errlen)
 {
 	size_t *idx = malloc((b->n - b->head + 1) * sizeof *idx), m = 0;
+	char why[400] = "";
 	int rc = 0;
 
 	if (!idx)
 		return -ENOMEM;
 	for (size_t i = b->head; i < b->n; i++) {
 		struct slurm_task *t = &b->t[i];
-		if (t->state != SLURM_T_QUEUED)
+		if (t->state != SLURM_T_QUEUED ||
+		    (!gone && !b->elems[t->elem].ended))
 			continue;
-		if (!b->st->halted && t->submits < b->ro->retries) {
-			idx[m++] = i;
+		if (b->st->halted || b->killing) {
+			t->state = SLURM_T_EMITTED;	/* dropped, as run */
 			continue;
 		}
-		if (b->st->halted) {
-			t->state = SLURM_T_EMITTED;	/* dropped, as run */
+		if (t->submits < b->ro->retries) {
+			if (!m)
+				slurm_lost_why(b, t, why, sizeof why);
+			idx[m++] = i;
 			continue;
 		}
 		t->state = SLURM_T_LOST;
@@ -632,7 +784,8 @@ static int slurm_lost(struct slurm_batch *b, char *err, size_t errlen)
 	}
 	if (m) {
 		fprintf(stderr, "nicely: %zu task(s) of the batch ended "
-			"without a result; submitting them again\n", m);
+			"without a result (the first: %s); submitting them "
+			"again\n", m, why + (strncmp(why, "lost: ", 6) ? 0 : 6));
 		rc = slurm_submit_tasks(b, idx, m, err, errlen);
 	}
 	free(idx);
@@ -677,7 +830,6 @@ int slurm_submit_run(const struct run_opts *ro,
 	struct sigaction sa, old[3];
 	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	uint64_t last_q = 0;
-	size_t *idx = NULL;
 	int rc;
 
 	memset(&b, 0, sizeof b);
@@ -686,12 +838,40 @@ int slurm_submit_run(const struct run_opts *ro,
 	b.ro = ro;
 	b.so = so;
 	b.st = st;
-	rc = slurm_read_tasks(&b, err, errlen);
-	if (rc < 0)
-		goto out;
+	if (ro->input_may_block) {
+		rc = feed_start(&b.feed, ro->input, SLURM_FEED_AHEAD, err,
+				errlen);
+		if (rc < 0)
+			goto out;
+	}
 	b.max_array = slurm_cmd_max_array();
-	b.chunk = so->chunk > 0 ? so->chunk : slurm_auto_chunk(b.n, ro->jobs);
-	if (b.n == 0)
+	/* the first portion: the whole input when it is short; its size sets
+	 * the automatic chunk when the total is not known beforehand */
+	uint64_t t0 = slurm_now_ns();
+	do {
+		rc = slurm_take(&b, SLURM_PORTION_MAX, err, errlen);
+		if (rc < 0)
+			goto out;
+		if (b.eof || b.n >= SLURM_PORTION_MAX)
+			break;
+		if (b.feed) {	/* a pipe: what came within a second */
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+	} while (b.feed && slurm_now_ns() - t0 < SLURM_GATHER_NS);
+	if (so->chunk > 0) {
+		b.chunk = so->chunk;
+	} else {
+		long long total = input_total(ro->input);
+		b.chunk = slurm_auto_chunk(total > (long long)b.n ?
+					   (size_t)total : b.n, ro->jobs);
+	}
+	b.portion = (size_t)b.chunk * (size_t)b.max_array;
+	if (b.portion > SLURM_PORTION_MAX)
+		b.portion = SLURM_PORTION_MAX;
+	if (b.portion < (size_t)b.chunk)
+		b.portion = (size_t)b.chunk;
+	if (b.n == 0 && b.eof)
 		goto out;
 	rc = slurm_make_dir(&b, err, errlen);
 	if (rc < 0)
@@ -705,51 +885,66 @@ int slurm_submit_run(const struct run_opts *ro,
 	slurm_signal = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
-	idx = malloc(b.n * sizeof *idx);
-	if (!idx) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out_sig;
-	}
-	for (size_t i = 0; i < b.n; i++)
-		idx[i] = i;
-	rc = slurm_submit_tasks(&b, idx, b.n, err, errlen);
-	if (rc < 0) {
-		/* all or nothing: what went in before the refusal goes */
-		slurm_cancel_all(&b);
-		goto out_sig;
-	}
-	while (b.head < b.n && !slurm_signal && !st->signal) {
-		struct timespec ts = { 0, SLURM_POLL_NS };
-		nanosleep(&ts, NULL);
-		slurm_scan(&b);
-		if (b.head >= b.n || slurm_signal || st->signal)
-			break;
-		uint64_t now = slurm_now_ns();
-		if (now - last_q < SLURM_QUEUE_NS)
-			continue;
-		last_q = now;
-		long alive = slurm_cmd_alive(b.ids, b.nids);
-		if (alive != 0)
-			continue;	/* still queued, or squeue failed */
-		/* results written just before the job ended */
-		slurm_scan(&b);
-		if (slurm_lost(&b, err, errlen) < 0) {
+	slurm_ctl_open(&b);
+	while (!slurm_signal && !st->signal && !b.killing) {
+		if (st->halted && !b.eof) {
+			/* --halt: nothing more is read or sent */
+			for (size_t i = b.unsent; i < b.n; i++)
+				b.t[i].state = SLURM_T_EMITTED;
+			b.unsent = b.n;
+			b.eof = 1;
+		}
+		slurm_compact(&b);
+		/* read on while the window has room: at most two portions of
+		 * the input are held here */
+		if (!b.eof && b.n - b.head < 2 * b.portion &&
+		    slurm_take(&b, 2 * b.portion, err, errlen) < 0) {
 			fprintf(stderr, "nicely: %s\n", err);
 			break;
 		}
+		rc = slurm_submit_unsent(&b, err, errlen);
+		if (rc < 0) {
+			/* the first refusal: nothing of the batch is left;
+			 * a later one ends the batch the same way */
+			slurm_cancel_all(&b);
+			goto out_sig;
+		}
 		slurm_scan(&b);
+		if (b.eof && b.head >= b.n)
+			break;
+		if (slurm_signal || st->signal || b.killing)
+			break;
+		slurm_ctl_wait(&b, (int)(SLURM_POLL_NS / 1000000ULL));
+		uint64_t now = slurm_now_ns();
+		if (now - last_q < SLURM_QUEUE_NS || b.nids == 0)
+			continue;
+		last_q = now;
+		long alive = slurm_batch_poll(&b);
+		if (alive < 0)
+			continue;	/* squeue failed: ask again later */
+		/* results written just before an element ended */
+		slurm_scan(&b);
+		if (slurm_lost(&b, alive == 0, err, errlen) < 0) {
+			fprintf(stderr, "nicely: %s\n", err);
+			break;
+		}
 	}
-	if (slurm_signal || st->signal || b.head < b.n) {
+	rc = 0;
+	if (slurm_signal || st->signal || b.head < b.n || !b.eof ||
+	    b.killing) {
 		if (slurm_signal && !st->signal)
 			st->signal = slurm_signal;
 		slurm_cancel_all(&b);
+		/* what finished before the cancel is recorded */
+		slurm_scan(&b);
 		if (st->signal && st->signal != SIGPIPE)
 			fprintf(stderr, "nicely: %s: cancelled the batch's "
 				"Slurm jobs\n", strsignal(st->signal));
 	}
+	slurm_ctl_end(&b);
 	rc = 0;
 out_sig:
+	slurm_ctl_close(&b);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 out_dir:
@@ -759,6 +954,8 @@ out_dir:
 		fprintf(stderr, "nicely: the batch directory is kept: %s\n",
 			b.dir);
 out:
+	if (b.feed)
+		feed_stop(b.feed);
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.t[i].cmd);
 		free(b.t[i].values);
@@ -767,6 +964,7 @@ out:
 	for (size_t i = 0; i < b.nids; i++)
 		free(b.ids[i]);
 	free(b.ids);
-	free(idx);
+	free(b.firsts);
+	free(b.elems);
 	return rc;
 }

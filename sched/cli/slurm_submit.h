@@ -26,9 +26,11 @@ struct slurm_submit_opts {
 
 /* Run the batch on Slurm to its end (or halt, or signal: then the arrays
  * are cancelled and nothing of it is left in the queue). ro is read as by
- * run_batch (input, template, jobs = the arrays' %K, output, --results,
- * retries, timeout, halt, the skip and on_result hooks); topology,
- * sampler and control socket are not used. Returns 0 with st filled, or
+ * run_batch (input, streamed and read in a thread when input_may_block;
+ * template, jobs = the arrays' %K, output, --results, retries, timeout,
+ * halt, the skip and on_result hooks, ctl_dir and ctl_command for the
+ * control socket, sched/cli/slurm_ctl.c); topology and sampler are not
+ * used. Returns 0 with st filled, or
  * -errno with err set when the batch could not be submitted (then nothing
  * of it is left in the queue). */
 int slurm_submit_run(const struct run_opts *ro,
