@@ -222,8 +222,8 @@ enum nicely_log_level {
 };
 
 /* From a task, worker_init or worker_exit: send a log line to the parent's
- * log callback, tagged with the task id (-1 outside a task) and the worker's
- * PID. Returns 0, NICELY_EBUSY when not called inside a worker. */
+ * log callback, tagged with the task id (-1 outside a task: in worker_init,
+ * worker_exit, or between tasks) and the worker's PID. Returns 0, NICELY_EBUSY when not called inside a worker. */
 NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -268,8 +268,16 @@ enum nicely_cgroups {
 typedef struct nicely_options {
 	const char *preset;	/* preset name (copied); 0: the configured
 				 * default. "nuclear" ignores others' load. */
-	int max_workers;	/* cap on workers at once; 0: as the preset
-				 * allows (up to every allowed CPU) */
+	int max_workers;	/* most workers at once; 0: one per allowed
+				 * CPU. The rule (nicely run -j N is the
+				 * same): a preset that watches others' load
+				 * runs at most one worker per allowed CPU,
+				 * fewer when the CPUs are busy, so above
+				 * that count max_workers changes nothing;
+				 * a preset that ignores others (nuclear)
+				 * runs exactly max_workers once tasks are
+				 * queued, also above the CPU count (those
+				 * beyond one per CPU run unpinned). */
 	int nice;		/* workers' nice: 0: the preset's; 1..19: that
 				 * nice; NICELY_NICE_ZERO: nice 0; anything
 				 * else: nicely_pool_new says NICELY_EINVAL */

@@ -73,17 +73,40 @@ static void test_format(void)
 	s = fmt(&st, 80);
 	is_int(strlen(s), 79, "fills the width but the last column");
 	ok(s[0] == '[', "a bar first");
-	bar = 79 - strlen(text) - 3;
+	/* room for the numbers at their widest: 100% 1000/1000, 1000
+	 * running, 1000 failed, ETA 00h00m */
+	bar = 79 - strlen("100% 1000/1000, 1000 running, 1000 failed, "
+			  "ETA 00h00m") - 3;
 	snprintf(want, sizeof want, "] %s", text);
-	ok(strlen(s) > bar + 1 && !strcmp(s + bar + 1, want),
-	   "then the numbers: %s", s);
+	ok(strlen(s) > bar + 1 && !strncmp(s + bar + 1, want, strlen(want)) &&
+		   strspn(s + bar + 1 + strlen(want), " ") ==
+			   strlen(s + bar + 1 + strlen(want)),
+	   "then the numbers, blank-padded: %s", s);
 	for (size_t i = 1; i <= bar; i++)
 		hashes += s[i] == '#';
 	is_int(hashes, bar * 45 / 100, "45%% of the bar filled");
+	{
+		/* the bar keeps its width as the counts and the ETA grow */
+		struct progress_state a = { .done = 0, .total = 1000 };
+		struct progress_state b = { .done = 999, .failed = 999,
+					    .running = 1, .total = 1000,
+					    .elapsed = 3 * 3600 };
+		char sa[128];
+		size_t wa, wb;
+
+		snprintf(sa, sizeof sa, "%s", fmt(&a, 80));
+		wa = strchr(sa, ']') - sa;
+		s = fmt(&b, 80);
+		wb = strchr(s, ']') - s;
+		is_int(wa, bar + 1, "bar width at 0%%: %s", sa);
+		is_int(wb, wa, "the same bar width at 99%% with more to show: %s",
+		       s);
+		is_int(strlen(s), strlen(sa), "and the same line length");
+	}
 	s = fmt(&st, 200);
 	is_int(strlen(s), 199, "wide terminal: longer bar");
 
-	s = fmt(&st, 46);
+	s = fmt(&st, 60);
 	is_str(s, text, "no room for a bar: the numbers alone");
 	s = fmt(&st, 30);
 	is_int(strlen(s), 29, "narrow: cut to width-1");
@@ -104,11 +127,9 @@ static void test_format(void)
 	st.running = 0;
 	s = fmt(&st, 80);
 	{
-		size_t tl = strlen(" 100% 1000/1000, 0 running, 3 failed, "
-				   "ETA 0s");
+		const char *end = strchr(s, ']');
 
-		ok(s[1] == '#' && s[strlen(s) - tl - 2] == '#' &&
-			   !strchr(s, '.'),
+		ok(s[1] == '#' && end && end[-1] == '#' && !strchr(s, '.'),
 		   "full bar at 100%%: %s", s);
 	}
 	ok(strstr(s, "ETA 0s") != NULL, "ETA 0s at the end");

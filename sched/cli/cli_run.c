@@ -64,7 +64,7 @@ static const char cli_run_help[] =
 "                        KILL; at least 0.001); it counts as failed\n"
 "      --halt WHEN,WHAT=N  WHEN: now (kill running tasks) or soon (let them\n"
 "                        finish); WHAT: fail, success or done; N a count or\n"
-"                        a percentage (fail=10%%); also 'never'\n"
+"                        a percentage (fail=10%); also 'never'\n"
 "      --bar             progress bar with ETA on stderr (a terminal)\n"
 "      --results DIR     write DIR/<seq>/stdout, stderr and exitval (0600)\n"
 "      --dry-run         print the commands, run nothing\n"

@@ -92,9 +92,23 @@ size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 	}
 	if (tl >= sizeof text)
 		tl = sizeof text - 1;
-	/* "[###...] " before the text when the room is there */
-	if (st->total >= 0 && cols >= tl + 3 + PROGRESS_MIN_BAR)
-		bar = cols - tl - 3;
+	/* "[###...] " before the text when the room is there. The bar's
+	 * width depends on the width and the total only (not on the counts
+	 * and the ETA of the moment, so that it keeps its size as they
+	 * grow): room is kept for the text at its widest, every count at
+	 * the total and an ETA of 6 characters ("23h59m"), and the line is
+	 * blank-padded to the full width. */
+	if (st->total >= 0) {
+		size_t wide = (size_t)snprintf(NULL, 0, "100%% %lld/%lld, %lld "
+					       "running, %lld failed, ETA "
+					       "00h00m", st->total, st->total,
+					       st->total, st->total);
+
+		if (wide < tl)
+			wide = tl;
+		if (cols >= wide + 3 + PROGRESS_MIN_BAR)
+			bar = cols - wide - 3;
+	}
 	if (bar) {
 		size_t fill = (size_t)((double)bar * pct / 100.0);
 
@@ -109,6 +123,10 @@ size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 	}
 	for (size_t i = 0; i < tl && out < cols && out + 1 < len; i++)
 		buf[out++] = text[i];
+	/* with a bar the line keeps its length: blanks where the text is
+	 * not at its widest */
+	while (bar && out < cols && out + 1 < len)
+		buf[out++] = ' ';
 	buf[out] = '\0';
 	return out;
 }

@@ -23,7 +23,8 @@ double progress_eta(const struct progress_state *st);
 
 /* Format the bar line (no "\r", no "\n") into buf of size len, using at
  * most width columns (width < 20 counts as 20; a bar of '#' fills what the
- * numbers leave). Returns the length written, always < len. Pure. */
+ * numbers at their widest would leave, so its width depends only on width
+ * and total). Returns the length written, always < len. Pure. */
 size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 		       int width);
 

@@ -322,6 +322,8 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 				n = sizeof msg - 1;
 			memcpy(msg, body + sizeof l, n);
 			msg[n] = 0;
+			if (l.id < 0)	/* no task: -1, whatever came */
+				l.id = -1;
 			if (p->o.on_log) {
 				p->in_cb++;
 				p->o.on_log(l.level, l.id, l.pid, msg,

@@ -240,6 +240,8 @@ int nicely_log(int level, const char *fmt, ...)
 		n--;
 	memset(&l, 0, sizeof l);
 	l.id = __atomic_load_n(&w->slot->running, __ATOMIC_RELAXED);
+	if (l.id < 0)	/* WORKER_INIT, WORKER_IDLE: no task (-1) */
+		l.id = -1;
 	l.level = level;
 	l.pid = (int32_t)w->pid;
 	wk_res_close(w);
