@@ -164,8 +164,11 @@ typedef enum nicely_status {
 			    * or before sending its result */
 	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its worker's
 			    * cgroup (or process group) was killed */
-	NICELY_KILLED,	   /* it was running when nicely_kill_all() was called */
-	NICELY_CANCELLED,  /* it was still queued at nicely_kill_all() */
+	NICELY_KILLED,	   /* it was running when nicely_kill_all() or
+			    * nicely_cancel() was called */
+	NICELY_CANCELLED,  /* it was still queued (or handed to a worker but
+			    * not begun) at nicely_kill_all() or
+			    * nicely_cancel() */
 	NICELY_QUEUED,	   /* waiting to start */
 	NICELY_RUNNING,	   /* handed to a worker */
 } nicely_status;
@@ -441,6 +444,23 @@ NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
  * returns once those workers are reaped. Returns the number of tasks killed
  * or cancelled, or an error. Idle workers stay; the pool stays usable. */
 NICELY_EXTERN int nicely_kill_all(nicely_pool *pool);
+/* End one task that is not finished, leaving the others alone. Queued:
+ * it leaves the queue, NICELY_CANCELLED ("cancelled by nicely_cancel").
+ * Handed to a worker (prefetched, or later in a map chunk) but not begun:
+ * the worker skips it, and it becomes NICELY_CANCELLED when the worker
+ * reports so, within the next steps (nicely_wait(pool, id) returns then).
+ * Running: its worker's cgroup (or process group) is killed and the task
+ * becomes NICELY_KILLED ("killed by nicely_cancel") once the worker is
+ * reaped; the tasks that worker held and had not begun go back to the
+ * queue; one it had run whose result had not reached the pool yet fails
+ * saying so (see "Workers that die"), as does, rarely, a task that
+ * began in the instant between the check and the kill. Returns 1 when
+ * the task is (or will be) cancelled or killed, 0 when it had already
+ * finished or ran to its end meanwhile (its result stands), NICELY_ENOENT
+ * for an unknown id, NICELY_EBUSY from a callback. It may step the pool
+ * (a worker already dying is waited for). */
+NICELY_EXTERN int nicely_cancel(nicely_pool *pool, int64_t id);
+
 /* nicely_kill_all, then forget every result and counter (ids restart at
  * 0), stop idle workers, and reload the configuration files and preset.
  * 0 or an error (a bad configuration: NICELY_ECONFIG, the pool keeps its

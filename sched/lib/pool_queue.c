@@ -20,6 +20,23 @@
 
 #define POOL_INPLACE_MAX (64u << 10)	/* largest in-place result */
 
+/* Double the queue's room (its ranges then start at index 0). */
+static int pool_queue_grow(struct pool_deque *q)
+{
+	size_t cap = q->cap ? q->cap * 2 : 64;
+	struct pool_range *r = malloc(cap * sizeof *r);
+
+	if (!r)
+		return NICELY_ENOMEM;
+	for (size_t i = 0; i < q->n; i++)
+		r[i] = q->r[(q->head + i) % q->cap];
+	free(q->r);
+	q->r = r;
+	q->cap = cap;
+	q->head = 0;
+	return 0;
+}
+
 /* Add a range at the back (merging) or front of the queue. */
 int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 		    int front)
@@ -32,19 +49,8 @@ int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 			return 0;
 		}
 	}
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct pool_range *r = malloc(cap * sizeof *r);
-
-		if (!r)
-			return NICELY_ENOMEM;
-		for (size_t i = 0; i < q->n; i++)
-			r[i] = q->r[(q->head + i) % q->cap];
-		free(q->r);
-		q->r = r;
-		q->cap = cap;
-		q->head = 0;
-	}
+	if (q->n == q->cap && pool_queue_grow(q))
+		return NICELY_ENOMEM;
 	if (front) {
 		q->head = (q->head + q->cap - 1) % q->cap;
 		q->r[q->head] = (struct pool_range){ first, count };
@@ -52,6 +58,46 @@ int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 		q->r[(q->head + q->n) % q->cap] = (struct pool_range){ first, count };
 	}
 	q->n++;
+	return 0;
+}
+
+/* Take one id out of the queue (splitting its range). 1 when it was
+ * there, 0 when not, or NICELY_ENOMEM (then the queue is unchanged). */
+int pool_queue_remove(struct pool_deque *q, int64_t id)
+{
+	for (size_t k = 0; k < q->n; k++) {
+		struct pool_range *r = &q->r[(q->head + k) % q->cap];
+
+		if (id < r->first || id >= r->first + r->count)
+			continue;
+		if (id == r->first) {
+			r->first++;
+			r->count--;
+		} else if (id == r->first + r->count - 1) {
+			r->count--;
+		} else {	/* split: the tail goes in after this range */
+			struct pool_range tail = { id + 1,
+						   r->first + r->count - id - 1 };
+
+			if (q->n == q->cap && pool_queue_grow(q))
+				return NICELY_ENOMEM;
+			r = &q->r[(q->head + k) % q->cap];
+			r->count = id - r->first;
+			for (size_t j = q->n; j > k + 1; j--)
+				q->r[(q->head + j) % q->cap] =
+					q->r[(q->head + j - 1) % q->cap];
+			q->r[(q->head + k + 1) % q->cap] = tail;
+			q->n++;
+			return 1;
+		}
+		if (!r->count) {	/* emptied: close the gap */
+			for (size_t j = k; j + 1 < q->n; j++)
+				q->r[(q->head + j) % q->cap] =
+					q->r[(q->head + j + 1) % q->cap];
+			q->n--;
+		}
+		return 1;
+	}
 	return 0;
 }
 

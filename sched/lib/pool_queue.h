@@ -10,6 +10,9 @@
 /* Add a range at the back (merging) or front of the queue. */
 int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 		    int front);
+/* Take one id out of the queue: 1 when it was there, 0 when not, or
+ * NICELY_ENOMEM. */
+int pool_queue_remove(struct pool_deque *q, int64_t id);
 /* Queue one call per element; in: the map_into call they belong to, or
  * NULL. */
 int pool_queue_map(nicely_pool *p, nicely_task_fn fn, const void *base,

@@ -115,8 +115,10 @@ struct pool_worker {
 	int cpu, paused;
 	int exited, eof, wstatus;
 	int pollout, close_after_flush, kill_sent;
-	int kill_reason;	/* 0, NICELY_TIMEOUT, NICELY_KILLED, or
-				 * NICELY_QUEUED (stopped by the gate) */
+	int kill_reason;	/* 0, NICELY_TIMEOUT, NICELY_KILLED,
+				 * NICELY_CANCELLED (nicely_cancel of
+				 * kill_task) or NICELY_QUEUED (stopped by
+				 * the gate) */
 	int64_t kill_task;
 	char *initfail;		/* worker_init's failure, if any */
 	int garbled;		/* killed for a broken result channel */

@@ -116,6 +116,8 @@ int pool_worker_spawn(nicely_pool *p, int cpu)
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
 	p->slots[slot].last = WORKER_IDLE;
+	for (int i = 0; i < WORKER_SKIPS; i++)
+		p->slots[slot].skip[i] = WORKER_IDLE;
 	cpu = p->o.no_pin ? -1 : cpu;
 	cg = pool_cg_worker(p, slot, cpu, &rc);
 	if (rc)
@@ -196,6 +198,9 @@ static void pool_end(const struct pool_worker *w, char *buf, size_t len)
 				   "killed");
 	else if (w->kill_reason == NICELY_TIMEOUT)
 		snprintf(buf, len, "was killed when task %lld timed out",
+			 (long long)w->kill_task);
+	else if (w->kill_reason == NICELY_CANCELLED)
+		snprintf(buf, len, "was killed when task %lld was cancelled",
 			 (long long)w->kill_task);
 	else if (w->exited != 1)
 		snprintf(buf, len, "was lost with the fork server");
@@ -295,7 +300,8 @@ void pool_worker_done(nicely_pool *p, int slot)
 	int died = (w->exited == 1 && !w->kill_reason) || w->garbled;
 	/* tasks that began lose their results (a timeout's kill too; a
 	 * kill_all cancels them, a gate STOP runs them again) */
-	int lost = died || w->exited == 2 || w->kill_reason == NICELY_TIMEOUT;
+	int lost = died || w->exited == 2 || w->kill_reason == NICELY_TIMEOUT ||
+		   w->kill_reason == NICELY_CANCELLED;
 	int early = died && !w->garbled && last == WORKER_IDLE &&
 		    (w->initfail || st || w->inflight);
 	int64_t nbegun = lost ? pool_begun(w, last) : 0, pos = 0;
@@ -378,6 +384,11 @@ void pool_worker_done(nicely_pool *p, int slot)
 					 w->cg ? "worker's cgroup"
 					       : "process group");
 				pool_task_finish(p, t, NICELY_TIMEOUT, 0, why);
+			} else if (id == victim &&
+				   w->kill_reason == NICELY_CANCELLED &&
+				   id == w->kill_task) {
+				pool_task_finish(p, t, NICELY_KILLED, 0,
+						 "killed by nicely_cancel");
 			} else if (died && !w->garbled &&
 				   (id == victim ||
 				    (victim == WORKER_INIT && is_first))) {

@@ -307,8 +307,25 @@ static void wk_res_inplace(struct wk *w, int64_t id, uint32_t len)
 	w->res_len = len;
 }
 
-/* Append one task's result to the open WIRE_RES frame. */
-static void wk_res_add(struct wk *w, int64_t id, int rc)
+/* Is task id (just marked running) one the parent cancelled? Then its
+ * skip entry is freed. running was stored seq_cst before this reads the
+ * entries, and the parent stores an entry seq_cst before it reads
+ * running and last: so either the worker sees the entry, or the parent
+ * sees the task begun (and kills the worker or lets the result come). */
+static int wk_skipped(struct worker_slot *slot, int64_t id)
+{
+	for (int i = 0; i < WORKER_SKIPS; i++)
+		if (__atomic_load_n(&slot->skip[i], __ATOMIC_SEQ_CST) == id) {
+			__atomic_store_n(&slot->skip[i], WORKER_IDLE,
+					 __ATOMIC_SEQ_CST);
+			return 1;
+		}
+	return 0;
+}
+
+/* Append one task's result to the open WIRE_RES frame (skipped: it was
+ * cancelled before it began, a CANCELLED entry). */
+static void wk_res_add(struct wk *w, int64_t id, int rc, int skipped)
 {
 	size_t dlen;
 	struct wire_entry e;
@@ -316,7 +333,7 @@ static void wk_res_add(struct wk *w, int64_t id, int rc)
 
 	wk_res_kind(w, id, 0);
 	dlen = w->o.data.len;
-	if (!rc && !w->o.errlen && dlen <= WIRE_SAME_MAX &&
+	if (!skipped && !rc && !w->o.errlen && dlen <= WIRE_SAME_MAX &&
 	    (w->res_same ? dlen == w->res_len : !w->res_count)) {
 		/* the first task of a frame, or one more like the others */
 		w->res_same = 1;
@@ -334,8 +351,8 @@ static void wk_res_add(struct wk *w, int64_t id, int rc)
 	memset(&e, 0, sizeof e);
 	e.datalen = (uint32_t)dlen;
 	e.errlen = (uint16_t)w->o.errlen;
-	e.status = rc ? NICELY_FAILED : NICELY_OK;
-	e.code = rc;
+	e.status = skipped ? NICELY_CANCELLED : rc ? NICELY_FAILED : NICELY_OK;
+	e.code = skipped ? 0 : rc;
 	if (wire_buf_reserve(&w->out, sizeof e + dlen + w->o.errlen))
 		wk_die();
 	q = w->out.p + w->out.len;
@@ -411,7 +428,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 
 	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
 		int64_t id = t.first_id + i;
-		int rc, inplace;
+		int rc = 0, inplace, skipped;
 
 		/* a frame holds consecutive ids only */
 		if (w->res_at != WK_NO_FRAME &&
@@ -431,11 +448,13 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 			__atomic_store_n(&slot->start_ns, worker_now_ns(),
 					 __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->last, id, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot->running, id, __ATOMIC_RELEASE);
-		rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
-			w->state);
+		__atomic_store_n(&slot->running, id, __ATOMIC_SEQ_CST);
+		skipped = wk_skipped(slot, id);
+		if (!skipped)
+			rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
+				w->state);
 		__atomic_store_n(&slot->running, WORKER_IDLE, __ATOMIC_RELEASE);
-		inplace = w->o.win && !rc && !w->o.errlen &&
+		inplace = !skipped && w->o.win && !rc && !w->o.errlen &&
 			  w->o.winlen == w->o.wincap;
 		/* the common case: one more clean result in an open in-place
 		 * frame (the slot is left set: the next task resets it) */
@@ -449,7 +468,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 			continue;
 		}
 		/* not a clean in-place result: its bytes go the usual way */
-		if (w->o.win && !inplace && w->o.winlen &&
+		if (w->o.win && !inplace && w->o.winlen && !skipped &&
 		    wire_buf_put(&w->o.data, w->o.win, w->o.winlen))
 			wk_die();
 		w->o.win = NULL;
@@ -458,7 +477,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		if (inplace)
 			wk_res_inplace(w, id, (uint32_t)t.res_size);
 		else
-			wk_res_add(w, id, rc);
+			wk_res_add(w, id, rc, skipped);
 		w->res_count++;
 		w->done++;
 		if (w->out.len >= WK_FLUSH_AT ||

@@ -9,6 +9,8 @@
 
 #include "nicely.h"
 
+#define WORKER_SKIPS 5	/* fills the slot's cache line */
+
 /* One per worker slot, in a MAP_SHARED mapping made before the fork server
  * is forked. The worker writes, the parent reads (after the worker died, or
  * to check a timeout). running: the task id now executing, WORKER_IDLE
@@ -19,6 +21,11 @@ struct worker_slot {
 	int64_t running;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC start of `running` */
 	int64_t last;
+	/* nicely_cancel of a task handed to this worker and not begun: the
+	 * parent writes its id in a free entry (WORKER_IDLE), the worker
+	 * skips that task when it comes to it (a CANCELLED result) and
+	 * frees the entry. See worker_skipped for the ordering. */
+	int64_t skip[WORKER_SKIPS];
 } __attribute__((aligned(64)));	/* a cache line each: every worker writes
 					 * its slot twice a task */
 #define WORKER_IDLE (-1)
