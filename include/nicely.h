@@ -313,6 +313,20 @@ typedef struct nicely_options {
 	const char *config_file;	/* extra config file read last (like
 					 * $NICELY_CONFIG); 0: none */
 	int cgroups;		/* enum nicely_cgroups; 0: NICELY_CGROUPS_AUTO */
+	/* Fields added in 0.3 (after every 0.2 field, so that the 0.2 ones
+	 * keep their offsets). */
+	int stop_on_failure;	/* 1: the first task that ends FAILED,
+				 * SIGNALED or TIMEOUT stops every task
+				 * unfinished at that moment: the queued
+				 * ones become NICELY_CANCELLED, the running
+				 * ones' workers are killed (NICELY_KILLED;
+				 * those workers' unbegun tasks CANCELLED),
+				 * with the error "cancelled: task N failed
+				 * and stop_on_failure is set" (or "killed:
+				 * ..."), and a WARNING line is logged. Tasks
+				 * queued afterwards run as usual (each
+				 * later failure stops again). 0: a failure
+				 * stops nothing */
 } nicely_options;
 
 /* Fill opts with the defaults: all zero, as a zero-filled struct. */

@@ -259,12 +259,22 @@ int pool_queue_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 			if (k > p->o.max_queued - (size_t)p->queued)
 				k = p->o.max_queued - (size_t)p->queued;
 		}
+		/* stop_on_failure stopped this map while it waited for room:
+		 * the rest is cancelled as it would have been if queued */
+		int stopped = p->stop_below > b->first_id;
+
+		if (stopped)
+			k = n - done;
 		if (in)
 			pool_into_set(in, (int64_t)done, (int64_t)k,
 				      NICELY_QUEUED);
 		if ((rc = pool_enqueue(p, b, k)))
 			goto fail;
 		done += k;
+		if (stopped) {
+			pool_queue_fail_last(p, (int64_t)k);
+			break;
+		}
 		pool_dispatch(p, worker_now_ns());
 	}
 	return 0;
@@ -316,10 +326,13 @@ int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why)
 				 * pool_task_forget) */
 				if (id + k > p->inited)
 					pool_task_init(p, id + k - 1);
+				/* a failure, or a cancel saying something
+				 * else than kill_all's: a record with it */
+				int rec = st != NICELY_CANCELLED ||
+					  strcmp(why, POOL_KILLALL_CANCEL);
+
 				for (int64_t j = id - in->first;
-				     st != NICELY_CANCELLED &&
-				     j < id - in->first + k; j++) {
-					/* a failure has a text: a record */
+				     rec && j < id - in->first + k; j++) {
 					struct pool_task *t;
 
 					if (in->st[j] != NICELY_QUEUED ||
@@ -343,9 +356,29 @@ int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why)
 	return n;
 }
 
+/* Cancel the last k ids queued (the back of the queue) with the text of
+ * the last stop_on_failure stop. */
+void pool_queue_fail_last(nicely_pool *p, int64_t k)
+{
+	int64_t first = p->total - k;
+	struct pool_range *b = &p->q.r[(p->q.head + p->q.n - 1) % p->q.cap];
+
+	if (!(b->count -= k))
+		p->q.n--;
+	p->stop_below = p->total;
+	for (int64_t id = first; id < p->total; id++) {
+		struct pool_into *in = p->ninto ? pool_into_of(p, id) : NULL;
+		struct pool_task *t = in ? pool_into_rec(in, id - in->first, -1)
+					 : pool_task_get(p, id);
+
+		if (t && t->res.status == NICELY_QUEUED)
+			pool_task_finish(p, t, NICELY_CANCELLED, 0,
+					 p->stop_cancel);
+	}
+}
+
 /* Cancel everything queued. */
 int pool_queue_cancel(nicely_pool *p)
 {
-	return pool_queue_fail(p, NICELY_CANCELLED,
-			       "cancelled by nicely_kill_all");
+	return pool_queue_fail(p, NICELY_CANCELLED, POOL_KILLALL_CANCEL);
 }

@@ -20,6 +20,8 @@ int pool_queue_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 		   struct pool_into *in);
 /* End everything queued with status st and error text why. */
 int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why);
+/* Cancel the last k ids queued (stop_on_failure stopped their map). */
+void pool_queue_fail_last(nicely_pool *p, int64_t k);
 /* Cancel everything queued. */
 int pool_queue_cancel(nicely_pool *p);
 

@@ -20,6 +20,10 @@ struct pool_gate;
 struct sched_cgroup;
 struct sched_cgroup_task;
 
+/* The texts of what nicely_kill_all ends. */
+#define POOL_KILLALL_KILL "killed by nicely_kill_all"
+#define POOL_KILLALL_CANCEL "cancelled by nicely_kill_all"
+
 #define POOL_FLIGHT 64		/* messages in flight per worker */
 #define POOL_INLINE 8	/* return bytes kept in the task record */
 
@@ -125,6 +129,8 @@ struct pool_worker {
 	int forkerr;		/* its fork failed with this errno */
 	struct sched_cgroup_task *cg;	/* its cgroup, NULL without */
 	int frozen;		/* paused by freezing cg (not SIGSTOP) */
+	int stop_kill;		/* killed by stop_on_failure (texts:
+				 * the pool's stop_kill / stop_cancel) */
 };
 
 struct pool_deque {
@@ -153,6 +159,12 @@ struct nicely_pool {
 	int ctl, ep, tfd;
 	int broken;		/* the fork server is gone */
 	int in_cb;
+	/* stop_on_failure: every task below stop_below was unfinished when
+	 * a task failed and is cancelled or killed (never requeued); the
+	 * texts they get; stopping: the stop is being made */
+	int64_t stop_below;
+	int stopping;
+	char stop_kill[96], stop_cancel[96];
 	int cap, nw;		/* most workers at once; slots */
 	struct pool_worker *w;
 	int rr;			/* round-robin start for feeding */

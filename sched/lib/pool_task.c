@@ -3,15 +3,19 @@
  * result (return bytes, error text, status) until dropped or forgotten;
  * nicely_result_get / task_status / result_drop read it. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "nicely.h"
+#include "sched/lib/pool.h"
 #include "sched/lib/pool_batch.h"
 #include "sched/lib/pool_into.h"
+#include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_state.h"
 #include "sched/lib/pool_task.h"
+#include "sched/lib/pool_worker.h"
 
 #define POOL_BLOCK_SHIFT 12
 #define POOL_BLOCK (1 << POOL_BLOCK_SHIFT)
@@ -187,6 +191,45 @@ void pool_task_finish(nicely_pool *p, struct pool_task *t,
 			       p->o.cb_user);
 		p->in_cb--;
 	}
+	if (p->o.stop_on_failure && !p->stopping &&
+	    (st == NICELY_FAILED || st == NICELY_SIGNALED ||
+	     st == NICELY_TIMEOUT))
+		pool_task_stop(p, t->res.id, st);
+}
+
+/* stop_on_failure: task id ended with st; cancel what is queued and
+ * kill the workers running the rest (their tasks: KILLED, the unbegun
+ * ones CANCELLED). Does not wait: the workers are reaped in later
+ * turns. */
+void pool_task_stop(nicely_pool *p, int64_t id, nicely_status st)
+{
+	int64_t running = p->running, queued = p->queued;
+
+	p->stopping = 1;
+	p->stop_below = p->total;
+	snprintf(p->stop_kill, sizeof p->stop_kill, "killed: task %lld %s and "
+		 "stop_on_failure is set", (long long)id,
+		 nicely_status_name(st));
+	snprintf(p->stop_cancel, sizeof p->stop_cancel, "cancelled: task %lld "
+		 "%s and stop_on_failure is set", (long long)id,
+		 nicely_status_name(st));
+	if (running || queued)
+		pool_log(p, NICELY_LOG_WARNING, id, 0, "task %lld %s: "
+			 "stop_on_failure cancels %lld queued tasks and kills "
+			 "the workers of %lld running", (long long)id,
+			 nicely_status_name(st), (long long)queued,
+			 (long long)running);
+	pool_queue_fail(p, NICELY_CANCELLED, p->stop_cancel);
+	for (int i = 0; i < p->nw; i++) {
+		struct pool_worker *w = &p->w[i];
+
+		if (w->st == PW_FREE || !w->inflight)
+			continue;
+		if (w->st != PW_DYING)
+			w->stop_kill = 1;
+		pool_worker_kill(p, w, NICELY_KILLED, -1);
+	}
+	p->stopping = 0;
 }
 
 /* Free a task's bytes and error text. */
@@ -343,4 +386,5 @@ void pool_task_forget(nicely_pool *p)
 	p->total = p->completed = p->running = p->queued = p->failed = 0;
 	p->started = 0;
 	p->avg_ns = 0;
+	p->stop_below = 0;
 }

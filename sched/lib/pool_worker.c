@@ -370,11 +370,14 @@ void pool_worker_done(nicely_pool *p, int slot)
 				/* only the task it was running was running */
 				if (id == victim)
 					pool_task_finish(p, t, NICELY_KILLED, 0,
-							 "killed by nicely_kill_all");
+							 w->stop_kill
+								 ? p->stop_kill
+								 : POOL_KILLALL_KILL);
 				else
 					pool_task_finish(
 						p, t, NICELY_CANCELLED, 0,
-						"cancelled by nicely_kill_all");
+						w->stop_kill ? p->stop_cancel
+							     : POOL_KILLALL_CANCEL);
 			} else if (id == victim && w->kill_reason == NICELY_TIMEOUT &&
 				   id == w->kill_task) {
 				snprintf(why, sizeof why,
@@ -427,6 +430,10 @@ void pool_worker_done(nicely_pool *p, int slot)
 			} else if (giveup) {
 				pool_task_finish(p, t, NICELY_FAILED, 0, gone);
 				nfail++;
+			} else if (id < p->stop_below) {
+				/* unfinished at a stop_on_failure stop */
+				pool_task_finish(p, t, NICELY_CANCELLED, 0,
+						 p->stop_cancel);
 			} else {
 				t->res.status = NICELY_QUEUED;
 				t->worker = -1;
