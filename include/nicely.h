@@ -59,6 +59,16 @@
  * ranks processes inside one session, and lowering the caller's session
  * would slow the caller itself. Workers then have no controlling terminal.
  *
+ * Nested pools. A task may make a pool of its own (and free it before it
+ * returns). With cgroups, the inner pool takes the outer worker's group
+ * as its batch group: its workers' groups are made under it, so the outer
+ * pool's limits, cpuset, pause and kill reach them, and the inner pool
+ * does not talk to nicely-agent. Without cgroups its fork server is the
+ * outer worker's child, tied to it by PR_SET_PDEATHSIG: killing the outer
+ * task (timeout, nicely_cancel, kill_all) kills the inner pool too. The
+ * inner pool sees the outer worker's CPUs as the allowed ones (usually
+ * one, so a preset that watches others runs one inner worker at a time).
+ *
  * Batching. Workers are persistent unless lifespan says otherwise; tasks
  * travel over a socket per worker and results over a pipe, many per
  * message. A worker may be handed a few short tasks ahead (prefetch, only
@@ -130,7 +140,7 @@ extern "C" {
 	X(ENOMEM, -12, "out of memory")                                        \
 	X(EAGAIN, -11, "the queue is full (max_queued tasks waiting)")         \
 	X(ENOENT, -2, "no task with this id")                                  \
-	X(EBUSY, -16, "not allowed from inside a callback or a worker")        \
+	X(EBUSY, -16, "not allowed from inside a callback")                    \
 	X(ECHILD, -10, "the pool's fork server is gone")                       \
 	X(E2BIG, -7, "argument too large (at most 1 GiB per message)")         \
 	X(EIO, -5, "input/output error talking to the pool's processes")       \

@@ -237,7 +237,8 @@ int nicely_reset(nicely_pool *p)
 	 * not known to the fork server: after the owner's death only the
 	 * next pool's stale cleaning removes it) */
 	pool_cg_slots_drop(p);
-	if (!p->agent &&	/* the agent's batch keeps the class it set */
+	if (!p->agent && !p->nested &&	/* the agent's batch, a nested
+					 * pool's, keep their class */
 	    ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
 	     (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED))) {
 		int crc;

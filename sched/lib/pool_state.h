@@ -208,6 +208,9 @@ struct nicely_pool {
 	 * without; agent_killed: it ended the batch (said, work killed) */
 	struct agent_client *agent;
 	int agent_killed;
+	/* made inside a worker of a pool with cgroups: the batch group is
+	 * that worker's group (its class is the outer pool's) */
+	int nested;
 	uint64_t cg_seq;		/* last worker group number */
 	int64_t cg_cpu_ns, cg_mem_peak;	/* of exited workers' groups */
 	enum policy_weight cg_weight;	/* the batch group's class */

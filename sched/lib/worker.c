@@ -51,6 +51,12 @@ struct wk {
 /* The worker this process is, for nicely_log and nicely_out_write. */
 static struct wk *wk_cur;
 
+/* Is this process a libnicely worker (a pool made here is nested)? */
+int worker_inside(void)
+{
+	return wk_cur != NULL;
+}
+
 /* Monotonic clock in nanoseconds. */
 uint64_t worker_now_ns(void)
 {
@@ -499,6 +505,10 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	struct wire_hdr h;
 	const char *body;
 
+	/* a pool made inside a task forks its workers from this process's
+	 * image: start from nothing, not from the outer worker's buffers
+	 * and open result frame (their bytes would go to the new pool) */
+	memset(&w, 0, sizeof w);
 	w.cfg = cfg;
 	w.slot = &cfg->slots[slot];
 	w.task_fd = task_fd;

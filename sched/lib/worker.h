@@ -56,6 +56,10 @@ struct worker_cfg {
 __attribute__((noreturn)) void worker_main(const struct worker_cfg *cfg,
 					   int slot, int task_fd, int res_fd);
 
+/* 1 in a libnicely worker process (a pool made by a task is nested in
+ * it), else 0. */
+int worker_inside(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t worker_now_ns(void);
 
