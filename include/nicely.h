@@ -79,9 +79,13 @@
  * before nicely_pool_free() (the fork server is tied to that thread's life by
  * PR_SET_PDEATHSIG). Different pools may live in different threads. Callbacks
  * run in the owner thread, inside nicely_step() and the calls that step; they
- * must not call back into the same pool except nicely_result_get(),
- * nicely_stats_get() and nicely_strerror() (others return NICELY_EBUSY;
- * nicely_pool_free is refused with a log line).
+ * must not call back into the same pool except nicely_run(),
+ * nicely_result_get(), nicely_task_status(), nicely_stats_get() and
+ * nicely_strerror() (others return NICELY_EBUSY; nicely_pool_free is
+ * refused with a log line). nicely_run() from a callback queues the task
+ * (it starts once the callback's turn goes on) and never steps: with
+ * max_queued tasks waiting it returns NICELY_EAGAIN, whatever
+ * run_nonblock says. So a work list can grow from results (on_finish).
  *
  * Errors. Calls return 0 (or a count / an id) on success and a negative
  * NICELY_E* code on failure (see NICELY_ERRNO_MAP); nicely_strerror() names
@@ -411,6 +415,39 @@ NICELY_EXTERN int nicely_map_into(nicely_pool *pool, nicely_task_fn fn,
 				  const void *base, size_t elem_size, size_t n,
 				  size_t chunk, void *out, size_t out_size,
 				  uint8_t *status, int64_t *first_id);
+
+/* nicely_imap: fn over arguments pulled from a generator as room frees
+ * (MPIRE's imap over a generator, for inputs too many to hold at once).
+ * The generator writes the next argument into buf (cap bytes: arg_max)
+ * and its length into *len, and returns 1; 0 when there are no more;
+ * a negative value stops the imap with that error. user: nicely_imap_new's
+ * user. It is called in the owner thread, from nicely_imap_next. */
+typedef int (*nicely_next_fn)(void *buf, size_t cap, size_t *len,
+			      void *user);
+typedef struct nicely_imap nicely_imap;
+
+/* Start an imap over pool: nothing is pulled yet. At most `window` of its
+ * tasks are queued, running, or finished and not taken (0: 4 per worker
+ * the pool may run): arguments are pulled as results are taken. ordered
+ * 1: results in argument order; 0: in the order tasks finish. Its tasks
+ * are ordinary tasks of the pool (ids, callbacks, stop_on_failure, which
+ * also ends the pulling). 0, or NICELY_EINVAL, NICELY_E2BIG (arg_max
+ * above 1 GiB), NICELY_ENOMEM, NICELY_EBUSY from a callback. */
+NICELY_EXTERN int nicely_imap_new(nicely_imap **im, nicely_pool *pool,
+				  nicely_task_fn fn, nicely_next_fn next,
+				  void *user, size_t arg_max, size_t window,
+				  int ordered);
+/* Step the pool, pulling arguments, until the next result: 1 with *r set
+ * (valid until the next call on im or nicely_imap_free; then the task is
+ * forgotten: its id is unknown to the pool, and the record memory of
+ * every 4096 forgotten ids is given back), 0 when the generator has ended
+ * and every result was taken, or a negative error: the generator's, or
+ * NICELY_E2BIG (it said *len > cap), or the pool's (then the imap may be
+ * called again). Not from a callback (NICELY_EBUSY). */
+NICELY_EXTERN int nicely_imap_next(nicely_imap *im, const nicely_result **r);
+/* Free an imap: its tasks not taken are cancelled (nicely_cancel) and
+ * forgotten. NULL is a no-op. */
+NICELY_EXTERN void nicely_imap_free(nicely_imap *im);
 
 /* One turn: sample load and start what may start, send tasks, collect what
  * finished (firing callbacks), kill timed-out tasks. Waits up to timeout_ms

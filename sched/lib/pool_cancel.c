@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "nicely.h"
-#include "sched/lib/pool_cancel.h"
 #include "sched/lib/pool_into.h"
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_state.h"

@@ -157,13 +157,15 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 
 	if (!p || !fn || (len && !arg))
 		return NICELY_EINVAL;
-	if (p->in_cb)
-		return NICELY_EBUSY;
 	if (len > WIRE_MAX_BODY - 4096)
 		return NICELY_E2BIG;
 	if (p->broken)
 		return NICELY_ECHILD;
-	if ((rc = pool_room(p, 1)))
+	/* from a callback: the pool is mid-turn, so no stepping for room
+	 * and no dispatch (the turn dispatches after its callbacks) */
+	if (p->in_cb && p->o.max_queued && (size_t)p->queued >= p->o.max_queued)
+		return NICELY_EAGAIN;
+	if (!p->in_cb && (rc = pool_room(p, 1)))
 		return rc;
 	b = calloc(1, sizeof *b);
 	if (!b || pool_batch_data(b, len)) {
@@ -183,7 +185,8 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 		pool_batch_free(b);
 		return rc;
 	}
-	pool_dispatch(p, worker_now_ns());
+	if (!p->in_cb)
+		pool_dispatch(p, worker_now_ns());
 	return id;
 }
 

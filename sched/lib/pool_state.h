@@ -70,6 +70,7 @@ struct pool_task {
 	int16_t worker;
 	uint8_t errheap, dropped;
 	uint8_t inrec;		/* a record of a nicely_map_into element */
+	uint8_t forgot;		/* forgotten (imap took it): unknown */
 	union {
 		char c[POOL_INLINE];
 		int64_t i;
@@ -169,7 +170,9 @@ struct nicely_pool {
 	struct pool_worker *w;
 	int rr;			/* round-robin start for feeding */
 	/* tasks */
-	struct pool_task **blocks;
+	struct pool_task **blocks;	/* NULL: a block whose tasks were
+					 * all forgotten (imap) */
+	uint16_t *bgone;		/* per block: tasks forgotten */
 	size_t nblocks;
 	void **slabs;		/* hugepage-backed areas later blocks come from */
 	size_t nslabs, slab_used;	/* blocks taken from the last slab */

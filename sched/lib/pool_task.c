@@ -78,7 +78,34 @@ struct pool_task *pool_task_get(nicely_pool *p, int64_t id)
 		pool_task_init(p, id);
 	if (p->ninto && (in = pool_into_of(p, id)))
 		return in->rec ? in->rec[id - in->first] : NULL;
-	return &p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
+	struct pool_task *b = p->blocks[id >> POOL_BLOCK_SHIFT];
+
+	if (!b || b[id & (POOL_BLOCK - 1)].forgot)	/* imap took them */
+		return NULL;
+	return &b[id & (POOL_BLOCK - 1)];
+}
+
+/* Forget a finished task for good (nicely_imap took its result): its
+ * bytes go now, its record with the last of its block's 4096 (the block's
+ * memory is given back; the ids are unknown from then on). */
+void pool_task_forget_one(nicely_pool *p, int64_t id)
+{
+	size_t blk = (size_t)(id >> POOL_BLOCK_SHIFT);
+	struct pool_task *t = pool_task_get(p, id);
+
+	if (!t || t->inrec || t->res.status == NICELY_QUEUED ||
+	    t->res.status == NICELY_RUNNING)
+		return;
+	pool_task_release(t);
+	t->dropped = t->forgot = 1;
+	if (++p->bgone[blk] < POOL_BLOCK)
+		return;
+	if (blk < POOL_SMALL_BLOCKS)
+		free(p->blocks[blk]);
+	else	/* a slab's part: its pages go back, zero if touched again */
+		madvise(p->blocks[blk], POOL_BLOCK * sizeof(struct pool_task),
+			MADV_DONTNEED);
+	p->blocks[blk] = NULL;
 }
 
 /* Is id queued with its record not written yet? (Elements of a map_into
@@ -134,10 +161,15 @@ int pool_task_grow(nicely_pool *p, size_t n)
 	if (need <= p->nblocks)
 		return 0;
 	struct pool_task **b = realloc(p->blocks, need * sizeof *b);
+	uint16_t *g;
 
 	if (!b)
 		return NICELY_ENOMEM;
 	p->blocks = b;
+	if (!(g = realloc(p->bgone, need * sizeof *g)))
+		return NICELY_ENOMEM;
+	memset(g + p->nblocks, 0, (need - p->nblocks) * sizeof *g);
+	p->bgone = g;
 	while (p->nblocks < need) {
 		b[p->nblocks] = pool_block_new(p);
 		if (!b[p->nblocks])
@@ -342,8 +374,14 @@ void pool_task_forget(nicely_pool *p)
 			id = in->first + in->n - 1;
 			continue;
 		}
+		if (!p->blocks[id >> POOL_BLOCK_SHIFT]) {	/* forgotten */
+			id |= POOL_BLOCK - 1;
+			continue;
+		}
 		struct pool_task *t = pool_task_get(p, id);
 
+		if (!t)		/* forgotten: nothing held */
+			continue;
 		pool_task_release(t);
 		pool_batch_unref(t->batch);
 	}
@@ -380,6 +418,8 @@ void pool_task_forget(nicely_pool *p)
 	p->nslabs = p->slab_used = 0;
 	free(p->blocks);
 	p->blocks = NULL;
+	free(p->bgone);
+	p->bgone = NULL;
 	p->nblocks = 0;
 	free(p->q.r);
 	memset(&p->q, 0, sizeof p->q);

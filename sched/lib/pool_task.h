@@ -29,4 +29,7 @@ void pool_task_forget(nicely_pool *p);
 /* stop_on_failure: task id ended with st, stop everything unfinished. */
 void pool_task_stop(nicely_pool *p, int64_t id, nicely_status st);
 
+/* Forget a finished task for good (its record goes with its block's). */
+void pool_task_forget_one(nicely_pool *p, int64_t id);
+
 #endif
