@@ -250,9 +250,16 @@ NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
  * it become NICELY_FAILED with error "worker init failed: ...". */
 typedef int (*nicely_init_fn)(void **worker_state, void *init_arg);
 /* Per-worker teardown, run when a worker retires normally (lifespan
- * reached, idle at nicely_pool_free(), or idle with nothing queued under
- * a per-user [limits] max_pus); not after a kill or crash. */
+ * reached, idle at nicely_pool_free(), nicely_reset() or
+ * nicely_exit_results(), or idle with nothing queued under a per-user
+ * [limits] max_pus); not after a kill or crash. It may hand bytes back
+ * with nicely_exit_write (see nicely_exit_results). */
 typedef void (*nicely_exit_fn)(void *worker_state, void *init_arg);
+
+/* From worker_exit: append bytes to what this worker hands back to the
+ * pool (MPIRE's worker_exit results; at most 16 MiB in all). 0, or
+ * NICELY_EBUSY outside worker_exit, NICELY_E2BIG, NICELY_ENOMEM. */
+NICELY_EXTERN int nicely_exit_write(const void *buf, size_t len);
 /* Start/finish callback: the task, and counts after the event. "Start"
  * is the moment the task is handed to a worker; running counts tasks
  * handed over and not finished. user: options.cb_user. */
@@ -341,6 +348,18 @@ typedef struct nicely_options {
 				 * queued afterwards run as usual (each
 				 * later failure stops again). 0: a failure
 				 * stops nothing */
+	unsigned init_timeout_ms;	/* worker_init that runs longer: its
+					 * worker is killed and the tasks
+					 * it held fail with "worker init
+					 * failed: timed out after N ms" (5
+					 * in a row fail the queue, as in
+					 * "Workers that die"); 0: none */
+	unsigned exit_timeout_ms;	/* worker_exit that runs longer: its
+					 * worker is killed (a WARNING line;
+					 * no exit result); 0: none, but
+					 * nicely_pool_free, nicely_reset and
+					 * nicely_exit_results still kill
+					 * after exit_grace_ms */
 } nicely_options;
 
 /* Fill opts with the defaults: all zero, as a zero-filled struct. */
@@ -498,6 +517,23 @@ typedef struct nicely_stats {
 } nicely_stats;
 /* Fill st with the pool's counters. 0, or NICELY_EINVAL. */
 NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
+
+/* What one worker's worker_exit handed back (nicely_exit_write), owned
+ * by the pool until nicely_reset() or nicely_pool_free(). */
+typedef struct nicely_exit_result {
+	pid_t pid;		/* the worker */
+	const void *data;	/* its bytes, NULL when none */
+	size_t len;
+} nicely_exit_result;
+/* Wait until nothing is queued or running (as nicely_wait_all), then
+ * retire every worker (each runs worker_exit; those not gone after
+ * exit_grace_ms are killed; the next tasks get new workers), and set
+ * *res to the results of every worker whose worker_exit ran to its end
+ * since the pool was made or reset, in the order they arrived (with no
+ * worker_exit: none). Returns their number or a negative error;
+ * NICELY_EBUSY from a callback. */
+NICELY_EXTERN int64_t nicely_exit_results(nicely_pool *pool,
+					  const nicely_exit_result **res);
 
 /* Kill every running task's cgroup or process group (the task each worker was
  * executing becomes NICELY_KILLED) and cancel everything else not finished

@@ -213,6 +213,35 @@ static void pool_retire_all(nicely_pool *p, unsigned grace_ms)
 	}
 }
 
+/* Drop what exited workers handed back. */
+static void pool_exitres_free(nicely_pool *p)
+{
+	for (size_t i = 0; i < p->nexit; i++)
+		free((void *)p->exitres[i].data);
+	free(p->exitres);
+	p->exitres = NULL;
+	p->nexit = p->exitcap = 0;
+}
+
+/* Wait, retire every worker, hand their worker_exit results. */
+int64_t nicely_exit_results(nicely_pool *p, const nicely_exit_result **res)
+{
+	int rc;
+
+	if (!p || !res)
+		return NICELY_EINVAL;
+	*res = NULL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	while ((rc = pool_turn(p, -1)) == 0)
+		;
+	if (rc < 0)
+		return rc;
+	pool_retire_all(p, p->o.exit_grace_ms);
+	*res = p->exitres;
+	return (int64_t)p->nexit;
+}
+
 /* Kill-all, clear, reload. */
 int nicely_reset(nicely_pool *p)
 {
@@ -228,6 +257,7 @@ int nicely_reset(nicely_pool *p)
 		return rc;
 	pool_retire_all(p, p->o.exit_grace_ms);
 	pool_task_forget(p);
+	pool_exitres_free(p);
 	err[0] = 0;
 	rc = pool_gate_reload(p->gate, err, sizeof err);
 	if (rc)
@@ -282,6 +312,7 @@ static void pool_destroy(nicely_pool *p)
 		}
 	}
 	pool_task_forget(p);
+	pool_exitres_free(p);
 	if (p->arena)
 		munmap(p->arena, p->arena_len);
 	free(p->areg);

@@ -285,6 +285,32 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 	return 0;
 }
 
+/* What a worker's worker_exit handed back: kept for
+ * nicely_exit_results. */
+static int pool_recv_exitres(nicely_pool *p, struct pool_worker *w,
+			     const char *body, uint32_t len)
+{
+	nicely_exit_result *e;
+	void *d = NULL;
+
+	if (len > WIRE_EXITRES_MAX)
+		return NICELY_EIO;
+	if (p->nexit == p->exitcap) {
+		size_t cap = p->exitcap ? 2 * p->exitcap : 8;
+
+		if (!(e = realloc(p->exitres, cap * sizeof *e)))
+			return NICELY_ENOMEM;
+		p->exitres = e;
+		p->exitcap = cap;
+	}
+	if (len && !(d = malloc(len)))
+		return NICELY_ENOMEM;
+	if (len)
+		memcpy(d, body, len);
+	p->exitres[p->nexit++] = (nicely_exit_result){ w->pid, d, len };
+	return 0;
+}
+
 /* Parse every complete frame a worker sent. */
 static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 {
@@ -349,6 +375,10 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 		case WIRE_INITFAIL:
 			free(w->initfail);
 			w->initfail = strndup(body, h.len);
+			break;
+		case WIRE_EXITRES:
+			if ((rc = pool_recv_exitres(p, w, body, h.len)))
+				return rc;
 			break;
 		default:
 			return NICELY_EIO;

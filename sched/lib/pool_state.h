@@ -211,6 +211,10 @@ struct nicely_pool {
 	 * without; agent_killed: it ended the batch (said, work killed) */
 	struct agent_client *agent;
 	int agent_killed;
+	/* what exited workers' worker_exit handed back, in arrival order,
+	 * until nicely_reset */
+	nicely_exit_result *exitres;
+	size_t nexit, exitcap;
 	/* made inside a worker of a pool with cgroups: the batch group is
 	 * that worker's group (its class is the outer pool's) */
 	int nested;

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -103,22 +105,63 @@ static void pool_reap(nicely_pool *p)
 	}
 }
 
-/* Kill workers whose current task ran past the timeout. */
+/* worker_init or worker_exit of worker slot i (running r since s) ran
+ * past its timeout: kill it, as a death of its own in worker_init (so
+ * that workers timing out in a row fail the queue). The deadline, or 0
+ * when it is not in either. */
+static uint64_t pool_timeout_initexit(nicely_pool *p, int i, int64_t r,
+				      uint64_t s, uint64_t now)
+{
+	struct pool_worker *w = &p->w[i];
+	unsigned ms = r == WORKER_INIT ? p->o.init_timeout_ms
+		      : r == WORKER_EXIT ? p->o.exit_timeout_ms
+					 : 0;
+	uint64_t limit = (uint64_t)ms * 1000000u;
+	char why[96];
+
+	if (!limit || !s)
+		return 0;
+	if (now <= s || now - s < limit)
+		return s + limit;
+	if (r == WORKER_INIT) {
+		snprintf(why, sizeof why, "timed out after %u ms", ms);
+		free(w->initfail);
+		w->initfail = strdup(why);
+	} else {
+		pool_log(p, NICELY_LOG_WARNING, -1, w->pid, "worker %d: "
+			 "worker_exit ran past exit_timeout_ms (%u ms); "
+			 "killed", (int)w->pid, ms);
+	}
+	pool_worker_kill(p, w, 0, -1);
+	return 0;
+}
+
+/* Kill workers whose current task ran past the timeout, or whose
+ * worker_init / worker_exit did. */
 static uint64_t pool_timeouts(nicely_pool *p, uint64_t now)
 {
 	uint64_t limit = (uint64_t)p->o.timeout_ms * 1000000u, next = 0;
+	int initexit = p->o.init_timeout_ms || p->o.exit_timeout_ms;
 
-	if (!limit)
+	if (!limit && !initexit)
 		return 0;
 	for (int i = 0; i < p->nw; i++) {
 		struct pool_worker *w = &p->w[i];
 		int64_t r;
 		uint64_t s, d;
 
-		if ((w->st != PW_LIVE && w->st != PW_CLOSING) || !w->inflight)
+		if (w->st != PW_LIVE && w->st != PW_CLOSING)
 			continue;
 		r = __atomic_load_n(&p->slots[i].running, __ATOMIC_ACQUIRE);
 		s = __atomic_load_n(&p->slots[i].start_ns, __ATOMIC_RELAXED);
+		if (initexit && (r == WORKER_INIT || r == WORKER_EXIT)) {
+			d = pool_timeout_initexit(p, i, r, s, now);
+			if (d && (!next || d < next))
+				next = d;
+			continue;
+		}
+		if (!limit || !w->inflight)
+			continue;
 		if (r < 0) {
 			d = now + limit / 4 + 1000000u;
 		} else if (now > s && now - s >= limit) {

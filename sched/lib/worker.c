@@ -46,6 +46,8 @@ struct wk {
 	nicely_out o;
 	void *state;
 	uint64_t done;		/* tasks run */
+	struct wire_buf exitres;	/* nicely_exit_write's bytes */
+	int in_exit;		/* worker_exit runs */
 };
 
 /* The worker this process is, for nicely_log and nicely_out_write. */
@@ -257,12 +259,37 @@ int nicely_log(int level, const char *fmt, ...)
 	return 0;
 }
 
-/* Retire: flush, run worker_exit, flush its logs, leave. */
+/* From worker_exit: hand bytes back to the parent. */
+int nicely_exit_write(const void *buf, size_t len)
+{
+	struct wk *w = wk_cur;
+
+	if (!w || !w->in_exit)
+		return NICELY_EBUSY;
+	if (!buf && len)
+		return NICELY_EINVAL;
+	if (len > WIRE_EXITRES_MAX - w->exitres.len)
+		return NICELY_E2BIG;
+	return wire_buf_put(&w->exitres, buf, len) ? NICELY_ENOMEM : 0;
+}
+
+/* Retire: flush, run worker_exit, send what it handed back and flush its
+ * logs, leave. */
 __attribute__((noreturn)) static void wk_finish(struct wk *w)
 {
 	wk_flush(w);
-	if (w->cfg->exit)
+	if (w->cfg->exit) {
+		__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&w->slot->running, WORKER_EXIT,
+				 __ATOMIC_RELEASE);
+		w->in_exit = 1;
 		w->cfg->exit(w->state, w->cfg->init_arg);
+		w->in_exit = 0;
+		if (wire_buf_frame(&w->out, WIRE_EXITRES, w->exitres.p,
+				   w->exitres.len, NULL, 0))
+			wk_die();
+	}
 	wk_flush(w);
 	fflush(NULL);
 	_exit(0);
@@ -524,6 +551,8 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	if (cfg->init) {
 		int rc;
 
+		__atomic_store_n(&w.slot->start_ns, worker_now_ns(),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&w.slot->running, WORKER_INIT,
 				 __ATOMIC_RELEASE);
 		rc = cfg->init(&w.state, cfg->init_arg);

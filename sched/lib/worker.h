@@ -14,7 +14,8 @@
 /* One per worker slot, in a MAP_SHARED mapping made before the fork server
  * is forked. The worker writes, the parent reads (after the worker died, or
  * to check a timeout). running: the task id now executing, WORKER_IDLE
- * between tasks, WORKER_INIT during worker_init. last: the last task the
+ * between tasks, WORKER_INIT during worker_init, WORKER_EXIT during
+ * worker_exit (start_ns is set for those two always). last: the last task the
  * worker began (never reset; WORKER_IDLE before its first), so that after
  * its death the pool knows which of the tasks it held began. */
 struct worker_slot {
@@ -30,6 +31,7 @@ struct worker_slot {
 					 * its slot twice a task */
 #define WORKER_IDLE (-1)
 #define WORKER_INIT (-2)
+#define WORKER_EXIT (-3)	/* in worker_exit */
 
 /* What every worker of a pool needs; fixed at pool creation. */
 struct worker_cfg {
