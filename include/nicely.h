@@ -360,6 +360,15 @@ typedef struct nicely_options {
 					 * nicely_pool_free, nicely_reset and
 					 * nicely_exit_results still kill
 					 * after exit_grace_ms */
+	const char *cpus;	/* the CPUs the pool may use, a cpulist
+				 * ("0-3,8", copied; MPIRE's cpu_ids) within
+				 * those the calling thread may use (its
+				 * affinity and cpuset), else
+				 * nicely_pool_new says NICELY_EINVAL and
+				 * logs why. The preset decides among them
+				 * as among all CPUs otherwise; workers it
+				 * does not pin keep to them too. 0 (NULL):
+				 * every CPU the thread may use */
 } nicely_options;
 
 /* Fill opts with the defaults: all zero, as a zero-filled struct. */

@@ -5,6 +5,7 @@
  * Everything runs in the pool's owner thread, inside the nicely_* calls;
  * nothing here prints, exits or waits for foreign PIDs. */
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -332,6 +333,7 @@ static void pool_destroy(nicely_pool *p)
 	free(p->ans_cpus);
 	free(p->preset);
 	free(p->config_file);
+	free(p->cpus_list);
 	free(p);
 }
 
@@ -458,11 +460,33 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	else
 		go.nice = p->o.nice == NICELY_NICE_ZERO ? 0 : p->o.nice;
 	go.config_file = p->config_file;
+	if (p->o.cpus) {
+		if (!(p->cpus_list = strdup(p->o.cpus))) {
+			rc = NICELY_ENOMEM;
+			goto fail;
+		}
+		p->o.cpus = p->cpus_list;
+		err[0] = 0;
+		if (pool_gate_cpus(p->cpus_list, &p->cpus, err, sizeof err)) {
+			pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
+			rc = NICELY_EINVAL;
+			goto fail;
+		}
+	}
 	/* too few fds: say so before a sampler file or a cgroup fails */
 	if ((rc = pool_fds_check_new(p)))
 		goto fail;
 	err[0] = 0;
-	if ((rc = pool_gate_new(&p->gate, &go, err, sizeof err))) {
+	/* the topology takes the thread's affinity as its allowed set when
+	 * it loads: options.cpus for that moment */
+	cpu_set_t was;
+	int swap = p->o.cpus && !sched_getaffinity(0, sizeof was, &was) &&
+		   !sched_setaffinity(0, sizeof p->cpus, &p->cpus);
+
+	rc = pool_gate_new(&p->gate, &go, err, sizeof err);
+	if (swap)
+		sched_setaffinity(0, sizeof was, &was);
+	if (rc) {
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 		rc = rc == -ENOMEM ? NICELY_ENOMEM : NICELY_ECONFIG;
 		goto fail;
@@ -526,6 +550,11 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		goto fail;
 	}
 	p->fs_pid = pid;
+	/* workers not pinned (no_pin, or beyond one per CPU) keep to
+	 * options.cpus through the fork server's affinity */
+	if (p->o.cpus && sched_setaffinity(pid, sizeof p->cpus, &p->cpus))
+		pool_log(p, NICELY_LOG_WARNING, -1, 0, "cannot keep the fork "
+			 "server to options.cpus: %s", strerror(errno));
 	if (p->agent && (rc = pool_cg_agent_open(p, pid)) < 0)
 		goto fail;
 	p->next_tick_ns = worker_now_ns() +

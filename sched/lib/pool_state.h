@@ -5,6 +5,7 @@
 #ifndef SCHED_LIB_POOL_STATE_H
 #define SCHED_LIB_POOL_STATE_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -151,7 +152,8 @@ struct pool_areg {
 
 struct nicely_pool {
 	nicely_options o;
-	char *preset, *config_file;
+	char *preset, *config_file, *cpus_list;
+	cpu_set_t cpus;		/* options.cpus parsed (when given) */
 	struct pool_gate *gate;
 	struct worker_cfg wcfg;
 	struct worker_slot *slots;
