@@ -279,6 +279,13 @@ enum nicely_cgroups {
 					 * NICELY_ECGROUP */
 };
 
+/* options.progress. */
+enum nicely_progress {
+	NICELY_PROGRESS_OFF = 0,
+	NICELY_PROGRESS_TTY,	/* when stderr is a terminal */
+	NICELY_PROGRESS_ALWAYS,	/* also when it is not (a log file) */
+};
+
 /* options.nice: run the workers at nice 0 (a nice of 0 means the
  * preset's). Not a nice value. */
 #define NICELY_NICE_ZERO 100
@@ -369,6 +376,13 @@ typedef struct nicely_options {
 				 * as among all CPUs otherwise; workers it
 				 * does not pin keep to them too. 0 (NULL):
 				 * every CPU the thread may use */
+	int progress;		/* enum nicely_progress: a progress bar on
+				 * stderr (fd 2), as nicely run --bar draws:
+				 * done/total, rate, running, failed, ETA;
+				 * redrawn inside the calls that step (at
+				 * most 10 times a second), ended with a
+				 * newline when the pool runs out of work;
+				 * 0: NICELY_PROGRESS_OFF */
 } nicely_options;
 
 /* Fill opts with the defaults: all zero, as a zero-filled struct. */

@@ -23,7 +23,7 @@
 #include "sched/cli/input.h"
 #include "sched/cli/joblog.h"
 #include "sched/cli/output.h"
-#include "sched/cli/progress.h"
+#include "sched/progress.h"
 #include "sched/cli/run.h"
 #include "sched/cli/run_emit.h"
 #include "sched/rundir.h"

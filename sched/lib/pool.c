@@ -36,6 +36,7 @@
 #include "sched/cgroup_batch.h"
 #include "sched/cgroup_task.h"
 #include "sched/fds.h"
+#include "sched/progress.h"
 
 #define POOL_EXIT_GRACE_MS 2000	/* options.exit_grace_ms 0 */
 
@@ -312,6 +313,14 @@ static void pool_destroy(nicely_pool *p)
 			pool_worker_done(p, i);
 		}
 	}
+	if (p->bar) {	/* freed with work left: end the line */
+		struct progress_state st = {
+			(uint64_t)(p->completed - p->bar_done0),
+			(uint64_t)(p->failed - p->bar_failed0), 0,
+			p->total - p->bar_done0, 0 };
+
+		progress_finish(p->bar, &st);
+	}
 	pool_task_forget(p);
 	pool_exitres_free(p);
 	if (p->arena)
@@ -437,7 +446,9 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	    ((p->o.nice < 0 || p->o.nice > 19) &&
 	     p->o.nice != NICELY_NICE_ZERO) ||
 	    p->o.cgroups < NICELY_CGROUPS_AUTO ||
-	    p->o.cgroups > NICELY_CGROUPS_REQUIRED) {
+	    p->o.cgroups > NICELY_CGROUPS_REQUIRED ||
+	    p->o.progress < NICELY_PROGRESS_OFF ||
+	    p->o.progress > NICELY_PROGRESS_ALWAYS) {
 		rc = NICELY_EINVAL;
 		goto fail;
 	}

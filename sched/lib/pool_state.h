@@ -18,6 +18,7 @@
 struct agent_client;
 
 struct pool_gate;
+struct progress;
 struct sched_cgroup;
 struct sched_cgroup_task;
 
@@ -213,6 +214,12 @@ struct nicely_pool {
 	 * without; agent_killed: it ended the batch (said, work killed) */
 	struct agent_client *agent;
 	int agent_killed;
+	/* options.progress: the bar while there is work (NULL: none drawn
+	 * now), since when, and 1 when stderr is no terminal (TTY mode) */
+	struct progress *bar;
+	uint64_t bar_t0;
+	int64_t bar_done0, bar_failed0;	/* completed, failed at its start */
+	int bar_off;
 	/* what exited workers' worker_exit handed back, in arrival order,
 	 * until nicely_reset */
 	nicely_exit_result *exitres;

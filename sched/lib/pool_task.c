@@ -427,4 +427,5 @@ void pool_task_forget(nicely_pool *p)
 	p->started = 0;
 	p->avg_ns = 0;
 	p->stop_below = 0;
+	p->bar_done0 = p->bar_failed0 = 0;
 }

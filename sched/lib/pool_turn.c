@@ -26,6 +26,7 @@
 #include "sched/lib/pool_turn.h"
 #include "sched/lib/pool_worker.h"
 #include "sched/lib/worker.h"
+#include "sched/progress.h"
 
 /* Messages from the fork server. */
 static void pool_read_ctl(nicely_pool *p)
@@ -193,6 +194,42 @@ static uint64_t pool_deadline(nicely_pool *p, uint64_t now)
 	return d;
 }
 
+/* options.progress: draw the bar while there is work, end it when the
+ * pool runs out. */
+static void pool_progress(nicely_pool *p, uint64_t now, int busy)
+{
+	struct progress_state st;
+
+	if (!busy && !p->bar) {	/* idle: the next bar counts from here */
+		p->bar_done0 = p->completed;
+		p->bar_failed0 = p->failed;
+	}
+	if (!p->bar && (!busy || p->bar_off))
+		return;
+	if (!p->bar) {
+		if (!(p->bar = progress_new(2, p->o.progress ==
+						       NICELY_PROGRESS_ALWAYS))) {
+			p->bar_off = 1;	/* not a terminal: not asked again */
+			return;
+		}
+		p->bar_t0 = now;
+	}
+	/* the work since the pool was last idle */
+	st.done = (uint64_t)(p->completed - p->bar_done0);
+	st.failed = (uint64_t)(p->failed - p->bar_failed0);
+	st.running = (uint64_t)p->running;
+	st.total = p->total - p->bar_done0;
+	st.elapsed = (double)(now - p->bar_t0) / 1e9;
+	if (busy) {
+		progress_update(p->bar, &st, (double)now / 1e9);
+	} else {
+		progress_finish(p->bar, &st);
+		p->bar = NULL;
+		p->bar_done0 = p->completed;
+		p->bar_failed0 = p->failed;
+	}
+}
+
 /* Is anything still queued, running, or dying? */
 int pool_turn_busy(const nicely_pool *p)
 {
@@ -266,6 +303,8 @@ int pool_turn(nicely_pool *p, int timeout_ms)
 		timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 		p->tfd_armed = dl;
 	}
+	if (p->o.progress)
+		pool_progress(p, now, pool_turn_busy(p));
 	if (p->broken && pool_turn_busy(p)) {
 		pool_reap(p);
 		return NICELY_ECHILD;
