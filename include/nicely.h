@@ -558,6 +558,46 @@ typedef struct nicely_exit_result {
 NICELY_EXTERN int64_t nicely_exit_results(nicely_pool *pool,
 					  const nicely_exit_result **res);
 
+/* One worker's times (MPIRE's insights), in seconds. */
+typedef struct nicely_worker_insight {
+	pid_t pid;
+	int alive;		/* 1: still running (times so far) */
+	int64_t tasks;		/* tasks it ran */
+	double start_up;	/* from the spawn request to its first
+				 * instruction (fork server, cgroup join) */
+	double init;		/* in worker_init */
+	double waiting;		/* alive and ready, not running a task */
+	double working;		/* running tasks */
+	double exit;		/* in worker_exit */
+} nicely_worker_insight_t;
+
+#define NICELY_INSIGHTS_LONGEST 5
+/* A pool's insights since it was made or reset. */
+typedef struct nicely_insights {
+	int64_t workers;	/* workers started */
+	int64_t tasks;		/* tasks run, summed over the workers */
+	/* the times of every worker summed, in seconds */
+	double start_up, init, waiting, working, exit;
+	/* the workers alive and the last 256 that exited (older ones are
+	 * in the sums only), exited ones first; owned by the pool until
+	 * the next nicely_insights, nicely_reset or nicely_pool_free */
+	size_t nlisted;
+	const nicely_worker_insight_t *worker;
+	/* the longest tasks that have a record (ids and wall seconds,
+	 * longest first; a map_into element that succeeded cleanly has no
+	 * record and is not among them) */
+	int nlongest;
+	int64_t longest_id[NICELY_INSIGHTS_LONGEST];
+	double longest_wall[NICELY_INSIGHTS_LONGEST];
+} nicely_insights_t;
+/* Fill ins with the pool's insights. 0, NICELY_EINVAL or NICELY_ENOMEM.
+ * Allowed from callbacks. */
+NICELY_EXTERN int nicely_insights(nicely_pool *pool, nicely_insights_t *ins);
+/* The insights as a few lines of text (each ending in a newline), as
+ * snprintf into buf of len bytes: the length it needed. */
+NICELY_EXTERN size_t nicely_insights_format(const nicely_insights_t *ins,
+					    char *buf, size_t len);
+
 /* Kill every running task's cgroup or process group (the task each worker was
  * executing becomes NICELY_KILLED) and cancel everything else not finished
  * (queued, or handed to a worker but not started: NICELY_CANCELLED);

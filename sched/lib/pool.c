@@ -26,6 +26,7 @@
 #include "sched/lib/pool_cg.h"
 #include "sched/lib/pool_feed.h"
 #include "sched/lib/pool_gate.h"
+#include "sched/lib/pool_insight.h"
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_state.h"
 #include "sched/lib/pool_task.h"
@@ -260,6 +261,7 @@ int nicely_reset(nicely_pool *p)
 	pool_retire_all(p, p->o.exit_grace_ms);
 	pool_task_forget(p);
 	pool_exitres_free(p);
+	pool_insight_forget(p);
 	err[0] = 0;
 	rc = pool_gate_reload(p->gate, err, sizeof err);
 	if (rc)
@@ -323,6 +325,7 @@ static void pool_destroy(nicely_pool *p)
 	}
 	pool_task_forget(p);
 	pool_exitres_free(p);
+	pool_insight_forget(p);
 	if (p->arena)
 		munmap(p->arena, p->arena_len);
 	free(p->areg);

@@ -132,6 +132,7 @@ struct pool_worker {
 	int forkerr;		/* its fork failed with this errno */
 	struct sched_cgroup_task *cg;	/* its cgroup, NULL without */
 	int frozen;		/* paused by freezing cg (not SIGSTOP) */
+	uint64_t spawn_ns, exit_ns;	/* asked for; its exit reported */
 	int stop_kill;		/* killed by stop_on_failure (texts:
 				 * the pool's stop_kill / stop_cancel) */
 };
@@ -214,6 +215,12 @@ struct nicely_pool {
 	 * without; agent_killed: it ended the batch (said, work killed) */
 	struct agent_client *agent;
 	int agent_killed;
+	/* insights: the sums of reaped workers and the longest tasks; the
+	 * last reaped workers one by one (a ring, ins_next written so far);
+	 * the list nicely_insights handed out last */
+	nicely_insights_t ins_done;
+	nicely_worker_insight_t *ins_keep, *ins_list;
+	size_t ins_next;
 	/* options.progress: the bar while there is work (NULL: none drawn
 	 * now), since when, and 1 when stderr is no terminal (TTY mode) */
 	struct progress *bar;

@@ -11,6 +11,7 @@
 #include "nicely.h"
 #include "sched/lib/pool.h"
 #include "sched/lib/pool_batch.h"
+#include "sched/lib/pool_insight.h"
 #include "sched/lib/pool_into.h"
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_state.h"
@@ -217,6 +218,8 @@ void pool_task_finish(nicely_pool *p, struct pool_task *t,
 	t->batch = NULL;
 	if (t->inrec)
 		pool_into_mark(p, t);
+	if (t->res.wall > 0)
+		pool_insight_task(p, t->res.id, t->res.wall);
 	if (p->o.on_finish) {
 		p->in_cb++;
 		p->o.on_finish(t->res.id, p->completed, p->running, p->total,

@@ -86,6 +86,7 @@ static void pool_read_ctl(nicely_pool *p)
 		} else if (m.type == FORKSERVER_EXITED && w->pid == m.pid) {
 			w->exited = 1;
 			w->wstatus = m.val;
+			w->exit_ns = worker_now_ns();
 			pool_gate_worker_exited(p->gate, m.pid, m.cpu_ns);
 		}
 	}

@@ -22,6 +22,7 @@
 #include "sched/lib/pool.h"
 #include "sched/lib/pool_arena.h"
 #include "sched/lib/pool_cg.h"
+#include "sched/lib/pool_insight.h"
 #include "sched/lib/pool_into.h"
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_recv.h"
@@ -118,6 +119,9 @@ int pool_worker_spawn(nicely_pool *p, int cpu)
 	p->slots[slot].last = WORKER_IDLE;
 	for (int i = 0; i < WORKER_SKIPS; i++)
 		p->slots[slot].skip[i] = WORKER_IDLE;
+	p->slots[slot].t_start = p->slots[slot].t_init_end = 0;
+	p->slots[slot].t_exit_start = p->slots[slot].t_exit_end = 0;
+	p->slots[slot].busy_ns = p->slots[slot].ntasks = 0;
 	cpu = p->o.no_pin ? -1 : cpu;
 	cg = pool_cg_worker(p, slot, cpu, &rc);
 	if (rc)
@@ -155,6 +159,7 @@ int pool_worker_spawn(nicely_pool *p, int cpu)
 	w->cpu = m.cpu;
 	w->eof = 0;
 	w->cg = cg;
+	w->spawn_ns = worker_now_ns();
 	pool_ep(p, EPOLL_CTL_ADD, w->res_fd, EPOLLIN, EV_RES, slot);
 	if (w->err_fd >= 0)
 		pool_ep(p, EPOLL_CTL_ADD, w->err_fd, EPOLLIN, EV_ERR, slot);
@@ -478,6 +483,7 @@ void pool_worker_done(nicely_pool *p, int slot)
 	pool_close(&w->res_fd);
 	pool_close(&w->err_fd);
 	free(w->initfail);
+	pool_insight_worker_done(p, slot);
 	pool_cg_worker_done(p, w);
 	pool_worker_clear(w);
 	w->task_fd = w->res_fd = w->err_fd = -1;

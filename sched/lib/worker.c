@@ -47,6 +47,7 @@ struct wk {
 	void *state;
 	uint64_t done;		/* tasks run */
 	struct wire_buf exitres;	/* nicely_exit_write's bytes */
+	uint64_t frame_t0;	/* the task frame running began, 0: none */
 	int in_exit;		/* worker_exit runs */
 };
 
@@ -259,6 +260,18 @@ int nicely_log(int level, const char *fmt, ...)
 	return 0;
 }
 
+/* A task frame is over (or the worker retires in it): count its time
+ * and tasks in the slot's insights. */
+static void wk_busy(struct wk *w)
+{
+	if (w->frame_t0)
+		__atomic_store_n(&w->slot->busy_ns,
+				 w->slot->busy_ns + worker_now_ns() - w->frame_t0,
+				 __ATOMIC_RELAXED);
+	w->frame_t0 = 0;
+	__atomic_store_n(&w->slot->ntasks, w->done, __ATOMIC_RELAXED);
+}
+
 /* From worker_exit: hand bytes back to the parent. */
 int nicely_exit_write(const void *buf, size_t len)
 {
@@ -278,7 +291,10 @@ int nicely_exit_write(const void *buf, size_t len)
 __attribute__((noreturn)) static void wk_finish(struct wk *w)
 {
 	wk_flush(w);
+	wk_busy(w);	/* a lifespan ends it inside a task frame */
 	if (w->cfg->exit) {
+		__atomic_store_n(&w->slot->t_exit_start, worker_now_ns(),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&w->slot->running, WORKER_EXIT,
@@ -286,6 +302,8 @@ __attribute__((noreturn)) static void wk_finish(struct wk *w)
 		w->in_exit = 1;
 		w->cfg->exit(w->state, w->cfg->init_arg);
 		w->in_exit = 0;
+		__atomic_store_n(&w->slot->t_exit_end, worker_now_ns(),
+				 __ATOMIC_RELAXED);
 		if (wire_buf_frame(&w->out, WIRE_EXITRES, w->exitres.p,
 				   w->exitres.len, NULL, 0))
 			wk_die();
@@ -538,6 +556,7 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	memset(&w, 0, sizeof w);
 	w.cfg = cfg;
 	w.slot = &cfg->slots[slot];
+	__atomic_store_n(&w.slot->t_start, worker_now_ns(), __ATOMIC_RELAXED);
 	w.task_fd = task_fd;
 	w.res_fd = res_fd;
 	w.pid = getpid();
@@ -558,6 +577,8 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 		rc = cfg->init(&w.state, cfg->init_arg);
 		__atomic_store_n(&w.slot->running, WORKER_IDLE,
 				 __ATOMIC_RELEASE);
+		__atomic_store_n(&w.slot->t_init_end, worker_now_ns(),
+				 __ATOMIC_RELAXED);
 		if (rc) {
 			char msg[64];
 			int n = snprintf(msg, sizeof msg, "returned %d", rc);
@@ -575,7 +596,9 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 		if (r < 0 || (r > 0 && h.type != WIRE_TASK))
 			wk_lost();
 		if (r > 0) {
+			w.frame_t0 = worker_now_ns();
 			wk_run_frame(&w, body, h.len);
+			wk_busy(&w);
 			continue;
 		}
 		wk_flush(&w);

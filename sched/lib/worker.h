@@ -27,8 +27,14 @@ struct worker_slot {
 	 * skips that task when it comes to it (a CANCELLED result) and
 	 * frees the entry. See worker_skipped for the ordering. */
 	int64_t skip[WORKER_SKIPS];
-} __attribute__((aligned(64)));	/* a cache line each: every worker writes
-					 * its slot twice a task */
+	/* insights (written by the worker, read by the parent; monotonic
+	 * ns, 0 until it happened): its first instruction, the end of
+	 * worker_init, the start and end of worker_exit; time spent in task
+	 * runs and tasks run */
+	uint64_t t_start, t_init_end, t_exit_start, t_exit_end;
+	uint64_t busy_ns, ntasks;
+} __attribute__((aligned(64)));	/* two cache lines each: every worker
+					 * writes the first twice a task */
 #define WORKER_IDLE (-1)
 #define WORKER_INIT (-2)
 #define WORKER_EXIT (-3)	/* in worker_exit */
