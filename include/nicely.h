@@ -593,8 +593,8 @@ typedef struct nicely_insights {
 /* Fill ins with the pool's insights. 0, NICELY_EINVAL or NICELY_ENOMEM.
  * Allowed from callbacks. */
 NICELY_EXTERN int nicely_insights(nicely_pool *pool, nicely_insights_t *ins);
-/* The insights as a few lines of text (each ending in a newline), as
- * snprintf into buf of len bytes: the length it needed. */
+/* The insights as a few lines of text (each ending in a newline) into buf
+ * of len bytes, cut to fit and always terminated: the length written. */
 NICELY_EXTERN size_t nicely_insights_format(const nicely_insights_t *ins,
 					    char *buf, size_t len);
 
