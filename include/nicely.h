@@ -385,16 +385,33 @@ typedef struct nicely_options {
 				 * 0: NICELY_PROGRESS_OFF */
 } nicely_options;
 
+/* The options' size as the program was built (ABI). nicely_options grows
+ * only at its end; nicely_pool_new and nicely_options_init are macros
+ * that hand the library sizeof(nicely_options) as the caller knows it, so
+ * a program built with an older nicely.h keeps working with a newer
+ * library (fields it does not know are 0, their defaults). The plain
+ * functions of those names are the 0.2 ABI (they take the 0.2 fields
+ * only), kept for programs built against 0.2. */
+NICELY_EXTERN void nicely_options_init_sized(nicely_options *opts,
+					     size_t size);
+
 /* Fill opts with the defaults: all zero, as a zero-filled struct. */
 NICELY_EXTERN void nicely_options_init(nicely_options *opts);
+#define nicely_options_init(opts)                                              \
+	nicely_options_init_sized((opts), sizeof(nicely_options))
 
 typedef struct nicely_pool nicely_pool;
 
 /* Create a pool: read the configuration, resolve the preset and fork the
  * fork server. opts is copied (NULL: defaults). Workers start lazily, when
  * tasks arrive and the preset allows. On error *pool is NULL. */
+NICELY_EXTERN int nicely_pool_new_sized(nicely_pool **pool,
+					const nicely_options *opts,
+					size_t size);
 NICELY_EXTERN int nicely_pool_new(nicely_pool **pool,
 				  const nicely_options *opts);
+#define nicely_pool_new(pool, opts)                                            \
+	nicely_pool_new_sized((pool), (opts), sizeof(nicely_options))
 /* Kill running tasks' workers, let idle ones run worker_exit (up to
  * exit_grace_ms), reap everything including the fork server, free all
  * results. Nothing is left running afterwards. NULL is a no-op. From a

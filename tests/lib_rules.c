@@ -133,6 +133,33 @@ int main(void)
 	is_int(exit_id, -1, "a line from worker_exit carries id -1");
 	is_int(task_id, task_want, "a line from a task carries its id");
 
+	/* ABI: a program built against 0.2 calls the plain functions with a
+	 * struct of 0.2's size; what lies past it is never read */
+	{
+		struct {
+			nicely_options o;
+			char guard[64];
+		} old;
+
+		memset(&old, 0x5a, sizeof old);
+		(nicely_options_init)(&old.o);
+		ok(old.o.stop_on_failure != 0 && old.o.cgroups == 0 &&
+			   old.o.preset == NULL,
+		   "0.2's nicely_options_init clears 0.2's fields only");
+		old.o.preset = "nuclear";
+		old.o.max_workers = 1;
+		old.o.on_log = NULL;
+		/* 0.3's fields hold garbage (a bad cpus pointer, progress 0x5a5a5a5a) */
+		is_int((nicely_pool_new)(&pool, &old.o), 0,
+		       "0.2's nicely_pool_new ignores the fields after 0.2's");
+		is_int(nicely_wait(pool, nicely_run(pool, t_log, NULL, 0)), 0,
+		       "and the pool runs");
+		nicely_pool_free(pool);
+		nicely_options_init(&o);
+		ok(o.stop_on_failure == 0 && o.cpus == NULL && o.progress == 0,
+		   "nicely_options_init (the macro) clears every field");
+	}
+
 	/* item: max_workers against the CPUs */
 	sched_getaffinity(0, sizeof set, &set);
 	npus = CPU_COUNT(&set);

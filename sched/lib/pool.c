@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,11 +79,21 @@ const char *nicely_status_name(nicely_status st)
 							     : "unknown";
 }
 
-/* Defaults: every field's 0. */
-void nicely_options_init(nicely_options *o)
+/* The options of 0.2: the fields before stop_on_failure. */
+#define POOL_OPTIONS_V02 offsetof(nicely_options, stop_on_failure)
+
+/* Defaults: every field's 0, for a struct of size bytes (the caller's). */
+void nicely_options_init_sized(nicely_options *o, size_t size)
 {
 	if (o)
-		memset(o, 0, sizeof *o);
+		memset(o, 0, size < sizeof *o ? size : sizeof *o);
+}
+
+/* The 0.2 ABI: a struct of 0.2's size. */
+#undef nicely_options_init
+void nicely_options_init(nicely_options *o)
+{
+	nicely_options_init_sized(o, POOL_OPTIONS_V02);
 }
 
 /* Hand a line to the log callback (the library's own lines: pid 0). */
@@ -427,7 +438,16 @@ static int pool_fds_cap(nicely_pool *p)
 	return 0;
 }
 
+/* The 0.2 ABI: options of 0.2's size. */
+#undef nicely_pool_new
 int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
+{
+	return nicely_pool_new_sized(out, opts, POOL_OPTIONS_V02);
+}
+
+/* Create a pool from options of size bytes (the caller's sizeof). */
+int nicely_pool_new_sized(nicely_pool **out, const nicely_options *opts,
+			  size_t size)
 {
 	struct pool_gate_opts go = { 0 };
 	nicely_pool *p;
@@ -441,10 +461,9 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	if (!p)
 		return NICELY_ENOMEM;
 	p->ctl = p->ep = p->tfd = -1;
+	/* fields past the caller's struct are 0: their defaults */
 	if (opts)
-		p->o = *opts;
-	else
-		nicely_options_init(&p->o);
+		memcpy(&p->o, opts, size < sizeof p->o ? size : sizeof p->o);
 	if (p->o.max_workers < 0 ||
 	    ((p->o.nice < 0 || p->o.nice > 19) &&
 	     p->o.nice != NICELY_NICE_ZERO) ||
