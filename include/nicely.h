@@ -59,6 +59,16 @@
  * ranks processes inside one session, and lowering the caller's session
  * would slow the caller itself. Workers then have no controlling terminal.
  *
+ * Nested pools. A task may make a pool of its own (and free it before it
+ * returns). With cgroups, the inner pool takes the outer worker's group
+ * as its batch group: its workers' groups are made under it, so the outer
+ * pool's limits, cpuset, pause and kill reach them, and the inner pool
+ * does not talk to nicely-agent. Without cgroups its fork server is the
+ * outer worker's child, tied to it by PR_SET_PDEATHSIG: killing the outer
+ * task (timeout, nicely_cancel, kill_all) kills the inner pool too. The
+ * inner pool sees the outer worker's CPUs as the allowed ones (usually
+ * one, so a preset that watches others runs one inner worker at a time).
+ *
  * Batching. Workers are persistent unless lifespan says otherwise; tasks
  * travel over a socket per worker and results over a pipe, many per
  * message. A worker may be handed a few short tasks ahead (prefetch, only
@@ -69,9 +79,13 @@
  * before nicely_pool_free() (the fork server is tied to that thread's life by
  * PR_SET_PDEATHSIG). Different pools may live in different threads. Callbacks
  * run in the owner thread, inside nicely_step() and the calls that step; they
- * must not call back into the same pool except nicely_result_get(),
- * nicely_stats_get() and nicely_strerror() (others return NICELY_EBUSY;
- * nicely_pool_free is refused with a log line).
+ * must not call back into the same pool except nicely_run(),
+ * nicely_result_get(), nicely_task_status(), nicely_stats_get() and
+ * nicely_strerror() (others return NICELY_EBUSY; nicely_pool_free is
+ * refused with a log line). nicely_run() from a callback queues the task
+ * (it starts once the callback's turn goes on) and never steps: with
+ * max_queued tasks waiting it returns NICELY_EAGAIN, whatever
+ * run_nonblock says. So a work list can grow from results (on_finish).
  *
  * Errors. Calls return 0 (or a count / an id) on success and a negative
  * NICELY_E* code on failure (see NICELY_ERRNO_MAP); nicely_strerror() names
@@ -130,7 +144,7 @@ extern "C" {
 	X(ENOMEM, -12, "out of memory")                                        \
 	X(EAGAIN, -11, "the queue is full (max_queued tasks waiting)")         \
 	X(ENOENT, -2, "no task with this id")                                  \
-	X(EBUSY, -16, "not allowed from inside a callback or a worker")        \
+	X(EBUSY, -16, "not allowed from inside a callback")                    \
 	X(ECHILD, -10, "the pool's fork server is gone")                       \
 	X(E2BIG, -7, "argument too large (at most 1 GiB per message)")         \
 	X(EIO, -5, "input/output error talking to the pool's processes")       \
@@ -164,8 +178,11 @@ typedef enum nicely_status {
 			    * or before sending its result */
 	NICELY_TIMEOUT,	   /* it ran past options.timeout_ms; its worker's
 			    * cgroup (or process group) was killed */
-	NICELY_KILLED,	   /* it was running when nicely_kill_all() was called */
-	NICELY_CANCELLED,  /* it was still queued at nicely_kill_all() */
+	NICELY_KILLED,	   /* it was running when nicely_kill_all() or
+			    * nicely_cancel() was called */
+	NICELY_CANCELLED,  /* it was still queued (or handed to a worker but
+			    * not begun) at nicely_kill_all() or
+			    * nicely_cancel() */
 	NICELY_QUEUED,	   /* waiting to start */
 	NICELY_RUNNING,	   /* handed to a worker */
 } nicely_status;
@@ -222,8 +239,8 @@ enum nicely_log_level {
 };
 
 /* From a task, worker_init or worker_exit: send a log line to the parent's
- * log callback, tagged with the task id (-1 outside a task) and the worker's
- * PID. Returns 0, NICELY_EBUSY when not called inside a worker. */
+ * log callback, tagged with the task id (-1 outside a task: in worker_init,
+ * worker_exit, or between tasks) and the worker's PID. Returns 0, NICELY_EBUSY when not called inside a worker. */
 NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -233,9 +250,16 @@ NICELY_EXTERN int nicely_log(int level, const char *fmt, ...)
  * it become NICELY_FAILED with error "worker init failed: ...". */
 typedef int (*nicely_init_fn)(void **worker_state, void *init_arg);
 /* Per-worker teardown, run when a worker retires normally (lifespan
- * reached, idle at nicely_pool_free(), or idle with nothing queued under
- * a per-user [limits] max_pus); not after a kill or crash. */
+ * reached, idle at nicely_pool_free(), nicely_reset() or
+ * nicely_exit_results(), or idle with nothing queued under a per-user
+ * [limits] max_pus); not after a kill or crash. It may hand bytes back
+ * with nicely_exit_write (see nicely_exit_results). */
 typedef void (*nicely_exit_fn)(void *worker_state, void *init_arg);
+
+/* From worker_exit: append bytes to what this worker hands back to the
+ * pool (MPIRE's worker_exit results; at most 16 MiB in all). 0, or
+ * NICELY_EBUSY outside worker_exit, NICELY_E2BIG, NICELY_ENOMEM. */
+NICELY_EXTERN int nicely_exit_write(const void *buf, size_t len);
 /* Start/finish callback: the task, and counts after the event. "Start"
  * is the moment the task is handed to a worker; running counts tasks
  * handed over and not finished. user: options.cb_user. */
@@ -255,6 +279,13 @@ enum nicely_cgroups {
 					 * NICELY_ECGROUP */
 };
 
+/* options.progress. */
+enum nicely_progress {
+	NICELY_PROGRESS_OFF = 0,
+	NICELY_PROGRESS_TTY,	/* when stderr is a terminal */
+	NICELY_PROGRESS_ALWAYS,	/* also when it is not (a log file) */
+};
+
 /* options.nice: run the workers at nice 0 (a nice of 0 means the
  * preset's). Not a nice value. */
 #define NICELY_NICE_ZERO 100
@@ -268,8 +299,16 @@ enum nicely_cgroups {
 typedef struct nicely_options {
 	const char *preset;	/* preset name (copied); 0: the configured
 				 * default. "nuclear" ignores others' load. */
-	int max_workers;	/* cap on workers at once; 0: as the preset
-				 * allows (up to every allowed CPU) */
+	int max_workers;	/* most workers at once; 0: one per allowed
+				 * CPU. The rule (nicely run -j N is the
+				 * same): a preset that watches others' load
+				 * runs at most one worker per allowed CPU,
+				 * fewer when the CPUs are busy, so above
+				 * that count max_workers changes nothing;
+				 * a preset that ignores others (nuclear)
+				 * runs exactly max_workers once tasks are
+				 * queued, also above the CPU count (those
+				 * beyond one per CPU run unpinned). */
 	int nice;		/* workers' nice: 0: the preset's; 1..19: that
 				 * nice; NICELY_NICE_ZERO: nice 0; anything
 				 * else: nicely_pool_new says NICELY_EINVAL */
@@ -302,18 +341,77 @@ typedef struct nicely_options {
 	const char *config_file;	/* extra config file read last (like
 					 * $NICELY_CONFIG); 0: none */
 	int cgroups;		/* enum nicely_cgroups; 0: NICELY_CGROUPS_AUTO */
+	/* Fields added in 0.3 (after every 0.2 field, so that the 0.2 ones
+	 * keep their offsets). */
+	int stop_on_failure;	/* 1: the first task that ends FAILED,
+				 * SIGNALED or TIMEOUT stops every task
+				 * unfinished at that moment: the queued
+				 * ones become NICELY_CANCELLED, the running
+				 * ones' workers are killed (NICELY_KILLED;
+				 * those workers' unbegun tasks CANCELLED),
+				 * with the error "cancelled: task N failed
+				 * and stop_on_failure is set" (or "killed:
+				 * ..."), and a WARNING line is logged. Tasks
+				 * queued afterwards run as usual (each
+				 * later failure stops again). 0: a failure
+				 * stops nothing */
+	unsigned init_timeout_ms;	/* worker_init that runs longer: its
+					 * worker is killed and the tasks
+					 * it held fail with "worker init
+					 * failed: timed out after N ms" (5
+					 * in a row fail the queue, as in
+					 * "Workers that die"); 0: none */
+	unsigned exit_timeout_ms;	/* worker_exit that runs longer: its
+					 * worker is killed (a WARNING line;
+					 * no exit result); 0: none, but
+					 * nicely_pool_free, nicely_reset and
+					 * nicely_exit_results still kill
+					 * after exit_grace_ms */
+	const char *cpus;	/* the CPUs the pool may use, a cpulist
+				 * ("0-3,8", copied; MPIRE's cpu_ids) within
+				 * those the calling thread may use (its
+				 * affinity and cpuset), else
+				 * nicely_pool_new says NICELY_EINVAL and
+				 * logs why. The preset decides among them
+				 * as among all CPUs otherwise; workers it
+				 * does not pin keep to them too. 0 (NULL):
+				 * every CPU the thread may use */
+	int progress;		/* enum nicely_progress: a progress bar on
+				 * stderr (fd 2), as nicely run --bar draws:
+				 * done/total, rate, running, failed, ETA;
+				 * redrawn inside the calls that step (at
+				 * most 10 times a second), ended with a
+				 * newline when the pool runs out of work;
+				 * 0: NICELY_PROGRESS_OFF */
 } nicely_options;
+
+/* The options' size as the program was built (ABI). nicely_options grows
+ * only at its end; nicely_pool_new and nicely_options_init are macros
+ * that hand the library sizeof(nicely_options) as the caller knows it, so
+ * a program built with an older nicely.h keeps working with a newer
+ * library (fields it does not know are 0, their defaults). The plain
+ * functions of those names are the 0.2 ABI (they take the 0.2 fields
+ * only), kept for programs built against 0.2. */
+NICELY_EXTERN void nicely_options_init_sized(nicely_options *opts,
+					     size_t size);
 
 /* Fill opts with the defaults: all zero, as a zero-filled struct. */
 NICELY_EXTERN void nicely_options_init(nicely_options *opts);
+#define nicely_options_init(opts)                                              \
+	nicely_options_init_sized((opts), sizeof(nicely_options))
 
 typedef struct nicely_pool nicely_pool;
 
 /* Create a pool: read the configuration, resolve the preset and fork the
  * fork server. opts is copied (NULL: defaults). Workers start lazily, when
  * tasks arrive and the preset allows. On error *pool is NULL. */
+NICELY_EXTERN int nicely_pool_new_sized(nicely_pool **pool,
+					const nicely_options *opts,
+					size_t size);
 NICELY_EXTERN int nicely_pool_new(nicely_pool **pool,
 				  const nicely_options *opts);
+#define nicely_pool_new(pool, opts)                                            \
+	nicely_pool_new_sized((pool), (opts), sizeof(nicely_options))
 /* Kill running tasks' workers, let idle ones run worker_exit (up to
  * exit_grace_ms), reap everything including the fork server, free all
  * results. Nothing is left running afterwards. NULL is a no-op. From a
@@ -377,6 +475,39 @@ NICELY_EXTERN int nicely_map_into(nicely_pool *pool, nicely_task_fn fn,
 				  size_t chunk, void *out, size_t out_size,
 				  uint8_t *status, int64_t *first_id);
 
+/* nicely_imap: fn over arguments pulled from a generator as room frees
+ * (MPIRE's imap over a generator, for inputs too many to hold at once).
+ * The generator writes the next argument into buf (cap bytes: arg_max)
+ * and its length into *len, and returns 1; 0 when there are no more;
+ * a negative value stops the imap with that error. user: nicely_imap_new's
+ * user. It is called in the owner thread, from nicely_imap_next. */
+typedef int (*nicely_next_fn)(void *buf, size_t cap, size_t *len,
+			      void *user);
+typedef struct nicely_imap nicely_imap;
+
+/* Start an imap over pool: nothing is pulled yet. At most `window` of its
+ * tasks are queued, running, or finished and not taken (0: 4 per worker
+ * the pool may run): arguments are pulled as results are taken. ordered
+ * 1: results in argument order; 0: in the order tasks finish. Its tasks
+ * are ordinary tasks of the pool (ids, callbacks, stop_on_failure, which
+ * also ends the pulling). 0, or NICELY_EINVAL, NICELY_E2BIG (arg_max
+ * above 1 GiB), NICELY_ENOMEM, NICELY_EBUSY from a callback. */
+NICELY_EXTERN int nicely_imap_new(nicely_imap **im, nicely_pool *pool,
+				  nicely_task_fn fn, nicely_next_fn next,
+				  void *user, size_t arg_max, size_t window,
+				  int ordered);
+/* Step the pool, pulling arguments, until the next result: 1 with *r set
+ * (valid until the next call on im or nicely_imap_free; then the task is
+ * forgotten: its id is unknown to the pool, and the record memory of
+ * every 4096 forgotten ids is given back), 0 when the generator has ended
+ * and every result was taken, or a negative error: the generator's, or
+ * NICELY_E2BIG (it said *len > cap), or the pool's (then the imap may be
+ * called again). Not from a callback (NICELY_EBUSY). */
+NICELY_EXTERN int nicely_imap_next(nicely_imap *im, const nicely_result **r);
+/* Free an imap: its tasks not taken are cancelled (nicely_cancel) and
+ * forgotten. NULL is a no-op. */
+NICELY_EXTERN void nicely_imap_free(nicely_imap *im);
+
 /* One turn: sample load and start what may start, send tasks, collect what
  * finished (firing callbacks), kill timed-out tasks. Waits up to timeout_ms
  * (0: not at all, -1: until something happens). Returns 1 when nothing is
@@ -427,12 +558,86 @@ typedef struct nicely_stats {
 /* Fill st with the pool's counters. 0, or NICELY_EINVAL. */
 NICELY_EXTERN int nicely_stats_get(nicely_pool *pool, nicely_stats *st);
 
+/* What one worker's worker_exit handed back (nicely_exit_write), owned
+ * by the pool until nicely_reset() or nicely_pool_free(). */
+typedef struct nicely_exit_result {
+	pid_t pid;		/* the worker */
+	const void *data;	/* its bytes, NULL when none */
+	size_t len;
+} nicely_exit_result;
+/* Wait until nothing is queued or running (as nicely_wait_all), then
+ * retire every worker (each runs worker_exit; those not gone after
+ * exit_grace_ms are killed; the next tasks get new workers), and set
+ * *res to the results of every worker whose worker_exit ran to its end
+ * since the pool was made or reset, in the order they arrived (with no
+ * worker_exit: none). Returns their number or a negative error;
+ * NICELY_EBUSY from a callback. */
+NICELY_EXTERN int64_t nicely_exit_results(nicely_pool *pool,
+					  const nicely_exit_result **res);
+
+/* One worker's times (MPIRE's insights), in seconds. */
+typedef struct nicely_worker_insight {
+	pid_t pid;
+	int alive;		/* 1: still running (times so far) */
+	int64_t tasks;		/* tasks it ran */
+	double start_up;	/* from the spawn request to its first
+				 * instruction (fork server, cgroup join) */
+	double init;		/* in worker_init */
+	double waiting;		/* alive and ready, not running a task */
+	double working;		/* running tasks */
+	double exit;		/* in worker_exit */
+} nicely_worker_insight_t;
+
+#define NICELY_INSIGHTS_LONGEST 5
+/* A pool's insights since it was made or reset. */
+typedef struct nicely_insights {
+	int64_t workers;	/* workers started */
+	int64_t tasks;		/* tasks run, summed over the workers */
+	/* the times of every worker summed, in seconds */
+	double start_up, init, waiting, working, exit;
+	/* the workers alive and the last 256 that exited (older ones are
+	 * in the sums only), exited ones first; owned by the pool until
+	 * the next nicely_insights, nicely_reset or nicely_pool_free */
+	size_t nlisted;
+	const nicely_worker_insight_t *worker;
+	/* the longest tasks that have a record (ids and wall seconds,
+	 * longest first; a map_into element that succeeded cleanly has no
+	 * record and is not among them) */
+	int nlongest;
+	int64_t longest_id[NICELY_INSIGHTS_LONGEST];
+	double longest_wall[NICELY_INSIGHTS_LONGEST];
+} nicely_insights_t;
+/* Fill ins with the pool's insights. 0, NICELY_EINVAL or NICELY_ENOMEM.
+ * Allowed from callbacks. */
+NICELY_EXTERN int nicely_insights(nicely_pool *pool, nicely_insights_t *ins);
+/* The insights as a few lines of text (each ending in a newline) into buf
+ * of len bytes, cut to fit and always terminated: the length written. */
+NICELY_EXTERN size_t nicely_insights_format(const nicely_insights_t *ins,
+					    char *buf, size_t len);
+
 /* Kill every running task's cgroup or process group (the task each worker was
  * executing becomes NICELY_KILLED) and cancel everything else not finished
  * (queued, or handed to a worker but not started: NICELY_CANCELLED);
  * returns once those workers are reaped. Returns the number of tasks killed
  * or cancelled, or an error. Idle workers stay; the pool stays usable. */
 NICELY_EXTERN int nicely_kill_all(nicely_pool *pool);
+/* End one task that is not finished, leaving the others alone. Queued:
+ * it leaves the queue, NICELY_CANCELLED ("cancelled by nicely_cancel").
+ * Handed to a worker (prefetched, or later in a map chunk) but not begun:
+ * the worker skips it, and it becomes NICELY_CANCELLED when the worker
+ * reports so, within the next steps (nicely_wait(pool, id) returns then).
+ * Running: its worker's cgroup (or process group) is killed and the task
+ * becomes NICELY_KILLED ("killed by nicely_cancel") once the worker is
+ * reaped; the tasks that worker held and had not begun go back to the
+ * queue; one it had run whose result had not reached the pool yet fails
+ * saying so (see "Workers that die"), as does, rarely, a task that
+ * began in the instant between the check and the kill. Returns 1 when
+ * the task is (or will be) cancelled or killed, 0 when it had already
+ * finished or ran to its end meanwhile (its result stands), NICELY_ENOENT
+ * for an unknown id, NICELY_EBUSY from a callback. It may step the pool
+ * (a worker already dying is waited for). */
+NICELY_EXTERN int nicely_cancel(nicely_pool *pool, int64_t id);
+
 /* nicely_kill_all, then forget every result and counter (ids restart at
  * 0), stop idle workers, and reload the configuration files and preset.
  * 0 or an error (a bad configuration: NICELY_ECONFIG, the pool keeps its

@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "sched/cli/progress.h"
+#include "sched/progress.h"
 #include "tests/tap.h"
 
 /* Format st at width and return a static copy. */
@@ -45,6 +45,32 @@ static void test_duration(void)
 	is_str(b, "3m", "cut text");
 }
 
+/* The finish rate in at most 5 characters. */
+static void test_rate(void)
+{
+	struct progress_state st = { .done = 1, .elapsed = 4 };
+	char b[16];
+
+	progress_format_rate(b, sizeof b, &st);
+	is_str(b, "0.25", "rate below 10: two decimals");
+	st.done = 123;
+	st.elapsed = 10;
+	progress_format_rate(b, sizeof b, &st);
+	is_str(b, "12.3", "below 100: one");
+	st.done = 8500;
+	progress_format_rate(b, sizeof b, &st);
+	is_str(b, "850", "below 10000: none");
+	st.done = 120000;
+	progress_format_rate(b, sizeof b, &st);
+	is_str(b, "12k", "thousands");
+	st.done = 30000000;
+	progress_format_rate(b, sizeof b, &st);
+	is_str(b, "3M", "millions");
+	st.done = 0;
+	progress_format_rate(b, sizeof b, &st);
+	is_str(b, "?", "unknown before the first finish");
+}
+
 /* ETA from the mean finish rate, and when it is unknown. */
 static void test_eta(void)
 {
@@ -65,7 +91,8 @@ static void test_format(void)
 {
 	struct progress_state st = { .done = 450, .failed = 3, .running = 2,
 				     .total = 1000, .elapsed = 45 };
-	const char *text = " 45% 450/1000, 2 running, 3 failed, ETA 55s";
+	const char *text = " 45% 450/1000, 10.0/s, 2 running, 3 failed, "
+			   "ETA 55s";
 	const char *s;
 	char want[128];
 	size_t bar, hashes = 0;
@@ -73,17 +100,40 @@ static void test_format(void)
 	s = fmt(&st, 80);
 	is_int(strlen(s), 79, "fills the width but the last column");
 	ok(s[0] == '[', "a bar first");
-	bar = 79 - strlen(text) - 3;
+	/* room for the numbers at their widest: 100% 1000/1000, 9999k/s,
+	 * 1000 running, 1000 failed, ETA 00h00m */
+	bar = 79 - strlen("100% 1000/1000, 9999k/s, 1000 running, 1000 "
+			  "failed, ETA 00h00m") - 3;
 	snprintf(want, sizeof want, "] %s", text);
-	ok(strlen(s) > bar + 1 && !strcmp(s + bar + 1, want),
-	   "then the numbers: %s", s);
+	ok(strlen(s) > bar + 1 && !strncmp(s + bar + 1, want, strlen(want)) &&
+		   strspn(s + bar + 1 + strlen(want), " ") ==
+			   strlen(s + bar + 1 + strlen(want)),
+	   "then the numbers, blank-padded: %s", s);
 	for (size_t i = 1; i <= bar; i++)
 		hashes += s[i] == '#';
 	is_int(hashes, bar * 45 / 100, "45%% of the bar filled");
+	{
+		/* the bar keeps its width as the counts and the ETA grow */
+		struct progress_state a = { .done = 0, .total = 1000 };
+		struct progress_state b = { .done = 999, .failed = 999,
+					    .running = 1, .total = 1000,
+					    .elapsed = 3 * 3600 };
+		char sa[128];
+		size_t wa, wb;
+
+		snprintf(sa, sizeof sa, "%s", fmt(&a, 80));
+		wa = strchr(sa, ']') - sa;
+		s = fmt(&b, 80);
+		wb = strchr(s, ']') - s;
+		is_int(wa, bar + 1, "bar width at 0%%: %s", sa);
+		is_int(wb, wa, "the same bar width at 99%% with more to show: %s",
+		       s);
+		is_int(strlen(s), strlen(sa), "and the same line length");
+	}
 	s = fmt(&st, 200);
 	is_int(strlen(s), 199, "wide terminal: longer bar");
 
-	s = fmt(&st, 46);
+	s = fmt(&st, 72);
 	is_str(s, text, "no room for a bar: the numbers alone");
 	s = fmt(&st, 30);
 	is_int(strlen(s), 29, "narrow: cut to width-1");
@@ -93,7 +143,7 @@ static void test_format(void)
 
 	st.total = -1;
 	s = fmt(&st, 80);
-	is_str(s, "450 done, 2 running, 3 failed, 45s elapsed",
+	is_str(s, "450 done, 10.0/s, 2 running, 3 failed, 45s elapsed",
 	       "unknown total: counts and elapsed, no bar");
 	st.total = 0;
 	st.done = 0;
@@ -104,11 +154,10 @@ static void test_format(void)
 	st.running = 0;
 	s = fmt(&st, 80);
 	{
-		size_t tl = strlen(" 100% 1000/1000, 0 running, 3 failed, "
-				   "ETA 0s");
+		const char *end = strchr(s, ']');
 
-		ok(s[1] == '#' && s[strlen(s) - tl - 2] == '#' &&
-			   !strchr(s, '.'),
+		ok(s[1] == '#' && end && end[-1] == '#' &&
+			   !memchr(s, '.', (size_t)(end - s)),
 		   "full bar at 100%%: %s", s);
 	}
 	ok(strstr(s, "ETA 0s") != NULL, "ETA 0s at the end");
@@ -157,14 +206,14 @@ static void test_writer_pipe(void)
 	ok(progress_new(fd[1], 0) == NULL, "no bar on a pipe unless forced");
 	p = progress_new(fd[1], 1);
 	ok(p != NULL, "forced bar on a pipe");
-	setenv("COLUMNS", "60", 1);
+	setenv("COLUMNS", "70", 1);
 	progress_update(p, &st, 100.0);
 	st.done = 2;
 	progress_update(p, &st, 100.05);	/* too soon: skipped */
 	drain(fd[0], out, sizeof out);
 	is_int(count_char(out, '\r'), 1, "second update within 0.1 s skipped");
 	ok(strstr(out, " 25% 1/4") != NULL, "first state drawn: %s", out);
-	is_int(strlen(out), 60, "\\r + 59 columns from $COLUMNS");
+	is_int(strlen(out), 70, "\\r + 69 columns from $COLUMNS");
 	progress_update(p, &st, 100.2);
 	drain(fd[0], out, sizeof out);
 	ok(out[0] == '\r' && strstr(out, " 50% 2/4"), "redrawn after 0.1 s");
@@ -172,9 +221,9 @@ static void test_writer_pipe(void)
 	st.done = 3;
 	progress_update(p, &st, 100.4);
 	drain(fd[0], out, sizeof out);
-	is_int(strlen(out), 60, "a shorter line is padded over the old one");
-	ok(out[59] == ' ' && out[30] == ' ' && out[29] != ' ',
-	   "29 columns of text, then blanks");
+	is_int(strlen(out), 70, "a shorter line is padded over the old one");
+	ok(out[69] == ' ' && out[30] == ' ' && out[28] != ' ',
+	   "29 columns of text (the last a blank here), then blanks");
 	st.done = 4;
 	st.running = 0;
 	progress_finish(p, &st);
@@ -194,7 +243,7 @@ static void test_writer_pipe(void)
 static void test_writer_pty(void)
 {
 	struct progress_state st = { .done = 1, .total = 2, .elapsed = 1 };
-	struct winsize ws = { .ws_col = 60, .ws_row = 20 };
+	struct winsize ws = { .ws_col = 70, .ws_row = 20 };
 	struct progress *p;
 	char out[4096];
 	int m, s;
@@ -228,7 +277,7 @@ static void test_writer_pty(void)
 	/* the tty turns "\n" into "\r\n" */
 	ok(n >= 2 && out[0] == '\r' && !strcmp(out + n - 2, "\r\n"),
 	   "drawn with \\r, ended with a newline");
-	is_int(n, 1 + 59 + 2, "59 columns on a 60-column terminal");
+	is_int(n, 1 + 69 + 2, "69 columns on a 70-column terminal");
 	ok(out[1] == '[', "with a bar");
 	unsetenv("COLUMNS");
 	close(s);
@@ -239,6 +288,7 @@ static void test_writer_pty(void)
 int main(void)
 {
 	test_duration();
+	test_rate();
 	test_eta();
 	test_format();
 	test_writer_pipe();

@@ -23,7 +23,8 @@
 #include "sched/cli/input.h"
 #include "sched/cli/joblog.h"
 #include "sched/cli/output.h"
-#include "sched/cli/progress.h"
+#include "sched/cli/insights.h"
+#include "sched/progress.h"
 #include "sched/cli/run.h"
 #include "sched/cli/run_emit.h"
 #include "sched/rundir.h"
@@ -64,8 +65,11 @@ static const char cli_run_help[] =
 "                        KILL; at least 0.001); it counts as failed\n"
 "      --halt WHEN,WHAT=N  WHEN: now (kill running tasks) or soon (let them\n"
 "                        finish); WHAT: fail, success or done; N a count or\n"
-"                        a percentage (fail=10%%); also 'never'\n"
+"                        a percentage (fail=10%); also 'never'\n"
 "      --bar             progress bar with ETA on stderr (a terminal)\n"
+"      --insights        at the end, on stderr: run time in all, a task's\n"
+"                        mean, how busy the task slots were, the longest\n"
+"                        tasks\n"
 "      --results DIR     write DIR/<seq>/stdout, stderr and exitval (0600)\n"
 "      --dry-run         print the commands, run nothing\n"
 "      --json            one JSON object per finished task instead of output\n"
@@ -84,6 +88,7 @@ static const char cli_run_help[] =
 enum {
 	OPT_NICE = 256, OPT_LINE_BUFFER, OPT_TAG, OPT_JOBLOG, OPT_RESUME,
 	OPT_RESUME_FAILED, OPT_RETRIES, OPT_TIMEOUT, OPT_HALT, OPT_BAR,
+	OPT_INSIGHTS,
 	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON, OPT_ON, OPT_SLURM_OPT,
 	OPT_SLURM_CHUNK, OPT_SLURM_ELEMENT,
 };
@@ -103,6 +108,7 @@ static const struct option cli_run_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "halt", required_argument, NULL, OPT_HALT },
 	{ "bar", no_argument, NULL, OPT_BAR },
+	{ "insights", no_argument, NULL, OPT_INSIGHTS },
 	{ "results", required_argument, NULL, OPT_RESULTS },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -121,7 +127,7 @@ struct cli_run_args {
 	struct policy_flags flags;
 	struct run_opts ro;
 	const char *joblog_path;
-	int resume, resume_failed, bar, dry_run;
+	int resume, resume_failed, bar, dry_run, insights;
 	char **cmd;
 	int ncmd;
 	struct input_source *src;
@@ -140,6 +146,7 @@ struct cli_run_ctx {
 	int joblog_broken;
 	struct joblog_set *skip;
 	struct progress *bar;
+	struct cli_insights *ins;	/* --insights */
 	double t0;
 	/* for a reset: the flags to resolve the preset with again, and the
 	 * preset the engine reads */
@@ -330,6 +337,9 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		case OPT_BAR:
 			a->bar = 1;
 			break;
+		case OPT_INSIGHTS:
+			a->insights = 1;
+			break;
 		case OPT_RESULTS:
 			a->ro.results_dir = optarg;
 			break;
@@ -443,6 +453,7 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 
 	if (c->node)
 		slurm_node_result(c->node, t);
+	cli_insights_add(c->ins, t);
 	if (!c->jl || c->joblog_broken)
 		return;
 	memset(&e, 0, sizeof e);
@@ -683,6 +694,10 @@ int cli_run(int argc, char **argv)
 	if (a.bar)
 		c.bar = progress_new(2, 0);
 	c.t0 = cli_run_now();
+	if (a.insights && !(c.ins = cli_insights_new())) {
+		fprintf(stderr, "nicely run: --insights: out of memory\n");
+		goto out;
+	}
 	a.ro.input = in;
 	a.ro.input_may_block = cli_run_may_block(&a.src[0]);
 	a.ro.tmpl = tm;
@@ -746,10 +761,15 @@ int cli_run(int argc, char **argv)
 		progress_finish(c.bar, &ps);
 		c.bar = NULL;
 	}
+	cli_insights_finish(c.ins, stderr, cli_run_now() - c.t0,
+			    a.ro.jobs > 0 ? a.ro.jobs
+					  : agent_topology_nallowed(topo));
+	c.ins = NULL;
 	if (c.jl && joblog_close(c.jl, err, sizeof err) < 0)
 		fprintf(stderr, "nicely run: --joblog: %s\n", err);
 	c.jl = NULL;
 out:
+	cli_insights_finish(c.ins, NULL, 0, 0);	/* (an error: not printed) */
 	if (c.jl)
 		joblog_close(c.jl, err, sizeof err);
 	if (c.skip)

@@ -32,6 +32,8 @@ int run_gate_open(struct run *r, char *err, size_t errlen)
 		.user_limit = o->user_limit,
 		.topo = o->topo,
 		.sampler = o->sampler,
+		/* -j N: the one rule of libnicely's max_workers (gate.h) */
+		.max_workers = o->jobs,
 		.max_declared = r->max_running,
 		.words = { "tasks", "this batch", "this batch" },
 	};

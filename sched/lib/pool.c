@@ -5,8 +5,10 @@
  * Everything runs in the pool's owner thread, inside the nicely_* calls;
  * nothing here prints, exits or waits for foreign PIDs. */
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "sched/lib/pool_cg.h"
 #include "sched/lib/pool_feed.h"
 #include "sched/lib/pool_gate.h"
+#include "sched/lib/pool_insight.h"
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_state.h"
 #include "sched/lib/pool_task.h"
@@ -35,6 +38,7 @@
 #include "sched/cgroup_batch.h"
 #include "sched/cgroup_task.h"
 #include "sched/fds.h"
+#include "sched/progress.h"
 
 #define POOL_EXIT_GRACE_MS 2000	/* options.exit_grace_ms 0 */
 
@@ -75,11 +79,21 @@ const char *nicely_status_name(nicely_status st)
 							     : "unknown";
 }
 
-/* Defaults: every field's 0. */
-void nicely_options_init(nicely_options *o)
+/* The options of 0.2: the fields before stop_on_failure. */
+#define POOL_OPTIONS_V02 offsetof(nicely_options, stop_on_failure)
+
+/* Defaults: every field's 0, for a struct of size bytes (the caller's). */
+void nicely_options_init_sized(nicely_options *o, size_t size)
 {
 	if (o)
-		memset(o, 0, sizeof *o);
+		memset(o, 0, size < sizeof *o ? size : sizeof *o);
+}
+
+/* The 0.2 ABI: a struct of 0.2's size. */
+#undef nicely_options_init
+void nicely_options_init(nicely_options *o)
+{
+	nicely_options_init_sized(o, POOL_OPTIONS_V02);
 }
 
 /* Hand a line to the log callback (the library's own lines: pid 0). */
@@ -213,6 +227,35 @@ static void pool_retire_all(nicely_pool *p, unsigned grace_ms)
 	}
 }
 
+/* Drop what exited workers handed back. */
+static void pool_exitres_free(nicely_pool *p)
+{
+	for (size_t i = 0; i < p->nexit; i++)
+		free((void *)p->exitres[i].data);
+	free(p->exitres);
+	p->exitres = NULL;
+	p->nexit = p->exitcap = 0;
+}
+
+/* Wait, retire every worker, hand their worker_exit results. */
+int64_t nicely_exit_results(nicely_pool *p, const nicely_exit_result **res)
+{
+	int rc;
+
+	if (!p || !res)
+		return NICELY_EINVAL;
+	*res = NULL;
+	if (p->in_cb)
+		return NICELY_EBUSY;
+	while ((rc = pool_turn(p, -1)) == 0)
+		;
+	if (rc < 0)
+		return rc;
+	pool_retire_all(p, p->o.exit_grace_ms);
+	*res = p->exitres;
+	return (int64_t)p->nexit;
+}
+
 /* Kill-all, clear, reload. */
 int nicely_reset(nicely_pool *p)
 {
@@ -228,6 +271,8 @@ int nicely_reset(nicely_pool *p)
 		return rc;
 	pool_retire_all(p, p->o.exit_grace_ms);
 	pool_task_forget(p);
+	pool_exitres_free(p);
+	pool_insight_forget(p);
 	err[0] = 0;
 	rc = pool_gate_reload(p->gate, err, sizeof err);
 	if (rc)
@@ -237,7 +282,8 @@ int nicely_reset(nicely_pool *p)
 	 * not known to the fork server: after the owner's death only the
 	 * next pool's stale cleaning removes it) */
 	pool_cg_slots_drop(p);
-	if (!p->agent &&	/* the agent's batch keeps the class it set */
+	if (!p->agent && !p->nested &&	/* the agent's batch, a nested
+					 * pool's, keep their class */
 	    ((p->cg && pool_gate_preset(p->gate)->weight != p->cg_weight) ||
 	     (!p->cg && p->o.cgroups == NICELY_CGROUPS_REQUIRED))) {
 		int crc;
@@ -280,7 +326,17 @@ static void pool_destroy(nicely_pool *p)
 			pool_worker_done(p, i);
 		}
 	}
+	if (p->bar) {	/* freed with work left: end the line */
+		struct progress_state st = {
+			(uint64_t)(p->completed - p->bar_done0),
+			(uint64_t)(p->failed - p->bar_failed0), 0,
+			p->total - p->bar_done0, 0 };
+
+		progress_finish(p->bar, &st);
+	}
 	pool_task_forget(p);
+	pool_exitres_free(p);
+	pool_insight_forget(p);
 	if (p->arena)
 		munmap(p->arena, p->arena_len);
 	free(p->areg);
@@ -300,6 +356,7 @@ static void pool_destroy(nicely_pool *p)
 	free(p->ans_cpus);
 	free(p->preset);
 	free(p->config_file);
+	free(p->cpus_list);
 	free(p);
 }
 
@@ -381,7 +438,16 @@ static int pool_fds_cap(nicely_pool *p)
 	return 0;
 }
 
+/* The 0.2 ABI: options of 0.2's size. */
+#undef nicely_pool_new
 int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
+{
+	return nicely_pool_new_sized(out, opts, POOL_OPTIONS_V02);
+}
+
+/* Create a pool from options of size bytes (the caller's sizeof). */
+int nicely_pool_new_sized(nicely_pool **out, const nicely_options *opts,
+			  size_t size)
 {
 	struct pool_gate_opts go = { 0 };
 	nicely_pool *p;
@@ -395,15 +461,16 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	if (!p)
 		return NICELY_ENOMEM;
 	p->ctl = p->ep = p->tfd = -1;
+	/* fields past the caller's struct are 0: their defaults */
 	if (opts)
-		p->o = *opts;
-	else
-		nicely_options_init(&p->o);
+		memcpy(&p->o, opts, size < sizeof p->o ? size : sizeof p->o);
 	if (p->o.max_workers < 0 ||
 	    ((p->o.nice < 0 || p->o.nice > 19) &&
 	     p->o.nice != NICELY_NICE_ZERO) ||
 	    p->o.cgroups < NICELY_CGROUPS_AUTO ||
-	    p->o.cgroups > NICELY_CGROUPS_REQUIRED) {
+	    p->o.cgroups > NICELY_CGROUPS_REQUIRED ||
+	    p->o.progress < NICELY_PROGRESS_OFF ||
+	    p->o.progress > NICELY_PROGRESS_ALWAYS) {
 		rc = NICELY_EINVAL;
 		goto fail;
 	}
@@ -426,11 +493,33 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 	else
 		go.nice = p->o.nice == NICELY_NICE_ZERO ? 0 : p->o.nice;
 	go.config_file = p->config_file;
+	if (p->o.cpus) {
+		if (!(p->cpus_list = strdup(p->o.cpus))) {
+			rc = NICELY_ENOMEM;
+			goto fail;
+		}
+		p->o.cpus = p->cpus_list;
+		err[0] = 0;
+		if (pool_gate_cpus(p->cpus_list, &p->cpus, err, sizeof err)) {
+			pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
+			rc = NICELY_EINVAL;
+			goto fail;
+		}
+	}
 	/* too few fds: say so before a sampler file or a cgroup fails */
 	if ((rc = pool_fds_check_new(p)))
 		goto fail;
 	err[0] = 0;
-	if ((rc = pool_gate_new(&p->gate, &go, err, sizeof err))) {
+	/* the topology takes the thread's affinity as its allowed set when
+	 * it loads: options.cpus for that moment */
+	cpu_set_t was;
+	int swap = p->o.cpus && !sched_getaffinity(0, sizeof was, &was) &&
+		   !sched_setaffinity(0, sizeof p->cpus, &p->cpus);
+
+	rc = pool_gate_new(&p->gate, &go, err, sizeof err);
+	if (swap)
+		sched_setaffinity(0, sizeof was, &was);
+	if (rc) {
 		pool_log(p, NICELY_LOG_ERROR, -1, 0, "%s", err);
 		rc = rc == -ENOMEM ? NICELY_ENOMEM : NICELY_ECONFIG;
 		goto fail;
@@ -494,6 +583,11 @@ int nicely_pool_new(nicely_pool **out, const nicely_options *opts)
 		goto fail;
 	}
 	p->fs_pid = pid;
+	/* workers not pinned (no_pin, or beyond one per CPU) keep to
+	 * options.cpus through the fork server's affinity */
+	if (p->o.cpus && sched_setaffinity(pid, sizeof p->cpus, &p->cpus))
+		pool_log(p, NICELY_LOG_WARNING, -1, 0, "cannot keep the fork "
+			 "server to options.cpus: %s", strerror(errno));
 	if (p->agent && (rc = pool_cg_agent_open(p, pid)) < 0)
 		goto fail;
 	p->next_tick_ns = worker_now_ns() +

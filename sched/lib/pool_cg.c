@@ -19,6 +19,7 @@
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_worker.h"
 #include "sched/lib/pool_state.h"
+#include "sched/lib/worker.h"
 
 /* Remove slot's kept worker group, if any. */
 void pool_cg_slot_drop(nicely_pool *p, int slot)
@@ -137,14 +138,45 @@ void pool_cg_worker_done(nicely_pool *p, struct pool_worker *w)
 	w->cg = NULL;
 }
 
+/* In a libnicely worker that sits in a worker group of its pool: that
+ * group, relative to the hierarchies' roots ("nicely/u-12-1/task-3"),
+ * from /proc/self/cgroup, into buf; else NULL. */
+static const char *pool_cg_outer(char *buf, size_t len)
+{
+	char line[1024];
+	const char *found = NULL;
+	FILE *f;
+
+	if (!worker_inside() || !(f = fopen("/proc/self/cgroup", "re")))
+		return NULL;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *path = strchr(line, ':'), *last;
+
+		path = path ? strchr(path + 1, ':') : NULL;
+		if (!path || path[1] != '/')
+			continue;
+		path += 2;
+		path[strcspn(path, "\n")] = 0;
+		last = strrchr(path, '/');
+		if (last && !strncmp(last + 1, "task-", 5) &&
+		    (size_t)snprintf(buf, len, "%s", path) < len)
+			found = buf;
+	}
+	fclose(f);
+	return found;
+}
+
 /* Open the batch cgroup for the preset's weight class (removing groups of
- * this user's dead pools first). Without one: in auto mode one log line
- * says what is missing and how to get it; required: NICELY_ECGROUP. */
+ * this user's dead pools first). A pool made inside a worker of a pool
+ * with cgroups takes that worker's group as its batch group instead: its
+ * workers' groups go under it, inside the outer pool's limits, pause and
+ * kill. Without one: in auto mode one log line says what is missing and
+ * how to get it; required: NICELY_ECGROUP. */
 int pool_cg_open(nicely_pool *p)
 {
 	struct sched_cgroup_options co = SCHED_CGROUP_OPTIONS_INIT;
 	const struct policy_preset *pr = pool_gate_preset(p->gate);
-	char err[1024], line[1400];
+	char err[1024], line[1400], outer[512];
 	int e;
 
 	p->cg = NULL;
@@ -152,6 +184,10 @@ int pool_cg_open(nicely_pool *p)
 	p->cg_mem_peak = 0;
 	if (p->o.cgroups == NICELY_CGROUPS_OFF)
 		return 0;
+	if ((co.group = pool_cg_outer(outer, sizeof outer))) {
+		co.clean_stale = 0;	/* (never done with a group) */
+		p->nested = 1;
+	}
 	co.weight = pr->weight;
 	p->cg_weight = pr->weight;
 	err[0] = 0;
@@ -196,7 +232,8 @@ void pool_cg_agent_connect(nicely_pool *p)
 	int e;
 
 	p->agent = NULL;
-	if (p->o.cgroups == NICELY_CGROUPS_OFF)
+	/* a pool inside a worker stays in that worker's group */
+	if (p->o.cgroups == NICELY_CGROUPS_OFF || worker_inside())
 		return;
 	ao.timeout_ms = POOL_AGENT_TIMEOUT_MS;
 	e = agent_client_connect(&p->agent, &ao, err, sizeof err);

@@ -5,6 +5,7 @@
  * into Linux CPUs and slot actions, its notes into log levels. Called by
  * pool.c in the pool's owner thread, once per tick. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,62 @@ int pool_gate_new(struct pool_gate **out, const struct pool_gate_opts *o,
 fail:
 	pool_gate_free(g);
 	return rc;
+}
+
+/* Parse options.cpus ("0-3,8") into set: every CPU must be one this
+ * thread may use. 0, or -EINVAL with err saying what is wrong where. */
+int pool_gate_cpus(const char *list, cpu_set_t *set, char *err, size_t errlen)
+{
+	cpu_set_t may;
+	const char *s = list;
+
+	CPU_ZERO(set);
+	if (sched_getaffinity(0, sizeof may, &may))
+		CPU_ZERO(&may);
+	while (*s) {
+		char *end;
+		long a, b;
+
+		if (*s < '0' || *s > '9')
+			goto bad;
+		a = strtol(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				goto bad;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (a > b || b >= CPU_SETSIZE) {
+			snprintf(err, errlen, "options.cpus \"%s\": bad range "
+				 "%.*s (want N or N-M, N <= M < %d)", list,
+				 (int)(end - s), s, CPU_SETSIZE);
+			return -EINVAL;
+		}
+		for (long c = a; c <= b; c++) {
+			if (!CPU_ISSET((int)c, &may)) {
+				snprintf(err, errlen, "options.cpus \"%s\": CPU "
+					 "%ld is not one this process may use "
+					 "(its affinity and cpuset)", list, c);
+				return -EINVAL;
+			}
+			CPU_SET((int)c, set);
+		}
+		s = end;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			goto bad;
+	}
+	if (!CPU_COUNT(set)) {
+		snprintf(err, errlen, "options.cpus \"%s\": no CPU (want a "
+			 "list like 0-3,8)", list);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "options.cpus \"%s\": bad list at \"%s\" "
+		 "(want a list like 0-3,8)", list, s);
+	return -EINVAL;
 }
 
 /* Free the adapter and its gate. */

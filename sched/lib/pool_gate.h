@@ -7,6 +7,7 @@
 #ifndef SCHED_POOL_GATE_H
 #define SCHED_POOL_GATE_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,6 +57,10 @@ struct pool_gate_answer {
 int pool_gate_new(struct pool_gate **out, const struct pool_gate_opts *o,
 		  char *err, size_t errlen);
 void pool_gate_free(struct pool_gate *g);
+/* Parse a cpulist ("0-3,8") of CPUs this thread may use into set: 0, or
+ * -EINVAL with err naming the problem. */
+int pool_gate_cpus(const char *list, cpu_set_t *set, char *err,
+		   size_t errlen);
 /* Re-read the configuration files; on error the old preset stays. */
 int pool_gate_reload(struct pool_gate *g, char *err, size_t errlen);
 /* Most workers that can ever run at once (sizes pool.c's tables). */

@@ -164,8 +164,7 @@ struct pool_task *pool_into_result(nicely_pool *p, int64_t id)
 	i = id - in->first;
 	if (in->st[i] != NICELY_CANCELLED || !(t = pool_into_rec(in, i, -1)))
 		return NULL;
-	pool_task_error(t, "cancelled by nicely_kill_all",
-			strlen("cancelled by nicely_kill_all"));
+	pool_task_error(t, POOL_KILLALL_CANCEL, strlen(POOL_KILLALL_CANCEL));
 	return t;
 }
 

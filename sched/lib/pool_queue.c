@@ -20,6 +20,23 @@
 
 #define POOL_INPLACE_MAX (64u << 10)	/* largest in-place result */
 
+/* Double the queue's room (its ranges then start at index 0). */
+static int pool_queue_grow(struct pool_deque *q)
+{
+	size_t cap = q->cap ? q->cap * 2 : 64;
+	struct pool_range *r = malloc(cap * sizeof *r);
+
+	if (!r)
+		return NICELY_ENOMEM;
+	for (size_t i = 0; i < q->n; i++)
+		r[i] = q->r[(q->head + i) % q->cap];
+	free(q->r);
+	q->r = r;
+	q->cap = cap;
+	q->head = 0;
+	return 0;
+}
+
 /* Add a range at the back (merging) or front of the queue. */
 int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 		    int front)
@@ -32,19 +49,8 @@ int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 			return 0;
 		}
 	}
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct pool_range *r = malloc(cap * sizeof *r);
-
-		if (!r)
-			return NICELY_ENOMEM;
-		for (size_t i = 0; i < q->n; i++)
-			r[i] = q->r[(q->head + i) % q->cap];
-		free(q->r);
-		q->r = r;
-		q->cap = cap;
-		q->head = 0;
-	}
+	if (q->n == q->cap && pool_queue_grow(q))
+		return NICELY_ENOMEM;
 	if (front) {
 		q->head = (q->head + q->cap - 1) % q->cap;
 		q->r[q->head] = (struct pool_range){ first, count };
@@ -52,6 +58,46 @@ int pool_queue_push(struct pool_deque *q, int64_t first, int64_t count,
 		q->r[(q->head + q->n) % q->cap] = (struct pool_range){ first, count };
 	}
 	q->n++;
+	return 0;
+}
+
+/* Take one id out of the queue (splitting its range). 1 when it was
+ * there, 0 when not, or NICELY_ENOMEM (then the queue is unchanged). */
+int pool_queue_remove(struct pool_deque *q, int64_t id)
+{
+	for (size_t k = 0; k < q->n; k++) {
+		struct pool_range *r = &q->r[(q->head + k) % q->cap];
+
+		if (id < r->first || id >= r->first + r->count)
+			continue;
+		if (id == r->first) {
+			r->first++;
+			r->count--;
+		} else if (id == r->first + r->count - 1) {
+			r->count--;
+		} else {	/* split: the tail goes in after this range */
+			struct pool_range tail = { id + 1,
+						   r->first + r->count - id - 1 };
+
+			if (q->n == q->cap && pool_queue_grow(q))
+				return NICELY_ENOMEM;
+			r = &q->r[(q->head + k) % q->cap];
+			r->count = id - r->first;
+			for (size_t j = q->n; j > k + 1; j--)
+				q->r[(q->head + j) % q->cap] =
+					q->r[(q->head + j - 1) % q->cap];
+			q->r[(q->head + k + 1) % q->cap] = tail;
+			q->n++;
+			return 1;
+		}
+		if (!r->count) {	/* emptied: close the gap */
+			for (size_t j = k; j + 1 < q->n; j++)
+				q->r[(q->head + j) % q->cap] =
+					q->r[(q->head + j + 1) % q->cap];
+			q->n--;
+		}
+		return 1;
+	}
 	return 0;
 }
 
@@ -111,13 +157,15 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 
 	if (!p || !fn || (len && !arg))
 		return NICELY_EINVAL;
-	if (p->in_cb)
-		return NICELY_EBUSY;
 	if (len > WIRE_MAX_BODY - 4096)
 		return NICELY_E2BIG;
 	if (p->broken)
 		return NICELY_ECHILD;
-	if ((rc = pool_room(p, 1)))
+	/* from a callback: the pool is mid-turn, so no stepping for room
+	 * and no dispatch (the turn dispatches after its callbacks) */
+	if (p->in_cb && p->o.max_queued && (size_t)p->queued >= p->o.max_queued)
+		return NICELY_EAGAIN;
+	if (!p->in_cb && (rc = pool_room(p, 1)))
 		return rc;
 	b = calloc(1, sizeof *b);
 	if (!b || pool_batch_data(b, len)) {
@@ -137,7 +185,8 @@ int64_t nicely_run(nicely_pool *p, nicely_task_fn fn, const void *arg,
 		pool_batch_free(b);
 		return rc;
 	}
-	pool_dispatch(p, worker_now_ns());
+	if (!p->in_cb)
+		pool_dispatch(p, worker_now_ns());
 	return id;
 }
 
@@ -213,12 +262,22 @@ int pool_queue_map(nicely_pool *p, nicely_task_fn fn, const void *base,
 			if (k > p->o.max_queued - (size_t)p->queued)
 				k = p->o.max_queued - (size_t)p->queued;
 		}
+		/* stop_on_failure stopped this map while it waited for room:
+		 * the rest is cancelled as it would have been if queued */
+		int stopped = p->stop_below > b->first_id;
+
+		if (stopped)
+			k = n - done;
 		if (in)
 			pool_into_set(in, (int64_t)done, (int64_t)k,
 				      NICELY_QUEUED);
 		if ((rc = pool_enqueue(p, b, k)))
 			goto fail;
 		done += k;
+		if (stopped) {
+			pool_queue_fail_last(p, (int64_t)k);
+			break;
+		}
 		pool_dispatch(p, worker_now_ns());
 	}
 	return 0;
@@ -270,10 +329,13 @@ int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why)
 				 * pool_task_forget) */
 				if (id + k > p->inited)
 					pool_task_init(p, id + k - 1);
+				/* a failure, or a cancel saying something
+				 * else than kill_all's: a record with it */
+				int rec = st != NICELY_CANCELLED ||
+					  strcmp(why, POOL_KILLALL_CANCEL);
+
 				for (int64_t j = id - in->first;
-				     st != NICELY_CANCELLED &&
-				     j < id - in->first + k; j++) {
-					/* a failure has a text: a record */
+				     rec && j < id - in->first + k; j++) {
 					struct pool_task *t;
 
 					if (in->st[j] != NICELY_QUEUED ||
@@ -297,9 +359,29 @@ int pool_queue_fail(nicely_pool *p, nicely_status st, const char *why)
 	return n;
 }
 
+/* Cancel the last k ids queued (the back of the queue) with the text of
+ * the last stop_on_failure stop. */
+void pool_queue_fail_last(nicely_pool *p, int64_t k)
+{
+	int64_t first = p->total - k;
+	struct pool_range *b = &p->q.r[(p->q.head + p->q.n - 1) % p->q.cap];
+
+	if (!(b->count -= k))
+		p->q.n--;
+	p->stop_below = p->total;
+	for (int64_t id = first; id < p->total; id++) {
+		struct pool_into *in = p->ninto ? pool_into_of(p, id) : NULL;
+		struct pool_task *t = in ? pool_into_rec(in, id - in->first, -1)
+					 : pool_task_get(p, id);
+
+		if (t && t->res.status == NICELY_QUEUED)
+			pool_task_finish(p, t, NICELY_CANCELLED, 0,
+					 p->stop_cancel);
+	}
+}
+
 /* Cancel everything queued. */
 int pool_queue_cancel(nicely_pool *p)
 {
-	return pool_queue_fail(p, NICELY_CANCELLED,
-			       "cancelled by nicely_kill_all");
+	return pool_queue_fail(p, NICELY_CANCELLED, POOL_KILLALL_CANCEL);
 }

@@ -23,7 +23,8 @@
 /* One task's result from a WIRE_RES frame of worker slot (ignored unless
  * the task is still running there). */
 static int pool_result(nicely_pool *p, struct pool_worker *w, int slot,
-		       const struct wire_res *r, int64_t id, int ok, int code,
+		       const struct wire_res *r, int64_t id, nicely_status st,
+		       int code,
 		       const char *data, size_t dlen, const char *err,
 		       size_t errlen, double wall, double cpu, const char *why)
 {
@@ -46,7 +47,12 @@ static int pool_result(nicely_pool *p, struct pool_worker *w, int slot,
 			w->fl_n--;
 		}
 	}
-	pool_task_finish(p, t, ok ? NICELY_OK : NICELY_FAILED, code, why);
+	if (st == NICELY_CANCELLED) {	/* skipped by its worker */
+		t->res.pid = 0;
+		t->res.wall = t->res.cpu = 0;
+		why = "cancelled by nicely_cancel";
+	}
+	pool_task_finish(p, t, st, code, why);
 	return 0;
 }
 
@@ -72,10 +78,11 @@ static void pool_fl_pop(struct pool_worker *w, int64_t k)
  * another size fails the element and keeps its bytes there). */
 static int pool_result_into(nicely_pool *p, struct pool_worker *w, int slot,
 			    struct pool_into *in, const struct wire_res *r,
-			    int64_t id, int ok, int code, const char *data,
-			    size_t dlen, const char *err, size_t errlen,
-			    double wall, double cpu)
+			    int64_t id, nicely_status st, int code,
+			    const char *data, size_t dlen, const char *err,
+			    size_t errlen, double wall, double cpu)
 {
+	int ok = st == NICELY_OK;
 	int64_t i = id - in->first;
 	struct pool_task *t = in->rec ? in->rec[i] : NULL;
 	size_t have = t ? t->res.len : 0;	/* streamed before */
@@ -116,8 +123,11 @@ static int pool_result_into(nicely_pool *p, struct pool_worker *w, int slot,
 	}
 	if (!t && !(t = pool_into_rec(in, i, slot)))
 		return NICELY_ENOMEM;
-	return pool_result(p, w, slot, r, id, ok, code, data, dlen, err,
-			   errlen, wall, cpu, why[0] ? why : NULL);
+	return pool_result(p, w, slot, r, id,
+			   ok ? NICELY_OK
+			      : st == NICELY_CANCELLED ? st : NICELY_FAILED,
+			   code, data, dlen, err, errlen, wall, cpu,
+			   why[0] ? why : NULL);
 }
 
 /* count results with same_len bytes each, ids from id on, all of one
@@ -151,9 +161,10 @@ static int pool_results_into(nicely_pool *p, struct pool_worker *w, int slot,
 			pool_into_ok(p, in, i, k);
 		} else {
 			k = 1;
-			if ((rc = pool_result_into(p, w, slot, in, r, id, 1, 0,
-						   e, r->same_len, NULL, 0,
-						   wall, cpu)))
+			if ((rc = pool_result_into(p, w, slot, in, r, id,
+						   NICELY_OK, 0, e,
+						   r->same_len, NULL, 0, wall,
+						   cpu)))
 				return rc;
 		}
 		id += k;
@@ -233,8 +244,8 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 				e += (size_t)k * r.same_len;
 				continue;
 			}
-			if ((rc = pool_result(p, w, slot, &r, id, 1, 0, e,
-					      r.same_len, NULL, 0, wall, cpu,
+			if ((rc = pool_result(p, w, slot, &r, id, NICELY_OK, 0,
+					      e, r.same_len, NULL, 0, wall, cpu,
 					      NULL)))
 				return rc;
 			i++;
@@ -253,21 +264,50 @@ static int pool_results(nicely_pool *p, struct pool_worker *w, int slot,
 			return NICELY_EIO;
 		struct pool_into *in =
 			p->ninto ? pool_into_of(p, r.first_id + i) : NULL;
+		nicely_status st = en.status == NICELY_OK ? NICELY_OK
+				   : en.status == NICELY_CANCELLED
+					   ? NICELY_CANCELLED
+					   : NICELY_FAILED;
 
 		if (in)
 			rc = pool_result_into(p, w, slot, in, &r, r.first_id + i,
-					      en.status == NICELY_OK, en.code, e,
-					      en.datalen, e + en.datalen,
-					      en.errlen, wall, cpu);
+					      st, en.code, e, en.datalen,
+					      e + en.datalen, en.errlen, wall,
+					      cpu);
 		else
-			rc = pool_result(p, w, slot, &r, r.first_id + i,
-					 en.status == NICELY_OK, en.code, e,
-					 en.datalen, e + en.datalen, en.errlen,
-					 wall, cpu, NULL);
+			rc = pool_result(p, w, slot, &r, r.first_id + i, st,
+					 en.code, e, en.datalen, e + en.datalen,
+					 en.errlen, wall, cpu, NULL);
 		if (rc)
 			return rc;
 		e += en.datalen + en.errlen;
 	}
+	return 0;
+}
+
+/* What a worker's worker_exit handed back: kept for
+ * nicely_exit_results. */
+static int pool_recv_exitres(nicely_pool *p, struct pool_worker *w,
+			     const char *body, uint32_t len)
+{
+	nicely_exit_result *e;
+	void *d = NULL;
+
+	if (len > WIRE_EXITRES_MAX)
+		return NICELY_EIO;
+	if (p->nexit == p->exitcap) {
+		size_t cap = p->exitcap ? 2 * p->exitcap : 8;
+
+		if (!(e = realloc(p->exitres, cap * sizeof *e)))
+			return NICELY_ENOMEM;
+		p->exitres = e;
+		p->exitcap = cap;
+	}
+	if (len && !(d = malloc(len)))
+		return NICELY_ENOMEM;
+	if (len)
+		memcpy(d, body, len);
+	p->exitres[p->nexit++] = (nicely_exit_result){ w->pid, d, len };
 	return 0;
 }
 
@@ -322,6 +362,8 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 				n = sizeof msg - 1;
 			memcpy(msg, body + sizeof l, n);
 			msg[n] = 0;
+			if (l.id < 0)	/* no task: -1, whatever came */
+				l.id = -1;
 			if (p->o.on_log) {
 				p->in_cb++;
 				p->o.on_log(l.level, l.id, l.pid, msg,
@@ -333,6 +375,10 @@ static int pool_frames(nicely_pool *p, struct pool_worker *w, int slot)
 		case WIRE_INITFAIL:
 			free(w->initfail);
 			w->initfail = strndup(body, h.len);
+			break;
+		case WIRE_EXITRES:
+			if ((rc = pool_recv_exitres(p, w, body, h.len)))
+				return rc;
 			break;
 		default:
 			return NICELY_EIO;

@@ -5,6 +5,7 @@
 #ifndef SCHED_LIB_POOL_STATE_H
 #define SCHED_LIB_POOL_STATE_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,8 +18,13 @@
 struct agent_client;
 
 struct pool_gate;
+struct progress;
 struct sched_cgroup;
 struct sched_cgroup_task;
+
+/* The texts of what nicely_kill_all ends. */
+#define POOL_KILLALL_KILL "killed by nicely_kill_all"
+#define POOL_KILLALL_CANCEL "cancelled by nicely_kill_all"
 
 #define POOL_FLIGHT 64		/* messages in flight per worker */
 #define POOL_INLINE 8	/* return bytes kept in the task record */
@@ -66,6 +72,7 @@ struct pool_task {
 	int16_t worker;
 	uint8_t errheap, dropped;
 	uint8_t inrec;		/* a record of a nicely_map_into element */
+	uint8_t forgot;		/* forgotten (imap took it): unknown */
 	union {
 		char c[POOL_INLINE];
 		int64_t i;
@@ -115,14 +122,19 @@ struct pool_worker {
 	int cpu, paused;
 	int exited, eof, wstatus;
 	int pollout, close_after_flush, kill_sent;
-	int kill_reason;	/* 0, NICELY_TIMEOUT, NICELY_KILLED, or
-				 * NICELY_QUEUED (stopped by the gate) */
+	int kill_reason;	/* 0, NICELY_TIMEOUT, NICELY_KILLED,
+				 * NICELY_CANCELLED (nicely_cancel of
+				 * kill_task) or NICELY_QUEUED (stopped by
+				 * the gate) */
 	int64_t kill_task;
 	char *initfail;		/* worker_init's failure, if any */
 	int garbled;		/* killed for a broken result channel */
 	int forkerr;		/* its fork failed with this errno */
 	struct sched_cgroup_task *cg;	/* its cgroup, NULL without */
 	int frozen;		/* paused by freezing cg (not SIGSTOP) */
+	uint64_t spawn_ns, exit_ns;	/* asked for; its exit reported */
+	int stop_kill;		/* killed by stop_on_failure (texts:
+				 * the pool's stop_kill / stop_cancel) */
 };
 
 struct pool_deque {
@@ -142,7 +154,8 @@ struct pool_areg {
 
 struct nicely_pool {
 	nicely_options o;
-	char *preset, *config_file;
+	char *preset, *config_file, *cpus_list;
+	cpu_set_t cpus;		/* options.cpus parsed (when given) */
 	struct pool_gate *gate;
 	struct worker_cfg wcfg;
 	struct worker_slot *slots;
@@ -151,11 +164,19 @@ struct nicely_pool {
 	int ctl, ep, tfd;
 	int broken;		/* the fork server is gone */
 	int in_cb;
+	/* stop_on_failure: every task below stop_below was unfinished when
+	 * a task failed and is cancelled or killed (never requeued); the
+	 * texts they get; stopping: the stop is being made */
+	int64_t stop_below;
+	int stopping;
+	char stop_kill[96], stop_cancel[96];
 	int cap, nw;		/* most workers at once; slots */
 	struct pool_worker *w;
 	int rr;			/* round-robin start for feeding */
 	/* tasks */
-	struct pool_task **blocks;
+	struct pool_task **blocks;	/* NULL: a block whose tasks were
+					 * all forgotten (imap) */
+	uint16_t *bgone;		/* per block: tasks forgotten */
 	size_t nblocks;
 	void **slabs;		/* hugepage-backed areas later blocks come from */
 	size_t nslabs, slab_used;	/* blocks taken from the last slab */
@@ -194,6 +215,25 @@ struct nicely_pool {
 	 * without; agent_killed: it ended the batch (said, work killed) */
 	struct agent_client *agent;
 	int agent_killed;
+	/* insights: the sums of reaped workers and the longest tasks; the
+	 * last reaped workers one by one (a ring, ins_next written so far);
+	 * the list nicely_insights handed out last */
+	nicely_insights_t ins_done;
+	nicely_worker_insight_t *ins_keep, *ins_list;
+	size_t ins_next;
+	/* options.progress: the bar while there is work (NULL: none drawn
+	 * now), since when, and 1 when stderr is no terminal (TTY mode) */
+	struct progress *bar;
+	uint64_t bar_t0;
+	int64_t bar_done0, bar_failed0;	/* completed, failed at its start */
+	int bar_off;
+	/* what exited workers' worker_exit handed back, in arrival order,
+	 * until nicely_reset */
+	nicely_exit_result *exitres;
+	size_t nexit, exitcap;
+	/* made inside a worker of a pool with cgroups: the batch group is
+	 * that worker's group (its class is the outer pool's) */
+	int nested;
 	uint64_t cg_seq;		/* last worker group number */
 	int64_t cg_cpu_ns, cg_mem_peak;	/* of exited workers' groups */
 	enum policy_weight cg_weight;	/* the batch group's class */

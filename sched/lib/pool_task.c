@@ -3,15 +3,20 @@
  * result (return bytes, error text, status) until dropped or forgotten;
  * nicely_result_get / task_status / result_drop read it. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "nicely.h"
+#include "sched/lib/pool.h"
 #include "sched/lib/pool_batch.h"
+#include "sched/lib/pool_insight.h"
 #include "sched/lib/pool_into.h"
+#include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_state.h"
 #include "sched/lib/pool_task.h"
+#include "sched/lib/pool_worker.h"
 
 #define POOL_BLOCK_SHIFT 12
 #define POOL_BLOCK (1 << POOL_BLOCK_SHIFT)
@@ -74,7 +79,34 @@ struct pool_task *pool_task_get(nicely_pool *p, int64_t id)
 		pool_task_init(p, id);
 	if (p->ninto && (in = pool_into_of(p, id)))
 		return in->rec ? in->rec[id - in->first] : NULL;
-	return &p->blocks[id >> POOL_BLOCK_SHIFT][id & (POOL_BLOCK - 1)];
+	struct pool_task *b = p->blocks[id >> POOL_BLOCK_SHIFT];
+
+	if (!b || b[id & (POOL_BLOCK - 1)].forgot)	/* imap took them */
+		return NULL;
+	return &b[id & (POOL_BLOCK - 1)];
+}
+
+/* Forget a finished task for good (nicely_imap took its result): its
+ * bytes go now, its record with the last of its block's 4096 (the block's
+ * memory is given back; the ids are unknown from then on). */
+void pool_task_forget_one(nicely_pool *p, int64_t id)
+{
+	size_t blk = (size_t)(id >> POOL_BLOCK_SHIFT);
+	struct pool_task *t = pool_task_get(p, id);
+
+	if (!t || t->inrec || t->res.status == NICELY_QUEUED ||
+	    t->res.status == NICELY_RUNNING)
+		return;
+	pool_task_release(t);
+	t->dropped = t->forgot = 1;
+	if (++p->bgone[blk] < POOL_BLOCK)
+		return;
+	if (blk < POOL_SMALL_BLOCKS)
+		free(p->blocks[blk]);
+	else	/* a slab's part: its pages go back, zero if touched again */
+		madvise(p->blocks[blk], POOL_BLOCK * sizeof(struct pool_task),
+			MADV_DONTNEED);
+	p->blocks[blk] = NULL;
 }
 
 /* Is id queued with its record not written yet? (Elements of a map_into
@@ -130,10 +162,15 @@ int pool_task_grow(nicely_pool *p, size_t n)
 	if (need <= p->nblocks)
 		return 0;
 	struct pool_task **b = realloc(p->blocks, need * sizeof *b);
+	uint16_t *g;
 
 	if (!b)
 		return NICELY_ENOMEM;
 	p->blocks = b;
+	if (!(g = realloc(p->bgone, need * sizeof *g)))
+		return NICELY_ENOMEM;
+	memset(g + p->nblocks, 0, (need - p->nblocks) * sizeof *g);
+	p->bgone = g;
 	while (p->nblocks < need) {
 		b[p->nblocks] = pool_block_new(p);
 		if (!b[p->nblocks])
@@ -181,12 +218,53 @@ void pool_task_finish(nicely_pool *p, struct pool_task *t,
 	t->batch = NULL;
 	if (t->inrec)
 		pool_into_mark(p, t);
+	if (t->res.wall > 0)
+		pool_insight_task(p, t->res.id, t->res.wall);
 	if (p->o.on_finish) {
 		p->in_cb++;
 		p->o.on_finish(t->res.id, p->completed, p->running, p->total,
 			       p->o.cb_user);
 		p->in_cb--;
 	}
+	if (p->o.stop_on_failure && !p->stopping &&
+	    (st == NICELY_FAILED || st == NICELY_SIGNALED ||
+	     st == NICELY_TIMEOUT))
+		pool_task_stop(p, t->res.id, st);
+}
+
+/* stop_on_failure: task id ended with st; cancel what is queued and
+ * kill the workers running the rest (their tasks: KILLED, the unbegun
+ * ones CANCELLED). Does not wait: the workers are reaped in later
+ * turns. */
+void pool_task_stop(nicely_pool *p, int64_t id, nicely_status st)
+{
+	int64_t running = p->running, queued = p->queued;
+
+	p->stopping = 1;
+	p->stop_below = p->total;
+	snprintf(p->stop_kill, sizeof p->stop_kill, "killed: task %lld %s and "
+		 "stop_on_failure is set", (long long)id,
+		 nicely_status_name(st));
+	snprintf(p->stop_cancel, sizeof p->stop_cancel, "cancelled: task %lld "
+		 "%s and stop_on_failure is set", (long long)id,
+		 nicely_status_name(st));
+	if (running || queued)
+		pool_log(p, NICELY_LOG_WARNING, id, 0, "task %lld %s: "
+			 "stop_on_failure cancels %lld queued tasks and kills "
+			 "the workers of %lld running", (long long)id,
+			 nicely_status_name(st), (long long)queued,
+			 (long long)running);
+	pool_queue_fail(p, NICELY_CANCELLED, p->stop_cancel);
+	for (int i = 0; i < p->nw; i++) {
+		struct pool_worker *w = &p->w[i];
+
+		if (w->st == PW_FREE || !w->inflight)
+			continue;
+		if (w->st != PW_DYING)
+			w->stop_kill = 1;
+		pool_worker_kill(p, w, NICELY_KILLED, -1);
+	}
+	p->stopping = 0;
 }
 
 /* Free a task's bytes and error text. */
@@ -299,8 +377,14 @@ void pool_task_forget(nicely_pool *p)
 			id = in->first + in->n - 1;
 			continue;
 		}
+		if (!p->blocks[id >> POOL_BLOCK_SHIFT]) {	/* forgotten */
+			id |= POOL_BLOCK - 1;
+			continue;
+		}
 		struct pool_task *t = pool_task_get(p, id);
 
+		if (!t)		/* forgotten: nothing held */
+			continue;
 		pool_task_release(t);
 		pool_batch_unref(t->batch);
 	}
@@ -337,10 +421,14 @@ void pool_task_forget(nicely_pool *p)
 	p->nslabs = p->slab_used = 0;
 	free(p->blocks);
 	p->blocks = NULL;
+	free(p->bgone);
+	p->bgone = NULL;
 	p->nblocks = 0;
 	free(p->q.r);
 	memset(&p->q, 0, sizeof p->q);
 	p->total = p->completed = p->running = p->queued = p->failed = 0;
 	p->started = 0;
 	p->avg_ns = 0;
+	p->stop_below = 0;
+	p->bar_done0 = p->bar_failed0 = 0;
 }

@@ -26,4 +26,10 @@ int pool_task_data(struct pool_task *t, const char *d, size_t n);
 /* Forget all tasks and their memory. */
 void pool_task_forget(nicely_pool *p);
 
+/* stop_on_failure: task id ended with st, stop everything unfinished. */
+void pool_task_stop(nicely_pool *p, int64_t id, nicely_status st);
+
+/* Forget a finished task for good (its record goes with its block's). */
+void pool_task_forget_one(nicely_pool *p, int64_t id);
+
 #endif

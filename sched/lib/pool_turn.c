@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -24,6 +26,7 @@
 #include "sched/lib/pool_turn.h"
 #include "sched/lib/pool_worker.h"
 #include "sched/lib/worker.h"
+#include "sched/progress.h"
 
 /* Messages from the fork server. */
 static void pool_read_ctl(nicely_pool *p)
@@ -83,6 +86,7 @@ static void pool_read_ctl(nicely_pool *p)
 		} else if (m.type == FORKSERVER_EXITED && w->pid == m.pid) {
 			w->exited = 1;
 			w->wstatus = m.val;
+			w->exit_ns = worker_now_ns();
 			pool_gate_worker_exited(p->gate, m.pid, m.cpu_ns);
 		}
 	}
@@ -103,22 +107,63 @@ static void pool_reap(nicely_pool *p)
 	}
 }
 
-/* Kill workers whose current task ran past the timeout. */
+/* worker_init or worker_exit of worker slot i (running r since s) ran
+ * past its timeout: kill it, as a death of its own in worker_init (so
+ * that workers timing out in a row fail the queue). The deadline, or 0
+ * when it is not in either. */
+static uint64_t pool_timeout_initexit(nicely_pool *p, int i, int64_t r,
+				      uint64_t s, uint64_t now)
+{
+	struct pool_worker *w = &p->w[i];
+	unsigned ms = r == WORKER_INIT ? p->o.init_timeout_ms
+		      : r == WORKER_EXIT ? p->o.exit_timeout_ms
+					 : 0;
+	uint64_t limit = (uint64_t)ms * 1000000u;
+	char why[96];
+
+	if (!limit || !s)
+		return 0;
+	if (now <= s || now - s < limit)
+		return s + limit;
+	if (r == WORKER_INIT) {
+		snprintf(why, sizeof why, "timed out after %u ms", ms);
+		free(w->initfail);
+		w->initfail = strdup(why);
+	} else {
+		pool_log(p, NICELY_LOG_WARNING, -1, w->pid, "worker %d: "
+			 "worker_exit ran past exit_timeout_ms (%u ms); "
+			 "killed", (int)w->pid, ms);
+	}
+	pool_worker_kill(p, w, 0, -1);
+	return 0;
+}
+
+/* Kill workers whose current task ran past the timeout, or whose
+ * worker_init / worker_exit did. */
 static uint64_t pool_timeouts(nicely_pool *p, uint64_t now)
 {
 	uint64_t limit = (uint64_t)p->o.timeout_ms * 1000000u, next = 0;
+	int initexit = p->o.init_timeout_ms || p->o.exit_timeout_ms;
 
-	if (!limit)
+	if (!limit && !initexit)
 		return 0;
 	for (int i = 0; i < p->nw; i++) {
 		struct pool_worker *w = &p->w[i];
 		int64_t r;
 		uint64_t s, d;
 
-		if ((w->st != PW_LIVE && w->st != PW_CLOSING) || !w->inflight)
+		if (w->st != PW_LIVE && w->st != PW_CLOSING)
 			continue;
 		r = __atomic_load_n(&p->slots[i].running, __ATOMIC_ACQUIRE);
 		s = __atomic_load_n(&p->slots[i].start_ns, __ATOMIC_RELAXED);
+		if (initexit && (r == WORKER_INIT || r == WORKER_EXIT)) {
+			d = pool_timeout_initexit(p, i, r, s, now);
+			if (d && (!next || d < next))
+				next = d;
+			continue;
+		}
+		if (!limit || !w->inflight)
+			continue;
 		if (r < 0) {
 			d = now + limit / 4 + 1000000u;
 		} else if (now > s && now - s >= limit) {
@@ -148,6 +193,42 @@ static uint64_t pool_deadline(nicely_pool *p, uint64_t now)
 			d = t;
 	}
 	return d;
+}
+
+/* options.progress: draw the bar while there is work, end it when the
+ * pool runs out. */
+static void pool_progress(nicely_pool *p, uint64_t now, int busy)
+{
+	struct progress_state st;
+
+	if (!busy && !p->bar) {	/* idle: the next bar counts from here */
+		p->bar_done0 = p->completed;
+		p->bar_failed0 = p->failed;
+	}
+	if (!p->bar && (!busy || p->bar_off))
+		return;
+	if (!p->bar) {
+		if (!(p->bar = progress_new(2, p->o.progress ==
+						       NICELY_PROGRESS_ALWAYS))) {
+			p->bar_off = 1;	/* not a terminal: not asked again */
+			return;
+		}
+		p->bar_t0 = now;
+	}
+	/* the work since the pool was last idle */
+	st.done = (uint64_t)(p->completed - p->bar_done0);
+	st.failed = (uint64_t)(p->failed - p->bar_failed0);
+	st.running = (uint64_t)p->running;
+	st.total = p->total - p->bar_done0;
+	st.elapsed = (double)(now - p->bar_t0) / 1e9;
+	if (busy) {
+		progress_update(p->bar, &st, (double)now / 1e9);
+	} else {
+		progress_finish(p->bar, &st);
+		p->bar = NULL;
+		p->bar_done0 = p->completed;
+		p->bar_failed0 = p->failed;
+	}
 }
 
 /* Is anything still queued, running, or dying? */
@@ -223,6 +304,8 @@ int pool_turn(nicely_pool *p, int timeout_ms)
 		timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 		p->tfd_armed = dl;
 	}
+	if (p->o.progress)
+		pool_progress(p, now, pool_turn_busy(p));
 	if (p->broken && pool_turn_busy(p)) {
 		pool_reap(p);
 		return NICELY_ECHILD;

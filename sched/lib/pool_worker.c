@@ -22,6 +22,7 @@
 #include "sched/lib/pool.h"
 #include "sched/lib/pool_arena.h"
 #include "sched/lib/pool_cg.h"
+#include "sched/lib/pool_insight.h"
 #include "sched/lib/pool_into.h"
 #include "sched/lib/pool_queue.h"
 #include "sched/lib/pool_recv.h"
@@ -116,6 +117,11 @@ int pool_worker_spawn(nicely_pool *p, int cpu)
 	p->slots[slot].running = WORKER_IDLE;
 	p->slots[slot].start_ns = 0;
 	p->slots[slot].last = WORKER_IDLE;
+	for (int i = 0; i < WORKER_SKIPS; i++)
+		p->slots[slot].skip[i] = WORKER_IDLE;
+	p->slots[slot].t_start = p->slots[slot].t_init_end = 0;
+	p->slots[slot].t_exit_start = p->slots[slot].t_exit_end = 0;
+	p->slots[slot].busy_ns = p->slots[slot].ntasks = 0;
 	cpu = p->o.no_pin ? -1 : cpu;
 	cg = pool_cg_worker(p, slot, cpu, &rc);
 	if (rc)
@@ -153,6 +159,7 @@ int pool_worker_spawn(nicely_pool *p, int cpu)
 	w->cpu = m.cpu;
 	w->eof = 0;
 	w->cg = cg;
+	w->spawn_ns = worker_now_ns();
 	pool_ep(p, EPOLL_CTL_ADD, w->res_fd, EPOLLIN, EV_RES, slot);
 	if (w->err_fd >= 0)
 		pool_ep(p, EPOLL_CTL_ADD, w->err_fd, EPOLLIN, EV_ERR, slot);
@@ -196,6 +203,9 @@ static void pool_end(const struct pool_worker *w, char *buf, size_t len)
 				   "killed");
 	else if (w->kill_reason == NICELY_TIMEOUT)
 		snprintf(buf, len, "was killed when task %lld timed out",
+			 (long long)w->kill_task);
+	else if (w->kill_reason == NICELY_CANCELLED)
+		snprintf(buf, len, "was killed when task %lld was cancelled",
 			 (long long)w->kill_task);
 	else if (w->exited != 1)
 		snprintf(buf, len, "was lost with the fork server");
@@ -295,7 +305,8 @@ void pool_worker_done(nicely_pool *p, int slot)
 	int died = (w->exited == 1 && !w->kill_reason) || w->garbled;
 	/* tasks that began lose their results (a timeout's kill too; a
 	 * kill_all cancels them, a gate STOP runs them again) */
-	int lost = died || w->exited == 2 || w->kill_reason == NICELY_TIMEOUT;
+	int lost = died || w->exited == 2 || w->kill_reason == NICELY_TIMEOUT ||
+		   w->kill_reason == NICELY_CANCELLED;
 	int early = died && !w->garbled && last == WORKER_IDLE &&
 		    (w->initfail || st || w->inflight);
 	int64_t nbegun = lost ? pool_begun(w, last) : 0, pos = 0;
@@ -364,11 +375,14 @@ void pool_worker_done(nicely_pool *p, int slot)
 				/* only the task it was running was running */
 				if (id == victim)
 					pool_task_finish(p, t, NICELY_KILLED, 0,
-							 "killed by nicely_kill_all");
+							 w->stop_kill
+								 ? p->stop_kill
+								 : POOL_KILLALL_KILL);
 				else
 					pool_task_finish(
 						p, t, NICELY_CANCELLED, 0,
-						"cancelled by nicely_kill_all");
+						w->stop_kill ? p->stop_cancel
+							     : POOL_KILLALL_CANCEL);
 			} else if (id == victim && w->kill_reason == NICELY_TIMEOUT &&
 				   id == w->kill_task) {
 				snprintf(why, sizeof why,
@@ -378,6 +392,11 @@ void pool_worker_done(nicely_pool *p, int slot)
 					 w->cg ? "worker's cgroup"
 					       : "process group");
 				pool_task_finish(p, t, NICELY_TIMEOUT, 0, why);
+			} else if (id == victim &&
+				   w->kill_reason == NICELY_CANCELLED &&
+				   id == w->kill_task) {
+				pool_task_finish(p, t, NICELY_KILLED, 0,
+						 "killed by nicely_cancel");
 			} else if (died && !w->garbled &&
 				   (id == victim ||
 				    (victim == WORKER_INIT && is_first))) {
@@ -416,6 +435,10 @@ void pool_worker_done(nicely_pool *p, int slot)
 			} else if (giveup) {
 				pool_task_finish(p, t, NICELY_FAILED, 0, gone);
 				nfail++;
+			} else if (id < p->stop_below) {
+				/* unfinished at a stop_on_failure stop */
+				pool_task_finish(p, t, NICELY_CANCELLED, 0,
+						 p->stop_cancel);
 			} else {
 				t->res.status = NICELY_QUEUED;
 				t->worker = -1;
@@ -460,6 +483,7 @@ void pool_worker_done(nicely_pool *p, int slot)
 	pool_close(&w->res_fd);
 	pool_close(&w->err_fd);
 	free(w->initfail);
+	pool_insight_worker_done(p, slot);
 	pool_cg_worker_done(p, w);
 	pool_worker_clear(w);
 	w->task_fd = w->res_fd = w->err_fd = -1;

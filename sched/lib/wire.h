@@ -17,7 +17,11 @@ enum wire_type {
 	WIRE_DATA,	/* worker->parent: int64 id + a piece of return bytes */
 	WIRE_LOG,	/* worker->parent: wire_log + message */
 	WIRE_INITFAIL,	/* worker->parent: error text; the worker then exits */
+	WIRE_EXITRES,	/* worker->parent: what worker_exit handed back
+			 * (nicely_exit_write); the worker then exits */
 };
+/* Most bytes worker_exit may hand back. */
+#define WIRE_EXITRES_MAX (16u << 20)
 
 struct wire_hdr {
 	uint32_t type;

@@ -46,10 +46,19 @@ struct wk {
 	nicely_out o;
 	void *state;
 	uint64_t done;		/* tasks run */
+	struct wire_buf exitres;	/* nicely_exit_write's bytes */
+	uint64_t frame_t0;	/* the task frame running began, 0: none */
+	int in_exit;		/* worker_exit runs */
 };
 
 /* The worker this process is, for nicely_log and nicely_out_write. */
 static struct wk *wk_cur;
+
+/* Is this process a libnicely worker (a pool made here is nested)? */
+int worker_inside(void)
+{
+	return wk_cur != NULL;
+}
 
 /* Monotonic clock in nanoseconds. */
 uint64_t worker_now_ns(void)
@@ -240,6 +249,8 @@ int nicely_log(int level, const char *fmt, ...)
 		n--;
 	memset(&l, 0, sizeof l);
 	l.id = __atomic_load_n(&w->slot->running, __ATOMIC_RELAXED);
+	if (l.id < 0)	/* WORKER_INIT, WORKER_IDLE: no task (-1) */
+		l.id = -1;
 	l.level = level;
 	l.pid = (int32_t)w->pid;
 	wk_res_close(w);
@@ -249,12 +260,54 @@ int nicely_log(int level, const char *fmt, ...)
 	return 0;
 }
 
-/* Retire: flush, run worker_exit, flush its logs, leave. */
+/* A task frame is over (or the worker retires in it): count its time
+ * and tasks in the slot's insights. */
+static void wk_busy(struct wk *w)
+{
+	if (w->frame_t0)
+		__atomic_store_n(&w->slot->busy_ns,
+				 w->slot->busy_ns + worker_now_ns() - w->frame_t0,
+				 __ATOMIC_RELAXED);
+	w->frame_t0 = 0;
+	__atomic_store_n(&w->slot->ntasks, w->done, __ATOMIC_RELAXED);
+}
+
+/* From worker_exit: hand bytes back to the parent. */
+int nicely_exit_write(const void *buf, size_t len)
+{
+	struct wk *w = wk_cur;
+
+	if (!w || !w->in_exit)
+		return NICELY_EBUSY;
+	if (!buf && len)
+		return NICELY_EINVAL;
+	if (len > WIRE_EXITRES_MAX - w->exitres.len)
+		return NICELY_E2BIG;
+	return wire_buf_put(&w->exitres, buf, len) ? NICELY_ENOMEM : 0;
+}
+
+/* Retire: flush, run worker_exit, send what it handed back and flush its
+ * logs, leave. */
 __attribute__((noreturn)) static void wk_finish(struct wk *w)
 {
 	wk_flush(w);
-	if (w->cfg->exit)
+	wk_busy(w);	/* a lifespan ends it inside a task frame */
+	if (w->cfg->exit) {
+		__atomic_store_n(&w->slot->t_exit_start, worker_now_ns(),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&w->slot->start_ns, worker_now_ns(),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&w->slot->running, WORKER_EXIT,
+				 __ATOMIC_RELEASE);
+		w->in_exit = 1;
 		w->cfg->exit(w->state, w->cfg->init_arg);
+		w->in_exit = 0;
+		__atomic_store_n(&w->slot->t_exit_end, worker_now_ns(),
+				 __ATOMIC_RELAXED);
+		if (wire_buf_frame(&w->out, WIRE_EXITRES, w->exitres.p,
+				   w->exitres.len, NULL, 0))
+			wk_die();
+	}
 	wk_flush(w);
 	fflush(NULL);
 	_exit(0);
@@ -305,8 +358,25 @@ static void wk_res_inplace(struct wk *w, int64_t id, uint32_t len)
 	w->res_len = len;
 }
 
-/* Append one task's result to the open WIRE_RES frame. */
-static void wk_res_add(struct wk *w, int64_t id, int rc)
+/* Is task id (just marked running) one the parent cancelled? Then its
+ * skip entry is freed. running was stored seq_cst before this reads the
+ * entries, and the parent stores an entry seq_cst before it reads
+ * running and last: so either the worker sees the entry, or the parent
+ * sees the task begun (and kills the worker or lets the result come). */
+static int wk_skipped(struct worker_slot *slot, int64_t id)
+{
+	for (int i = 0; i < WORKER_SKIPS; i++)
+		if (__atomic_load_n(&slot->skip[i], __ATOMIC_SEQ_CST) == id) {
+			__atomic_store_n(&slot->skip[i], WORKER_IDLE,
+					 __ATOMIC_SEQ_CST);
+			return 1;
+		}
+	return 0;
+}
+
+/* Append one task's result to the open WIRE_RES frame (skipped: it was
+ * cancelled before it began, a CANCELLED entry). */
+static void wk_res_add(struct wk *w, int64_t id, int rc, int skipped)
 {
 	size_t dlen;
 	struct wire_entry e;
@@ -314,7 +384,7 @@ static void wk_res_add(struct wk *w, int64_t id, int rc)
 
 	wk_res_kind(w, id, 0);
 	dlen = w->o.data.len;
-	if (!rc && !w->o.errlen && dlen <= WIRE_SAME_MAX &&
+	if (!skipped && !rc && !w->o.errlen && dlen <= WIRE_SAME_MAX &&
 	    (w->res_same ? dlen == w->res_len : !w->res_count)) {
 		/* the first task of a frame, or one more like the others */
 		w->res_same = 1;
@@ -332,8 +402,8 @@ static void wk_res_add(struct wk *w, int64_t id, int rc)
 	memset(&e, 0, sizeof e);
 	e.datalen = (uint32_t)dlen;
 	e.errlen = (uint16_t)w->o.errlen;
-	e.status = rc ? NICELY_FAILED : NICELY_OK;
-	e.code = rc;
+	e.status = skipped ? NICELY_CANCELLED : rc ? NICELY_FAILED : NICELY_OK;
+	e.code = skipped ? 0 : rc;
 	if (wire_buf_reserve(&w->out, sizeof e + dlen + w->o.errlen))
 		wk_die();
 	q = w->out.p + w->out.len;
@@ -409,7 +479,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 
 	for (uint32_t i = 0; i < t.count; i++, arg += t.elem_size) {
 		int64_t id = t.first_id + i;
-		int rc, inplace;
+		int rc = 0, inplace, skipped;
 
 		/* a frame holds consecutive ids only */
 		if (w->res_at != WK_NO_FRAME &&
@@ -429,11 +499,13 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 			__atomic_store_n(&slot->start_ns, worker_now_ns(),
 					 __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->last, id, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot->running, id, __ATOMIC_RELEASE);
-		rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
-			w->state);
+		__atomic_store_n(&slot->running, id, __ATOMIC_SEQ_CST);
+		skipped = wk_skipped(slot, id);
+		if (!skipped)
+			rc = fn(t.elem_size ? arg : NULL, t.elem_size, &w->o,
+				w->state);
 		__atomic_store_n(&slot->running, WORKER_IDLE, __ATOMIC_RELEASE);
-		inplace = w->o.win && !rc && !w->o.errlen &&
+		inplace = !skipped && w->o.win && !rc && !w->o.errlen &&
 			  w->o.winlen == w->o.wincap;
 		/* the common case: one more clean result in an open in-place
 		 * frame (the slot is left set: the next task resets it) */
@@ -447,7 +519,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 			continue;
 		}
 		/* not a clean in-place result: its bytes go the usual way */
-		if (w->o.win && !inplace && w->o.winlen &&
+		if (w->o.win && !inplace && w->o.winlen && !skipped &&
 		    wire_buf_put(&w->o.data, w->o.win, w->o.winlen))
 			wk_die();
 		w->o.win = NULL;
@@ -456,7 +528,7 @@ static void wk_run_frame(struct wk *w, const char *body, uint32_t len)
 		if (inplace)
 			wk_res_inplace(w, id, (uint32_t)t.res_size);
 		else
-			wk_res_add(w, id, rc);
+			wk_res_add(w, id, rc, skipped);
 		w->res_count++;
 		w->done++;
 		if (w->out.len >= WK_FLUSH_AT ||
@@ -478,8 +550,13 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	struct wire_hdr h;
 	const char *body;
 
+	/* a pool made inside a task forks its workers from this process's
+	 * image: start from nothing, not from the outer worker's buffers
+	 * and open result frame (their bytes would go to the new pool) */
+	memset(&w, 0, sizeof w);
 	w.cfg = cfg;
 	w.slot = &cfg->slots[slot];
+	__atomic_store_n(&w.slot->t_start, worker_now_ns(), __ATOMIC_RELAXED);
 	w.task_fd = task_fd;
 	w.res_fd = res_fd;
 	w.pid = getpid();
@@ -493,11 +570,15 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 	if (cfg->init) {
 		int rc;
 
+		__atomic_store_n(&w.slot->start_ns, worker_now_ns(),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&w.slot->running, WORKER_INIT,
 				 __ATOMIC_RELEASE);
 		rc = cfg->init(&w.state, cfg->init_arg);
 		__atomic_store_n(&w.slot->running, WORKER_IDLE,
 				 __ATOMIC_RELEASE);
+		__atomic_store_n(&w.slot->t_init_end, worker_now_ns(),
+				 __ATOMIC_RELAXED);
 		if (rc) {
 			char msg[64];
 			int n = snprintf(msg, sizeof msg, "returned %d", rc);
@@ -515,7 +596,9 @@ void worker_main(const struct worker_cfg *cfg, int slot, int task_fd,
 		if (r < 0 || (r > 0 && h.type != WIRE_TASK))
 			wk_lost();
 		if (r > 0) {
+			w.frame_t0 = worker_now_ns();
 			wk_run_frame(&w, body, h.len);
+			wk_busy(&w);
 			continue;
 		}
 		wk_flush(&w);

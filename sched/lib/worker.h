@@ -9,20 +9,35 @@
 
 #include "nicely.h"
 
+#define WORKER_SKIPS 5	/* fills the slot's cache line */
+
 /* One per worker slot, in a MAP_SHARED mapping made before the fork server
  * is forked. The worker writes, the parent reads (after the worker died, or
  * to check a timeout). running: the task id now executing, WORKER_IDLE
- * between tasks, WORKER_INIT during worker_init. last: the last task the
+ * between tasks, WORKER_INIT during worker_init, WORKER_EXIT during
+ * worker_exit (start_ns is set for those two always). last: the last task the
  * worker began (never reset; WORKER_IDLE before its first), so that after
  * its death the pool knows which of the tasks it held began. */
 struct worker_slot {
 	int64_t running;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC start of `running` */
 	int64_t last;
-} __attribute__((aligned(64)));	/* a cache line each: every worker writes
-					 * its slot twice a task */
+	/* nicely_cancel of a task handed to this worker and not begun: the
+	 * parent writes its id in a free entry (WORKER_IDLE), the worker
+	 * skips that task when it comes to it (a CANCELLED result) and
+	 * frees the entry. See worker_skipped for the ordering. */
+	int64_t skip[WORKER_SKIPS];
+	/* insights (written by the worker, read by the parent; monotonic
+	 * ns, 0 until it happened): its first instruction, the end of
+	 * worker_init, the start and end of worker_exit; time spent in task
+	 * runs and tasks run */
+	uint64_t t_start, t_init_end, t_exit_start, t_exit_end;
+	uint64_t busy_ns, ntasks;
+} __attribute__((aligned(64)));	/* two cache lines each: every worker
+					 * writes the first twice a task */
 #define WORKER_IDLE (-1)
 #define WORKER_INIT (-2)
+#define WORKER_EXIT (-3)	/* in worker_exit */
 
 /* What every worker of a pool needs; fixed at pool creation. */
 struct worker_cfg {
@@ -48,6 +63,10 @@ struct worker_cfg {
  * WORKER_EXIT_PIPE or WORKER_EXIT_NOMEM. */
 __attribute__((noreturn)) void worker_main(const struct worker_cfg *cfg,
 					   int slot, int task_fd, int res_fd);
+
+/* 1 in a libnicely worker process (a pool made by a task is nested in
+ * it), else 0. */
+int worker_inside(void);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t worker_now_ns(void);

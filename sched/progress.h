@@ -1,8 +1,9 @@
-/* sched/progress: the --bar line on stderr: percentage, done/total (done
- * alone when the total is unknown), running, failed and an ETA from the
- * mean finish rate, redrawn with "\r" on a terminal, cut to its width, and
- * ended with a newline. The formatting is pure (tested alone); the writer
- * throttles redraws. Owned by the CLI's `run` loop. */
+/* sched/progress: the progress bar line on stderr (nicely run --bar,
+ * libnicely's options.progress): percentage, done/total (done alone when
+ * the total is unknown), the finish rate, running, failed and an ETA from
+ * the mean finish rate, redrawn with "\r" on a terminal, cut to its width,
+ * and ended with a newline. The formatting is pure (tested alone); the
+ * writer throttles redraws. Owned by the loop that draws it. */
 #ifndef SCHED_PROGRESS_H
 #define SCHED_PROGRESS_H
 
@@ -23,9 +24,15 @@ double progress_eta(const struct progress_state *st);
 
 /* Format the bar line (no "\r", no "\n") into buf of size len, using at
  * most width columns (width < 20 counts as 20; a bar of '#' fills what the
- * numbers leave). Returns the length written, always < len. Pure. */
+ * numbers at their widest would leave, so its width depends only on width
+ * and total). Returns the length written, always < len. Pure. */
 size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 		       int width);
+
+/* Format the finish rate (tasks per second) in at most 5 characters:
+ * "0.25", "12.3", "850", "12k", "3M"; "?" before the first finish. */
+size_t progress_format_rate(char *buf, size_t len,
+			    const struct progress_state *st);
 
 /* Format seconds as "45s", "3m07s", "2h05m", "3d04h"; "?" when < 0. */
 size_t progress_format_duration(char *buf, size_t len, double seconds);

@@ -1,7 +1,9 @@
-/* sched/progress: the --bar line. progress_format and friends are pure
+/* sched/progress: the progress bar line (nicely run --bar, libnicely's
+ * options.progress). progress_format and friends are pure
  * (state in, text out); struct progress owns the terminal side: the width,
  * redraws throttled to 10 per second with "\r" and blanking of what the
- * last draw left, and the final newline. Called by the CLI's `run` loop. */
+ * last draw left, and the final newline. Called by the loop that draws
+ * it (the CLI's run loop, a libnicely pool's turn). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "sched/cli/progress.h"
+#include "sched/progress.h"
 
 #define PROGRESS_MIN_WIDTH 20
 #define PROGRESS_MIN_BAR 10
@@ -57,11 +59,35 @@ size_t progress_format_duration(char *buf, size_t len, double seconds)
 	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
 }
 
+/* Tasks finished per second, in at most 5 characters ("0.25", "12.3",
+ * "850", "12k", "3M"); "?" before the first finish. */
+size_t progress_format_rate(char *buf, size_t len, const struct progress_state *st)
+{
+	double r = st->elapsed > 0 ? (double)st->done / st->elapsed : -1;
+	int n;
+
+	if (r < 0 || !st->done)
+		n = snprintf(buf, len, "?");
+	else if (r < 9.995)
+		n = snprintf(buf, len, "%.2f", r);
+	else if (r < 99.95)
+		n = snprintf(buf, len, "%.1f", r);
+	else if (r < 9999.5)
+		n = snprintf(buf, len, "%.0f", r);
+	else if (r < 999.5e3)
+		n = snprintf(buf, len, "%.0fk", r / 1e3);
+	else
+		n = snprintf(buf, len, "%.0fM", r / 1e6);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
+}
+
 /* The bar line for st, cut to width-1 columns. */
 size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 		       int width)
 {
-	char text[256], dur[32];
+	char text[256], dur[32], rate[16];
 	size_t tl, cols, bar = 0, out = 0;
 	int pct = 100;
 
@@ -70,31 +96,47 @@ size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 	if (width < PROGRESS_MIN_WIDTH)
 		width = PROGRESS_MIN_WIDTH;
 	cols = (size_t)width - 1;	/* the last column would wrap */
+	progress_format_rate(rate, sizeof rate, st);
 	if (st->total >= 0) {
 		if (st->total > 0 && (long long)st->done < st->total)
 			pct = (int)((double)st->done * 100.0 /
 				    (double)st->total);
 		progress_format_duration(dur, sizeof dur, progress_eta(st));
 		tl = (size_t)snprintf(text, sizeof text,
-				      "%3d%% %llu/%lld, %llu running, %llu "
-				      "failed, ETA %s", pct,
+				      "%3d%% %llu/%lld, %s/s, %llu running, "
+				      "%llu failed, ETA %s", pct,
 				      (unsigned long long)st->done, st->total,
-				      (unsigned long long)st->running,
+				      rate, (unsigned long long)st->running,
 				      (unsigned long long)st->failed, dur);
 	} else {
 		progress_format_duration(dur, sizeof dur, st->elapsed);
 		tl = (size_t)snprintf(text, sizeof text,
-				      "%llu done, %llu running, %llu failed, "
-				      "%s elapsed",
-				      (unsigned long long)st->done,
+				      "%llu done, %s/s, %llu running, %llu "
+				      "failed, %s elapsed",
+				      (unsigned long long)st->done, rate,
 				      (unsigned long long)st->running,
 				      (unsigned long long)st->failed, dur);
 	}
 	if (tl >= sizeof text)
 		tl = sizeof text - 1;
-	/* "[###...] " before the text when the room is there */
-	if (st->total >= 0 && cols >= tl + 3 + PROGRESS_MIN_BAR)
-		bar = cols - tl - 3;
+	/* "[###...] " before the text when the room is there. The bar's
+	 * width depends on the width and the total only (not on the counts
+	 * and the ETA of the moment, so that it keeps its size as they
+	 * grow): room is kept for the text at its widest, every count at
+	 * the total, a rate of 5 characters and an ETA of 6 ("23h59m"), and
+	 * the line is
+	 * blank-padded to the full width. */
+	if (st->total >= 0) {
+		size_t wide = (size_t)snprintf(NULL, 0, "100%% %lld/%lld, "
+					       "9999k/s, %lld running, %lld "
+					       "failed, ETA 00h00m", st->total,
+					       st->total, st->total, st->total);
+
+		if (wide < tl)
+			wide = tl;
+		if (cols >= wide + 3 + PROGRESS_MIN_BAR)
+			bar = cols - wide - 3;
+	}
 	if (bar) {
 		size_t fill = (size_t)((double)bar * pct / 100.0);
 
@@ -109,6 +151,10 @@ size_t progress_format(char *buf, size_t len, const struct progress_state *st,
 	}
 	for (size_t i = 0; i < tl && out < cols && out + 1 < len; i++)
 		buf[out++] = text[i];
+	/* with a bar the line keeps its length: blanks where the text is
+	 * not at its widest */
+	while (bar && out < cols && out + 1 < len)
+		buf[out++] = ' ';
 	buf[out] = '\0';
 	return out;
 }
