@@ -212,7 +212,8 @@ int store_list(const char *root, struct store_batch **out, char *err,
 		n++;
 	}
 	closedir(d);
-	qsort(v, (size_t)n, sizeof *v, store_cmp);
+	if (n)
+		qsort(v, (size_t)n, sizeof *v, store_cmp);
 	*out = calloc((size_t)n + 1, sizeof **out);
 	if (!*out) {
 		free(v);
