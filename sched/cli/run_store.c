@@ -74,7 +74,8 @@ static void run_store_full(struct run_store *s, const char *what, int e)
 		run_store_state(s, "paused", why, -1);
 		fprintf(stderr, "nicely: paused: %s\n", why);
 	}
-	if (s->r && !s->r->paused)
+	/* a batch that is ending (kill, halt, signal) is not frozen */
+	if (s->r && !s->r->paused && !s->r->stopping)
 		run_ctl_pause(s->r);
 }
 
