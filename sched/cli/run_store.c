@@ -198,6 +198,8 @@ static void run_store_lost(struct queue_task *t, const char *what, int e)
 	if (!t->errmsg)
 		t->errmsg = strdup(m);
 	t->res_failed = 1;
+	/* at the task's end too, after its losses were counted */
+	run_task_mark_lost(t);
 }
 
 /* Keep buf as held output of the stream (appended to what is held). */
