@@ -136,6 +136,18 @@ int run_store_open(struct run_store **out, const char *dir, char *err,
 			goto fail;
 		}
 	}
+	/* the names of tasks/ and joblog, and of the batch directory in
+	 * the store, must outlive a crash of the machine as the records do */
+	int pfd = openat(dfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fsync(dfd) < 0 || (pfd >= 0 && fsync(pfd) < 0)) {
+		e = -errno;
+		snprintf(err, errlen, "cannot sync %s: %s", dir, strerror(-e));
+		if (pfd >= 0)
+			close(pfd);
+		goto fail;
+	}
+	if (pfd >= 0)
+		close(pfd);
 	close(dfd);
 	run_store_state(s, "running", NULL, -1);
 	*out = s;
