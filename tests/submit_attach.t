@@ -56,8 +56,10 @@ state_is long running
 ok $? "... and the batch still runs"
 kill -0 "$(head -1 "$PIDS")" 2>/dev/null
 ok $? "... its task too"
-"$NICELY" pause long >/dev/null
-is "$?" 0 "pause reaches a detached batch by name"
+"$NICELY" pause >"$T/p"
+is "$?" 0 "pause without BATCH reaches your only (detached) running batch"
+grep -q "^batch $(cat "$B"/*/meta | grep -o '"id":"[0-9a-f]*","name":"long"' | cut -d'"' -f4) paused" "$T/p"
+ok $? "... naming it by its store id ($(cat "$T/p"))"
 wait_for state_is long paused
 ok $? "status says it is paused"
 "$NICELY" resume long >/dev/null
@@ -69,6 +71,18 @@ is "$?" 0 "kill reaches it"
 "$NICELY" wait long
 is "$?" 255 "wait: the killed batch's exit status (255)"
 no_survivors "kill of a detached batch"
+
+# --- reset of a detached batch ---------------------------------------------
+: >"$PIDS"
+id=$("$NICELY" submit -p nuclear -j1 'echo $$ >>"$PIDS"; exec sleep 60' ::: 1 2 3)
+wait_for grep -q . "$PIDS"
+"$NICELY" reset "$id" >"$T/r"
+is "$(cat "$T/r")" "batch $id reset: 1 running task killed, 2 queued tasks cancelled, preset nuclear" "reset reaches a detached batch"
+"$NICELY" wait "$id"
+is "$?" 1 "... which ends, its killed task failed (exit 1)"
+"$NICELY" results --json "$id" >"$T/rj"
+is "$(grep -c '"seq"' "$T/rj"):$(grep -c '"exit":-1,"signal":0' "$T/rj")" "3:2" "the killed task and the 2 cancelled ones (exit -1) are recorded"
+no_survivors "reset of a detached batch"
 
 # --- SIGKILL of the supervisor, then --resume -------------------------------
 : >"$PIDS"
