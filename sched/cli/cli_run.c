@@ -674,6 +674,11 @@ int cli_run(int argc, char **argv)
 			goto out;
 		}
 		c.store = a.ro.store = sv.store;
+		/* the store is in order by seq already: a finished task is
+		 * let go at once, so a long first task keeps no window of
+		 * finished ones behind it */
+		a.ro.unordered = 1;
+		a.ro.line_buffer = a.ro.tag = a.ro.json = 0;
 		a.ro.out_fd = a.ro.err_fd = open("/dev/null",
 						 O_WRONLY | O_CLOEXEC);
 		if (a.ro.out_fd < 0) {
