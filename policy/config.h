@@ -129,6 +129,17 @@ struct policy_slurm {
 void policy_config_slurm(const struct policy_config *cfg,
 			 struct policy_slurm *out);
 
+/* [store]: the batch store of `nicely submit` (any config file; a later
+ * file's key replaces an earlier one's). */
+struct policy_store {
+	double keep_s;		/* finished batches older are deleted; 0 =
+				 * kept until `nicely rm` */
+	struct policy_origin keep_origin;
+};
+/* The [store] section as read (policy/config_store.c). */
+void policy_config_store(const struct policy_config *cfg,
+			 struct policy_store *out);
+
 /* Lower-level steps of policy_config_load, used by tests and the fuzz
  * target to parse buffers through the same code as files. System buffers
  * (where [limits] is honoured) must all come before user ones. */

@@ -63,6 +63,7 @@ struct policy_config {
 	struct config_limits lim;
 	struct config_agent agent;
 	struct policy_slurm slurm;	/* [slurm] (config_slurm.c) */
+	struct policy_store store;	/* [store] (config_store.c) */
 	int sealed;			/* system files done, limit preset taken */
 	char sysdir[PATH_MAX];		/* SYSCONFDIR/nicely, for messages */
 	int nerrors;

@@ -56,6 +56,8 @@ void config_open_section(struct config_parse *ps, char *name)
 		ps->sec = SEC_AGENT;
 	} else if (!strcmp(name, "slurm")) {
 		ps->sec = SEC_SLURM;	/* `nicely run --on slurm` */
+	} else if (!strcmp(name, "store")) {
+		ps->sec = SEC_STORE;	/* `nicely submit`'s batch store */
 	} else if (!strncmp(name, "preset", 6) &&
 		   (name[6] == ' ' || name[6] == '\t')) {
 		char *pname = config_trim(name + 7);
@@ -88,7 +90,7 @@ void config_open_section(struct config_parse *ps, char *name)
 	} else {
 		config_error(cfg, ps->file, ps->line,
 			     "unknown section [%.64s] (accepted: [defaults], "
-			     "[limits], [agent], [preset NAME], [slurm])",
+			     "[limits], [agent], [preset NAME], [slurm], [store])",
 			     name);
 	}
 }
@@ -283,6 +285,9 @@ static void config_key(struct config_parse *ps, const char *name,
 		return;
 	case SEC_SLURM:
 		config_slurm_key(ps, name, value);
+		return;
+	case SEC_STORE:
+		config_store_key(ps, name, value);
 		return;
 	case SEC_PRESET: {
 		struct config_preset *p = &cfg->presets[ps->preset];

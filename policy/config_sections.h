@@ -10,7 +10,7 @@
 #include "policy/config_priv.h"
 
 enum config_section { SEC_NONE, SEC_DEFAULTS, SEC_LIMITS, SEC_AGENT,
-		      SEC_PRESET, SEC_BAD, SEC_SLURM };
+		      SEC_PRESET, SEC_BAD, SEC_SLURM, SEC_STORE };
 
 /* The state of parsing one buffer: the reader's position and line, and
  * the section the last header opened. */
@@ -33,6 +33,9 @@ void config_open_section(struct config_parse *ps, char *name);
 int config_handler(void *user, const char *section, const char *name,
 		   const char *value);
 
+/* A key = value line in [store] (config_store.c). */
+void config_store_key(struct config_parse *ps, const char *name,
+		      const char *value);
 /* A key = value line in [slurm] (config_slurm.c). */
 void config_slurm_key(struct config_parse *ps, const char *name,
 		      const char *value);

@@ -37,7 +37,7 @@ cmds=$(nicely --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print
 [ -n "$cmds" ]; ok $? "nicely --help lists commands"
 is "$(comp '')" "$cmds" "commands at the first word"
 is "$(comp ru)" "run" "a command from its first letters"
-is "$(comp re)" "reset resume" "commands sharing a prefix"
+is "$(comp re)" "reset results resume" "commands sharing a prefix"
 is "$(comp run --pre)" "--preset" "a long option of run"
 is "$(comp run --res)" "--results --resume --resume-failed" "long options sharing a prefix"
 is "$(comp top --)" "--help --interval --json --once --topology" "every long option of top"
@@ -63,6 +63,14 @@ for c in status kill reset pause resume; do
 done
 kill -INT $bpid
 wait $bpid 2>/dev/null
+# detached batches (nicely submit): short id and name, for their commands
+export XDG_STATE_HOME=$T/state
+sid=$(nicely submit --name compl -p nuclear true ::: 1)
+nicely wait "$sid"
+for c in attach wait results rm status; do
+	is "$(comp $c '')" "${sid:0:4} compl" "a detached batch's short id and name for $c"
+done
+is "$(comp submit --na)" "--name" "submit's own option --name"
 
 echo "1..$n"
 [ $failed = 0 ]

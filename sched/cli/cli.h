@@ -18,5 +18,12 @@ int cli_kill(int argc, char **argv);
 int cli_reset(int argc, char **argv);
 int cli_pause(int argc, char **argv);
 int cli_resume(int argc, char **argv);
+/* `nicely submit`: a detached batch (sched/cli/cli_submit.c); `attach`,
+ * `wait`, `results`, `rm` on detached batches (sched/cli/cli_batch.c). */
+int cli_submit(int argc, char **argv);
+int cli_attach(int argc, char **argv);
+int cli_wait(int argc, char **argv);
+int cli_results(int argc, char **argv);
+int cli_rm(int argc, char **argv);
 
 #endif

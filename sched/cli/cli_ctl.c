@@ -15,6 +15,7 @@
 
 #include "sched/cli/cli.h"
 #include "sched/cli/cli_agent.h"
+#include "sched/cli/cli_batch.h"
 #include "sched/cli/ctl_client.h"
 #include "sched/ctl_proto.h"
 #include "sched/jsonx.h"
@@ -225,7 +226,13 @@ static int cli_ctl_pick(const char *name, const char *dir, const char *id,
 
 	if (id) {
 		if (ctl_client_find(dir, id, b, err, sizeof err) < 0) {
-			fprintf(stderr, "nicely %s: %s\n", name, err);
+			/* a detached batch (nicely submit): its id or name */
+			char serr[1024];
+			int e = cli_batch_ctl(id, b, serr, sizeof serr);
+			if (e == 0)
+				return 0;
+			fprintf(stderr, "nicely %s: %s\n", name,
+				e == -ENOENT ? err : serr);
 			return CLI_CTL_NO_BATCH;
 		}
 		return 0;
@@ -235,6 +242,7 @@ static int cli_ctl_pick(const char *name, const char *dir, const char *id,
 		fprintf(stderr, "nicely %s: %s\n", name, err);
 		return CLI_CTL_USAGE;
 	}
+	n = cli_batch_ctl_all(&v, n);
 	if (n == 1) {
 		*b = v[0];
 		free(v);
@@ -450,9 +458,31 @@ int cli_status(int argc, char **argv)
 		return cli_status_all(json);
 	if ((rc = cli_ctl_dir("status", dir, sizeof dir)))
 		return rc;
+	if (id && ctl_client_find(dir, id, &b, err, sizeof err) < 0) {
+		/* a detached batch (nicely submit), running or not */
+		json_t *o;
+		char serr[1024];
+		int e = cli_batch_find(id, &o, serr, sizeof serr);
+
+		if (e < 0) {
+			fprintf(stderr, "nicely status: %s\n",
+				e == -ENOENT ? err : serr);
+			return CLI_CTL_NO_BATCH;
+		}
+		if (json) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+		} else {
+			json_t *one = json_array();
+			json_array_append(one, o);
+			cli_batch_print(one);
+			json_decref(one);
+		}
+		json_decref(o);
+		return fflush(stdout) == 0 ? CLI_CTL_OK : CLI_CTL_USAGE;
+	}
 	if (id) {
-		if ((rc = cli_ctl_pick("status", dir, id, &b)))
-			return rc;
+		/* b was found above */
 		if ((rc = cli_ctl_call("status", &b, CTL_CMD_STATUS,
 				       CLI_CTL_STATUS_MS, &reply)))
 			return rc;
@@ -509,20 +539,29 @@ int cli_status(int argc, char **argv)
 		json_decref(reply);
 	}
 	free(v);
+	size_t nattached = json_array_size(all);
+	/* then the detached batches of the store, running or finished */
+	if (cli_batch_list(all) < 0)
+		rc = CLI_CTL_REFUSED;
 	if (json) {
 		json_dumpf(all, stdout, JSON_COMPACT);
 		putchar('\n');
 	} else if (json_array_size(all) == 0) {
 		printf("no batch of yours is running\n");
 	} else {
-		printf("%-8s %-19s %-9s %-11s %7s %7s %6s  %-10s %s\n",
-		       "BATCH", "STARTED", "STATE", "DONE/TOTAL", "RUNNING",
-		       "QUEUED", "FAILED", "PRESET", "COMMAND");
-		for (size_t i = 0; i < json_array_size(all); i++)
+		if (nattached)
+			printf("%-8s %-19s %-9s %-11s %7s %7s %6s  %-10s %s\n",
+			       "BATCH", "STARTED", "STATE", "DONE/TOTAL",
+			       "RUNNING", "QUEUED", "FAILED", "PRESET",
+			       "COMMAND");
+		for (size_t i = 0; i < nattached; i++)
 			cli_ctl_line(json_array_get(all, i));
+		if (nattached && json_array_size(all) > nattached)
+			putchar('\n');
+		cli_batch_print(all);
 	}
 	json_decref(all);
-	return fflush(stdout) == 0 ? CLI_CTL_OK : CLI_CTL_USAGE;
+	return fflush(stdout) != 0 ? CLI_CTL_USAGE : rc == CLI_CTL_REFUSED ? rc : CLI_CTL_OK;
 }
 
 /* `nicely kill [BATCH | --all]`. */

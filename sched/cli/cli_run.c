@@ -20,6 +20,7 @@
 #include "agent/topology.h"
 #include "policy/config.h"
 #include "sched/cli/cli.h"
+#include "sched/cli/cli_submit.h"
 #include "sched/cli/input.h"
 #include "sched/cli/joblog.h"
 #include "sched/cli/output.h"
@@ -27,6 +28,7 @@
 #include "sched/progress.h"
 #include "sched/cli/run.h"
 #include "sched/cli/run_emit.h"
+#include "sched/cli/run_store.h"
 #include "sched/rundir.h"
 #include "sched/cli/slurm_node.h"
 #include "sched/cli/slurm_submit.h"
@@ -90,8 +92,12 @@ enum {
 	OPT_RESUME_FAILED, OPT_RETRIES, OPT_TIMEOUT, OPT_HALT, OPT_BAR,
 	OPT_INSIGHTS,
 	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON, OPT_ON, OPT_SLURM_OPT,
-	OPT_SLURM_CHUNK, OPT_SLURM_ELEMENT,
+	OPT_SLURM_CHUNK, OPT_SLURM_ELEMENT, OPT_NAME, OPT_STORE,
+	OPT_STORE_RESUME,
 };
+
+/* "run", or "submit" while `nicely submit` checks its command line. */
+static const char *cli_run_cmd = "run";
 
 static const struct option cli_run_options[] = {
 	{ "preset", required_argument, NULL, 'p' },
@@ -118,6 +124,11 @@ static const struct option cli_run_options[] = {
 	{ "slurm-chunk", required_argument, NULL, OPT_SLURM_CHUNK },
 	/* hidden: one array element on its node (sched/cli/slurm_node.c) */
 	{ "slurm-element", required_argument, NULL, OPT_SLURM_ELEMENT },
+	/* nicely submit's; hidden: the supervisor of a detached batch in
+	 * its store directory (sched/cli/cli_submit.c), --resume of it */
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "store-resume", no_argument, NULL, OPT_STORE_RESUME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -137,6 +148,10 @@ struct cli_run_args {
 	const char *slurm_opt;
 	long slurm_chunk;
 	const char *slurm_element;	/* the batch directory, on a node */
+	/* nicely submit: --name; the supervisor's store directory */
+	const char *name;
+	const char *store_dir;
+	int store_resume;
 };
 
 /* What the hooks need while the batch runs. */
@@ -158,6 +173,8 @@ struct cli_run_ctx {
 	 * on a node, the element whose results to record */
 	const char *host;
 	struct slurm_node *node;
+	/* the supervisor of a detached batch: its store sink */
+	struct run_store *store;
 };
 
 /* A usage error: message naming the problem, and the exit status. */
@@ -166,11 +183,11 @@ __attribute__((format(printf, 1, 2))) static int cli_run_usage(const char *fmt,
 {
 	va_list ap;
 
-	fprintf(stderr, "nicely run: ");
+	fprintf(stderr, "nicely %s: ", cli_run_cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(try 'nicely run --help')\n");
+	fprintf(stderr, "\n(try 'nicely %s --help')\n", cli_run_cmd);
 	return CLI_RUN_USAGE_EXIT;
 }
 
@@ -371,6 +388,18 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		case OPT_SLURM_ELEMENT:
 			a->slurm_element = optarg;
 			break;
+		case OPT_NAME:
+			if (strcmp(cli_run_cmd, "submit") && !a->store_dir)
+				return cli_run_usage("--name names a batch of "
+						     "nicely submit");
+			a->name = optarg;
+			break;
+		case OPT_STORE:
+			a->store_dir = optarg;
+			break;
+		case OPT_STORE_RESUME:
+			a->store_resume = 1;
+			break;
 		case 'a':
 			a->src[a->nsrc].kind = INPUT_FILE;
 			a->src[a->nsrc++].path = optarg;
@@ -432,7 +461,35 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		a->src[0].kind = INPUT_STDIN;
 		a->nsrc = 1;
 	}
+	if (!strcmp(cli_run_cmd, "submit") &&
+	    (a->ro.results_dir || a->dry_run || a->bar || a->on_slurm))
+		return cli_run_usage("%s does not go with a detached batch (its "
+				     "store keeps every result: nicely results)",
+				     a->ro.results_dir ? "--results"
+				     : a->dry_run ? "--dry-run"
+				     : a->bar ? "--bar" : "--on slurm");
 	(void)nfiles;
+	return -1;
+}
+
+/* `nicely submit` checks its command line as run would. */
+int cli_run_submit_parse(int argc, char **argv, struct cli_run_brief *b)
+{
+	struct cli_run_args a;
+	int e;
+
+	memset(&a, 0, sizeof a);
+	memset(b, 0, sizeof *b);
+	cli_run_cmd = "submit";
+	e = cli_run_parse(argc, argv, &a);
+	cli_run_cmd = "run";
+	if (e >= 0) {
+		free(a.src);
+		return e;
+	}
+	b->src = a.src;
+	b->nsrc = a.nsrc;
+	b->name = a.name;
 	return -1;
 }
 
@@ -454,6 +511,8 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 	if (c->node)
 		slurm_node_result(c->node, t);
 	cli_insights_add(c->ins, t);
+	if (c->store)
+		run_store_record(c->store, t);
 	if (!c->jl || c->joblog_broken)
 		return;
 	memset(&e, 0, sizeof e);
@@ -600,6 +659,7 @@ int cli_run(int argc, char **argv)
 	char err[1024] = "", warn[512] = "", rundir[4096];
 	char *cmdline = NULL;
 	int rc = CLI_RUN_USAGE_EXIT, e;
+	struct submit_sup sv;
 
 	memset(&copts, 0, sizeof copts);
 	memset(&a, 0, sizeof a);
@@ -609,10 +669,34 @@ int cli_run(int argc, char **argv)
 	a.ro.out_fd = 1;
 	a.ro.err_fd = 2;
 	a.ro.retries = 1;
+	memset(&sv, 0, sizeof sv);
+	sv.lockfd = -1;
 	e = cli_run_parse(argc, argv, &a);
 	if (e >= 0) {
 		free(a.src);
 		return e;
+	}
+	if (a.store_dir) {
+		/* the supervisor of a detached batch: output and results go
+		 * to its store, nowhere else */
+		if (submit_sup_begin(&sv, a.store_dir, a.src, a.nsrc, err,
+				     sizeof err) < 0) {
+			fprintf(stderr, "nicely run: %s\n", err);
+			goto out;
+		}
+		c.store = a.ro.store = sv.store;
+		/* the store is in order by seq already: a finished task is
+		 * let go at once, so a long first task keeps no window of
+		 * finished ones behind it */
+		a.ro.unordered = 1;
+		a.ro.line_buffer = a.ro.tag = a.ro.json = 0;
+		a.ro.out_fd = a.ro.err_fd = open("/dev/null",
+						 O_WRONLY | O_CLOEXEC);
+		if (a.ro.out_fd < 0) {
+			fprintf(stderr, "nicely run: /dev/null: %s\n",
+				strerror(errno));
+			goto out;
+		}
 	}
 	if (a.slurm_element) {
 		/* an array element: its chunk's commands are the input, each
@@ -648,6 +732,20 @@ int cli_run(int argc, char **argv)
 			&c.skip, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely run: --joblog: %s\n", err);
 		goto out;
+	}
+	if (a.store_resume) {
+		/* run only the tasks its store has no result of */
+		char jp[4200];
+
+		if (c.skip)
+			joblog_set_free(c.skip);
+		c.skip = NULL;
+		snprintf(jp, sizeof jp, "%s/joblog", a.store_dir);
+		if (joblog_load(jp, JOBLOG_RESUME, &c.skip, err,
+				sizeof err) < 0) {
+			fprintf(stderr, "nicely run: %s\n", err);
+			goto out;
+		}
 	}
 	if (policy_config_load(&cfg, &copts, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely run: config: %s\n", err);
@@ -719,6 +817,8 @@ int cli_run(int argc, char **argv)
 	a.ro.ctl_command = cmdline;
 	if (a.slurm_element)
 		;	/* an element on a node: the submitting run serves it */
+	else if (a.store_dir && strlen(a.store_dir) + 24 < 108)
+		a.ro.ctl_dir = a.store_dir; /* outlives the login's runtime dir */
 	else if (rundir_get(rundir, sizeof rundir, err, sizeof err) == 0)
 		a.ro.ctl_dir = rundir;
 	else
@@ -737,6 +837,8 @@ int cli_run(int argc, char **argv)
 		so.host = &c.host;
 		e = slurm_submit_run(&a.ro, &so, &st, err, sizeof err);
 	} else {
+		if (a.store_dir)
+			submit_sup_ready();
 		e = run_batch(&a.ro, &st, err, sizeof err);
 	}
 	if (e < 0) {
@@ -787,8 +889,10 @@ out:
 	if (c.node && slurm_node_status(c.node) < 0)
 		rc = CLI_RUN_USAGE_EXIT;
 	slurm_node_free(c.node);
-	if (a.slurm_element && a.ro.out_fd > 2)
+	if ((a.slurm_element || a.store_dir) && a.ro.out_fd > 2)
 		close(a.ro.out_fd);
+	if (sv.lockfd >= 0)
+		submit_sup_end(&sv, rc);
 	free(cmdline);
 	free(a.src);
 	return rc;

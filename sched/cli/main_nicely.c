@@ -13,7 +13,12 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cli_run, "run a batch of commands on the CPUs others leave idle" },
-	{ "status", cli_status, "list your running batches, or show one" },
+	{ "submit", cli_submit, "run a batch detached: it outlives the terminal" },
+	{ "status", cli_status, "list your batches (running and detached), or show one" },
+	{ "attach", cli_attach, "follow a detached batch's ordered output" },
+	{ "wait", cli_wait, "wait for a detached batch; exit with its status" },
+	{ "results", cli_results, "print a detached batch's stored results in order" },
+	{ "rm", cli_rm, "delete a finished detached batch's store" },
 	{ "kill", cli_kill, "kill a running batch: every task, nothing more starts" },
 	{ "reset", cli_reset, "kill a batch's tasks, drop its queue, reload the config, go on" },
 	{ "pause", cli_pause, "freeze a running batch" },

@@ -207,6 +207,11 @@ void queue_task_release(struct queue_task *t)
 	t->nvalues = 0;
 	output_reset(&t->out);
 	output_reset(&t->err);
+	for (int i = 0; i < 2; i++) {
+		free(t->st_pend[i]);
+		t->st_pend[i] = NULL;
+		t->st_npend[i] = 0;
+	}
 }
 
 /* Name of a state. */

@@ -72,6 +72,11 @@ struct queue_task {
 	int res_fd[2];		/* --results: stdout/stderr files, -1 */
 	int res_failed;		/* --results files could not be written */
 	int lost;		/* output or --results not kept whole */
+	/* nicely submit's store (run_store.c): bytes kept per stream, and
+	 * what a full disk left unwritten (its pipe is not read meanwhile) */
+	uint64_t st_bytes[2];
+	char *st_pend[2];
+	size_t st_npend[2];
 
 	/* result */
 	struct sched_cgroup_task *cg; /* its cgroups while running, or NULL */

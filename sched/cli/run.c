@@ -30,6 +30,7 @@
 #include "sched/cli/run_fds.h"
 #include "sched/cli/run_gate.h"
 #include "sched/cli/run_orphan.h"
+#include "sched/cli/run_store.h"
 #include "sched/cli/run_task.h"
 
 #define RUN_FIRST_TICK_NS 100000000ull /* second sample: first deltas */
@@ -278,6 +279,9 @@ static void run_on_signal(struct loop_watch *w, uint32_t ev)
 			run_orphan_poll(r);
 			continue;
 		}
+		/* a detached batch has no terminal to hang up */
+		if (si.ssi_signo == SIGHUP && r->o->store)
+			continue;
 		if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGCONT) {
 			run_ctl_job_control(r, (int)si.ssi_signo);
 			continue;
@@ -422,12 +426,16 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 	signal(SIGPIPE, SIG_IGN);
 	e = run_init(&r, o, err, errlen);
 	run_self = &r;
+	if (o->store)
+		run_store_attach(o->store, &r);
 	if (e == 0) {
 		/* the first sample has no deltas yet; a nuclear preset may
 		 * already start, the others wait for the second tick */
 		run_gate_tick(&r);
 		for (;;) {
 			run_ctl_poll(&r);
+			if (o->store)
+				run_store_poll(&r);
 			run_pipes_arm(&r);
 			if (r.st.running == 0 &&
 			    (r.stopping || (r.input_eof && r.q.nready == 0)))
@@ -454,6 +462,8 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 	*st = r.st;
 	if (!r.input_eof && st->total < 0 && !r.stopping)
 		st->total = (long long)(r.q.next_seq - 1);
+	if (o->store)
+		run_store_attach(o->store, NULL);
 	run_fini(&r);
 	run_self = NULL;
 	return e;

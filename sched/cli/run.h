@@ -17,6 +17,7 @@
 #include "policy/preset.h"
 #include "sched/cli/input.h"
 #include "sched/cli/queue.h"
+#include "sched/cli/run_store.h"
 #include "sched/cli/template.h"
 
 enum run_halt_when { RUN_HALT_NEVER, RUN_HALT_NOW, RUN_HALT_SOON };
@@ -62,6 +63,10 @@ struct run_opts {
 	int tag;		/* prefix lines with the values and a tab */
 	int json;		/* one JSON object per task instead of output */
 	const char *results_dir; /* DIR/<seq>/{stdout,stderr,exitval} */
+	/* nicely submit: each task's output and result go to the batch
+	 * store (sched/cli/run_store.c), not into memory; SIGHUP is ignored.
+	 * Made and closed by the caller. */
+	struct run_store *store;
 	/* task control */
 	int retries;		/* attempts per task, >= 1 */
 	uint64_t timeout_ns;	/* 0 = none */

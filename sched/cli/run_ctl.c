@@ -38,7 +38,7 @@ static uint64_t run_ctl_freeze(struct run *r, int freeze)
 }
 
 /* Pause the batch: nothing starts, timeouts stop counting. */
-static uint64_t run_ctl_pause(struct run *r)
+uint64_t run_ctl_pause(struct run *r)
 {
 	uint64_t n;
 

@@ -19,6 +19,7 @@
 #include "sched/cli/output.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/run_engine.h"
+#include "sched/cli/run_store.h"
 #include "sched/cli/run_task.h"
 
 /* The values joined by tabs, plus a final tab. */
@@ -434,6 +435,10 @@ void run_results_open(struct run *r, struct queue_task *t)
  * failure there makes the task fail (exit value -1 when it was 0). */
 void run_results_close(struct run *r, struct queue_task *t, int final)
 {
+	if (r->o->store) {
+		run_store_task_end(r, t, final);
+		return;
+	}
 	for (int i = 0; i < 2; i++)
 		if (t->res_fd[i] >= 0) {
 			if (close(t->res_fd[i]) < 0 && final)
@@ -539,6 +544,11 @@ void run_on_pipe(struct queue_task *t, int which, struct run *r)
 		w->fd = -1;
 		t->open_pipes--;
 		run_task_done_maybe(r, t);
+		return;
+	}
+	if (r->o->store) {
+		/* a detached batch: to the store, never into memory */
+		run_store_write(r, t, which, buf, (size_t)n);
 		return;
 	}
 	int e = t->res_fd[which] >= 0 ?

@@ -7,6 +7,8 @@ NICELY="$NICELY_BUILD/nicely"
 T=$(mktemp -d "${TMPDIR:-/tmp}/nicely-test.XXXXXX")
 mkdir -p "$T/etc" "$T/xdg"
 export NICELY_SYSCONFDIR="$T/etc" XDG_CONFIG_HOME="$T/xdg"
+# the batch store of nicely submit too
+export XDG_STATE_HOME="$T/state"
 : >"$T/empty.conf"
 export NICELY_CONFIG="$T/empty.conf"
 unset NICELY_TOPOLOGY NICELY_PROCFS
