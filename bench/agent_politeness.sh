@@ -22,7 +22,7 @@
 # Prints medians (min-max) and the goal: nicely-agent slowdown <= 1.05,
 # harvest >= 0.90. Root only; everything made is removed at exit.
 # Usage: bench/agent_politeness.sh [SCENARIO...]; REPEATS (3), PRESET
-# (normal), SETTLE (4 s), IDLEWIN (3 s), NICELY_BUILD (build/).
+# (normal), SETTLE (8 s), IDLEWIN (3 s), NICELY_BUILD (build/).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${NICELY_BUILD:-$top/build}
@@ -30,7 +30,7 @@ FG=$B/bench/fgwork
 D=$B/tests/helpers/cga_driver
 REPEATS=${REPEATS:-3}
 PRESET=${PRESET:-normal}
-SETTLE=${SETTLE:-4}
+SETTLE=${SETTLE:-8}	# the preset's smoothed load falls after F's run
 IDLEWIN=${IDLEWIN:-3}
 npu=$(nproc)
 hz=$(getconf CLK_TCK)
