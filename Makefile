@@ -17,7 +17,7 @@ SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 
-VERSION   := 0.2.0
+VERSION   := 0.3.0
 SOVERSION := 1
 
 CC        ?= cc
