@@ -165,7 +165,7 @@ enum nicely_errno {
  * "success"; anything else "unknown error". Never NULL; the string is
  * static (safe from any thread). */
 NICELY_EXTERN const char *nicely_strerror(int err);
-/* The library's version, e.g. "0.2.0". */
+/* The library's version, e.g. "0.3.0". */
 NICELY_EXTERN const char *nicely_version(void);
 
 /* What became of a task. QUEUED and RUNNING only while it is not finished. */
