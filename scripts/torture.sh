@@ -82,23 +82,9 @@ say() { echo "torture: $*" >&2; }
 # --- running things ---------------------------------------------------------
 mark=
 # marked: PIDs of live processes (not zombies) whose environment holds
-# TORTURE_MARK=$mark. Pure bash: the scan starts no process.
-marked() {
-	local f pid e st want="TORTURE_MARK=$mark"
-	for f in /proc/[0-9]*/environ; do
-		pid=${f#/proc/}
-		pid=${pid%/environ}
-		{
-			while IFS= read -r -d '' e; do
-				[ "$e" = "$want" ] || continue
-				read -r st <"/proc/$pid/stat" || st=
-				st=${st##*) }
-				[ "${st%% *}" = Z ] || echo "$pid"
-				break
-			done <"$f"
-		} 2>/dev/null
-	done
-}
+# TORTURE_MARK=$mark (tests/lib/marked.sh).
+. "$ROOT/tests/lib/marked.sh"
+marked() { pids_marked "TORTURE_MARK=$mark"; }
 # survivors SECONDS: wait up to SECONDS for the mark to vanish; print how
 # many are left, killing them (by PID) and logging what they were
 survivors() {

@@ -77,26 +77,9 @@ cpu_busy() {
 }
 
 # PIDs of live processes (not this shell) whose environment holds the
-# test's mark: anything a task started, however it was detached. Pure bash,
-# so the scan starts no process that would carry the mark itself.
-marked() {
-	local f pid e want="NICELY_TEST_MARK=$NICELY_TEST_MARK" st
-	for f in /proc/[0-9]*/environ; do
-		pid=${f#/proc/}
-		pid=${pid%/environ}
-		[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
-		{
-			while IFS= read -r -d '' e; do
-				[ "$e" = "$want" ] || continue
-				# zombies waiting for this shell are not running tasks
-				read -r st <"/proc/$pid/stat" || st=
-				st=${st##*) }
-				[ "${st%% *}" = Z ] || echo "$pid"
-				break
-			done <"$f"
-		} 2>/dev/null
-	done
-}
+# test's mark: anything a task started, however it was detached.
+. "$(dirname "${BASH_SOURCE[0]}")/marked.sh"
+marked() { pids_marked "NICELY_TEST_MARK=$NICELY_TEST_MARK"; }
 
 # No process recorded in $PIDS (nor its process group) is alive, and none
 # carries the test's mark; waits up to 5 s for the kernel to finish
