@@ -34,18 +34,18 @@ peer_end() {
 }
 
 HELLO='hello {"v":1,"ok":true,"agent":"9.9","mode":"v1","root":"/sys/fs/cgroup","base":"nicely","uid":0,"admin":true,"tick_ms":250,"snapshot":""}'
-LIST='list {"v":1,"ok":true,"batches":[{"user":"alice","uid":1001,"batch":"alice-10-1","pid":10,"preset":"gentle","weight":"idle","grant":2,"holding":1,"cpu_share":0.25,"done":3,"total":10,"running":1,"command":"make -j"},{"user":"bob","uid":1002,"batch":"bob-20-1","pid":20,"preset":"nuclear","weight":"normal","grant":1,"holding":1,"cpu_share":0.5,"done":0,"total":-1,"running":1,"command":"sim \u00e9"}]}'
+LIST='list {"v":1,"ok":true,"batches":[{"user":"alice","uid":1001,"batch":"alice-10-1","pid":10,"preset":"gentle","weight":"idle","grant":2,"holding":1,"cpu_share":0.25,"done":3,"total":10,"running":1,"pus":[0,2,3,4,7],"command":"make -j"},{"user":"bob","uid":1002,"batch":"bob-20-1","pid":20,"preset":"nuclear","weight":"normal","grant":1,"holding":1,"cpu_share":0.5,"done":0,"total":-1,"running":1,"command":"sim \u00e9"}]}'
 
 peer_start "$HELLO
 $LIST"
 out=$("$NICELY" status --all 2>"$T/err"); rc=$?
 is "$rc" 0 "status --all: exit 0"
-grep -q '^USER  *BATCH  *PRESET  *PUS  *GRANT  *CPU%  *DONE/TOTAL  *COMMAND' <<<"$out"
+grep -q '^USER  *BATCH  *PRESET  *PUS  *GRANT  *CPU%  *DONE/TOTAL  *CPUS  *COMMAND' <<<"$out"
 ok $? "status --all: a header"
-grep -q '^alice  *alice-10-1  *gentle  *1  *2  *25.0  *3/10  *make -j$' <<<"$out"
-ok $? "status --all: alice's batch: PUs held, granted, CPU share, done/total"
-grep -q '^bob  *bob-20-1  *nuclear  *1  *1  *50.0  *0/?  *sim é$' <<<"$out"
-ok $? "status --all: bob's batch (total unknown)"
+grep -q '^alice  *alice-10-1  *gentle  *1  *2  *25.0  *3/10  *0,2-4,7  *make -j$' <<<"$out"
+ok $? "status --all: alice's batch: PUs held, granted, CPU share, done/total, the CPUs its tasks are on"
+grep -q '^bob  *bob-20-1  *nuclear  *1  *1  *50.0  *0/?  *-  *sim é$' <<<"$out"
+ok $? "status --all: bob's batch (total unknown, no CPUs given)"
 peer_end; ok $? "the agent got hello and list"
 grep -q '"cmd":"list"' "$T/log" && grep -q '"all":true' "$T/log"
 ok $? "list asked for every user's batches"

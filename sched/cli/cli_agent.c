@@ -57,19 +57,43 @@ static char *cli_agent_str(const json_t *o, const char *key)
 }
 
 /* The table. */
+/* A batch's "pus" (the Linux CPUs its tasks are on) as a CPU list, "-"
+ * when none or not given: "0,2-3". Entries not in increasing order are
+ * listed as they come. */
+static void cli_agent_cpus(const json_t *b, char *buf, size_t len)
+{
+	const json_t *a = json_object_get(b, "pus");
+	size_t i = 0, n = json_is_array(a) ? json_array_size(a) : 0, off = 0;
+
+	snprintf(buf, len, "-");
+	while (i < n && off < len) {
+		json_int_t lo = json_integer_value(json_array_get(a, i)), hi = lo;
+
+		while (i + 1 < n &&
+		       json_integer_value(json_array_get(a, i + 1)) == hi + 1)
+			hi = json_integer_value(json_array_get(a, ++i));
+		off += (size_t)snprintf(buf + off, len - off,
+					hi > lo ? "%s%lld-%lld" : "%s%lld",
+					off ? "," : "", (long long)lo,
+					(long long)hi);
+		i++;
+	}
+}
+
 void cli_agent_print(FILE *f, const json_t *batches)
 {
 	size_t i;
 	json_t *b;
 
-	fprintf(f, "%-12s %-24s %-10s %5s %5s %6s %-13s %s\n", "USER", "BATCH",
-		"PRESET", "PUS", "GRANT", "CPU%", "DONE/TOTAL", "COMMAND");
+	fprintf(f, "%-12s %-24s %-10s %5s %5s %6s %-13s %-9s %s\n", "USER",
+		"BATCH", "PRESET", "PUS", "GRANT", "CPU%", "DONE/TOTAL", "CPUS",
+		"COMMAND");
 	json_array_foreach(batches, i, b) {
 		char *user = cli_agent_str(b, "user");
 		char *name = cli_agent_str(b, "batch");
 		char *preset = cli_agent_str(b, "preset");
 		char *cmd = cli_agent_str(b, "command");
-		char done[48];
+		char done[48], cpus[64];
 		long long t = cli_agent_int(b, "total");
 
 		if (!user || !name || !preset || !cmd) {
@@ -85,11 +109,12 @@ void cli_agent_print(FILE *f, const json_t *batches)
 		else
 			snprintf(done, sizeof done, "%lld/?",
 				 cli_agent_int(b, "done"));
-		fprintf(f, "%-12s %-24s %-10s %5lld %5lld %6.1f %-13s %s\n",
+		cli_agent_cpus(b, cpus, sizeof cpus);
+		fprintf(f, "%-12s %-24s %-10s %5lld %5lld %6.1f %-13s %-9s %s\n",
 			user, name, preset, cli_agent_int(b, "holding"),
 			cli_agent_int(b, "grant"),
 			100 * json_number_value(json_object_get(b, "cpu_share")),
-			done, cmd);
+			done, cpus, cmd);
 		free(user);
 		free(name);
 		free(preset);
