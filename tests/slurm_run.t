@@ -203,6 +203,20 @@ is "$?" 255 "kill: its nicely run exits 255"
 no_survivors "kill"
 is "$(tail -n +2 "$T/ctl.log" | cut -f1)" 1 "kill: the joblog holds the finished task"
 
+# nicely submit --on slurm: the detached supervisor drives the arrays, its
+# store keeps each task's output and exit (nicely results reads them)
+id=$("$NICELY" submit --on slurm -p nuclear -j2 'echo $$ >>"$PIDS"; echo s{}; echo e{} >&2; [ {} != 2 ]' ::: 1 2 3 2>"$T/sub.err")
+ok $? "submit --on slurm: a detached batch ($id$(cat "$T/sub.err"))"
+timeout 120 "$NICELY" wait "$id"
+is "$?" 1 "wait: the batch's exit status (one task failed)"
+is "$("$NICELY" results --raw "$id" 2>/dev/null)" "$(printf 's1\ns2\ns3')" "results: every task's stdout from the store, in order"
+is "$("$NICELY" results --raw "$id" 2>&1 >/dev/null)" "$(printf 'e1\ne2\ne3')" "results: stderr too"
+"$NICELY" results --json "$id" 2 >"$T/sj"
+python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); assert o["seq"] == 2 and o["exit"] == 1, o' "$T/sj" 2>&1
+ok $? "results --json: task 2 exited 1"
+is "$(slurm_jobs)" "" "submit --on slurm: nothing left in squeue"
+no_survivors "submit --on slurm"
+
 slurm_cluster_stop
 trap - EXIT
 diag "slurm tests took $((SECONDS - t0)) s"

@@ -462,12 +462,11 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		a->nsrc = 1;
 	}
 	if (!strcmp(cli_run_cmd, "submit") &&
-	    (a->ro.results_dir || a->dry_run || a->bar || a->on_slurm))
+	    (a->ro.results_dir || a->dry_run || a->bar))
 		return cli_run_usage("%s does not go with a detached batch (its "
 				     "store keeps every result: nicely results)",
 				     a->ro.results_dir ? "--results"
-				     : a->dry_run ? "--dry-run"
-				     : a->bar ? "--bar" : "--on slurm");
+				     : a->dry_run ? "--dry-run" : "--bar");
 	(void)nfiles;
 	return -1;
 }
@@ -835,6 +834,8 @@ int cli_run(int argc, char **argv)
 		so.preset = a.flags.preset;
 		so.nice = a.flags.nice;
 		so.host = &c.host;
+		if (a.store_dir)
+			submit_sup_ready();
 		e = slurm_submit_run(&a.ro, &so, &st, err, sizeof err);
 	} else {
 		if (a.store_dir)

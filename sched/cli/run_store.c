@@ -13,6 +13,7 @@
 
 #include "sched/loop.h"
 #include "sched/cli/joblog.h"
+#include "sched/cli/output.h"
 #include "sched/cli/queue.h"
 #include "sched/cli/run_ctl.h"
 #include "sched/cli/run_emit.h"
@@ -307,6 +308,44 @@ void run_store_task_end(struct run *r, struct queue_task *t, int final)
 	}
 	/* the files' names must outlive a crash as their bytes do */
 	if (final && made && fsync(s->tasksfd) < 0)
+		run_store_lost(t, "output", -errno);
+}
+
+/* See run_store.h. A full disk is not waited out here (the Slurm side
+ * has no engine to pause): the task is lost, saying so, and its result
+ * stays in the batch directory on the shared filesystem. */
+void run_store_task_whole(struct run_store *s, struct queue_task *t)
+{
+	char name[48];
+	int made = 0;
+
+	for (int i = 0; i < 2; i++) {
+		const struct output_buf *o = i ? &t->err : &t->out;
+		const char *what = i ? "stderr" : "stdout";
+		int fd, e = 0;
+
+		if (o->total == 0)
+			continue;
+		run_store_name(t, i, name, sizeof name);
+		fd = openat(s->tasksfd, name, O_WRONLY | O_CREAT | O_TRUNC |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			run_store_lost(t, what, -errno);
+			continue;
+		}
+		if (output_write(o, fd, NULL) < 0)
+			e = errno ? -errno : -EIO;
+		else if (fsync(fd) < 0)
+			e = -errno;
+		if (close(fd) < 0 && !e)
+			e = -errno;
+		if (e)
+			run_store_lost(t, what, e);
+		else
+			t->st_bytes[i] = output_kept(o);
+		made = 1;
+	}
+	if (made && fsync(s->tasksfd) < 0)
 		run_store_lost(t, "output", -errno);
 }
 

@@ -32,6 +32,12 @@ void run_store_write(struct run *r, struct queue_task *t, int which,
  * files and the directory (a failure makes the task lost, said in its
  * message); else (a retry, or a kill that is no result) remove them. */
 void run_store_task_end(struct run *r, struct queue_task *t, int final);
+/* A task whose output arrived whole (a Slurm element's result, read from
+ * the batch directory): its stdout and stderr written to their files (none
+ * for an empty stream) and fsynced with the directory, as
+ * run_store_task_end leaves an engine's task. A failure makes the task
+ * lost, said in t->errmsg (strdup'd when it had none). */
+void run_store_task_whole(struct run_store *s, struct queue_task *t);
 /* Record a task's result: its joblog line, fdatasynced. */
 void run_store_record(struct run_store *s, const struct queue_task *t);
 /* Between loop rounds: once the batch runs again after a full disk,

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "sched/cli/output.h"
+#include "sched/cli/run_store.h"
 #include "sched/cli/run_emit.h"
 #include "sched/cli/slurm_batch.h"
 #include "sched/cli/slurm_cmd.h"
@@ -624,8 +625,14 @@ static void slurm_emit(struct slurm_batch *b, size_t i)
 			"%s\n", t->seq, t->cmd);
 	if (b->so->host)
 		*b->so->host = r.host[0] ? r.host : ":";
+	/* a detached batch (nicely submit --on slurm): its store keeps the
+	 * output, before its joblog line (on_result) says it is recorded */
+	if (ro->store)
+		run_store_task_whole(ro->store, &qt);
 	if (ro->on_result)
 		ro->on_result(ro->ctx, &qt);
+	if (qt.errmsg && qt.errmsg != msg)
+		free(qt.errmsg);
 	if (ro->json) {
 		if (run_write_json(ro->out_fd, &qt, NULL) < 0)
 			b->st->signal = b->st->signal ? b->st->signal : SIGPIPE;
