@@ -68,7 +68,7 @@ export XDG_STATE_HOME=$T/state
 sid=$(nicely submit --name compl -p nuclear true ::: 1)
 nicely wait "$sid"
 for c in attach wait results rm status; do
-	is "$(comp $c '')" "${sid:0:4} compl" "a detached batch's short id and name for $c"
+	is "$(comp $c '')" "$(printf '%s\n' "${sid:0:4}" compl | sort | xargs)" "a detached batch's short id and name for $c"
 done
 is "$(comp submit --na)" "--name" "submit's own option --name"
 
