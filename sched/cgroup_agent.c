@@ -417,28 +417,21 @@ int cga_batch_reclass(struct cga *a, uid_t uid, const char *batch,
 	return 0;
 }
 
-/* See cgroup_agent.h: cg_set_class's weights read back. */
+/* See cgroup_agent.h. */
 int cga_batch_class(struct cga *a, uid_t uid, const char *batch,
 		    enum policy_weight *w)
 {
 	const struct cg_hier *h = cg_find(&a->t, CG_CPU);
-	char brel[CGA_REL], buf[64];
-	long v;
+	char brel[CGA_REL], path[PATH_MAX];
 
 	if (!h)
 		return -ENOTSUP;
 	if (!cga_batch_ok(batch))
 		return -EINVAL;
 	cga_batch_rel(a, uid, batch, 0, brel, sizeof(brel));
-	if (cg_read(h, brel, h->v2 ? "cpu.weight" : "cpu.shares", buf,
-		    sizeof(buf)) <= 0)
+	if (cg_path(path, sizeof(path), h, brel, NULL) < 0 || !cg_exists(path))
 		return -ENOENT;
-	v = strtol(buf, NULL, 10);
-	if (v <= 0)	/* a fresh group on a fake tree: the default */
-		v = h->v2 ? 100 : 1024;
-	*w = v <= (h->v2 ? 1 : 2)    ? POLICY_WEIGHT_IDLE
-	     : v <= (h->v2 ? 6 : 64) ? POLICY_WEIGHT_LOW
-				     : POLICY_WEIGHT_NORMAL;
+	*w = cg_class_of(h, brel);
 	return 0;
 }
 

@@ -18,7 +18,8 @@
 #include "sched/agentd/share.h"
 #include "sched/cgroup_agent.h"
 
-static const char *const weight_names[] = { "idle", "low", "normal" };
+const char *const agentd_weight_names[3] = { "idle", "low", "normal" };
+#define weight_names agentd_weight_names
 
 /* "<base>/user-<uid>/<name>" */
 void agentd_batch_group(const struct agentd_batch *b, char *buf, size_t len)

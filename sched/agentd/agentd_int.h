@@ -55,6 +55,9 @@ struct agentd_batch {
 	struct agentd_batch *next;
 };
 
+/* The CPU classes' names, indexed by enum policy_weight. */
+extern const char *const agentd_weight_names[3];
+
 /* Killing: a round every AGENTD_KILL_ROUND_MS for at most AGENTD_KILL_MS
  * (a client waits AGENT_CLIENT_KILL_TIMEOUT_MS for the answer). */
 #define AGENTD_KILL_ROUND_MS 5

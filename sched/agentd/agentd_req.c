@@ -15,7 +15,7 @@
 #include "sched/cgroup_agent.h"
 #include "sched/jsonx.h"
 
-static const char *const weight_names[] = { "idle", "low", "normal" };
+#define weight_names agentd_weight_names
 
 /* An integer member in [lo, hi], or def when missing; -1 (and an error
  * answer) when present but not such an integer. */
