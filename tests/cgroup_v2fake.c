@@ -40,22 +40,15 @@ static void put(const char *rel, const char *s)
 	fclose(f);
 }
 
-/* Read root/rel into a static buffer, trailing newline dropped; "" when
+static const char *raw(const char *rel);
+
+/* root/rel (raw's static buffer), trailing newlines dropped; "" when
  * missing. */
 static const char *get(const char *rel)
 {
-	static char buf[4096];
-	char p[600];
-	size_t n = 0;
-	FILE *f;
+	char *buf = (char *)raw(rel);
+	size_t n = strlen(buf);
 
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	buf[0] = 0;
-	if (!(f = fopen(p, "r")))
-		return buf;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = 0;
 	return buf;

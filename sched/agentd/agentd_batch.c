@@ -19,7 +19,6 @@
 #include "sched/cgroup_agent.h"
 
 const char *const agentd_weight_names[3] = { "idle", "low", "normal" };
-#define weight_names agentd_weight_names
 
 /* "<base>/user-<uid>/<name>" */
 void agentd_batch_group(const struct agentd_batch *b, char *buf, size_t len)
@@ -115,8 +114,8 @@ int agentd_batch_open(struct agentd *d, struct agentd_conn *c, int pidfd,
 	if (w > d->fence.max_weight) {
 		noff += (size_t)snprintf(note + noff, notelen - noff,
 				 "weight %s lowered to %s ([limits] "
-				 "max_preset)", weight_names[w],
-				 weight_names[d->fence.max_weight]);
+				 "max_preset)", agentd_weight_names[w],
+				 agentd_weight_names[d->fence.max_weight]);
 		w = d->fence.max_weight;
 	}
 	if (d->fence.min_nice >= 0 && op->nice < d->fence.min_nice &&
@@ -171,7 +170,7 @@ int agentd_batch_open(struct agentd *d, struct agentd_conn *c, int pidfd,
 	}
 	snprintf(b->preset, sizeof b->preset, "%s", op->preset ? op->preset
 							       : "");
-	b->weight = weight_names[w];
+	b->weight = agentd_weight_names[w];
 	b->asked = op->weight;
 	b->asked_known = 1;
 	if (op->command) {
@@ -231,15 +230,15 @@ void agentd_batch_refence(struct agentd *d)
 		 * [limits] max_preset's, or back up to what was asked */
 		if (w > d->fence.max_weight)
 			w = d->fence.max_weight;
-		if (b->asked_known && b->weight != weight_names[w]) {
+		if (b->asked_known && b->weight != agentd_weight_names[w]) {
 			if (cga_batch_reclass(d->cga, b->uid, b->name, w, err,
 					      sizeof err) < 0) {
 				agentd_log(4, "batch %s: %s", b->name, err);
 			} else {
 				agentd_log(5, "batch %s: CPU class %s now "
 					   "([limits] max_preset)", b->name,
-					   weight_names[w]);
-				b->weight = weight_names[w];
+					   agentd_weight_names[w]);
+				b->weight = agentd_weight_names[w];
 			}
 		}
 		for (struct agentd_batch *o = d->batches; o != b; o = o->next)
@@ -489,7 +488,7 @@ void agentd_batch_rescan(struct agentd *d)
 				if (cga_batch_class(d->cga, b->uid, b->name,
 						    &b->asked) == 0) {
 					b->asked_known = 1;
-					b->weight = weight_names[b->asked];
+					b->weight = agentd_weight_names[b->asked];
 				}
 				b->next = d->batches;
 				d->batches = b;

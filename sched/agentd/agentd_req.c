@@ -15,7 +15,6 @@
 #include "sched/cgroup_agent.h"
 #include "sched/jsonx.h"
 
-#define weight_names agentd_weight_names
 
 /* An integer member in [lo, hi], or def when missing; -1 (and an error
  * answer) when present but not such an integer. */
@@ -156,7 +155,7 @@ static void req_open(struct agentd_conn *c, json_t *msg)
 	w = req_str(c, msg, "weight", &bad);
 	if (bad)
 		return;
-	for (wi = 0; w && wi < 3 && strcmp(w, weight_names[wi]); wi++)
+	for (wi = 0; w && wi < 3 && strcmp(w, agentd_weight_names[wi]); wi++)
 		;
 	if (!w || wi == 3) {
 		agentd_conn_error(c, 0, "\"weight\" must be idle, low or "
