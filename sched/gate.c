@@ -70,6 +70,7 @@ struct gate {
 	struct gate_note_slot notes[GATE_NOTES];
 	int nnotes;
 	char note_out[GATE_NOTE_LEN];
+	char why[GATE_REASON_MAX];	/* gate_reason: the last decide's */
 };
 
 /* Queue a note for the face. */
@@ -542,6 +543,9 @@ int gate_agent_ask(struct gate *g, size_t nholding)
 	return g->agent_killed;
 }
 
+static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
+			 size_t nw, size_t need, int nstart, int user_cap);
+
 /* Take the allowance, decide, and translate PU indices into Linux CPUs. */
 void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 		 const struct gate_worker *w, size_t nw, size_t queued,
@@ -669,6 +673,124 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	ans->actions = g->acts;
 	ans->nactions = na;
 	ans->reason = g->dec->reason;
+	gate_explain(g, snap, nw, need, ans->nstart, in.user_cap);
+}
+
+/* The allowed online PU without a worker of ours (pw, nw of them) that
+ * others use least while above the idle threshold, -1 when none; *nbusy
+ * counts those above it. */
+static int gate_least_busy(const struct gate *g,
+			   const struct agent_snapshot *snap, size_t nw,
+			   int *nbusy)
+{
+	int best = -1;
+
+	*nbusy = 0;
+	for (int p = 0; p < g->npus && p < snap->npus; p++) {
+		int ours = 0;
+
+		for (size_t i = 0; i < nw && !ours; i++)
+			ours = g->pw[i].pu == p;
+		if (ours || !g->pus[p].allowed || !snap->pu[p].online ||
+		    snap->pu[p].busy_others < g->preset.idle_threshold)
+			continue;
+		++*nbusy;
+		if (best < 0 ||
+		    snap->pu[p].busy_others < snap->pu[best].busy_others)
+			best = p;
+	}
+	return best;
+}
+
+/* Say in g->why, with figures, why the decide just made held tasks back
+ * (decide's reason is static text); "" when it held none back. nw
+ * workers were given, need tasks waited, nstart may start, user_cap is
+ * the user's allowance when capped. */
+static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
+			 size_t nw, size_t need, int nstart, int user_cap)
+{
+	const struct policy_preset *p = &g->preset;
+	const char *r = g->dec->reason;
+	char *o = g->why;
+	size_t len = sizeof g->why;
+	int usable = 0, active = 0, nbusy, pu;
+
+	o[0] = 0;
+	if (!need || (size_t)nstart >= need ||
+	    !strcmp(r, "all queued tasks started") ||
+	    !strcmp(r, "nothing queued"))
+		return;
+	for (int q = 0; q < g->npus && q < snap->npus; q++)
+		usable += g->pus[q].allowed && snap->pu[q].online;
+	for (size_t i = 0; i < nw; i++)
+		active += !g->pw[i].paused;
+	if (!strcmp(r, "no free PU")) {
+		pu = gate_least_busy(g, snap, nw, &nbusy);
+		if (pu >= 0 && nbusy > 1)
+			snprintf(o, len, "PU %d busy (others %.0f%%), and %d "
+				 "more", pu, 100 * snap->pu[pu].busy_others,
+				 nbusy - 1);
+		else if (pu >= 0)
+			snprintf(o, len, "PU %d busy (others %.0f%%)", pu,
+				 100 * snap->pu[pu].busy_others);
+		else
+			snprintf(o, len, "no free PU (others use %.0f%% or "
+				 "more of each)", 100 * p->idle_threshold);
+	} else if (!strcmp(r, "load average above the ceiling")) {
+		double others = snap->loadavg[0] - active;
+
+		snprintf(o, len, "load ceiling %.2f reached (others' load "
+			 "%.2f a PU)", p->load_ceiling,
+			 (others > 0 ? others : 0) / (usable > 0 ? usable : 1));
+	} else if (!strcmp(r, "CPU pressure above the ceiling")) {
+		snprintf(o, len, "CPU pressure ceiling %.1f%% reached (some "
+			 "avg10 %.1f%%)", p->pressure_ceiling,
+			 snap->psi_some_avg10);
+	} else if (!strcmp(r, POLICY_REASON_USER_LIMIT)) {
+		if (g->agent_leased)
+			snprintf(o, len, "nicely-agent grants %d PU%s (its "
+				 "share of the idle PUs between users)",
+				 user_cap, user_cap == 1 ? "" : "s");
+		else if (g->lease)
+			snprintf(o, len, "user limit %d PU%s (your other "
+				 "batches hold %d)", g->ulimit,
+				 g->ulimit == 1 ? "" : "s",
+				 lease_others(g->lease));
+		else
+			snprintf(o, len, "user limit %d PU%s", g->ulimit,
+				 g->ulimit == 1 ? "" : "s");
+	} else if (!strcmp(r, "max PUs reached")) {
+		if (p->max_pus > 0)
+			snprintf(o, len, "max_pus %d reached", p->max_pus);
+		else if (p->max_pus_pct > 0)
+			snprintf(o, len, "max_pus %g%% reached (%d of %d PUs)",
+				 p->max_pus_pct, (int)nw, usable);
+		else
+			snprintf(o, len, "all %d usable PU%s in use", usable,
+				 usable == 1 ? "" : "s");
+	} else if (!strcmp(r, "ramp-up limit")) {
+		snprintf(o, len, "ramp-up: at most %d start%s a tick",
+			 p->ramp_up, p->ramp_up == 1 ? "" : "s");
+	} else if (!strcmp(r, "keeping PUs in reserve for others")) {
+		snprintf(o, len, "keeping %d PU%s free for others "
+			 "(reserve_pus)", p->reserve_pus,
+			 p->reserve_pus == 1 ? "" : "s");
+	} else if (!strcmp(r, "free memory below the floor")) {
+		snprintf(o, len, "free memory %.1f GiB below the floor %.1f "
+			 "GiB", (double)snap->mem_available_kb / 1048576.0,
+			 (double)p->mem_floor_kb / 1048576.0);
+	} else if (!strncmp(r, "waiting for PUs", 15)) {
+		snprintf(o, len, "waiting for PUs to stay free for %d ms "
+			 "(hysteresis)", p->hysteresis_ms);
+	} else {
+		snprintf(o, len, "%s", r);
+	}
+}
+
+/* Why the last decide held tasks back; see gate.h. */
+const char *gate_reason(const struct gate *g)
+{
+	return g->why;
 }
 
 /* Sample and decide. */
