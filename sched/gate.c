@@ -676,24 +676,51 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	gate_explain(g, snap, nw, need, ans->nstart, in.user_cap);
 }
 
-/* The allowed online PU without a worker of ours (pw, nw of them) that
- * others use least while above the idle threshold, -1 when none; *nbusy
- * counts those above it. */
+/* 1 when PU p holds a worker of ours (pw, nw of them) or a start of the
+ * decide just made. */
+static int gate_ours_on(const struct gate *g, size_t nw, int nstart, int p)
+{
+	for (size_t i = 0; i < nw; i++)
+		if (g->pw[i].pu == p)
+			return 1;
+	for (int i = 0; i < nstart; i++)
+		if (g->dec->start_pus[i] == p)
+			return 1;
+	return 0;
+}
+
+/* Among the allowed online PUs without a worker or start of ours: the
+ * one others use least while at or above the idle threshold (-1 when
+ * none; *nbusy counts them), else in *sib one whose SMT sibling others
+ * keep busy (under smt_avoid), else in *held one another batch holds
+ * (the agent's word), each -1 when none. */
 static int gate_least_busy(const struct gate *g,
 			   const struct agent_snapshot *snap, size_t nw,
-			   int *nbusy)
+			   int nstart, int *nbusy, int *sib, int *held)
 {
 	int best = -1;
 
 	*nbusy = 0;
+	*sib = *held = -1;
 	for (int p = 0; p < g->npus && p < snap->npus; p++) {
-		int ours = 0;
-
-		for (size_t i = 0; i < nw && !ours; i++)
-			ours = g->pw[i].pu == p;
-		if (ours || !g->pus[p].allowed || !snap->pu[p].online ||
-		    snap->pu[p].busy_others < g->preset.idle_threshold)
+		if (gate_ours_on(g, nw, nstart, p) || !g->pus[p].allowed ||
+		    !snap->pu[p].online)
 			continue;
+		if (snap->pu[p].busy_others < g->preset.idle_threshold) {
+			for (int k = 0; g->preset.smt_avoid &&
+					k < g->pus[p].nsiblings; k++) {
+				int s = g->pus[p].siblings[k];
+
+				if (s >= 0 && s < snap->npus && *sib < 0 &&
+				    snap->pu[s].busy_others >=
+					    g->preset.idle_threshold)
+					*sib = p;
+			}
+			if (*held < 0 && g->agent_leased &&
+			    (g->taken[p] & POLICY_TAKEN))
+				*held = p;
+			continue;
+		}
 		++*nbusy;
 		if (best < 0 ||
 		    snap->pu[p].busy_others < snap->pu[best].busy_others)
@@ -713,7 +740,7 @@ static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
 	const char *r = g->dec->reason;
 	char *o = g->why;
 	size_t len = sizeof g->why;
-	int usable = 0, active = 0, nbusy, pu;
+	int usable = 0, active = 0, nbusy, pu, sib, held;
 
 	o[0] = 0;
 	if (!need || (size_t)nstart >= need ||
@@ -725,7 +752,8 @@ static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
 	for (size_t i = 0; i < nw; i++)
 		active += !g->pw[i].paused;
 	if (!strcmp(r, "no free PU")) {
-		pu = gate_least_busy(g, snap, nw, &nbusy);
+		pu = gate_least_busy(g, snap, nw, nstart, &nbusy, &sib,
+				     &held);
 		if (pu >= 0 && nbusy > 1)
 			snprintf(o, len, "PU %d busy (others %.0f%%), and %d "
 				 "more", pu, 100 * snap->pu[pu].busy_others,
@@ -733,9 +761,14 @@ static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
 		else if (pu >= 0)
 			snprintf(o, len, "PU %d busy (others %.0f%%)", pu,
 				 100 * snap->pu[pu].busy_others);
+		else if (sib >= 0)
+			snprintf(o, len, "PU %d: its SMT sibling is busy "
+				 "(smt_avoid)", sib);
+		else if (held >= 0)
+			snprintf(o, len, "PU %d held by another batch", held);
 		else
-			snprintf(o, len, "no free PU (others use %.0f%% or "
-				 "more of each)", 100 * p->idle_threshold);
+			snprintf(o, len, "all %d usable PU%s in use", usable,
+				 usable == 1 ? "" : "s");
 	} else if (!strcmp(r, "load average above the ceiling")) {
 		double others = snap->loadavg[0] - active;
 
