@@ -488,6 +488,7 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 			g->held_cpus[nheld++] = g->pus[p].os_index;
 	rq.pus = g->held_cpus;
 	rq.npus = nheld;
+	rq.reason = g->why;	/* the last decide's */
 	if (agent_client_lease(g->agent, &rq, &an, err, sizeof err) < 0) {
 		if (!g->agent_gone_said)
 			gate_say(g, GATE_WARN, "%s; %s goes on without it, "
