@@ -82,6 +82,9 @@ t "--json rows: the batch, 2/6 done, 2 running, -j 2 holds the rest" \
 			&& $r->{queued} == 2 && $r->{reason} eq "-j 2 reached"
 			&& $r->{held} == 2 && $r->{user} ne "" && $r->{control})' "$tmp/j" "$id"
 
+"$nicely" status "$id" >"$tmp/st1" 2>&1
+t "nicely status BATCH says why the rest waits" grep -q '^waiting: *-j 2 reached$' "$tmp/st1"
+
 tm new-session -d -s "$sess" -x 100 -y 30 \
 	"env PS1='tui-prompt\$ ' NICELY_RUNTIME_DIR=$NICELY_RUNTIME_DIR NICELY_AGENT_SOCKET=$NICELY_AGENT_SOCKET TERM=xterm-256color bash --norc --noprofile" ||
 	{ echo "Bail out! tmux cannot start a session"; exit 1; }

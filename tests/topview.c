@@ -1,9 +1,12 @@
 /* The data of `nicely top` without a screen (sched/cli/topview.c): a
  * batch's rate from the done counts seen (over the last window, else
- * since its start, else not known), and the sort keys of the rows. */
+ * since its start, else not known), the sort keys of the rows, and the
+ * refusal of a pause of a batch reached only through nicely-agent. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sched/ctl_proto.h"
 #include "sched/cli/topview.h"
 #include "tests/tap.h"
 
@@ -102,5 +105,18 @@ int main(void)
 	is_str(order(&v), "12 10 11 13", "by ETA, soonest first, unknown last");
 	is_str(topview_sort_name(TOPVIEW_SORT_ETA), "ETA", "the sort's name");
 	free(v.b);
+
+	/* another user's batch, seen through the agent: no control socket */
+	struct topview_batch o = row("", "bob", 1, 0, 4, -1, -1, 0);
+	char msg[512];
+
+	strcpy(o.agent, "bob-77-1");
+	is_int(topview_control(&o, CTL_CMD_PAUSE, msg, sizeof msg), -EPERM,
+	       "pause of another user's batch: refused here");
+	ok(strstr(msg, "pause batch bob-77-1 of bob: only its owner can") != NULL,
+	   "... saying whose it is and who may ('%s')", msg);
+	o.agent[0] = 0;
+	is_int(topview_control(&o, CTL_CMD_KILL, msg, sizeof msg), -EPERM,
+	   "kill of a batch with neither socket nor agent name: refused");
 	return tap_done();
 }
