@@ -127,6 +127,14 @@ tm send-keys -t "$sess" "stty -a >$tmp/stty1" Enter
 wait_file "$tmp/stty1"
 t "after q: echo and icanon are on" sane "$tmp/stty1"
 
+# a terminal ncurses cannot drive: the lines instead
+tm send-keys -t "$sess" clear Enter
+tm send-keys -t "$sess" "TERM=dumb $nicely top -d 2" Enter
+wait_pane '^topology: '
+t "TERM=dumb: the line output" grep -q '^topology: ' "$tmp/pane"
+tm send-keys -t "$sess" C-c
+wait_pane 'tui-prompt\$ *$'
+
 # SIGTERM instead of q
 tm send-keys -t "$sess" clear Enter
 tm send-keys -t "$sess" "sh -c 'echo \$\$ >$tmp/top.pid; exec $nicely top -d 2'" Enter

@@ -312,6 +312,7 @@ int cli_top(int argc, char **argv)
 			topview_free(v);
 			return rc ? 1 : 0;
 		}
+		rc = 0;	/* no terminal to drive: lines, as elsewhere */
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
