@@ -71,6 +71,7 @@ struct gate {
 	int nnotes;
 	char note_out[GATE_NOTE_LEN];
 	char why[GATE_REASON_MAX];	/* gate_reason: the last decide's */
+	unsigned char *ours;		/* gate_explain's scratch, by PU */
 };
 
 /* Queue a note for the face. */
@@ -162,8 +163,10 @@ int gate_new(struct gate **out, const struct gate_opts *o, char *err,
 	g->taken = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
 	g->held_cpus = calloc((size_t)(g->npus > 0 ? g->npus : 1),
 			      sizeof *g->held_cpus);
+	g->ours = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
 	g->total = -1;
-	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->st || !g->dec ||
+	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->ours ||
+	    !g->st || !g->dec ||
 	    !g->pus_out || !g->cpus_out || !g->pw || !g->refs || !g->acts ||
 	    !g->pu_ok) {
 		snprintf(err, errlen, "out of memory");
@@ -204,6 +207,7 @@ void gate_free(struct gate *g)
 	free(g->asnap.pu);
 	free(g->taken);
 	free(g->held_cpus);
+	free(g->ours);
 	free(g);
 }
 
@@ -677,17 +681,17 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	gate_explain(g, snap, nw, need, ans->nstart, in.user_cap);
 }
 
-/* 1 when PU p holds a worker of ours (pw, nw of them) or a start of the
- * decide just made. */
-static int gate_ours_on(const struct gate *g, size_t nw, int nstart, int p)
+/* Mark in g->ours the PUs that hold a worker of ours (pw, nw of them)
+ * or a start of the decide just made. */
+static void gate_mark_ours(struct gate *g, size_t nw, int nstart)
 {
+	memset(g->ours, 0, (size_t)g->npus);
 	for (size_t i = 0; i < nw; i++)
-		if (g->pw[i].pu == p)
-			return 1;
+		if (g->pw[i].pu >= 0 && g->pw[i].pu < g->npus)
+			g->ours[g->pw[i].pu] = 1;
 	for (int i = 0; i < nstart; i++)
-		if (g->dec->start_pus[i] == p)
-			return 1;
-	return 0;
+		if (g->dec->start_pus[i] >= 0 && g->dec->start_pus[i] < g->npus)
+			g->ours[g->dec->start_pus[i]] = 1;
 }
 
 /* Among the allowed online PUs without a worker or start of ours: the
@@ -695,7 +699,7 @@ static int gate_ours_on(const struct gate *g, size_t nw, int nstart, int p)
  * none; *nbusy counts them), else in *sib one whose SMT sibling others
  * keep busy (under smt_avoid), else in *held one another batch holds
  * (the agent's word), each -1 when none. */
-static int gate_least_busy(const struct gate *g,
+static int gate_least_busy(struct gate *g,
 			   const struct agent_snapshot *snap, size_t nw,
 			   int nstart, int *nbusy, int *sib, int *held)
 {
@@ -703,8 +707,9 @@ static int gate_least_busy(const struct gate *g,
 
 	*nbusy = 0;
 	*sib = *held = -1;
+	gate_mark_ours(g, nw, nstart);
 	for (int p = 0; p < g->npus && p < snap->npus; p++) {
-		if (gate_ours_on(g, nw, nstart, p) || !g->pus[p].allowed ||
+		if (g->ours[p] || !g->pus[p].allowed ||
 		    !snap->pu[p].online)
 			continue;
 		if (snap->pu[p].busy_others < g->preset.idle_threshold) {
