@@ -4,8 +4,9 @@
 # this test run, killed at the end). A real batch of sleeping tasks shows
 # with its progress and the gate's reason; the layout follows a resize;
 # the view's p and r keys pause and resume the batch (nicely status says
-# so); q, and SIGTERM instead, give the shell's prompt back with the
-# terminal sane (stty: echo, icanon). Also the --json rows of that batch.
+# so); q, and SIGTERM, SIGHUP or Ctrl-C instead, give the shell's prompt
+# back with the terminal sane (stty: echo, icanon); with TERM=dumb the
+# lines come instead. Also the --json rows and nicely status's reason.
 b=${NICELY_BUILD:-$(dirname "$0")/../build}
 nicely=$b/nicely
 tmp=$(mktemp -d)
@@ -61,6 +62,9 @@ wait_file() {
 	for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
 	return 1
 }
+# the pane's alternate screen and cursor: "0 1" once the view has
+# restored the terminal (rmcup, cursor shown again)
+screen() { tm display -p -t "$sess" '#{alternate_on} #{cursor_flag}'; }
 # stty -a's flags (a word of its own, no '-' before it)
 sane() {
 	grep -Eq '(^|[ ;])echo([ ;]|$)' "$1" && grep -Eq '(^|[ ;])icanon([ ;]|$)' "$1"
@@ -90,7 +94,7 @@ tm new-session -d -s "$sess" -x 100 -y 30 \
 	"env PS1='tui-prompt\$ ' NICELY_RUNTIME_DIR=$NICELY_RUNTIME_DIR NICELY_AGENT_SOCKET=$NICELY_AGENT_SOCKET TERM=xterm-256color bash --norc --noprofile" ||
 	{ echo "Bail out! tmux cannot start a session"; exit 1; }
 wait_pane 'tui-prompt\$' || { echo "Bail out! no shell prompt in tmux"; exit 1; }
-tm send-keys -t "$sess" "$nicely top -d 2" Enter
+tm send-keys -t "$sess" "$nicely top -d 2; echo top-exit=\$?" Enter
 wait_pane "^>.* $id +nuclear .* 2/6 .*-j 2 reached"
 t "the view shows the batch: done 2/6, why the rest waits" \
 	grep -Eq "^>.* $id +nuclear +2 +2 +2 +2/6 +0 .*-j 2 reached" "$tmp/pane"
@@ -124,6 +128,8 @@ t "r resumed it" grep -q '"paused":false' <<<"$st"
 tm send-keys -t "$sess" q
 wait_pane 'tui-prompt\$ *$'
 t "q: the shell's prompt is back" grep -q 'tui-prompt\$' "$tmp/pane"
+t "q: exit status 0" grep -q '^top-exit=0$' "$tmp/pane"
+t "q: the alternate screen is left, the cursor shown ($(screen))" [ "$(screen)" = "0 1" ]
 tm send-keys -t "$sess" "stty -a >$tmp/stty1" Enter
 wait_file "$tmp/stty1"
 t "after q: echo and icanon are on" sane "$tmp/stty1"
@@ -136,18 +142,26 @@ t "TERM=dumb: the line output" grep -q '^topology: ' "$tmp/pane"
 tm send-keys -t "$sess" C-c
 wait_pane 'tui-prompt\$ *$'
 
-# SIGTERM instead of q
-tm send-keys -t "$sess" clear Enter
-tm send-keys -t "$sess" "sh -c 'echo \$\$ >$tmp/top.pid; exec $nicely top -d 2'" Enter
-wait_pane 'q quit  h help'
-wait_file "$tmp/top.pid"
-kill -TERM "$(cat "$tmp/top.pid")"
-wait_pane 'tui-prompt\$ *$'
-t "SIGTERM: the shell's prompt is back" grep -q 'tui-prompt\$' "$tmp/pane"
-tm send-keys -t "$sess" "stty -a >$tmp/stty2" Enter
-wait_file "$tmp/stty2"
-t "after SIGTERM: echo and icanon are on" sane "$tmp/stty2"
-t "the view is gone" bash -c "! kill -0 $(cat "$tmp/top.pid") 2>/dev/null"
+# SIGTERM, SIGHUP and SIGINT instead of q (Ctrl-C: the terminal's)
+for sig in TERM HUP INT; do
+	rm -f "$tmp/top.pid" "$tmp/stty-$sig"
+	tm send-keys -t "$sess" clear Enter
+	tm send-keys -t "$sess" "sh -c 'echo \$\$ >$tmp/top.pid; exec $nicely top -d 2'; echo top-exit=\$?" Enter
+	wait_pane 'q quit  h help'
+	wait_file "$tmp/top.pid"
+	if [ $sig = INT ]; then tm send-keys -t "$sess" C-c
+	else kill -$sig "$(cat "$tmp/top.pid")"; fi
+	wait_pane 'tui-prompt\$ *$'
+	t "SIG$sig: the shell's prompt is back" grep -q 'tui-prompt\$ *$' "$tmp/pane"
+	# handled, not killed by it (the shell would mend the terminal of a
+	# program a signal killed: the status and the screen tell them apart)
+	t "SIG$sig: exit status 0" grep -q '^top-exit=0$' "$tmp/pane"
+	t "SIG$sig: the alternate screen is left, the cursor shown ($(screen))" [ "$(screen)" = "0 1" ]
+	tm send-keys -t "$sess" "stty -a >$tmp/stty-$sig" Enter
+	wait_file "$tmp/stty-$sig"
+	t "after SIG$sig: echo and icanon are on" sane "$tmp/stty-$sig"
+	t "SIG$sig: the view is gone" bash -c "! kill -0 $(cat "$tmp/top.pid") 2>/dev/null"
+done
 
 "$nicely" kill "$id" >/dev/null 2>&1
 wait "$batch" 2>/dev/null
