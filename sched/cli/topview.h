@@ -4,8 +4,8 @@
  * running/queued/done/failed, rate, ETA, the gate's reason for holding
  * back now), from the batches' control sockets (sched/ctl_proto.h) and
  * nicely-agent's list (sched/agent_proto.h), plus the JSON document of
- * `nicely top --json` and the controls (pause, resume, kill) a row
- * allows. The full-screen view (top_tui.c) and the line output
+ * `nicely top --json` (topview_json.c) and the controls (pause, resume,
+ * kill) a row allows. The full-screen view (top_tui.c) and the line output
  * (cli_top.c) both draw from it. CLI process, one thread; no curses. */
 #ifndef SCHED_CLI_TOPVIEW_H
 #define SCHED_CLI_TOPVIEW_H
