@@ -1,7 +1,7 @@
 #!/bin/bash
 # `nicely top` on a terminal: the full-screen view in a detached tmux
-# session of fixed size (a tmux server of its own, on a socket named for
-# this test run, killed at the end). A real batch of sleeping tasks shows
+# session of fixed size (a tmux server of its own, on a socket in this
+# test's temporary directory; its session is killed at the end). A real batch of sleeping tasks shows
 # with its progress and the gate's reason; the layout follows a resize;
 # the view's p and r keys pause and resume the batch (nicely status says
 # so); q, and SIGTERM, SIGHUP or Ctrl-C instead, give the shell's prompt
@@ -10,11 +10,11 @@
 b=${NICELY_BUILD:-$(dirname "$0")/../build}
 nicely=$b/nicely
 tmp=$(mktemp -d)
-sock=nicely-top-tui-$$
+sock=$tmp/tmux.sock
 sess=top$$
 batch=
 cleanup() {
-	tmux -L "$sock" kill-session -t "$sess" 2>/dev/null
+	tmux -S "$sock" kill-session -t "$sess" 2>/dev/null
 	if [ -n "$batch" ]; then
 		kill -TERM "$batch" 2>/dev/null
 		wait "$batch" 2>/dev/null
@@ -45,7 +45,7 @@ long=59.$$
 	>"$tmp/batch.out" 2>"$tmp/batch.err" &
 batch=$!
 
-tm() { tmux -L "$sock" "$@"; }
+tm() { tmux -S "$sock" "$@"; }
 pane() { tm capture-pane -p -t "$sess"; }
 # until PATTERN (grep -E) shows in the pane, at most $2 tenths (100:
 # however loaded the machine, under the sanitizers too)
