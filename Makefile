@@ -29,6 +29,11 @@ NICELY_CPPFLAGS := -D_GNU_SOURCE -Iinclude -I. -DNICELY_VERSION='"$(VERSION)"' \
              -DNICELY_SYSCONFDIR='"$(SYSCONFDIR)"'
 NICELY_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden $(WARN)
 LDLIBS    += -lhwloc -linih -ljansson -lm -lpthread
+# ncurses (wide) is the nicely command's alone: `nicely top`'s full-screen
+# view (sched/cli/top_tui.c, the one file compiled against it); libnicely.so,
+# nicely-agent and the tests never link it.
+CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+CURSES_LIBS   := $(or $(shell pkg-config --libs ncursesw 2>/dev/null),-lncursesw)
 CC_ALL     = $(CC) $(NICELY_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(NICELY_CFLAGS)
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -88,6 +93,10 @@ $(B)/obj/%.o: %.c $(B)/flags
 	@mkdir -p $(dir $@)
 	$(CC_ALL) -MMD -MP -c -o $@ $<
 
+$(B)/obj/sched/cli/top_tui.o: sched/cli/top_tui.c $(B)/flags
+	@mkdir -p $(dir $@)
+	$(CC_ALL) $(CURSES_CFLAGS) -MMD -MP -c -o $@ $<
+
 $(CORE_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -111,7 +120,7 @@ $(SHLIB): $(LIB_OBJ) $(CORE_OBJ)
 
 $(B)/nicely: $(B)/obj/sched/cli/main_nicely.o $(CLI_A) $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(CURSES_LIBS)
 
 $(B)/nicely-agent: $(B)/obj/sched/agentd/main_agent.o $(AGENTD_A) $(CORE_A)
 	@mkdir -p $(dir $@)

@@ -606,6 +606,17 @@ int agent_client_lease(struct agent_client *c, const struct agent_lease_req *rq,
 		if (rq->pus[i] >= 0 && rq->pus[i] < AGENT_CPUS_MAX &&
 		    json_array_append_new(pus, json_integer(rq->pus[i])))
 			pus = NULL;
+	if (m && rq->reason && *rq->reason) {
+		size_t n = strnlen(rq->reason, AGENT_REASON_MAX);
+
+		/* whole characters only: the agent takes UTF-8 alone */
+		while (n > 0 && n < strlen(rq->reason) &&
+		       ((unsigned char)rq->reason[n] & 0xc0) == 0x80)
+			n--;
+		if (json_object_set_new(m, "reason",
+					json_stringn(rq->reason, n)) < 0)
+			pus = NULL;
+	}
 	if (!m || !pus) {
 		json_decref(m);
 		snprintf(err, errlen, "out of memory");

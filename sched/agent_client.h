@@ -118,6 +118,9 @@ struct agent_lease_req {
 	const int *pus;	/* the Linux CPUs its tasks are placed on (npus of
 			 * them, each below AGENT_CPUS_MAX; NULL: none) */
 	size_t npus;
+	/* why its gate held tasks back at its last decision (NULL or "":
+	 * nothing did); cut to AGENT_REASON_MAX bytes */
+	const char *reason;
 };
 struct agent_lease_ans {
 	int grant;	/* PUs it may hold until its next lease */

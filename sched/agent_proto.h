@@ -61,7 +61,11 @@
  *     those waiting), "holding":N (PUs it holds now), "done":N,
  *     "total":N (-1 while unknown), "running":N,
  *     "pus":[CPU,...] (optional: the Linux CPUs its tasks are placed on,
- *     each a CPU of this machine below AGENT_CPUS_MAX; missing: none)}
+ *     each a CPU of this machine below AGENT_CPUS_MAX; missing: none),
+ *     "reason":"TEXT" (optional: why its gate held tasks back at its
+ *     last decision, with figures, e.g. "PU 1 busy (others 83%)"; ""
+ *     when nothing did; at most AGENT_REASON_MAX bytes, no control
+ *     characters; missing: "")}
  *   Only after "open"/"adopt" on the same connection. Every field is
  *   checked; a lease with a bad one is refused whole and changes nothing.
  *   -> {"grant":N (PUs the batch may hold until its next lease),
@@ -79,7 +83,9 @@
  *   share one, and then it does not pin that task), and moves a task off
  *   a PU in "yield" to an idle one nobody holds when there is one (the
  *   newer batch yields, so two never swap). "pus", "taken" and "yield"
- *   came without a version bump: an agent before them ignores "pus" and
+ *   came without a version bump, and so did "reason" (an agent before it
+ *   ignores it; a client before it sends none, and its batches list
+ *   ""): an agent before them ignores "pus" and
  *   sends neither list (the client then places as before), and a client
  *   before them sends no "pus" and ignores the lists (its tasks are then
  *   not avoided), so neither side misbehaves.
@@ -96,7 +102,8 @@
  *     "batch":"NAME","pid":OWNER_PID,"preset":"NAME","weight":"...",
  *     "grant":N,"holding":N,"cpu_share":FRACTION (of the machine, last
  *     tick),"done":N,"total":N,"running":N,"command":"TEXT",
- *     "pus":[CPU,...] (what its last lease said)}, ...]}
+ *     "pus":[CPU,...] (what its last lease said),
+ *     "reason":"TEXT" (what its last lease said, "" when none)}, ...]}
  *   "all" is for admins; others get their own batches only (all:true from
  *   a non-admin is ok:false). When the answer would pass AGENT_LINE_MAX,
  *   commands are cut to 64 bytes, then left out ("" ), and beyond that
@@ -154,6 +161,8 @@
 
 /* Longest line either side sends or accepts, "\n" included. */
 #define AGENT_LINE_MAX 65536
+/* Most bytes of a lease's "reason". */
+#define AGENT_REASON_MAX 200
 /* Most bytes of user text (a command line) the agent keeps per batch. */
 #define AGENT_TEXT_MAX 1024
 

@@ -20,7 +20,13 @@
  *   ["command_cut":true,] ["command_base64":"...",]
  *   "preset":"NAME", "total":N (-1 while unknown), "queued":N,
  *   "running":N, "done":N, "failed":N, "cancelled":N, "paused":BOOL,
- *   "resets":N }
+ *   "resets":N, "reason":"...", "pus":[CPU,...] }
+ * "reason" (version 4) says why queued tasks wait right now, with figures
+ * (sched/gate.h gate_reason: "PU 1 busy (others 83%)", "load ceiling 1.00
+ * reached (...)", "user limit 4 PUs (...)"; "paused"; "-j N reached"), ""
+ * when none waits or nothing holds them back; "pus" (version 4) lists the
+ * Linux CPUs its running tasks are placed on, ascending (unpinned tasks
+ * hold none).
  * and for a batch run with --on slurm (sched/cli/slurm_ctl.c) also
  *   "on":"slurm", "slurm": { "arrays":["JOBID",...], "pending":N,
  *   "running":N, "done":N (array elements, from squeue), "dir":"..." },
@@ -43,7 +49,7 @@
 #ifndef SCHED_CTL_PROTO_H
 #define SCHED_CTL_PROTO_H
 
-#define CTL_PROTO_VERSION 3
+#define CTL_PROTO_VERSION 4
 
 /* Longest line either side sends or accepts, "\n" included. */
 #define CTL_LINE_MAX 65536

@@ -70,6 +70,8 @@ struct gate {
 	struct gate_note_slot notes[GATE_NOTES];
 	int nnotes;
 	char note_out[GATE_NOTE_LEN];
+	char why[GATE_REASON_MAX];	/* gate_reason: the last decide's */
+	unsigned char *ours;		/* gate_explain's scratch, by PU */
 };
 
 /* Queue a note for the face. */
@@ -161,8 +163,10 @@ int gate_new(struct gate **out, const struct gate_opts *o, char *err,
 	g->taken = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
 	g->held_cpus = calloc((size_t)(g->npus > 0 ? g->npus : 1),
 			      sizeof *g->held_cpus);
+	g->ours = calloc((size_t)(g->npus > 0 ? g->npus : 1), 1);
 	g->total = -1;
-	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->st || !g->dec ||
+	if (!g->asnap.pu || !g->taken || !g->held_cpus || !g->ours ||
+	    !g->st || !g->dec ||
 	    !g->pus_out || !g->cpus_out || !g->pw || !g->refs || !g->acts ||
 	    !g->pu_ok) {
 		snprintf(err, errlen, "out of memory");
@@ -203,6 +207,7 @@ void gate_free(struct gate *g)
 	free(g->asnap.pu);
 	free(g->taken);
 	free(g->held_cpus);
+	free(g->ours);
 	free(g);
 }
 
@@ -487,6 +492,7 @@ static int gate_agent_lease(struct gate *g, size_t nw, size_t need, int *cap)
 			g->held_cpus[nheld++] = g->pus[p].os_index;
 	rq.pus = g->held_cpus;
 	rq.npus = nheld;
+	rq.reason = g->why;	/* the last decide's */
 	if (agent_client_lease(g->agent, &rq, &an, err, sizeof err) < 0) {
 		if (!g->agent_gone_said)
 			gate_say(g, GATE_WARN, "%s; %s goes on without it, "
@@ -541,6 +547,9 @@ int gate_agent_ask(struct gate *g, size_t nholding)
 				 0, &cap);
 	return g->agent_killed;
 }
+
+static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
+			 size_t nw, size_t need, int nstart, int user_cap);
 
 /* Take the allowance, decide, and translate PU indices into Linux CPUs. */
 void gate_decide(struct gate *g, const struct agent_snapshot *snap,
@@ -669,6 +678,158 @@ void gate_decide(struct gate *g, const struct agent_snapshot *snap,
 	ans->actions = g->acts;
 	ans->nactions = na;
 	ans->reason = g->dec->reason;
+	gate_explain(g, snap, nw, need, ans->nstart, in.user_cap);
+}
+
+/* Mark in g->ours the PUs that hold a worker of ours (pw, nw of them)
+ * or a start of the decide just made. */
+static void gate_mark_ours(struct gate *g, size_t nw, int nstart)
+{
+	memset(g->ours, 0, (size_t)g->npus);
+	for (size_t i = 0; i < nw; i++)
+		if (g->pw[i].pu >= 0 && g->pw[i].pu < g->npus)
+			g->ours[g->pw[i].pu] = 1;
+	for (int i = 0; i < nstart; i++)
+		if (g->dec->start_pus[i] >= 0 && g->dec->start_pus[i] < g->npus)
+			g->ours[g->dec->start_pus[i]] = 1;
+}
+
+/* Among the allowed online PUs without a worker or start of ours: the
+ * one others use least while at or above the idle threshold (-1 when
+ * none; *nbusy counts them), else in *sib one whose SMT sibling others
+ * keep busy (under smt_avoid), else in *held one another batch holds
+ * (the agent's word), each -1 when none. */
+static int gate_least_busy(struct gate *g,
+			   const struct agent_snapshot *snap, size_t nw,
+			   int nstart, int *nbusy, int *sib, int *held)
+{
+	int best = -1;
+
+	*nbusy = 0;
+	*sib = *held = -1;
+	gate_mark_ours(g, nw, nstart);
+	for (int p = 0; p < g->npus && p < snap->npus; p++) {
+		if (g->ours[p] || !g->pus[p].allowed ||
+		    !snap->pu[p].online)
+			continue;
+		if (snap->pu[p].busy_others < g->preset.idle_threshold) {
+			for (int k = 0; g->preset.smt_avoid &&
+					k < g->pus[p].nsiblings; k++) {
+				int s = g->pus[p].siblings[k];
+
+				if (s >= 0 && s < snap->npus && *sib < 0 &&
+				    snap->pu[s].busy_others >=
+					    g->preset.idle_threshold)
+					*sib = p;
+			}
+			if (*held < 0 && g->agent_leased &&
+			    (g->taken[p] & POLICY_TAKEN))
+				*held = p;
+			continue;
+		}
+		++*nbusy;
+		if (best < 0 ||
+		    snap->pu[p].busy_others < snap->pu[best].busy_others)
+			best = p;
+	}
+	return best;
+}
+
+/* Say in g->why, with figures, why the decide just made held tasks back
+ * (decide's reason is static text); "" when it held none back. nw
+ * workers were given, need tasks waited, nstart may start, user_cap is
+ * the user's allowance when capped. */
+static void gate_explain(struct gate *g, const struct agent_snapshot *snap,
+			 size_t nw, size_t need, int nstart, int user_cap)
+{
+	const struct policy_preset *p = &g->preset;
+	const char *r = g->dec->reason;
+	char *o = g->why;
+	size_t len = sizeof g->why;
+	int usable = 0, active = 0, nbusy, pu, sib, held;
+
+	o[0] = 0;
+	if (!need || (size_t)nstart >= need ||
+	    !strcmp(r, "all queued tasks started") ||
+	    !strcmp(r, "nothing queued"))
+		return;
+	for (int q = 0; q < g->npus && q < snap->npus; q++)
+		usable += g->pus[q].allowed && snap->pu[q].online;
+	for (size_t i = 0; i < nw; i++)
+		active += !g->pw[i].paused;
+	if (!strcmp(r, "no free PU")) {
+		pu = gate_least_busy(g, snap, nw, nstart, &nbusy, &sib,
+				     &held);
+		if (pu >= 0 && nbusy > 1)
+			snprintf(o, len, "PU %d busy (others %.0f%%), and %d "
+				 "more", pu, 100 * snap->pu[pu].busy_others,
+				 nbusy - 1);
+		else if (pu >= 0)
+			snprintf(o, len, "PU %d busy (others %.0f%%)", pu,
+				 100 * snap->pu[pu].busy_others);
+		else if (sib >= 0)
+			snprintf(o, len, "PU %d: its SMT sibling is busy "
+				 "(smt_avoid)", sib);
+		else if (held >= 0)
+			snprintf(o, len, "PU %d held by another batch", held);
+		else
+			snprintf(o, len, "all %d usable PU%s in use", usable,
+				 usable == 1 ? "" : "s");
+	} else if (!strcmp(r, "load average above the ceiling")) {
+		double others = snap->loadavg[0] - active;
+
+		snprintf(o, len, "load ceiling %.2f reached (others' load "
+			 "%.2f a PU)", p->load_ceiling,
+			 (others > 0 ? others : 0) / (usable > 0 ? usable : 1));
+	} else if (!strcmp(r, "CPU pressure above the ceiling")) {
+		snprintf(o, len, "CPU pressure ceiling %.1f%% reached (some "
+			 "avg10 %.1f%%)", p->pressure_ceiling,
+			 snap->psi_some_avg10);
+	} else if (!strcmp(r, POLICY_REASON_USER_LIMIT)) {
+		if (g->agent_leased)
+			snprintf(o, len, "nicely-agent grants %d PU%s (its "
+				 "share of the idle PUs between users)",
+				 user_cap, user_cap == 1 ? "" : "s");
+		else if (g->lease)
+			snprintf(o, len, "user limit %d PU%s (your other "
+				 "batches hold %d)", g->ulimit,
+				 g->ulimit == 1 ? "" : "s",
+				 lease_others(g->lease));
+		else
+			snprintf(o, len, "user limit %d PU%s", g->ulimit,
+				 g->ulimit == 1 ? "" : "s");
+	} else if (!strcmp(r, "max PUs reached")) {
+		if (p->max_pus > 0)
+			snprintf(o, len, "max_pus %d reached", p->max_pus);
+		else if (p->max_pus_pct > 0)
+			snprintf(o, len, "max_pus %g%% reached (%d of %d PUs)",
+				 p->max_pus_pct, (int)nw, usable);
+		else
+			snprintf(o, len, "all %d usable PU%s in use", usable,
+				 usable == 1 ? "" : "s");
+	} else if (!strcmp(r, "ramp-up limit")) {
+		snprintf(o, len, "ramp-up: at most %d start%s a tick",
+			 p->ramp_up, p->ramp_up == 1 ? "" : "s");
+	} else if (!strcmp(r, "keeping PUs in reserve for others")) {
+		snprintf(o, len, "keeping %d PU%s free for others "
+			 "(reserve_pus)", p->reserve_pus,
+			 p->reserve_pus == 1 ? "" : "s");
+	} else if (!strcmp(r, "free memory below the floor")) {
+		snprintf(o, len, "free memory %.1f GiB below the floor %.1f "
+			 "GiB", (double)snap->mem_available_kb / 1048576.0,
+			 (double)p->mem_floor_kb / 1048576.0);
+	} else if (!strncmp(r, "waiting for PUs", 15)) {
+		snprintf(o, len, "waiting for PUs to stay free for %d ms "
+			 "(hysteresis)", p->hysteresis_ms);
+	} else {
+		snprintf(o, len, "%s", r);
+	}
+}
+
+/* Why the last decide held tasks back; see gate.h. */
+const char *gate_reason(const struct gate *g)
+{
+	return g->why;
 }
 
 /* Sample and decide. */

@@ -184,6 +184,16 @@ int gate_tick(struct gate *g, const struct gate_worker *w, size_t nw,
 	      size_t queued, size_t need, struct gate_answer *ans, char *err,
 	      size_t errlen);
 
+/* Why the last decide held tasks back, with figures, for `nicely status`
+ * and `nicely top`: "PU 1 busy (others 83%)", "load ceiling 1.00 reached
+ * (others' load 1.52 a PU)", "user limit 4 PUs (your other batches hold
+ * 4)", "max_pus 2 reached", ...; "" when it held none back (everything
+ * waiting could start, or nothing waited) and before the first decide.
+ * At most GATE_REASON_MAX bytes with the NUL; valid until the next
+ * decide. */
+#define GATE_REASON_MAX 160
+const char *gate_reason(const struct gate *g);
+
 /* The next note for the face to print or log, each said once: the lease
  * file cannot be shared or was damaged, the wait for the user's other
  * batches. Oldest first, with its level in *level; NULL when none. The

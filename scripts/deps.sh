@@ -13,16 +13,17 @@
 #            time (/usr/bin/time, run_big.t), valgrind, clang and its
 #            runtime (fuzz-smoke), binutils (nm, objdump: build-essential),
 #            slurmctld + slurmd + slurm-client + munge (slurm_run.t starts
-#            a one-node Slurm of its own; no systemd)
+#            a one-node Slurm of its own; no systemd), tmux (top_tui.t:
+#            nicely top's full-screen view in a detached session)
 #   package: the check tools, dpkg-buildpackage, lintian, man (installed pages)
 #   fresh:   debootstrap, for `make fresh-check`
 set -eu
 kind=${1:-build}
-pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev"
+pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev libncurses-dev"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge" ;;
-package) pkgs="$pkgs perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge debhelper devscripts lintian fakeroot dpkg-dev" ;;
+check) pkgs="$pkgs tmux perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge" ;;
+package) pkgs="$pkgs tmux perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge debhelper devscripts lintian fakeroot dpkg-dev" ;;
 bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
 fresh) pkgs="debootstrap" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench, fresh)" >&2; exit 2 ;;

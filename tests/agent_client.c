@@ -41,7 +41,7 @@ static void t_session(void)
 	struct agent_open_req rq = { "gentle", "idle", 19, 1 << 20, NULL,
 				     "sleep 1" };
 	const int held[] = { 2, 0 };
-	struct agent_lease_req lr = { 4, 1, 2, 10, 1, held, 2 };
+	struct agent_lease_req lr = { 4, 1, 2, 10, 1, held, 2, "max_pus 2 reached" };
 	struct agent_lease_ans la;
 	struct agent_client *c;
 	json_t *list = NULL;
@@ -50,7 +50,7 @@ static void t_session(void)
 	const struct step s[] = {
 		{ "hello", 0, HELLO },
 		{ "open", 1, OPENED },
-		{ "lease|\"pus\":[2,0]", 0,
+		{ "lease|\"pus\":[2,0],\"reason\":\"max_pus 2 reached\"", 0,
 		  "{\"v\":1,\"ok\":true,\"grant\":3,\"users\":2,"
 		  "\"killed\":false,\"taken\":[1,3,8191],\"yield\":[2]}" },
 		{ "list", 0, "{\"v\":1,\"ok\":true,\"batches\":[{\"user\":"
@@ -158,7 +158,7 @@ static long ms_since(const struct timespec *a)
 static void t_timeout(void)
 {
 	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
-	struct agent_lease_req lr = { 1, 0, 0, -1, 0, NULL, 0 };
+	struct agent_lease_req lr = { 1, 0, 0, -1, 0, NULL, 0, NULL };
 	struct agent_lease_ans la;
 	struct agent_open_req rq = { "p", "low", 10, 0, "0-1", NULL };
 	struct agent_client *c;
@@ -192,7 +192,7 @@ static void t_timeout(void)
 static void t_reconnect(void)
 {
 	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
-	struct agent_lease_req lr = { 2, 1, 0, 4, 1, NULL, 0 };
+	struct agent_lease_req lr = { 2, 1, 0, 4, 1, NULL, 0, NULL };
 	struct agent_lease_ans la;
 	struct agent_open_req rq = { "p", "normal", 0, 0, NULL, NULL };
 	struct agent_client *c;
@@ -242,7 +242,7 @@ static void t_reconnect(void)
 static void t_lease_lists(void)
 {
 	struct agent_client_opts o = AGENT_CLIENT_OPTS_INIT;
-	struct agent_lease_req lr = { 1, 0, 0, -1, 0, NULL, 0 };
+	struct agent_lease_req lr = { 1, 0, 0, -1, 0, NULL, 0, NULL };
 	struct agent_lease_ans la;
 	struct agent_open_req rq = { "p", "normal", 0, 0, NULL, NULL };
 	struct agent_client *c;

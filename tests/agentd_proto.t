@@ -32,7 +32,8 @@ killme="$killme $owner"
 out=$("$CLIENT" --pidfd $owner "$SOCK" "$(req hello)" \
 	"$(req open '"preset":"normal","weight":"idle","nice":19,"memory_max":0,"command":"sim {} ::: 1 2"')" \
 	"$(req lease '"want":4,"holding":0,"done":0,"total":2,"running":0')" \
-	"sleep:300" "$(req lease '"want":4,"holding":1,"done":1,"total":2,"running":1')")
+	"sleep:300" "$(req lease '"want":4,"holding":1,"done":1,"total":2,"running":1,"reason":"PU 1 busy (others 83%)"')" \
+	"$(req lease '"want":4,"holding":1,"done":1,"total":2,"running":1,"reason":"a\u0001b"')")
 o=$(sed -n 2p <<<"$out")
 batch=$(field "$o" batch)
 is "$(field "$o" ok weight group)" "true idle nicely/user-0/$batch" "open: ok, the weight, the group"
@@ -55,8 +56,11 @@ b = b[0]
 assert b["batch"] == sys.argv[2] and b["pid"] == int(sys.argv[3]) and b["user"] == "root" and b["uid"] == 0
 assert b["preset"] == "normal" and b["weight"] == "idle" and b["command"] == "sim {} ::: 1 2"
 assert b["done"] == 1 and b["total"] == 2 and b["running"] == 1 and b["holding"] == 1
+assert b["reason"] == "PU 1 busy (others 83%)", b
 ' "$a" "$batch" "$owner" 2>&1
-ok $? "list all: the batch with its user, pid, preset, weight, command and counts"
+ok $? "list all: the batch with its user, pid, preset, weight, command, counts and reason"
+grep -q '"ok":false.*control character' <<<"$(sed -n 5p <<<"$out")"
+ok $? "a lease whose reason holds a control character: refused, the last reason kept"
 
 # the batch's own task (in a task group): kill takes it, not the owner
 sleep 1000 &

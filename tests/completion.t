@@ -40,7 +40,7 @@ is "$(comp ru)" "run" "a command from its first letters"
 is "$(comp re)" "reset results resume" "commands sharing a prefix"
 is "$(comp run --pre)" "--preset" "a long option of run"
 is "$(comp run --res)" "--results --resume --resume-failed" "long options sharing a prefix"
-is "$(comp top --)" "--help --interval --json --once --topology" "every long option of top"
+is "$(comp top --)" "--delay --help --interval --json --once --topology" "every long option of top"
 presets=$(nicely presets --json | perl -MJSON::PP -0777 -ne 'print "$_->{name}\n" for @{decode_json($_)->{presets}}' | sort | xargs)
 [ -n "$presets" ]; ok $? "nicely presets --json names the presets"
 is "$(comp run -p '')" "$presets" "preset names after -p, and nothing else"

@@ -19,14 +19,18 @@ bail() { echo "Bail out! $*"; exit 1; }
 
 # What each library nicely may link is: its header and its Debian -dev
 # package ("-" for the C library's own, which build-essential brings).
-declare -A header=([hwloc]=hwloc.h [inih]=ini.h [jansson]=jansson.h [m]=math.h [pthread]=pthread.h)
-declare -A devpkg=([hwloc]=libhwloc-dev [inih]=libinih-dev [jansson]=libjansson-dev [m]=- [pthread]=-)
+declare -A header=([hwloc]=hwloc.h [inih]=ini.h [jansson]=jansson.h [m]=math.h [pthread]=pthread.h [ncursesw]=curses.h)
+declare -A devpkg=([hwloc]=libhwloc-dev [inih]=libinih-dev [jansson]=libjansson-dev [m]=- [pthread]=- [ncursesw]=libncurses-dev)
 
 libs=$(sed -n 's/^LDLIBS *+\{0,1\}= *//p' "$top/Makefile" | tr ' ' '\n' | sed -n 's/^-l//p')
 [ -n "$libs" ]; ok $? "the Makefile's LDLIBS names libraries ($(echo $libs))"
 [ -n "$libs" ] || bail "no LDLIBS line in the Makefile"
+# the nicely command alone also links ncurses (CURSES_LIBS: pkg-config's
+# answer, else the library named after it), not libnicely.so
+cli_libs=$(sed -n 's/^CURSES_LIBS *:=.*,-l\([a-z0-9]*\))$/\1/p' "$top/Makefile")
+[ -n "$cli_libs" ]; ok $? "the Makefile's CURSES_LIBS names the nicely command's own library ($cli_libs)"
 
-for l in $libs; do
+for l in $libs $cli_libs; do
 	h=${header[$l]:-}
 	if [ -z "$h" ]; then
 		ok 1 "-l$l is a library this test knows (add its header and package here)"
@@ -50,7 +54,7 @@ build_deps=$(awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, "") }
 script_deps=$(sed -n 's/^pkgs="\([^"$]*\)"$/\1/p' "$top/scripts/deps.sh" | head -1 | dev_in)
 [ -n "$build_deps" ]; ok $? "debian/control has -dev Build-Depends ($(echo $build_deps))"
 [ -n "$script_deps" ]; ok $? "scripts/deps.sh's build list has -dev packages ($(echo $script_deps))"
-wanted=$(for l in $libs; do [ "${devpkg[$l]:--}" = - ] || echo "${devpkg[$l]}"; done | sort -u)
+wanted=$(for l in $libs $cli_libs; do [ "${devpkg[$l]:--}" = - ] || echo "${devpkg[$l]}"; done | sort -u)
 for what in "debian/control Build-Depends:build_deps" "scripts/deps.sh build list:script_deps"; do
 	name=${what%:*} var=${what##*:}
 	list=${!var}
@@ -80,6 +84,10 @@ for bin in "$B/nicely" "$B/libnicely.so"; do
 	done
 	[ -z "$unused" ]; ok $? "$(basename "$bin") uses a symbol of every library it needs ($(echo $recorded))${unused:+; unused:$unused}"
 done
+
+# ncurses is the command's alone: the library never records it
+! objdump -p "$B/libnicely.so" | awk '$1 == "NEEDED" { print $2 }' | grep -Eq 'ncurses|tinfo'
+ok $? "libnicely.so does not link ncurses"
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -40,6 +40,7 @@ struct agentd_batch {
 	int asked_known;	/* 0: neither known: the fence leaves it */
 	char *command;		/* NULL or at most AGENT_TEXT_MAX bytes */
 	int want, holding, running, grant;
+	char reason[AGENT_REASON_MAX + 1];	/* its last lease's, "" */
 	long long done, total;
 	/* the Linux CPUs its last lease said its tasks are on, by bit */
 	uint64_t pus[AGENT_CPU_WORDS];

@@ -319,9 +319,44 @@ static void req_taken(const struct agentd_batch *b, uint64_t *taken,
 	}
 }
 
+/* The lease's optional "reason" into buf (AGENT_REASON_MAX + 1 bytes):
+ * a string of at most AGENT_REASON_MAX bytes without control characters;
+ * "" when missing. 0, or -1 after refusing the request. */
+static int req_reason(struct agentd_conn *c, json_t *msg, char *buf)
+{
+	json_t *r = json_object_get(msg, "reason");
+	const char *s;
+	size_t n;
+
+	buf[0] = 0;
+	if (!r)
+		return 0;
+	if (!json_is_string(r)) {
+		agentd_conn_error(c, 0, "\"reason\" must be a string");
+		return -1;
+	}
+	s = json_string_value(r);
+	n = json_string_length(r);
+	if (n > AGENT_REASON_MAX) {
+		agentd_conn_error(c, 0, "\"reason\" is longer than %d bytes",
+				  AGENT_REASON_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			agentd_conn_error(c, 0, "\"reason\" holds a control "
+					  "character");
+			return -1;
+		}
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	return 0;
+}
+
 /* "lease" */
 static void req_lease(struct agentd_conn *c, json_t *msg)
 {
+	char reason[AGENT_REASON_MAX + 1];
 	struct agentd_batch *b = c->batch;
 	long long want, holding, done, total, running;
 	uint64_t pus[AGENT_CPU_WORDS], taken[AGENT_CPU_WORDS],
@@ -339,9 +374,10 @@ static void req_lease(struct agentd_conn *c, json_t *msg)
 	    req_int(c, msg, "done", 0, (long long)1 << 62, 0, &done) < 0 ||
 	    req_int(c, msg, "total", -1, (long long)1 << 62, -1, &total) < 0 ||
 	    req_int(c, msg, "running", 0, 1 << 20, 0, &running) < 0 ||
-	    req_pus(c, msg, pus) < 0)
+	    req_pus(c, msg, pus) < 0 || req_reason(c, msg, reason) < 0)
 		return;
 	memcpy(b->pus, pus, sizeof pus);
+	memcpy(b->reason, reason, sizeof reason);
 	b->want = (int)want;
 	b->holding = (int)holding;
 	b->done = done;
@@ -393,8 +429,10 @@ static void req_list(struct agentd_conn *c, json_t *msg)
 				      "done", (json_int_t)b->done, "total",
 				      (json_int_t)b->total, "running",
 				      b->running);
-			if (o && json_object_set_new(o, "pus",
-						     req_cpu_list(b->pus))) {
+			if (o && (json_object_set_new(o, "pus",
+						      req_cpu_list(b->pus)) ||
+				  json_object_set_new(o, "reason",
+						      json_string(b->reason)))) {
 				json_decref(o);
 				o = NULL;
 			}

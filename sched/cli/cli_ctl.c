@@ -363,6 +363,11 @@ static void cli_ctl_detail(const json_t *b)
 	printf("failed:    %lld\n", cli_ctl_int(b, "failed"));
 	printf("cancelled: %lld\n", cli_ctl_int(b, "cancelled"));
 	printf("resets:    %lld\n", cli_ctl_int(b, "resets"));
+	/* why queued tasks wait (protocol 4; "" when nothing holds them) */
+	char *why = jsonx_get_visible(b, "reason");
+	if (why && *why)
+		printf("waiting:   %s\n", why);
+	free(why);
 	cli_ctl_slurm(b, "slurm:     ");
 }
 

@@ -1,7 +1,9 @@
 /* sched/cli_top: `nicely top`, the agent's picture of the machine for people
  * and scripts: topology, SMT siblings, per-PU load by others, load average,
- * CPU pressure and free memory, as text or JSON (jansson). Runs in the CLI
- * process; refreshes until SIGINT/SIGTERM, read through a signalfd. */
+ * CPU pressure and free memory, as text or JSON (jansson), from the view's
+ * data (topview.c); on a terminal the full-screen view (top_tui.c). Runs in
+ * the CLI process; the line output refreshes until SIGINT/SIGTERM, read
+ * through a signalfd. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -19,22 +21,31 @@
 #include "agent/topology.h"
 #include "sched/cli/cli.h"
 #include "sched/cli/cli_agent.h"
-#include "sched/cli/run_cgroup.h"
-#include "sched/jsonx.h"
+#include "sched/cli/top_tui.h"
+#include "sched/cli/topview.h"
 
 struct top_opts {
 	int once, json;
 	long interval_ms; /* 0: 1000 when refreshing, 200 between --once's samples */
 	const char *topology;
-	char mode[2048];	/* how `nicely run` would run now */
 };
 
 /* Print the help text. */
 static void top_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nicely top [--once] [--json] [--interval MS] [--topology SPEC]\n"
+		"usage: nicely top [-d TENTHS] [--once] [--json] [--interval MS]\n"
+		"                  [--topology SPEC]\n"
 		"\n"
+		"On a terminal: a full-screen live view (like htop) of every PU's\n"
+		"load, split into others' and that of the nicely batches shown,\n"
+		"load average, CPU pressure and memory, then the batches: user,\n"
+		"batch, preset, PUs held, running/queued/done/failed, rate, ETA\n"
+		"and why the gate holds tasks back right now. Keys: q quits, h\n"
+		"help, arrows select a batch, p pause, r resume, k kill (as its\n"
+		"owner may), u filter by user, s/< > sort, space refreshes.\n"
+		"\n"
+		"Not on a terminal, or with --once or --json: lines as follows.\n"
 		"Show the machine as nicely sees it: packages, cores, PUs and SMT\n"
 		"siblings, then per PU how busy it is with other people's work,\n"
 		"plus load average, CPU pressure and available memory. The first\n"
@@ -45,9 +56,13 @@ static void top_usage(FILE *f)
 		"JSON): user, batch, preset, PUs held and granted, CPU share,\n"
 		"done/total, command.\n"
 		"\n"
+		"  -d, --delay TENTHS  refresh every TENTHS tenths of a second\n"
+		"                   (1 to 36000; default 10), as htop's -d\n"
 		"  --once           take two samples (--interval apart, default 200 ms),\n"
 		"                   print once and exit\n"
-		"  --json           print JSON (one document per refresh)\n"
+		"  --json           print JSON (one document per refresh), with\n"
+		"                   \"rows\": the batches as the full-screen view\n"
+		"                   shows them (see nicely(1))\n"
 		"  --interval MS    time between samples (default 1000; 200 with --once)\n"
 		"  --topology SPEC  synthetic:<hwloc string> or xml:<file> instead of\n"
 		"                   this machine (default: $NICELY_TOPOLOGY)\n"
@@ -64,6 +79,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 		{ "once", no_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "delay", required_argument, NULL, 'd' },
 		{ "topology", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -72,7 +88,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -92,6 +108,18 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 				return 2;
 			}
 			break;
+		case 'd':
+			errno = 0;
+			o->interval_ms = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->interval_ms < 1 ||
+			    o->interval_ms > 36000) {
+				fprintf(stderr, "nicely top: -d '%s': expected "
+					"tenths of a second between 1 and 36000\n",
+					optarg);
+				return 2;
+			}
+			o->interval_ms *= 100;
+			break;
 		case 't':
 			o->topology = optarg;
 			break;
@@ -110,78 +138,6 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 		return 2;
 	}
 	return 0;
-}
-
-/* Build the JSON document for one snapshot. */
-static json_t *top_json(const struct agent_topology *t,
-			const struct agent_snapshot *snap)
-{
-	const struct agent_pu *pus = agent_topology_pus(t);
-	int n = agent_topology_npus(t);
-	json_t *root = json_object(), *topo = json_object();
-	json_t *pairs = json_array(), *arr = json_array();
-
-	/* the source names a user's file (xml:FILE): any bytes */
-	jsonx_sets(topo, "source", agent_topology_source(t));
-	json_object_set_new(topo, "thissystem",
-			    json_boolean(agent_topology_is_thissystem(t)));
-	json_object_set_new(topo, "packages", json_integer(agent_topology_npackages(t)));
-	json_object_set_new(topo, "cores", json_integer(agent_topology_ncores(t)));
-	json_object_set_new(topo, "pus", json_integer(n));
-	json_object_set_new(topo, "allowed", json_integer(agent_topology_nallowed(t)));
-	json_object_set_new(topo, "numa_nodes", json_integer(agent_topology_nnuma(t)));
-	json_object_set_new(topo, "l3_caches", json_integer(agent_topology_nl3(t)));
-	for (int i = 0; i < n; i++) {
-		const struct agent_pu *p = &pus[i];
-		const struct agent_pu_load *l = &snap->pu[i];
-		json_t *pu = json_object(), *sib = json_array();
-		int first = 1;
-
-		for (int k = 0; k < p->nsiblings; k++) {
-			json_array_append_new(sib, json_integer(p->siblings[k]));
-			if (p->siblings[k] < i)
-				first = 0;
-		}
-		if (p->nsiblings && first) {
-			json_t *g = json_array();
-
-			json_array_append_new(g, json_integer(p->os_index));
-			for (int k = 0; k < p->nsiblings; k++)
-				json_array_append_new(g, json_integer(pus[p->siblings[k]].os_index));
-			json_array_append_new(pairs, g);
-		}
-		json_object_set_new(pu, "index", json_integer(i));
-		json_object_set_new(pu, "os_index", json_integer(p->os_index));
-		json_object_set_new(pu, "core", json_integer(p->core));
-		json_object_set_new(pu, "package", json_integer(p->package));
-		json_object_set_new(pu, "numa", p->numa >= 0 ? json_integer(p->numa) : json_null());
-		json_object_set_new(pu, "l3", p->l3 >= 0 ? json_integer(p->l3) : json_null());
-		json_object_set_new(pu, "allowed", json_boolean(p->allowed));
-		json_object_set_new(pu, "online", json_boolean(l->online));
-		json_object_set_new(pu, "siblings", sib);
-		json_object_set_new(pu, "busy_others", json_real(l->busy_others));
-		json_object_set_new(pu, "busy_ours", json_real(l->busy_ours));
-		json_array_append_new(arr, pu);
-	}
-	json_object_set_new(topo, "smt_siblings", pairs);
-	json_object_set_new(root, "topology", topo);
-	json_object_set_new(root, "interval_ms",
-			    json_real((double)snap->interval_ns / 1e6));
-	json_object_set_new(root, "pus", arr);
-	json_object_set_new(root, "loadavg",
-			    json_pack("[fff]", snap->loadavg[0], snap->loadavg[1],
-				      snap->loadavg[2]));
-	json_object_set_new(root, "procs_running", json_integer(snap->procs_running));
-	if (snap->has_psi)
-		json_object_set_new(root, "cpu_pressure",
-				    json_pack("{s:f,s:f}", "some_avg10", snap->psi_some_avg10,
-					      "some_recent", snap->psi_some_recent));
-	else
-		json_object_set_new(root, "cpu_pressure", json_null());
-	json_object_set_new(root, "memory",
-			    json_pack("{s:I,s:I}", "total_kb", (json_int_t)snap->mem_total_kb,
-				      "available_kb", (json_int_t)snap->mem_available_kb));
-	return root;
 }
 
 /* Print "name" and a count with a plural s. */
@@ -254,24 +210,20 @@ static void top_text(FILE *f, const struct agent_topology *t,
 	}
 }
 
-/* Print one snapshot in the chosen format, with the agent's batches
- * (NULL: it does not answer; every: every user's); clear the screen first
- * when refreshing a terminal. */
-static int top_print(const struct top_opts *o, const struct agent_topology *t,
-		     const struct agent_snapshot *snap, int tty,
-		     json_t *batches, int every)
+/* Print one frame of the view in the chosen format: JSON with its rows,
+ * or the lines with the agent's batches (when it answered); clear the
+ * screen first when refreshing a terminal the full-screen view could not
+ * take. */
+static int top_print(const struct top_opts *o, const struct topview *v,
+		     int tty)
 {
 	if (o->json) {
-		json_t *doc = top_json(t, snap);
+		json_t *doc = topview_json(v, 1);
+		int rc;
 
-		jsonx_sets(doc, "mode", o->mode);
-		if (batches) {
-			json_object_set(doc, "batches", batches);
-			json_object_set_new(doc, "batches_all",
-					    json_boolean(every));
-		}
-		int rc = json_dumpf(doc, stdout, (o->once ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6));
-
+		if (!doc)
+			return -1;
+		rc = json_dumpf(doc, stdout, (o->once ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6));
 		json_decref(doc);
 		if (rc < 0)
 			return -1;
@@ -281,16 +233,16 @@ static int top_print(const struct top_opts *o, const struct agent_topology *t,
 			fputs("\033[H\033[J", stdout);
 		else if (!o->once)
 			fputc('\n', stdout);
-		fprintf(stdout, "mode: %s\n", o->mode);
-		top_text(stdout, t, snap);
-		if (batches) {
-			fprintf(stdout, "\n%s batches (nicely-agent):", every
+		fprintf(stdout, "mode: %s\n", v->mode);
+		top_text(stdout, v->topo, v->snap);
+		if (v->agent_list) {
+			fprintf(stdout, "\n%s batches (nicely-agent):", v->every
 				? "every user's" : "your");
-			if (json_array_size(batches) == 0)
+			if (json_array_size(v->agent_list) == 0)
 				fprintf(stdout, " none\n");
 			else {
 				fputc('\n', stdout);
-				cli_agent_print(stdout, batches);
+				cli_agent_print(stdout, v->agent_list);
 			}
 		}
 	}
@@ -327,14 +279,13 @@ static int top_wait(int sfd, long ms)
 	}
 }
 
-/* `nicely top`: sample and print once, or refresh until a signal. */
+/* `nicely top`: the full-screen view on a terminal; else sample and
+ * print once, or refresh until a signal. */
 int cli_top(int argc, char **argv)
 {
 	struct top_opts o = { 0 };
-	struct agent_topology *topo = NULL;
-	struct agent_sampler *s = NULL;
-	struct agent_sampler_opts so = { 0 };
-	const struct agent_snapshot *snap;
+	struct topview_opts vo = { 0 };
+	struct topview *v = NULL;
 	char err[512];
 	sigset_t mask, old;
 	int rc, sfd, tty, status = 0;
@@ -344,47 +295,43 @@ int cli_top(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	if (!o.interval_ms)
 		o.interval_ms = o.once ? 200 : 1000;
-	run_cgroup_mode(o.mode, sizeof o.mode);
-	rc = agent_topology_load(&topo, o.topology, err, sizeof err);
+	vo.topology = o.topology;
+	vo.once = o.once;
+	vo.ours = o.json || (!o.once && isatty(STDOUT_FILENO));
+	rc = topview_open(&v, &vo, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "nicely top: %s\n", err);
 		return 1;
 	}
-	so.smooth_window = o.once ? 1 : 3;
-	rc = agent_sampler_new(&s, topo, &so, err, sizeof err);
-	if (rc < 0) {
-		fprintf(stderr, "nicely top: %s\n", err);
-		agent_topology_free(topo);
-		return 1;
+	tty = !o.once && !o.json && isatty(STDOUT_FILENO);
+	if (tty && isatty(STDIN_FILENO)) {
+		rc = top_tui_run(v, o.interval_ms, err, sizeof err);
+		if (rc != TOP_TUI_NO_TERMINAL) {
+			if (rc)
+				fprintf(stderr, "nicely top: %s\n", err);
+			topview_free(v);
+			return rc ? 1 : 0;
+		}
+		rc = 0;	/* no terminal to drive: lines, as elsewhere */
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tty = !o.once && !o.json && isatty(STDOUT_FILENO);
 	if (tty)
 		fputs("\033[?25l", stdout); /* hide the cursor while refreshing */
-	rc = agent_sampler_sample(s, 0, &snap, err, sizeof err);
 	for (int stop = 0; rc == 0 && !stop;) {
 		stop = sfd >= 0 ? top_wait(sfd, o.interval_ms) : 0;
 		if (sfd < 0)
 			usleep((useconds_t)o.interval_ms * 1000);
 		if (stop)
 			break;
-		rc = agent_sampler_sample(s, 0, &snap, err, sizeof err);
+		rc = topview_sample(v, err, sizeof err);
 		if (rc < 0)
 			break;
-		json_t *batches = NULL;
-		int every = 0;
-		char aerr[512];
-
-		if (cli_agent_list(-1, &batches, &every, aerr, sizeof aerr) < 0)
-			batches = NULL;
-		int pr = top_print(&o, topo, snap, tty, batches, every);
-
-		json_decref(batches);
-		if (pr < 0) {
+		topview_gather(v, o.json);
+		if (top_print(&o, v, tty) < 0) {
 			status = 1; /* stdout closed (e.g. a pipe to head) */
 			break;
 		}
@@ -402,7 +349,6 @@ int cli_top(int argc, char **argv)
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	agent_sampler_free(s);
-	agent_topology_free(topo);
+	topview_free(v);
 	return status;
 }

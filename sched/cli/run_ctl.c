@@ -9,9 +9,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "agent/topology.h"
 #include "policy/preset.h"
 #include "sched/ctl.h"
 #include "sched/ctl_proto.h"
+#include "sched/gate.h"
 #include "sched/loop.h"
 #include "sched/cli/feed.h"
 #include "sched/cli/template.h"
@@ -154,6 +156,60 @@ static uint64_t run_ctl_kill_running(struct run *r)
 	return n;
 }
 
+/* Why tasks wait now, for `nicely status` and `nicely top`: "" when
+ * none waits or nothing holds them back; the pause, the -j cap, else the
+ * gate's last reason (with figures). */
+static const char *run_ctl_reason(struct run *r, long long queued,
+				  char *buf, size_t len)
+{
+	if (r->stopping || r->resetting || queued <= 0)
+		return "";
+	if (r->paused)
+		return "paused";
+	if (r->o->jobs > 0 && r->st.running >= (size_t)r->o->jobs) {
+		snprintf(buf, len, "-j %d reached", r->o->jobs);
+		return buf;
+	}
+	return r->gate ? gate_reason(r->gate) : "";
+}
+
+/* The Linux CPUs the running tasks are placed on, ascending, each once
+ * (an unpinned task, or one on a topology that is not this machine,
+ * holds none). */
+static json_t *run_ctl_pus(struct run *r)
+{
+	json_t *a = json_array();
+	const struct agent_pu *pus = r->pin ? agent_topology_pus(r->o->topo)
+					    : NULL;
+	unsigned char *on;
+
+	if (!a || !pus || r->npus <= 0)
+		return a;
+	on = calloc((size_t)r->npus, 1);
+	if (!on)
+		return a;
+	for (struct queue_task *t = r->running; t; t = t->next)
+		if (t->pu >= 0 && t->pu < r->npus && !t->exited)
+			on[t->pu] = 1;
+	/* PU indices follow the machine's order; sort by Linux CPU */
+	for (int done = 0, last = -1; !done;) {
+		int best = -1;
+
+		for (int p = 0; p < r->npus; p++)
+			if (on[p] && pus[p].os_index > last &&
+			    (best < 0 || pus[p].os_index < pus[best].os_index))
+				best = p;
+		if (best < 0)
+			done = 1;
+		else {
+			json_array_append_new(a, json_integer(pus[best].os_index));
+			last = pus[best].os_index;
+		}
+	}
+	free(on);
+	return a;
+}
+
 /* The batch as `nicely status` shows it. */
 static json_t *run_ctl_status(struct run *r)
 {
@@ -187,9 +243,14 @@ static json_t *run_ctl_status(struct run *r)
 				  : r->resetting ? "resetting"
 				  : r->paused ? "paused" : "running",
 			 "resets", (json_int_t)st->resets);
+	char why[GATE_REASON_MAX + 32];
+
 	if (b && (ctl_put_text(b, "command", r->o->ctl_command ?
 			       r->o->ctl_command : "", CTL_COMMAND_MAX) < 0 ||
-		  ctl_put_text(b, "preset", r->o->preset->name, 0) < 0)) {
+		  ctl_put_text(b, "preset", r->o->preset->name, 0) < 0 ||
+		  ctl_put_text(b, "reason", run_ctl_reason(r, queued, why,
+							    sizeof why), 0) < 0 ||
+		  json_object_set_new(b, "pus", run_ctl_pus(r)) < 0)) {
 		json_decref(b);
 		b = NULL;
 	}
