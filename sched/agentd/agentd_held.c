@@ -50,7 +50,7 @@ static unsigned long long held_start(pid_t pid)
 		return 0;
 	/* after ") ": state is field 3; starttime is field 22 */
 	p++;
-	for (int f = 2; f < 22 && p; f++)
+	for (int f = 3; f < 22 && p; f++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		v = strtoull(p + 1, NULL, 10);
@@ -295,7 +295,7 @@ static void held_ended(struct agentd_held *h, const siginfo_t *si)
 
 	held_unwatch(h);
 	if (si->si_code == CLD_EXITED) {
-		agentd_log(LOG_INFO, "batch %s of %s: its supervisor exited "
+		agentd_log(LOG_NOTICE, "batch %s of %s: its supervisor exited "
 			   "(%d)", h->id, h->user, si->si_status);
 		held_save(h, "done");
 		h->done = 1;
@@ -462,7 +462,7 @@ void agentd_held_submit(struct agentd_conn *c, json_t *msg)
 		agentd_conn_error(c, 0, "%s", err);
 		goto out;
 	}
-	agentd_log(LOG_INFO, "batch %s of %s: supervisor pid %d (%s)", h->id,
+	agentd_log(LOG_NOTICE, "batch %s of %s: supervisor pid %d (%s)", h->id,
 		   h->user, (int)h->pid, h->dir);
 	agentd_conn_answer(c, json_pack("{s:i}", "pid", (int)h->pid));
 out:
@@ -516,7 +516,7 @@ static void held_found(struct agentd *d, const char *name)
 		h->pid = pid;
 		if (loop_add(&d->loop, &h->pw, h->pidfd, EPOLLIN,
 			     held_on_exit) == 0) {
-			agentd_log(LOG_INFO, "batch %s of %s: supervisor pid "
+			agentd_log(LOG_NOTICE, "batch %s of %s: supervisor pid "
 				   "%d found again", h->id, h->user, (int)pid);
 			return;
 		}
