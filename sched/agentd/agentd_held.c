@@ -29,6 +29,8 @@
 #define HELD_GROUPS_MAX 1024
 #define HELD_HIERS_MAX 16
 #define HELD_ID_LEN 12
+/* Records kept per uid: beyond, the oldest of ended batches go. */
+#define HELD_KEEP 512
 
 /* The start time of pid (field 22 of /proc/PID/stat), 0 when gone. */
 static unsigned long long held_start(pid_t pid)
@@ -299,6 +301,13 @@ static void held_ended(struct agentd_held *h, const siginfo_t *si)
 			   "(%d)", h->id, h->user, si->si_status);
 		held_save(h, "done");
 		h->done = 1;
+		/* 2: `submit --held` found no store of the user's there; the
+		 * record would only list nothing */
+		if (si->si_status == 2 && h->restarts == 0 && h->d->state_dir[0]) {
+			char path[600];
+			held_path(h, path, sizeof path);
+			unlink(path);
+		}
 		return;
 	}
 	if (h->restarts >= AGENT_HELD_RESTARTS) {
@@ -382,6 +391,51 @@ static int held_id_ok(const char *id)
 	       strspn(id, "0123456789abcdef") == HELD_ID_LEN;
 }
 
+/* Keep at most HELD_KEEP records of uid: remove the oldest (by mtime)
+ * of those not running. */
+static void held_prune(struct agentd *d, uid_t uid)
+{
+	char dir[600], path[900], pre[32], oldest[300];
+	struct dirent *de;
+	struct stat st;
+	int n;
+	DIR *dp;
+
+	snprintf(dir, sizeof dir, "%s/" AGENT_HELD_DIR, d->state_dir);
+	snprintf(pre, sizeof pre, "%u-", (unsigned)uid);
+	for (;;) {
+		time_t t = 0;
+		n = 0;
+		oldest[0] = 0;
+		if (!(dp = opendir(dir)))
+			return;
+		while ((de = readdir(dp))) {
+			if (strncmp(de->d_name, pre, strlen(pre)))
+				continue;
+			n++;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			json_t *o = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
+			const char *state = json_string_value(json_object_get(o,
+								      "state"));
+			if (fd >= 0 && fstat(fd, &st) == 0 &&
+			    (!state || strcmp(state, "running")) &&
+			    (!oldest[0] || st.st_mtime < t)) {
+				t = st.st_mtime;
+				snprintf(oldest, sizeof oldest, "%s", de->d_name);
+			}
+			json_decref(o);
+			if (fd >= 0)
+				close(fd);
+		}
+		closedir(dp);
+		if (n < HELD_KEEP || !oldest[0])
+			return;
+		snprintf(path, sizeof path, "%s/%s", dir, oldest);
+		unlink(path);
+	}
+}
+
 /* "submit" */
 void agentd_held_submit(struct agentd_conn *c, json_t *msg)
 {
@@ -451,6 +505,7 @@ void agentd_held_submit(struct agentd_conn *c, json_t *msg)
 				  AGENT_BATCHES_PER_UID);
 		goto out;
 	}
+	held_prune(d, c->uid);
 	if (!(h = held_new(d, c->uid, c->gid, id, dir))) {
 		agentd_conn_error(c, 0, "out of memory");
 		goto out;
