@@ -410,7 +410,8 @@ static int cli_status_all(int json)
 
 	e = cli_agent_list(1, &v, &every, err, sizeof err);
 	nd = det ? cli_batch_all(det) : 0;
-	if (e < 0 && (geteuid() != 0 || !det)) {
+	/* root gets the stores when the agent is away, not when it refuses */
+	if (e < 0 && (geteuid() != 0 || !det || e == -EREMOTEIO)) {
 		fprintf(stderr, "nicely status --all: %s%s\n", err,
 			e == -ENOENT || e == -ECONNREFUSED
 				? " (only nicely-agent knows every user's "
