@@ -470,8 +470,10 @@ static int cli_submit_held(int argc, char **argv)
 	}
 	if (getenv(CLI_SUBMIT_READY_ENV))
 		snprintf(ready, sizeof ready, "%s", getenv(CLI_SUBMIT_READY_ENV));
-	/* the user's environment as it was at submit */
-	clearenv();
+	/* the user's environment as it was at submit (a store of a nicely
+	 * before "env": the agent's clean one, PATH, HOME, USER...) */
+	if (json_is_array(env))
+		clearenv();
 	for (size_t i = 0; json_is_array(env) && i < json_array_size(env);
 	     i++) {
 		const char *e = json_string_value(json_array_get(env, i));
