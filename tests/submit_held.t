@@ -90,7 +90,8 @@ wait_until() {
 		sleep 0.1
 	done
 }
-sup() { ls "$st/$1" 2>/dev/null | sed -n 's/^run-\([0-9]*\)\.sock$/\1/p'; }
+# the live supervisor of batch ID (a SIGKILLed one leaves its socket file)
+sup() { local p; for p in $(ls "$st/$1" 2>/dev/null | sed -n 's/^run-\([0-9]*\)\.sock$/\1/p'); do kill -0 "$p" 2>/dev/null && echo "$p"; done | tail -1; }
 finished() { grep -q '"state":"finished"' <<<"$("${U[@]}" "$tmp/nicely" status "$1" --json 2>/dev/null)"; }
 recs() { awk 'NR > 1 { print $1 }' "$st/$1/joblog" 2>/dev/null | sort -n; }
 # every process of the session scope, as systemd stops it: TERM, then KILL
@@ -148,7 +149,8 @@ sleep 0.3
 recs "$id2" >"$tmp/recorded"
 out="killed supervisor $spid with $(wc -l <"$tmp/recorded") tasks recorded; agent: $(tail -3 "$tmp/agent.log")"
 check "the agent says it resumes the supervisor killed by SIGKILL" 'wait_until 10 grep -q "batch $id2 of $user: its supervisor ended (signal 9); resuming it (restart 1 of 3)" "$tmp/agent.log"'
-wait_until 10 bash -c "[ -n \"\$(ls '$st/$id2' | grep '^run-' | grep -v 'run-$spid\.')\" ]"
+newsup2() { p=$(sup "$id2"); [ -n "$p" ] && [ "$p" != "$spid" ]; }
+wait_until 10 newsup2
 npid=$(sup "$id2")
 check "a new supervisor runs the batch" '[ -n "$npid" ] && [ "$npid" != "$spid" ] && ! in_scope "$npid"'
 wait_until 40 finished "$id2"
@@ -177,6 +179,26 @@ check "... and resumes it when it is killed" 'wait_until 10 grep -q "batch $id3 
 wait_until 40 finished "$id3"
 out=$("${U[@]}" "$tmp/nicely" results --raw "$id3" 2>&1)
 check "... and it finishes with every result, in order" '[ "$out" = "$(for i in $(seq 10); do echo "a $i"; done)" ]'
+
+# --- restarts are bounded: after the third, the agent gives up, saying so ----
+id5=$("${N[@]}" "$tmp/nicely" submit --name bounded -j1 "$S 30; echo b {}" ::: 1 2 </dev/null 2>"$tmp/err")
+last=
+for i in 1 2 3 4; do
+	newsup() { p=$(sup "$id5"); [ -n "$p" ] && [ "$p" != "$last" ]; }
+	wait_until 10 newsup
+	last=$(sup "$id5")
+	[ -n "$last" ] && kill -KILL "$last"
+	sleep 0.3
+done
+out=$(grep "$id5" "$tmp/agent.log")
+check "the fourth SIGKILL: the agent gives up after 3 restarts, in its log" 'wait_until 10 grep -q "batch $id5 of $user: its supervisor ended (signal 9) after 3 restarts; not starting it again" "$tmp/agent.log"'
+out=$(cat "$st/$id5/log")
+check "... and in the batch's log" 'wait_until 5 grep -q "nicely-agent: the supervisor ended again (signal 9) after 3 restarts; not starting it again" "$st/$id5/log"'
+sleep 1
+out=$("${U[@]}" "$tmp/nicely" status 2>&1)
+check "... status: died, restarted 3 times, resume by hand" 'grep -q "^${id5:0:4}[0-9a-f]*  *bounded .* died " <<<"$out" && grep -q "nicely-agent restarted its supervisor 3 times (last: signal 9)" <<<"$out" && grep -q "its supervisor died: nicely submit --resume ${id5:0:4}" <<<"$out"'
+check "... no supervisor runs it" '[ -z "$(sup "$id5")" ] || ! kill -0 "$(sup "$id5")" 2>/dev/null'
+"${U[@]}" "$tmp/nicely" rm "$id5" >/dev/null 2>&1
 
 # --- another user cannot make the agent start anything as the user ----------
 before=$(cat "$st/$id/log" | md5sum)
