@@ -691,6 +691,26 @@ int agent_client_kill(struct agent_client *c, const char *batch,
 	return 0;
 }
 
+/* Hand a detached batch over. */
+int agent_client_submit(struct agent_client *c, const char *dir,
+			const char *id, int resume, int readyfd, pid_t *pid,
+			char *err, size_t errlen)
+{
+	json_t *a;
+	int e;
+
+	*pid = 0;
+	e = ac_call(c, AGENT_CMD_SUBMIT, json_pack("{s:s,s:s,s:b}", "dir",
+						   dir, "id", id, "resume",
+						   resume),
+		    readyfd, &a, err, errlen);
+	if (e < 0)
+		return e;
+	*pid = (pid_t)ac_int(a, "pid", 0);
+	json_decref(a);
+	return 0;
+}
+
 /* Read the snapshot file; see agent_client.h. */
 int agent_client_snapshot_read(const char *path,
 			       const struct agent_topology *topo,

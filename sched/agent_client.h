@@ -152,6 +152,16 @@ int agent_client_kill(struct agent_client *c, const char *batch,
 		      const char *user, int *nkilled, char *err,
 		      size_t errlen);
 
+/* Hand the detached batch in store directory dir (id its id) to the
+ * agent ("submit"): it starts the batch's supervisor as us and keeps it;
+ * readyfd (>= 0: the write end of a pipe; sent, not closed here) is
+ * where the supervisor says "ok". 0 with *pid the supervisor's, or -errno
+ * with err set (-EREMOTEIO: refused, err has the agent's reason; an agent
+ * that does not know "submit" says "unknown command"). */
+int agent_client_submit(struct agent_client *c, const char *dir,
+			const char *id, int resume, int readyfd, pid_t *pid,
+			char *err, size_t errlen);
+
 /* Read the agent's snapshot file at path into out, on topology topo
  * (per-PU loads indexed by PU index; out->pu must have room for
  * agent_topology_npus(topo) entries). It is used only when fresh: its

@@ -120,6 +120,28 @@
  *   and the killed batch's lease says "killed" at once. No other request
  *   of the same connection is read before the answer.
  *
+ * "submit": {"dir":"PATH" (absolute: the batch's store directory),
+ *     "id":"ID" (its STORE_ID_LEN hex digits), "resume":BOOL}
+ *   optionally with SCM_RIGHTS carrying one fd, the write end of a pipe
+ *   (anything else is refused) the supervisor says "ok" on once it runs.
+ *   Hand a detached batch (`nicely submit`) to the agent: it starts its
+ *   supervisor as the peer (SO_PEERCRED's uid and gid, the uid's groups;
+ *   nothing in the message names a user) in a session of its own, in
+ *   <base>/held until the supervisor opens its batch, and keeps it: a
+ *   supervisor killed by a signal is started again on what is left
+ *   (`nicely submit --held DIR --restarted N`), at most
+ *   AGENT_HELD_RESTARTS times; one that exits is done. The agent never
+ *   reads the store: everything in it is read by `nicely` running as the
+ *   peer. It records the batch (uid, dir, id, pid) in its state
+ *   directory, root's (0700): AGENT_STATE_DEFAULT, or "<socket path>"
+ *   AGENT_STATE_SUFFIX when $NICELY_AGENT_SOCKET is set; one file per
+ *   batch under AGENT_HELD_DIR named "<uid>-<id>", kept when the batch
+ *   ends (root's `nicely status --all` reads them), found again by the
+ *   next agent. At most AGENT_BATCHES_PER_UID held live per uid.
+ *   -> {"pid":N (the supervisor)}. An agent before "submit" answers
+ *   "unknown command": the client then starts the supervisor itself (no
+ *   version bump: nothing else changed).
+ *
  * The snapshot: once per tick the agent samples the machine and writes
  * (write to a temporary name, then rename) AGENT_SNAPSHOT_DEFAULT, or the
  * file named beside the socket when $NICELY_AGENT_SOCKET is set
@@ -184,5 +206,13 @@
 #define AGENT_CMD_LEASE "lease"
 #define AGENT_CMD_LIST "list"
 #define AGENT_CMD_KILL "kill"
+#define AGENT_CMD_SUBMIT "submit"
+
+/* The agent's state directory (the held batches' records). */
+#define AGENT_STATE_DEFAULT "/var/lib/nicely"
+#define AGENT_STATE_SUFFIX ".state"
+#define AGENT_HELD_DIR "held"
+/* Restarts of a held batch's supervisor killed by a signal. */
+#define AGENT_HELD_RESTARTS 3
 
 #endif

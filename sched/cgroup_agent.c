@@ -457,6 +457,40 @@ int cga_batch_place(struct cga *a, uid_t uid, const char *batch, pid_t pid,
 	return 0;
 }
 
+/* <base>/held's cgroup.procs in every hierarchy (see header). */
+int cga_held_procs(struct cga *a, int *fds, int max, char *err,
+		   size_t errlen)
+{
+	char rel[CGA_REL];
+	struct cg_hier *h;
+	int i, r, n = 0;
+
+	snprintf(rel, sizeof(rel), "%s/" CGA_HELD, a->base);
+	for (i = 0; i < a->t.nh; i++) {
+		h = &a->t.h[i];
+		r = cg_mkdir(&a->t, h, rel, err, errlen);
+		if (r < 0 && r != -EEXIST)
+			goto fail;
+		if (r == 0 && !h->v2 &&
+		    (r = cg_parent_setup(&a->t, h, rel, a->base, err,
+					 errlen)) < 0)
+			goto fail;
+		if (n >= max) {
+			errmsg_set(err, errlen, "too many hierarchies");
+			r = -E2BIG;
+			goto fail;
+		}
+		if ((r = cg_open_procs(h, rel, err, errlen)) < 0)
+			goto fail;
+		fds[n++] = r;
+	}
+	return n;
+fail:
+	while (n > 0)
+		close(fds[--n]);
+	return r;
+}
+
 /* 1 when pid is listed in the owner leaf's cgroup.procs. */
 int cga_batch_owned_by(struct cga *a, uid_t uid, const char *batch,
 		       pid_t pid)

@@ -122,6 +122,15 @@ int cga_usage(struct cga *a, uid_t uid, const char *batch, uint64_t *ns);
  * agent_sampler_set_cgroup (everything under it is not "others"). */
 const char *cga_base_cpu_path(const struct cga *a, char *buf, size_t len);
 
+/* The group detached batches' supervisors start in, <base>/held (root's,
+ * 0755; made when missing), until they open their batch: the cgroup.procs
+ * of each hierarchy opened for writing (O_CLOEXEC) into fds (room for
+ * max). Returns how many, or -errno with err set (the fds opened before
+ * the failure closed). */
+#define CGA_HELD "held"
+int cga_held_procs(struct cga *a, int *fds, int max, char *err,
+		   size_t errlen);
+
 /* Every batch under the base (the tree's first hierarchy is the list):
  * fn(ctx, uid, batch, owner_pid) for each "user-<uid>/<batch>" whose
  * name parses; owner_pid is the pid in the name. fn returning nonzero

@@ -368,6 +368,7 @@ int agentd_new(struct agentd **out, const struct agentd_opts *o, char *err,
 	if ((e = agentd_listen(d, err, errlen)) < 0)
 		goto fail;
 	agentd_batch_rescan(d);
+	agentd_held_init(d);
 	struct connguard_opts go = {
 		.l = &d->loop, .listen_fd = d->lfd,
 		.per_uid = AGENT_CONN_PER_UID, .max_total = AGENT_CONN_MAX,
@@ -404,6 +405,7 @@ int agentd_run(struct agentd *d, char *err, size_t errlen)
 			return n;
 		}
 		agentd_batch_reap(d);
+		agentd_held_reap(d);
 		wait_ms = agentd_batch_kill_step(d);
 		agentd_conn_kill_answer(d);
 		agentd_conn_reap(d);
@@ -429,8 +431,10 @@ void agentd_free(struct agentd *d)
 	if (d->own_sock && lstat(d->sock, &st) == 0 &&
 	    st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
 		unlink(d->sock);
-	if (d->loop.epfd >= 0)
+	if (d->loop.epfd >= 0) {
 		agentd_batch_free_all(d);
+		agentd_held_free_all(d);
+	}
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->tickfd >= 0)

@@ -18,6 +18,10 @@ struct agentd_opts {
 	const char *procfs;	/* NULL: $NICELY_PROCFS or /proc */
 	const char *sysconfdir;	/* NULL: $NICELY_SYSCONFDIR or the built-in */
 	int tick_ms;		/* 0: [agent] tick_ms, else AGENTD_TICK_MS */
+	const char *state_dir;	/* NULL: AGENT_STATE_DEFAULT, or
+				 * "<socket>" AGENT_STATE_SUFFIX */
+	const char *nicely;	/* NULL: nicely beside the agent, or in
+				 * ../bin */
 };
 #define AGENTD_TICK_MS 500
 

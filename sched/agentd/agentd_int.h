@@ -59,6 +59,25 @@ struct agentd_batch {
 /* The CPU classes' names, indexed by enum policy_weight. */
 extern const char *const agentd_weight_names[3];
 
+/* A detached batch handed to the agent ("submit"): its supervisor, kept
+ * (agentd_held.c). */
+struct agentd_held {
+	struct agentd *d;
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	char id[16];
+	char *dir;		/* the store directory, as the user gave it */
+	pid_t pid;		/* the supervisor (0: none now) */
+	int pidfd;
+	struct loop_watch pw;	/* readable when the supervisor ends */
+	unsigned long long start;	/* its start time (/proc, ticks) */
+	int child;		/* ours (exit status known), or found again */
+	int restarts;
+	int done;		/* ended: freed at the next reap */
+	struct agentd_held *next;
+};
+
 /* Killing: a round every AGENTD_KILL_ROUND_MS for at most AGENTD_KILL_MS
  * (a client waits AGENT_CLIENT_KILL_TIMEOUT_MS for the answer). */
 #define AGENTD_KILL_ROUND_MS 5
@@ -123,6 +142,9 @@ struct agentd {
 	unsigned long nbatch;	/* the <n> of the next batch name */
 	struct agentd_batch *batches;
 	struct agentd_conn *conns;
+	struct agentd_held *held;
+	char state_dir[256];	/* "" when the held batches are not kept */
+	char nicely[4096];	/* the nicely program the supervisors run */
 	int users_wanting;
 	int free_pus;		/* at the last tick */
 	int64_t kill_next_ms;	/* the next kill round, while one is killing */
@@ -202,6 +224,18 @@ void agentd_batch_reap(struct agentd *d);
 void agentd_batch_free_all(struct agentd *d);
 /* "<base>/user-<uid>/<name>" */
 void agentd_batch_group(const struct agentd_batch *b, char *buf, size_t len);
+
+/* agentd_held.c */
+/* Make the state directory, find the nicely program, and take up the
+ * held batches an earlier agent left (restarting those that died). A
+ * problem is logged: the agent then refuses "submit". */
+void agentd_held_init(struct agentd *d);
+/* "submit" */
+void agentd_held_submit(struct agentd_conn *c, json_t *msg);
+/* Free the held batches that ended (between loop rounds). */
+void agentd_held_reap(struct agentd *d);
+/* Forget every held batch (the agent stops; the supervisors live on). */
+void agentd_held_free_all(struct agentd *d);
 
 /* agentd_peer.c */
 /* The pid a pidfd refers to (its fdinfo's Pid:), checked to be a pidfd

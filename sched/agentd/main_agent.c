@@ -36,8 +36,15 @@ static void usage(FILE *f)
 		"  --procfs DIR       read /proc from DIR (tests)\n"
 		"  --tick MS          sample and share every MS ms (default "
 		"[agent] tick_ms, else %d)\n"
+		"  --state-dir DIR    keep the detached batches handed over "
+		"in DIR (default\n"
+		"                     %s, or <socket>%s with --socket)\n"
+		"  --nicely PATH      the nicely program supervisors run "
+		"(default: beside\n"
+		"                     nicely-agent, or in ../bin)\n"
 		"  --version, --help\n",
-		AGENT_SOCK_ENV, AGENT_SOCK_DEFAULT, AGENTD_TICK_MS);
+		AGENT_SOCK_ENV, AGENT_SOCK_DEFAULT, AGENTD_TICK_MS,
+		AGENT_STATE_DEFAULT, AGENT_STATE_SUFFIX);
 }
 
 /* Tell systemd we are ready (Type=notify), when it asked. */
@@ -106,6 +113,8 @@ int main(int argc, char **argv)
 		{ "base", required_argument, NULL, 'b' },
 		{ "procfs", required_argument, NULL, 'p' },
 		{ "tick", required_argument, NULL, 't' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "nicely", required_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -115,13 +124,15 @@ int main(int argc, char **argv)
 	char err[2048];
 	int fg = 0, c, rc;
 
-	while ((c = getopt_long(argc, argv, "fs:r:b:p:t:Vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fs:r:b:p:t:S:N:Vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': fg = 1; break;
 		case 's': o.socket = optarg; break;
 		case 'r': o.cgroup_root = optarg; break;
 		case 'b': o.base = optarg; break;
 		case 'p': o.procfs = optarg; break;
+		case 'S': o.state_dir = optarg; break;
+		case 'N': o.nicely = optarg; break;
 		case 't': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

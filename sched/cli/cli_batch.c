@@ -556,8 +556,27 @@ static int cli_batch_sock(const struct store_batch *b, struct ctl_batch *c)
 	return 0;
 }
 
+/* The restarts nicely-agent made of the batch's supervisor (its "held"
+ * note: "RESTARTS SIGNAL"), as "restarts" and "restart_signal". */
+static void cli_batch_held(const char *dir, json_t *o)
+{
+	char buf[64];
+	int fd = store_open(dir, "held", O_RDONLY), n, sig;
+	ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = 0;
+	if (sscanf(buf, "%d %d", &n, &sig) == 2 && n >= 0) {
+		json_object_set_new(o, "restarts", json_integer(n));
+		json_object_set_new(o, "restart_signal", json_integer(sig));
+	}
+}
+
 /* One batch as a JSON object. */
-static json_t *cli_batch_object(const struct store_batch *v, int nv,
+json_t *cli_batch_json(const struct store_batch *v, int nv,
 				const struct store_batch *b)
 {
 	struct store_state s;
@@ -599,6 +618,7 @@ static json_t *cli_batch_object(const struct store_batch *v, int nv,
 		json_object_set_new(o, "exit", json_integer(s.exit));
 	if (s.reason[0] && running)
 		json_object_set_new(o, "reason", json_string(s.reason));
+	cli_batch_held(b->dir, o);
 	if (running) {
 		/* its counts as it sees them */
 		struct ctl_batch c;
@@ -645,7 +665,7 @@ int cli_batch_list(json_t *all)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		json_t *o = cli_batch_object(v, n, &v[i]);
+		json_t *o = cli_batch_json(v, n, &v[i]);
 		if (o)
 			json_array_append_new(all, o);
 	}
@@ -678,10 +698,16 @@ void cli_batch_print(const json_t *all)
 
 		if (!json_is_true(json_object_get(o, "detached")))
 			continue;
-		if (!head++)
+		const char *user = json_string_value(json_object_get(o, "user"));
+
+		if (!head++ && user)
+			printf("%-12s ", "OWNER");
+		if (head == 1)
 			printf("%-12s %-12s %-19s %-13s %-11s %6s %6s  %s\n",
 			       "DETACHED", "NAME", "STARTED", "STATE",
 			       "DONE/TOTAL", "FAILED", "SIZE", "COMMAND");
+		if (user)
+			printf("%-12s ", user);
 		cli_batch_time(json_number_value(json_object_get(o, "start")),
 			       when, sizeof when);
 		if (json_is_integer(t) && json_integer_value(t) >= 0)
@@ -716,6 +742,12 @@ void cli_batch_print(const json_t *all)
 			printf("%-12s   its supervisor died: nicely submit "
 			       "--resume %s\n", "",
 			       json_string_value(json_object_get(o, "short")));
+		if (json_object_get(o, "restarts"))
+			printf("%-12s   nicely-agent restarted its supervisor "
+			       "%lld time%s (last: signal %lld)\n", "",
+			       (long long)json_integer_value(json_object_get(o, "restarts")),
+			       json_integer_value(json_object_get(o, "restarts")) == 1 ? "" : "s",
+			       (long long)json_integer_value(json_object_get(o, "restart_signal")));
 	}
 }
 
@@ -734,7 +766,7 @@ int cli_batch_find(const char *key, json_t **out, char *err, size_t errlen)
 	n = store_list(root, &v, err, errlen);
 	if (n < 0)
 		return n;
-	*out = cli_batch_object(v, n, &b);
+	*out = cli_batch_json(v, n, &b);
 	free(v);
 	return *out ? 0 : -ENOMEM;
 }

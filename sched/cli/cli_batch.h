@@ -16,6 +16,17 @@
  * command, detached:true). Returns how many, or -1 after printing why
  * the store cannot be read. */
 int cli_batch_list(json_t *all);
+/* Batch b of the store listed in v[0..nv) as such a JSON object (NULL
+ * without memory); "restarts" and "restart_signal" when nicely-agent
+ * restarted its supervisor. */
+struct store_batch;
+json_t *cli_batch_json(const struct store_batch *v, int nv,
+		       const struct store_batch *b);
+/* cli_batch_all.c: root only: every user's detached batches, finished
+ * ones included (the stores nicely-agent recorded and every home's
+ * default store, each read as its user), as such objects with "user" and
+ * "uid" appended to all. Returns how many (0 when not root). */
+int cli_batch_all(json_t *all);
 /* Print the list's detached objects of all as a table. */
 void cli_batch_print(const json_t *all);
 /* One detached batch named by key as that JSON object (*out). 0, or

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -45,7 +46,9 @@ static const char cli_status_help[] =
 "      --all             every user's batches (nicely run and libnicely\n"
 "                        pools), from nicely-agent: user, batch, preset,\n"
 "                        PUs held and granted, CPU share, done/total,\n"
-"                        command (root, or a group in [agent] admins)\n"
+"                        command (root, or a group in [agent] admins);\n"
+"                        for root also every user's detached batches,\n"
+"                        finished ones too (with or without the agent)\n"
 "      --json            a JSON array of batches (one object with BATCH)\n"
 "  -h, --help            this help\n"
 "\n"
@@ -401,31 +404,51 @@ static void cli_ctl_line(const json_t *b)
 	cli_ctl_slurm(b, "         slurm ");
 }
 
-/* `nicely status --all [--json]`: every user's batches from the agent. */
+/* `nicely status --all [--json]`: every user's running batches from the
+ * agent; for root also every user's detached batches, finished ones
+ * included (cli_batch_all.c), with or without the agent. */
 static int cli_status_all(int json)
 {
 	char err[1024];
-	json_t *v;
-	int every, e;
+	json_t *v = NULL, *det = json_array();
+	int every, e, nd;
 
 	e = cli_agent_list(1, &v, &every, err, sizeof err);
-	if (e < 0) {
+	nd = det ? cli_batch_all(det) : 0;
+	/* root gets the stores when the agent is away, not when it refuses */
+	if (e < 0 && (geteuid() != 0 || !det || e == -EREMOTEIO)) {
 		fprintf(stderr, "nicely status --all: %s%s\n", err,
 			e == -ENOENT || e == -ECONNREFUSED
 				? " (only nicely-agent knows every user's "
 				  "batches)"
 				: "");
+		json_decref(det);
 		return CLI_CTL_REFUSED;
 	}
+	if (e < 0) {
+		/* root without the agent: the stores still tell */
+		fprintf(stderr, "nicely status --all: %s: running batches of "
+			"nicely run and libnicely are not listed, detached "
+			"ones are\n", err);
+		v = json_array();
+	}
 	if (json) {
+		json_array_extend(v, det);
 		json_dumpf(v, stdout, JSON_COMPACT);
 		putchar('\n');
-	} else if (json_array_size(v) == 0) {
-		printf("no batch is running\n");
 	} else {
-		cli_agent_print(stdout, v);
+		if (json_array_size(v) == 0 && e == 0)
+			printf("no batch is running\n");
+		else if (json_array_size(v))
+			cli_agent_print(stdout, v);
+		if (nd > 0) {
+			if (json_array_size(v) || e == 0)
+				putchar('\n');
+			cli_batch_print(det);
+		}
 	}
 	json_decref(v);
+	json_decref(det);
 	return fflush(stdout) == 0 ? CLI_CTL_OK : CLI_CTL_USAGE;
 }
 

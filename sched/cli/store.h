@@ -3,7 +3,8 @@
  * private directory per batch holding its command line (meta), inputs
  * (input-K), supervisor messages (log), the joblog (one line per recorded
  * task), each task's output (tasks/SEQ.out, tasks/SEQ.err, made on the
- * first byte) and a fixed-size state record (state). A lock file held by
+ * first byte), a fixed-size state record (state) and, once nicely-agent
+ * restarted the supervisor, its count and signal (held). A lock file held by
  * the supervisor tells a running batch from a finished or dead one.
  * Used by the CLI front ends (cli_submit.c, cli_batch.c, cli_ctl.c) and the
  * engine's store sink (run_store.c); plain file-system calls, no state. */
