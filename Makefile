@@ -64,7 +64,7 @@ ALL_A     := $(CLI_A) $(LIB_A) $(AGENTD_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
 .PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
-        bench fuzz fuzz-smoke fresh-check torture soak
+        bench fuzz fuzz-smoke fresh-check torture soak soak-run
 
 all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
@@ -150,8 +150,13 @@ sanitize:
 # tests, the sanitizer build's, the fuzzers briefly, the Debian packages.
 # Test files run one after another, never side by side: many judge real
 # load and politeness, which other tests running would disturb.
+# The builds (plain, sanitizer, fuzzers) go two at a time unless make was
+# given its own -j; the tests never do.
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 check:
 	@scripts/deps.sh check
+	@tests/lib/sweep-users.sh
+	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize $(FUZZERS)
 	@$(MAKE) --no-print-directory check-run
 
 # The sanitizer pass runs every C test and every shell test but these. Each
@@ -201,13 +206,17 @@ check-run: all sanitize
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
 		prove -e '' --timer -r build/asan/tests $(SAN_TESTS)
 	@$(SAN_INTACT)
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory $(CHECK_J) fuzz-smoke
 	prove -e '' packaging/check-deb.sh
 
 # What check leaves out for time (about 12 minutes; not part of check):
 # tests/run_big.t with 100,000 tasks (20,000 under the sanitizers), and the
 # sanitizer pass's SAN_SKIP tests under the sanitizers.
-soak: all sanitize
+soak:
+	@tests/lib/sweep-users.sh
+	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize
+	@$(MAKE) --no-print-directory soak-run
+soak-run: all sanitize
 	NICELY_BUILD=$(CURDIR)/build NICELY_BIG_N=100000 \
 		prove -e '' --timer tests/run_big.t
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
@@ -223,21 +232,32 @@ FUZZ_SRC  := $(wildcard tests/fuzz/*.c)
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CORE := $(filter policy/%,$(CORE_SRC)) $(filter agent/%,$(CORE_SRC)) \
              sched/jsonx.c
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
+# Each source is compiled once for all fuzzers (coverage-instrumented, not
+# yet linked with libFuzzer's main), each fuzzer links the objects it needs.
+FUZZ_CC   := clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1
+FUZZ_OBJ   = $(1:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call FUZZ_OBJ,$(FUZZ_CORE))
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # the agent's request handling needs the agent's files and the cgroup module
-build/fuzz/agentd_req: $(CORE_SRC) $(AGENTD_SRC)
+build/fuzz/agentd_req: $(call FUZZ_OBJ,$(CORE_SRC) $(AGENTD_SRC))
 
-fuzz-smoke: $(FUZZERS)
-	@for f in $(FUZZERS); do n=$$(basename $$f); \
-		mkdir -p build/fuzz/corpus-$$n; \
-		echo "fuzz-smoke: $$n"; \
-		$$f -max_total_time=$${FUZZ_SECONDS:-10} -timeout=5 \
-		    build/fuzz/corpus-$$n tests/fuzz/seeds-$$n >build/fuzz/$$n.log 2>&1 \
-		  || { tail -40 build/fuzz/$$n.log; exit 1; }; done
+-include $(shell find build/fuzz/obj -name '*.d' 2>/dev/null)
+
+# each fuzzer is a target of its own, so that make -j runs them side by side
+FUZZ_RUNS := $(FUZZERS:build/fuzz/%=fuzz-smoke-%)
+.PHONY: $(FUZZ_RUNS)
+fuzz-smoke: $(FUZZ_RUNS)
+$(FUZZ_RUNS): fuzz-smoke-%: build/fuzz/%
+	@mkdir -p build/fuzz/corpus-$*
+	@echo "fuzz-smoke: $*"
+	@$< -max_total_time=$${FUZZ_SECONDS:-10} -timeout=5 \
+	    build/fuzz/corpus-$* tests/fuzz/seeds-$* >build/fuzz/$*.log 2>&1 \
+	  || { tail -40 build/fuzz/$*.log; exit 1; }
 
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=60
