@@ -4,6 +4,9 @@
 # test shell is gone, and keeps a user of another name, a test's user
 # whose test still runs and one that has a running process. Every prefix
 # the tests give their users is in its list.
+case "${NICELY_BUILD:-}" in */asan*)
+	echo "1..0 # SKIP no C here: the plain pass runs it"; exit 0 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 sweep=$here/lib/sweep-users.sh
 n=0
