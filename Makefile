@@ -167,7 +167,7 @@ check:
 # The plain pass runs them all; `make soak` runs them under the sanitizers
 # too, and `make check SAN_SKIP=` keeps them in check's sanitizer pass.
 # (tests/install.t skips itself there: it checks the Makefile, no C.)
-#  agent_run.t     70 s, most of it two 12 s windows of the kernel's CPU
+#  agent_run.t     about 55 s, two 6 s windows of the kernel's CPU
 #                  shares; its placement cases are agent_client_place.t's,
 #                  the agent end to end agent_run_v2fake.t's and agentd_*.t
 #  cgroup_reuse.t  30 s waiting on memory.force_empty, sync and kills; the
@@ -185,7 +185,7 @@ check:
 #                  run_react.t's (their interplay only here and in soak)
 #  run_nokill.t    the cases of run_nokill_nonroot.t (both are
 #                  tests/lib/nokill-cases.sh), as root; that one stays
-#  slurm_run.t     30 s waiting on slurmctld; what slurm_*.c reads comes
+#  slurm_run.t     40 s waiting on slurmctld; what slurm_*.c reads comes
 #                  from Slurm's own commands, not a peer (only here, soak)
 #  torture.t       30 s; its kinds overlap run_badinput, run_rlimit,
 #                  run_nproc, run_ctl_guard and run_signal, which stay; its
