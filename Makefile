@@ -63,7 +63,7 @@ AGENTD_A  := $(B)/libnicely_agentd.a
 ALL_A     := $(CLI_A) $(LIB_A) $(AGENTD_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
-.PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
+.PHONY: all deps check check-run test sanitize sanitize-tests san-goals demo install uninstall clean deb \
         bench fuzz fuzz-smoke fresh-check torture soak soak-run
 
 all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
@@ -142,9 +142,16 @@ deps:
 	@scripts/deps.sh build
 
 # The sanitizer build: same sources, ASan+UBSan, in build/asan.
+# sanitize-tests builds what the sanitizer passes of check and soak run
+# (the programs, libnicely, the C tests and the helpers): no benchmark or
+# example, which nothing runs under the sanitizers.
 sanitize:
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" all
+sanitize-tests:
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" san-goals
+san-goals: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS)
 
 # The whole suite (held to 20 minutes on 2 quiet cores): the plain build's
 # tests, the sanitizer build's, the fuzzers briefly, the Debian packages.
@@ -156,7 +163,7 @@ CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 check:
 	@scripts/deps.sh check
 	@tests/lib/sweep-users.sh
-	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize $(FUZZERS)
+	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize-tests $(FUZZERS)
 	@$(MAKE) --no-print-directory check-run
 
 # The sanitizer pass runs every C test and every shell test but these. Each
@@ -201,7 +208,7 @@ SAN_INTACT = for p in build/asan/nicely build/asan/nicely-agent; do \
 		nm "$$p" | grep -q __asan_init || \
 		{ echo "$$p lost its sanitizers during the run" >&2; exit 1; }; done
 
-check-run: all sanitize
+check-run: all sanitize-tests
 	NICELY_BUILD=$(CURDIR)/build prove -e '' --timer -r build/tests tests
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
 		prove -e '' --timer -r build/asan/tests $(SAN_TESTS)
@@ -214,9 +221,9 @@ check-run: all sanitize
 # sanitizer pass's SAN_SKIP tests under the sanitizers.
 soak:
 	@tests/lib/sweep-users.sh
-	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize
+	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize-tests
 	@$(MAKE) --no-print-directory soak-run
-soak-run: all sanitize
+soak-run: all sanitize-tests
 	NICELY_BUILD=$(CURDIR)/build NICELY_BIG_N=100000 \
 		prove -e '' --timer tests/run_big.t
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
