@@ -68,8 +68,8 @@ AGENTD_A  := $(B)/libnicely_agentd.a
 ALL_A     := $(CLI_A) $(LIB_A) $(AGENTD_A) $(CORE_A)
 SHLIB     := $(B)/libnicely.so.$(VERSION)
 
-.PHONY: all deps check check-run test sanitize demo install uninstall clean deb \
-        bench fuzz fuzz-smoke fresh-check torture soak
+.PHONY: all deps check check-run test sanitize sanitize-tests san-goals demo install uninstall clean deb \
+        bench fuzz fuzz-smoke fresh-check torture soak soak-run
 
 all: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS) $(BENCHES) \
      $(EXAMPLES)
@@ -151,16 +151,28 @@ deps:
 	@scripts/deps.sh build
 
 # The sanitizer build: same sources, ASan+UBSan, in build/asan.
+# sanitize-tests builds what the sanitizer passes of check and soak run
+# (the programs, libnicely, the C tests and the helpers): no benchmark or
+# example, which nothing runs under the sanitizers.
 sanitize:
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" all
+sanitize-tests:
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" san-goals
+san-goals: $(PROGS) $(ALL_A) $(SHLIB) $(B)/nicely.pc $(TESTS) $(HELPERS)
 
 # The whole suite (held to 20 minutes on 2 quiet cores): the plain build's
 # tests, the sanitizer build's, the fuzzers briefly, the Debian packages.
 # Test files run one after another, never side by side: many judge real
 # load and politeness, which other tests running would disturb.
+# The builds (plain, sanitizer, fuzzers) go two at a time unless make was
+# given its own -j; the tests never do.
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 check:
 	@scripts/deps.sh check
+	@tests/lib/sweep-users.sh
+	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize-tests $(FUZZERS)
 	@$(MAKE) --no-print-directory check-run
 
 # The sanitizer pass runs every C test and every shell test but these. Each
@@ -171,7 +183,7 @@ check:
 # The plain pass runs them all; `make soak` runs them under the sanitizers
 # too, and `make check SAN_SKIP=` keeps them in check's sanitizer pass.
 # (tests/install.t skips itself there: it checks the Makefile, no C.)
-#  agent_run.t     70 s, most of it two 12 s windows of the kernel's CPU
+#  agent_run.t     about 55 s, two 6 s windows of the kernel's CPU
 #                  shares; its placement cases are agent_client_place.t's,
 #                  the agent end to end agent_run_v2fake.t's and agentd_*.t
 #  cgroup_reuse.t  30 s waiting on memory.force_empty, sync and kills; the
@@ -189,7 +201,7 @@ check:
 #                  run_react.t's (their interplay only here and in soak)
 #  run_nokill.t    the cases of run_nokill_nonroot.t (both are
 #                  tests/lib/nokill-cases.sh), as root; that one stays
-#  slurm_run.t     30 s waiting on slurmctld; what slurm_*.c reads comes
+#  slurm_run.t     40 s waiting on slurmctld; what slurm_*.c reads comes
 #                  from Slurm's own commands, not a peer (only here, soak)
 #  torture.t       30 s; its kinds overlap run_badinput, run_rlimit,
 #                  run_nproc, run_ctl_guard and run_signal, which stay; its
@@ -205,18 +217,22 @@ SAN_INTACT = for p in build/asan/nicely build/asan/nicely-agent; do \
 		nm "$$p" | grep -q __asan_init || \
 		{ echo "$$p lost its sanitizers during the run" >&2; exit 1; }; done
 
-check-run: all sanitize
+check-run: all sanitize-tests
 	NICELY_BUILD=$(CURDIR)/build prove -e '' --timer -r build/tests tests
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
 		prove -e '' --timer -r build/asan/tests $(SAN_TESTS)
 	@$(SAN_INTACT)
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory $(CHECK_J) fuzz-smoke
 	prove -e '' packaging/check-deb.sh
 
 # What check leaves out for time (about 12 minutes; not part of check):
 # tests/run_big.t with 100,000 tasks (20,000 under the sanitizers), and the
 # sanitizer pass's SAN_SKIP tests under the sanitizers.
-soak: all sanitize
+soak:
+	@tests/lib/sweep-users.sh
+	@$(MAKE) --no-print-directory $(CHECK_J) all sanitize-tests
+	@$(MAKE) --no-print-directory soak-run
+soak-run: all sanitize-tests
 	NICELY_BUILD=$(CURDIR)/build NICELY_BIG_N=100000 \
 		prove -e '' --timer tests/run_big.t
 	NICELY_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=1 \
@@ -232,21 +248,32 @@ FUZZ_SRC  := $(wildcard tests/fuzz/*.c)
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CORE := $(filter policy/%,$(CORE_SRC)) $(filter agent/%,$(CORE_SRC)) \
              sched/jsonx.c
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
+# Each source is compiled once for all fuzzers (coverage-instrumented, not
+# yet linked with libFuzzer's main), each fuzzer links the objects it needs.
+FUZZ_CC   := clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1
+FUZZ_OBJ   = $(1:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(NICELY_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call FUZZ_OBJ,$(FUZZ_CORE))
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # the agent's request handling needs the agent's files and the cgroup module
-build/fuzz/agentd_req: $(CORE_SRC) $(AGENTD_SRC)
+build/fuzz/agentd_req: $(call FUZZ_OBJ,$(CORE_SRC) $(AGENTD_SRC))
 
-fuzz-smoke: $(FUZZERS)
-	@for f in $(FUZZERS); do n=$$(basename $$f); \
-		mkdir -p build/fuzz/corpus-$$n; \
-		echo "fuzz-smoke: $$n"; \
-		$$f -max_total_time=$${FUZZ_SECONDS:-10} -timeout=5 \
-		    build/fuzz/corpus-$$n tests/fuzz/seeds-$$n >build/fuzz/$$n.log 2>&1 \
-		  || { tail -40 build/fuzz/$$n.log; exit 1; }; done
+-include $(shell find build/fuzz/obj -name '*.d' 2>/dev/null)
+
+# each fuzzer is a target of its own, so that make -j runs them side by side
+FUZZ_RUNS := $(FUZZERS:build/fuzz/%=fuzz-smoke-%)
+.PHONY: $(FUZZ_RUNS)
+fuzz-smoke: $(FUZZ_RUNS)
+$(FUZZ_RUNS): fuzz-smoke-%: build/fuzz/%
+	@mkdir -p build/fuzz/corpus-$*
+	@echo "fuzz-smoke: $*"
+	@$< -max_total_time=$${FUZZ_SECONDS:-10} -timeout=5 \
+	    build/fuzz/corpus-$* tests/fuzz/seeds-$* >build/fuzz/$*.log 2>&1 \
+	  || { tail -40 build/fuzz/$*.log; exit 1; }
 
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=60
