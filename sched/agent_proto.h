@@ -113,6 +113,17 @@
  *   and the killed batch's lease says "killed" at once. No other request
  *   of the same connection is read before the answer.
  *
+ * "dashboard": {"new":BOOL (optional: a new token, the old one no longer
+ *     valid)} -> {"url":"http://ADDRESS:PORT/?token=HEX","token":"HEX",
+ *     "user":"NAME","all":BOOL (the token shows every user's batches:
+ *     root and the [agent] admins)}
+ *   The peer's link to the agent's web dashboard (sched/agentd/dash.h),
+ *   ok:false when the system config does not turn it on ([agent]
+ *   dashboard). One token per uid, random, kept in the agent's memory
+ *   only: asked again, the same (until "new", or an agent restart). It
+ *   shows that user's batches only. Added without a version bump: an
+ *   agent before it answers "unknown command", which the client says.
+ *
  * The snapshot: once per tick the agent samples the machine and writes
  * (write to a temporary name, then rename) AGENT_SNAPSHOT_DEFAULT, or the
  * file named beside the socket when $NICELY_AGENT_SOCKET is set
@@ -175,5 +186,6 @@
 #define AGENT_CMD_LEASE "lease"
 #define AGENT_CMD_LIST "list"
 #define AGENT_CMD_KILL "kill"
+#define AGENT_CMD_DASHBOARD "dashboard"
 
 #endif
