@@ -23,6 +23,8 @@
 #include "sched/agentd/dash_int.h"
 
 #define MS 1000000ull
+/* Bytes read and dropped after an answer before closing anyway. */
+#define DASH_DRAIN_MAX 65536
 
 static void conn_on_event(struct loop_watch *w, uint32_t ev);
 
@@ -365,10 +367,11 @@ static void conn_read(struct dash_conn *c)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return;
-			if (n <= 0)
+			c->drained += n > 0 ? (size_t)n : 0;
+			if (n <= 0 || c->drained > DASH_DRAIN_MAX) {
 				conn_free(c);
-			if (n <= 0)
 				return;
+			}
 			continue;
 		}
 		ssize_t n = recv(c->w.fd, c->in + c->inlen,

@@ -37,7 +37,8 @@ struct dash_conn {
 	int events;
 	uint64_t start_ns;
 	char in[DASH_REQ_MAX + 1];
-	size_t inlen;
+	size_t inlen;		/* > DASH_REQ_MAX: answered, draining */
+	size_t drained;		/* bytes dropped meanwhile */
 	char *out;
 	size_t outlen, outoff;
 	struct dash_conn *next;
