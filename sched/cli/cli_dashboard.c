@@ -27,7 +27,8 @@ static void dashboard_usage(FILE *f)
 		"batches to whoever\n"
 		"  opens it, so keep it to yourself\n"
 		"  --new    a new link: the one printed before stops working\n"
-		"  --json   {\"url\":...}\n");
+		"  --json   {\"url\":...}\n"
+		"  --help   this text\n");
 }
 
 int cli_dashboard(int argc, char **argv)
