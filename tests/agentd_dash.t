@@ -91,6 +91,27 @@ is "$(raw 'GET / HTTP/2.0\r\n\r\n')" "HTTP/1.1 400 Bad Request" "HTTP/2.0 as tex
 is "$(raw 'GET / HTTP/1.1\r\nno colon here\r\n\r\n')" "HTTP/1.1 400 Bad Request" "a header without a colon: 400"
 is "$(raw 'GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello')" "HTTP/1.1 400 Bad Request" "a GET with a body: 400"
 is "$(code -b "$ca" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" /)" 431 "a 20 kB request: 431, not read"
+is "$(code -b "$ca" "/$(head -c 400 /dev/zero | tr '\0' a)")" 414 "a 400-byte path: 414"
+is "$(python3 - "$PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(70)]
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(b"GET /dash.js HTTP/1.1\r\nHost: x\r\n\r\n")
+first = s.recv(100).split(b"\r\n")[0].decode()
+time.sleep(0.3)
+closed = 0
+for c in idle:
+    c.setblocking(False)
+    try:
+        closed += c.recv(1) == b""
+    except BlockingIOError:
+        pass
+    except OSError:
+        closed += 1
+print(first, "closed:", closed)
+PY
+)" "HTTP/1.1 200 OK closed: 7" "71 connections at once: the 7 oldest closed to make room, the newest answered"
 is "$(python3 - "$PORT" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
@@ -185,6 +206,17 @@ while [ $(($(ms) - idle_from)) -lt 5600 ]; do sleep 0.2; done
 if read -r -t 2 x <&3; then r=data; else r=$?; fi
 [ "$r" = 1 ]; ok $? "a connection silent for 5 s is closed (read: $r)"
 exec 3<&-
+
+# SIGHUP: the same address keeps the tokens; without the key, off
+hups() { grep -c "config read again" "$T/agent.log"; }
+kill -HUP "$agent_pid"
+wait_for test "$(hups)" = 1
+is "$(code -b "nicely_dash=$(tok "$un")" /api/overview)" 200 "SIGHUP, the same address: the token still works"
+printf '[agent]\n' >"$T/etc/nicely/nicely.conf"
+kill -HUP "$agent_pid"
+wait_for test "$(hups)" = 2
+is "$(code /dash.js)" 000 "SIGHUP without [agent] dashboard: no longer served"
+grep -q "dashboard off" "$T/agent.log"; ok $? "... and the agent says so"
 
 # a non-loopback address: the agent does not start, naming the line
 printf '[agent]\ntick_ms = 100\ndashboard = 0.0.0.0:%s\n' "$PORT" >"$T/etc/nicely/nicely.conf"

@@ -13,15 +13,16 @@
 /* See agentd_int.h. */
 void agentd_dash_apply(struct agentd *d)
 {
-	char err[512];
 	int was = d->dash != NULL;
+	char err[512];
+	int e = dash_apply(&d->dash, d, d->dash_host, d->dash_port, err,
+			   sizeof err);
 
-	if (dash_apply(&d->dash, d, d->dash_host, d->dash_port, err,
-		       sizeof err) < 0) {
+	if (e < 0) {
 		agentd_log(LOG_ERR, "%s; the dashboard is off", err);
 		return;
 	}
-	if (d->dash && (!was || d->dash_port))
+	if (e > 0)
 		agentd_log(LOG_NOTICE, "dashboard on %s%s%s:%d",
 			   strchr(d->dash_host, ':') ? "[" : "", d->dash_host,
 			   strchr(d->dash_host, ':') ? "]" : "", d->dash_port);

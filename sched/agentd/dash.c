@@ -25,6 +25,8 @@
 #define MS 1000000ull
 /* Bytes read and dropped after an answer before closing anyway. */
 #define DASH_DRAIN_MAX 65536
+/* Longest request target (path and query). */
+#define DASH_TARGET_MAX 300
 
 static void conn_on_event(struct loop_watch *w, uint32_t ev);
 
@@ -258,6 +260,11 @@ static void conn_request(struct dash_conn *c)
 	if (strcmp(method, "GET")) {
 		conn_fail(c, 405, "Method Not Allowed", "Allow: GET\r\n",
 			  "the dashboard is read-only: GET only");
+		return;
+	}
+	if (strlen(target) > DASH_TARGET_MAX) {
+		conn_fail(c, 414, "URI Too Long", NULL, "a request target "
+			  "longer than %d bytes", DASH_TARGET_MAX);
 		return;
 	}
 	if (target[0] != '/' || target[1] == '/' ||
@@ -535,7 +542,7 @@ int dash_apply(struct dash **hp, struct agentd *d, const char *host,
 		return e;
 	}
 	*hp = h;
-	return 0;
+	return 1;
 }
 
 /* See dash.h. */

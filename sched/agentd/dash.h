@@ -34,8 +34,9 @@ struct dash;
 
 /* Serve on host:port (host numeric; "" or port 0: off), keeping what is
  * served already when the address is the same (tokens survive a SIGHUP
- * that keeps it). *hp is NULL when off. 0, or -errno with err set (the
- * address cannot be bound: the agent says so and runs without it). */
+ * that keeps it). *hp is NULL when off. 1 when it starts serving, 0
+ * when nothing changed or it is off, or -errno with err set (the address
+ * cannot be bound: the agent says so and runs without it). */
 int dash_apply(struct dash **hp, struct agentd *d, const char *host,
 	       int port, char *err, size_t errlen);
 /* The agent's tick: batches' rates, connections past their time. */
