@@ -21,12 +21,15 @@ struct dash_tok {
 	unsigned char key[DASH_TOKEN_BYTES];
 };
 
-/* A batch's pace, kept between ticks (by name). */
+/* A batch's pace, kept between ticks (by name): tasks done since the
+ * older of two anchors, moved on every DASH_RATE_WINDOW_MS (so over the
+ * last one to two windows, or since the batch was first seen). */
+#define DASH_RATE_WINDOW_MS 30000
 struct dash_rate {
 	char name[160];
-	long long done;		/* at t_ns */
-	uint64_t t_ns;
-	double rate;		/* tasks a second, smoothed; <0: not yet */
+	long long done[2];	/* at t_ns[]: [0] the older anchor */
+	uint64_t t_ns[2];
+	double rate;		/* tasks a second; <0: not yet */
 	int seen;		/* at the last tick */
 };
 

@@ -18,8 +18,8 @@
 #include "sched/jsonx.h"
 
 #define MS 1000000ull
-/* The rate is measured over at least this long. */
-#define RATE_WINDOW_NS (1000 * MS)
+/* The rate is said once measured over at least this long. */
+#define RATE_MIN_NS (1000 * MS)
 
 /* 1 when who may see b. */
 static int view_may(const struct dash_who *who, const struct agentd_batch *b)
@@ -58,19 +58,21 @@ void dash_view_tick(struct dash *h)
 			r = &h->rates[h->nrates++];
 			memset(r, 0, sizeof *r);
 			snprintf(r->name, sizeof r->name, "%s", b->name);
-			r->done = b->done;
-			r->t_ns = now;
+			r->done[0] = r->done[1] = b->done;
+			r->t_ns[0] = r->t_ns[1] = now;
 			r->rate = -1;
 		}
 		r->seen = 1;
-		if (now - r->t_ns >= RATE_WINDOW_NS) {
-			double inst = (double)(b->done - r->done) * 1e9 /
-				      (double)(now - r->t_ns);
-			if (inst < 0)
-				inst = 0;
-			r->rate = r->rate < 0 ? inst : 0.6 * r->rate + 0.4 * inst;
-			r->done = b->done;
-			r->t_ns = now;
+		if (now - r->t_ns[1] >= DASH_RATE_WINDOW_MS * MS) {
+			r->done[0] = r->done[1];
+			r->t_ns[0] = r->t_ns[1];
+			r->done[1] = b->done;
+			r->t_ns[1] = now;
+		}
+		if (now - r->t_ns[0] >= RATE_MIN_NS) {
+			double rate = (double)(b->done - r->done[0]) * 1e9 /
+				      (double)(now - r->t_ns[0]);
+			r->rate = rate > 0 ? rate : 0;
 		}
 	}
 	for (size_t i = 0; i < h->nrates; i++)
