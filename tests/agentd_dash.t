@@ -13,9 +13,11 @@ PREFIX=ndb
 for c in curl python3; do
 	command -v $c >/dev/null || { echo "1..0 # SKIP no $c (scripts/deps.sh check installs it)"; exit 0; }
 done
-A=$user B=${user}b
-useradd --system --no-create-home --shell /usr/sbin/nologin "$B" || { echo "Bail out! useradd"; exit 1; }
-users_cleanup() { userdel "$B" 2>/dev/null; userdel "$A" 2>/dev/null; }
+A=$user B=${user}b C=${user}c G=${user}g
+useradd --system --no-create-home --shell /usr/sbin/nologin "$B" &&
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$C" &&
+	groupadd --system "$G" && usermod -a -G "$G" "$C" || { echo "Bail out! useradd"; exit 1; }
+users_cleanup() { userdel "$B" 2>/dev/null; userdel "$C" 2>/dev/null; groupdel "$G" 2>/dev/null; userdel "$A" 2>/dev/null; }
 agentd_extra_cleanup=users_cleanup
 trap agentd_cleanup EXIT
 as() { local u=$1; shift; setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups "$@"; }
@@ -34,7 +36,7 @@ a=$("$NICELY" dashboard 2>&1); rc=$?
 ok $? "off by default: nicely dashboard says how to turn it on (exit $rc)"
 stop_agent
 
-printf '[agent]\ndashboard = 127.0.0.1:%s\n[limits]\nmax_pus = 2\n' "$PORT" >"$T/etc/nicely/nicely.conf"
+printf '[agent]\ndashboard = 127.0.0.1:%s\nadmins = %s\n[limits]\nmax_pus = 2\n' "$PORT" "$G" >"$T/etc/nicely/nicely.conf"
 start_agent --procfs "$T/proc"
 grep -q "dashboard on 127.0.0.1:$PORT" "$T/agent.log"; ok $? "the agent says where it serves the dashboard"
 
@@ -145,6 +147,8 @@ names() { python3 -c 'import json,sys; print(" ".join(sorted(b["batch"] for b in
 is "$(ov "$ca" | names)" "$ba" "A's overview: A's batch only"
 is "$(ov "$cb" | names)" "$bb" "B's overview: B's batch only"
 is "$(ov "$cr" | names)" "$(printf '%s\n' "$ba" "$bb" | sort | tr '\n' ' ' | sed 's/ $//')" "root's overview: both"
+uc=$(as "$C" "$NICELY" dashboard) cc="nicely_dash=$(tok "$uc")"
+is "$(ov "$cc" | names)" "$(ov "$cr" | names)" "C (an [agent] admin): both too"
 is "$(code -b "$cb" "/api/batch/$ba")" 404 "B asking for A's batch: 404"
 is "$(code -b "$cb" "/batch/$ba")" 404 "B's page of A's batch: 404"
 is "$(code -b "$cr" "/api/batch/$ba")" 200 "root asking for A's batch: 200"
@@ -213,6 +217,9 @@ hups() { grep -c "config read again" "$T/agent.log"; }
 kill -HUP "$agent_pid"
 wait_for test "$(hups)" = 1
 is "$(code -b "nicely_dash=$(tok "$un")" /api/overview)" 200 "SIGHUP, the same address: the token still works"
+is "$(ov "$cc" | names)" "" "... but an admin's shows its own batches only (the admins may have changed)"
+as "$C" "$NICELY" dashboard >/dev/null
+is "$(ov "$cc" | names)" "$(ov "$cr" | names)" "... until the admin asks for the link again"
 printf '[agent]\n' >"$T/etc/nicely/nicely.conf"
 kill -HUP "$agent_pid"
 wait_for test "$(hups)" = 2

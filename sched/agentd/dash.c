@@ -523,8 +523,13 @@ int dash_apply(struct dash **hp, struct agentd *d, const char *host,
 	struct dash *h = *hp;
 	int e;
 
-	if (h && host && !strcmp(h->host, host) && h->port == port)
+	if (h && host && !strcmp(h->host, host) && h->port == port) {
+		/* the admins may have changed: an admin's token shows every
+		 * user's batches again once asked for again */
+		for (int i = 0; i < DASH_TOKENS_MAX; i++)
+			h->tok[i].admin = 0;
 		return 0;
+	}
 	dash_free(h);
 	*hp = NULL;
 	if (!host || !*host || port <= 0)

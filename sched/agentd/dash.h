@@ -34,7 +34,8 @@ struct dash;
 
 /* Serve on host:port (host numeric; "" or port 0: off), keeping what is
  * served already when the address is the same (tokens survive a SIGHUP
- * that keeps it). *hp is NULL when off. 1 when it starts serving, 0
+ * that keeps it, but an admin's shows only its own user's batches until
+ * `nicely dashboard` asks again: the admins may have changed). *hp is NULL when off. 1 when it starts serving, 0
  * when nothing changed or it is off, or -errno with err set (the address
  * cannot be bound: the agent says so and runs without it). */
 int dash_apply(struct dash **hp, struct agentd *d, const char *host,
