@@ -220,10 +220,23 @@ is "$(code -b "nicely_dash=$(tok "$un")" /api/overview)" 200 "SIGHUP, the same a
 is "$(ov "$cc" | names)" "" "... but an admin's shows its own batches only (the admins may have changed)"
 as "$C" "$NICELY" dashboard >/dev/null
 is "$(ov "$cc" | names)" "$(ov "$cr" | names)" "... until the admin asks for the link again"
+if [ -e /proc/net/if_inet6 ] && grep -q "^0*1 " /proc/net/if_inet6; then
+	printf '[agent]\ndashboard = [::1]:%s\n' "$PORT" >"$T/etc/nicely/nicely.conf"
+	kill -HUP "$agent_pid"
+	wait_for test "$(hups)" = 2
+	u6=$(as "$A" "$NICELY" dashboard)
+	grep -Eqx "http://\[::1\]:$PORT/\?token=[0-9a-f]{64}" <<<"$u6"; ok $? "SIGHUP to [::1]:PORT: the link names [::1] ($u6)"
+	is "$(curl -s -o /dev/null -w '%{http_code}' -g -b "nicely_dash=$(tok "$u6")" "http://[::1]:$PORT/api/overview")" 200 "... served there"
+	is "$(code /dash.js)" 000 "... and no longer on 127.0.0.1"
+else
+	for i in 1 2 3; do echo "ok $((tap_n + 1)) # SKIP no IPv6 loopback"; tap_n=$((tap_n + 1)); done
+	kill -HUP "$agent_pid"
+	wait_for test "$(hups)" = 2
+fi
 printf '[agent]\n' >"$T/etc/nicely/nicely.conf"
 kill -HUP "$agent_pid"
-wait_for test "$(hups)" = 2
-is "$(code /dash.js)" 000 "SIGHUP without [agent] dashboard: no longer served"
+wait_for test "$(hups)" = 3
+is "$(curl -s -o /dev/null -w '%{http_code}' -g "http://[::1]:$PORT/dash.js")$(code /dash.js)" 000000 "SIGHUP without [agent] dashboard: no longer served"
 grep -q "dashboard off" "$T/agent.log"; ok $? "... and the agent says so"
 
 # a non-loopback address: the agent does not start, naming the line
