@@ -3,7 +3,8 @@
  * (connections: bytes, fds, lines, answers), agentd_req.c (what each
  * request does), agentd_batch.c (batches: place, watch owners, split,
  * remove), agentd_peer.c (who a peer and a pidfd are), snapshot.c (the
- * snapshot file). */
+ * snapshot file), agentd_dash.c (the web dashboard's config and request;
+ * the dashboard itself is sched/agentd/dash.h). */
 #ifndef SCHED_AGENTD_AGENTD_INT_H
 #define SCHED_AGENTD_AGENTD_INT_H
 
