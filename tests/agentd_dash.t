@@ -17,7 +17,7 @@ A=$user B=${user}b C=${user}c G=${user}g
 useradd --system --no-create-home --shell /usr/sbin/nologin "$B" &&
 	useradd --system --no-create-home --shell /usr/sbin/nologin "$C" &&
 	groupadd --system "$G" && usermod -a -G "$G" "$C" || { echo "Bail out! useradd"; exit 1; }
-users_cleanup() { userdel "$B" 2>/dev/null; userdel "$C" 2>/dev/null; groupdel "$G" 2>/dev/null; userdel "$A" 2>/dev/null; }
+users_cleanup() { userdel "$B" 2>/dev/null; userdel "$C" 2>/dev/null; groupdel "$G" 2>/dev/null; userdel "$A" 2>/dev/null; rm -rf "$tmp"; }
 agentd_extra_cleanup=users_cleanup
 trap agentd_cleanup EXIT
 as() { local u=$1; shift; setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups "$@"; }
