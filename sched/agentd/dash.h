@@ -2,8 +2,8 @@
  * the system config says `[agent] dashboard = ADDRESS:PORT` (a loopback
  * address: policy/config_sections.c refuses any other). Served in the
  * agent's own loop, single-threaded: dash.c (the listening socket, the
- * connections, HTTP/1.1 requests: GET only, bounded, timed out),
- * dash_auth.c (the per-user tokens `nicely dashboard` asks the agent
+ * connections: bounded, timed out), dash_http.c (one HTTP/1.1 request to
+ * its answer: GET only), dash_auth.c (the per-user tokens `nicely dashboard` asks the agent
  * for), dash_view.c (the JSON the pages poll, from what the agent knows
  * at its last tick) and dash_page.c (the static HTML, CSS and script).
  * The agent calls dash_apply after reading its config, dash_tick on its

@@ -1,5 +1,5 @@
 /* sched/agentd/dash_int: the inside of the dashboard (sched/agentd/dash.h),
- * shared by dash.c, dash_auth.c, dash_view.c and dash_page.c. */
+ * shared by dash.c, dash_http.c, dash_auth.c, dash_view.c and dash_page.c. */
 #ifndef SCHED_AGENTD_DASH_INT_H
 #define SCHED_AGENTD_DASH_INT_H
 
@@ -65,6 +65,19 @@ struct dash_who {
 	uid_t uid;
 	int all;		/* root or an admin: every user's batches */
 };
+
+/* Longest request target (path and query): 414 beyond. */
+#define DASH_TARGET_MAX 300
+
+/* dash_http.c */
+/* The whole request in c->in (NUL-terminated, cut at will): its answer
+ * into c->out (NULL when out of memory). */
+void dash_http_answer(struct dash_conn *c);
+/* An error answer: status, reason, extra headers (each ending "\r\n"),
+ * a line of text. */
+__attribute__((format(printf, 5, 6))) void
+dash_http_fail(struct dash_conn *c, int status, const char *reason,
+	       const char *extra, const char *fmt, ...);
 
 /* dash_auth.c: the token in hex (any text: checked) to its owner; 0 with
  * *who set, -1 when it is no token of ours. Constant time in the tokens
