@@ -102,6 +102,11 @@ struct policy_agent_conf {
 				 * as long as the config */
 	struct policy_origin admins_origin;
 	int tick_ms;		/* 0 = the agent's default */
+	/* dashboard = HOST:PORT: the web dashboard's loopback address
+	 * (numeric: "127.0.0.1", "::1"), "" when off (the default) */
+	const char *dashboard_host;
+	int dashboard_port;
+	struct policy_origin dashboard_origin;
 };
 void policy_config_agent(const struct policy_config *cfg,
 			 struct policy_agent_conf *out);

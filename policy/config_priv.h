@@ -47,7 +47,11 @@ struct config_agent {
 	struct policy_origin admins_origin;
 	int tick_ms;			/* 0 = the agent's default */
 	struct policy_origin tick_origin;
-	int set_in[2];			/* parse that set admins, tick_ms */
+	char dash_host[48];		/* numeric loopback address; "" = off */
+	int dash_port;
+	struct policy_origin dash_origin;
+	int set_in[3];			/* parse that set admins, tick_ms,
+					 * dashboard */
 };
 
 /* What struct policy_config (opaque in config.h) holds. */

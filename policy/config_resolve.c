@@ -223,6 +223,9 @@ void policy_config_agent(const struct policy_config *cfg,
 	out->admins = cfg->agent.admins;
 	out->admins_origin = cfg->agent.admins_origin;
 	out->tick_ms = cfg->agent.tick_ms;
+	out->dashboard_host = cfg->agent.dash_host;
+	out->dashboard_port = cfg->agent.dash_port;
+	out->dashboard_origin = cfg->agent.dash_origin;
 }
 
 /* What the agent fences a batch's group with. */

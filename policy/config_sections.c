@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "policy/config_sections.h"
 #include "policy/presets.h"
 
@@ -151,7 +154,68 @@ static int config_group_list(const char *s)
 	return 1;
 }
 
-/* A key = value line in [agent]: admins (group names), tick_ms. */
+/* dashboard = HOST:PORT (or off) into ag: HOST a loopback address only
+ * (127.0.0.0/8, [::1] or localhost), PORT 1..65535. 0, or -1 with an
+ * error naming the line. */
+static int config_dashboard(struct config_parse *ps, struct config_agent *ag,
+			    const char *value)
+{
+	char host[48];
+	const char *colon = strrchr(value, ':');
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *end;
+	long port;
+	size_t hl;
+
+	if (!strcmp(value, "off") || !*value) {
+		ag->dash_host[0] = 0;
+		ag->dash_port = 0;
+		return 0;
+	}
+	hl = colon ? (size_t)(colon - value) : 0;
+	if (!colon || hl == 0 || hl >= sizeof host)
+		goto bad;
+	memcpy(host, value, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+		goto bad;
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			goto bad;
+		if (!IN6_IS_ADDR_LOOPBACK(&a6))
+			goto remote;
+	} else if (!strcmp(host, "localhost")) {
+		snprintf(host, sizeof host, "127.0.0.1");
+	} else if (inet_pton(AF_INET, host, &a4) == 1) {
+		if ((ntohl(a4.s_addr) >> 24) != 127)
+			goto remote;
+	} else {
+		goto bad;
+	}
+	snprintf(ag->dash_host, sizeof ag->dash_host, "%s", host);
+	ag->dash_port = (int)port;
+	return 0;
+bad:
+	config_error(ps->cfg, ps->file, ps->line,
+		     "bad value '%.64s' for dashboard (accepted: off, or "
+		     "ADDRESS:PORT on the loopback: 127.0.0.1:8080, "
+		     "[::1]:8080, localhost:8080; PORT 1..65535)", value);
+	return -1;
+remote:
+	config_error(ps->cfg, ps->file, ps->line,
+		     "dashboard address '%.64s' is not a loopback address: "
+		     "the dashboard is served on this machine only "
+		     "(127.0.0.0/8, [::1] or localhost)", value);
+	return -1;
+}
+
+/* A key = value line in [agent]: admins (group names), tick_ms,
+ * dashboard. */
 static void config_agent_key(struct config_parse *ps, const char *name,
 			     const char *value)
 {
@@ -193,10 +257,18 @@ static void config_agent_key(struct config_parse *ps, const char *name,
 		ag->tick_ms = (int)v;
 		ag->tick_origin = here;
 		ag->set_in[1] = cfg->nparses;
+	} else if (!strcmp(name, "dashboard")) {
+		if (config_twice(ps, ag->set_in[2], &ag->dash_origin, name,
+				 "agent"))
+			return;
+		if (config_dashboard(ps, ag, value) < 0)
+			return;
+		ag->dash_origin = here;
+		ag->set_in[2] = cfg->nparses;
 	} else {
 		config_error(cfg, ps->file, ps->line,
 			     "unknown key '%.64s' in [agent] (accepted: "
-			     "admins, tick_ms)", name);
+			     "admins, tick_ms, dashboard)", name);
 	}
 }
 

@@ -666,6 +666,31 @@ int agent_client_list(struct agent_client *c, int all, json_t **batches,
 	return 0;
 }
 
+/* The dashboard's link. */
+int agent_client_dashboard(struct agent_client *c, int renew, char *url,
+			   size_t urllen, char *err, size_t errlen)
+{
+	json_t *a;
+	const char *u;
+	int e;
+
+	if ((e = ac_call(c, AGENT_CMD_DASHBOARD,
+			 json_pack("{s:b}", "new", renew), -1, &a, err,
+			 errlen)) < 0)
+		return e;
+	u = json_string_value(json_object_get(a, "url"));
+	if (!u || strncmp(u, "http://", 7) || strlen(u) >= urllen ||
+	    strpbrk(u, " \t\r\n")) {
+		json_decref(a);
+		snprintf(err, errlen, "nicely-agent at %s answered without a "
+			 "dashboard link", c->sock);
+		return -EPROTO;
+	}
+	snprintf(url, urllen, "%s", u);
+	json_decref(a);
+	return 0;
+}
+
 /* Kill a batch or a user's batches. */
 int agent_client_kill(struct agent_client *c, const char *batch,
 		      const char *user, int *nkilled, char *err,

@@ -161,6 +161,12 @@ int agent_client_kill(struct agent_client *c, const char *batch,
 int agent_client_submit(struct agent_client *c, const char *dir,
 			const char *id, int resume, int readyfd, pid_t *pid,
 			char *err, size_t errlen);
+/* The link to the agent's web dashboard for the calling user (a new
+ * token when renew): url gets "http://ADDRESS:PORT/?token=HEX". 0, or
+ * -errno with err set (-EREMOTEIO: refused, e.g. the dashboard is off;
+ * err has the agent's reason). */
+int agent_client_dashboard(struct agent_client *c, int renew, char *url,
+			   size_t urllen, char *err, size_t errlen);
 
 /* Read the agent's snapshot file at path into out, on topology topo
  * (per-PU loads indexed by PU index; out->pu must have room for

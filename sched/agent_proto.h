@@ -142,6 +142,17 @@
  *   "unknown command": the client then starts the supervisor itself (no
  *   version bump: nothing else changed).
  *
+ * "dashboard": {"new":BOOL (optional: a new token, the old one no longer
+ *     valid)} -> {"url":"http://ADDRESS:PORT/?token=HEX","token":"HEX",
+ *     "user":"NAME","all":BOOL (the token shows every user's batches:
+ *     root and the [agent] admins)}
+ *   The peer's link to the agent's web dashboard (sched/agentd/dash.h),
+ *   ok:false when the system config does not turn it on ([agent]
+ *   dashboard). One token per uid, random, kept in the agent's memory
+ *   only: asked again, the same (until "new", or an agent restart). It
+ *   shows that user's batches only. Added without a version bump: an
+ *   agent before it answers "unknown command", which the client says.
+ *
  * The snapshot: once per tick the agent samples the machine and writes
  * (write to a temporary name, then rename) AGENT_SNAPSHOT_DEFAULT, or the
  * file named beside the socket when $NICELY_AGENT_SOCKET is set
@@ -207,6 +218,7 @@
 #define AGENT_CMD_LIST "list"
 #define AGENT_CMD_KILL "kill"
 #define AGENT_CMD_SUBMIT "submit"
+#define AGENT_CMD_DASHBOARD "dashboard"
 
 /* The agent's state directory (the held batches' records). */
 #define AGENT_STATE_DEFAULT "/var/lib/nicely"

@@ -14,7 +14,9 @@
 #            runtime (fuzz-smoke), binutils (nm, objdump: build-essential),
 #            slurmctld + slurmd + slurm-client + munge (slurm_run.t starts
 #            a one-node Slurm of its own; no systemd), tmux (top_tui.t:
-#            nicely top's full-screen view in a detached session)
+#            nicely top's full-screen view in a detached session), curl +
+#            chromium (agentd_dash.t: the agent's web dashboard over HTTP,
+#            and its page's script run in headless Chromium)
 #   package: the check tools, dpkg-buildpackage, lintian, man (installed pages)
 #   fresh:   debootstrap, for `make fresh-check`
 set -eu
@@ -22,8 +24,8 @@ kind=${1:-build}
 pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev libncurses-dev"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs tmux perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge" ;;
-package) pkgs="$pkgs tmux perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge debhelper devscripts lintian fakeroot dpkg-dev" ;;
+check) pkgs="$pkgs tmux perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge curl chromium" ;;
+package) pkgs="$pkgs tmux perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge curl chromium debhelper devscripts lintian fakeroot dpkg-dev" ;;
 bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
 fresh) pkgs="debootstrap" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench, fresh)" >&2; exit 2 ;;

@@ -2,6 +2,7 @@
  * fence the agent reads from [limits] (policy_config_fence): admins and
  * tick_ms honoured only in system files, bad values named with file:line,
  * max_preset's weight class and nice as the fence. */
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/config.h"
@@ -54,7 +55,7 @@ int main(void)
 
 	ok(parse(&cfg, "[agent]\nsocket = /tmp/x\n", 1, err, sizeof err) > 0 &&
 	   strstr(err, "unknown key 'socket' in [agent] (accepted: admins, "
-		  "tick_ms)"), "unknown key (%s)", err);
+		  "tick_ms, dashboard)"), "unknown key (%s)", err);
 	policy_config_free(cfg);
 
 	ok(parse(&cfg, "[agent]\ntick_ms = 100\ntick_ms = 200\n", 1, err,
@@ -70,6 +71,68 @@ int main(void)
 	is_int(fe.min_nice, 12, "min_nice 12 (above aggressive's nice 10)");
 	policy_config_agent(cfg, &ac);
 	ok(!*ac.admins && ac.tick_ms == 0, "no [agent]: no admins, default tick");
+	ok(!*ac.dashboard_host && ac.dashboard_port == 0,
+	   "no [agent]: the dashboard is off");
+	policy_config_free(cfg);
+
+	/* dashboard = HOST:PORT, loopback only */
+	static const struct { const char *v, *host; int port; } good[] = {
+		{ "127.0.0.1:8080", "127.0.0.1", 8080 },
+		{ "127.1.2.3:1", "127.1.2.3", 1 },
+		{ "localhost:65535", "127.0.0.1", 65535 },
+		{ "[::1]:9000", "::1", 9000 },
+		{ "off", "", 0 },
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char text[128];
+
+		snprintf(text, sizeof text, "[agent]\ndashboard = %s\n",
+			 good[i].v);
+		is_int(parse(&cfg, text, 1, err, sizeof err), 0,
+		       "dashboard = %s parses", good[i].v);
+		policy_config_agent(cfg, &ac);
+		ok(!strcmp(ac.dashboard_host, good[i].host) &&
+		   ac.dashboard_port == good[i].port &&
+		   (!good[i].port || ac.dashboard_origin.line == 2),
+		   "... host '%s' port %d", ac.dashboard_host,
+		   ac.dashboard_port);
+		policy_config_free(cfg);
+	}
+	static const char *const remote[] = {
+		"0.0.0.0:8080", "10.1.2.3:80", "[::]:8080", "[2001:db8::1]:80",
+		"128.0.0.1:80",
+	};
+	for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+		char text[128];
+
+		snprintf(text, sizeof text, "[agent]\ntick_ms = 100\n"
+			 "dashboard = %s\n", remote[i]);
+		ok(parse(&cfg, text, 1, err, sizeof err) > 0 &&
+		   strstr(err, "f.conf:3: dashboard address") &&
+		   strstr(err, "is not a loopback address"),
+		   "dashboard = %s refused, naming the line (%s)", remote[i],
+		   err);
+		policy_config_free(cfg);
+	}
+	static const char *const bad[] = {
+		"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:80x",
+		":80", "example.org:80", "[::1:80", "127.0.0.1:",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[128];
+
+		snprintf(text, sizeof text, "[agent]\ndashboard = %s\n",
+			 bad[i]);
+		ok(parse(&cfg, text, 1, err, sizeof err) > 0 &&
+		   strstr(err, "f.conf:2: bad value") &&
+		   strstr(err, "for dashboard (accepted: off, or ADDRESS:PORT"),
+		   "dashboard = %s: a bad value (%s)", bad[i], err);
+		policy_config_free(cfg);
+	}
+	ok(parse(&cfg, "[agent]\ndashboard = 127.0.0.1:1\n"
+		 "dashboard = 127.0.0.1:2\n", 1, err, sizeof err) > 0 &&
+	   strstr(err, "f.conf:3: 'dashboard' set twice"),
+	   "dashboard twice (%s)", err);
 	policy_config_free(cfg);
 
 	is_int(parse(&cfg, "[limits]\nmax_preset = generous\n", 1, err,

@@ -28,6 +28,7 @@
 #include "agent/topology.h"
 #include "sched/agent_proto.h"
 #include "sched/agentd/agentd_int.h"
+#include "sched/agentd/dash.h"
 #include "sched/agentd/share.h"
 #include "sched/cgroup_agent.h"
 
@@ -75,6 +76,8 @@ int agentd_config(struct agentd *d, char *err, size_t errlen)
 	d->ulimit.origin.file = NULL;	/* points into cfg */
 	policy_config_agent(cfg, &ac);
 	d->cfg_tick_ms = ac.tick_ms;
+	snprintf(d->dash_host, sizeof d->dash_host, "%s", ac.dashboard_host);
+	d->dash_port = ac.dashboard_port;
 	/* admins: group names to gids (a name with no group is said once) */
 	char list[256], *save = NULL;
 	snprintf(list, sizeof list, "%s", ac.admins ? ac.admins : "");
@@ -253,6 +256,7 @@ static void agentd_tick(struct agentd *d)
 	}
 	agentd_batch_tick(d, free_pus, d->last ? d->last->interval_ns : 0);
 	agentd_conn_tick(d);
+	dash_tick(d->dash);
 }
 
 /* The tick's timerfd. */
@@ -282,6 +286,7 @@ static void agentd_on_signal(struct loop_watch *w, uint32_t ev)
 					   err);
 			else {
 				agentd_batch_refence(d);
+				agentd_dash_apply(d);
 				agentd_log(LOG_NOTICE, "config read again");
 			}
 		} else {
@@ -369,6 +374,7 @@ int agentd_new(struct agentd **out, const struct agentd_opts *o, char *err,
 		goto fail;
 	agentd_batch_rescan(d);
 	agentd_held_init(d);
+	agentd_dash_apply(d);
 	struct connguard_opts go = {
 		.l = &d->loop, .listen_fd = d->lfd,
 		.per_uid = AGENT_CONN_PER_UID, .max_total = AGENT_CONN_MAX,
@@ -425,6 +431,7 @@ void agentd_free(struct agentd *d)
 	for (struct agentd_conn *c = d->conns; c; c = c->next)
 		agentd_conn_close(c);
 	agentd_conn_reap(d);
+	dash_free(d->dash);
 	connguard_free(d->guard);
 	if (d->lfd >= 0)
 		close(d->lfd);

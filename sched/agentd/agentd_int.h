@@ -3,7 +3,8 @@
  * (connections: bytes, fds, lines, answers), agentd_req.c (what each
  * request does), agentd_batch.c (batches: place, watch owners, split,
  * remove), agentd_peer.c (who a peer and a pidfd are), snapshot.c (the
- * snapshot file). */
+ * snapshot file), agentd_dash.c (the web dashboard's config and request;
+ * the dashboard itself is sched/agentd/dash.h). */
 #ifndef SCHED_AGENTD_AGENTD_INT_H
 #define SCHED_AGENTD_AGENTD_INT_H
 
@@ -149,6 +150,10 @@ struct agentd {
 	int free_pus;		/* at the last tick */
 	int64_t kill_next_ms;	/* the next kill round, while one is killing */
 	int stop;
+	/* the web dashboard (sched/agentd/dash.h): NULL when off */
+	struct dash *dash;
+	char dash_host[48];	/* [agent] dashboard, "" when off */
+	int dash_port;
 };
 
 /* Log one line: stderr, or syslog once daemonized (agentd_log_syslog). */
@@ -175,6 +180,12 @@ void agentd_conn_tick(struct agentd *d);
 void agentd_conn_reap(struct agentd *d);
 /* Answer the "kill" requests whose batches are no longer being killed. */
 void agentd_conn_kill_answer(struct agentd *d);
+
+/* agentd_dash.c: serve the dashboard as the config says (after it was
+ * read; a failure is logged and the agent goes on without it). */
+void agentd_dash_apply(struct agentd *d);
+/* The "dashboard" request: the peer's token and link. */
+void agentd_dash_req(struct agentd_conn *c, json_t *msg);
 
 /* agentd_req.c: one request line of c (NUL-terminated, without "\n"). */
 void agentd_req_handle(struct agentd_conn *c, const char *line, size_t len);

@@ -569,9 +569,12 @@ void agentd_req_handle(struct agentd_conn *c, const char *line, size_t len)
 		req_kill(c, msg);
 	else if (!strcmp(name, AGENT_CMD_SUBMIT))
 		agentd_held_submit(c, msg);
+	else if (!strcmp(name, AGENT_CMD_DASHBOARD))
+		agentd_dash_req(c, msg);
 	else
 		agentd_conn_error(c, 0, "unknown command '%.64s' (hello, open, "
-				  "adopt, lease, list, kill, submit)", name);
+				  "adopt, lease, list, kill, submit, "
+				  "dashboard)", name);
 	/* an fd that came with a request that takes none is not kept */
 	if (c->pidfd >= 0 && c->w.fd >= 0) {
 		close(c->pidfd);

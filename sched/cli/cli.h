@@ -25,5 +25,8 @@ int cli_attach(int argc, char **argv);
 int cli_wait(int argc, char **argv);
 int cli_results(int argc, char **argv);
 int cli_rm(int argc, char **argv);
+/* `nicely dashboard`: the link to nicely-agent's web dashboard
+ * (sched/cli/cli_dashboard.c). */
+int cli_dashboard(int argc, char **argv);
 
 #endif

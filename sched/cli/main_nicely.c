@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "top", cli_top, "show the topology and others' load per PU" },
 	{ "presets", cli_presets, "list the presets, or show one and where its values come from" },
 	{ "check-config", cli_check_config, "validate the config files" },
+	{ "dashboard", cli_dashboard, "print your link to nicely-agent's web dashboard" },
 };
 
 /* Print the list of subcommands. */
