@@ -184,6 +184,8 @@ void run_emit(struct run *r, struct queue_task *t)
 	const struct run_opts *o = r->o;
 	int e = 0;
 
+	if (o->result_in_order && o->on_result)
+		o->on_result(o->ctx, t);
 	if (!r->st.signal || r->st.signal != SIGPIPE) {
 		if (o->json) {
 			e = run_write_json(o->out_fd, t, o->topo);
@@ -564,5 +566,5 @@ void run_on_pipe(struct queue_task *t, int which, struct run *r)
 	/* bytes that cannot be kept are counted; run_task_losses says */
 	(void)output_append(which ? &t->err : &t->out, buf, (size_t)n);
 	if (r->o->line_buffer && !r->o->json)
-		run_line_flush(r, t, which, 0);
+		run_line_flush(r, t, which, r->o->ungroup);
 }

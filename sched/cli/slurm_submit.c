@@ -665,6 +665,8 @@ static void slurm_count(struct slurm_batch *b, size_t i, int failed)
 	if (!b->st->halted && run_halt_reached(b->ro, b->st)) {
 		b->st->halted = 1;
 		b->st->halt_success = b->ro->halt_what == RUN_HALT_SUCCESS;
+		/* (the task's own status is not at hand here: 1 for fail=1) */
+		b->st->halt_exit = run_halt_status(b->ro, b->st, failed, 0);
 		fprintf(stderr, "nicely: halting after task %" PRIu64 " %s%s\n",
 			b->t[i].seq, failed ? "failed: " : "finished: ",
 			b->t[i].cmd ? b->t[i].cmd : "");
