@@ -594,6 +594,7 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 	e.exitval = t->exitval;
 	e.signal = t->signal;
 	e.command = t->cmd ? t->cmd : "";
+	e.gnu = 1;
 	if (joblog_write(c->jl, &e, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely: %s (the joblog stops here)\n", err);
 		c->joblog_broken = 1;
@@ -866,6 +867,14 @@ int cli_run(int argc, char **argv)
 	}
 	if (a.ro.results_dir)
 		close(e);
+	/* GNU: with --results the output goes to the files only */
+	if (a.ro.results_dir && !a.ro.json &&
+	    (a.ro.out_fd = a.ro.err_fd = open("/dev/null",
+					      O_WRONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "nicely run: /dev/null: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	if (a.joblog_path &&
 	    joblog_open(&c.jl, a.joblog_path,
 			a.resume || a.resume_failed || a.joblog_append, err,
@@ -986,7 +995,8 @@ out:
 	if (c.node && slurm_node_status(c.node) < 0)
 		rc = CLI_RUN_USAGE_EXIT;
 	slurm_node_free(c.node);
-	if ((a.slurm_element || a.store_dir) && a.ro.out_fd > 2)
+	if ((a.slurm_element || a.store_dir || a.ro.results_dir) &&
+	    a.ro.out_fd > 2)
 		close(a.ro.out_fd);
 	if (sv.lockfd >= 0)
 		submit_sup_end(&sv, rc);
