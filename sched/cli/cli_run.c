@@ -256,14 +256,16 @@ static int cli_run_jobs_resolve(const char *s, int cpus)
 	char *end;
 	double v;
 
+	const char *num = s[0] == '+' || s[0] == '-' ? s + 1 : s;
+
 	errno = 0;
-	v = strtod(s[0] == '+' ? s + 1 : s, &end);
-	if (errno || end == s || !(v >= 0) || v > 1e6)
+	v = strtod(num, &end);
+	if (errno || end == num || !(v >= 0) || v > 1e6)
 		return -1;
-	if (s[0] == '-' || s[0] == '+') {
+	if (num != s) {
 		if (*end)
 			return -1;
-		v = cpus + v;	/* "-N" parsed negative */
+		v = s[0] == '-' ? cpus - v : cpus + v;
 	} else {
 		if (strcmp(end, "%"))
 			return -1;
