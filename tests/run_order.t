@@ -21,8 +21,8 @@ out=$("$NICELY" run --unordered -p nuclear -j2 'echo $$ >>"$PIDS"; sleep {}; ech
 is "$(echo $out)" "0 1" "--unordered (nicely's older name): the same"
 
 # -u (--ungroup): bytes as they come, a partial line at once, lines mixed
-out=$("$NICELY" run -u -p nuclear -j2 'echo $$ >>"$PIDS"; printf {}1; sleep {}; echo {}2' ::: 0.6 0.2)
-is "$(echo $out)" "0.610.210.22 0.62" "-u: partial lines written at once, tasks mixed"
+out=$("$NICELY" run -u -p nuclear -j2 'echo $$ >>"$PIDS"; if [ {} = a ]; then printf a1; sleep 1.5; echo a2; else sleep 0.5; echo b; fi' ::: a b)
+is "$(echo $out)" "a1b a2" "-u: a partial line written at once, tasks mixed"
 
 # a task's output is written whole: lines of two tasks never mix
 out=$("$NICELY" run -p nuclear -j2 'echo $$ >>"$PIDS"; for i in 1 2 3; do echo {}$i; sleep 0.1; done' ::: a b)
