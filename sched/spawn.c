@@ -64,7 +64,8 @@ spawn_child(const struct spawn_req *r, pid_t parent,
 	else if (r->direct)
 		execvp(r->argv[0], r->argv);
 	else
-		execl("/bin/sh", "sh", "-c", r->cmd, (char *)NULL);
+		execl(r->shell ? r->shell : "/bin/sh",
+		      r->shell ? r->shell : "sh", "-c", r->cmd, (char *)NULL);
 	spawn_child_fail(f, SPAWN_STAGE_EXEC, errno);
 }
 
@@ -151,7 +152,23 @@ static const char *const spawn_shell_words[] = {
 	"times", "trap", "type", "ulimit", "umask", "unalias", "unset",
 	"wait", "if", "then", "else", "elif", "fi", "for", "while", "until",
 	"do", "done", "case", "esac", "function", "select", "source",
+	/* bash's own (tasks run under the user's shell, often bash) */
+	"builtin", "caller", "coproc", "declare", "dirs", "disown", "echo",
+	"enable", "let", "logout", "mapfile", "popd", "pushd", "readarray",
+	"shopt", "suspend", "time", "typeset",
 };
+
+/* 1 when name[0..len) is a shell function bash imports from the
+ * environment (`export -f NAME`: BASH_FUNC_NAME%%=...). */
+int spawn_is_function(const char *name, size_t len)
+{
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, "BASH_FUNC_", 10) &&
+		    !strncmp(*e + 10, name, len) &&
+		    !strncmp(*e + 10 + len, "%%=", 3))
+			return 1;
+	return 0;
+}
 
 /* Split a command with no shell syntax into argv, else NULL. */
 char **spawn_split_simple(const char *cmd)
@@ -188,5 +205,9 @@ char **spawn_split_simple(const char *cmd)
 			free(argv);
 			return NULL;
 		}
+	if (spawn_is_function(argv[0], strlen(argv[0]))) {
+		free(argv);
+		return NULL;
+	}
 	return argv;
 }

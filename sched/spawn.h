@@ -25,9 +25,11 @@ struct spawn_req {
 	int stdin_fd;		/* fd for the task's stdin (e.g. /dev/null) */
 	int stdout_fd;		/* write ends for the task's stdout/stderr */
 	int stderr_fd;
+	const char *shell;	/* the shell for cmd (its path is its argv[0]
+				   too, as GNU parallel's), NULL: /bin/sh */
 };
 
-#define SPAWN_REQ_INIT { NULL, 0, NULL, NULL, -1, NULL, NULL, 0, -1, -1, -1 }
+#define SPAWN_REQ_INIT { NULL, 0, NULL, NULL, -1, NULL, NULL, 0, -1, -1, -1, NULL }
 
 /* What happened in a child that never reached its command. */
 struct spawn_failure {
@@ -64,5 +66,8 @@ const char *spawn_stage_text(int stage);
  * builtins-only words); returns a malloc'd NULL-terminated vector whose
  * strings live in the same block, or NULL to use /bin/sh -c. */
 char **spawn_split_simple(const char *cmd);
+/* 1 when name[0..len) is a function exported from bash (export -f): only
+ * a shell can run it, never a direct exec. */
+int spawn_is_function(const char *name, size_t len);
 
 #endif

@@ -79,18 +79,19 @@ fi
 if small_tmpfs "$T/small" 256k; then
 	R --results "$T/small/r" 'head -c {} /dev/zero' ::: 1000 1000000 >/dev/null 2>"$T/err"
 	is "$?" 1 "--results full mid-run: the task whose results were cut fails"
-	grep -q "task 2: --results: cannot write $T/small/r/2/stdout: No space left on device" "$T/err"
+	grep -q "task 2: --results: cannot write $T/small/r/1/1000000/stdout: No space left on device" "$T/err"
 	ok $? "--results full mid-run: the message names the file"
-	is "$(cat "$T/small/r/1/exitval" 2>/dev/null)" 0 "--results full mid-run: the task that fit succeeded"
+	is "$(cat "$T/small/r/1/1000/exitval" 2>/dev/null)" 0 "--results full mid-run: the task that fit succeeded"
 else
 	for i in 1 2 3; do skip "--results full case $i" "cannot mount a tmpfs here (needs root)"; done
 fi
 
 # --- modes: files 0600, directories 0700 ---------------------------------
 (umask 022; R --results "$T/modes/r" --joblog "$T/modes/jl" 'echo {}' ::: 1 >/dev/null 2>&1)
-is "$(stat -c %a "$T/modes" "$T/modes/r" "$T/modes/r/1" "$T/modes/r/1/stdout" \
-	"$T/modes/r/1/stderr" "$T/modes/r/1/exitval" "$T/modes/jl" | tr '\n' ' ')" \
-	"700 700 700 600 600 600 600 " "--results and --joblog: directories 0700, files 0600 under umask 022"
+m=$T/modes/r/1/1
+is "$(stat -c %a "$T/modes" "$T/modes/r" "$T/modes/r/1" "$m" "$m/stdout" \
+	"$m/stderr" "$m/exitval" "$m/seq" "$T/modes/jl" | tr '\n' ' ')" \
+	"700 700 700 700 600 600 600 600 600 " "--results and --joblog: directories 0700, files 0600 under umask 022"
 
 # --- another user's symlinks and directories in a shared place ------------
 if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && command -v runuser >/dev/null; then
@@ -131,10 +132,11 @@ if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && command -v runuser >/d
 	grep -q "$T/open is writable by others (mode 0777, no sticky bit)" "$T/err"
 	ok $? "--results world-writable: the message says the mode"
 	# a sticky shared directory is fine, but not a task directory they made
-	runuser -u "$user" -- mkdir -m 777 "$shared/2"
+	mkdir -m 1777 "$shared/1"
+	runuser -u "$user" -- mkdir -m 777 "$shared/1/2"
 	R --results "$shared" 'echo {}' ::: 1 2 >/dev/null 2>"$T/err"
-	is "$? $(cat "$shared/1/stdout")" "1 1" "--results in a sticky shared directory: works; their task directory fails that task"
-	grep -q "task 2: --results: $shared/2 is owned by another user" "$T/err"
+	is "$? $(cat "$shared/1/1/stdout")" "1 1" "--results in a sticky shared directory: works; their task directory fails that task"
+	grep -q "task 2: --results: $shared/1/2 is owned by another user" "$T/err"
 	ok $? "--results: another user's task directory named"
 	chmod 700 "$T"
 else

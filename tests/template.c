@@ -102,15 +102,16 @@ static void test_modifiers(void)
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *v[] = { cases[i].v };
-		char *argv[] = { "{}|{.}|{/}|{//}|{/.}" };
-		char *argv1[] = { "{1}|{1.}|{1/}|{1//}|{1/.}" };
+		/* (after a word: in the command word no value is quoted) */
+		char *argv[] = { "x {}|{.}|{/}|{//}|{/.}" };
+		char *argv1[] = { "x {1}|{1.}|{1/}|{1//}|{1/.}" };
 		struct template *t = compile(argv, 1, 1);
 		struct template *t1 = compile(argv1, 1, 1);
 		char want[1024];
 		char *got, *got1;
 
 		/* every piece is made of safe characters: bare, or '' */
-		snprintf(want, sizeof want, "%s|%s|%s|%s|%s", q(cases[i].v),
+		snprintf(want, sizeof want, "x %s|%s|%s|%s|%s", q(cases[i].v),
 			 q(cases[i].noext), q(cases[i].base), q(cases[i].dir),
 			 q(cases[i].basenoext));
 		got = template_expand(t, v, 1, 1, 1);
@@ -134,8 +135,9 @@ static void test_strings(void)
 	check_expand("run {} end", one, 1, "run a/b.c end", "{}");
 	check_expand("{#}-{%}", one, 1, "7-3", "{#} and {%}");
 	check_expand("n{#}.out", one, 1, "n7.out", "{#} inside a word");
-	check_expand("{2} {1}", two, 2, "z 'x y'", "positional order");
-	check_expand("{}", two, 2, "'x y' z", "{} with two sources is all values");
+	check_expand("e {2} {1}", two, 2, "e z 'x y'", "positional order");
+	check_expand("e {}", two, 2, "e 'x y' z",
+		     "{} with two sources is all values");
 	check_expand("{/}", three, 3, "p q r", "{/} with three sources");
 	check_expand("{3}{2}{1}", three, 3, "rqp", "glued positionals");
 	check_expand("{10}x", (const char *const[]){ "a", "b", "c", "d", "e",
@@ -144,8 +146,20 @@ static void test_strings(void)
 	check_expand("awk '{print}' {a,b} {", one, 1,
 		     "awk '{print}' {a,b} { a/b.c",
 		     "braces that are no replacement string stay literal");
-	check_expand("{.}{/.}", (const char *const[]){ "" }, 1, "''''",
+	check_expand("e {.}{/.}", (const char *const[]){ "" }, 1, "e ''''",
 		     "empty value quoted as ''");
+	/* GNU parallel's rule: a replacement string in the first word
+	 * (before a blank, newline or '=') leaves every value unquoted, so
+	 * the value runs as (part of) the command */
+	check_expand("{}", two, 2, "x y z", "{} as the command: unquoted");
+	check_expand("{2} {1}", two, 2, "z x y", "{2} first: none quoted");
+	check_expand("l{} -x {2}", two, 2, "lx y z -x z",
+		     "l{}: a value inside the command word");
+	check_expand("V={} cmd {}", two, 2, "V='x y' z cmd 'x y' z",
+		     "V={}: an assignment is no command word");
+	check_expand(" {}", two, 2, " 'x y' z", "after a blank: quoted");
+	check_expand("echo {}; {}", two, 2, "echo 'x y' z; 'x y' z",
+		     "{} later in a line: quoted");
 }
 
 /* No command words: each value is the whole command. */

@@ -33,6 +33,7 @@
 #include "sched/cli/slurm_node.h"
 #include "sched/cli/slurm_submit.h"
 #include "sched/cli/template.h"
+#include "sched/cli/usershell.h"
 
 #define CLI_RUN_USAGE_EXIT 255
 
@@ -48,18 +49,25 @@ static const char cli_run_help[] =
 "Replacement strings: {} value, {.} without extension, {/} basename,\n"
 "{//} dirname, {/.} basename without extension, {#} task number,\n"
 "{%} slot number, {1} {2} ... value of the n-th input. Without any, the\n"
-"values are appended. Values are quoted: each reaches the task as one word.\n"
+"values are appended. Values are quoted: each reaches the task as one word\n"
+"(none is when a replacement string is in the command word, as {} alone:\n"
+"then the value runs as a command). Commands run under the user's shell as\n"
+"in GNU parallel: $PARALLEL_SHELL, the shell nicely was started from, $SHELL.\n"
 "\n"
 "options:\n"
 "  -p, --preset NAME     generous, normal (default), aggressive, extreme,\n"
 "                        nuclear, or one from the config files\n"
-"  -j, --jobs N          at most N tasks at once (on top of the preset)\n"
+"  -j, --jobs N          at most N tasks at once (on top of the preset); N%\n"
+"                        or +N/-N: relative to the PUs the batch may use\n"
 "      --nice N          run tasks at nice N (0-19) instead of the preset's\n"
-"  -k, --keep-order      output in submission order (the default)\n"
-"  -u, --unordered       output each task as soon as it finishes\n"
+"  -k, --keep-order      output in submission order (nicely's default)\n"
+"      --group           output each task whole as soon as it finishes (GNU\n"
+"                        parallel's default; also --unordered)\n"
+"  -u, --ungroup         output as it comes, tasks' lines mixed\n"
 "      --line-buffer     output whole lines as soon as they are printed\n"
 "      --tag             prefix each output line with the values and a tab\n"
-"      --joblog FILE     log each finished task (GNU parallel's columns)\n"
+"      --joblog [+]FILE  log each finished task (GNU parallel's columns), in\n"
+"                        output order; +FILE appends\n"
 "      --resume          with --joblog: skip tasks already in the log\n"
 "      --resume-failed   with --joblog: skip tasks that succeeded\n"
 "      --retries N       run a failing task up to N times in all\n"
@@ -67,13 +75,15 @@ static const char cli_run_help[] =
 "                        KILL; at least 0.001); it counts as failed\n"
 "      --halt WHEN,WHAT=N  WHEN: now (kill running tasks) or soon (let them\n"
 "                        finish); WHAT: fail, success or done; N a count or\n"
-"                        a percentage (fail=10%); also 'never'\n"
+"                        a percentage (fail=10%); also 'never' and GNU's\n"
+"                        0, 1, 2, -1, -2, N%\n"
 "      --bar             progress bar with ETA on stderr (a terminal)\n"
 "      --insights        at the end, on stderr: run time in all, a task's\n"
 "                        mean, how busy the task slots were, the longest\n"
 "                        tasks\n"
-"      --results DIR     write DIR/<seq>/stdout, stderr and exitval (0600)\n"
-"      --dry-run         print the commands, run nothing\n"
+"      --results DIR     write output to DIR/1/VALUE.../{seq,stdout,stderr,\n"
+"                        exitval} (GNU's layout, 0600) instead of printing\n"
+"      --dry-run, --dryrun  print the commands, run nothing\n"
 "      --json            one JSON object per finished task instead of output\n"
 "  -a, --arg-file FILE   read values from FILE (may be repeated)\n"
 "      --on slurm        run the batch as Slurm job arrays (see [slurm] in\n"
@@ -83,8 +93,15 @@ static const char cli_run_help[] =
 "  -h, --help            this help\n"
 "\n"
 "Exit status: 0 when every task succeeded, else the number of failed tasks\n"
-"up to 100, 101 for more; 255 for a usage or config error (nothing runs)\n"
-"or when interrupted by a signal.\n"
+"up to 100, 101 for more; after --halt, GNU parallel's (the failed task's\n"
+"status for fail=1, the percentage failed for N%); 255 for a usage or config\n"
+"error (nothing runs) or when interrupted by a signal.\n"
+"\n"
+"Differences from GNU parallel (nicely(1) has them all): output is in\n"
+"submission order by default (--group for GNU's); -j is an upper bound, the\n"
+"preset decides how many run on idle PUs; --results also writes exitval;\n"
+"{= perl =}, remote hosts, semaphores and csh/fish shells are not supported\n"
+"(csh and fish users' commands run under /bin/sh).\n"
 "Config: /etc/nicely/nicely.conf, ~/.config/nicely/nicely.conf, $NICELY_CONFIG.\n";
 
 enum {
@@ -94,6 +111,8 @@ enum {
 	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON, OPT_ON, OPT_SLURM_OPT,
 	OPT_SLURM_CHUNK, OPT_SLURM_ELEMENT, OPT_NAME, OPT_STORE,
 	OPT_STORE_RESUME,
+	/* GNU parallel's forms and output modes (issue 18) */
+	OPT_GROUP, OPT_UNORDERED,
 };
 
 /* "run", or "submit" while `nicely submit` checks its command line. */
@@ -104,7 +123,9 @@ static const struct option cli_run_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "keep-order", no_argument, NULL, 'k' },
-	{ "unordered", no_argument, NULL, 'u' },
+	{ "ungroup", no_argument, NULL, 'u' },
+	{ "group", no_argument, NULL, OPT_GROUP },
+	{ "unordered", no_argument, NULL, OPT_UNORDERED },
 	{ "line-buffer", no_argument, NULL, OPT_LINE_BUFFER },
 	{ "tag", no_argument, NULL, OPT_TAG },
 	{ "joblog", required_argument, NULL, OPT_JOBLOG },
@@ -117,6 +138,7 @@ static const struct option cli_run_options[] = {
 	{ "insights", no_argument, NULL, OPT_INSIGHTS },
 	{ "results", required_argument, NULL, OPT_RESULTS },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "dryrun", no_argument, NULL, OPT_DRY_RUN },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "arg-file", required_argument, NULL, 'a' },
 	{ "on", required_argument, NULL, OPT_ON },
@@ -138,6 +160,8 @@ struct cli_run_args {
 	struct policy_flags flags;
 	struct run_opts ro;
 	const char *joblog_path;
+	int joblog_append;	/* --joblog +FILE */
+	const char *jobs_spec;	/* -j N%, +N, -N: resolved on the topology */
 	int resume, resume_failed, bar, dry_run, insights;
 	char **cmd;
 	int ncmd;
@@ -214,6 +238,43 @@ static double cli_run_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* 1 when a -j value is one of GNU's relative forms: +N, -N, N% (N may
+ * have decimals with %). */
+static int cli_run_jobs_form(const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((s[0] == '+' || s[0] == '-') && n > 1)
+		return strspn(s + 1, "0123456789") == n - 1;
+	return n > 1 && s[n - 1] == '%' && s[0] >= '0' && s[0] <= '9';
+}
+
+/* -j +N / -N / N% on `cpus` CPU threads, as GNU parallel: rounded up, at
+ * least 1. Returns the number of jobs or -1 when s is not such a form. */
+static int cli_run_jobs_resolve(const char *s, int cpus)
+{
+	char *end;
+	double v;
+
+	const char *num = s[0] == '+' || s[0] == '-' ? s + 1 : s;
+
+	errno = 0;
+	v = strtod(num, &end);
+	if (errno || end == num || !(v >= 0) || v > 1e6)
+		return -1;
+	if (num != s) {
+		if (*end)
+			return -1;
+		v = s[0] == '-' ? cpus - v : cpus + v;
+	} else {
+		if (strcmp(end, "%"))
+			return -1;
+		v = cpus * v / 100.0;
+	}
+	v = ceil(v);
+	return v < 1 ? 1 : v > 1000000 ? 1000000 : (int)v;
+}
+
 /* Parse --halt: never | now|soon,fail|success|done=N[%] | a bare number. */
 static int cli_run_halt(const char *s, struct run_opts *ro)
 {
@@ -226,12 +287,24 @@ static int cli_run_halt(const char *s, struct run_opts *ro)
 		ro->halt_when = RUN_HALT_NEVER;
 		return 0;
 	}
-	/* GNU parallel's short forms: 1 = soon,fail=1  2 = now,fail=1 */
-	if (!strcmp(s, "1") || !strcmp(s, "2")) {
-		ro->halt_when = s[0] == '1' ? RUN_HALT_SOON : RUN_HALT_NOW;
-		ro->halt_what = RUN_HALT_FAIL;
+	/* GNU parallel's short forms: 1 = soon,fail=1  2 = now,fail=1
+	 * -1 = soon,success=1  -2 = now,success=1  N% = soon,fail=N% */
+	if (!strcmp(s, "1") || !strcmp(s, "2") || !strcmp(s, "-1") ||
+	    !strcmp(s, "-2")) {
+		ro->halt_when = s[strlen(s) - 1] == '1' ? RUN_HALT_SOON
+							: RUN_HALT_NOW;
+		ro->halt_what = s[0] == '-' ? RUN_HALT_SUCCESS : RUN_HALT_FAIL;
 		ro->halt_n = 1;
+		ro->halt_pct = 0;
 		return 0;
+	}
+	if (s[0] >= '0' && s[0] <= '9' && s[strlen(s) - 1] == '%') {
+		char form[64];
+
+		if (snprintf(form, sizeof form, "soon,fail=%s", s) >=
+		    (int)sizeof form)
+			return -1;
+		return cli_run_halt(form, ro);
 	}
 	if (!comma)
 		return -1;
@@ -287,10 +360,15 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 			a->flags.preset = optarg;
 			break;
 		case 'j':
+			if (cli_run_jobs_form(optarg)) {
+				a->jobs_spec = optarg;	/* after topology */
+				break;
+			}
 			if (cli_run_int(optarg, 1000000, &v) < 0)
 				return cli_run_usage("--jobs: '%s' is not a "
-						     "number of tasks (0-1000000)",
-						     optarg);
+						     "number of tasks (0-1000000), "
+						     "+N, -N or N%%", optarg);
+			a->jobs_spec = NULL;
 			a->flags.jobs = (int)v;
 			a->ro.jobs = (int)v;
 			break;
@@ -302,19 +380,27 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 			a->flags.nice = (int)v;
 			break;
 		case 'k':
-			a->ro.unordered = 0;
+			a->ro.unordered = a->ro.ungroup = 0;
+			a->ro.line_buffer = 0;
 			break;
-		case 'u':
+		case 'u':	/* GNU's --ungroup: raw, as it comes */
+			a->ro.ungroup = a->ro.line_buffer = 1;
+			break;
+		case OPT_GROUP:	/* GNU's default: whole, as tasks finish */
+		case OPT_UNORDERED:
 			a->ro.unordered = 1;
+			a->ro.ungroup = a->ro.line_buffer = 0;
 			break;
 		case OPT_LINE_BUFFER:
 			a->ro.line_buffer = 1;
+			a->ro.ungroup = 0;
 			break;
 		case OPT_TAG:
 			a->ro.tag = 1;
 			break;
-		case OPT_JOBLOG:
-			a->joblog_path = optarg;
+		case OPT_JOBLOG:	/* +FILE: append, as GNU's */
+			a->joblog_append = optarg[0] == '+' && optarg[1];
+			a->joblog_path = optarg + a->joblog_append;
 			break;
 		case OPT_RESUME:
 			a->resume = 1;
@@ -349,7 +435,8 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 			if (cli_run_halt(optarg, &a->ro) < 0)
 				return cli_run_usage(
 					"--halt: '%s' is not never, now|soon,"
-					"fail|success|done=N or N%%", optarg);
+					"fail|success|done=N or N%%, or one of "
+					"GNU's -2, -1, 0, 1, 2, N%%", optarg);
 			break;
 		case OPT_BAR:
 			a->bar = 1;
@@ -455,8 +542,10 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		return cli_run_usage("--slurm-opt and --slurm-chunk need "
 				     "--on slurm");
 	if (a->on_slurm && a->ro.line_buffer)
-		return cli_run_usage("--line-buffer does not work with --on "
-				     "slurm (results arrive whole)");
+		return cli_run_usage("%s does not work with --on slurm "
+				     "(results arrive whole)",
+				     a->ro.ungroup ? "-u (--ungroup)"
+						   : "--line-buffer");
 	if (a->nsrc == 0) {
 		a->src[0].kind = INPUT_STDIN;
 		a->nsrc = 1;
@@ -523,6 +612,7 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 	e.exitval = t->exitval;
 	e.signal = t->signal;
 	e.command = t->cmd ? t->cmd : "";
+	e.gnu = 1;
 	if (joblog_write(c->jl, &e, err, sizeof err) < 0) {
 		fprintf(stderr, "nicely: %s (the joblog stops here)\n", err);
 		c->joblog_broken = 1;
@@ -655,7 +745,7 @@ int cli_run(int argc, char **argv)
 	struct input *in = NULL;
 	struct template *tm = NULL;
 	struct run_stats st;
-	char err[1024] = "", warn[512] = "", rundir[4096];
+	char err[1024] = "", warn[512] = "", rundir[4096], shell[4096];
 	char *cmdline = NULL;
 	int rc = CLI_RUN_USAGE_EXIT, e;
 	struct submit_sup sv;
@@ -750,6 +840,23 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: config: %s\n", err);
 		goto out;
 	}
+	if (agent_topology_load(&topo, NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely run: topology: %s\n", err);
+		goto out;
+	}
+	/* -j +N, -N, N%: of the CPU threads this batch may use */
+	if (a.jobs_spec) {
+		int j = cli_run_jobs_resolve(a.jobs_spec,
+					     agent_topology_nallowed(topo));
+
+		if (j < 0) {
+			rc = cli_run_usage("--jobs: '%s' is not a number of "
+					   "tasks (0-1000000), +N, -N or N%%",
+					   a.jobs_spec);
+			goto out;
+		}
+		a.flags.jobs = a.ro.jobs = j;
+	}
 	if (policy_config_resolve(cfg, &a.flags, &preset, warn, sizeof warn,
 				  err, sizeof err) < 0) {
 		fprintf(stderr, "nicely run: %s\n", err);
@@ -757,10 +864,6 @@ int cli_run(int argc, char **argv)
 	}
 	if (warn[0])
 		fprintf(stderr, "nicely run: %s\n", warn);
-	if (agent_topology_load(&topo, NULL, err, sizeof err) < 0) {
-		fprintf(stderr, "nicely run: topology: %s\n", err);
-		goto out;
-	}
 	if (a.dry_run) {
 		int jobs = a.ro.jobs > 0 ? a.ro.jobs
 					 : agent_topology_nallowed(topo);
@@ -782,8 +885,17 @@ int cli_run(int argc, char **argv)
 	}
 	if (a.ro.results_dir)
 		close(e);
+	/* GNU: with --results the output goes to the files only */
+	if (a.ro.results_dir && !a.ro.json &&
+	    (a.ro.out_fd = a.ro.err_fd = open("/dev/null",
+					      O_WRONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "nicely run: /dev/null: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	if (a.joblog_path &&
-	    joblog_open(&c.jl, a.joblog_path, a.resume || a.resume_failed, err,
+	    joblog_open(&c.jl, a.joblog_path,
+			a.resume || a.resume_failed || a.joblog_append, err,
 			sizeof err) < 0) {
 		fprintf(stderr, "nicely run: --joblog: %s\n", err);
 		goto out;
@@ -795,6 +907,13 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: --insights: out of memory\n");
 		goto out;
 	}
+	/* the user's shell, as GNU parallel picks it */
+	if (usershell_find(shell, sizeof shell, NULL, getpid(), err,
+			   sizeof err) < 0) {
+		fprintf(stderr, "nicely run: %s\n", err);
+		goto out;
+	}
+	a.ro.shell = shell;
 	a.ro.input = in;
 	a.ro.input_may_block = cli_run_may_block(&a.src[0]);
 	a.ro.tmpl = tm;
@@ -805,6 +924,10 @@ int cli_run(int argc, char **argv)
 	a.ro.user_limit = &ulimit;
 	a.ro.skip = c.skip ? cli_run_skip : NULL;
 	a.ro.on_result = cli_run_result;
+	/* the joblog follows the output's order: submission order unless
+	 * --group / -u / --line-buffer (GNU's joblog with -k and without) */
+	a.ro.result_in_order = !a.ro.unordered && !a.ro.line_buffer &&
+			       !a.ro.store && !c.node;
 	a.ro.on_progress = cli_run_progress;
 	a.ro.ctx = &c;
 	/* the control socket for nicely status / kill / reset / pause */
@@ -848,7 +971,7 @@ int cli_run(int argc, char **argv)
 	} else {
 		const char *why;
 
-		rc = run_exit_status(&st);
+		rc = run_exit_status(&a.ro, &st);
 		if (input_error(in, &why) < 0) {
 			/* never a quiet 0 when values were left unread */
 			fprintf(stderr, "nicely run: the input ended in an "
@@ -890,7 +1013,8 @@ out:
 	if (c.node && slurm_node_status(c.node) < 0)
 		rc = CLI_RUN_USAGE_EXIT;
 	slurm_node_free(c.node);
-	if ((a.slurm_element || a.store_dir) && a.ro.out_fd > 2)
+	if ((a.slurm_element || a.store_dir || a.ro.results_dir) &&
+	    a.ro.out_fd > 2)
 		close(a.ro.out_fd);
 	if (sv.lockfd >= 0)
 		submit_sup_end(&sv, rc);

@@ -31,6 +31,8 @@ struct input_src {
 	size_t cap, start, end;
 	int eof;
 	unsigned long long line;	/* lines handed out so far */
+	char *fix;		/* the last line with its NULs as "\\0" */
+	size_t fixcap;
 };
 
 struct input {
@@ -79,6 +81,44 @@ static ssize_t input_fill(struct input_src *s)
 	return r;
 }
 
+/* A NUL byte in a line (not its first byte) becomes the two characters
+ * "\0", with GNU parallel's warning: no argv can hold the byte. A line
+ * starting with NUL is the empty value (GNU's exec cuts it there too).
+ * *line then points into s->fix. 0 or -ENOMEM. */
+static int input_nul_fix(struct input_src *s, const char **line, size_t len)
+{
+	const char *l = *line;
+	size_t nuls = 0, o = 0;
+	char *z = memchr(l, '\0', len);
+
+	if (!z || z == l)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		nuls += l[i] == '\0';
+	if (s->fixcap < len + nuls + 1) {
+		char *nb = realloc(s->fix, len + nuls + 1);
+
+		if (!nb)
+			return -ENOMEM;
+		s->fix = nb;
+		s->fixcap = len + nuls + 1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (l[i] == '\0') {
+			s->fix[o++] = '\\';
+			s->fix[o++] = '0';
+		} else {
+			s->fix[o++] = l[i];
+		}
+	}
+	s->fix[o] = '\0';
+	*line = s->fix;
+	fprintf(stderr, "nicely run: Warning: A NUL character in the input "
+		"was replaced with \\0.\nnicely run: Warning: NUL cannot be "
+		"passed through in the argument list.\n");
+	return 0;
+}
+
 /* The next line of a streamed source, NUL-terminated in its buffer.
  * Returns 1 with *line, 0 at EOF, -errno with err naming file:line. */
 static int input_stream_line(struct input_src *s, const char **line,
@@ -95,13 +135,6 @@ static int input_stream_line(struct input_src *s, const char **line,
 		if (nl || (s->eof && s->end > s->start)) {
 			len = nl ? (size_t)(nl - (s->buf + s->start)) :
 				   s->end - s->start;
-			if (memchr(s->buf + s->start, '\0', len)) {
-				errmsg_set(err, errlen,
-					   "%s:%llu: the line holds a NUL byte "
-					   "(no command can take it)",
-					   s->name, s->line + 1);
-				return -EINVAL;
-			}
 			if (!nl) {	/* last line without "\n": make room */
 				if (s->end == s->cap && input_grow(s) < 0) {
 					errmsg_set(err, errlen, "%s:%llu: %s",
@@ -112,6 +145,12 @@ static int input_stream_line(struct input_src *s, const char **line,
 			}
 			s->buf[s->start + len] = '\0';
 			*line = s->buf + s->start;
+			if (input_nul_fix(s, line, len) < 0) {
+				errmsg_set(err, errlen, "%s:%llu: %s",
+					   s->name, s->line + 1,
+					   strerror(ENOMEM));
+				return -ENOMEM;
+			}
 			s->start += len + (nl ? 1 : 0);
 			if (!nl)
 				s->start = s->end;
@@ -133,10 +172,8 @@ static int input_stream_line(struct input_src *s, const char **line,
 }
 
 /* Count the lines of a regular file without keeping them (for the total);
- * -1 when it is not a regular file, too big, or unreadable. A line holding
- * a NUL byte is found here, before anything starts: -2 with *bad its line
- * number. */
-static long long input_precount(int fd, unsigned long long *bad)
+ * -1 when it is not a regular file, too big, or unreadable. */
+static long long input_precount(int fd)
 {
 	struct stat st;
 	char buf[65536];
@@ -149,13 +186,8 @@ static long long input_precount(int fd, unsigned long long *bad)
 	    st.st_size - off > INPUT_PRECOUNT_MAX)
 		return -1;
 	while ((r = pread(fd, buf, sizeof buf, off)) > 0) {
-		for (ssize_t i = 0; i < r; i++) {
-			if (buf[i] == '\0') {
-				*bad = (unsigned long long)lines + 1;
-				return -2;
-			}
+		for (ssize_t i = 0; i < r; i++)
 			lines += buf[i] == '\n';
-		}
 		last = (unsigned char)buf[r - 1];
 		off += r;
 	}
@@ -338,16 +370,7 @@ int input_open(struct input **out, const struct input_source *src, size_t n,
 				s->buf = malloc(s->cap);
 				if (!s->buf)
 					goto nomem;
-				unsigned long long bad = 0;
-				in->first_count = input_precount(s->fd, &bad);
-				if (in->first_count == -2) {
-					errmsg_set(err, errlen, "%s:%llu: the "
-						   "line holds a NUL byte (no "
-						   "command can take it)",
-						   s->name, bad);
-					r = -EINVAL;
-					goto fail;
-				}
+				in->first_count = input_precount(s->fd);
 				break;
 			}
 			r = input_read_whole(s, err, errlen);
@@ -389,6 +412,7 @@ void input_free(struct input *in)
 		free(s->vals);
 		free(s->block);
 		free(s->buf);
+		free(s->fix);
 	}
 	free(in->src);
 	free(in->idx);

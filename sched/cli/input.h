@@ -29,16 +29,14 @@ size_t input_nsources(const struct input *in);
  * Returns 1 with *values set, 0 at the end, or -errno with err set (a read
  * error names the file and line). Lines lose their trailing "\n" only: a
  * "\r" before it is kept (as GNU parallel does), a last line without "\n"
- * is still a value, an empty line is an empty value, and a line holding a
- * NUL byte is an error naming file:line (no argv can hold it; GNU parallel
- * turns it into the text "\\0", which is ambiguous). The input ends there.
- * A first source that is a regular file of at most 64 MiB is scanned at
- * open, so there the error comes from input_open, before anything runs;
- * a directory, or a descriptor not open for reading, fails at open. */
+ * is still a value, an empty line is an empty value, and a NUL byte in a
+ * line becomes the text "\\0" with GNU parallel's warning on stderr (no
+ * argv can hold it; a line starting with NUL is the empty value, as GNU's
+ * exec makes it). A directory, or a descriptor not open for reading,
+ * fails at open. */
 int input_next(struct input *in, const char *const **values, char *err,
 	       size_t errlen);
-/* The -errno input_next ended with (a read error, a line holding a NUL
- * byte), with its message in *msg; 0 while it has not failed. The CLI
+/* The -errno input_next ended with (a read error), with its message in *msg; 0 while it has not failed. The CLI
  * exits 255 after such a batch: not every value ran. */
 int input_error(const struct input *in, const char **msg);
 /* Total number of tasks if known (all sources in memory, the first a

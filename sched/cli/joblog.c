@@ -79,7 +79,8 @@ int joblog_format(char **line, size_t *len, const struct joblog_entry *e)
 
 	if (hl < 0)
 		return -EINVAL;
-	p = malloc((size_t)hl + joblog_escaped_len(cmd) + 2);
+	p = malloc((size_t)hl + (e->gnu ? strlen(cmd) : joblog_escaped_len(cmd)) +
+		   2);
 	if (!p)
 		return -ENOMEM;
 	*line = p;
@@ -87,7 +88,9 @@ int joblog_format(char **line, size_t *len, const struct joblog_entry *e)
 		 e->send, e->receive, e->exitval, e->signal);
 	p += hl;
 	for (; *cmd; cmd++) {
-		if (*cmd == '\n') {
+		if (e->gnu) {	/* GNU: "Newlines make it hard to parse" */
+			*p++ = *cmd == '\n' ? '\0' : *cmd;
+		} else if (*cmd == '\n') {
 			*p++ = '\\';
 			*p++ = 'n';
 		} else if (*cmd == '\\') {

@@ -23,6 +23,11 @@ struct joblog_entry {
 	int exitval;		/* exit status, 0 when killed by a signal */
 	int signal;		/* the signal that killed it, else 0 */
 	const char *command;
+	/* 1: a newline in command is written as a NUL byte, the rest as it
+	 * is (GNU parallel's joblog, `nicely run --joblog`); 0: as "\n",
+	 * a backslash as "\\" (the batch store's joblog, read back by
+	 * store_rec_parse) */
+	int gnu;
 };
 
 struct joblog;
@@ -45,7 +50,8 @@ int joblog_write(struct joblog *jl, const struct joblog_entry *e,
 int joblog_close(struct joblog *jl, char *err, size_t errlen);
 
 /* Format e as one joblog line with its "\n" into a malloc'd string (*line,
- * length *len); the caller frees it. Returns 0 or -ENOMEM. Pure. */
+ * length *len, which counts a NUL byte of e->gnu's too); the caller frees
+ * it. Returns 0 or -ENOMEM. Pure. */
 int joblog_format(char **line, size_t *len, const struct joblog_entry *e);
 /* The header line, with its "\n". */
 const char *joblog_header(void);

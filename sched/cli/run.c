@@ -5,6 +5,7 @@
  * run_ctl.c, cgroups in run_cgroup.c. Single-threaded; called once per
  * batch by sched/cli/cli_run.c. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -470,11 +471,14 @@ int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 }
 
 /* GNU parallel's exit status. */
-int run_exit_status(const struct run_stats *st)
+int run_exit_status(const struct run_opts *o, const struct run_stats *st)
 {
 	if (st->signal || st->ctl_killed)
 		return 255;
-	if (st->halted && st->halt_success)
-		return 0;
+	if (st->halted)
+		return st->halt_exit;
+	if (o->halt_when != RUN_HALT_NEVER && o->halt_pct)
+		return (int)ceil((double)st->failed * 100.0 /
+				 (double)(st->finished ? st->finished : 1));
 	return st->failed > 100 ? 101 : (int)st->failed;
 }

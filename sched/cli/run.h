@@ -33,6 +33,8 @@ struct run_stats {
 	long long total;	/* tasks in the batch if known, else -1 */
 	int halted;		/* 1 when --halt ended the batch early */
 	int halt_success;	/* ... on a success=N condition */
+	int halt_exit;		/* GNU parallel's exit status for that halt
+				   (run_halt_status) */
 	int signal;		/* SIGINT/SIGTERM/SIGHUP received, or SIGPIPE
 				   when our stdout went away; 0 */
 	/* whole-batch controls (`nicely kill / reset / pause`) */
@@ -47,6 +49,9 @@ struct run_opts {
 	struct input *input;
 	const struct template *tmpl;
 	int input_may_block;	/* read it in a thread (stdin, pipes, ttys) */
+	const char *shell;	/* runs commands that need a shell (the
+				   user's, sched/cli/usershell.c); NULL:
+				   /bin/sh */
 	/* where: topology and sampler made by the caller; preset resolved */
 	const struct agent_topology *topo;
 	struct agent_sampler *sampler;
@@ -60,6 +65,8 @@ struct run_opts {
 	int out_fd, err_fd;
 	int unordered;		/* -u: write as tasks finish */
 	int line_buffer;	/* write whole lines as they arrive */
+	int ungroup;		/* with line_buffer: -u, every byte at once,
+				   lines of tasks mixed (GNU's --ungroup) */
 	int tag;		/* prefix lines with the values and a tab */
 	int json;		/* one JSON object per task instead of output */
 	const char *results_dir; /* DIR/<seq>/{stdout,stderr,exitval} */
@@ -78,6 +85,9 @@ struct run_opts {
 	/* hooks, all optional; ctx is passed back */
 	int (*skip)(void *ctx, uint64_t seq);	/* 1: do not run this task */
 	void (*on_result)(void *ctx, const struct queue_task *t);
+	int result_in_order;	/* call on_result as output is written (in
+				   submission order, as GNU's joblog with -k)
+				   instead of as tasks finish */
 	void (*on_progress)(void *ctx, const struct run_stats *st);
 	void *ctx;
 	/* control socket (sched/ctl.c, protocol in sched/ctl_proto.h): made
@@ -98,10 +108,19 @@ struct run_opts {
 int run_batch(const struct run_opts *o, struct run_stats *st, char *err,
 	      size_t errlen);
 /* Exit status as GNU parallel: 0 all ok, failed count up to 100, 101 for
- * more, 255 after a signal or `nicely kill`; 0 after a --halt
- * ...,success=N halt. Tasks killed by a reset count as failed, those it
+ * more, 255 after a signal or `nicely kill`; after a --halt, st->halt_exit;
+ * with a --halt percentage never reached, the percentage of tasks that
+ * failed (rounded up). Tasks killed by a reset count as failed, those it
  * cancelled do not count. */
-int run_exit_status(const struct run_stats *st);
+int run_exit_status(const struct run_opts *o, const struct run_stats *st);
+/* The exit status GNU parallel 20221122 gives a halt the moment its
+ * condition is met by a task that ended with exitval (or signal): 0 for
+ * success=N; for fail or done, the percentage failed (of the whole batch)
+ * with N%, the failed count (at most 101) with N, and with a condition of
+ * one task (fail=1, or N% of the batch being one task) that task's exit
+ * status, or 128 + its signal. */
+int run_halt_status(const struct run_opts *o, const struct run_stats *st,
+		    int exitval, int signal);
 /* 1 when the counts st meet o's --halt condition (a percentage is of the
  * whole batch once its size is known; before that of what finished, from
  * 3 tasks on, as GNU parallel does). */

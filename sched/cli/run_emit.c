@@ -4,6 +4,7 @@
  * engine and the task code in the loop thread. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include "sched/cli/run_store.h"
 #include "sched/cli/run_task.h"
 
-/* The values joined by tabs, plus a final tab. */
+/* The values joined by spaces, plus a final tab (GNU parallel's --tag). */
 char *run_tag_of(const struct queue_task *t)
 {
 	size_t len = 0;
@@ -42,7 +43,7 @@ char *run_tag_of(const struct queue_task *t)
 	for (size_t i = 0; i < t->nvalues; i++) {
 		size_t l = strlen(p);
 		memcpy(o, p, l);
-		o[l] = '\t';
+		o[l] = i + 1 < t->nvalues ? ' ' : '\t';
 		o += l + 1;
 		p += l + 1;
 	}
@@ -184,6 +185,8 @@ void run_emit(struct run *r, struct queue_task *t)
 	const struct run_opts *o = r->o;
 	int e = 0;
 
+	if (o->result_in_order && o->on_result)
+		o->on_result(o->ctx, t);
 	if (!r->st.signal || r->st.signal != SIGPIPE) {
 		if (o->json) {
 			e = run_write_json(o->out_fd, t, o->topo);
@@ -369,38 +372,149 @@ run_results_failed(struct queue_task *t, const char *fmt, ...)
 	t->res_failed = 1;
 }
 
-/* Open DIR/<seq> (made 0700, or an existing one that passes the checks). */
+/* GNU parallel's --results path of a task under DIR, relative: for each
+ * input n, "n/VALUE" with VALUE's "\\", tab and "/" written "\\\\",
+ * "\\t" and "\\_" and cut to NAME_MAX bytes; empty and "." parts
+ * vanish and ".." goes up, as the path GNU's mkpath makes. Components are
+ * NUL-separated in buf (*ncomp of them); -ENAMETOOLONG when it does not
+ * fit. */
+int run_results_rel(const char *values, size_t nvalues, char *buf,
+		    size_t len, size_t *ncomp)
+{
+	size_t o = 0, n = 0, starts[2 * 4096 / 2];
+	const char *v = values;
+
+	*ncomp = 0;
+	for (size_t i = 0; i < nvalues; i++, v += strlen(v) + 1) {
+		for (int part = 0; part < 2; part++) {
+			size_t s0 = o, cl = 0;
+
+			if (n >= sizeof starts / sizeof starts[0])
+				return -ENAMETOOLONG;
+			if (part == 0) {
+				int l = snprintf(buf + o, len - o, "%zu", i + 1);
+
+				if (l < 0 || (size_t)l >= len - o)
+					return -ENAMETOOLONG;
+				o += (size_t)l;
+			} else {
+				for (const char *c = v; *c && cl < NAME_MAX; c++) {
+					const char *rep = *c == '\\' ? "\\\\"
+						: *c == '\t' ? "\\t"
+						: *c == '/' ? "\\_" : NULL;
+					size_t rl = rep ? 2 : 1;
+
+					if (cl + rl > NAME_MAX)
+						break;
+					if (o + rl >= len)
+						return -ENAMETOOLONG;
+					if (rep)
+						memcpy(buf + o, rep, 2);
+					else
+						buf[o] = *c;
+					o += rl;
+					cl += rl;
+				}
+			}
+			buf[o] = '\0';
+			if (o == s0 || !strcmp(buf + s0, ".")) {
+				o = s0;	/* vanishes */
+			} else if (!strcmp(buf + s0, "..")) {
+				o = s0;
+				if (n) {
+					o = starts[--n];
+				}
+			} else {
+				starts[n++] = s0;
+				if (++o >= len)
+					return -ENAMETOOLONG;
+			}
+		}
+	}
+	*ncomp = n;
+	return 0;
+}
+
+/* The task's results directory for messages: DIR/1/a/2/b (malloc'd). */
+static char *run_results_path(const char *dir, const struct queue_task *t)
+{
+	char rel[4096];
+	size_t nc, dl = strlen(dir), o = 0;
+	char *p;
+
+	if (run_results_rel(t->values, t->nvalues, rel, sizeof rel, &nc) < 0)
+		nc = 0;
+	p = malloc(dl + sizeof rel + 2);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	p[dl] = '\0';
+	for (size_t i = 0; i < nc; i++) {
+		size_t l = strlen(rel + o);
+
+		strcat(p, "/");
+		strcat(p, rel + o);
+		o += l + 1;
+	}
+	return p;
+}
+
+/* Open (making each level 0700 with make) the task's directory under
+ * DIR, never through a symlink, each level passing the checks. */
 static int run_results_seq_dir(struct run *r, struct queue_task *t, int make)
 {
-	char err[1024], name[32], path[4200];
-	int dfd, sfd;
+	char err[1024], rel[4096], *path;
+	size_t nc, o = 0;
+	int dfd;
 
+	path = run_results_path(r->o->results_dir, t);
+	if (!path) {
+		run_results_failed(t, "out of memory");
+		return -1;
+	}
+	if (run_results_rel(t->values, t->nvalues, rel, sizeof rel, &nc) < 0) {
+		run_results_failed(t, "%s: %s", path, strerror(ENAMETOOLONG));
+		free(path);
+		return -1;
+	}
 	dfd = run_results_dir_open(r->o->results_dir, 0, err, sizeof err);
 	if (dfd < 0) {
 		run_results_failed(t, "%s", err);
+		free(path);
 		return -1;
 	}
-	snprintf(name, sizeof name, "%llu", (unsigned long long)t->seq);
-	snprintf(path, sizeof path, "%s/%s", r->o->results_dir, name);
-	if (make && mkdirat(dfd, name, 0700) < 0 && errno != EEXIST) {
-		run_results_failed(t, "cannot create %s: %s", path,
-				   strerror(errno));
+	for (size_t i = 0; i < nc; i++) {
+		const char *name = rel + o;
+		int sfd;
+
+		o += strlen(name) + 1;
+		if (make && mkdirat(dfd, name, 0700) < 0 && errno != EEXIST) {
+			run_results_failed(t, "cannot create %s: %s", path,
+					   strerror(errno));
+			close(dfd);
+			free(path);
+			return -1;
+		}
+		sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC);
 		close(dfd);
-		return -1;
+		if (sfd < 0) {
+			run_results_failed(t, "cannot open %s: %s", path,
+					   errno == ELOOP ? "a symlink"
+							  : strerror(errno));
+			free(path);
+			return -1;
+		}
+		if (run_results_dir_check(sfd, path, err, sizeof err) < 0) {
+			run_results_failed(t, "%s", err);
+			close(sfd);
+			free(path);
+			return -1;
+		}
+		dfd = sfd;
 	}
-	sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	close(dfd);
-	if (sfd < 0) {
-		run_results_failed(t, "cannot open %s: %s", path,
-				   errno == ELOOP ? "a symlink" : strerror(errno));
-		return -1;
-	}
-	if (run_results_dir_check(sfd, path, err, sizeof err) < 0) {
-		run_results_failed(t, "%s", err);
-		close(sfd);
-		return -1;
-	}
-	return sfd;
+	free(path);
+	return dfd;
 }
 
 /* Open a file in the task's results directory: never through a symlink,
@@ -411,10 +525,14 @@ static int run_results_file(struct queue_task *t, int sfd, const char *dir,
 	int fd = openat(sfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				   O_CLOEXEC, 0600);
 
-	if (fd < 0)
-		run_results_failed(t, "cannot write %s/%llu/%s: %s", dir,
-				   (unsigned long long)t->seq, name,
-				   errno == ELOOP ? "a symlink" : strerror(errno));
+	if (fd < 0) {
+		int e = errno;
+		char *p = run_results_path(dir, t);
+
+		run_results_failed(t, "cannot write %s/%s: %s", p ? p : dir,
+				   name, e == ELOOP ? "a symlink" : strerror(e));
+		free(p);
+	}
 	return fd;
 }
 
@@ -425,6 +543,16 @@ void run_results_open(struct run *r, struct queue_task *t)
 
 	if (sfd < 0)
 		return;
+	/* GNU's seq file: the task number, no newline */
+	char num[32];
+	int fd = run_results_file(t, sfd, r->o->results_dir, "seq");
+	int nl = snprintf(num, sizeof num, "%llu", (unsigned long long)t->seq);
+
+	if (fd >= 0) {
+		if (output_full_write(fd, num, (size_t)nl) < 0)
+			run_results_failed(t, "cannot write its seq file");
+		close(fd);
+	}
 	for (int i = 0; i < 2; i++)
 		t->res_fd[i] = run_results_file(t, sfd, r->o->results_dir,
 						i ? "stderr" : "stdout");
@@ -459,14 +587,14 @@ void run_results_close(struct run *r, struct queue_task *t, int final)
 	}
 	int n = snprintf(val, sizeof val, "%d\n", t->exitval);
 	int we = fd >= 0 ? output_full_write(fd, val, (size_t)n) : 0;
-	if (we < 0)
-		run_results_failed(t, "cannot write %s/%llu/exitval: %s",
-				   r->o->results_dir,
-				   (unsigned long long)t->seq, strerror(-we));
-	if (fd >= 0 && close(fd) < 0)
-		run_results_failed(t, "cannot write %s/%llu/exitval: %s",
-				   r->o->results_dir,
-				   (unsigned long long)t->seq, strerror(errno));
+	if (we < 0 || (fd >= 0 && close(fd) < 0)) {
+		char *p = run_results_path(r->o->results_dir, t);
+
+		run_results_failed(t, "cannot write %s/exitval: %s",
+				   p ? p : r->o->results_dir,
+				   strerror(we < 0 ? -we : errno));
+		free(p);
+	}
 	if (t->res_failed)
 		run_task_mark_lost(t);
 }
@@ -554,15 +682,17 @@ void run_on_pipe(struct queue_task *t, int which, struct run *r)
 	int e = t->res_fd[which] >= 0 ?
 		output_full_write(t->res_fd[which], buf, (size_t)n) : 0;
 	if (e < 0) {
-		run_results_failed(t, "cannot write %s/%llu/%s: %s",
-				   r->o->results_dir,
-				   (unsigned long long)t->seq,
+		char *p = run_results_path(r->o->results_dir, t);
+
+		run_results_failed(t, "cannot write %s/%s: %s",
+				   p ? p : r->o->results_dir,
 				   which ? "stderr" : "stdout", strerror(-e));
+		free(p);
 		close(t->res_fd[which]);
 		t->res_fd[which] = -1;
 	}
 	/* bytes that cannot be kept are counted; run_task_losses says */
 	(void)output_append(which ? &t->err : &t->out, buf, (size_t)n);
 	if (r->o->line_buffer && !r->o->json)
-		run_line_flush(r, t, which, 0);
+		run_line_flush(r, t, which, r->o->ungroup);
 }

@@ -4,6 +4,7 @@
  * of its PU, a retry or the result (--halt). Called by the engine
  * (run.c) and the tick (run_gate.c) in the loop thread. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -186,6 +187,25 @@ int run_halt_reached(const struct run_opts *o, const struct run_stats *st)
 	return base > 0 && count * 100.0 >= o->halt_n * base;
 }
 
+/* GNU's exit status for a halt reached now. See run.h. */
+int run_halt_status(const struct run_opts *o, const struct run_stats *st,
+		    int exitval, int signal)
+{
+	double total = st->total >= 0 ? (double)st->total
+				       : (double)st->finished;
+	int one;
+
+	if (o->halt_what == RUN_HALT_SUCCESS)
+		return 0;
+	one = o->halt_pct ? total * o->halt_n / 100.0 == 1.0 : o->halt_n == 1;
+	if (one)
+		return exitval ? exitval : signal ? 128 + signal : 0;
+	if (o->halt_pct)
+		return (int)ceil((double)st->failed * 100.0 /
+				 (total > 0 ? total : 1));
+	return st->failed > 101 ? 101 : (int)st->failed;
+}
+
 /* A task's final result: hooks, --results, stats, --halt, output. */
 static void run_record(struct run *r, struct queue_task *t)
 {
@@ -201,12 +221,14 @@ static void run_record(struct run *r, struct queue_task *t)
 	if (t->timed_out)
 		fprintf(stderr, "nicely: task %llu: timed out, killed: %s\n",
 			(unsigned long long)t->seq, t->cmd ? t->cmd : "");
-	if (r->o->on_result)
+	if (r->o->on_result && !r->o->result_in_order)
 		r->o->on_result(r->o->ctx, t);
 	/* tasks that `nicely kill` or a reset killed do not trip --halt */
 	if (!r->stopping && !t->ctl_killed && run_halt_reached(r->o, &r->st)) {
 		r->st.halted = 1;
 		r->st.halt_success = r->o->halt_what == RUN_HALT_SUCCESS;
+		r->st.halt_exit = run_halt_status(r->o, &r->st, t->exitval,
+						  t->signal);
 		r->stopping = 1;
 		fprintf(stderr, "nicely: halting after task %llu %s%s\n",
 			(unsigned long long)t->seq,
@@ -217,7 +239,7 @@ static void run_record(struct run *r, struct queue_task *t)
 	}
 	if (r->o->unordered || r->o->line_buffer) {
 		run_emit(r, t);
-	} else if (!r->o->json && !r->o->tag) {
+	} else if (!r->o->json && !r->o->tag && !r->o->result_in_order) {
 		/* waiting for its turn, it needs only its output */
 		free(t->cmd);
 		free(t->values);
@@ -553,6 +575,7 @@ int run_start(struct run *r, int pu, int nice)
 		argv = spawn_split_simple(t->cmd);
 	}
 	req.cmd = t->cmd;
+	req.shell = o->shell;
 	req.direct = argv != NULL;
 	req.argv = argv;
 	if (argv) {

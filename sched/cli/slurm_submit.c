@@ -525,29 +525,49 @@ static int slurm_submit_unsent(struct slurm_batch *b, char *err,
 	return 0;
 }
 
-/* --results DIR/<seq>/{stdout,stderr,exitval} for a task written out. */
+/* --results: GNU parallel's DIR/1/VALUE.../{seq,stdout,stderr} (and
+ * nicely's exitval) for a task written out (run_results_rel's path). */
 static void slurm_results(const struct slurm_batch *b,
 			  const struct queue_task *qt)
 {
-	char p[PATH_MAX + 64], num[32];
+	char p[PATH_MAX + 64], num[32], rel[4096];
 	const struct output_buf *bufs[2] = { &qt->out, &qt->err };
-	const char *names[2] = { "stdout", "stderr" };
+	const char *names[4] = { "stdout", "stderr", "exitval", "seq" };
+	size_t nc, o = 0, pl;
 
-	snprintf(p, sizeof p, "%s/%" PRIu64, b->ro->results_dir, qt->seq);
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+	if (run_results_rel(qt->values, qt->nvalues, rel, sizeof rel,
+			    &nc) < 0) {
+		errno = ENAMETOOLONG;
+		snprintf(p, sizeof p, "%s", b->ro->results_dir);
 		goto fail;
-	for (int i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s/%" PRIu64 "/%s", b->ro->results_dir,
-			 qt->seq, i < 2 ? names[i] : "exitval");
+	}
+	pl = (size_t)snprintf(p, sizeof p, "%s", b->ro->results_dir);
+	for (size_t c = 0; c < nc; c++) {
+		pl += (size_t)snprintf(p + pl, sizeof p - pl, "/%s", rel + o);
+		o += strlen(rel + o) + 1;
+		if (pl >= sizeof p - 16) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			goto fail;
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(p + pl, sizeof p - pl, "/%s", names[i]);
 		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				     O_CLOEXEC, 0600);
-		int rc;
+		int rc, l;
 		if (fd < 0)
 			goto fail;
 		if (i < 2) {
 			rc = output_write(bufs[i], fd, NULL);
 		} else {
-			int l = snprintf(num, sizeof num, "%d\n", qt->exitval);
+			if (i == 2)
+				l = snprintf(num, sizeof num, "%d\n",
+					     qt->exitval);
+			else
+				l = snprintf(num, sizeof num, "%llu",
+					     (unsigned long long)qt->seq);
 			rc = output_full_write(fd, num, (size_t)l);
 		}
 		if (close(fd) < 0 || rc < 0)
@@ -665,6 +685,8 @@ static void slurm_count(struct slurm_batch *b, size_t i, int failed)
 	if (!b->st->halted && run_halt_reached(b->ro, b->st)) {
 		b->st->halted = 1;
 		b->st->halt_success = b->ro->halt_what == RUN_HALT_SUCCESS;
+		/* (the task's own status is not at hand here: 1 for fail=1) */
+		b->st->halt_exit = run_halt_status(b->ro, b->st, failed, 0);
 		fprintf(stderr, "nicely: halting after task %" PRIu64 " %s%s\n",
 			b->t[i].seq, failed ? "failed: " : "finished: ",
 			b->t[i].cmd ? b->t[i].cmd : "");

@@ -11,6 +11,7 @@
 
 #include "agent/errmsg.h"
 #include "sched/cli/template.h"
+#include "sched/spawn.h"
 
 enum template_kind {
 	TEMPLATE_LIT,	/* text[off .. off+len) as it is */
@@ -41,6 +42,10 @@ struct template {
 	size_t nsegs;
 	size_t ninputs;
 	int needs_shell;
+	int noquote;		/* a replacement string in the command word:
+				   no value is quoted (GNU's rule) */
+	int nsegs_lit_blank;	/* while compiling: the text so far holds a
+				   blank, newline or '=' */
 };
 
 /* Where one expansion goes: counting only (buf NULL) or writing. */
@@ -51,6 +56,7 @@ struct template_sink {
 	char **words;		/* argv form: word starts (NULL when sizing) */
 	size_t nwords;
 	int inword;
+	int raw;		/* shell form, values as they are (noquote) */
 };
 
 /* Shell words that make /bin/sh do something an exec would not. */
@@ -61,6 +67,10 @@ static const char *const template_shell_words[] = {
 	"function", "getopts", "hash", "if", "in", "jobs", "local", "read",
 	"readonly", "return", "select", "set", "shift", "then", "times", "trap",
 	"type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
+	/* bash's own (tasks run under the user's shell, often bash) */
+	"builtin", "caller", "coproc", "declare", "dirs", "disown", "enable",
+	"let", "logout", "mapfile", "popd", "pushd", "readarray", "shopt",
+	"source", "suspend", "time", "typeset",
 };
 
 /* 1 when c can stand unquoted in a shell word anywhere. */
@@ -154,6 +164,8 @@ static void template_put_value(struct template_sink *k, const char *s,
 {
 	if (k->argv) {
 		template_word_open(k);
+		template_put(k, s, n);
+	} else if (k->raw) {
 		template_put(k, s, n);
 	} else {
 		template_put_quoted(k, s, n);
@@ -307,6 +319,11 @@ static void template_add(struct template *t, enum template_kind kind,
 
 	if (kind == TEMPLATE_LIT && len == 0)
 		return;
+	/* GNU parallel: when "@command" =~ /^[^ \t\n=]*\257</ (a
+	 * replacement string in the first word: {}, l{}, {2}, but not
+	 * V={}) it quotes no value at all, so the value runs as a command */
+	if (kind != TEMPLATE_LIT && kind != TEMPLATE_WHOLE && !t->nsegs_lit_blank)
+		t->noquote = 1;
 	g = &t->segs[t->nsegs++];
 	g->kind = kind;
 	g->mod = mod;
@@ -392,7 +409,8 @@ static int template_compute_needs_shell(const struct template *t)
 		if (strlen(w) == first_len && !strncmp(w, t->text + first, first_len))
 			return 1;
 	}
-	return 0;
+	/* a function exported from bash: only the shell knows it */
+	return spawn_is_function(t->text + first, first_len);
 }
 
 /* Parse the joined command words into segments (see template.h). */
@@ -442,6 +460,8 @@ int template_compile(struct template **out, char *const *argv, int argc,
 		enum template_mod mod;
 		size_t ml, nd = 0, input = 0;
 
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '=')
+			t->nsegs_lit_blank = 1;
 		if (*s != '{') {
 			i++;
 			continue;
@@ -502,6 +522,7 @@ int template_compile(struct template **out, char *const *argv, int argc,
 		found = 1;
 	}
 	if (!found) {		/* no replacement string: append the values */
+		t->nsegs_lit_blank = 1;	/* after a blank: quoted */
 		t->text[len] = ' ';
 		t->text[len + 1] = '\0';
 		template_add(t, TEMPLATE_LIT, 0, 0, lit, len + 1 - lit);
@@ -532,7 +553,7 @@ void template_free(struct template *t)
 char *template_expand(const struct template *t, const char *const *values,
 		      size_t n, uint64_t seq, int slot)
 {
-	struct template_sink k = { 0 };
+	struct template_sink k = { .raw = t->noquote };
 
 	template_walk(t, &k, values, n, seq, slot);
 	k.buf = malloc(k.len + 1);
