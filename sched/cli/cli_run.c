@@ -611,7 +611,7 @@ static int cli_run_dry(struct cli_run_args *a, struct input *in,
 		seq++;
 		if (c->skip && joblog_set_has(c->skip, seq))
 			continue;
-		char *cmd = template_expand(tm, vals, input_nsources(in), seq,
+		char *cmd = template_expand(tm, vals, input_nvalues(in), seq,
 					    (int)((seq - 1) % (uint64_t)jobs) + 1);
 		if (!cmd)
 			return cli_run_usage("out of memory");

@@ -89,7 +89,8 @@ int run_read_one(struct run *r)
 			return 0;
 		}
 		struct queue_task *t = queue_push(&r->q, vals,
-						  input_nsources(r->o->input));
+			r->feed ? feed_nvalues(r->feed)
+				: input_nvalues(r->o->input));
 		if (!t)
 			return -ENOMEM;
 		if (r->o->skip && r->o->skip(r->o->ctx, t->seq)) {

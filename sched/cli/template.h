@@ -42,6 +42,16 @@ char **template_expand_argv(const struct template *t,
 			    const char *const *values, size_t n, uint64_t seq,
 			    int slot);
 
+/* Context replacement (GNU parallel's -X, and -N): when a task has more
+ * than width values, each word of the command holding {} (or {.} etc.) is
+ * repeated once per record of width values, as `pre{}post` becomes
+ * `preapost prebpost`. Call once after template_compile. 0 or -ENOMEM. */
+int template_set_context(struct template *t, size_t width);
+/* The length of one task's shell command for these values (-X / -m fill
+ * a command line up to a limit). */
+size_t template_length(const struct template *t, const char *const *values,
+		       size_t n);
+
 /* Append the shell-quoted form of s to a malloc'd buffer (helper shared with
  * --dry-run and the joblog). Returns 0 or -ENOMEM. */
 int template_quote(char **buf, size_t *len, size_t *cap, const char *s);
