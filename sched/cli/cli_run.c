@@ -22,6 +22,8 @@
 #include "sched/cli/cli.h"
 #include "sched/cli/cli_submit.h"
 #include "sched/cli/input.h"
+#include "sched/cli/input_shape.h"
+#include "sched/cli/pipe.h"
 #include "sched/cli/joblog.h"
 #include "sched/cli/output.h"
 #include "sched/cli/insights.h"
@@ -35,6 +37,10 @@
 #include "sched/cli/template.h"
 
 #define CLI_RUN_USAGE_EXIT 255
+/* -X / -m: the longest command line, as GNU parallel 20221122 computes it
+ * on Linux ((130329 - 3000) / 2) */
+#define CLI_RUN_MAX_LINE 63664
+#define CLI_RUN_SHAPED_INPUTS ((size_t)1 << 20)
 
 static const char cli_run_help[] =
 "usage: nicely run [OPTIONS] [--] [COMMAND [ARG...]] [::: VALUES...] [:::: FILES...]\n"
@@ -94,6 +100,8 @@ enum {
 	OPT_RESULTS, OPT_DRY_RUN, OPT_JSON, OPT_ON, OPT_SLURM_OPT,
 	OPT_SLURM_CHUNK, OPT_SLURM_ELEMENT, OPT_NAME, OPT_STORE,
 	OPT_STORE_RESUME,
+	/* GNU parallel's multi-value options (issue 18) */
+	OPT_PIPE, OPT_BLOCK, OPT_RECSTART, OPT_RECEND, OPT_ENV,
 };
 
 /* "run", or "submit" while `nicely submit` checks its command line. */
@@ -129,6 +137,15 @@ static const struct option cli_run_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "store-resume", no_argument, NULL, OPT_STORE_RESUME },
+	{ "colsep", required_argument, NULL, 'C' },
+	{ "max-replace-args", required_argument, NULL, 'N' },
+	{ "pipe", no_argument, NULL, OPT_PIPE },
+	{ "spreadstdin", no_argument, NULL, OPT_PIPE },
+	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "block-size", required_argument, NULL, OPT_BLOCK },
+	{ "recstart", required_argument, NULL, OPT_RECSTART },
+	{ "recend", required_argument, NULL, OPT_RECEND },
+	{ "env", required_argument, NULL, OPT_ENV },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -152,6 +169,9 @@ struct cli_run_args {
 	const char *name;
 	const char *store_dir;
 	int store_resume;
+	/* --colsep, -N, -X, -m, --pipe (sched/cli/input_shape.c) */
+	struct input_shape shape;
+	int shaped, multi_x, multi_m, block_set;
 };
 
 /* What the hooks need while the batch runs. */
@@ -175,6 +195,9 @@ struct cli_run_ctx {
 	struct slurm_node *node;
 	/* the supervisor of a detached batch: its store sink */
 	struct run_store *store;
+	/* --pipe: the directory of the chunk files ("" none) */
+	char spool[4096];
+	int pipe;
 };
 
 /* A usage error: message naming the problem, and the exit status. */
@@ -267,22 +290,110 @@ static int cli_run_halt(const char *s, struct run_opts *ro)
 	return 0;
 }
 
+/* Check how --colsep, -N, -X, -m and --pipe combine. Returns -1 to go on,
+ * else the exit status. */
+static int cli_run_parse_shape(struct cli_run_args *a)
+{
+	struct input_shape *sh = &a->shape;
+
+	if ((sh->recstart || sh->recend || a->block_set) && !sh->pipe)
+		return cli_run_usage("--block, --recstart and --recend go with "
+				     "--pipe");
+	if (sh->pipe) {
+		if (sh->colsep || a->multi_x || a->multi_m ||
+		    sh->max_args >= 0)
+			return cli_run_usage("--pipe does not go with --colsep, "
+					     "-N, -X or -m here (GNU's --pipe "
+					     "-N counts records: not "
+					     "supported)");
+		if (a->nsrc != 1 || a->src[0].kind == INPUT_ARGS)
+			return cli_run_usage("--pipe reads standard input (or "
+					     "one -a FILE), not ::: values");
+		if (a->ncmd == 0)
+			return cli_run_usage("--pipe needs a COMMAND to read "
+					     "the chunks");
+		if (a->on_slurm)
+			return cli_run_usage("--pipe does not work with --on "
+					     "slurm");
+		if (!sh->block)
+			sh->block = 1024 * 1024;	/* GNU's 1M */
+		a->src[0].raw = 1;
+	}
+	if (sh->colsep && a->nsrc > 1)
+		return cli_run_usage("--colsep with several input sources: GNU "
+				     "parallel links their columns, nicely "
+				     "would cross them; give one source");
+	if (a->multi_x && a->multi_m)
+		return cli_run_usage("-X and -m exclude each other");
+	sh->fill = a->multi_x || a->multi_m;
+	return -1;
+}
+
 /* Parse options and split COMMAND from the ::: / :::: groups. Returns -1
  * to go on, else an exit status (help: 0, usage error: 255). */
 static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 {
 	long v;
-	int c, nfiles = 0;
-	char *end;
+	int c, e, nfiles = 0;
+	char *end, errbuf[512];
 
 	a->src = calloc((size_t)argc + 1, sizeof *a->src);
 	if (!a->src)
 		return cli_run_usage("out of memory");
+	a->shape = (struct input_shape)INPUT_SHAPE_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:j:kua:h", cli_run_options,
+	while ((c = getopt_long(argc, argv, "+:p:j:kua:hC:N:Xm", cli_run_options,
 				NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			if (input_colsep_check(optarg, errbuf, sizeof errbuf))
+				return cli_run_usage("%s", errbuf);
+			a->shape.colsep = optarg;
+			a->shaped = 1;
+			break;
+		case 'N':
+			if (cli_run_int(optarg, 100000000, &v) < 0)
+				return cli_run_usage("-N: '%s' is not a number "
+						     "of values per command (0 "
+						     "or more)", optarg);
+			a->shape.max_args = v;
+			a->shaped = 1;
+			break;
+		case 'X':
+			a->multi_x = a->shaped = 1;
+			break;
+		case 'm':
+			a->multi_m = a->shaped = 1;
+			break;
+		case OPT_PIPE:
+			a->shape.pipe = a->shaped = 1;
+			break;
+		case OPT_BLOCK:
+			if (pipe_parse_size(optarg, &a->shape.block) < 0)
+				return cli_run_usage("--block: '%s' is not a size "
+						     "(1 byte to 1G; K M G binary, "
+						     "k m g decimal)", optarg);
+			a->block_set = 1;
+			break;
+		case OPT_RECSTART:
+			a->shape.recstart = optarg;
+			break;
+		case OPT_RECEND:
+			a->shape.recend = optarg;
+			break;
+		case OPT_ENV:
+			/* a local task inherits every exported variable:
+			 * nothing to copy (GNU's --env is for remote runs) */
+			if (!strcmp(optarg, "_"))
+				return cli_run_usage("--env _ needs GNU parallel's "
+						     "--record-env; nicely runs "
+						     "tasks here, with your "
+						     "exported environment");
+			if (!*optarg || strchr(optarg, '='))
+				return cli_run_usage("--env: '%s' is not a "
+						     "variable name", optarg);
+			break;
 		case 'p':
 			a->flags.preset = optarg;
 			break;
@@ -461,6 +572,8 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		a->src[0].kind = INPUT_STDIN;
 		a->nsrc = 1;
 	}
+	if ((e = cli_run_parse_shape(a)) >= 0)
+		return e;
 	if (!strcmp(cli_run_cmd, "submit") &&
 	    (a->ro.results_dir || a->dry_run || a->bar))
 		return cli_run_usage("%s does not go with a detached batch (its "
@@ -507,6 +620,8 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 	struct joblog_entry e;
 	char err[512];
 
+	if (c->pipe && t->nvalues > 0)
+		unlink(queue_value(t, 0));	/* its chunk is done with */
 	if (c->node)
 		slurm_node_result(c->node, t);
 	cli_insights_add(c->ins, t);
@@ -598,6 +713,49 @@ static char *cli_run_cmdline(int argc, char **argv)
 	return s;
 }
 
+/* -X / -m: the command's length for these values. */
+static size_t cli_run_cmd_len(void *ctx, const char *const *vals, size_t n)
+{
+	return template_length(ctx, vals, n);
+}
+
+/* Set up --colsep, -N, -X, -m and --pipe on the input and the template;
+ * --pipe's spool directory goes in c->spool. 0, or -1 after a message. */
+static int cli_run_shape(struct cli_run_args *a, struct input *in,
+			 struct template *tm,
+			 const struct agent_topology *topo,
+			 struct cli_run_ctx *c)
+{
+	struct input_shape *sh = &a->shape;
+	char err[1024];
+	int jobs = a->ro.jobs > 0 ? a->ro.jobs : agent_topology_nallowed(topo);
+
+	/* GNU: -N and -X repeat a word holding {} per record; -m does not */
+	if ((sh->max_args >= 0 || a->multi_x) && !sh->colsep &&
+	    template_set_context(tm, a->nsrc) < 0) {
+		fprintf(stderr, "nicely %s: out of memory\n", cli_run_cmd);
+		return -1;
+	}
+	sh->len = cli_run_cmd_len;
+	sh->len_ctx = tm;
+	sh->max_len = CLI_RUN_MAX_LINE;
+	sh->spread = jobs > 0 ? jobs : 1;
+	if (sh->pipe) {
+		if (pipe_spool_make(c->spool, sizeof c->spool, err,
+				    sizeof err) < 0) {
+			fprintf(stderr, "nicely %s: %s\n", cli_run_cmd, err);
+			return -1;
+		}
+		sh->spool_dir = c->spool;
+		a->ro.pipe_stdin = 1;
+	}
+	if (input_shape(in, sh, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely %s: %s\n", cli_run_cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* --dry-run: print each command that would run, with its slot. */
 static int cli_run_dry(struct cli_run_args *a, struct input *in,
 		       struct template *tm, struct cli_run_ctx *c, int jobs)
@@ -611,7 +769,12 @@ static int cli_run_dry(struct cli_run_args *a, struct input *in,
 		seq++;
 		if (c->skip && joblog_set_has(c->skip, seq))
 			continue;
-		char *cmd = template_expand(tm, vals, input_nvalues(in), seq,
+		size_t nv = input_nvalues(in);
+		if (a->ro.pipe_stdin) {	/* the chunk is not on the line */
+			unlink(vals[0]);
+			nv = 0;
+		}
+		char *cmd = template_expand(tm, vals, nv, seq,
 					    (int)((seq - 1) % (uint64_t)jobs) + 1);
 		if (!cmd)
 			return cli_run_usage("out of memory");
@@ -721,7 +884,11 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: %s\n", err);
 		goto out;
 	}
-	if (template_compile(&tm, a.cmd, a.ncmd, a.nsrc, err, sizeof err) < 0) {
+	/* shaped tasks hold any number of values: a {n} past them is empty */
+	if (template_compile(&tm, a.cmd, a.ncmd,
+			     a.shape.pipe ? 0 : a.shaped ? CLI_RUN_SHAPED_INPUTS
+			     : a.nsrc, err,
+			     sizeof err) < 0) {
 		fprintf(stderr, "nicely run: %s\n", err);
 		goto out;
 	}
@@ -761,6 +928,8 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: topology: %s\n", err);
 		goto out;
 	}
+	if (a.shaped && cli_run_shape(&a, in, tm, topo, &c) < 0)
+		goto out;
 	if (a.dry_run) {
 		int jobs = a.ro.jobs > 0 ? a.ro.jobs
 					 : agent_topology_nallowed(topo);
@@ -807,6 +976,7 @@ int cli_run(int argc, char **argv)
 	a.ro.on_result = cli_run_result;
 	a.ro.on_progress = cli_run_progress;
 	a.ro.ctx = &c;
+	c.pipe = a.ro.pipe_stdin;
 	/* the control socket for nicely status / kill / reset / pause */
 	c.flags = &a.flags;
 	c.preset = &preset;
@@ -892,6 +1062,8 @@ out:
 	slurm_node_free(c.node);
 	if ((a.slurm_element || a.store_dir) && a.ro.out_fd > 2)
 		close(a.ro.out_fd);
+	if (c.spool[0])
+		pipe_spool_remove(c.spool);
 	if (sv.lockfd >= 0)
 		submit_sup_end(&sv, rc);
 	free(cmdline);

@@ -240,15 +240,18 @@ int input_shaper_next(struct input_shaper *s, const char *const **values,
 	}
 	if (take == 0)
 		return 0;
-	if (s->sh.fill && !s->spread_done && s->eof && take == s->nr &&
-	    take > 1 && s->sh.spread > 1) {
-		/* one command would hold the whole input: share it out */
+	if (s->sh.fill && !s->spread_done && s->eof && take == s->nr) {
+		/* the first command that holds the rest of the input shares
+		 * it out over the slots, and later ones hold as many (GNU's
+		 * populate) */
 		s->spread_done = 1;
-		s->sh.max_args = (long)((take + (size_t)s->sh.spread - 1) /
-					(size_t)s->sh.spread);
-		take = (size_t)s->sh.max_args;
+		if (take > 1 && s->sh.spread > 1) {
+			s->sh.max_args = (long)((take +
+						 (size_t)s->sh.spread - 1) /
+						(size_t)s->sh.spread);
+			take = (size_t)s->sh.max_args;
+		}
 	}
-	s->spread_done = 1;
 	if (shape_out_room(s) < 0) {
 		errmsg_set(err, errlen, "out of memory");
 		return -ENOMEM;

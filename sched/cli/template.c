@@ -276,8 +276,9 @@ static void template_walk_segs(const struct template *t,
 			size_t lo = g->input ? g->input - 1 : 0;
 			size_t hi = g->input ? g->input : n;
 
-			if (g->input && g->input > n) {	/* missing: empty */
-				template_put_value(k, "", 0);
+			if (g->input && g->input > n) {
+				/* missing (past -N's or --colsep's values):
+				 * nothing, as GNU parallel */
 				break;
 			}
 			for (size_t v = lo; v < hi; v++) {
@@ -541,7 +542,7 @@ int template_compile(struct template **out, char *const *argv, int argc,
 		lit = i;
 		found = 1;
 	}
-	if (!found) {		/* no replacement string: append the values */
+	if (!found && ninputs > 0) { /* no replacement string: append */
 		t->text[len] = ' ';
 		t->text[len + 1] = '\0';
 		template_add(t, TEMPLATE_LIT, 0, 0, lit, len + 1 - lit);

@@ -13,7 +13,8 @@ struct template;
 /* Compile the command words argv[0..argc-1] (joined by spaces, as GNU
  * parallel does, so shell syntax in them works). With argc == 0 each input
  * value is a whole command, used as it is. With no replacement string in
- * the words, the values are appended, quoted, separated by spaces. Returns
+ * the words, the values are appended, quoted, separated by spaces (unless
+ * ninputs is 0: --pipe's tasks take their input on stdin). Returns
  * 0 or -EINVAL with err naming the bad string (e.g. "{7}" with 2 inputs). */
 int template_compile(struct template **out, char *const *argv, int argc,
 		     size_t ninputs, char *err, size_t errlen);
