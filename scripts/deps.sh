@@ -8,7 +8,8 @@
 # ncurses-bin) is not named unless a test needs a version of it that minbase
 # lacks. What the tests, packaging/check-deb.sh and scripts/demo.sh call:
 #   check:   perl (prove, JSON::PP), python3 (cgroup_reuse.t, run_ctl.t,
-#            run_output.t), bc (run_timeout.t), man-db + groff-base +
+#            run_output.t), parallel (GNU parallel, gnu_compat.t), bc
+#            (run_timeout.t), man-db + groff-base +
 #            bsdextrautils (manpages.t: man, groff, col), procps (pgrep),
 #            time (/usr/bin/time, run_big.t), valgrind, clang and its
 #            runtime (fuzz-smoke), binutils (nm, objdump: build-essential),
@@ -21,8 +22,8 @@ kind=${1:-build}
 pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge" ;;
-package) pkgs="$pkgs perl python3 bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge debhelper devscripts lintian fakeroot dpkg-dev" ;;
+check) pkgs="$pkgs perl python3 parallel bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge" ;;
+package) pkgs="$pkgs perl python3 parallel bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge debhelper devscripts lintian fakeroot dpkg-dev" ;;
 bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
 fresh) pkgs="debootstrap" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench, fresh)" >&2; exit 2 ;;
