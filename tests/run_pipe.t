@@ -69,6 +69,35 @@ seq 4 | "$NICELY" submit -p nuclear --name grp --colsep , -N2 echo >/dev/null
 is "$("$NICELY" results grp 2>/dev/null | grep -v '^==' | tr '\n' ' ')" "1 2 3 4 " \
 	"submit -N2: two values per task"
 
+# nicely submit --pipe survives its supervisor's SIGKILL: --resume cuts
+# the stored input into the same chunks and runs only those without a
+# recorded result
+B="$XDG_STATE_HOME/nicely/batches"
+wait_for() {
+	local i
+	for i in $(seq 300); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+recorded() { [ "$(grep -c '^[0-9]' "$B/$1/joblog" 2>/dev/null)" -ge "$2" ]; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+id=$(seq 20 | "$NICELY" submit -p nuclear -j2 --pipe --block 3 \
+	'x=$(cat); echo $$ >>"$PIDS"; echo "$x" >>'"$T"'/ran; sleep 0.3; echo "out $x"')
+wait_for recorded "$id" 6
+sp=$(ls "$B/$id" 2>/dev/null | sed -n 's/^run-\([0-9]*\)\.sock$/\1/p')
+[ -n "$sp" ] && kill -KILL "$sp"
+wait_for gone "$sp"
+before=$(grep '^[0-9]' "$B/$id/joblog" | cut -f1 | sort -n | tr '\n' ' ')
+mv "$T/ran" "$T/ran1"
+"$NICELY" submit --resume "$id" >/dev/null
+"$NICELY" wait "$id"
+is "$?" 0 "submit --pipe after SIGKILL and --resume: ends well"
+is "$(comm -12 <(printf '%s\n' $before | sort) <(sort "$T/ran"))" "" \
+	"submit --pipe --resume: no chunk with a recorded result ran again ($before)"
+is "$(sort -n "$T/ran" | uniq -d)" "" "submit --pipe --resume: the others ran once"
+is "$("$NICELY" results --raw "$id")" "$(seq 20 | sed 's/^/out /')" \
+	"submit --pipe --resume: each chunk's result, in order"
+is "$(ls -A "$TMPDIR")" "" "submit --pipe --resume: no chunk file left"
+
 # bad input: a clear message naming it, nothing runs, exit 255
 bad() {
 	local name=$1 want=$2

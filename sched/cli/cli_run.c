@@ -759,7 +759,20 @@ static int cli_run_shape(struct cli_run_args *a, struct input *in,
 	sh->len_ctx = tm;
 	sh->max_len = CLI_RUN_MAX_LINE;
 	sh->spread = jobs > 0 ? jobs : 1;
-	if (sh->pipe) {
+	if (sh->pipe && a->store_dir) {
+		/* a detached batch's chunks live in its store: what a killed
+		 * supervisor left goes at --resume, the rest with nicely rm */
+		snprintf(c->spool, sizeof c->spool, "%s/pipe", a->store_dir);
+		pipe_spool_remove(c->spool);
+		if (mkdir(c->spool, 0700) < 0) {
+			fprintf(stderr, "nicely %s: --pipe: %s: %s\n",
+				cli_run_cmd, c->spool, strerror(errno));
+			c->spool[0] = '\0';
+			return -1;
+		}
+		sh->spool_dir = c->spool;
+		a->ro.pipe_stdin = 1;
+	} else if (sh->pipe) {
 		if (pipe_spool_make(c->spool, sizeof c->spool, err,
 				    sizeof err) < 0) {
 			fprintf(stderr, "nicely %s: %s\n", cli_run_cmd, err);
