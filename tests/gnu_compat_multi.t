@@ -56,8 +56,8 @@ compat_case '--pipe --dry-run' '1\n2\n3\n' -k --pipe --dry-run wc -l
 compat_case '--pipe --recend' 'a;b;c;d;' -k --pipe --block 3 --recend ';' 'cat; echo'
 compat_case '--pipe --recstart' '>a\nx\n>b\ny\n>c\n' -k --pipe --block 6 --recstart '>' --recend '' 'cat; echo ==='
 compat_case '--pipe record longer than block' 'aaaaaaaaaa\nb\n' -k --pipe --block 3 'wc -c'
-compat_case '--pipe --tag' '1\n2\n3\n' --pipe --tag cat
-compat_case '--pipe failing task' '1\n2\n' --pipe --block 2 'cat; exit 3'
+compat_case '--pipe --tag' '1\n2\n3\n' -k --pipe --tag cat
+compat_case '--pipe failing task' '1\n2\n' -k --pipe --block 2 'cat; exit 3'
 
 # --env: locally the exported environment is inherited
 export COMPAT_ENV_VAR=seen
