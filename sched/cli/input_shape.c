@@ -33,6 +33,11 @@ struct input_shaper {
 	int eof, spread_done;
 	const char **out;	/* the task's value pointers */
 	size_t ocap;
+	/* -X / -m: a command's length is base + each record's own part +
+	 * sep between records, summed as records are added (linear, not a
+	 * walk of the whole command per record) */
+	int have_len;
+	size_t base, sep;
 	unsigned long long nread; /* records read, for messages */
 };
 
@@ -181,9 +186,9 @@ static size_t shape_values(struct input_shaper *s, size_t k)
 /* The pointer array sized for the pending values. */
 static int shape_out_room(struct input_shaper *s)
 {
-	if (s->nv + 1 <= s->ocap)
+	if (2 * s->nv + 1 <= s->ocap)
 		return 0;
-	size_t nc = s->nv + 64;
+	size_t nc = 2 * s->nv + 64;
 	const char **no = realloc(s->out, nc * sizeof *no);
 
 	if (!no)
@@ -201,11 +206,34 @@ static size_t shape_len(struct input_shaper *s, size_t k)
 	return s->sh.len(s->sh.len_ctx, s->out, n);
 }
 
+/* The length record r adds to a command (its values, and its words'
+ * copies under context replacement), without the separator. The first
+ * time, also the command's length without values and the separator, from
+ * the record alone and twice (a positional {n} makes that an
+ * overestimate: a line then holds fewer, never too many). */
+static size_t shape_rec_len(struct input_shaper *s, size_t r)
+{
+	size_t v0 = s->rec[r], v1 = r + 1 < s->nr ? s->rec[r + 1] : s->nv;
+	size_t w = v1 - v0, one;
+
+	for (size_t i = 0; i < w; i++)
+		s->out[i] = s->out[w + i] = s->b + s->voff[v0 + i];
+	one = s->sh.len(s->sh.len_ctx, s->out, w);
+	if (!s->have_len) {
+		size_t two = s->sh.len(s->sh.len_ctx, s->out, 2 * w);
+
+		s->base = s->sh.len(s->sh.len_ctx, s->out, 0);
+		s->sep = two + s->base > 2 * one ? two + s->base - 2 * one : 0;
+		s->have_len = 1;
+	}
+	return one > s->base ? one - s->base : 0;
+}
+
 /* The next task (see input_shape.h). */
 int input_shaper_next(struct input_shaper *s, const char *const **values,
 		      size_t *n, char *err, size_t errlen)
 {
-	size_t take = 0, want;
+	size_t take = 0, want, len = 0;
 	int r;
 
 	shape_drop_given(s);
@@ -227,7 +255,12 @@ int input_shaper_next(struct input_shaper *s, const char *const **values,
 			errmsg_set(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		if (s->sh.fill && shape_len(s, take + 1) >= s->sh.max_len) {
+		size_t add = s->sh.fill ? shape_rec_len(s, take) : 0;
+		if (s->sh.fill && take == 0)
+			len = s->base;
+		if (s->sh.fill && take > 0)
+			add += s->sep;
+		if (s->sh.fill && len + add >= s->sh.max_len) {
 			if (take > 0)
 				break;
 			errmsg_set(err, errlen, "command line too long (%zu "
@@ -236,6 +269,7 @@ int input_shaper_next(struct input_shaper *s, const char *const **values,
 				   s->nread - s->nr + 1, s->b);
 			return -E2BIG;
 		}
+		len += add;
 		take++;
 	}
 	if (take == 0)
