@@ -28,6 +28,8 @@ compat_case '-N0 inserts none' '' -k -N0 echo x {} ::: a b
 compat_case '-N2 {3} is empty' '' -k -N2 --dry-run echo {3} ::: a b c
 compat_case '-N2 quoting' '' -k -N2 --dry-run echo {1} {2} ::: 'a b' c
 compat_case '-N3 stdin' '1\n2\n3\n4\n5\n6\n7\n' -k -N3 echo
+compat_case '-n2 no context' '' -k -n2 echo pre{}post ::: a b c
+compat_case '-n2 positional' '' -k -n2 echo {1}-{2} ::: a b c
 compat_case 'colsep -N2' 'a,b,c\nd,e,f\n' -k --colsep , -N2 echo {1} {4} {}
 
 # -X / -m: fill the line, spread over the slots, context replacement

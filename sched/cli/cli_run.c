@@ -88,6 +88,7 @@ static const char cli_run_help[] =
 "  -N N                  N values per command ({1}..{N}; missing ones are\n"
 "                        empty; a word holding {} repeats per value); -N 0\n"
 "                        reads one value and inserts none\n"
+"  -n, --max-args N      as -N, a word holding {} not repeated\n"
 "  -X                    as many values per command as fit in 63664 bytes,\n"
 "                        a word holding {} repeated per value; a short\n"
 "                        input is spread over the -j slots (GNU's -X)\n"
@@ -158,6 +159,7 @@ static const struct option cli_run_options[] = {
 	{ "store-resume", no_argument, NULL, OPT_STORE_RESUME },
 	{ "colsep", required_argument, NULL, 'C' },
 	{ "max-replace-args", required_argument, NULL, 'N' },
+	{ "max-args", required_argument, NULL, 'n' },
 	{ "pipe", no_argument, NULL, OPT_PIPE },
 	{ "spreadstdin", no_argument, NULL, OPT_PIPE },
 	{ "block", required_argument, NULL, OPT_BLOCK },
@@ -190,7 +192,7 @@ struct cli_run_args {
 	int store_resume;
 	/* --colsep, -N, -X, -m, --pipe (sched/cli/input_shape.c) */
 	struct input_shape shape;
-	int shaped, multi_x, multi_m, block_set;
+	int shaped, multi_x, multi_m, block_set, max_args_n;
 };
 
 /* What the hooks need while the batch runs. */
@@ -322,7 +324,7 @@ static int cli_run_parse_shape(struct cli_run_args *a)
 		if (sh->colsep || a->multi_x || a->multi_m ||
 		    sh->max_args >= 0)
 			return cli_run_usage("--pipe does not go with --colsep, "
-					     "-N, -X or -m here (GNU's --pipe "
+					     "-N, -n, -X or -m here (GNU's --pipe "
 					     "-N counts records: not "
 					     "supported)");
 		if (a->nsrc != 1 || a->src[0].kind == INPUT_ARGS)
@@ -362,7 +364,7 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 	a->shape = (struct input_shape)INPUT_SHAPE_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:j:kua:hC:N:Xm", cli_run_options,
+	while ((c = getopt_long(argc, argv, "+:p:j:kua:hC:N:n:Xm", cli_run_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -372,12 +374,14 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 			a->shaped = 1;
 			break;
 		case 'N':
+		case 'n':	/* -n: the same without context replacement */
 			if (cli_run_int(optarg, 100000000, &v) < 0)
-				return cli_run_usage("-N: '%s' is not a number "
+				return cli_run_usage("-%c: '%s' is not a number "
 						     "of values per command (0 "
-						     "or more)", optarg);
+						     "or more)", c, optarg);
 			a->shape.max_args = v;
 			a->shaped = 1;
+			a->max_args_n = c == 'n';
 			break;
 		case 'X':
 			a->multi_x = a->shaped = 1;
@@ -750,7 +754,8 @@ static int cli_run_shape(struct cli_run_args *a, struct input *in,
 	int jobs = a->ro.jobs > 0 ? a->ro.jobs : agent_topology_nallowed(topo);
 
 	/* GNU: -N and -X repeat a word holding {} per record; -m does not */
-	if ((sh->max_args >= 0 || a->multi_x) && !sh->colsep &&
+	if (((sh->max_args >= 0 && !a->max_args_n) || a->multi_x) &&
+	    !sh->colsep &&
 	    template_set_context(tm, a->nsrc) < 0) {
 		fprintf(stderr, "nicely %s: out of memory\n", cli_run_cmd);
 		return -1;
