@@ -16,7 +16,8 @@
 # The commands run in $COMPAT_DIR (a fresh directory, the same for both
 # tools, emptied between them), so a case may write files there and show
 # them with a trailing command of its own: set COMPAT_AFTER to a shell
-# snippet run there after each tool (its output is compared too).
+# snippet run there after each tool (its output is compared too), and
+# COMPAT_BEFORE to one run there before each tool (to seed files).
 # GNU parallel runs with HOME in a temp dir (no ~/.parallel of the user's,
 # no citation notice), nicely with the nuclear preset by default (a test
 # on a loaded machine must not wait for idle CPUs) from a config file, so
@@ -27,6 +28,7 @@
 COMPAT_HOME="$T/compat-home"
 COMPAT_DIR="$T/compat-dir"
 COMPAT_AFTER=${COMPAT_AFTER:-}
+COMPAT_BEFORE=${COMPAT_BEFORE:-}
 mkdir -p "$COMPAT_HOME" "$COMPAT_DIR"
 printf '[defaults]\npreset = nuclear\n' >"$T/compat.conf"
 compat_have=1
@@ -42,6 +44,7 @@ compat_run() {
 	mkdir -p "$COMPAT_DIR"
 	(
 		cd "$COMPAT_DIR" || exit 125
+		[ -z "$COMPAT_BEFORE" ] || eval "$COMPAT_BEFORE" >/dev/null 2>&1
 		if [ "$tool" = gnu ]; then
 			printf '%b' "$in" | HOME="$COMPAT_HOME" parallel --will-cite "$@"
 		else
