@@ -43,6 +43,8 @@ compat_case '-X {.} {/}' '' -k -X echo pre{.}post {/} ::: a/x.b c/y.d
 compat_case '-X quoting' '' -k -X --dry-run echo {} ::: 'a b' c
 compat_case '-X two sources' '' -k -X echo {1}={2} {} ::: a b ::: 1 2
 # 15000 lines are 78893 bytes: more than one line of GNU's 63664
+long=$(head -c 70000 /dev/zero | tr '\0' a)
+compat_case '-X a value longer than a line: exit 255' '' -X -j1 echo ::: a "$long"
 big=$(seq 1 15000 | tr '\n' ' ' | sed 's/ /\\n/g')
 small=$(seq 1 3000 | tr '\n' ' ' | sed 's/ /\\n/g')
 compat_case '-X -j1 fills 63664-byte lines' "$big" -X -j1 echo

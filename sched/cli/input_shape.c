@@ -264,9 +264,10 @@ int input_shaper_next(struct input_shaper *s, const char *const **values,
 			if (take > 0)
 				break;
 			errmsg_set(err, errlen, "command line too long (%zu "
-				   ">= %zu) at input %llu: %.50s",
+				   ">= %zu) at input %llu: %.50s%s",
 				   shape_len(s, 1), s->sh.max_len,
-				   s->nread - s->nr + 1, s->b);
+				   s->nread - s->nr + 1, s->b,
+				   strlen(s->b) > 50 ? "..." : "");
 			return -E2BIG;
 		}
 		len += add;
