@@ -204,13 +204,16 @@ check:
 #  gnu_compat.t    about a minute, most of it GNU parallel's own start
 #                  (0.3-1 s a case); nicely's side of it is the same code
 #                  the run_*.t tests run under the sanitizers
+#  gnu_compat_multi.t  the same for --colsep, -N, -X, -m, --pipe; their
+#                  code runs under the sanitizers in run_pipe.t and
+#                  input_shape.t
 #  slurm_run.t     40 s waiting on slurmctld; what slurm_*.c reads comes
 #                  from Slurm's own commands, not a peer (only here, soak)
 #  torture.t       30 s; its kinds overlap run_badinput, run_rlimit,
 #                  run_nproc, run_ctl_guard and run_signal, which stay; its
 #                  kill trials wait on ticks
 SAN_SKIP  ?= tests/agent_run.t tests/cgroup_reuse.t tests/demo.t \
-             tests/gnu_compat.t \
+             tests/gnu_compat.t tests/gnu_compat_multi.t \
              tests/run_children.t tests/run_ctl_react.t tests/run_load.t \
              tests/run_move.t tests/run_nokill.t tests/slurm_run.t \
              tests/torture.t

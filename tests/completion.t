@@ -49,6 +49,15 @@ is "$(comp presets '')" "$presets" "preset names for nicely presets"
 is "$(comp run -a '')" "<file>" "a file after -a"
 is "$(comp run --joblog '')" "<file>" "a file after --joblog"
 is "$(comp run --results '')" "<-d>" "a directory after --results"
+is "$(comp run --pi)" "--pipe" "--pipe from the help (issue 18)"
+is "$(comp run --rec)" "--recend --recstart" "--recend and --recstart from the help"
+for o in -C -N -X -m --block --env; do
+	comp run - | tr ' ' '\n' | grep -qx -- "$o"
+	ok $? "$o among run's options"
+done
+export NICELY_COMPL_VAR=1
+is "$(comp run --env NICELY_COMPL_V)" "NICELY_COMPL_VAR" "exported variables after --env"
+is "$(comp run --colsep '')" "" "nothing offered after --colsep"
 is "$(comp check-config '')" "<file>" "files for check-config"
 is "$(comp kill --)" "--all --help --user" "every long option of kill"
 # the ids of running batches for status, kill, reset, pause, resume

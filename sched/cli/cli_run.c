@@ -22,6 +22,8 @@
 #include "sched/cli/cli.h"
 #include "sched/cli/cli_submit.h"
 #include "sched/cli/input.h"
+#include "sched/cli/input_shape.h"
+#include "sched/cli/pipe.h"
 #include "sched/cli/joblog.h"
 #include "sched/cli/output.h"
 #include "sched/cli/insights.h"
@@ -36,6 +38,10 @@
 #include "sched/cli/usershell.h"
 
 #define CLI_RUN_USAGE_EXIT 255
+/* -X / -m: the longest command line, as GNU parallel 20221122 computes it
+ * on Linux ((130329 - 3000) / 2) */
+#define CLI_RUN_MAX_LINE 63664
+#define CLI_RUN_SHAPED_INPUTS ((size_t)1 << 20)
 
 static const char cli_run_help[] =
 "usage: nicely run [OPTIONS] [--] [COMMAND [ARG...]] [::: VALUES...] [:::: FILES...]\n"
@@ -86,6 +92,26 @@ static const char cli_run_help[] =
 "      --dry-run, --dryrun  print the commands, run nothing\n"
 "      --json            one JSON object per finished task instead of output\n"
 "  -a, --arg-file FILE   read values from FILE (may be repeated)\n"
+"  -C, --colsep REGEX    split each value into columns {1} {2} ... at REGEX\n"
+"                        (POSIX extended, with Perl's \\t \\s \\d \\w);\n"
+"                        columns trimmed of blanks; one input source\n"
+"  -N N                  N values per command ({1}..{N}; missing ones are\n"
+"                        empty; a word holding {} repeats per value); -N 0\n"
+"                        reads one value and inserts none\n"
+"  -n, --max-args N      as -N, a word holding {} not repeated\n"
+"  -X                    as many values per command as fit in 63664 bytes,\n"
+"                        a word holding {} repeated per value; a short\n"
+"                        input is spread over the -j slots (GNU's -X)\n"
+"  -m                    the same, {} replaced by all the values\n"
+"      --pipe            cut standard input into chunks at line ends (or\n"
+"                        --recend/--recstart), each on one task's stdin;\n"
+"                        chunks wait in files in $TMPDIR, not in memory\n"
+"      --block SIZE      chunk size for --pipe (default 1M; K M G binary,\n"
+"                        k m g decimal)\n"
+"      --recend S, --recstart S  where --pipe's records end and start\n"
+"      --env VAR         accepted for GNU parallel's command lines: tasks\n"
+"                        run here and inherit every exported variable\n"
+"  {= perl =}            not supported (out of scope): refused\n"
 "      --on slurm        run the batch as Slurm job arrays (see [slurm] in\n"
 "                        nicely.conf(5)); -j N: at most N elements at once\n"
 "      --slurm-opt 'OPTIONS'  more sbatch options, split at blanks\n"
@@ -113,6 +139,8 @@ enum {
 	OPT_STORE_RESUME,
 	/* GNU parallel's forms and output modes (issue 18) */
 	OPT_GROUP, OPT_UNORDERED,
+	/* GNU parallel's multi-value options (issue 18) */
+	OPT_PIPE, OPT_BLOCK, OPT_RECSTART, OPT_RECEND, OPT_ENV,
 };
 
 /* "run", or "submit" while `nicely submit` checks its command line. */
@@ -151,6 +179,16 @@ static const struct option cli_run_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "store-resume", no_argument, NULL, OPT_STORE_RESUME },
+	{ "colsep", required_argument, NULL, 'C' },
+	{ "max-replace-args", required_argument, NULL, 'N' },
+	{ "max-args", required_argument, NULL, 'n' },
+	{ "pipe", no_argument, NULL, OPT_PIPE },
+	{ "spreadstdin", no_argument, NULL, OPT_PIPE },
+	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "block-size", required_argument, NULL, OPT_BLOCK },
+	{ "recstart", required_argument, NULL, OPT_RECSTART },
+	{ "recend", required_argument, NULL, OPT_RECEND },
+	{ "env", required_argument, NULL, OPT_ENV },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -176,6 +214,9 @@ struct cli_run_args {
 	const char *name;
 	const char *store_dir;
 	int store_resume;
+	/* --colsep, -N, -X, -m, --pipe (sched/cli/input_shape.c) */
+	struct input_shape shape;
+	int shaped, multi_x, multi_m, block_set, max_args_n;
 };
 
 /* What the hooks need while the batch runs. */
@@ -199,6 +240,9 @@ struct cli_run_ctx {
 	struct slurm_node *node;
 	/* the supervisor of a detached batch: its store sink */
 	struct run_store *store;
+	/* --pipe: the directory of the chunk files ("" none) */
+	char spool[4096];
+	int pipe;
 };
 
 /* A usage error: message naming the problem, and the exit status. */
@@ -340,22 +384,112 @@ static int cli_run_halt(const char *s, struct run_opts *ro)
 	return 0;
 }
 
+/* Check how --colsep, -N, -X, -m and --pipe combine. Returns -1 to go on,
+ * else the exit status. */
+static int cli_run_parse_shape(struct cli_run_args *a)
+{
+	struct input_shape *sh = &a->shape;
+
+	if ((sh->recstart || sh->recend || a->block_set) && !sh->pipe)
+		return cli_run_usage("--block, --recstart and --recend go with "
+				     "--pipe");
+	if (sh->pipe) {
+		if (sh->colsep || a->multi_x || a->multi_m ||
+		    sh->max_args >= 0)
+			return cli_run_usage("--pipe does not go with --colsep, "
+					     "-N, -n, -X or -m here (GNU's --pipe "
+					     "-N counts records: not "
+					     "supported)");
+		if (a->nsrc != 1 || a->src[0].kind == INPUT_ARGS)
+			return cli_run_usage("--pipe reads standard input (or "
+					     "one -a FILE), not ::: values");
+		if (a->ncmd == 0)
+			return cli_run_usage("--pipe needs a COMMAND to read "
+					     "the chunks");
+		if (a->on_slurm)
+			return cli_run_usage("--pipe does not work with --on "
+					     "slurm");
+		if (!sh->block)
+			sh->block = 1024 * 1024;	/* GNU's 1M */
+		a->src[0].raw = 1;
+	}
+	if (sh->colsep && a->nsrc > 1)
+		return cli_run_usage("--colsep with several input sources: GNU "
+				     "parallel links their columns, nicely "
+				     "would cross them; give one source");
+	if (a->multi_x && a->multi_m)
+		return cli_run_usage("-X and -m exclude each other");
+	sh->fill = a->multi_x || a->multi_m;
+	return -1;
+}
+
 /* Parse options and split COMMAND from the ::: / :::: groups. Returns -1
  * to go on, else an exit status (help: 0, usage error: 255). */
 static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 {
 	long v;
-	int c, nfiles = 0;
-	char *end;
+	int c, e, nfiles = 0;
+	char *end, errbuf[512];
 
 	a->src = calloc((size_t)argc + 1, sizeof *a->src);
 	if (!a->src)
 		return cli_run_usage("out of memory");
+	a->shape = (struct input_shape)INPUT_SHAPE_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:j:kua:h", cli_run_options,
+	while ((c = getopt_long(argc, argv, "+:p:j:kua:hC:N:n:Xm", cli_run_options,
 				NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			if (input_colsep_check(optarg, errbuf, sizeof errbuf))
+				return cli_run_usage("%s", errbuf);
+			a->shape.colsep = optarg;
+			a->shaped = 1;
+			break;
+		case 'N':
+		case 'n':	/* -n: the same without context replacement */
+			if (cli_run_int(optarg, 100000000, &v) < 0)
+				return cli_run_usage("-%c: '%s' is not a number "
+						     "of values per command (0 "
+						     "or more)", c, optarg);
+			a->shape.max_args = v;
+			a->shaped = 1;
+			a->max_args_n = c == 'n';
+			break;
+		case 'X':
+			a->multi_x = a->shaped = 1;
+			break;
+		case 'm':
+			a->multi_m = a->shaped = 1;
+			break;
+		case OPT_PIPE:
+			a->shape.pipe = a->shaped = 1;
+			break;
+		case OPT_BLOCK:
+			if (pipe_parse_size(optarg, &a->shape.block) < 0)
+				return cli_run_usage("--block: '%s' is not a size "
+						     "(1 byte to 1G; K M G binary, "
+						     "k m g decimal)", optarg);
+			a->block_set = 1;
+			break;
+		case OPT_RECSTART:
+			a->shape.recstart = optarg;
+			break;
+		case OPT_RECEND:
+			a->shape.recend = optarg;
+			break;
+		case OPT_ENV:
+			/* a local task inherits every exported variable:
+			 * nothing to copy (GNU's --env is for remote runs) */
+			if (!strcmp(optarg, "_"))
+				return cli_run_usage("--env _ needs GNU parallel's "
+						     "--record-env; nicely runs "
+						     "tasks here, with your "
+						     "exported environment");
+			if (!*optarg || strchr(optarg, '='))
+				return cli_run_usage("--env: '%s' is not a "
+						     "variable name", optarg);
+			break;
 		case 'p':
 			a->flags.preset = optarg;
 			break;
@@ -550,6 +684,8 @@ static int cli_run_parse(int argc, char **argv, struct cli_run_args *a)
 		a->src[0].kind = INPUT_STDIN;
 		a->nsrc = 1;
 	}
+	if ((e = cli_run_parse_shape(a)) >= 0)
+		return e;
 	if (!strcmp(cli_run_cmd, "submit") &&
 	    (a->ro.results_dir || a->dry_run || a->bar))
 		return cli_run_usage("%s does not go with a detached batch (its "
@@ -596,6 +732,8 @@ static void cli_run_result(void *ctx, const struct queue_task *t)
 	struct joblog_entry e;
 	char err[512];
 
+	if (c->pipe && t->nvalues > 0)
+		unlink(queue_value(t, 0));	/* its chunk is done with */
 	if (c->node)
 		slurm_node_result(c->node, t);
 	cli_insights_add(c->ins, t);
@@ -688,6 +826,63 @@ static char *cli_run_cmdline(int argc, char **argv)
 	return s;
 }
 
+/* -X / -m: the command's length for these values. */
+static size_t cli_run_cmd_len(void *ctx, const char *const *vals, size_t n)
+{
+	return template_length(ctx, vals, n);
+}
+
+/* Set up --colsep, -N, -X, -m and --pipe on the input and the template;
+ * --pipe's spool directory goes in c->spool. 0, or -1 after a message. */
+static int cli_run_shape(struct cli_run_args *a, struct input *in,
+			 struct template *tm,
+			 const struct agent_topology *topo,
+			 struct cli_run_ctx *c)
+{
+	struct input_shape *sh = &a->shape;
+	char err[1024];
+	int jobs = a->ro.jobs > 0 ? a->ro.jobs : agent_topology_nallowed(topo);
+
+	/* GNU: -N and -X repeat a word holding {} per record; -m does not */
+	if (((sh->max_args >= 0 && !a->max_args_n) || a->multi_x) &&
+	    !sh->colsep &&
+	    template_set_context(tm, a->nsrc) < 0) {
+		fprintf(stderr, "nicely %s: out of memory\n", cli_run_cmd);
+		return -1;
+	}
+	sh->len = cli_run_cmd_len;
+	sh->len_ctx = tm;
+	sh->max_len = CLI_RUN_MAX_LINE;
+	sh->spread = jobs > 0 ? jobs : 1;
+	if (sh->pipe && a->store_dir) {
+		/* a detached batch's chunks live in its store: what a killed
+		 * supervisor left goes at --resume, the rest with nicely rm */
+		snprintf(c->spool, sizeof c->spool, "%s/pipe", a->store_dir);
+		pipe_spool_remove(c->spool);
+		if (mkdir(c->spool, 0700) < 0) {
+			fprintf(stderr, "nicely %s: --pipe: %s: %s\n",
+				cli_run_cmd, c->spool, strerror(errno));
+			c->spool[0] = '\0';
+			return -1;
+		}
+		sh->spool_dir = c->spool;
+		a->ro.pipe_stdin = 1;
+	} else if (sh->pipe) {
+		if (pipe_spool_make(c->spool, sizeof c->spool, err,
+				    sizeof err) < 0) {
+			fprintf(stderr, "nicely %s: %s\n", cli_run_cmd, err);
+			return -1;
+		}
+		sh->spool_dir = c->spool;
+		a->ro.pipe_stdin = 1;
+	}
+	if (input_shape(in, sh, err, sizeof err) < 0) {
+		fprintf(stderr, "nicely %s: %s\n", cli_run_cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* --dry-run: print each command that would run, with its slot. */
 static int cli_run_dry(struct cli_run_args *a, struct input *in,
 		       struct template *tm, struct cli_run_ctx *c, int jobs)
@@ -701,7 +896,12 @@ static int cli_run_dry(struct cli_run_args *a, struct input *in,
 		seq++;
 		if (c->skip && joblog_set_has(c->skip, seq))
 			continue;
-		char *cmd = template_expand(tm, vals, input_nsources(in), seq,
+		size_t nv = input_nvalues(in);
+		if (a->ro.pipe_stdin) {	/* the chunk is not on the line */
+			unlink(vals[0]);
+			nv = 0;
+		}
+		char *cmd = template_expand(tm, vals, nv, seq,
 					    (int)((seq - 1) % (uint64_t)jobs) + 1);
 		if (!cmd)
 			return cli_run_usage("out of memory");
@@ -811,7 +1011,11 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "nicely run: %s\n", err);
 		goto out;
 	}
-	if (template_compile(&tm, a.cmd, a.ncmd, a.nsrc, err, sizeof err) < 0) {
+	/* shaped tasks hold any number of values: a {n} past them is empty */
+	if (template_compile(&tm, a.cmd, a.ncmd,
+			     a.shape.pipe ? 0 : a.shaped ? CLI_RUN_SHAPED_INPUTS
+			     : a.nsrc, err,
+			     sizeof err) < 0) {
 		fprintf(stderr, "nicely run: %s\n", err);
 		goto out;
 	}
@@ -864,6 +1068,8 @@ int cli_run(int argc, char **argv)
 	}
 	if (warn[0])
 		fprintf(stderr, "nicely run: %s\n", warn);
+	if (a.shaped && cli_run_shape(&a, in, tm, topo, &c) < 0)
+		goto out;
 	if (a.dry_run) {
 		int jobs = a.ro.jobs > 0 ? a.ro.jobs
 					 : agent_topology_nallowed(topo);
@@ -930,6 +1136,7 @@ int cli_run(int argc, char **argv)
 			       !a.ro.store && !c.node;
 	a.ro.on_progress = cli_run_progress;
 	a.ro.ctx = &c;
+	c.pipe = a.ro.pipe_stdin;
 	/* the control socket for nicely status / kill / reset / pause */
 	c.flags = &a.flags;
 	c.preset = &preset;
@@ -1016,6 +1223,8 @@ out:
 	if ((a.slurm_element || a.store_dir || a.ro.results_dir) &&
 	    a.ro.out_fd > 2)
 		close(a.ro.out_fd);
+	if (c.spool[0])
+		pipe_spool_remove(c.spool);
 	if (sv.lockfd >= 0)
 		submit_sup_end(&sv, rc);
 	free(cmdline);

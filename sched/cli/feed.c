@@ -16,12 +16,14 @@
 
 struct feed_item {
 	struct feed_item *next;
+	size_t nvalues;		/* input_nvalues when it was read */
 	char data[];		/* nvalues NUL-terminated strings */
 };
 
 struct feed {
 	struct input *in;
-	size_t nvalues, max, n;
+	size_t nvalues, max, n;	/* nvalues: of the item taken last */
+	size_t vcap;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -37,18 +39,19 @@ struct feed {
 static struct feed_item *feed_copy(const struct feed *f,
 				   const char *const *v)
 {
-	size_t len = 0;
+	size_t len = 0, nv = input_nvalues(f->in);
 	struct feed_item *it;
 	char *p;
 
-	for (size_t i = 0; i < f->nvalues; i++)
+	for (size_t i = 0; i < nv; i++)
 		len += strlen(v[i]) + 1;
 	it = malloc(sizeof *it + len);
 	if (!it)
 		return NULL;
 	it->next = NULL;
+	it->nvalues = nv;
 	p = it->data;
-	for (size_t i = 0; i < f->nvalues; i++) {
+	for (size_t i = 0; i < nv; i++) {
 		size_t l = strlen(v[i]) + 1;
 		memcpy(p, v[i], l);
 		p += l;
@@ -129,7 +132,8 @@ int feed_start(struct feed **out, struct input *in, size_t max_ahead,
 	f->in = in;
 	f->nvalues = input_nsources(in);
 	f->max = max_ahead ? max_ahead : 1;
-	f->vals = calloc(f->nvalues ? f->nvalues : 1, sizeof *f->vals);
+	f->vcap = f->nvalues ? f->nvalues : 1;
+	f->vals = calloc(f->vcap, sizeof *f->vals);
 	f->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!f->vals || f->efd < 0) {
 		e = f->efd < 0 ? -errno : -ENOMEM;
@@ -199,6 +203,18 @@ int feed_next(struct feed *f, const char *const **values, char *err,
 	pthread_mutex_unlock(&f->mu);
 	if (!it)
 		return r;
+	if (it->nvalues > f->vcap) {
+		const char **nv = realloc(f->vals, it->nvalues * sizeof *nv);
+		if (!nv) {
+			free(it);
+			snprintf(err, errlen, "reading input: %s",
+				 strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		f->vals = nv;
+		f->vcap = it->nvalues;
+	}
+	f->nvalues = it->nvalues;
 	const char *p = it->data;
 	for (size_t i = 0; i < f->nvalues; i++) {
 		f->vals[i] = p;
@@ -231,6 +247,12 @@ void feed_stop(struct feed *f)
 	free(f->vals);
 	close(f->efd);
 	free(f);
+}
+
+/* Values in the task feed_next gave last. */
+size_t feed_nvalues(const struct feed *f)
+{
+	return f->nvalues;
 }
 
 /* Values read ahead and not yet taken. */

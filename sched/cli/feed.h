@@ -25,6 +25,9 @@ void feed_ack(struct feed *f);
  * loop), or the input's -errno with err set. */
 int feed_next(struct feed *f, const char *const **values, char *err,
 	      size_t errlen);
+/* How many values the task feed_next gave last holds (see
+ * input_nvalues). */
+size_t feed_nvalues(const struct feed *f);
 /* How many values the thread has read that feed_next has not handed out
  * yet (for `nicely status`). */
 size_t feed_ahead(struct feed *f);

@@ -13,6 +13,7 @@
 
 #include "agent/errmsg.h"
 #include "sched/cli/input.h"
+#include "sched/cli/input_shape.h"
 
 #define INPUT_BUF_START (64 * 1024)
 /* A regular first file up to this size is counted at open for input_total. */
@@ -45,6 +46,8 @@ struct input {
 	long long rest;		/* product of the other sources' counts */
 	int error;		/* -errno the input ended with, 0 none */
 	char errmsg[512];	/* ... and its message */
+	struct input_shaper *shaper;	/* --colsep, -N, -X, -m, --pipe */
+	size_t nlast;		/* values in the task input_next gave last */
 };
 
 /* Double a streamed source's buffer. Returns 0 or -ENOMEM. */
@@ -370,7 +373,8 @@ int input_open(struct input **out, const struct input_source *src, size_t n,
 				s->buf = malloc(s->cap);
 				if (!s->buf)
 					goto nomem;
-				in->first_count = input_precount(s->fd);
+				in->first_count = src[i].raw ? -1 :
+					input_precount(s->fd);
 				break;
 			}
 			r = input_read_whole(s, err, errlen);
@@ -417,6 +421,7 @@ void input_free(struct input *in)
 	free(in->src);
 	free(in->idx);
 	free(in->cur);
+	input_shaper_free(in->shaper);
 	free(in);
 }
 
@@ -444,9 +449,9 @@ static int input_next_first(struct input *in, char *err, size_t errlen)
 	return r;
 }
 
-/* The next task of the cross product: step the odometer, last fastest. */
-int input_next(struct input *in, const char *const **values, char *err,
-	       size_t errlen)
+/* The next record of the cross product: step the odometer, last fastest. */
+static int input_next_record(struct input *in, const char *const **values,
+			     char *err, size_t errlen)
 {
 	size_t i;
 	int r;
@@ -482,9 +487,59 @@ int input_next(struct input *in, const char *const **values, char *err,
 	return 1;
 }
 
+/* The next task: a record as it is, or shaped (sched/cli/input_shape.c). */
+int input_next(struct input *in, const char *const **values, char *err,
+	       size_t errlen)
+{
+	int r;
+
+	if (in->shaper) {
+		r = input_shaper_next(in->shaper, values, &in->nlast, err,
+				      errlen);
+		if (r < 0 && !in->error) {
+			in->error = r;
+			snprintf(in->errmsg, sizeof in->errmsg, "%s", err);
+		}
+		return r;
+	}
+	in->nlast = in->n;
+	return input_next_record(in, values, err, errlen);
+}
+
+/* Values in the task input_next gave last. */
+size_t input_nvalues(const struct input *in)
+{
+	return in->nlast;
+}
+
+/* Shape the tasks (see input.h); the shaper pulls records through
+ * input_next_record. */
+int input_shape(struct input *in, const struct input_shape *sh, char *err,
+		size_t errlen)
+{
+	struct input_shaper *s;
+	int r;
+
+	r = input_shaper_new(&s, sh, in->n, input_next_record, in,
+			     input_stream_fd(in), err, errlen);
+	if (r < 0)
+		return r;
+	input_shaper_free(in->shaper);
+	in->shaper = s;
+	return 0;
+}
+
+/* The first source's fd when it is streamed (--pipe reads it), else -1. */
+int input_stream_fd(const struct input *in)
+{
+	return in->n && in->src[0].streamed ? in->src[0].fd : -1;
+}
+
 /* Tasks in the whole batch if known, else -1. */
 long long input_total(const struct input *in)
 {
+	if (in->shaper)
+		return -1;
 	if (in->rest == 0)
 		return 0;
 	if (in->first_count < 0)

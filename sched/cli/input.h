@@ -15,6 +15,7 @@ struct input_source {
 	char *const *args;	/* INPUT_ARGS: the values */
 	size_t nargs;
 	const char *path;	/* INPUT_FILE: the file ("-" = stdin) */
+	int raw;		/* bytes, not lines (--pipe): no scan at open */
 };
 
 struct input;
@@ -43,5 +44,41 @@ int input_error(const struct input *in, const char **msg);
  * regular file of at most 64 MiB whose lines were counted at open, or the
  * first read to its end), else -1: for --bar's ETA. */
 long long input_total(const struct input *in);
+
+/* How records become tasks: GNU parallel's --colsep, -N, -X, -m and
+ * --pipe (sched/cli/input_shape.c, sched/cli/pipe.c). */
+struct input_shape {
+	const char *colsep;	/* split each value at this regex (POSIX
+				   extended, with Perl's \t \n \s \S \d
+				   \D \w \W); columns trimmed of blanks */
+	long max_args;		/* -N: records per task at most; -1 = 1
+				   (the default); 0 = read one, insert none */
+	int fill;		/* -X / -m: as many records as fit */
+	size_t max_len;		/* ... in a command of at most this length */
+	/* the command's length for these values (for fill) */
+	size_t (*len)(void *ctx, const char *const *vals, size_t n);
+	void *len_ctx;
+	int spread;		/* fill: when one command holds the whole
+				   input, spread it over this many tasks */
+	/* --pipe: stdin (the first source, opened raw) cut into chunks at
+	   record ends, each written to a file in spool_dir; the task's one
+	   value is its chunk's path */
+	int pipe;
+	size_t block;		/* chunk size to aim at */
+	const char *recstart, *recend;	/* NULL: recend "\n" */
+	const char *spool_dir;
+};
+#define INPUT_SHAPE_INIT { NULL, -1, 0, 0, NULL, NULL, 0, 0, 0, NULL, NULL, \
+			   NULL }
+
+/* Shape in's tasks (before the first input_next). Returns 0 or -EINVAL
+ * with err naming the bad regex. */
+int input_shape(struct input *in, const struct input_shape *sh, char *err,
+		size_t errlen);
+/* How many values the task input_next gave last holds (input_nsources
+ * without a shape; with one it varies: --colsep's columns, -N's records). */
+size_t input_nvalues(const struct input *in);
+/* The first source's descriptor when it is streamed, else -1. */
+int input_stream_fd(const struct input *in);
 
 #endif

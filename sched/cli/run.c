@@ -41,6 +41,8 @@
 #define RUN_WINDOW_MAX 262144
 /* Values the input thread may read ahead of the loop. */
 #define RUN_FEED_AHEAD 1024
+/* ... chunks under --pipe (each a --block on disk until its task ends) */
+#define RUN_PIPE_AHEAD 2
 
 /* Our stdio must be fds 0-2 before any pipe is made (spawn relies on it). */
 static void run_fix_stdio(void)
@@ -90,7 +92,8 @@ int run_read_one(struct run *r)
 			return 0;
 		}
 		struct queue_task *t = queue_push(&r->q, vals,
-						  input_nsources(r->o->input));
+			r->feed ? feed_nvalues(r->feed)
+				: input_nvalues(r->o->input));
 		if (!t)
 			return -ENOMEM;
 		if (r->o->skip && r->o->skip(r->o->ctx, t->seq)) {
@@ -363,7 +366,8 @@ static int run_init(struct run *r, const struct run_opts *o, char *err,
 	loop_add(&r->loop, &r->w_tick, r->tickfd, EPOLLIN, run_on_tick);
 	loop_add(&r->loop, &r->w_timer, r->timerfd, EPOLLIN, run_on_timer);
 	if (o->input_may_block) {
-		e = feed_start(&r->feed, o->input, RUN_FEED_AHEAD, err, errlen);
+		e = feed_start(&r->feed, o->input, o->pipe_stdin ?
+			       RUN_PIPE_AHEAD : RUN_FEED_AHEAD, err, errlen);
 		if (e < 0)
 			return e;
 		loop_add(&r->loop, &r->w_feed, feed_fd(r->feed), EPOLLIN,

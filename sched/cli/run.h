@@ -74,6 +74,9 @@ struct run_opts {
 	 * store (sched/cli/run_store.c), not into memory; SIGHUP is ignored.
 	 * Made and closed by the caller. */
 	struct run_store *store;
+	/* --pipe: each task's one value is the file of its chunk, opened
+	 * as its stdin (at each attempt), never put on its command line */
+	int pipe_stdin;
 	/* task control */
 	int retries;		/* attempts per task, >= 1 */
 	uint64_t timeout_ns;	/* 0 = none */
@@ -101,6 +104,13 @@ struct run_opts {
 	 * leave it unchanged and return -errno with err naming file:line */
 	int (*reload)(void *ctx, char *err, size_t errlen);
 };
+
+/* How many of t's values go on its command line (none under --pipe). */
+static inline size_t run_cmd_nvalues(const struct run_opts *o,
+				     const struct queue_task *t)
+{
+	return o->pipe_stdin ? 0 : t->nvalues;
+}
 
 /* Run the batch to its end (or halt, or signal). Returns 0, or -errno with
  * err set when the batch could not run at all (then nothing was started).

@@ -103,7 +103,8 @@ static void run_ctl_cancel_task(struct run *r, struct queue_task *t)
 	if (!t->cmd) {
 		const char *vals[t->nvalues ? t->nvalues : 1];
 		queue_values(t, vals);
-		t->cmd = template_expand(o->tmpl, vals, t->nvalues, t->seq, 0);
+		t->cmd = template_expand(o->tmpl, vals,
+					 run_cmd_nvalues(o, t), t->seq, 0);
 	}
 	gettimeofday(&tv, NULL);
 	t->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;

@@ -191,7 +191,9 @@ void run_emit(struct run *r, struct queue_task *t)
 		if (o->json) {
 			e = run_write_json(o->out_fd, t, o->topo);
 		} else {
-			char *tag = o->tag ? run_tag_of(t) : NULL;
+			/* --pipe: no value to tag with (GNU: "\t") */
+			char *tag = !o->tag ? NULL : o->pipe_stdin ?
+				    strdup("\t") : run_tag_of(t);
 			/* with --line-buffer only a last partial line is left */
 			const char *otag = tag, *etag = tag;
 			if (o->line_buffer) {
@@ -619,7 +621,7 @@ static void run_line_flush(struct run *r, struct queue_task *t, int which,
 		upto = nl ? (size_t)(nl - b->mem) + 1 : b->len;
 	}
 	if (r->o->tag)
-		tag = run_tag_of(t);
+		tag = r->o->pipe_stdin ? strdup("\t") : run_tag_of(t);
 	struct output_buf part = OUTPUT_BUF_INIT;
 	part.mem = b->mem;
 	part.len = part.total = upto;

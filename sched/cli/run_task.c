@@ -540,7 +540,8 @@ int run_start(struct run *r, int pu, int nice)
 	if (!t->cmd) {
 		const char *vals[t->nvalues ? t->nvalues : 1];
 		queue_values(t, vals);
-		t->cmd = template_expand(o->tmpl, vals, t->nvalues, t->seq,
+		t->cmd = template_expand(o->tmpl, vals,
+					 run_cmd_nvalues(o, t), t->seq,
 					 t->slot);
 		if (!t->cmd) {
 			run_start_failed(r, t, -ENOMEM, NULL);
@@ -569,7 +570,8 @@ int run_start(struct run *r, int pu, int nice)
 	if (!template_needs_shell(o->tmpl)) {
 		const char *vals[t->nvalues ? t->nvalues : 1];
 		queue_values(t, vals);
-		argv = template_expand_argv(o->tmpl, vals, t->nvalues, t->seq,
+		argv = template_expand_argv(o->tmpl, vals,
+					    run_cmd_nvalues(o, t), t->seq,
 					    t->slot);
 	} else {
 		argv = spawn_split_simple(t->cmd);
@@ -595,6 +597,24 @@ int run_start(struct run *r, int pu, int nice)
 		req.cpus = &cpus;
 	}
 	req.stdin_fd = r->devnull;
+	/* --pipe: the chunk's file is the task's stdin (read anew at a
+	 * retry); one that cannot be opened fails the task at start */
+	int chunk_fd = -1;
+	if (o->pipe_stdin && t->nvalues > 0) {
+		chunk_fd = open(queue_value(t, 0),
+				O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (chunk_fd < 0) {
+			e = -errno;
+			free(argv);
+			close(po[0]);
+			close(po[1]);
+			close(pe[0]);
+			close(pe[1]);
+			run_start_failed(r, t, e, NULL);
+			return 1;
+		}
+		req.stdin_fd = chunk_fd;
+	}
 	req.stdout_fd = po[1];
 	req.stderr_fd = pe[1];
 	if (r->cg) {
@@ -607,6 +627,8 @@ int run_start(struct run *r, int pu, int nice)
 		if (e) {
 			t->cg = NULL;
 			free(argv);
+			if (chunk_fd >= 0)
+				close(chunk_fd);
 			close(po[0]);
 			close(po[1]);
 			close(pe[0]);
@@ -629,6 +651,8 @@ int run_start(struct run *r, int pu, int nice)
 	if (e == 0 && f.stage != SPAWN_STAGE_NONE)
 		run_task_msg(t, spawn_stage_text(f.stage), strerror(f.err));
 	free(argv);
+	if (chunk_fd >= 0)
+		close(chunk_fd);
 	close(po[1]);
 	close(pe[1]);
 	if (e) {

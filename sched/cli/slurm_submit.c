@@ -102,6 +102,8 @@ static int slurm_take(struct slurm_batch *b, size_t max, char *err,
 			b->st->total = (long long)b->nread;
 			break;
 		}
+		nsrc = b->feed ? feed_nvalues(b->feed)
+			       : input_nvalues(ro->input);
 		uint64_t seq = ++b->nread;
 		if (ro->skip && ro->skip(ro->ctx, seq)) {
 			b->st->skipped++;

@@ -34,6 +34,8 @@ struct template_seg {
 	enum template_mod mod;
 	size_t input;		/* TEMPLATE_VAL: 1-based source, 0 = all */
 	size_t off, len;	/* TEMPLATE_LIT: span of text */
+	size_t word;		/* context replacement: the word it is in */
+	int ctx;		/* ... a word holding {}: repeated per record */
 };
 
 struct template {
@@ -46,6 +48,7 @@ struct template {
 				   no value is quoted (GNU's rule) */
 	int nsegs_lit_blank;	/* while compiling: the text so far holds a
 				   blank, newline or '=' */
+	size_t ctx_width;	/* values per record for context replacement */
 };
 
 /* Where one expansion goes: counting only (buf NULL) or writing. */
@@ -250,15 +253,16 @@ static void template_modify(enum template_mod mod, const char **s, size_t *n)
 	}
 }
 
-/* Walk the segments once, writing (or sizing) one task's command. */
-static void template_walk(const struct template *t, struct template_sink *k,
-			  const char *const *values, size_t n, uint64_t seq,
-			  int slot)
+/* Walk segments [from, to), writing (or sizing) that part of a command. */
+static void template_walk_segs(const struct template *t,
+			       struct template_sink *k,
+			       const char *const *values, size_t n,
+			       uint64_t seq, int slot, size_t from, size_t to)
 {
 	char num[32];
 	int nl;
 
-	for (size_t i = 0; i < t->nsegs; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct template_seg *g = &t->segs[i];
 
 		switch (g->kind) {
@@ -284,8 +288,9 @@ static void template_walk(const struct template *t, struct template_sink *k,
 			size_t lo = g->input ? g->input - 1 : 0;
 			size_t hi = g->input ? g->input : n;
 
-			if (g->input && g->input > n) {	/* missing: empty */
-				template_put_value(k, "", 0);
+			if (g->input && g->input > n) {
+				/* missing (past -N's or --colsep's values):
+				 * nothing, as GNU parallel */
 				break;
 			}
 			for (size_t v = lo; v < hi; v++) {
@@ -306,6 +311,39 @@ static void template_walk(const struct template *t, struct template_sink *k,
 		}
 		}
 	}
+}
+
+/* Walk the segments once, writing (or sizing) one task's command. With
+ * context replacement (-X, -N) a word holding {} is repeated once per
+ * record of ctx_width values, the copies separated by a space. */
+static void template_walk(const struct template *t, struct template_sink *k,
+			  const char *const *values, size_t n, uint64_t seq,
+			  int slot)
+{
+	size_t i = 0, w = t->ctx_width;
+
+	while (w && n > w && i < t->nsegs) {
+		size_t j = i + 1;
+
+		if (!t->segs[i].ctx) {
+			template_walk_segs(t, k, values, n, seq, slot, i, j);
+			i = j;
+			continue;
+		}
+		while (j < t->nsegs && t->segs[j].word == t->segs[i].word)
+			j++;
+		for (size_t r = 0; r * w < n; r++) {
+			if (r && k->argv)
+				template_word_close(k);
+			else if (r)
+				template_put(k, " ", 1);
+			template_walk_segs(t, k, values + r * w,
+					   n - r * w < w ? n - r * w : w, seq,
+					   slot, i, j);
+		}
+		i = j;
+	}
+	template_walk_segs(t, k, values, n, seq, slot, i, t->nsegs);
 	if (k->argv)
 		template_word_close(k);
 }
@@ -471,8 +509,11 @@ int template_compile(struct template **out, char *const *argv, int argc,
 			int shown = e ? (int)(e + 2 - s) : (int)strlen(s);
 
 			errmsg_set(err, errlen,
-				   "replacement string %.*s: perl expressions "
-				   "{=...=} are not supported", shown, s);
+				   "in the command '%s': %.*s is a perl "
+				   "expression, which nicely does not run (out "
+				   "of scope: {= =} needs GNU parallel's perl; "
+				   "compute the value in the shell or the input "
+				   "instead)", t->text, shown, s);
 			template_free(t);
 			return -EINVAL;
 		}
@@ -521,7 +562,7 @@ int template_compile(struct template **out, char *const *argv, int argc,
 		lit = i;
 		found = 1;
 	}
-	if (!found) {		/* no replacement string: append the values */
+	if (!found && ninputs > 0) { /* no replacement string: append */
 		t->nsegs_lit_blank = 1;	/* after a blank: quoted */
 		t->text[len] = ' ';
 		t->text[len + 1] = '\0';
@@ -621,4 +662,70 @@ int template_quote(char **buf, size_t *len, size_t *cap, const char *s)
 	*len += k.len;
 	(*buf)[*len] = '\0';
 	return 0;
+}
+
+/* Split the literal segments at blanks and number the words, marking the
+ * ones that hold an all-values replacement (see template.h). */
+int template_set_context(struct template *t, size_t width)
+{
+	struct template_seg *ns;
+	size_t nn = 0, word = 1;
+
+	if (width == 0 || t->ctx_width)
+		return 0;
+	for (size_t i = 0; i < t->nsegs; i++)
+		nn += t->segs[i].kind == TEMPLATE_LIT ? t->segs[i].len : 1;
+	ns = calloc(nn + 1, sizeof *ns);
+	if (!ns)
+		return -ENOMEM;
+	nn = 0;
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const struct template_seg *g = &t->segs[i];
+
+		if (g->kind != TEMPLATE_LIT) {
+			ns[nn] = *g;
+			ns[nn++].word = word;
+			continue;
+		}
+		for (size_t a = 0; a < g->len;) {
+			int blank = strchr(" \t\n", t->text[g->off + a]) != NULL;
+			size_t b = a;
+
+			while (b < g->len &&
+			       (strchr(" \t\n", t->text[g->off + b]) != NULL) ==
+			       blank)
+				b++;
+			ns[nn] = *g;
+			ns[nn].off = g->off + a;
+			ns[nn].len = b - a;
+			if (blank)
+				word++;
+			ns[nn++].word = blank ? 0 : word;
+			if (blank)
+				word++;
+			a = b;
+		}
+	}
+	for (size_t i = 0; i < nn; i++) {
+		if (ns[i].kind != TEMPLATE_VAL || ns[i].input != 0)
+			continue;
+		for (size_t j = 0; j < nn; j++)
+			if (ns[j].word == ns[i].word)
+				ns[j].ctx = 1;
+	}
+	free(t->segs);
+	t->segs = ns;
+	t->nsegs = nn;
+	t->ctx_width = width;
+	return 0;
+}
+
+/* The length of one task's shell command (for -X / -m). */
+size_t template_length(const struct template *t, const char *const *values,
+		       size_t n)
+{
+	struct template_sink k = { 0 };
+
+	template_walk(t, &k, values, n, 1, 1);
+	return k.len;
 }

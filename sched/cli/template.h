@@ -13,7 +13,8 @@ struct template;
 /* Compile the command words argv[0..argc-1] (joined by spaces, as GNU
  * parallel does, so shell syntax in them works). With argc == 0 each input
  * value is a whole command, used as it is. With no replacement string in
- * the words, the values are appended, quoted, separated by spaces. Returns
+ * the words, the values are appended, quoted, separated by spaces (unless
+ * ninputs is 0: --pipe's tasks take their input on stdin). Returns
  * 0 or -EINVAL with err naming the bad string (e.g. "{7}" with 2 inputs). */
 int template_compile(struct template **out, char *const *argv, int argc,
 		     size_t ninputs, char *err, size_t errlen);
@@ -41,6 +42,16 @@ int template_needs_shell(const struct template *t);
 char **template_expand_argv(const struct template *t,
 			    const char *const *values, size_t n, uint64_t seq,
 			    int slot);
+
+/* Context replacement (GNU parallel's -X, and -N): when a task has more
+ * than width values, each word of the command holding {} (or {.} etc.) is
+ * repeated once per record of width values, as `pre{}post` becomes
+ * `preapost prebpost`. Call once after template_compile. 0 or -ENOMEM. */
+int template_set_context(struct template *t, size_t width);
+/* The length of one task's shell command for these values (-X / -m fill
+ * a command line up to a limit). */
+size_t template_length(const struct template *t, const char *const *values,
+		       size_t n);
 
 /* Append the shell-quoted form of s to a malloc'd buffer (helper shared with
  * --dry-run and the joblog). Returns 0 or -ENOMEM. */
