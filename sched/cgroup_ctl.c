@@ -205,6 +205,9 @@ static int cg_cpuset_inherit(const struct cg_tree *t, const struct cg_hier *h,
 	return 0;
 }
 
+/* Bits in one word of a cpu_set_t. */
+#define CG_WORD ((int)(8 * sizeof(((cpu_set_t *)0)->__bits[0])))
+
 /* Format a CPU set as a kernel list ("0-3,8"). */
 int cg_cpulist(const cpu_set_t *set, char *buf, size_t len)
 {
@@ -214,7 +217,12 @@ int cg_cpulist(const cpu_set_t *set, char *buf, size_t len)
 	buf[0] = 0;
 	while (i < CPU_SETSIZE) {
 		if (!CPU_ISSET(i, set)) {
-			i++;
+			/* a whole empty word at once: a task pinned to one PU
+			 * of 1,024 took 10,000 instructions a start */
+			if (i % CG_WORD == 0 && !set->__bits[i / CG_WORD])
+				i += CG_WORD;
+			else
+				i++;
 			continue;
 		}
 		start = i;

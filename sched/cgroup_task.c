@@ -236,6 +236,16 @@ int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds)
 	return n;
 }
 
+/* Joining pins to cpus: the task has a real cpuset group with them. */
+int sched_cgroup_task_pins(const struct sched_cgroup_task *t,
+			   const cpu_set_t *cpus)
+{
+	const struct cg_hier *h = cg_find(&t->batch->t, CG_CPUSET);
+
+	return h && !h->fake && t->has_cpus && t->nfd == t->batch->t.nh &&
+	       CPU_EQUAL(&t->cpus, cpus);
+}
+
 /* Move every process of the task (its tracking group's cgroup.procs) into
  * its group of hierarchy h. */
 static int cg_attach_all(struct sched_cgroup_task *t, const struct cg_hier *h,
@@ -370,11 +380,6 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	}
 	if ((lim ? lim->memory_max : 0) != t->memory_max)
 		return -ESTALE;
-	if (want && cg_cpulist(lim->cpus, list, sizeof(list)) < 0) {
-		errmsg_set(err, errlen, "empty or too large CPU set for task %llu",
-			   (unsigned long long)t->seq);
-		return -EINVAL;
-	}
 	if (!t->known_empty && !cg_task_empty(t) &&
 	    (r = cg_kill(&b->t, t->rel, err, errlen)) < 0)
 		return r;
@@ -383,6 +388,12 @@ int sched_cgroup_task_reuse(struct sched_cgroup_task *t,
 	if ((h = cg_find(&b->t, CG_CPUSET)) &&
 	    (want != t->has_cpus ||
 	     (want && !CPU_EQUAL(lim->cpus, &t->cpus)))) {
+		/* the list only when the cpuset changes: not per start */
+		if (want && cg_cpulist(lim->cpus, list, sizeof(list)) < 0) {
+			errmsg_set(err, errlen, "empty or too large CPU set "
+				   "for task %llu", (unsigned long long)t->seq);
+			return -EINVAL;
+		}
 		r = cg_cpuset_set(&b->t, h, t->rel, b->rel,
 				  want ? list : NULL, err, errlen);
 		if (r < 0)

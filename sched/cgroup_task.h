@@ -91,6 +91,13 @@ int sched_cgroup_child_join(const struct sched_cgroup_task *t);
  * child that calls sched_cgroup_child_join joins them all.) */
 int sched_cgroup_task_join_fds(struct sched_cgroup_task *t, int *fds);
 
+/* Does joining the task's groups pin a process to exactly cpus? True
+ * when its groups include a cpuset group (real, not fake) whose CPUs are
+ * cpus: the kernel sets a process's affinity to its cpuset's CPUs when it
+ * joins, so the child's own sched_setaffinity would change nothing. */
+int sched_cgroup_task_pins(const struct sched_cgroup_task *t,
+			   const cpu_set_t *cpus);
+
 /* In the parent after fork: close the cgroup.procs files (the child has
  * its own copies) and the figure files kept with them. Safe to call twice.
  * A caller that does not call it (it reuses the groups for its next

@@ -25,9 +25,9 @@ kind=${1:-build}
 pkgs="build-essential pkgconf libhwloc-dev hwloc libinih-dev libjansson-dev libncurses-dev"
 case "$kind" in
 build) ;;
-check) pkgs="$pkgs tmux perl python3 parallel bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge curl chromium" ;;
-package) pkgs="$pkgs tmux perl python3 parallel bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge curl chromium debhelper devscripts lintian fakeroot dpkg-dev" ;;
-bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox" ;;
+check) pkgs="$pkgs tmux perl python3 parallel bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind strace procps util-linux time passwd slurmctld slurmd slurm-client munge curl chromium" ;;
+package) pkgs="$pkgs tmux perl python3 parallel bc man-db groff-base bsdextrautils clang libclang-rt-14-dev valgrind procps util-linux time passwd slurmctld slurmd slurm-client munge curl chromium strace debhelper devscripts lintian fakeroot dpkg-dev" ;;
+bench) pkgs="$pkgs parallel task-spooler python3 procps util-linux time bc gnuplot-nox strace linux-perf" ;;
 fresh) pkgs="debootstrap" ;;
 *) echo "deps.sh: unknown kind '$kind' (build, check, package, bench, fresh)" >&2; exit 2 ;;
 esac

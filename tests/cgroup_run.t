@@ -95,6 +95,22 @@ wait $npid
 is "$?" 0 "batch exits 0"
 is "$(groups_of $npid)" "" "its groups are gone afterwards"
 
+# --- pinned by joining its cpuset group alone: the child makes no
+# sched_setaffinity of its own, and each task's affinity is one PU
+# (LeakSanitizer cannot run under ptrace: the sanitizer build's leak
+# check is left to the other runs)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+strace -f -qq -e trace=execve,sched_setaffinity -o "$T/aff" "$NICELY" run -p cgtest -j2 \
+	'grep Cpus_allowed_list: /proc/self/status; : {}' ::: 1 2 3 4 >"$T/out" 2>"$T/err"
+is "$?" 0 "pinned batch exits 0"
+is "$(grep -c -v -E '^Cpus_allowed_list:[[:space:]]+[0-9]+$' "$T/out")" 0 \
+	"every task's affinity is one PU ($(sort -u "$T/out" | awk '{print $2}' | tr '\n' ' '))"
+is "$(wc -l <"$T/out")" 4 "four tasks reported their affinity"
+# nicely's own calls (topology load) are in the parent, whose execve is
+# the first line: count the children's
+is "$(awk -v p="$(head -1 "$T/aff" | cut -d' ' -f1)" '$1 != p' "$T/aff" | grep -c sched_setaffinity)" 0 \
+	"no child called sched_setaffinity (the cpuset join pinned it)"
+
 # --- kill-all on SIGINT: double-forked setsid sleeps die too
 : >"$PIDS"
 rm -f "$T/go"

@@ -638,6 +638,10 @@ int run_start(struct run *r, int pu, int nice)
 		}
 		req.cgroup_fds = t->cg->procs_fd;
 		req.ncgroup_fds = (size_t)t->cg->nfd;
+		/* joining its cpuset group pins the child already: one
+		 * system call less while the loop waits for the exec */
+		if (req.cpus && sched_cgroup_task_pins(t->cg, req.cpus))
+			req.cpus = NULL;
 	}
 	int pidfd = -1;
 	struct spawn_failure f;
