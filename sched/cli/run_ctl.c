@@ -110,7 +110,8 @@ static void run_ctl_cancel_task(struct run *r, struct queue_task *t)
 	t->start_real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 	t->start_ns = t->end_ns = loop_now_ns();
 	r->st.cancelled++;
-	if (o->on_result)
+	/* in order: run_emit calls the hook in the task's turn */
+	if (o->on_result && !o->result_in_order)
 		o->on_result(o->ctx, t);
 	if (o->unordered || o->line_buffer)
 		run_emit(r, t);
