@@ -59,7 +59,7 @@ e0
 is "$(cat "$T/res/sub/1/4/exitval") $(cat "$T/res/sub/1/4/seq")" "4 2" "--results: task 2's exit value and seq"
 R --results "$T/res2" 'echo {1}{2}' ::: 'a/b' ::: 'c	d' '' >/dev/null 2>&1
 is "$(cd "$T/res2" && find . -name stdout | sort | tr '\n' ' ')" './1/a\_b/2/c\td/stdout ./1/a\_b/2/stdout ' \
-	"--results: / written \\_, a tab \\t, an empty value no level")
+	"--results: / written \\_, a tab \\t, an empty value no level"
 
 # --dry-run prints the commands and runs nothing
 out=$(R --dry-run -j1 'touch '"$T"'/ran-{#}; echo {%} {}' ::: 'a b' c)
