@@ -289,8 +289,9 @@ kind_badinput() {
 	chmod -R a+rX "$d"
 	say "bad input"
 	printf 'a\nb\0c\nd\n' >"$d/nul"
-	bad "NUL byte in a stdin line" 255 20 Rin "$d/nul" root 'echo {}'
-	bad "NUL byte in -a FILE" 255 20 R root -a "$d/nul" 'echo {}'
+	# a NUL byte: GNU parallel's \0 in its place and a warning, exit 0
+	bad "NUL byte in a stdin line" 0 20 Rin "$d/nul" root 'echo {}'
+	bad "NUL byte in -a FILE" 0 20 R root -a "$d/nul" 'echo {}'
 	bad "-a DIR" 255 20 R root -a "$d/dir" 'echo {}'
 	bad ":::: DIR" 255 20 R root 'echo {}' :::: "$d/dir"
 	bad "a directory on stdin" 255 20 Rin "$d/dir" root 'echo {}'
