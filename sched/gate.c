@@ -689,6 +689,9 @@ static void gate_mark_ours(struct gate *g, size_t nw, int nstart)
 	for (size_t i = 0; i < nw; i++)
 		if (g->pw[i].pu >= 0 && g->pw[i].pu < g->npus)
 			g->ours[g->pw[i].pu] = 1;
+	/* starts past decide's own (unpinned extras) have no PU */
+	if (nstart > g->dec->nstart)
+		nstart = g->dec->nstart;
 	for (int i = 0; i < nstart; i++)
 		if (g->dec->start_pus[i] >= 0 && g->dec->start_pus[i] < g->npus)
 			g->ours[g->dec->start_pus[i]] = 1;
