@@ -57,12 +57,9 @@ static char *cli_agent_str(const json_t *o, const char *key)
 }
 
 /* The table. */
-/* A batch's "pus" (the Linux CPUs its tasks are on) as a CPU list, "-"
- * when none or not given: "0,2-3". Entries not in increasing order are
- * listed as they come. */
-static void cli_agent_cpus(const json_t *b, char *buf, size_t len)
+/* See cli_agent.h. */
+int cli_agent_cpulist(const json_t *a, char *buf, size_t len)
 {
-	const json_t *a = json_object_get(b, "pus");
 	size_t i = 0, n = json_is_array(a) ? json_array_size(a) : 0, off = 0;
 
 	snprintf(buf, len, "-");
@@ -78,6 +75,7 @@ static void cli_agent_cpus(const json_t *b, char *buf, size_t len)
 					(long long)hi);
 		i++;
 	}
+	return (int)n;
 }
 
 void cli_agent_print(FILE *f, const json_t *batches)
@@ -109,7 +107,7 @@ void cli_agent_print(FILE *f, const json_t *batches)
 		else
 			snprintf(done, sizeof done, "%lld/?",
 				 cli_agent_int(b, "done"));
-		cli_agent_cpus(b, cpus, sizeof cpus);
+		cli_agent_cpulist(json_object_get(b, "pus"), cpus, sizeof cpus);
 		fprintf(f, "%-12s %-24s %-10s %5lld %5lld %6.1f %-13s %-9s %s\n",
 			user, name, preset, cli_agent_int(b, "holding"),
 			cli_agent_int(b, "grant"),

@@ -21,6 +21,10 @@ int cli_agent_list(int all, json_t **batches, int *every, char *err,
 		   size_t errlen);
 /* The batches as a table, a header line first. */
 void cli_agent_print(FILE *f, const json_t *batches);
+/* A batch's "pus" array (the Linux CPUs its tasks are on) as a CPU list,
+ * "0,2-3", or "-" when empty or not an array; entries not in increasing
+ * order are listed as they come. Returns how many CPUs it names. */
+int cli_agent_cpulist(const json_t *a, char *buf, size_t len);
 /* Kill every batch of user name through the agent. 0 with *n the number
  * of batches, or -errno with err set. */
 int cli_agent_kill_user(const char *name, int *n, char *err, size_t errlen);

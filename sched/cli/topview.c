@@ -155,28 +155,6 @@ static void topview_text(const json_t *o, const char *key, char *buf,
 	free(s);
 }
 
-/* A "pus" array as a CPU list ("0,2-3"), "-" when empty or missing;
- * returns how many CPUs it names. */
-static int topview_cpus(const json_t *a, char *buf, size_t len)
-{
-	size_t i = 0, n = json_is_array(a) ? json_array_size(a) : 0, off = 0;
-
-	snprintf(buf, len, "-");
-	while (i < n && off < len) {
-		json_int_t lo = json_integer_value(json_array_get(a, i)), hi = lo;
-
-		while (i + 1 < n &&
-		       json_integer_value(json_array_get(a, i + 1)) == hi + 1)
-			hi = json_integer_value(json_array_get(a, ++i));
-		off += (size_t)snprintf(buf + off, len - off,
-					hi > lo ? "%s%lld-%lld" : "%s%lld",
-					off ? "," : "", (long long)lo,
-					(long long)hi);
-		i++;
-	}
-	return (int)n;
-}
-
 /* A new row at the end of v->b; NULL when out of memory. */
 static struct topview_batch *topview_row_add(struct topview *v)
 {
@@ -235,7 +213,7 @@ static void topview_ctl_rows(struct topview *v)
 		topview_text(b, "state", r->state, sizeof r->state);
 		topview_text(b, "reason", r->reason, sizeof r->reason);
 		topview_text(b, "command", r->command, sizeof r->command);
-		r->held = topview_cpus(json_object_get(b, "pus"), r->cpus,
+		r->held = cli_agent_cpulist(json_object_get(b, "pus"), r->cpus,
 				       sizeof r->cpus);
 		r->total = topview_int(b, "total");
 		r->queued = topview_int(b, "queued");
@@ -276,7 +254,7 @@ static void topview_agent_rows(struct topview *v)
 			topview_text(a, "command", r->command,
 				     sizeof r->command);
 			topview_text(a, "reason", r->reason, sizeof r->reason);
-			topview_cpus(json_object_get(a, "pus"), r->cpus,
+			cli_agent_cpulist(json_object_get(a, "pus"), r->cpus,
 				     sizeof r->cpus);
 			r->total = topview_int(a, "total");
 			r->running = topview_int(a, "running");
